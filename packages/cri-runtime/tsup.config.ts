@@ -1,0 +1,3 @@
+import { packageConfig } from '../../tsup.base.mjs';
+
+export default packageConfig(__dirname);
