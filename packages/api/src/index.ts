@@ -1,1 +1,2 @@
-export {};
+export * from './meta';
+export * from './resources';
