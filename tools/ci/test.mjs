@@ -11,7 +11,16 @@ const reports = join(root, 'reports/jest');
 rmSync(reports, { recursive: true, force: true });
 mkdirSync(reports, { recursive: true });
 
-const args = ['nx', 'run-many', '-t', 'test', '--parallel=1', '--outputStyle=stream', '--nxBail=false', ...process.argv.slice(2)];
+const args = [
+  'nx',
+  'run-many',
+  '-t',
+  'test',
+  '--parallel=1',
+  '--outputStyle=stream',
+  '--nxBail=false',
+  ...process.argv.slice(2),
+];
 const run = spawnSync('npx', args, { stdio: 'inherit', cwd: root });
 
 let passed = 0;

@@ -3,7 +3,16 @@
 // network needed). Each proto directory lands in the package that owns it (see `targets`).
 // `--check` generates into a temporary directory and fails if the checked-in output differs.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  mkdtempSync,
+  rmSync,
+  mkdirSync,
+  cpSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
 

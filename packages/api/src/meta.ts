@@ -143,3 +143,18 @@ export interface DeleteOptions extends TypeMeta {
   orphanDependents?: boolean;
   dryRun?: string[];
 }
+
+/**
+ * intstr.IntOrString: a JSON number (int32) or a string such as "25%" or a port name "http".
+ * On the wire it stays whichever form it was written in.
+ */
+export type IntOrString = number | string;
+
+/**
+ * resource.Quantity in its serialized form, e.g. "100m", "1.5", "128Mi", "1e3".
+ * Parse and compare with the Quantity helpers (quantity.ts).
+ */
+export type Quantity = string;
+
+/** metav1.MicroTime: RFC 3339 with microseconds, e.g. "2024-05-01T12:00:00.123456Z". */
+export type MicroTime = string;

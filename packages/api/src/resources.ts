@@ -37,14 +37,33 @@ function r(
   subresources: string[] = [],
   categories: string[] = [],
 ): ResourceInfo {
-  return { group, version, kind, resource, singular: kind.toLowerCase(), namespaced, shortNames, subresources, categories };
+  return {
+    group,
+    version,
+    kind,
+    resource,
+    singular: kind.toLowerCase(),
+    namespaced,
+    shortNames,
+    subresources,
+    categories,
+  };
 }
 
 /** Every resource Keelson serves. Order is discovery order. */
 export const resources: readonly ResourceInfo[] = [
   r('', 'v1', 'Namespace', 'namespaces', false, ['ns'], ['status', 'finalize']),
   r('', 'v1', 'Node', 'nodes', false, ['no'], ['status', 'proxy']),
-  r('', 'v1', 'Pod', 'pods', true, ['po'], ['status', 'binding', 'log', 'exec', 'attach', 'portforward', 'eviction', 'ephemeralcontainers'], ['all']),
+  r(
+    '',
+    'v1',
+    'Pod',
+    'pods',
+    true,
+    ['po'],
+    ['status', 'binding', 'log', 'exec', 'attach', 'portforward', 'eviction', 'ephemeralcontainers'],
+    ['all'],
+  ),
   r('', 'v1', 'Service', 'services', true, ['svc'], ['status', 'proxy'], ['all']),
   r('', 'v1', 'Endpoints', 'endpoints', true, ['ep']),
   r('', 'v1', 'ConfigMap', 'configmaps', true, ['cm']),

@@ -70,14 +70,28 @@ export interface ResourceClient<T extends KubeObject = KubeObject> {
   ): Promise<T>;
   /** Deletes; resolves with the object (graceful/finalizers pending) or a Success Status. */
   delete(namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<T | Status>;
-  deleteCollection(namespace: string | undefined, listOpts?: ListOptions, opts?: DeleteOptions): Promise<KubeList<T>>;
+  deleteCollection(
+    namespace: string | undefined,
+    listOpts?: ListOptions,
+    opts?: DeleteOptions,
+  ): Promise<KubeList<T>>;
   watch(namespace: string | undefined, opts: ListOptions, handlers: WatchHandlers<T>): WatchHandle;
   /** GET of a subresource, e.g. "scale". */
   getSubresource<R = unknown>(namespace: string | undefined, name: string, subresource: string): Promise<R>;
   /** POST to a subresource, e.g. "binding" (pods/binding) or "eviction". */
-  createSubresource<R = unknown>(namespace: string | undefined, name: string, subresource: string, body: unknown): Promise<R>;
+  createSubresource<R = unknown>(
+    namespace: string | undefined,
+    name: string,
+    subresource: string,
+    body: unknown,
+  ): Promise<R>;
   /** PUT to a subresource, e.g. "scale" or "status". */
-  updateSubresource<R = unknown>(namespace: string | undefined, name: string, subresource: string, body: unknown): Promise<R>;
+  updateSubresource<R = unknown>(
+    namespace: string | undefined,
+    name: string,
+    subresource: string,
+    body: unknown,
+  ): Promise<R>;
 }
 
 /** Everything a component needs to reach the cluster. */
