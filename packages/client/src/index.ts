@@ -1,1 +1,6 @@
 export * from './interfaces';
+export * from './errors';
+export * from './resolve';
+export * from './selectors';
+export * from './patch';
+export * from './fake';
