@@ -1,0 +1,260 @@
+/**
+ * The informer roles the controllers consume (client-go tools/cache: SharedInformer, Lister),
+ * as small interfaces, plus a list+watch implementation over a @keelson/client ResourceClient.
+ * Controllers depend only on the interfaces, so the client package's informers or an in-memory
+ * {@link StaticInformer} (tests) plug in unchanged.
+ */
+import type { KubeObject } from '@keelson/api';
+import type { Clientset, ResourceClient, WatchHandle } from '@keelson/client';
+import type { Clock } from '../util/clock';
+import { realClock } from '../util/clock';
+import { keyOf } from '../util/objects';
+
+/** Callbacks of an informer; each receives the cached object (never mutate it). */
+export interface EventHandlers<T extends KubeObject> {
+  onAdd?(obj: T): void;
+  /** Called for every MODIFIED event and every resync relist. */
+  onUpdate?(oldObj: T, newObj: T): void;
+  /** `obj` is the last known state. */
+  onDelete?(obj: T): void;
+}
+
+/** Read access to an informer's cache (client-go Lister). */
+export interface Lister<T extends KubeObject> {
+  /** Every cached object, or those in `namespace`. */
+  list(namespace?: string): T[];
+  /** The cached object, or undefined. Cluster-scoped objects use namespace "" or undefined. */
+  get(namespace: string | undefined, name: string): T | undefined;
+}
+
+/** A shared informer for one resource. */
+export interface SharedInformerLike<T extends KubeObject> {
+  addEventHandler(h: EventHandlers<T>): void;
+  lister(): Lister<T>;
+  hasSynced(): boolean;
+}
+
+/** Hands out one shared informer per resource (client-go SharedInformerFactory). */
+export interface InformerSource {
+  informer<T extends KubeObject>(resource: string): SharedInformerLike<T>;
+  /** Starts every informer created so far (and later ones on creation). */
+  start(): void;
+  /** Resolves when every started informer has listed once. */
+  waitForSync(): Promise<void>;
+  stop(): void;
+}
+
+/** An in-memory cache keyed by "namespace/name". */
+export class CacheStore<T extends KubeObject> implements Lister<T> {
+  readonly items = new Map<string, T>();
+  list(namespace?: string): T[] {
+    const out: T[] = [];
+    for (const o of this.items.values()) if (!namespace || o.metadata.namespace === namespace) out.push(o);
+    return out;
+  }
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.items.get(namespace ? `${namespace}/${name}` : name);
+  }
+}
+
+/**
+ * An informer whose contents are set by hand: `add`/`update`/`remove` change the cache and call
+ * the handlers synchronously. Used by unit tests, and by anything that already has the objects.
+ */
+export class StaticInformer<T extends KubeObject> implements SharedInformerLike<T> {
+  readonly store = new CacheStore<T>();
+  private handlers: EventHandlers<T>[] = [];
+  constructor(objs: T[] = []) {
+    for (const o of objs) this.store.items.set(keyOf(o), o);
+  }
+  addEventHandler(h: EventHandlers<T>): void {
+    this.handlers.push(h);
+    for (const o of this.store.items.values()) h.onAdd?.(o);
+  }
+  lister(): Lister<T> {
+    return this.store;
+  }
+  hasSynced(): boolean {
+    return true;
+  }
+  /** Adds or replaces, firing onAdd or onUpdate. */
+  add(obj: T): void {
+    const k = keyOf(obj);
+    const old = this.store.items.get(k);
+    this.store.items.set(k, obj);
+    for (const h of this.handlers) old ? h.onUpdate?.(old, obj) : h.onAdd?.(obj);
+  }
+  /** Removes, firing onDelete. */
+  remove(obj: T): void {
+    const k = keyOf(obj);
+    const old = this.store.items.get(k) ?? obj;
+    this.store.items.delete(k);
+    for (const h of this.handlers) h.onDelete?.(old);
+  }
+}
+
+/**
+ * list+watch informer (client-go Reflector + DeltaFIFO + indexer, reduced): lists, replaces the
+ * cache (synthesising add/update/delete), then watches from the list's resourceVersion; on any
+ * watch end it relists after `retryMs` (1 s). Handlers run synchronously in event order.
+ */
+export class ListWatchInformer<T extends KubeObject> implements SharedInformerLike<T> {
+  private readonly store = new CacheStore<T>();
+  private handlers: EventHandlers<T>[] = [];
+  private synced = false;
+  private stopped = false;
+  private watch?: WatchHandle;
+  private syncWaiters: (() => void)[] = [];
+  private timer?: { cancel(): void };
+
+  constructor(
+    private readonly client: ResourceClient<T>,
+    private readonly opts: { retryMs?: number; clock?: Clock; onError?: (e: unknown) => void } = {},
+  ) {}
+
+  addEventHandler(h: EventHandlers<T>): void {
+    this.handlers.push(h);
+    for (const o of this.store.items.values()) h.onAdd?.(o);
+  }
+  lister(): Lister<T> {
+    return this.store;
+  }
+  hasSynced(): boolean {
+    return this.synced;
+  }
+  /** Resolves after the first successful list. */
+  waitForSync(): Promise<void> {
+    return this.synced ? Promise.resolve() : new Promise((r) => this.syncWaiters.push(r));
+  }
+
+  /** Starts listing and watching (idempotent). */
+  start(): void {
+    if (this.watch || this.timer || this.stopped) return;
+    void this.relist();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.watch?.stop();
+    this.timer?.cancel();
+  }
+
+  private retry(): void {
+    if (this.stopped) return;
+    this.watch = undefined;
+    const clock = this.opts.clock ?? realClock;
+    this.timer = clock.setTimer(this.opts.retryMs ?? 1000, () => {
+      this.timer = undefined;
+      void this.relist();
+    });
+  }
+
+  private async relist(): Promise<void> {
+    if (this.stopped) return;
+    let rv: string | undefined;
+    try {
+      const list = await this.client.list(undefined);
+      if (this.stopped) return;
+      rv = list.metadata.resourceVersion;
+      const seen = new Set<string>();
+      for (const o of list.items) {
+        const k = keyOf(o);
+        seen.add(k);
+        this.apply(k, o);
+      }
+      for (const [k, o] of [...this.store.items]) {
+        if (!seen.has(k)) {
+          this.store.items.delete(k);
+          for (const h of this.handlers) h.onDelete?.(o);
+        }
+      }
+      if (!this.synced) {
+        this.synced = true;
+        for (const w of this.syncWaiters.splice(0)) w();
+      }
+    } catch (e) {
+      this.opts.onError?.(e);
+      this.retry();
+      return;
+    }
+    this.watch = this.client.watch(
+      undefined,
+      { resourceVersion: rv, allowWatchBookmarks: true },
+      {
+        onEvent: (ev) => {
+          if (this.stopped) return;
+          if (ev.type === 'BOOKMARK' || ev.type === 'ERROR') return;
+          const k = keyOf(ev.object);
+          if (ev.type === 'DELETED') {
+            const old = this.store.items.get(k) ?? ev.object;
+            this.store.items.delete(k);
+            for (const h of this.handlers) h.onDelete?.(old);
+          } else this.apply(k, ev.object);
+        },
+        onClose: (err) => {
+          if (err) this.opts.onError?.(err);
+          this.retry();
+        },
+      },
+    );
+  }
+
+  private apply(k: string, o: T): void {
+    const old = this.store.items.get(k);
+    if (old && old.metadata.resourceVersion === o.metadata.resourceVersion && old.metadata.uid === o.metadata.uid) return;
+    this.store.items.set(k, o);
+    for (const h of this.handlers) {
+      if (old && old.metadata.uid === o.metadata.uid) h.onUpdate?.(old, o);
+      else {
+        if (old) h.onDelete?.(old);
+        h.onAdd?.(o);
+      }
+    }
+  }
+}
+
+/** An {@link InformerSource} of {@link ListWatchInformer}s over a Clientset. */
+export class ClientInformerSource implements InformerSource {
+  private readonly informers = new Map<string, ListWatchInformer<KubeObject>>();
+  private started = false;
+  constructor(
+    private readonly clientset: Clientset,
+    private readonly opts: { retryMs?: number; onError?: (resource: string, e: unknown) => void } = {},
+  ) {}
+
+  informer<T extends KubeObject>(resource: string): SharedInformerLike<T> {
+    let inf = this.informers.get(resource);
+    if (!inf) {
+      inf = new ListWatchInformer(this.clientset.resource(resource), {
+        retryMs: this.opts.retryMs,
+        onError: (e) => this.opts.onError?.(resource, e),
+      });
+      this.informers.set(resource, inf);
+      if (this.started) inf.start();
+    }
+    return inf as unknown as SharedInformerLike<T>;
+  }
+  start(): void {
+    this.started = true;
+    for (const i of this.informers.values()) i.start();
+  }
+  async waitForSync(): Promise<void> {
+    await Promise.all([...this.informers.values()].map((i) => i.waitForSync()));
+  }
+  stop(): void {
+    for (const i of this.informers.values()) i.stop();
+  }
+}
+
+/** An {@link InformerSource} of {@link StaticInformer}s (unit tests). */
+export class StaticInformerSource implements InformerSource {
+  readonly informers = new Map<string, StaticInformer<KubeObject>>();
+  informer<T extends KubeObject>(resource: string): StaticInformer<T> {
+    let inf = this.informers.get(resource);
+    if (!inf) this.informers.set(resource, (inf = new StaticInformer()));
+    return inf as unknown as StaticInformer<T>;
+  }
+  start(): void {}
+  async waitForSync(): Promise<void> {}
+  stop(): void {}
+}
