@@ -1,0 +1,213 @@
+// RemoteStore: the KV interface over gRPC to a keelson-store process (or any server started
+// with startStoreServer). Errors come back as the store's named error classes.
+import {
+  Metadata,
+  credentials,
+  status as GrpcStatus,
+  type CallOptions,
+  type ClientReadableStream,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import {
+  KVServiceClient,
+  WatchServiceClient,
+  type DeleteRangeResponse,
+  type PutResponse,
+  type RangeResponse,
+  type StatusResponse,
+  type TxnResponse,
+  type WatchResponse,
+} from '../generated/keelson/store/v1/kv';
+import { StoreClosedError, StoreUnavailableError } from '../errors';
+import type {
+  Compare,
+  KV,
+  KeyValue,
+  RangeOptions,
+  RangeResult,
+  TxnOp,
+  TxnResult,
+  WatchCallbacks,
+  WatchHandle,
+  WatchOptions,
+} from '../types';
+import {
+  compareToPb,
+  errorFromStatus,
+  eventFromPb,
+  kvFromPb,
+  opToPb,
+  rangeResultFromPb,
+  rangeToPb,
+  responseFromPb,
+} from './convert';
+
+/** Options of {@link RemoteStore}. */
+export interface RemoteStoreOptions {
+  /** Per-call deadline for unary calls, ms (default none). */
+  timeoutMs?: number;
+}
+
+type Unary<Req, Res> = (
+  req: Req,
+  md: Metadata,
+  opts: CallOptions,
+  cb: (err: ServiceError | null, res: Res) => void,
+) => unknown;
+
+/** gRPC client of keelson-store implementing {@link KV}. */
+export class RemoteStore implements KV {
+  private readonly kv: KVServiceClient;
+  private readonly watchClient: WatchServiceClient;
+  private readonly watches = new Map<number, { stop(err?: Error): void }>();
+  private nextWatchId = 1;
+  private closed = false;
+  private readonly timeoutMs: number | undefined;
+
+  /**
+   * @param address "host:port" of a keelson-store (plaintext gRPC).
+   * Connects lazily; calls fail with StoreUnavailableError (code UNAVAILABLE) while unreachable.
+   */
+  constructor(address: string, opts: RemoteStoreOptions = {}) {
+    const options = { 'grpc.max_receive_message_length': 64 * 1024 * 1024 };
+    this.kv = new KVServiceClient(address, credentials.createInsecure(), options);
+    this.watchClient = new WatchServiceClient(address, credentials.createInsecure(), options);
+    this.timeoutMs = opts.timeoutMs;
+  }
+
+  private call<Req, Res>(method: Unary<Req, Res>, req: Req): Promise<Res> {
+    if (this.closed) return Promise.reject(new StoreClosedError('remote store client is closed'));
+    const opts = this.timeoutMs ? { deadline: Date.now() + this.timeoutMs } : {};
+    return new Promise<Res>((resolve, reject) => {
+      method.call(this.kv, req, new Metadata(), opts, (err, res) =>
+        err ? reject(errorFromStatus(err)) : resolve(res),
+      );
+    });
+  }
+
+  /** {@inheritDoc KV.put} */
+  async put(
+    key: string,
+    value: Uint8Array,
+    opts: { prevKv?: boolean } = {},
+  ): Promise<{ revision: number; prevKv?: KeyValue }> {
+    const r = await this.call(this.kv.put as Unary<unknown, PutResponse>, {
+      key,
+      value: Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+      prevKv: !!opts.prevKv,
+    });
+    return r.prevKv ? { revision: r.revision, prevKv: kvFromPb(r.prevKv) } : { revision: r.revision };
+  }
+
+  /** {@inheritDoc KV.get} */
+  async get(key: string, opts: { revision?: number } = {}): Promise<KeyValue | undefined> {
+    const r = await this.range(key, { revision: opts.revision });
+    return r.kvs[0];
+  }
+
+  /** {@inheritDoc KV.range} */
+  async range(key: string, opts: RangeOptions = {}): Promise<RangeResult> {
+    const r = await this.call(this.kv.range as Unary<unknown, RangeResponse>, rangeToPb(key, opts));
+    return rangeResultFromPb(r);
+  }
+
+  /** {@inheritDoc KV.delete} */
+  async delete(
+    key: string,
+    opts: { end?: string; prefix?: boolean; prevKv?: boolean } = {},
+  ): Promise<{ revision: number; deleted: number; prevKvs: KeyValue[] }> {
+    const r = await this.call(this.kv.deleteRange as Unary<unknown, DeleteRangeResponse>, {
+      key,
+      end: opts.end,
+      prefix: !!opts.prefix,
+      prevKv: !!opts.prevKv,
+    });
+    return { revision: r.revision, deleted: r.deleted, prevKvs: r.prevKvs.map(kvFromPb) };
+  }
+
+  /** {@inheritDoc KV.txn} */
+  async txn(compares: Compare[], success: TxnOp[], failure: TxnOp[]): Promise<TxnResult> {
+    const req = {
+      compares: compares.map(compareToPb),
+      success: success.map(opToPb),
+      failure: failure.map(opToPb),
+    };
+    const r = await this.call(this.kv.txn as Unary<unknown, TxnResponse>, req);
+    return { succeeded: r.succeeded, revision: r.revision, responses: r.responses.map(responseFromPb) };
+  }
+
+  /** {@inheritDoc KV.compact} */
+  async compact(revision: number): Promise<void> {
+    await this.call(this.kv.compact as Unary<unknown, unknown>, { revision });
+  }
+
+  /** {@inheritDoc KV.currentRevision} */
+  async currentRevision(): Promise<number> {
+    const r = await this.call(this.kv.status as Unary<unknown, StatusResponse>, {});
+    return r.revision;
+  }
+
+  /** {@inheritDoc KV.compactRevision} */
+  async compactRevision(): Promise<number> {
+    const r = await this.call(this.kv.status as Unary<unknown, StatusResponse>, {});
+    return r.compactRevision;
+  }
+
+  /**
+   * {@inheritDoc KV.watch}
+   * One server stream per watch. With no startRevision, "now" is when the server registers the
+   * watch, which can be after this call returns: pass startRevision for an exact start.
+   */
+  watch(key: string, opts: WatchOptions, cb: WatchCallbacks): WatchHandle {
+    const id = this.nextWatchId++;
+    let over = false;
+    let stream: ClientReadableStream<WatchResponse> | undefined;
+    const stop = (err?: Error) => {
+      if (over) return;
+      over = true;
+      this.watches.delete(id);
+      stream?.cancel();
+      if (err) cb.onError(err);
+    };
+    if (this.closed) {
+      queueMicrotask(() => stop(new StoreClosedError('remote store client is closed')));
+      return { id, cancel: () => stop() };
+    }
+    this.watches.set(id, { stop });
+    stream = this.watchClient.watch({
+      key,
+      end: opts.end,
+      prefix: !!opts.prefix,
+      startRevision: opts.startRevision ?? 0,
+      prevKv: !!opts.prevKv,
+      progressNotify: !!opts.progressNotify,
+    });
+    stream.on('data', (resp: WatchResponse) => {
+      if (over || resp.created) return;
+      try {
+        if (resp.progress) cb.onProgress?.(resp.revision);
+        else cb.onEvents(resp.events.map(eventFromPb), resp.revision);
+      } catch (err) {
+        stop(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+    stream.on('error', (err: ServiceError) => {
+      if (over) return;
+      if (err.code === GrpcStatus.CANCELLED) stop(new StoreUnavailableError(err.code, err.details));
+      else stop(errorFromStatus(err));
+    });
+    stream.on('end', () => {
+      if (!over) stop(new StoreUnavailableError(GrpcStatus.UNAVAILABLE, 'watch stream ended'));
+    });
+    return { id, cancel: () => stop() };
+  }
+
+  /** Ends every watch (onError with StoreClosedError) and closes the channels. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of [...this.watches.values()]) w.stop(new StoreClosedError('remote store client closed'));
+    this.kv.close();
+    this.watchClient.close();
+  }
+}
