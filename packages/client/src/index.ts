@@ -4,3 +4,5 @@ export * from './resolve';
 export * from './selectors';
 export * from './patch';
 export * from './fake';
+export * from './kubeconfig';
+export * from './grpc-clientset';
