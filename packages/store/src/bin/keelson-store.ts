@@ -19,7 +19,12 @@ async function main(): Promise<void> {
     .requiredOption('--data-dir <dir>', 'LevelDB directory (created if missing)')
     .requiredOption('--listen <host:port>', 'gRPC listen address; port 0 picks a free port', listenAddress)
     .option('--no-sync', 'do not fsync writes before acknowledging (benchmarks only)')
-    .option('--progress-interval <ms>', 'progress notification period for idle watches, ms', (v) => Number(v), 10_000)
+    .option(
+      '--progress-interval <ms>',
+      'progress notification period for idle watches, ms',
+      (v) => Number(v),
+      10_000,
+    )
     .showHelpAfterError(false);
   program.parse();
   const o = program.opts<{ dataDir: string; listen: string; sync: boolean; progressInterval: number }>();
