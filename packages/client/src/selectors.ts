@@ -1,134 +1,77 @@
 /**
- * Label and field selector matching used by the fake clientset and by listers.
- *
- * TODO(api): @keelson/api is adding the label/field selector parser and matcher; once it is
- * committed, replace the bodies of {@link labelSelectorMatcher} and {@link fieldSelectorMatcher}
- * with it. This file is the only seam: nothing else in the client parses selectors. Until then it
- * understands the subset of the Kubernetes selector grammar (Kubernetes "Labels and Selectors":
- * `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`, comma = AND) that
- * components send.
+ * Selector matching for the fake clientset and listers, on top of @keelson/api's label and field
+ * selector parsers (apimachinery `pkg/labels` and `pkg/fields`). Parse failures become
+ * ApiError 400 BadRequest, as the apiserver answers them.
  */
-import type { KubeObject, LabelSelector } from '@keelson/api';
+import {
+  FieldSelectorParseError,
+  LabelSelectorParseError,
+  parseFieldSelector,
+  parseLabelSelector,
+  type FieldSelector,
+  type KubeObject,
+  type Selector,
+} from '@keelson/api';
 import { newBadRequest } from './errors';
 
-/** A compiled selector: true when the labels (or fields) match. */
-export type Matcher = (values: Record<string, string | undefined>) => boolean;
+const labelCache = new Map<string, Selector>();
+const fieldCache = new Map<string, FieldSelector>();
+const CACHE_MAX = 512;
 
-type Req = { key: string; op: '=' | '!=' | 'in' | 'notin' | 'exists' | '!'; values: string[] };
-
-function splitTopLevel(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of s) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
+function cached<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  let v = cache.get(key);
+  if (v === undefined) {
+    try {
+      v = make();
+    } catch (e) {
+      if (e instanceof LabelSelectorParseError || e instanceof FieldSelectorParseError) throw newBadRequest(e.message);
+      throw e;
+    }
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(key, v);
   }
-  out.push(cur);
-  return out.map((x) => x.trim()).filter((x) => x.length > 0);
+  return v;
 }
 
-function parse(selector: string, allowSets: boolean): Req[] {
-  const reqs: Req[] = [];
-  for (const term of splitTopLevel(selector)) {
-    let m: RegExpMatchArray | null;
-    if ((m = term.match(/^([^\s!=(),]+)\s*(!=|==|=)\s*([^\s!=(),]*)$/))) {
-      reqs.push({ key: m[1]!, op: m[2] === '!=' ? '!=' : '=', values: [m[3]!] });
-    } else if (allowSets && (m = term.match(/^([^\s!=(),]+)\s+(in|notin)\s*\(([^)]*)\)$/))) {
-      const values = m[3]!.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
-      reqs.push({ key: m[1]!, op: m[2] as 'in' | 'notin', values });
-    } else if (allowSets && (m = term.match(/^!\s*([^\s!=(),]+)$/))) {
-      reqs.push({ key: m[1]!, op: '!', values: [] });
-    } else if (allowSets && (m = term.match(/^([^\s!=(),]+)$/))) {
-      reqs.push({ key: m[1]!, op: 'exists', values: [] });
-    } else {
-      throw newBadRequest(`unable to parse requirement: ${JSON.stringify(term)} in selector ${JSON.stringify(selector)}`);
+/** Parses a label selector string ("app=web,tier in (a,b)"). Throws ApiError 400 on a syntax error. */
+export function compileLabelSelector(selector: string | undefined): Selector {
+  return cached(labelCache, selector ?? '', () => parseLabelSelector(selector ?? ''));
+}
+
+/** Parses a field selector string ("spec.nodeName=n1,status.phase!=Failed"). Throws ApiError 400 on a syntax error. */
+export function compileFieldSelector(selector: string | undefined): FieldSelector {
+  return cached(fieldCache, selector ?? '', () => parseFieldSelector(selector ?? ''));
+}
+
+/**
+ * True when `obj` matches both selector strings (ListOptions.labelSelector / fieldSelector).
+ * Field selectors use the kind's field label set (metadata.name, metadata.namespace for all kinds;
+ * spec.nodeName, status.phase ... for pods; see @keelson/api supportedFieldSelectors).
+ * Throws ApiError 400 for a syntax error or a field the kind does not support.
+ */
+export function matchesSelectors(obj: KubeObject, labelSelector?: string, fieldSelector?: string, kind?: string): boolean {
+  if (labelSelector && !compileLabelSelector(labelSelector).matches(obj.metadata?.labels ?? {})) return false;
+  if (fieldSelector) {
+    const fs = compileFieldSelector(fieldSelector);
+    if (fs.empty()) return true;
+    try {
+      return fs.matches(obj, kind ?? obj.kind ?? '');
+    } catch (e) {
+      if (e instanceof FieldSelectorParseError) throw newBadRequest(e.message);
+      throw e;
     }
   }
-  return reqs;
+  return true;
 }
 
-function compile(reqs: Req[]): Matcher {
-  return (vals) =>
-    reqs.every((r) => {
-      const v = vals[r.key];
-      switch (r.op) {
-        case '=':
-          return v === r.values[0];
-        case '!=':
-          return v !== r.values[0];
-        case 'in':
-          return v !== undefined && r.values.includes(v);
-        case 'notin':
-          return v === undefined || !r.values.includes(v);
-        case 'exists':
-          return v !== undefined;
-        case '!':
-          return v === undefined;
-      }
-    });
-}
-
-/**
- * Compiles a label selector string ("app=web,tier!=db", "env in (a,b)"); "" or undefined matches
- * everything. Throws ApiError 400 BadRequest on a syntax error.
- */
-export function labelSelectorMatcher(selector: string | undefined): Matcher {
-  if (!selector || !selector.trim()) return () => true;
-  return compile(parse(selector, true));
-}
-
-/**
- * Compiles a field selector string ("metadata.name=x,spec.nodeName!="); "" or undefined matches
- * everything. Field selectors support only `=`, `==` and `!=`. Throws ApiError 400 on a syntax error.
- */
-export function fieldSelectorMatcher(selector: string | undefined): Matcher {
-  if (!selector || !selector.trim()) return () => true;
-  return compile(parse(selector, false));
-}
-
-/**
- * The set of fields a field selector can test on an object: metadata.name, metadata.namespace,
- * and any scalar at a dotted path (spec.nodeName, status.phase, involvedObject.name ...).
- * A missing field reads as "" (as the apiserver's field label conversion does for pods' spec.nodeName).
- */
-export function objectFields(obj: KubeObject, selector: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!selector) return out;
-  for (const term of splitTopLevel(selector)) {
-    const key = term.split(/!=|==|=/)[0]!.trim();
-    let cur: unknown = obj;
-    for (const part of key.split('.')) {
-      cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[part] : undefined;
-    }
-    out[key] = cur === undefined || cur === null ? '' : String(cur);
+/** Validates selector strings up front (a watch or list with a bad selector fails with 400). */
+export function validateSelectors(labelSelector: string | undefined, fieldSelector: string | undefined, kind: string): void {
+  compileLabelSelector(labelSelector);
+  const fs = compileFieldSelector(fieldSelector);
+  try {
+    fs.validateFor(kind);
+  } catch (e) {
+    if (e instanceof FieldSelectorParseError) throw newBadRequest(e.message);
+    throw e;
   }
-  return out;
-}
-
-/** True when `obj` matches both selectors (strings as in ListOptions). */
-export function matchesSelectors(obj: KubeObject, labelSelector?: string, fieldSelector?: string): boolean {
-  return (
-    labelSelectorMatcher(labelSelector)(obj.metadata.labels ?? {}) &&
-    fieldSelectorMatcher(fieldSelector)(objectFields(obj, fieldSelector))
-  );
-}
-
-/**
- * Converts a structured metav1.LabelSelector (matchLabels + matchExpressions) to a matcher
- * (metav1.LabelSelectorAsSelector). An empty selector matches everything; undefined matches nothing.
- */
-export function labelSelectorFromStruct(sel: LabelSelector | undefined): Matcher {
-  if (!sel) return () => false;
-  const reqs: Req[] = Object.entries(sel.matchLabels ?? {}).map(([key, v]) => ({ key, op: '=' as const, values: [v] }));
-  for (const e of sel.matchExpressions ?? []) {
-    const op = ({ In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!' } as const)[e.operator as 'In'];
-    if (!op) throw newBadRequest(`${JSON.stringify(e.operator)} is not a valid label selector operator`);
-    reqs.push({ key: e.key, op, values: e.values ?? [] });
-  }
-  return compile(reqs);
 }

@@ -250,3 +250,11 @@ describe('FakeClientset', () => {
     expect(() => cs.resource('widgets')).toThrow(/widgets/);
   });
 });
+
+describe('FakeClientset selector errors', () => {
+  it('a bad or unsupported selector is 400 BadRequest', async () => {
+    const cs = new FakeClientset();
+    await expect(cs.resource('pods').list('ns1', { labelSelector: 'a in (' })).rejects.toMatchObject({ code: 400 });
+    await expect(cs.resource('configmaps').list('ns1', { fieldSelector: 'spec.nodeName=x' })).rejects.toMatchObject({ code: 400 });
+  });
+});

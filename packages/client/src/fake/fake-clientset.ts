@@ -43,7 +43,7 @@ import {
 } from '../errors';
 import { applyPatchOfType } from '../patch';
 import { resolveResource } from '../resolve';
-import { matchesSelectors } from '../selectors';
+import { matchesSelectors, validateSelectors } from '../selectors';
 
 /** The verbs recorded in {@link FakeClientset.actions} (Kubernetes API verbs). */
 export type FakeVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
@@ -136,7 +136,7 @@ class FakeWatcher {
   private matches(o: KubeObject | undefined): boolean {
     if (!o) return false;
     if (this.info.namespaced && this.namespace && o.metadata.namespace !== this.namespace) return false;
-    return matchesSelectors(o, this.opts.labelSelector, this.opts.fieldSelector);
+    return matchesSelectors(o, this.opts.labelSelector, this.opts.fieldSelector, this.info.kind);
   }
 
   /** Translates a change to what this watcher sees (selector transitions become ADDED/DELETED). */
@@ -365,9 +365,10 @@ export class FakeClientset implements Clientset {
         throw newBadRequest('continue key is not valid');
       }
     }
+    validateSelectors(opts.labelSelector, opts.fieldSelector, info.kind);
     const all = [...this.store(info).entries()]
       .filter(([, o]) => !info.namespaced || !namespace || o.metadata.namespace === namespace)
-      .filter(([, o]) => matchesSelectors(o, opts.labelSelector, opts.fieldSelector))
+      .filter(([, o]) => matchesSelectors(o, opts.labelSelector, opts.fieldSelector, info.kind))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .filter(([k]) => k > startAfter);
     const limit = opts.limit && opts.limit > 0 ? opts.limit : all.length;
@@ -683,7 +684,7 @@ export class FakeClientset implements Clientset {
     }
     try {
       // validate selectors up front: a bad one fails the watch
-      matchesSelectors({ metadata: {} }, opts.labelSelector, opts.fieldSelector);
+      validateSelectors(opts.labelSelector, opts.fieldSelector, info.kind);
     } catch (e) {
       w.stop(e as Error);
       return { stop: () => w.stop() };
