@@ -20,3 +20,4 @@ export {
   decodeConfChange,
 } from './codec';
 export { seededRandom, hashString } from './rand';
+export * from './testing/linearizability';
