@@ -23,6 +23,8 @@ export interface TestHarness {
   seed(resource: string, ...objs: KubeObject[]): void;
   /** The recorded write actions as "verb resource[/sub] ns/name" strings. */
   writes(): string[];
+  /** Copies the fake API's current objects of `resource` into its informer (adds, updates, removals). */
+  refresh(...resources: string[]): void;
 }
 
 /** Builds a {@link TestHarness}. */
@@ -43,6 +45,18 @@ export function harness(): TestHarness {
       for (const o of objs) {
         const stored = client.peek(resource, o.metadata.namespace, o.metadata.name!);
         informers.informer(resource).add(stored ?? o);
+      }
+    },
+    refresh(...resources) {
+      for (const r of resources) {
+        const inf = informers.informer(r);
+        const live = client.objects(r);
+        const keys = new Set(live.map((o) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name!)));
+        for (const [k, o] of [...inf.store.items]) if (!keys.has(k)) inf.remove(o);
+        for (const o of live) {
+          const k = o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name!;
+          if (inf.store.items.get(k)?.metadata.resourceVersion !== o.metadata.resourceVersion) inf.add(o);
+        }
       }
     },
     writes() {

@@ -11,6 +11,7 @@ import { QueueController, isNotFoundErr, isConflictErr } from '../runtime/contro
 import type { EventSink } from '../runtime/events';
 import type { Lister, SharedInformerLike } from '../runtime/informer';
 import type { Pod, ReplicaSet } from '../types';
+import { claimObjects, liveOwnerCheck } from '../util/claim';
 import { ControllerExpectations } from '../util/expectations';
 import { clone, controllerOf, controllerRef, deepEqual, keyOf } from '../util/objects';
 import { compareForDeletion, isPodActive, isPodAvailable, isPodReady, podKey } from '../util/pods';
@@ -282,59 +283,13 @@ export class ReplicaSetController extends QueueController {
     }
   }
 
-  /**
-   * ControllerRefManager.ClaimPods: keeps owned pods that still match, releases owned pods that
-   * no longer match, adopts matching orphans (when the ReplicaSet is not being deleted).
-   */
-  private async claimPods(rs: ReplicaSet, pods: Pod[], match: (l?: Record<string, string>) => boolean): Promise<Pod[]> {
-    const out: Pod[] = [];
-    const pc = this.ctx.client.resource<Pod>('pods');
-    let fresh: boolean | undefined;
-    for (const p of pods) {
-      const ref = controllerOf(p);
-      if (ref) {
-        if (ref.uid !== rs.metadata.uid) continue;
-        if (match(p.metadata.labels)) {
-          out.push(p);
-          continue;
-        }
-        if (rs.metadata.deletionTimestamp) continue;
-        try {
-          await pc.patch(p.metadata.namespace, p.metadata.name!, 'merge', {
-            metadata: {
-              ownerReferences: (p.metadata.ownerReferences ?? []).filter((r) => r.uid !== rs.metadata.uid),
-              resourceVersion: p.metadata.resourceVersion,
-            },
-          });
-        } catch (e) {
-          if (!isNotFoundErr(e)) throw e;
-        }
-        continue;
-      }
-      if (rs.metadata.deletionTimestamp || p.metadata.deletionTimestamp || !match(p.metadata.labels)) continue;
-      if (fresh === undefined) {
-        // canAdopt: a live read, so a ReplicaSet deleted and recreated under the same name never adopts.
-        try {
-          const live = await this.ctx.client.resource<ReplicaSet>('replicasets').get(rs.metadata.namespace, rs.metadata.name!);
-          fresh = live.metadata.uid === rs.metadata.uid && !live.metadata.deletionTimestamp;
-        } catch {
-          fresh = false;
-        }
-      }
-      if (!fresh) continue;
-      try {
-        const adopted = await pc.patch(p.metadata.namespace, p.metadata.name!, 'merge', {
-          metadata: {
-            ownerReferences: [...(p.metadata.ownerReferences ?? []), controllerRef(rs, 'apps/v1', 'ReplicaSet')],
-            resourceVersion: p.metadata.resourceVersion,
-          },
-        });
-        out.push(adopted);
-      } catch (e) {
-        if (!isNotFoundErr(e)) throw e;
-      }
-    }
-    return out;
+  /** ClaimPods: see {@link claimObjects}. */
+  private claimPods(rs: ReplicaSet, pods: Pod[], match: (l?: Record<string, string>) => boolean): Promise<Pod[]> {
+    return claimObjects(
+      { owner: rs, apiVersion: 'apps/v1', kind: 'ReplicaSet', match, canAdopt: liveOwnerCheck(this.ctx.client.resource('replicasets'), rs) },
+      pods,
+      this.ctx.client.resource<Pod>('pods'),
+    );
   }
 
   private async manageReplicas(rs: ReplicaSet, filtered: Pod[], key: string, now: number): Promise<void> {
