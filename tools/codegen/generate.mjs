@@ -22,7 +22,9 @@ const check = process.argv.includes('--check');
 /** proto directory (under proto/) → output directory (under the repo root). */
 const targets = [
   { path: 'keelson/apiserver', out: 'packages/api/src/generated' },
-  { path: 'runtime', out: 'packages/api/src/generated' },
+  // CRI carries nanosecond timestamps in int64 fields (created_at, started_at, ...), beyond
+  // Number.MAX_SAFE_INTEGER: decoding them as numbers throws, so CRI int64s are bigints.
+  { path: 'runtime', out: 'packages/api/src/generated', opts: ['forceLong=bigint'] },
   { path: 'keelson/store', out: 'packages/store/src/generated' },
 ];
 
@@ -37,6 +39,12 @@ const opts = [
   'snakeToCamel=true',
   'useDate=false',
 ].join(',');
+
+/** Base plugin options with a target's `key=value` options replacing those of the same key. */
+function withOverrides(base, extra) {
+  const keys = new Set(extra.map((o) => o.split('=')[0]));
+  return [...base.filter((o) => !keys.has(o.split('=')[0])), ...extra];
+}
 
 function files(dir) {
   if (!existsSync(dir)) return [];
@@ -58,7 +66,7 @@ try {
     mkdirSync(gen, { recursive: true });
     const template = JSON.stringify({
       version: 'v2',
-      plugins: [{ local: plugin, out: gen, opt: opts.split(',') }],
+      plugins: [{ local: plugin, out: gen, opt: withOverrides(opts.split(','), t.opts ?? []) }],
     });
     const r = spawnSync(
       join(root, 'node_modules/.bin/buf'),

@@ -862,7 +862,7 @@ export interface NamespaceOption {
 }
 
 export interface Int64Value {
-  value: number;
+  value: bigint;
 }
 
 export interface LinuxSandboxSecurityContext {
@@ -871,7 +871,7 @@ export interface LinuxSandboxSecurityContext {
   runAsUser?: Int64Value | undefined;
   runAsGroup?: Int64Value | undefined;
   readonlyRootfs: boolean;
-  supplementalGroups: number[];
+  supplementalGroups: bigint[];
   supplementalGroupsPolicy: SupplementalGroupsPolicy;
   privileged: boolean;
   seccomp?: SecurityProfile | undefined;
@@ -1017,7 +1017,7 @@ export interface PodSandboxStatus {
   id: string;
   metadata?: PodSandboxMetadata | undefined;
   state: PodSandboxState;
-  createdAt: number;
+  createdAt: bigint;
   network?: PodSandboxNetworkStatus | undefined;
   linux?: LinuxPodSandboxStatus | undefined;
   labels: { [key: string]: string };
@@ -1039,7 +1039,7 @@ export interface PodSandboxStatusResponse {
   status?: PodSandboxStatus | undefined;
   info: { [key: string]: string };
   containersStatuses: ContainerStatus[];
-  timestamp: number;
+  timestamp: bigint;
 }
 
 export interface PodSandboxStatusResponse_InfoEntry {
@@ -1070,7 +1070,7 @@ export interface PodSandbox {
   id: string;
   metadata?: PodSandboxMetadata | undefined;
   state: PodSandboxState;
-  createdAt: number;
+  createdAt: bigint;
   labels: { [key: string]: string };
   annotations: { [key: string]: string };
   runtimeHandler: string;
@@ -1157,13 +1157,13 @@ export interface WindowsPodSandboxStats {
 }
 
 export interface NetworkUsage {
-  timestamp: number;
+  timestamp: bigint;
   defaultInterface?: NetworkInterfaceUsage | undefined;
   interfaces: NetworkInterfaceUsage[];
 }
 
 export interface WindowsNetworkUsage {
-  timestamp: number;
+  timestamp: bigint;
   defaultInterface?: WindowsNetworkInterfaceUsage | undefined;
   interfaces: WindowsNetworkInterfaceUsage[];
 }
@@ -1185,12 +1185,12 @@ export interface WindowsNetworkInterfaceUsage {
 }
 
 export interface ProcessUsage {
-  timestamp: number;
+  timestamp: bigint;
   processCount?: UInt64Value | undefined;
 }
 
 export interface WindowsProcessUsage {
-  timestamp: number;
+  timestamp: bigint;
   processCount?: UInt64Value | undefined;
 }
 
@@ -1213,16 +1213,16 @@ export interface KeyValue {
 }
 
 export interface LinuxContainerResources {
-  cpuPeriod: number;
-  cpuQuota: number;
-  cpuShares: number;
-  memoryLimitInBytes: number;
-  oomScoreAdj: number;
+  cpuPeriod: bigint;
+  cpuQuota: bigint;
+  cpuShares: bigint;
+  memoryLimitInBytes: bigint;
+  oomScoreAdj: bigint;
   cpusetCpus: string;
   cpusetMems: string;
   hugepageLimits: HugepageLimit[];
   unified: { [key: string]: string };
-  memorySwapLimitInBytes: number;
+  memorySwapLimitInBytes: bigint;
 }
 
 export interface LinuxContainerResources_UnifiedEntry {
@@ -1232,7 +1232,7 @@ export interface LinuxContainerResources_UnifiedEntry {
 
 export interface HugepageLimit {
   pageSize: string;
-  limit: number;
+  limit: bigint;
 }
 
 export interface SELinuxOption {
@@ -1257,7 +1257,7 @@ export interface LinuxContainerSecurityContext {
   runAsGroup?: Int64Value | undefined;
   runAsUsername: string;
   readonlyRootfs: boolean;
-  supplementalGroups: number[];
+  supplementalGroups: bigint[];
   supplementalGroupsPolicy: SupplementalGroupsPolicy;
   noNewPrivs: boolean;
   maskedPaths: string[];
@@ -1278,9 +1278,9 @@ export interface LinuxContainerConfig {
 }
 
 export interface LinuxContainerUser {
-  uid: number;
-  gid: number;
-  supplementalGroups: number[];
+  uid: bigint;
+  gid: bigint;
+  supplementalGroups: bigint[];
 }
 
 export interface WindowsNamespaceOption {
@@ -1310,16 +1310,16 @@ export interface WindowsContainerConfig {
 }
 
 export interface WindowsContainerResources {
-  cpuShares: number;
-  cpuCount: number;
-  cpuMaximum: number;
-  memoryLimitInBytes: number;
-  rootfsSizeInBytes: number;
+  cpuShares: bigint;
+  cpuCount: bigint;
+  cpuMaximum: bigint;
+  memoryLimitInBytes: bigint;
+  rootfsSizeInBytes: bigint;
   affinityCpus: WindowsCpuGroupAffinity[];
 }
 
 export interface WindowsCpuGroupAffinity {
-  cpuMask: number;
+  cpuMask: bigint;
   cpuGroup: number;
 }
 
@@ -1388,7 +1388,7 @@ export interface StartContainerResponse {
 
 export interface StopContainerRequest {
   containerId: string;
-  timeout: number;
+  timeout: bigint;
 }
 
 export interface StopContainerResponse {
@@ -1428,7 +1428,7 @@ export interface Container {
   image?: ImageSpec | undefined;
   imageRef: string;
   state: ContainerState;
-  createdAt: number;
+  createdAt: bigint;
   labels: { [key: string]: string };
   annotations: { [key: string]: string };
   imageId: string;
@@ -1457,9 +1457,9 @@ export interface ContainerStatus {
   id: string;
   metadata?: ContainerMetadata | undefined;
   state: ContainerState;
-  createdAt: number;
-  startedAt: number;
-  finishedAt: number;
+  createdAt: bigint;
+  startedAt: bigint;
+  finishedAt: bigint;
   exitCode: number;
   image?: ImageSpec | undefined;
   imageRef: string;
@@ -1522,7 +1522,7 @@ export interface UpdateContainerResourcesResponse {
 export interface ExecSyncRequest {
   containerId: string;
   cmd: string[];
-  timeout: number;
+  timeout: bigint;
 }
 
 export interface ExecSyncResponse {
@@ -1577,7 +1577,7 @@ export interface Image {
   id: string;
   repoTags: string[];
   repoDigests: string[];
-  size: number;
+  size: bigint;
   uid?: Int64Value | undefined;
   username: string;
   spec?: ImageSpec | undefined;
@@ -1691,7 +1691,7 @@ export interface ImageFsInfoRequest {
 }
 
 export interface UInt64Value {
-  value: number;
+  value: bigint;
 }
 
 export interface FilesystemIdentifier {
@@ -1699,14 +1699,14 @@ export interface FilesystemIdentifier {
 }
 
 export interface FilesystemUsage {
-  timestamp: number;
+  timestamp: bigint;
   fsId?: FilesystemIdentifier | undefined;
   usedBytes?: UInt64Value | undefined;
   inodesUsed?: UInt64Value | undefined;
 }
 
 export interface WindowsFilesystemUsage {
-  timestamp: number;
+  timestamp: bigint;
   fsId?: FilesystemIdentifier | undefined;
   usedBytes?: UInt64Value | undefined;
 }
@@ -1782,27 +1782,27 @@ export interface PsiStats {
 }
 
 export interface PsiData {
-  Total: number;
+  Total: bigint;
   Avg10: number;
   Avg60: number;
   Avg300: number;
 }
 
 export interface CpuUsage {
-  timestamp: number;
+  timestamp: bigint;
   usageCoreNanoSeconds?: UInt64Value | undefined;
   usageNanoCores?: UInt64Value | undefined;
   psi?: PsiStats | undefined;
 }
 
 export interface WindowsCpuUsage {
-  timestamp: number;
+  timestamp: bigint;
   usageCoreNanoSeconds?: UInt64Value | undefined;
   usageNanoCores?: UInt64Value | undefined;
 }
 
 export interface MemoryUsage {
-  timestamp: number;
+  timestamp: bigint;
   workingSetBytes?: UInt64Value | undefined;
   availableBytes?: UInt64Value | undefined;
   usageBytes?: UInt64Value | undefined;
@@ -1813,18 +1813,18 @@ export interface MemoryUsage {
 }
 
 export interface IoUsage {
-  timestamp: number;
+  timestamp: bigint;
   psi?: PsiStats | undefined;
 }
 
 export interface SwapUsage {
-  timestamp: number;
+  timestamp: bigint;
   swapAvailableBytes?: UInt64Value | undefined;
   swapUsageBytes?: UInt64Value | undefined;
 }
 
 export interface WindowsMemoryUsage {
-  timestamp: number;
+  timestamp: bigint;
   workingSetBytes?: UInt64Value | undefined;
   availableBytes?: UInt64Value | undefined;
   pageFaults?: UInt64Value | undefined;
@@ -1841,7 +1841,7 @@ export interface ReopenContainerLogResponse {
 export interface CheckpointContainerRequest {
   containerId: string;
   location: string;
-  timeout: number;
+  timeout: bigint;
 }
 
 export interface CheckpointContainerResponse {
@@ -1853,7 +1853,7 @@ export interface GetEventsRequest {
 export interface ContainerEventResponse {
   containerId: string;
   containerEventType: ContainerEventType;
-  createdAt: number;
+  createdAt: bigint;
   podSandboxStatus?: PodSandboxStatus | undefined;
   containersStatuses: ContainerStatus[];
 }
@@ -1891,7 +1891,7 @@ export interface ContainerMetrics {
 
 export interface Metric {
   name: string;
-  timestamp: number;
+  timestamp: bigint;
   metricType: MetricType;
   labelValues: string[];
   value?: UInt64Value | undefined;
@@ -2968,12 +2968,15 @@ export const NamespaceOption: MessageFns<NamespaceOption> = {
 };
 
 function createBaseInt64Value(): Int64Value {
-  return { value: 0 };
+  return { value: 0n };
 }
 
 export const Int64Value: MessageFns<Int64Value> = {
   encode(message: Int64Value, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.value !== 0) {
+    if (message.value !== 0n) {
+      if (BigInt.asIntN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type int64 too large");
+      }
       writer.uint32(8).int64(message.value);
     }
     return writer;
@@ -2997,7 +3000,7 @@ export const Int64Value: MessageFns<Int64Value> = {
               break;
             }
 
-            message.value = longToNumber(reader.int64());
+            message.value = reader.int64() as bigint;
             continue;
           }
         }
@@ -3013,13 +3016,13 @@ export const Int64Value: MessageFns<Int64Value> = {
   },
 
   fromJSON(object: any): Int64Value {
-    return { value: isSet(object.value) ? globalThis.Number(object.value) : 0 };
+    return { value: isSet(object.value) ? BigInt(object.value) : 0n };
   },
 
   toJSON(message: Int64Value): unknown {
     const obj: any = {};
-    if (message.value !== 0) {
-      obj.value = Math.round(message.value);
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
     }
     return obj;
   },
@@ -3029,7 +3032,7 @@ export const Int64Value: MessageFns<Int64Value> = {
   },
   fromPartial<I extends Exact<DeepPartial<Int64Value>, I>>(object: I): Int64Value {
     const message = createBaseInt64Value();
-    message.value = object.value ?? 0;
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
     return message;
   },
 };
@@ -3070,6 +3073,9 @@ export const LinuxSandboxSecurityContext: MessageFns<LinuxSandboxSecurityContext
     if (message.supplementalGroups.length !== 0) {
       writer.uint32(42).fork();
       for (const v of message.supplementalGroups) {
+        if (BigInt.asIntN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field supplementalGroups of type int64 is too large");
+        }
         writer.int64(v);
       }
       writer.join();
@@ -3147,7 +3153,7 @@ export const LinuxSandboxSecurityContext: MessageFns<LinuxSandboxSecurityContext
           }
           case 5: {
             if (tag === 40) {
-              message.supplementalGroups.push(longToNumber(reader.int64()));
+              message.supplementalGroups.push(reader.int64() as bigint);
 
               continue;
             }
@@ -3155,7 +3161,7 @@ export const LinuxSandboxSecurityContext: MessageFns<LinuxSandboxSecurityContext
             if (tag === 42) {
               const end2 = reader.uint32() + reader.pos;
               while (reader.pos < end2) {
-                message.supplementalGroups.push(longToNumber(reader.int64()));
+                message.supplementalGroups.push(reader.int64() as bigint);
               }
 
               continue;
@@ -3243,9 +3249,9 @@ export const LinuxSandboxSecurityContext: MessageFns<LinuxSandboxSecurityContext
         ? globalThis.Boolean(object.readonly_rootfs)
         : false,
       supplementalGroups: globalThis.Array.isArray(object?.supplementalGroups)
-        ? object.supplementalGroups.map((e: any) => globalThis.Number(e))
+        ? object.supplementalGroups.map((e: any) => BigInt(e))
         : globalThis.Array.isArray(object?.supplemental_groups)
-        ? object.supplemental_groups.map((e: any) => globalThis.Number(e))
+        ? object.supplemental_groups.map((e: any) => BigInt(e))
         : [],
       supplementalGroupsPolicy: isSet(object.supplementalGroupsPolicy)
         ? supplementalGroupsPolicyFromJSON(object.supplementalGroupsPolicy)
@@ -3281,7 +3287,7 @@ export const LinuxSandboxSecurityContext: MessageFns<LinuxSandboxSecurityContext
       obj.readonlyRootfs = message.readonlyRootfs;
     }
     if (message.supplementalGroups?.length) {
-      obj.supplementalGroups = message.supplementalGroups.map((e) => Math.round(e));
+      obj.supplementalGroups = message.supplementalGroups.map((e) => e.toString());
     }
     if (message.supplementalGroupsPolicy !== 0) {
       obj.supplementalGroupsPolicy = supplementalGroupsPolicyToJSON(message.supplementalGroupsPolicy);
@@ -3319,7 +3325,7 @@ export const LinuxSandboxSecurityContext: MessageFns<LinuxSandboxSecurityContext
       ? Int64Value.fromPartial(object.runAsGroup)
       : undefined;
     message.readonlyRootfs = object.readonlyRootfs ?? false;
-    message.supplementalGroups = object.supplementalGroups?.map((e) => e) || [];
+    message.supplementalGroups = object.supplementalGroups?.map((e) => BigInt(e)) || [];
     message.supplementalGroupsPolicy = object.supplementalGroupsPolicy ?? 0;
     message.privileged = object.privileged ?? false;
     message.seccomp = (object.seccomp !== undefined && object.seccomp !== null)
@@ -5072,7 +5078,7 @@ function createBasePodSandboxStatus(): PodSandboxStatus {
     id: "",
     metadata: undefined,
     state: 0,
-    createdAt: 0,
+    createdAt: 0n,
     network: undefined,
     linux: undefined,
     labels: {},
@@ -5092,7 +5098,10 @@ export const PodSandboxStatus: MessageFns<PodSandboxStatus> = {
     if (message.state !== 0) {
       writer.uint32(24).int32(message.state);
     }
-    if (message.createdAt !== 0) {
+    if (message.createdAt !== 0n) {
+      if (BigInt.asIntN(64, message.createdAt) !== message.createdAt) {
+        throw new globalThis.Error("value provided for field message.createdAt of type int64 too large");
+      }
       writer.uint32(32).int64(message.createdAt);
     }
     if (message.network !== undefined) {
@@ -5155,7 +5164,7 @@ export const PodSandboxStatus: MessageFns<PodSandboxStatus> = {
               break;
             }
 
-            message.createdAt = longToNumber(reader.int64());
+            message.createdAt = reader.int64() as bigint;
             continue;
           }
           case 5: {
@@ -5222,10 +5231,10 @@ export const PodSandboxStatus: MessageFns<PodSandboxStatus> = {
       metadata: isSet(object.metadata) ? PodSandboxMetadata.fromJSON(object.metadata) : undefined,
       state: isSet(object.state) ? podSandboxStateFromJSON(object.state) : 0,
       createdAt: isSet(object.createdAt)
-        ? globalThis.Number(object.createdAt)
+        ? BigInt(object.createdAt)
         : isSet(object.created_at)
-        ? globalThis.Number(object.created_at)
-        : 0,
+        ? BigInt(object.created_at)
+        : 0n,
       network: isSet(object.network) ? PodSandboxNetworkStatus.fromJSON(object.network) : undefined,
       linux: isSet(object.linux) ? LinuxPodSandboxStatus.fromJSON(object.linux) : undefined,
       labels: isObject(object.labels)
@@ -5275,8 +5284,8 @@ export const PodSandboxStatus: MessageFns<PodSandboxStatus> = {
     if (message.state !== 0) {
       obj.state = podSandboxStateToJSON(message.state);
     }
-    if (message.createdAt !== 0) {
-      obj.createdAt = Math.round(message.createdAt);
+    if (message.createdAt !== 0n) {
+      obj.createdAt = message.createdAt.toString();
     }
     if (message.network !== undefined) {
       obj.network = PodSandboxNetworkStatus.toJSON(message.network);
@@ -5318,7 +5327,7 @@ export const PodSandboxStatus: MessageFns<PodSandboxStatus> = {
       ? PodSandboxMetadata.fromPartial(object.metadata)
       : undefined;
     message.state = object.state ?? 0;
-    message.createdAt = object.createdAt ?? 0;
+    message.createdAt = (object.createdAt !== undefined && object.createdAt !== null) ? BigInt(object.createdAt) : 0n;
     message.network = (object.network !== undefined && object.network !== null)
       ? PodSandboxNetworkStatus.fromPartial(object.network)
       : undefined;
@@ -5523,7 +5532,7 @@ export const PodSandboxStatus_AnnotationsEntry: MessageFns<PodSandboxStatus_Anno
 };
 
 function createBasePodSandboxStatusResponse(): PodSandboxStatusResponse {
-  return { status: undefined, info: {}, containersStatuses: [], timestamp: 0 };
+  return { status: undefined, info: {}, containersStatuses: [], timestamp: 0n };
 }
 
 export const PodSandboxStatusResponse: MessageFns<PodSandboxStatusResponse> = {
@@ -5537,7 +5546,10 @@ export const PodSandboxStatusResponse: MessageFns<PodSandboxStatusResponse> = {
     for (const v of message.containersStatuses) {
       ContainerStatus.encode(v!, writer.uint32(26).fork()).join();
     }
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== 0n) {
+      if (BigInt.asIntN(64, message.timestamp) !== message.timestamp) {
+        throw new globalThis.Error("value provided for field message.timestamp of type int64 too large");
+      }
       writer.uint32(32).int64(message.timestamp);
     }
     return writer;
@@ -5588,7 +5600,7 @@ export const PodSandboxStatusResponse: MessageFns<PodSandboxStatusResponse> = {
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64() as bigint;
             continue;
           }
         }
@@ -5625,7 +5637,7 @@ export const PodSandboxStatusResponse: MessageFns<PodSandboxStatusResponse> = {
         : globalThis.Array.isArray(object?.containers_statuses)
         ? object.containers_statuses.map((e: any) => ContainerStatus.fromJSON(e))
         : [],
-      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
     };
   },
 
@@ -5646,8 +5658,8 @@ export const PodSandboxStatusResponse: MessageFns<PodSandboxStatusResponse> = {
     if (message.containersStatuses?.length) {
       obj.containersStatuses = message.containersStatuses.map((e) => ContainerStatus.toJSON(e));
     }
-    if (message.timestamp !== 0) {
-      obj.timestamp = Math.round(message.timestamp);
+    if (message.timestamp !== 0n) {
+      obj.timestamp = message.timestamp.toString();
     }
     return obj;
   },
@@ -5670,7 +5682,7 @@ export const PodSandboxStatusResponse: MessageFns<PodSandboxStatusResponse> = {
       {},
     );
     message.containersStatuses = object.containersStatuses?.map((e) => ContainerStatus.fromPartial(e)) || [];
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = (object.timestamp !== undefined && object.timestamp !== null) ? BigInt(object.timestamp) : 0n;
     return message;
   },
 };
@@ -6136,7 +6148,7 @@ export const ListPodSandboxRequest: MessageFns<ListPodSandboxRequest> = {
 };
 
 function createBasePodSandbox(): PodSandbox {
-  return { id: "", metadata: undefined, state: 0, createdAt: 0, labels: {}, annotations: {}, runtimeHandler: "" };
+  return { id: "", metadata: undefined, state: 0, createdAt: 0n, labels: {}, annotations: {}, runtimeHandler: "" };
 }
 
 export const PodSandbox: MessageFns<PodSandbox> = {
@@ -6150,7 +6162,10 @@ export const PodSandbox: MessageFns<PodSandbox> = {
     if (message.state !== 0) {
       writer.uint32(24).int32(message.state);
     }
-    if (message.createdAt !== 0) {
+    if (message.createdAt !== 0n) {
+      if (BigInt.asIntN(64, message.createdAt) !== message.createdAt) {
+        throw new globalThis.Error("value provided for field message.createdAt of type int64 too large");
+      }
       writer.uint32(32).int64(message.createdAt);
     }
     globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
@@ -6207,7 +6222,7 @@ export const PodSandbox: MessageFns<PodSandbox> = {
               break;
             }
 
-            message.createdAt = longToNumber(reader.int64());
+            message.createdAt = reader.int64() as bigint;
             continue;
           }
           case 5: {
@@ -6258,10 +6273,10 @@ export const PodSandbox: MessageFns<PodSandbox> = {
       metadata: isSet(object.metadata) ? PodSandboxMetadata.fromJSON(object.metadata) : undefined,
       state: isSet(object.state) ? podSandboxStateFromJSON(object.state) : 0,
       createdAt: isSet(object.createdAt)
-        ? globalThis.Number(object.createdAt)
+        ? BigInt(object.createdAt)
         : isSet(object.created_at)
-        ? globalThis.Number(object.created_at)
-        : 0,
+        ? BigInt(object.created_at)
+        : 0n,
       labels: isObject(object.labels)
         ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
           (acc: { [key: string]: string }, [key, value]: [string, any]) => {
@@ -6309,8 +6324,8 @@ export const PodSandbox: MessageFns<PodSandbox> = {
     if (message.state !== 0) {
       obj.state = podSandboxStateToJSON(message.state);
     }
-    if (message.createdAt !== 0) {
-      obj.createdAt = Math.round(message.createdAt);
+    if (message.createdAt !== 0n) {
+      obj.createdAt = message.createdAt.toString();
     }
     if (message.labels) {
       const entries = globalThis.Object.entries(message.labels) as [string, string][];
@@ -6346,7 +6361,7 @@ export const PodSandbox: MessageFns<PodSandbox> = {
       ? PodSandboxMetadata.fromPartial(object.metadata)
       : undefined;
     message.state = object.state ?? 0;
-    message.createdAt = object.createdAt ?? 0;
+    message.createdAt = (object.createdAt !== undefined && object.createdAt !== null) ? BigInt(object.createdAt) : 0n;
     message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
       (acc: { [key: string]: string }, [key, value]: [string, string]) => {
         if (value !== undefined) {
@@ -7871,12 +7886,15 @@ export const WindowsPodSandboxStats: MessageFns<WindowsPodSandboxStats> = {
 };
 
 function createBaseNetworkUsage(): NetworkUsage {
-  return { timestamp: 0, defaultInterface: undefined, interfaces: [] };
+  return { timestamp: 0n, defaultInterface: undefined, interfaces: [] };
 }
 
 export const NetworkUsage: MessageFns<NetworkUsage> = {
   encode(message: NetworkUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== 0n) {
+      if (BigInt.asIntN(64, message.timestamp) !== message.timestamp) {
+        throw new globalThis.Error("value provided for field message.timestamp of type int64 too large");
+      }
       writer.uint32(8).int64(message.timestamp);
     }
     if (message.defaultInterface !== undefined) {
@@ -7906,7 +7924,7 @@ export const NetworkUsage: MessageFns<NetworkUsage> = {
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -7939,7 +7957,7 @@ export const NetworkUsage: MessageFns<NetworkUsage> = {
 
   fromJSON(object: any): NetworkUsage {
     return {
-      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
       defaultInterface: isSet(object.defaultInterface)
         ? NetworkInterfaceUsage.fromJSON(object.defaultInterface)
         : isSet(object.default_interface)
@@ -7953,8 +7971,8 @@ export const NetworkUsage: MessageFns<NetworkUsage> = {
 
   toJSON(message: NetworkUsage): unknown {
     const obj: any = {};
-    if (message.timestamp !== 0) {
-      obj.timestamp = Math.round(message.timestamp);
+    if (message.timestamp !== 0n) {
+      obj.timestamp = message.timestamp.toString();
     }
     if (message.defaultInterface !== undefined) {
       obj.defaultInterface = NetworkInterfaceUsage.toJSON(message.defaultInterface);
@@ -7970,7 +7988,7 @@ export const NetworkUsage: MessageFns<NetworkUsage> = {
   },
   fromPartial<I extends Exact<DeepPartial<NetworkUsage>, I>>(object: I): NetworkUsage {
     const message = createBaseNetworkUsage();
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = (object.timestamp !== undefined && object.timestamp !== null) ? BigInt(object.timestamp) : 0n;
     message.defaultInterface = (object.defaultInterface !== undefined && object.defaultInterface !== null)
       ? NetworkInterfaceUsage.fromPartial(object.defaultInterface)
       : undefined;
@@ -7980,12 +7998,15 @@ export const NetworkUsage: MessageFns<NetworkUsage> = {
 };
 
 function createBaseWindowsNetworkUsage(): WindowsNetworkUsage {
-  return { timestamp: 0, defaultInterface: undefined, interfaces: [] };
+  return { timestamp: 0n, defaultInterface: undefined, interfaces: [] };
 }
 
 export const WindowsNetworkUsage: MessageFns<WindowsNetworkUsage> = {
   encode(message: WindowsNetworkUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== 0n) {
+      if (BigInt.asIntN(64, message.timestamp) !== message.timestamp) {
+        throw new globalThis.Error("value provided for field message.timestamp of type int64 too large");
+      }
       writer.uint32(8).int64(message.timestamp);
     }
     if (message.defaultInterface !== undefined) {
@@ -8015,7 +8036,7 @@ export const WindowsNetworkUsage: MessageFns<WindowsNetworkUsage> = {
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -8048,7 +8069,7 @@ export const WindowsNetworkUsage: MessageFns<WindowsNetworkUsage> = {
 
   fromJSON(object: any): WindowsNetworkUsage {
     return {
-      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
       defaultInterface: isSet(object.defaultInterface)
         ? WindowsNetworkInterfaceUsage.fromJSON(object.defaultInterface)
         : isSet(object.default_interface)
@@ -8062,8 +8083,8 @@ export const WindowsNetworkUsage: MessageFns<WindowsNetworkUsage> = {
 
   toJSON(message: WindowsNetworkUsage): unknown {
     const obj: any = {};
-    if (message.timestamp !== 0) {
-      obj.timestamp = Math.round(message.timestamp);
+    if (message.timestamp !== 0n) {
+      obj.timestamp = message.timestamp.toString();
     }
     if (message.defaultInterface !== undefined) {
       obj.defaultInterface = WindowsNetworkInterfaceUsage.toJSON(message.defaultInterface);
@@ -8079,7 +8100,7 @@ export const WindowsNetworkUsage: MessageFns<WindowsNetworkUsage> = {
   },
   fromPartial<I extends Exact<DeepPartial<WindowsNetworkUsage>, I>>(object: I): WindowsNetworkUsage {
     const message = createBaseWindowsNetworkUsage();
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = (object.timestamp !== undefined && object.timestamp !== null) ? BigInt(object.timestamp) : 0n;
     message.defaultInterface = (object.defaultInterface !== undefined && object.defaultInterface !== null)
       ? WindowsNetworkInterfaceUsage.fromPartial(object.defaultInterface)
       : undefined;
@@ -8403,12 +8424,15 @@ export const WindowsNetworkInterfaceUsage: MessageFns<WindowsNetworkInterfaceUsa
 };
 
 function createBaseProcessUsage(): ProcessUsage {
-  return { timestamp: 0, processCount: undefined };
+  return { timestamp: 0n, processCount: undefined };
 }
 
 export const ProcessUsage: MessageFns<ProcessUsage> = {
   encode(message: ProcessUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== 0n) {
+      if (BigInt.asIntN(64, message.timestamp) !== message.timestamp) {
+        throw new globalThis.Error("value provided for field message.timestamp of type int64 too large");
+      }
       writer.uint32(8).int64(message.timestamp);
     }
     if (message.processCount !== undefined) {
@@ -8435,7 +8459,7 @@ export const ProcessUsage: MessageFns<ProcessUsage> = {
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -8460,7 +8484,7 @@ export const ProcessUsage: MessageFns<ProcessUsage> = {
 
   fromJSON(object: any): ProcessUsage {
     return {
-      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
       processCount: isSet(object.processCount)
         ? UInt64Value.fromJSON(object.processCount)
         : isSet(object.process_count)
@@ -8471,8 +8495,8 @@ export const ProcessUsage: MessageFns<ProcessUsage> = {
 
   toJSON(message: ProcessUsage): unknown {
     const obj: any = {};
-    if (message.timestamp !== 0) {
-      obj.timestamp = Math.round(message.timestamp);
+    if (message.timestamp !== 0n) {
+      obj.timestamp = message.timestamp.toString();
     }
     if (message.processCount !== undefined) {
       obj.processCount = UInt64Value.toJSON(message.processCount);
@@ -8485,7 +8509,7 @@ export const ProcessUsage: MessageFns<ProcessUsage> = {
   },
   fromPartial<I extends Exact<DeepPartial<ProcessUsage>, I>>(object: I): ProcessUsage {
     const message = createBaseProcessUsage();
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = (object.timestamp !== undefined && object.timestamp !== null) ? BigInt(object.timestamp) : 0n;
     message.processCount = (object.processCount !== undefined && object.processCount !== null)
       ? UInt64Value.fromPartial(object.processCount)
       : undefined;
@@ -8494,12 +8518,15 @@ export const ProcessUsage: MessageFns<ProcessUsage> = {
 };
 
 function createBaseWindowsProcessUsage(): WindowsProcessUsage {
-  return { timestamp: 0, processCount: undefined };
+  return { timestamp: 0n, processCount: undefined };
 }
 
 export const WindowsProcessUsage: MessageFns<WindowsProcessUsage> = {
   encode(message: WindowsProcessUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== 0n) {
+      if (BigInt.asIntN(64, message.timestamp) !== message.timestamp) {
+        throw new globalThis.Error("value provided for field message.timestamp of type int64 too large");
+      }
       writer.uint32(8).int64(message.timestamp);
     }
     if (message.processCount !== undefined) {
@@ -8526,7 +8553,7 @@ export const WindowsProcessUsage: MessageFns<WindowsProcessUsage> = {
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -8551,7 +8578,7 @@ export const WindowsProcessUsage: MessageFns<WindowsProcessUsage> = {
 
   fromJSON(object: any): WindowsProcessUsage {
     return {
-      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
       processCount: isSet(object.processCount)
         ? UInt64Value.fromJSON(object.processCount)
         : isSet(object.process_count)
@@ -8562,8 +8589,8 @@ export const WindowsProcessUsage: MessageFns<WindowsProcessUsage> = {
 
   toJSON(message: WindowsProcessUsage): unknown {
     const obj: any = {};
-    if (message.timestamp !== 0) {
-      obj.timestamp = Math.round(message.timestamp);
+    if (message.timestamp !== 0n) {
+      obj.timestamp = message.timestamp.toString();
     }
     if (message.processCount !== undefined) {
       obj.processCount = UInt64Value.toJSON(message.processCount);
@@ -8576,7 +8603,7 @@ export const WindowsProcessUsage: MessageFns<WindowsProcessUsage> = {
   },
   fromPartial<I extends Exact<DeepPartial<WindowsProcessUsage>, I>>(object: I): WindowsProcessUsage {
     const message = createBaseWindowsProcessUsage();
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = (object.timestamp !== undefined && object.timestamp !== null) ? BigInt(object.timestamp) : 0n;
     message.processCount = (object.processCount !== undefined && object.processCount !== null)
       ? UInt64Value.fromPartial(object.processCount)
       : undefined;
@@ -8931,34 +8958,49 @@ export const KeyValue: MessageFns<KeyValue> = {
 
 function createBaseLinuxContainerResources(): LinuxContainerResources {
   return {
-    cpuPeriod: 0,
-    cpuQuota: 0,
-    cpuShares: 0,
-    memoryLimitInBytes: 0,
-    oomScoreAdj: 0,
+    cpuPeriod: 0n,
+    cpuQuota: 0n,
+    cpuShares: 0n,
+    memoryLimitInBytes: 0n,
+    oomScoreAdj: 0n,
     cpusetCpus: "",
     cpusetMems: "",
     hugepageLimits: [],
     unified: {},
-    memorySwapLimitInBytes: 0,
+    memorySwapLimitInBytes: 0n,
   };
 }
 
 export const LinuxContainerResources: MessageFns<LinuxContainerResources> = {
   encode(message: LinuxContainerResources, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.cpuPeriod !== 0) {
+    if (message.cpuPeriod !== 0n) {
+      if (BigInt.asIntN(64, message.cpuPeriod) !== message.cpuPeriod) {
+        throw new globalThis.Error("value provided for field message.cpuPeriod of type int64 too large");
+      }
       writer.uint32(8).int64(message.cpuPeriod);
     }
-    if (message.cpuQuota !== 0) {
+    if (message.cpuQuota !== 0n) {
+      if (BigInt.asIntN(64, message.cpuQuota) !== message.cpuQuota) {
+        throw new globalThis.Error("value provided for field message.cpuQuota of type int64 too large");
+      }
       writer.uint32(16).int64(message.cpuQuota);
     }
-    if (message.cpuShares !== 0) {
+    if (message.cpuShares !== 0n) {
+      if (BigInt.asIntN(64, message.cpuShares) !== message.cpuShares) {
+        throw new globalThis.Error("value provided for field message.cpuShares of type int64 too large");
+      }
       writer.uint32(24).int64(message.cpuShares);
     }
-    if (message.memoryLimitInBytes !== 0) {
+    if (message.memoryLimitInBytes !== 0n) {
+      if (BigInt.asIntN(64, message.memoryLimitInBytes) !== message.memoryLimitInBytes) {
+        throw new globalThis.Error("value provided for field message.memoryLimitInBytes of type int64 too large");
+      }
       writer.uint32(32).int64(message.memoryLimitInBytes);
     }
-    if (message.oomScoreAdj !== 0) {
+    if (message.oomScoreAdj !== 0n) {
+      if (BigInt.asIntN(64, message.oomScoreAdj) !== message.oomScoreAdj) {
+        throw new globalThis.Error("value provided for field message.oomScoreAdj of type int64 too large");
+      }
       writer.uint32(40).int64(message.oomScoreAdj);
     }
     if (message.cpusetCpus !== "") {
@@ -8973,7 +9015,10 @@ export const LinuxContainerResources: MessageFns<LinuxContainerResources> = {
     globalThis.Object.entries(message.unified).forEach(([key, value]: [string, string]) => {
       LinuxContainerResources_UnifiedEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
     });
-    if (message.memorySwapLimitInBytes !== 0) {
+    if (message.memorySwapLimitInBytes !== 0n) {
+      if (BigInt.asIntN(64, message.memorySwapLimitInBytes) !== message.memorySwapLimitInBytes) {
+        throw new globalThis.Error("value provided for field message.memorySwapLimitInBytes of type int64 too large");
+      }
       writer.uint32(80).int64(message.memorySwapLimitInBytes);
     }
     return writer;
@@ -8997,7 +9042,7 @@ export const LinuxContainerResources: MessageFns<LinuxContainerResources> = {
               break;
             }
 
-            message.cpuPeriod = longToNumber(reader.int64());
+            message.cpuPeriod = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -9005,7 +9050,7 @@ export const LinuxContainerResources: MessageFns<LinuxContainerResources> = {
               break;
             }
 
-            message.cpuQuota = longToNumber(reader.int64());
+            message.cpuQuota = reader.int64() as bigint;
             continue;
           }
           case 3: {
@@ -9013,7 +9058,7 @@ export const LinuxContainerResources: MessageFns<LinuxContainerResources> = {
               break;
             }
 
-            message.cpuShares = longToNumber(reader.int64());
+            message.cpuShares = reader.int64() as bigint;
             continue;
           }
           case 4: {
@@ -9021,7 +9066,7 @@ export const LinuxContainerResources: MessageFns<LinuxContainerResources> = {
               break;
             }
 
-            message.memoryLimitInBytes = longToNumber(reader.int64());
+            message.memoryLimitInBytes = reader.int64() as bigint;
             continue;
           }
           case 5: {
@@ -9029,7 +9074,7 @@ export const LinuxContainerResources: MessageFns<LinuxContainerResources> = {
               break;
             }
 
-            message.oomScoreAdj = longToNumber(reader.int64());
+            message.oomScoreAdj = reader.int64() as bigint;
             continue;
           }
           case 6: {
@@ -9072,7 +9117,7 @@ export const LinuxContainerResources: MessageFns<LinuxContainerResources> = {
               break;
             }
 
-            message.memorySwapLimitInBytes = longToNumber(reader.int64());
+            message.memorySwapLimitInBytes = reader.int64() as bigint;
             continue;
           }
         }
@@ -9090,30 +9135,30 @@ export const LinuxContainerResources: MessageFns<LinuxContainerResources> = {
   fromJSON(object: any): LinuxContainerResources {
     return {
       cpuPeriod: isSet(object.cpuPeriod)
-        ? globalThis.Number(object.cpuPeriod)
+        ? BigInt(object.cpuPeriod)
         : isSet(object.cpu_period)
-        ? globalThis.Number(object.cpu_period)
-        : 0,
+        ? BigInt(object.cpu_period)
+        : 0n,
       cpuQuota: isSet(object.cpuQuota)
-        ? globalThis.Number(object.cpuQuota)
+        ? BigInt(object.cpuQuota)
         : isSet(object.cpu_quota)
-        ? globalThis.Number(object.cpu_quota)
-        : 0,
+        ? BigInt(object.cpu_quota)
+        : 0n,
       cpuShares: isSet(object.cpuShares)
-        ? globalThis.Number(object.cpuShares)
+        ? BigInt(object.cpuShares)
         : isSet(object.cpu_shares)
-        ? globalThis.Number(object.cpu_shares)
-        : 0,
+        ? BigInt(object.cpu_shares)
+        : 0n,
       memoryLimitInBytes: isSet(object.memoryLimitInBytes)
-        ? globalThis.Number(object.memoryLimitInBytes)
+        ? BigInt(object.memoryLimitInBytes)
         : isSet(object.memory_limit_in_bytes)
-        ? globalThis.Number(object.memory_limit_in_bytes)
-        : 0,
+        ? BigInt(object.memory_limit_in_bytes)
+        : 0n,
       oomScoreAdj: isSet(object.oomScoreAdj)
-        ? globalThis.Number(object.oomScoreAdj)
+        ? BigInt(object.oomScoreAdj)
         : isSet(object.oom_score_adj)
-        ? globalThis.Number(object.oom_score_adj)
-        : 0,
+        ? BigInt(object.oom_score_adj)
+        : 0n,
       cpusetCpus: isSet(object.cpusetCpus)
         ? globalThis.String(object.cpusetCpus)
         : isSet(object.cpuset_cpus)
@@ -9144,29 +9189,29 @@ export const LinuxContainerResources: MessageFns<LinuxContainerResources> = {
         )
         : {},
       memorySwapLimitInBytes: isSet(object.memorySwapLimitInBytes)
-        ? globalThis.Number(object.memorySwapLimitInBytes)
+        ? BigInt(object.memorySwapLimitInBytes)
         : isSet(object.memory_swap_limit_in_bytes)
-        ? globalThis.Number(object.memory_swap_limit_in_bytes)
-        : 0,
+        ? BigInt(object.memory_swap_limit_in_bytes)
+        : 0n,
     };
   },
 
   toJSON(message: LinuxContainerResources): unknown {
     const obj: any = {};
-    if (message.cpuPeriod !== 0) {
-      obj.cpuPeriod = Math.round(message.cpuPeriod);
+    if (message.cpuPeriod !== 0n) {
+      obj.cpuPeriod = message.cpuPeriod.toString();
     }
-    if (message.cpuQuota !== 0) {
-      obj.cpuQuota = Math.round(message.cpuQuota);
+    if (message.cpuQuota !== 0n) {
+      obj.cpuQuota = message.cpuQuota.toString();
     }
-    if (message.cpuShares !== 0) {
-      obj.cpuShares = Math.round(message.cpuShares);
+    if (message.cpuShares !== 0n) {
+      obj.cpuShares = message.cpuShares.toString();
     }
-    if (message.memoryLimitInBytes !== 0) {
-      obj.memoryLimitInBytes = Math.round(message.memoryLimitInBytes);
+    if (message.memoryLimitInBytes !== 0n) {
+      obj.memoryLimitInBytes = message.memoryLimitInBytes.toString();
     }
-    if (message.oomScoreAdj !== 0) {
-      obj.oomScoreAdj = Math.round(message.oomScoreAdj);
+    if (message.oomScoreAdj !== 0n) {
+      obj.oomScoreAdj = message.oomScoreAdj.toString();
     }
     if (message.cpusetCpus !== "") {
       obj.cpusetCpus = message.cpusetCpus;
@@ -9186,8 +9231,8 @@ export const LinuxContainerResources: MessageFns<LinuxContainerResources> = {
         });
       }
     }
-    if (message.memorySwapLimitInBytes !== 0) {
-      obj.memorySwapLimitInBytes = Math.round(message.memorySwapLimitInBytes);
+    if (message.memorySwapLimitInBytes !== 0n) {
+      obj.memorySwapLimitInBytes = message.memorySwapLimitInBytes.toString();
     }
     return obj;
   },
@@ -9197,11 +9242,15 @@ export const LinuxContainerResources: MessageFns<LinuxContainerResources> = {
   },
   fromPartial<I extends Exact<DeepPartial<LinuxContainerResources>, I>>(object: I): LinuxContainerResources {
     const message = createBaseLinuxContainerResources();
-    message.cpuPeriod = object.cpuPeriod ?? 0;
-    message.cpuQuota = object.cpuQuota ?? 0;
-    message.cpuShares = object.cpuShares ?? 0;
-    message.memoryLimitInBytes = object.memoryLimitInBytes ?? 0;
-    message.oomScoreAdj = object.oomScoreAdj ?? 0;
+    message.cpuPeriod = (object.cpuPeriod !== undefined && object.cpuPeriod !== null) ? BigInt(object.cpuPeriod) : 0n;
+    message.cpuQuota = (object.cpuQuota !== undefined && object.cpuQuota !== null) ? BigInt(object.cpuQuota) : 0n;
+    message.cpuShares = (object.cpuShares !== undefined && object.cpuShares !== null) ? BigInt(object.cpuShares) : 0n;
+    message.memoryLimitInBytes = (object.memoryLimitInBytes !== undefined && object.memoryLimitInBytes !== null)
+      ? BigInt(object.memoryLimitInBytes)
+      : 0n;
+    message.oomScoreAdj = (object.oomScoreAdj !== undefined && object.oomScoreAdj !== null)
+      ? BigInt(object.oomScoreAdj)
+      : 0n;
     message.cpusetCpus = object.cpusetCpus ?? "";
     message.cpusetMems = object.cpusetMems ?? "";
     message.hugepageLimits = object.hugepageLimits?.map((e) => HugepageLimit.fromPartial(e)) || [];
@@ -9214,7 +9263,10 @@ export const LinuxContainerResources: MessageFns<LinuxContainerResources> = {
       },
       {},
     );
-    message.memorySwapLimitInBytes = object.memorySwapLimitInBytes ?? 0;
+    message.memorySwapLimitInBytes =
+      (object.memorySwapLimitInBytes !== undefined && object.memorySwapLimitInBytes !== null)
+        ? BigInt(object.memorySwapLimitInBytes)
+        : 0n;
     return message;
   },
 };
@@ -9309,7 +9361,7 @@ export const LinuxContainerResources_UnifiedEntry: MessageFns<LinuxContainerReso
 };
 
 function createBaseHugepageLimit(): HugepageLimit {
-  return { pageSize: "", limit: 0 };
+  return { pageSize: "", limit: 0n };
 }
 
 export const HugepageLimit: MessageFns<HugepageLimit> = {
@@ -9317,7 +9369,10 @@ export const HugepageLimit: MessageFns<HugepageLimit> = {
     if (message.pageSize !== "") {
       writer.uint32(10).string(message.pageSize);
     }
-    if (message.limit !== 0) {
+    if (message.limit !== 0n) {
+      if (BigInt.asUintN(64, message.limit) !== message.limit) {
+        throw new globalThis.Error("value provided for field message.limit of type uint64 too large");
+      }
       writer.uint32(16).uint64(message.limit);
     }
     return writer;
@@ -9349,7 +9404,7 @@ export const HugepageLimit: MessageFns<HugepageLimit> = {
               break;
             }
 
-            message.limit = longToNumber(reader.uint64());
+            message.limit = reader.uint64() as bigint;
             continue;
           }
         }
@@ -9371,7 +9426,7 @@ export const HugepageLimit: MessageFns<HugepageLimit> = {
         : isSet(object.page_size)
         ? globalThis.String(object.page_size)
         : "",
-      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      limit: isSet(object.limit) ? BigInt(object.limit) : 0n,
     };
   },
 
@@ -9380,8 +9435,8 @@ export const HugepageLimit: MessageFns<HugepageLimit> = {
     if (message.pageSize !== "") {
       obj.pageSize = message.pageSize;
     }
-    if (message.limit !== 0) {
-      obj.limit = Math.round(message.limit);
+    if (message.limit !== 0n) {
+      obj.limit = message.limit.toString();
     }
     return obj;
   },
@@ -9392,7 +9447,7 @@ export const HugepageLimit: MessageFns<HugepageLimit> = {
   fromPartial<I extends Exact<DeepPartial<HugepageLimit>, I>>(object: I): HugepageLimit {
     const message = createBaseHugepageLimit();
     message.pageSize = object.pageSize ?? "";
-    message.limit = object.limit ?? 0;
+    message.limit = (object.limit !== undefined && object.limit !== null) ? BigInt(object.limit) : 0n;
     return message;
   },
 };
@@ -9678,6 +9733,9 @@ export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityCon
     if (message.supplementalGroups.length !== 0) {
       writer.uint32(66).fork();
       for (const v of message.supplementalGroups) {
+        if (BigInt.asIntN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field supplementalGroups of type int64 is too large");
+        }
         writer.int64(v);
       }
       writer.join();
@@ -9788,7 +9846,7 @@ export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityCon
           }
           case 8: {
             if (tag === 64) {
-              message.supplementalGroups.push(longToNumber(reader.int64()));
+              message.supplementalGroups.push(reader.int64() as bigint);
 
               continue;
             }
@@ -9796,7 +9854,7 @@ export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityCon
             if (tag === 66) {
               const end2 = reader.uint32() + reader.pos;
               while (reader.pos < end2) {
-                message.supplementalGroups.push(longToNumber(reader.int64()));
+                message.supplementalGroups.push(reader.int64() as bigint);
               }
 
               continue;
@@ -9915,9 +9973,9 @@ export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityCon
         ? globalThis.Boolean(object.readonly_rootfs)
         : false,
       supplementalGroups: globalThis.Array.isArray(object?.supplementalGroups)
-        ? object.supplementalGroups.map((e: any) => globalThis.Number(e))
+        ? object.supplementalGroups.map((e: any) => BigInt(e))
         : globalThis.Array.isArray(object?.supplemental_groups)
-        ? object.supplemental_groups.map((e: any) => globalThis.Number(e))
+        ? object.supplemental_groups.map((e: any) => BigInt(e))
         : [],
       supplementalGroupsPolicy: isSet(object.supplementalGroupsPolicy)
         ? supplementalGroupsPolicyFromJSON(object.supplementalGroupsPolicy)
@@ -9981,7 +10039,7 @@ export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityCon
       obj.readonlyRootfs = message.readonlyRootfs;
     }
     if (message.supplementalGroups?.length) {
-      obj.supplementalGroups = message.supplementalGroups.map((e) => Math.round(e));
+      obj.supplementalGroups = message.supplementalGroups.map((e) => e.toString());
     }
     if (message.supplementalGroupsPolicy !== 0) {
       obj.supplementalGroupsPolicy = supplementalGroupsPolicyToJSON(message.supplementalGroupsPolicy);
@@ -10035,7 +10093,7 @@ export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityCon
       : undefined;
     message.runAsUsername = object.runAsUsername ?? "";
     message.readonlyRootfs = object.readonlyRootfs ?? false;
-    message.supplementalGroups = object.supplementalGroups?.map((e) => e) || [];
+    message.supplementalGroups = object.supplementalGroups?.map((e) => BigInt(e)) || [];
     message.supplementalGroupsPolicy = object.supplementalGroupsPolicy ?? 0;
     message.noNewPrivs = object.noNewPrivs ?? false;
     message.maskedPaths = object.maskedPaths?.map((e) => e) || [];
@@ -10146,20 +10204,29 @@ export const LinuxContainerConfig: MessageFns<LinuxContainerConfig> = {
 };
 
 function createBaseLinuxContainerUser(): LinuxContainerUser {
-  return { uid: 0, gid: 0, supplementalGroups: [] };
+  return { uid: 0n, gid: 0n, supplementalGroups: [] };
 }
 
 export const LinuxContainerUser: MessageFns<LinuxContainerUser> = {
   encode(message: LinuxContainerUser, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.uid !== 0) {
+    if (message.uid !== 0n) {
+      if (BigInt.asIntN(64, message.uid) !== message.uid) {
+        throw new globalThis.Error("value provided for field message.uid of type int64 too large");
+      }
       writer.uint32(8).int64(message.uid);
     }
-    if (message.gid !== 0) {
+    if (message.gid !== 0n) {
+      if (BigInt.asIntN(64, message.gid) !== message.gid) {
+        throw new globalThis.Error("value provided for field message.gid of type int64 too large");
+      }
       writer.uint32(16).int64(message.gid);
     }
     if (message.supplementalGroups.length !== 0) {
       writer.uint32(26).fork();
       for (const v of message.supplementalGroups) {
+        if (BigInt.asIntN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field supplementalGroups of type int64 is too large");
+        }
         writer.int64(v);
       }
       writer.join();
@@ -10185,7 +10252,7 @@ export const LinuxContainerUser: MessageFns<LinuxContainerUser> = {
               break;
             }
 
-            message.uid = longToNumber(reader.int64());
+            message.uid = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -10193,12 +10260,12 @@ export const LinuxContainerUser: MessageFns<LinuxContainerUser> = {
               break;
             }
 
-            message.gid = longToNumber(reader.int64());
+            message.gid = reader.int64() as bigint;
             continue;
           }
           case 3: {
             if (tag === 24) {
-              message.supplementalGroups.push(longToNumber(reader.int64()));
+              message.supplementalGroups.push(reader.int64() as bigint);
 
               continue;
             }
@@ -10206,7 +10273,7 @@ export const LinuxContainerUser: MessageFns<LinuxContainerUser> = {
             if (tag === 26) {
               const end2 = reader.uint32() + reader.pos;
               while (reader.pos < end2) {
-                message.supplementalGroups.push(longToNumber(reader.int64()));
+                message.supplementalGroups.push(reader.int64() as bigint);
               }
 
               continue;
@@ -10228,26 +10295,26 @@ export const LinuxContainerUser: MessageFns<LinuxContainerUser> = {
 
   fromJSON(object: any): LinuxContainerUser {
     return {
-      uid: isSet(object.uid) ? globalThis.Number(object.uid) : 0,
-      gid: isSet(object.gid) ? globalThis.Number(object.gid) : 0,
+      uid: isSet(object.uid) ? BigInt(object.uid) : 0n,
+      gid: isSet(object.gid) ? BigInt(object.gid) : 0n,
       supplementalGroups: globalThis.Array.isArray(object?.supplementalGroups)
-        ? object.supplementalGroups.map((e: any) => globalThis.Number(e))
+        ? object.supplementalGroups.map((e: any) => BigInt(e))
         : globalThis.Array.isArray(object?.supplemental_groups)
-        ? object.supplemental_groups.map((e: any) => globalThis.Number(e))
+        ? object.supplemental_groups.map((e: any) => BigInt(e))
         : [],
     };
   },
 
   toJSON(message: LinuxContainerUser): unknown {
     const obj: any = {};
-    if (message.uid !== 0) {
-      obj.uid = Math.round(message.uid);
+    if (message.uid !== 0n) {
+      obj.uid = message.uid.toString();
     }
-    if (message.gid !== 0) {
-      obj.gid = Math.round(message.gid);
+    if (message.gid !== 0n) {
+      obj.gid = message.gid.toString();
     }
     if (message.supplementalGroups?.length) {
-      obj.supplementalGroups = message.supplementalGroups.map((e) => Math.round(e));
+      obj.supplementalGroups = message.supplementalGroups.map((e) => e.toString());
     }
     return obj;
   },
@@ -10257,9 +10324,9 @@ export const LinuxContainerUser: MessageFns<LinuxContainerUser> = {
   },
   fromPartial<I extends Exact<DeepPartial<LinuxContainerUser>, I>>(object: I): LinuxContainerUser {
     const message = createBaseLinuxContainerUser();
-    message.uid = object.uid ?? 0;
-    message.gid = object.gid ?? 0;
-    message.supplementalGroups = object.supplementalGroups?.map((e) => e) || [];
+    message.uid = (object.uid !== undefined && object.uid !== null) ? BigInt(object.uid) : 0n;
+    message.gid = (object.gid !== undefined && object.gid !== null) ? BigInt(object.gid) : 0n;
+    message.supplementalGroups = object.supplementalGroups?.map((e) => BigInt(e)) || [];
     return message;
   },
 };
@@ -10752,24 +10819,46 @@ export const WindowsContainerConfig: MessageFns<WindowsContainerConfig> = {
 };
 
 function createBaseWindowsContainerResources(): WindowsContainerResources {
-  return { cpuShares: 0, cpuCount: 0, cpuMaximum: 0, memoryLimitInBytes: 0, rootfsSizeInBytes: 0, affinityCpus: [] };
+  return {
+    cpuShares: 0n,
+    cpuCount: 0n,
+    cpuMaximum: 0n,
+    memoryLimitInBytes: 0n,
+    rootfsSizeInBytes: 0n,
+    affinityCpus: [],
+  };
 }
 
 export const WindowsContainerResources: MessageFns<WindowsContainerResources> = {
   encode(message: WindowsContainerResources, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.cpuShares !== 0) {
+    if (message.cpuShares !== 0n) {
+      if (BigInt.asIntN(64, message.cpuShares) !== message.cpuShares) {
+        throw new globalThis.Error("value provided for field message.cpuShares of type int64 too large");
+      }
       writer.uint32(8).int64(message.cpuShares);
     }
-    if (message.cpuCount !== 0) {
+    if (message.cpuCount !== 0n) {
+      if (BigInt.asIntN(64, message.cpuCount) !== message.cpuCount) {
+        throw new globalThis.Error("value provided for field message.cpuCount of type int64 too large");
+      }
       writer.uint32(16).int64(message.cpuCount);
     }
-    if (message.cpuMaximum !== 0) {
+    if (message.cpuMaximum !== 0n) {
+      if (BigInt.asIntN(64, message.cpuMaximum) !== message.cpuMaximum) {
+        throw new globalThis.Error("value provided for field message.cpuMaximum of type int64 too large");
+      }
       writer.uint32(24).int64(message.cpuMaximum);
     }
-    if (message.memoryLimitInBytes !== 0) {
+    if (message.memoryLimitInBytes !== 0n) {
+      if (BigInt.asIntN(64, message.memoryLimitInBytes) !== message.memoryLimitInBytes) {
+        throw new globalThis.Error("value provided for field message.memoryLimitInBytes of type int64 too large");
+      }
       writer.uint32(32).int64(message.memoryLimitInBytes);
     }
-    if (message.rootfsSizeInBytes !== 0) {
+    if (message.rootfsSizeInBytes !== 0n) {
+      if (BigInt.asIntN(64, message.rootfsSizeInBytes) !== message.rootfsSizeInBytes) {
+        throw new globalThis.Error("value provided for field message.rootfsSizeInBytes of type int64 too large");
+      }
       writer.uint32(40).int64(message.rootfsSizeInBytes);
     }
     for (const v of message.affinityCpus) {
@@ -10796,7 +10885,7 @@ export const WindowsContainerResources: MessageFns<WindowsContainerResources> = 
               break;
             }
 
-            message.cpuShares = longToNumber(reader.int64());
+            message.cpuShares = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -10804,7 +10893,7 @@ export const WindowsContainerResources: MessageFns<WindowsContainerResources> = 
               break;
             }
 
-            message.cpuCount = longToNumber(reader.int64());
+            message.cpuCount = reader.int64() as bigint;
             continue;
           }
           case 3: {
@@ -10812,7 +10901,7 @@ export const WindowsContainerResources: MessageFns<WindowsContainerResources> = 
               break;
             }
 
-            message.cpuMaximum = longToNumber(reader.int64());
+            message.cpuMaximum = reader.int64() as bigint;
             continue;
           }
           case 4: {
@@ -10820,7 +10909,7 @@ export const WindowsContainerResources: MessageFns<WindowsContainerResources> = 
               break;
             }
 
-            message.memoryLimitInBytes = longToNumber(reader.int64());
+            message.memoryLimitInBytes = reader.int64() as bigint;
             continue;
           }
           case 5: {
@@ -10828,7 +10917,7 @@ export const WindowsContainerResources: MessageFns<WindowsContainerResources> = 
               break;
             }
 
-            message.rootfsSizeInBytes = longToNumber(reader.int64());
+            message.rootfsSizeInBytes = reader.int64() as bigint;
             continue;
           }
           case 6: {
@@ -10854,30 +10943,30 @@ export const WindowsContainerResources: MessageFns<WindowsContainerResources> = 
   fromJSON(object: any): WindowsContainerResources {
     return {
       cpuShares: isSet(object.cpuShares)
-        ? globalThis.Number(object.cpuShares)
+        ? BigInt(object.cpuShares)
         : isSet(object.cpu_shares)
-        ? globalThis.Number(object.cpu_shares)
-        : 0,
+        ? BigInt(object.cpu_shares)
+        : 0n,
       cpuCount: isSet(object.cpuCount)
-        ? globalThis.Number(object.cpuCount)
+        ? BigInt(object.cpuCount)
         : isSet(object.cpu_count)
-        ? globalThis.Number(object.cpu_count)
-        : 0,
+        ? BigInt(object.cpu_count)
+        : 0n,
       cpuMaximum: isSet(object.cpuMaximum)
-        ? globalThis.Number(object.cpuMaximum)
+        ? BigInt(object.cpuMaximum)
         : isSet(object.cpu_maximum)
-        ? globalThis.Number(object.cpu_maximum)
-        : 0,
+        ? BigInt(object.cpu_maximum)
+        : 0n,
       memoryLimitInBytes: isSet(object.memoryLimitInBytes)
-        ? globalThis.Number(object.memoryLimitInBytes)
+        ? BigInt(object.memoryLimitInBytes)
         : isSet(object.memory_limit_in_bytes)
-        ? globalThis.Number(object.memory_limit_in_bytes)
-        : 0,
+        ? BigInt(object.memory_limit_in_bytes)
+        : 0n,
       rootfsSizeInBytes: isSet(object.rootfsSizeInBytes)
-        ? globalThis.Number(object.rootfsSizeInBytes)
+        ? BigInt(object.rootfsSizeInBytes)
         : isSet(object.rootfs_size_in_bytes)
-        ? globalThis.Number(object.rootfs_size_in_bytes)
-        : 0,
+        ? BigInt(object.rootfs_size_in_bytes)
+        : 0n,
       affinityCpus: globalThis.Array.isArray(object?.affinityCpus)
         ? object.affinityCpus.map((e: any) => WindowsCpuGroupAffinity.fromJSON(e))
         : globalThis.Array.isArray(object?.affinity_cpus)
@@ -10888,20 +10977,20 @@ export const WindowsContainerResources: MessageFns<WindowsContainerResources> = 
 
   toJSON(message: WindowsContainerResources): unknown {
     const obj: any = {};
-    if (message.cpuShares !== 0) {
-      obj.cpuShares = Math.round(message.cpuShares);
+    if (message.cpuShares !== 0n) {
+      obj.cpuShares = message.cpuShares.toString();
     }
-    if (message.cpuCount !== 0) {
-      obj.cpuCount = Math.round(message.cpuCount);
+    if (message.cpuCount !== 0n) {
+      obj.cpuCount = message.cpuCount.toString();
     }
-    if (message.cpuMaximum !== 0) {
-      obj.cpuMaximum = Math.round(message.cpuMaximum);
+    if (message.cpuMaximum !== 0n) {
+      obj.cpuMaximum = message.cpuMaximum.toString();
     }
-    if (message.memoryLimitInBytes !== 0) {
-      obj.memoryLimitInBytes = Math.round(message.memoryLimitInBytes);
+    if (message.memoryLimitInBytes !== 0n) {
+      obj.memoryLimitInBytes = message.memoryLimitInBytes.toString();
     }
-    if (message.rootfsSizeInBytes !== 0) {
-      obj.rootfsSizeInBytes = Math.round(message.rootfsSizeInBytes);
+    if (message.rootfsSizeInBytes !== 0n) {
+      obj.rootfsSizeInBytes = message.rootfsSizeInBytes.toString();
     }
     if (message.affinityCpus?.length) {
       obj.affinityCpus = message.affinityCpus.map((e) => WindowsCpuGroupAffinity.toJSON(e));
@@ -10914,23 +11003,32 @@ export const WindowsContainerResources: MessageFns<WindowsContainerResources> = 
   },
   fromPartial<I extends Exact<DeepPartial<WindowsContainerResources>, I>>(object: I): WindowsContainerResources {
     const message = createBaseWindowsContainerResources();
-    message.cpuShares = object.cpuShares ?? 0;
-    message.cpuCount = object.cpuCount ?? 0;
-    message.cpuMaximum = object.cpuMaximum ?? 0;
-    message.memoryLimitInBytes = object.memoryLimitInBytes ?? 0;
-    message.rootfsSizeInBytes = object.rootfsSizeInBytes ?? 0;
+    message.cpuShares = (object.cpuShares !== undefined && object.cpuShares !== null) ? BigInt(object.cpuShares) : 0n;
+    message.cpuCount = (object.cpuCount !== undefined && object.cpuCount !== null) ? BigInt(object.cpuCount) : 0n;
+    message.cpuMaximum = (object.cpuMaximum !== undefined && object.cpuMaximum !== null)
+      ? BigInt(object.cpuMaximum)
+      : 0n;
+    message.memoryLimitInBytes = (object.memoryLimitInBytes !== undefined && object.memoryLimitInBytes !== null)
+      ? BigInt(object.memoryLimitInBytes)
+      : 0n;
+    message.rootfsSizeInBytes = (object.rootfsSizeInBytes !== undefined && object.rootfsSizeInBytes !== null)
+      ? BigInt(object.rootfsSizeInBytes)
+      : 0n;
     message.affinityCpus = object.affinityCpus?.map((e) => WindowsCpuGroupAffinity.fromPartial(e)) || [];
     return message;
   },
 };
 
 function createBaseWindowsCpuGroupAffinity(): WindowsCpuGroupAffinity {
-  return { cpuMask: 0, cpuGroup: 0 };
+  return { cpuMask: 0n, cpuGroup: 0 };
 }
 
 export const WindowsCpuGroupAffinity: MessageFns<WindowsCpuGroupAffinity> = {
   encode(message: WindowsCpuGroupAffinity, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.cpuMask !== 0) {
+    if (message.cpuMask !== 0n) {
+      if (BigInt.asUintN(64, message.cpuMask) !== message.cpuMask) {
+        throw new globalThis.Error("value provided for field message.cpuMask of type uint64 too large");
+      }
       writer.uint32(8).uint64(message.cpuMask);
     }
     if (message.cpuGroup !== 0) {
@@ -10957,7 +11055,7 @@ export const WindowsCpuGroupAffinity: MessageFns<WindowsCpuGroupAffinity> = {
               break;
             }
 
-            message.cpuMask = longToNumber(reader.uint64());
+            message.cpuMask = reader.uint64() as bigint;
             continue;
           }
           case 2: {
@@ -10982,11 +11080,7 @@ export const WindowsCpuGroupAffinity: MessageFns<WindowsCpuGroupAffinity> = {
 
   fromJSON(object: any): WindowsCpuGroupAffinity {
     return {
-      cpuMask: isSet(object.cpuMask)
-        ? globalThis.Number(object.cpuMask)
-        : isSet(object.cpu_mask)
-        ? globalThis.Number(object.cpu_mask)
-        : 0,
+      cpuMask: isSet(object.cpuMask) ? BigInt(object.cpuMask) : isSet(object.cpu_mask) ? BigInt(object.cpu_mask) : 0n,
       cpuGroup: isSet(object.cpuGroup)
         ? globalThis.Number(object.cpuGroup)
         : isSet(object.cpu_group)
@@ -10997,8 +11091,8 @@ export const WindowsCpuGroupAffinity: MessageFns<WindowsCpuGroupAffinity> = {
 
   toJSON(message: WindowsCpuGroupAffinity): unknown {
     const obj: any = {};
-    if (message.cpuMask !== 0) {
-      obj.cpuMask = Math.round(message.cpuMask);
+    if (message.cpuMask !== 0n) {
+      obj.cpuMask = message.cpuMask.toString();
     }
     if (message.cpuGroup !== 0) {
       obj.cpuGroup = Math.round(message.cpuGroup);
@@ -11011,7 +11105,7 @@ export const WindowsCpuGroupAffinity: MessageFns<WindowsCpuGroupAffinity> = {
   },
   fromPartial<I extends Exact<DeepPartial<WindowsCpuGroupAffinity>, I>>(object: I): WindowsCpuGroupAffinity {
     const message = createBaseWindowsCpuGroupAffinity();
-    message.cpuMask = object.cpuMask ?? 0;
+    message.cpuMask = (object.cpuMask !== undefined && object.cpuMask !== null) ? BigInt(object.cpuMask) : 0n;
     message.cpuGroup = object.cpuGroup ?? 0;
     return message;
   },
@@ -12212,7 +12306,7 @@ export const StartContainerResponse: MessageFns<StartContainerResponse> = {
 };
 
 function createBaseStopContainerRequest(): StopContainerRequest {
-  return { containerId: "", timeout: 0 };
+  return { containerId: "", timeout: 0n };
 }
 
 export const StopContainerRequest: MessageFns<StopContainerRequest> = {
@@ -12220,7 +12314,10 @@ export const StopContainerRequest: MessageFns<StopContainerRequest> = {
     if (message.containerId !== "") {
       writer.uint32(10).string(message.containerId);
     }
-    if (message.timeout !== 0) {
+    if (message.timeout !== 0n) {
+      if (BigInt.asIntN(64, message.timeout) !== message.timeout) {
+        throw new globalThis.Error("value provided for field message.timeout of type int64 too large");
+      }
       writer.uint32(16).int64(message.timeout);
     }
     return writer;
@@ -12252,7 +12349,7 @@ export const StopContainerRequest: MessageFns<StopContainerRequest> = {
               break;
             }
 
-            message.timeout = longToNumber(reader.int64());
+            message.timeout = reader.int64() as bigint;
             continue;
           }
         }
@@ -12274,7 +12371,7 @@ export const StopContainerRequest: MessageFns<StopContainerRequest> = {
         : isSet(object.container_id)
         ? globalThis.String(object.container_id)
         : "",
-      timeout: isSet(object.timeout) ? globalThis.Number(object.timeout) : 0,
+      timeout: isSet(object.timeout) ? BigInt(object.timeout) : 0n,
     };
   },
 
@@ -12283,8 +12380,8 @@ export const StopContainerRequest: MessageFns<StopContainerRequest> = {
     if (message.containerId !== "") {
       obj.containerId = message.containerId;
     }
-    if (message.timeout !== 0) {
-      obj.timeout = Math.round(message.timeout);
+    if (message.timeout !== 0n) {
+      obj.timeout = message.timeout.toString();
     }
     return obj;
   },
@@ -12295,7 +12392,7 @@ export const StopContainerRequest: MessageFns<StopContainerRequest> = {
   fromPartial<I extends Exact<DeepPartial<StopContainerRequest>, I>>(object: I): StopContainerRequest {
     const message = createBaseStopContainerRequest();
     message.containerId = object.containerId ?? "";
-    message.timeout = object.timeout ?? 0;
+    message.timeout = (object.timeout !== undefined && object.timeout !== null) ? BigInt(object.timeout) : 0n;
     return message;
   },
 };
@@ -12876,7 +12973,7 @@ function createBaseContainer(): Container {
     image: undefined,
     imageRef: "",
     state: 0,
-    createdAt: 0,
+    createdAt: 0n,
     labels: {},
     annotations: {},
     imageId: "",
@@ -12903,7 +13000,10 @@ export const Container: MessageFns<Container> = {
     if (message.state !== 0) {
       writer.uint32(48).int32(message.state);
     }
-    if (message.createdAt !== 0) {
+    if (message.createdAt !== 0n) {
+      if (BigInt.asIntN(64, message.createdAt) !== message.createdAt) {
+        throw new globalThis.Error("value provided for field message.createdAt of type int64 too large");
+      }
       writer.uint32(56).int64(message.createdAt);
     }
     globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
@@ -12984,7 +13084,7 @@ export const Container: MessageFns<Container> = {
               break;
             }
 
-            message.createdAt = longToNumber(reader.int64());
+            message.createdAt = reader.int64() as bigint;
             continue;
           }
           case 8: {
@@ -13046,10 +13146,10 @@ export const Container: MessageFns<Container> = {
         : "",
       state: isSet(object.state) ? containerStateFromJSON(object.state) : 0,
       createdAt: isSet(object.createdAt)
-        ? globalThis.Number(object.createdAt)
+        ? BigInt(object.createdAt)
         : isSet(object.created_at)
-        ? globalThis.Number(object.created_at)
-        : 0,
+        ? BigInt(object.created_at)
+        : 0n,
       labels: isObject(object.labels)
         ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
           (acc: { [key: string]: string }, [key, value]: [string, any]) => {
@@ -13106,8 +13206,8 @@ export const Container: MessageFns<Container> = {
     if (message.state !== 0) {
       obj.state = containerStateToJSON(message.state);
     }
-    if (message.createdAt !== 0) {
-      obj.createdAt = Math.round(message.createdAt);
+    if (message.createdAt !== 0n) {
+      obj.createdAt = message.createdAt.toString();
     }
     if (message.labels) {
       const entries = globalThis.Object.entries(message.labels) as [string, string][];
@@ -13148,7 +13248,7 @@ export const Container: MessageFns<Container> = {
       : undefined;
     message.imageRef = object.imageRef ?? "";
     message.state = object.state ?? 0;
-    message.createdAt = object.createdAt ?? 0;
+    message.createdAt = (object.createdAt !== undefined && object.createdAt !== null) ? BigInt(object.createdAt) : 0n;
     message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
       (acc: { [key: string]: string }, [key, value]: [string, string]) => {
         if (value !== undefined) {
@@ -13507,9 +13607,9 @@ function createBaseContainerStatus(): ContainerStatus {
     id: "",
     metadata: undefined,
     state: 0,
-    createdAt: 0,
-    startedAt: 0,
-    finishedAt: 0,
+    createdAt: 0n,
+    startedAt: 0n,
+    finishedAt: 0n,
     exitCode: 0,
     image: undefined,
     imageRef: "",
@@ -13537,13 +13637,22 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
     if (message.state !== 0) {
       writer.uint32(24).int32(message.state);
     }
-    if (message.createdAt !== 0) {
+    if (message.createdAt !== 0n) {
+      if (BigInt.asIntN(64, message.createdAt) !== message.createdAt) {
+        throw new globalThis.Error("value provided for field message.createdAt of type int64 too large");
+      }
       writer.uint32(32).int64(message.createdAt);
     }
-    if (message.startedAt !== 0) {
+    if (message.startedAt !== 0n) {
+      if (BigInt.asIntN(64, message.startedAt) !== message.startedAt) {
+        throw new globalThis.Error("value provided for field message.startedAt of type int64 too large");
+      }
       writer.uint32(40).int64(message.startedAt);
     }
-    if (message.finishedAt !== 0) {
+    if (message.finishedAt !== 0n) {
+      if (BigInt.asIntN(64, message.finishedAt) !== message.finishedAt) {
+        throw new globalThis.Error("value provided for field message.finishedAt of type int64 too large");
+      }
       writer.uint32(48).int64(message.finishedAt);
     }
     if (message.exitCode !== 0) {
@@ -13630,7 +13739,7 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
               break;
             }
 
-            message.createdAt = longToNumber(reader.int64());
+            message.createdAt = reader.int64() as bigint;
             continue;
           }
           case 5: {
@@ -13638,7 +13747,7 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
               break;
             }
 
-            message.startedAt = longToNumber(reader.int64());
+            message.startedAt = reader.int64() as bigint;
             continue;
           }
           case 6: {
@@ -13646,7 +13755,7 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
               break;
             }
 
-            message.finishedAt = longToNumber(reader.int64());
+            message.finishedAt = reader.int64() as bigint;
             continue;
           }
           case 7: {
@@ -13777,20 +13886,20 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
       metadata: isSet(object.metadata) ? ContainerMetadata.fromJSON(object.metadata) : undefined,
       state: isSet(object.state) ? containerStateFromJSON(object.state) : 0,
       createdAt: isSet(object.createdAt)
-        ? globalThis.Number(object.createdAt)
+        ? BigInt(object.createdAt)
         : isSet(object.created_at)
-        ? globalThis.Number(object.created_at)
-        : 0,
+        ? BigInt(object.created_at)
+        : 0n,
       startedAt: isSet(object.startedAt)
-        ? globalThis.Number(object.startedAt)
+        ? BigInt(object.startedAt)
         : isSet(object.started_at)
-        ? globalThis.Number(object.started_at)
-        : 0,
+        ? BigInt(object.started_at)
+        : 0n,
       finishedAt: isSet(object.finishedAt)
-        ? globalThis.Number(object.finishedAt)
+        ? BigInt(object.finishedAt)
         : isSet(object.finished_at)
-        ? globalThis.Number(object.finished_at)
-        : 0,
+        ? BigInt(object.finished_at)
+        : 0n,
       exitCode: isSet(object.exitCode)
         ? globalThis.Number(object.exitCode)
         : isSet(object.exit_code)
@@ -13866,14 +13975,14 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
     if (message.state !== 0) {
       obj.state = containerStateToJSON(message.state);
     }
-    if (message.createdAt !== 0) {
-      obj.createdAt = Math.round(message.createdAt);
+    if (message.createdAt !== 0n) {
+      obj.createdAt = message.createdAt.toString();
     }
-    if (message.startedAt !== 0) {
-      obj.startedAt = Math.round(message.startedAt);
+    if (message.startedAt !== 0n) {
+      obj.startedAt = message.startedAt.toString();
     }
-    if (message.finishedAt !== 0) {
-      obj.finishedAt = Math.round(message.finishedAt);
+    if (message.finishedAt !== 0n) {
+      obj.finishedAt = message.finishedAt.toString();
     }
     if (message.exitCode !== 0) {
       obj.exitCode = Math.round(message.exitCode);
@@ -13939,9 +14048,11 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
       ? ContainerMetadata.fromPartial(object.metadata)
       : undefined;
     message.state = object.state ?? 0;
-    message.createdAt = object.createdAt ?? 0;
-    message.startedAt = object.startedAt ?? 0;
-    message.finishedAt = object.finishedAt ?? 0;
+    message.createdAt = (object.createdAt !== undefined && object.createdAt !== null) ? BigInt(object.createdAt) : 0n;
+    message.startedAt = (object.startedAt !== undefined && object.startedAt !== null) ? BigInt(object.startedAt) : 0n;
+    message.finishedAt = (object.finishedAt !== undefined && object.finishedAt !== null)
+      ? BigInt(object.finishedAt)
+      : 0n;
     message.exitCode = object.exitCode ?? 0;
     message.image = (object.image !== undefined && object.image !== null)
       ? ImageSpec.fromPartial(object.image)
@@ -14828,7 +14939,7 @@ export const UpdateContainerResourcesResponse: MessageFns<UpdateContainerResourc
 };
 
 function createBaseExecSyncRequest(): ExecSyncRequest {
-  return { containerId: "", cmd: [], timeout: 0 };
+  return { containerId: "", cmd: [], timeout: 0n };
 }
 
 export const ExecSyncRequest: MessageFns<ExecSyncRequest> = {
@@ -14839,7 +14950,10 @@ export const ExecSyncRequest: MessageFns<ExecSyncRequest> = {
     for (const v of message.cmd) {
       writer.uint32(18).string(v!);
     }
-    if (message.timeout !== 0) {
+    if (message.timeout !== 0n) {
+      if (BigInt.asIntN(64, message.timeout) !== message.timeout) {
+        throw new globalThis.Error("value provided for field message.timeout of type int64 too large");
+      }
       writer.uint32(24).int64(message.timeout);
     }
     return writer;
@@ -14879,7 +14993,7 @@ export const ExecSyncRequest: MessageFns<ExecSyncRequest> = {
               break;
             }
 
-            message.timeout = longToNumber(reader.int64());
+            message.timeout = reader.int64() as bigint;
             continue;
           }
         }
@@ -14902,7 +15016,7 @@ export const ExecSyncRequest: MessageFns<ExecSyncRequest> = {
         ? globalThis.String(object.container_id)
         : "",
       cmd: globalThis.Array.isArray(object?.cmd) ? object.cmd.map((e: any) => globalThis.String(e)) : [],
-      timeout: isSet(object.timeout) ? globalThis.Number(object.timeout) : 0,
+      timeout: isSet(object.timeout) ? BigInt(object.timeout) : 0n,
     };
   },
 
@@ -14914,8 +15028,8 @@ export const ExecSyncRequest: MessageFns<ExecSyncRequest> = {
     if (message.cmd?.length) {
       obj.cmd = message.cmd;
     }
-    if (message.timeout !== 0) {
-      obj.timeout = Math.round(message.timeout);
+    if (message.timeout !== 0n) {
+      obj.timeout = message.timeout.toString();
     }
     return obj;
   },
@@ -14927,7 +15041,7 @@ export const ExecSyncRequest: MessageFns<ExecSyncRequest> = {
     const message = createBaseExecSyncRequest();
     message.containerId = object.containerId ?? "";
     message.cmd = object.cmd?.map((e) => e) || [];
-    message.timeout = object.timeout ?? 0;
+    message.timeout = (object.timeout !== undefined && object.timeout !== null) ? BigInt(object.timeout) : 0n;
     return message;
   },
 };
@@ -15774,7 +15888,7 @@ function createBaseImage(): Image {
     id: "",
     repoTags: [],
     repoDigests: [],
-    size: 0,
+    size: 0n,
     uid: undefined,
     username: "",
     spec: undefined,
@@ -15793,7 +15907,10 @@ export const Image: MessageFns<Image> = {
     for (const v of message.repoDigests) {
       writer.uint32(26).string(v!);
     }
-    if (message.size !== 0) {
+    if (message.size !== 0n) {
+      if (BigInt.asUintN(64, message.size) !== message.size) {
+        throw new globalThis.Error("value provided for field message.size of type uint64 too large");
+      }
       writer.uint32(32).uint64(message.size);
     }
     if (message.uid !== undefined) {
@@ -15853,7 +15970,7 @@ export const Image: MessageFns<Image> = {
               break;
             }
 
-            message.size = longToNumber(reader.uint64());
+            message.size = reader.uint64() as bigint;
             continue;
           }
           case 5: {
@@ -15913,7 +16030,7 @@ export const Image: MessageFns<Image> = {
         : globalThis.Array.isArray(object?.repo_digests)
         ? object.repo_digests.map((e: any) => globalThis.String(e))
         : [],
-      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      size: isSet(object.size) ? BigInt(object.size) : 0n,
       uid: isSet(object.uid) ? Int64Value.fromJSON(object.uid) : undefined,
       username: isSet(object.username) ? globalThis.String(object.username) : "",
       spec: isSet(object.spec) ? ImageSpec.fromJSON(object.spec) : undefined,
@@ -15932,8 +16049,8 @@ export const Image: MessageFns<Image> = {
     if (message.repoDigests?.length) {
       obj.repoDigests = message.repoDigests;
     }
-    if (message.size !== 0) {
-      obj.size = Math.round(message.size);
+    if (message.size !== 0n) {
+      obj.size = message.size.toString();
     }
     if (message.uid !== undefined) {
       obj.uid = Int64Value.toJSON(message.uid);
@@ -15958,7 +16075,7 @@ export const Image: MessageFns<Image> = {
     message.id = object.id ?? "";
     message.repoTags = object.repoTags?.map((e) => e) || [];
     message.repoDigests = object.repoDigests?.map((e) => e) || [];
-    message.size = object.size ?? 0;
+    message.size = (object.size !== undefined && object.size !== null) ? BigInt(object.size) : 0n;
     message.uid = (object.uid !== undefined && object.uid !== null) ? Int64Value.fromPartial(object.uid) : undefined;
     message.username = object.username ?? "";
     message.spec = (object.spec !== undefined && object.spec !== null) ? ImageSpec.fromPartial(object.spec) : undefined;
@@ -17905,12 +18022,15 @@ export const ImageFsInfoRequest: MessageFns<ImageFsInfoRequest> = {
 };
 
 function createBaseUInt64Value(): UInt64Value {
-  return { value: 0 };
+  return { value: 0n };
 }
 
 export const UInt64Value: MessageFns<UInt64Value> = {
   encode(message: UInt64Value, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.value !== 0) {
+    if (message.value !== 0n) {
+      if (BigInt.asUintN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type uint64 too large");
+      }
       writer.uint32(8).uint64(message.value);
     }
     return writer;
@@ -17934,7 +18054,7 @@ export const UInt64Value: MessageFns<UInt64Value> = {
               break;
             }
 
-            message.value = longToNumber(reader.uint64());
+            message.value = reader.uint64() as bigint;
             continue;
           }
         }
@@ -17950,13 +18070,13 @@ export const UInt64Value: MessageFns<UInt64Value> = {
   },
 
   fromJSON(object: any): UInt64Value {
-    return { value: isSet(object.value) ? globalThis.Number(object.value) : 0 };
+    return { value: isSet(object.value) ? BigInt(object.value) : 0n };
   },
 
   toJSON(message: UInt64Value): unknown {
     const obj: any = {};
-    if (message.value !== 0) {
-      obj.value = Math.round(message.value);
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
     }
     return obj;
   },
@@ -17966,7 +18086,7 @@ export const UInt64Value: MessageFns<UInt64Value> = {
   },
   fromPartial<I extends Exact<DeepPartial<UInt64Value>, I>>(object: I): UInt64Value {
     const message = createBaseUInt64Value();
-    message.value = object.value ?? 0;
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
     return message;
   },
 };
@@ -18039,12 +18159,15 @@ export const FilesystemIdentifier: MessageFns<FilesystemIdentifier> = {
 };
 
 function createBaseFilesystemUsage(): FilesystemUsage {
-  return { timestamp: 0, fsId: undefined, usedBytes: undefined, inodesUsed: undefined };
+  return { timestamp: 0n, fsId: undefined, usedBytes: undefined, inodesUsed: undefined };
 }
 
 export const FilesystemUsage: MessageFns<FilesystemUsage> = {
   encode(message: FilesystemUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== 0n) {
+      if (BigInt.asIntN(64, message.timestamp) !== message.timestamp) {
+        throw new globalThis.Error("value provided for field message.timestamp of type int64 too large");
+      }
       writer.uint32(8).int64(message.timestamp);
     }
     if (message.fsId !== undefined) {
@@ -18077,7 +18200,7 @@ export const FilesystemUsage: MessageFns<FilesystemUsage> = {
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -18118,7 +18241,7 @@ export const FilesystemUsage: MessageFns<FilesystemUsage> = {
 
   fromJSON(object: any): FilesystemUsage {
     return {
-      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
       fsId: isSet(object.fsId)
         ? FilesystemIdentifier.fromJSON(object.fsId)
         : isSet(object.fs_id)
@@ -18139,8 +18262,8 @@ export const FilesystemUsage: MessageFns<FilesystemUsage> = {
 
   toJSON(message: FilesystemUsage): unknown {
     const obj: any = {};
-    if (message.timestamp !== 0) {
-      obj.timestamp = Math.round(message.timestamp);
+    if (message.timestamp !== 0n) {
+      obj.timestamp = message.timestamp.toString();
     }
     if (message.fsId !== undefined) {
       obj.fsId = FilesystemIdentifier.toJSON(message.fsId);
@@ -18159,7 +18282,7 @@ export const FilesystemUsage: MessageFns<FilesystemUsage> = {
   },
   fromPartial<I extends Exact<DeepPartial<FilesystemUsage>, I>>(object: I): FilesystemUsage {
     const message = createBaseFilesystemUsage();
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = (object.timestamp !== undefined && object.timestamp !== null) ? BigInt(object.timestamp) : 0n;
     message.fsId = (object.fsId !== undefined && object.fsId !== null)
       ? FilesystemIdentifier.fromPartial(object.fsId)
       : undefined;
@@ -18174,12 +18297,15 @@ export const FilesystemUsage: MessageFns<FilesystemUsage> = {
 };
 
 function createBaseWindowsFilesystemUsage(): WindowsFilesystemUsage {
-  return { timestamp: 0, fsId: undefined, usedBytes: undefined };
+  return { timestamp: 0n, fsId: undefined, usedBytes: undefined };
 }
 
 export const WindowsFilesystemUsage: MessageFns<WindowsFilesystemUsage> = {
   encode(message: WindowsFilesystemUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== 0n) {
+      if (BigInt.asIntN(64, message.timestamp) !== message.timestamp) {
+        throw new globalThis.Error("value provided for field message.timestamp of type int64 too large");
+      }
       writer.uint32(8).int64(message.timestamp);
     }
     if (message.fsId !== undefined) {
@@ -18209,7 +18335,7 @@ export const WindowsFilesystemUsage: MessageFns<WindowsFilesystemUsage> = {
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -18242,7 +18368,7 @@ export const WindowsFilesystemUsage: MessageFns<WindowsFilesystemUsage> = {
 
   fromJSON(object: any): WindowsFilesystemUsage {
     return {
-      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
       fsId: isSet(object.fsId)
         ? FilesystemIdentifier.fromJSON(object.fsId)
         : isSet(object.fs_id)
@@ -18258,8 +18384,8 @@ export const WindowsFilesystemUsage: MessageFns<WindowsFilesystemUsage> = {
 
   toJSON(message: WindowsFilesystemUsage): unknown {
     const obj: any = {};
-    if (message.timestamp !== 0) {
-      obj.timestamp = Math.round(message.timestamp);
+    if (message.timestamp !== 0n) {
+      obj.timestamp = message.timestamp.toString();
     }
     if (message.fsId !== undefined) {
       obj.fsId = FilesystemIdentifier.toJSON(message.fsId);
@@ -18275,7 +18401,7 @@ export const WindowsFilesystemUsage: MessageFns<WindowsFilesystemUsage> = {
   },
   fromPartial<I extends Exact<DeepPartial<WindowsFilesystemUsage>, I>>(object: I): WindowsFilesystemUsage {
     const message = createBaseWindowsFilesystemUsage();
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = (object.timestamp !== undefined && object.timestamp !== null) ? BigInt(object.timestamp) : 0n;
     message.fsId = (object.fsId !== undefined && object.fsId !== null)
       ? FilesystemIdentifier.fromPartial(object.fsId)
       : undefined;
@@ -19632,12 +19758,15 @@ export const PsiStats: MessageFns<PsiStats> = {
 };
 
 function createBasePsiData(): PsiData {
-  return { Total: 0, Avg10: 0, Avg60: 0, Avg300: 0 };
+  return { Total: 0n, Avg10: 0, Avg60: 0, Avg300: 0 };
 }
 
 export const PsiData: MessageFns<PsiData> = {
   encode(message: PsiData, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.Total !== 0) {
+    if (message.Total !== 0n) {
+      if (BigInt.asUintN(64, message.Total) !== message.Total) {
+        throw new globalThis.Error("value provided for field message.Total of type uint64 too large");
+      }
       writer.uint32(8).uint64(message.Total);
     }
     if (message.Avg10 !== 0) {
@@ -19670,7 +19799,7 @@ export const PsiData: MessageFns<PsiData> = {
               break;
             }
 
-            message.Total = longToNumber(reader.uint64());
+            message.Total = reader.uint64() as bigint;
             continue;
           }
           case 2: {
@@ -19711,7 +19840,7 @@ export const PsiData: MessageFns<PsiData> = {
 
   fromJSON(object: any): PsiData {
     return {
-      Total: isSet(object.Total) ? globalThis.Number(object.Total) : 0,
+      Total: isSet(object.Total) ? BigInt(object.Total) : 0n,
       Avg10: isSet(object.Avg10) ? globalThis.Number(object.Avg10) : 0,
       Avg60: isSet(object.Avg60) ? globalThis.Number(object.Avg60) : 0,
       Avg300: isSet(object.Avg300) ? globalThis.Number(object.Avg300) : 0,
@@ -19720,8 +19849,8 @@ export const PsiData: MessageFns<PsiData> = {
 
   toJSON(message: PsiData): unknown {
     const obj: any = {};
-    if (message.Total !== 0) {
-      obj.Total = Math.round(message.Total);
+    if (message.Total !== 0n) {
+      obj.Total = message.Total.toString();
     }
     if (message.Avg10 !== 0) {
       obj.Avg10 = floatToJson(message.Avg10);
@@ -19740,7 +19869,7 @@ export const PsiData: MessageFns<PsiData> = {
   },
   fromPartial<I extends Exact<DeepPartial<PsiData>, I>>(object: I): PsiData {
     const message = createBasePsiData();
-    message.Total = object.Total ?? 0;
+    message.Total = (object.Total !== undefined && object.Total !== null) ? BigInt(object.Total) : 0n;
     message.Avg10 = object.Avg10 ?? 0;
     message.Avg60 = object.Avg60 ?? 0;
     message.Avg300 = object.Avg300 ?? 0;
@@ -19749,12 +19878,15 @@ export const PsiData: MessageFns<PsiData> = {
 };
 
 function createBaseCpuUsage(): CpuUsage {
-  return { timestamp: 0, usageCoreNanoSeconds: undefined, usageNanoCores: undefined, psi: undefined };
+  return { timestamp: 0n, usageCoreNanoSeconds: undefined, usageNanoCores: undefined, psi: undefined };
 }
 
 export const CpuUsage: MessageFns<CpuUsage> = {
   encode(message: CpuUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== 0n) {
+      if (BigInt.asIntN(64, message.timestamp) !== message.timestamp) {
+        throw new globalThis.Error("value provided for field message.timestamp of type int64 too large");
+      }
       writer.uint32(8).int64(message.timestamp);
     }
     if (message.usageCoreNanoSeconds !== undefined) {
@@ -19787,7 +19919,7 @@ export const CpuUsage: MessageFns<CpuUsage> = {
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -19828,7 +19960,7 @@ export const CpuUsage: MessageFns<CpuUsage> = {
 
   fromJSON(object: any): CpuUsage {
     return {
-      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
       usageCoreNanoSeconds: isSet(object.usageCoreNanoSeconds)
         ? UInt64Value.fromJSON(object.usageCoreNanoSeconds)
         : isSet(object.usage_core_nano_seconds)
@@ -19845,8 +19977,8 @@ export const CpuUsage: MessageFns<CpuUsage> = {
 
   toJSON(message: CpuUsage): unknown {
     const obj: any = {};
-    if (message.timestamp !== 0) {
-      obj.timestamp = Math.round(message.timestamp);
+    if (message.timestamp !== 0n) {
+      obj.timestamp = message.timestamp.toString();
     }
     if (message.usageCoreNanoSeconds !== undefined) {
       obj.usageCoreNanoSeconds = UInt64Value.toJSON(message.usageCoreNanoSeconds);
@@ -19865,7 +19997,7 @@ export const CpuUsage: MessageFns<CpuUsage> = {
   },
   fromPartial<I extends Exact<DeepPartial<CpuUsage>, I>>(object: I): CpuUsage {
     const message = createBaseCpuUsage();
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = (object.timestamp !== undefined && object.timestamp !== null) ? BigInt(object.timestamp) : 0n;
     message.usageCoreNanoSeconds = (object.usageCoreNanoSeconds !== undefined && object.usageCoreNanoSeconds !== null)
       ? UInt64Value.fromPartial(object.usageCoreNanoSeconds)
       : undefined;
@@ -19878,12 +20010,15 @@ export const CpuUsage: MessageFns<CpuUsage> = {
 };
 
 function createBaseWindowsCpuUsage(): WindowsCpuUsage {
-  return { timestamp: 0, usageCoreNanoSeconds: undefined, usageNanoCores: undefined };
+  return { timestamp: 0n, usageCoreNanoSeconds: undefined, usageNanoCores: undefined };
 }
 
 export const WindowsCpuUsage: MessageFns<WindowsCpuUsage> = {
   encode(message: WindowsCpuUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== 0n) {
+      if (BigInt.asIntN(64, message.timestamp) !== message.timestamp) {
+        throw new globalThis.Error("value provided for field message.timestamp of type int64 too large");
+      }
       writer.uint32(8).int64(message.timestamp);
     }
     if (message.usageCoreNanoSeconds !== undefined) {
@@ -19913,7 +20048,7 @@ export const WindowsCpuUsage: MessageFns<WindowsCpuUsage> = {
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -19946,7 +20081,7 @@ export const WindowsCpuUsage: MessageFns<WindowsCpuUsage> = {
 
   fromJSON(object: any): WindowsCpuUsage {
     return {
-      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
       usageCoreNanoSeconds: isSet(object.usageCoreNanoSeconds)
         ? UInt64Value.fromJSON(object.usageCoreNanoSeconds)
         : isSet(object.usage_core_nano_seconds)
@@ -19962,8 +20097,8 @@ export const WindowsCpuUsage: MessageFns<WindowsCpuUsage> = {
 
   toJSON(message: WindowsCpuUsage): unknown {
     const obj: any = {};
-    if (message.timestamp !== 0) {
-      obj.timestamp = Math.round(message.timestamp);
+    if (message.timestamp !== 0n) {
+      obj.timestamp = message.timestamp.toString();
     }
     if (message.usageCoreNanoSeconds !== undefined) {
       obj.usageCoreNanoSeconds = UInt64Value.toJSON(message.usageCoreNanoSeconds);
@@ -19979,7 +20114,7 @@ export const WindowsCpuUsage: MessageFns<WindowsCpuUsage> = {
   },
   fromPartial<I extends Exact<DeepPartial<WindowsCpuUsage>, I>>(object: I): WindowsCpuUsage {
     const message = createBaseWindowsCpuUsage();
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = (object.timestamp !== undefined && object.timestamp !== null) ? BigInt(object.timestamp) : 0n;
     message.usageCoreNanoSeconds = (object.usageCoreNanoSeconds !== undefined && object.usageCoreNanoSeconds !== null)
       ? UInt64Value.fromPartial(object.usageCoreNanoSeconds)
       : undefined;
@@ -19992,7 +20127,7 @@ export const WindowsCpuUsage: MessageFns<WindowsCpuUsage> = {
 
 function createBaseMemoryUsage(): MemoryUsage {
   return {
-    timestamp: 0,
+    timestamp: 0n,
     workingSetBytes: undefined,
     availableBytes: undefined,
     usageBytes: undefined,
@@ -20005,7 +20140,10 @@ function createBaseMemoryUsage(): MemoryUsage {
 
 export const MemoryUsage: MessageFns<MemoryUsage> = {
   encode(message: MemoryUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== 0n) {
+      if (BigInt.asIntN(64, message.timestamp) !== message.timestamp) {
+        throw new globalThis.Error("value provided for field message.timestamp of type int64 too large");
+      }
       writer.uint32(8).int64(message.timestamp);
     }
     if (message.workingSetBytes !== undefined) {
@@ -20050,7 +20188,7 @@ export const MemoryUsage: MessageFns<MemoryUsage> = {
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -20123,7 +20261,7 @@ export const MemoryUsage: MessageFns<MemoryUsage> = {
 
   fromJSON(object: any): MemoryUsage {
     return {
-      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
       workingSetBytes: isSet(object.workingSetBytes)
         ? UInt64Value.fromJSON(object.workingSetBytes)
         : isSet(object.working_set_bytes)
@@ -20160,8 +20298,8 @@ export const MemoryUsage: MessageFns<MemoryUsage> = {
 
   toJSON(message: MemoryUsage): unknown {
     const obj: any = {};
-    if (message.timestamp !== 0) {
-      obj.timestamp = Math.round(message.timestamp);
+    if (message.timestamp !== 0n) {
+      obj.timestamp = message.timestamp.toString();
     }
     if (message.workingSetBytes !== undefined) {
       obj.workingSetBytes = UInt64Value.toJSON(message.workingSetBytes);
@@ -20192,7 +20330,7 @@ export const MemoryUsage: MessageFns<MemoryUsage> = {
   },
   fromPartial<I extends Exact<DeepPartial<MemoryUsage>, I>>(object: I): MemoryUsage {
     const message = createBaseMemoryUsage();
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = (object.timestamp !== undefined && object.timestamp !== null) ? BigInt(object.timestamp) : 0n;
     message.workingSetBytes = (object.workingSetBytes !== undefined && object.workingSetBytes !== null)
       ? UInt64Value.fromPartial(object.workingSetBytes)
       : undefined;
@@ -20217,12 +20355,15 @@ export const MemoryUsage: MessageFns<MemoryUsage> = {
 };
 
 function createBaseIoUsage(): IoUsage {
-  return { timestamp: 0, psi: undefined };
+  return { timestamp: 0n, psi: undefined };
 }
 
 export const IoUsage: MessageFns<IoUsage> = {
   encode(message: IoUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== 0n) {
+      if (BigInt.asIntN(64, message.timestamp) !== message.timestamp) {
+        throw new globalThis.Error("value provided for field message.timestamp of type int64 too large");
+      }
       writer.uint32(8).int64(message.timestamp);
     }
     if (message.psi !== undefined) {
@@ -20249,7 +20390,7 @@ export const IoUsage: MessageFns<IoUsage> = {
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -20274,15 +20415,15 @@ export const IoUsage: MessageFns<IoUsage> = {
 
   fromJSON(object: any): IoUsage {
     return {
-      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
       psi: isSet(object.psi) ? PsiStats.fromJSON(object.psi) : undefined,
     };
   },
 
   toJSON(message: IoUsage): unknown {
     const obj: any = {};
-    if (message.timestamp !== 0) {
-      obj.timestamp = Math.round(message.timestamp);
+    if (message.timestamp !== 0n) {
+      obj.timestamp = message.timestamp.toString();
     }
     if (message.psi !== undefined) {
       obj.psi = PsiStats.toJSON(message.psi);
@@ -20295,19 +20436,22 @@ export const IoUsage: MessageFns<IoUsage> = {
   },
   fromPartial<I extends Exact<DeepPartial<IoUsage>, I>>(object: I): IoUsage {
     const message = createBaseIoUsage();
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = (object.timestamp !== undefined && object.timestamp !== null) ? BigInt(object.timestamp) : 0n;
     message.psi = (object.psi !== undefined && object.psi !== null) ? PsiStats.fromPartial(object.psi) : undefined;
     return message;
   },
 };
 
 function createBaseSwapUsage(): SwapUsage {
-  return { timestamp: 0, swapAvailableBytes: undefined, swapUsageBytes: undefined };
+  return { timestamp: 0n, swapAvailableBytes: undefined, swapUsageBytes: undefined };
 }
 
 export const SwapUsage: MessageFns<SwapUsage> = {
   encode(message: SwapUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== 0n) {
+      if (BigInt.asIntN(64, message.timestamp) !== message.timestamp) {
+        throw new globalThis.Error("value provided for field message.timestamp of type int64 too large");
+      }
       writer.uint32(8).int64(message.timestamp);
     }
     if (message.swapAvailableBytes !== undefined) {
@@ -20337,7 +20481,7 @@ export const SwapUsage: MessageFns<SwapUsage> = {
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -20370,7 +20514,7 @@ export const SwapUsage: MessageFns<SwapUsage> = {
 
   fromJSON(object: any): SwapUsage {
     return {
-      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
       swapAvailableBytes: isSet(object.swapAvailableBytes)
         ? UInt64Value.fromJSON(object.swapAvailableBytes)
         : isSet(object.swap_available_bytes)
@@ -20386,8 +20530,8 @@ export const SwapUsage: MessageFns<SwapUsage> = {
 
   toJSON(message: SwapUsage): unknown {
     const obj: any = {};
-    if (message.timestamp !== 0) {
-      obj.timestamp = Math.round(message.timestamp);
+    if (message.timestamp !== 0n) {
+      obj.timestamp = message.timestamp.toString();
     }
     if (message.swapAvailableBytes !== undefined) {
       obj.swapAvailableBytes = UInt64Value.toJSON(message.swapAvailableBytes);
@@ -20403,7 +20547,7 @@ export const SwapUsage: MessageFns<SwapUsage> = {
   },
   fromPartial<I extends Exact<DeepPartial<SwapUsage>, I>>(object: I): SwapUsage {
     const message = createBaseSwapUsage();
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = (object.timestamp !== undefined && object.timestamp !== null) ? BigInt(object.timestamp) : 0n;
     message.swapAvailableBytes = (object.swapAvailableBytes !== undefined && object.swapAvailableBytes !== null)
       ? UInt64Value.fromPartial(object.swapAvailableBytes)
       : undefined;
@@ -20416,7 +20560,7 @@ export const SwapUsage: MessageFns<SwapUsage> = {
 
 function createBaseWindowsMemoryUsage(): WindowsMemoryUsage {
   return {
-    timestamp: 0,
+    timestamp: 0n,
     workingSetBytes: undefined,
     availableBytes: undefined,
     pageFaults: undefined,
@@ -20426,7 +20570,10 @@ function createBaseWindowsMemoryUsage(): WindowsMemoryUsage {
 
 export const WindowsMemoryUsage: MessageFns<WindowsMemoryUsage> = {
   encode(message: WindowsMemoryUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== 0n) {
+      if (BigInt.asIntN(64, message.timestamp) !== message.timestamp) {
+        throw new globalThis.Error("value provided for field message.timestamp of type int64 too large");
+      }
       writer.uint32(8).int64(message.timestamp);
     }
     if (message.workingSetBytes !== undefined) {
@@ -20462,7 +20609,7 @@ export const WindowsMemoryUsage: MessageFns<WindowsMemoryUsage> = {
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -20511,7 +20658,7 @@ export const WindowsMemoryUsage: MessageFns<WindowsMemoryUsage> = {
 
   fromJSON(object: any): WindowsMemoryUsage {
     return {
-      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
       workingSetBytes: isSet(object.workingSetBytes)
         ? UInt64Value.fromJSON(object.workingSetBytes)
         : isSet(object.working_set_bytes)
@@ -20537,8 +20684,8 @@ export const WindowsMemoryUsage: MessageFns<WindowsMemoryUsage> = {
 
   toJSON(message: WindowsMemoryUsage): unknown {
     const obj: any = {};
-    if (message.timestamp !== 0) {
-      obj.timestamp = Math.round(message.timestamp);
+    if (message.timestamp !== 0n) {
+      obj.timestamp = message.timestamp.toString();
     }
     if (message.workingSetBytes !== undefined) {
       obj.workingSetBytes = UInt64Value.toJSON(message.workingSetBytes);
@@ -20560,7 +20707,7 @@ export const WindowsMemoryUsage: MessageFns<WindowsMemoryUsage> = {
   },
   fromPartial<I extends Exact<DeepPartial<WindowsMemoryUsage>, I>>(object: I): WindowsMemoryUsage {
     const message = createBaseWindowsMemoryUsage();
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = (object.timestamp !== undefined && object.timestamp !== null) ? BigInt(object.timestamp) : 0n;
     message.workingSetBytes = (object.workingSetBytes !== undefined && object.workingSetBytes !== null)
       ? UInt64Value.fromPartial(object.workingSetBytes)
       : undefined;
@@ -20703,7 +20850,7 @@ export const ReopenContainerLogResponse: MessageFns<ReopenContainerLogResponse> 
 };
 
 function createBaseCheckpointContainerRequest(): CheckpointContainerRequest {
-  return { containerId: "", location: "", timeout: 0 };
+  return { containerId: "", location: "", timeout: 0n };
 }
 
 export const CheckpointContainerRequest: MessageFns<CheckpointContainerRequest> = {
@@ -20714,7 +20861,10 @@ export const CheckpointContainerRequest: MessageFns<CheckpointContainerRequest> 
     if (message.location !== "") {
       writer.uint32(18).string(message.location);
     }
-    if (message.timeout !== 0) {
+    if (message.timeout !== 0n) {
+      if (BigInt.asIntN(64, message.timeout) !== message.timeout) {
+        throw new globalThis.Error("value provided for field message.timeout of type int64 too large");
+      }
       writer.uint32(24).int64(message.timeout);
     }
     return writer;
@@ -20754,7 +20904,7 @@ export const CheckpointContainerRequest: MessageFns<CheckpointContainerRequest> 
               break;
             }
 
-            message.timeout = longToNumber(reader.int64());
+            message.timeout = reader.int64() as bigint;
             continue;
           }
         }
@@ -20777,7 +20927,7 @@ export const CheckpointContainerRequest: MessageFns<CheckpointContainerRequest> 
         ? globalThis.String(object.container_id)
         : "",
       location: isSet(object.location) ? globalThis.String(object.location) : "",
-      timeout: isSet(object.timeout) ? globalThis.Number(object.timeout) : 0,
+      timeout: isSet(object.timeout) ? BigInt(object.timeout) : 0n,
     };
   },
 
@@ -20789,8 +20939,8 @@ export const CheckpointContainerRequest: MessageFns<CheckpointContainerRequest> 
     if (message.location !== "") {
       obj.location = message.location;
     }
-    if (message.timeout !== 0) {
-      obj.timeout = Math.round(message.timeout);
+    if (message.timeout !== 0n) {
+      obj.timeout = message.timeout.toString();
     }
     return obj;
   },
@@ -20802,7 +20952,7 @@ export const CheckpointContainerRequest: MessageFns<CheckpointContainerRequest> 
     const message = createBaseCheckpointContainerRequest();
     message.containerId = object.containerId ?? "";
     message.location = object.location ?? "";
-    message.timeout = object.timeout ?? 0;
+    message.timeout = (object.timeout !== undefined && object.timeout !== null) ? BigInt(object.timeout) : 0n;
     return message;
   },
 };
@@ -20912,7 +21062,7 @@ export const GetEventsRequest: MessageFns<GetEventsRequest> = {
 };
 
 function createBaseContainerEventResponse(): ContainerEventResponse {
-  return { containerId: "", containerEventType: 0, createdAt: 0, podSandboxStatus: undefined, containersStatuses: [] };
+  return { containerId: "", containerEventType: 0, createdAt: 0n, podSandboxStatus: undefined, containersStatuses: [] };
 }
 
 export const ContainerEventResponse: MessageFns<ContainerEventResponse> = {
@@ -20923,7 +21073,10 @@ export const ContainerEventResponse: MessageFns<ContainerEventResponse> = {
     if (message.containerEventType !== 0) {
       writer.uint32(16).int32(message.containerEventType);
     }
-    if (message.createdAt !== 0) {
+    if (message.createdAt !== 0n) {
+      if (BigInt.asIntN(64, message.createdAt) !== message.createdAt) {
+        throw new globalThis.Error("value provided for field message.createdAt of type int64 too large");
+      }
       writer.uint32(24).int64(message.createdAt);
     }
     if (message.podSandboxStatus !== undefined) {
@@ -20969,7 +21122,7 @@ export const ContainerEventResponse: MessageFns<ContainerEventResponse> = {
               break;
             }
 
-            message.createdAt = longToNumber(reader.int64());
+            message.createdAt = reader.int64() as bigint;
             continue;
           }
           case 4: {
@@ -21013,10 +21166,10 @@ export const ContainerEventResponse: MessageFns<ContainerEventResponse> = {
         ? containerEventTypeFromJSON(object.container_event_type)
         : 0,
       createdAt: isSet(object.createdAt)
-        ? globalThis.Number(object.createdAt)
+        ? BigInt(object.createdAt)
         : isSet(object.created_at)
-        ? globalThis.Number(object.created_at)
-        : 0,
+        ? BigInt(object.created_at)
+        : 0n,
       podSandboxStatus: isSet(object.podSandboxStatus)
         ? PodSandboxStatus.fromJSON(object.podSandboxStatus)
         : isSet(object.pod_sandbox_status)
@@ -21038,8 +21191,8 @@ export const ContainerEventResponse: MessageFns<ContainerEventResponse> = {
     if (message.containerEventType !== 0) {
       obj.containerEventType = containerEventTypeToJSON(message.containerEventType);
     }
-    if (message.createdAt !== 0) {
-      obj.createdAt = Math.round(message.createdAt);
+    if (message.createdAt !== 0n) {
+      obj.createdAt = message.createdAt.toString();
     }
     if (message.podSandboxStatus !== undefined) {
       obj.podSandboxStatus = PodSandboxStatus.toJSON(message.podSandboxStatus);
@@ -21057,7 +21210,7 @@ export const ContainerEventResponse: MessageFns<ContainerEventResponse> = {
     const message = createBaseContainerEventResponse();
     message.containerId = object.containerId ?? "";
     message.containerEventType = object.containerEventType ?? 0;
-    message.createdAt = object.createdAt ?? 0;
+    message.createdAt = (object.createdAt !== undefined && object.createdAt !== null) ? BigInt(object.createdAt) : 0n;
     message.podSandboxStatus = (object.podSandboxStatus !== undefined && object.podSandboxStatus !== null)
       ? PodSandboxStatus.fromPartial(object.podSandboxStatus)
       : undefined;
@@ -21622,7 +21775,7 @@ export const ContainerMetrics: MessageFns<ContainerMetrics> = {
 };
 
 function createBaseMetric(): Metric {
-  return { name: "", timestamp: 0, metricType: 0, labelValues: [], value: undefined };
+  return { name: "", timestamp: 0n, metricType: 0, labelValues: [], value: undefined };
 }
 
 export const Metric: MessageFns<Metric> = {
@@ -21630,7 +21783,10 @@ export const Metric: MessageFns<Metric> = {
     if (message.name !== "") {
       writer.uint32(10).string(message.name);
     }
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== 0n) {
+      if (BigInt.asIntN(64, message.timestamp) !== message.timestamp) {
+        throw new globalThis.Error("value provided for field message.timestamp of type int64 too large");
+      }
       writer.uint32(16).int64(message.timestamp);
     }
     if (message.metricType !== 0) {
@@ -21671,7 +21827,7 @@ export const Metric: MessageFns<Metric> = {
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64() as bigint;
             continue;
           }
           case 3: {
@@ -21713,7 +21869,7 @@ export const Metric: MessageFns<Metric> = {
   fromJSON(object: any): Metric {
     return {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
-      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
       metricType: isSet(object.metricType)
         ? metricTypeFromJSON(object.metricType)
         : isSet(object.metric_type)
@@ -21733,8 +21889,8 @@ export const Metric: MessageFns<Metric> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
-    if (message.timestamp !== 0) {
-      obj.timestamp = Math.round(message.timestamp);
+    if (message.timestamp !== 0n) {
+      obj.timestamp = message.timestamp.toString();
     }
     if (message.metricType !== 0) {
       obj.metricType = metricTypeToJSON(message.metricType);
@@ -21754,7 +21910,7 @@ export const Metric: MessageFns<Metric> = {
   fromPartial<I extends Exact<DeepPartial<Metric>, I>>(object: I): Metric {
     const message = createBaseMetric();
     message.name = object.name ?? "";
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = (object.timestamp !== undefined && object.timestamp !== null) ? BigInt(object.timestamp) : 0n;
     message.metricType = object.metricType ?? 0;
     message.labelValues = object.labelValues?.map((e) => e) || [];
     message.value = (object.value !== undefined && object.value !== null)
@@ -23093,10 +23249,10 @@ function floatToJson(value: number | null | undefined): number | string | null |
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
@@ -23105,17 +23261,6 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
-function longToNumber(int64: { toString(): string }): number {
-  const num = globalThis.Number(int64.toString());
-  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
-  }
-  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
-  }
-  return num;
-}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
