@@ -136,7 +136,7 @@ export class SimCluster {
   private appliedAt: string[] = [];
   /** Observed events, for debugging a failing seed. */
   readonly trace: string[] = [];
-  stats = { delivered: 0, dropped: 0, elections: 0, snapshotsSent: 0, crashes: 0, putsDone: 0, getsDone: 0 };
+  stats = { delivered: 0, dropped: 0, elections: 0, snapshotsSent: 0, crashes: 0, putsDone: 0, getsDone: 0, confChanges: 0 };
 
   constructor(o: SimOptions) {
     this.opts = {
@@ -291,6 +291,7 @@ export class SimCluster {
         const cc: ConfChange = decodeConfChange(e.data);
         m.sm.confState = node.applyConfChange(cc);
         m.sm.applied = e.index;
+        if (m.node.raft.state === 'Leader') this.stats.confChanges++;
         this.log(`${id} applied conf change ${cc.type} ${cc.nodeId} at ${e.index}`);
       } else {
         const r = m.sm.apply(e);

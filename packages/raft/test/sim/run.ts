@@ -4,7 +4,7 @@
  * and members crash and restart from their disks. Invariants are checked after every step by
  * SimCluster; the caller checks the recorded history for linearizability.
  */
-import type { NodeId } from '../../src';
+import { type NodeId, ProposalDroppedError } from '../../src';
 import { SimCluster, type SimOptions } from './cluster';
 
 export interface RunOptions {
@@ -25,10 +25,11 @@ export interface RunResult {
 const KEYS = ['a', 'b', 'c'];
 
 export function runSimulation(o: RunOptions): RunResult {
-  const ids: NodeId[] = Array.from({ length: o.size }, (_, i) => `n${i + 1}`);
+  let ids: NodeId[] = Array.from({ length: o.size }, (_, i) => `n${i + 1}`);
+  let nextId = o.size + 1;
   const c = new SimCluster({
     seed: o.seed,
-    ids,
+    ids: [...ids],
     drop: 0.05,
     duplicate: 0.03,
     maxDelay: 6,
@@ -68,6 +69,7 @@ export function runSimulation(o: RunOptions): RunResult {
         restartAt.delete(id);
       }
     }
+    if (o.membership && rand() < 0.004) ids = changeMembership(c, ids, () => `n${nextId++}`, rand, restartAt);
     // Clients: at most one outstanding operation each.
     for (let i = 0; i < clients.length; i++) {
       const cur = clients[i];
@@ -85,16 +87,19 @@ export function runSimulation(o: RunOptions): RunResult {
   // Quiesce: heal everything and check the cluster makes progress again (liveness).
   c.heal();
   for (const id of restartAt.keys()) c.restart(id);
+  restartAt.clear();
   c.opts.drop = 0;
   c.opts.duplicate = 0;
   let done = false;
   let opId: string | undefined;
   for (let s = 0; s < 3000 && !done; s++) {
     c.step();
+    if (o.membership) ids = decommissionRemoved(c, ids, restartAt);
     const lead = c.leader();
     if (lead && opId === undefined) opId = c.put(lead, 'final', 'done');
-    if (opId !== undefined && c.isDone(opId)) {
-      const ms = [...c.members.values()];
+    if (opId !== undefined && c.isDone(opId) && lead) {
+      const cs = c.node(lead!).raft.confState();
+      const ms = [...cs.voters, ...cs.learners].map((id) => c.members.get(id)!);
       const top = Math.max(...ms.map((m) => m.node!.raft.log.committed));
       done = ms.every((m) => m.sm.applied >= top && m.sm.data.get('final') === 'done');
     }
@@ -104,4 +109,64 @@ export function runSimulation(o: RunOptions): RunResult {
   }
   c.abandonPending();
   return { cluster: c };
+}
+
+/**
+ * One membership step at the leader (thesis §4.1-§4.2): promote a caught-up learner, or add a
+ * fresh member as a learner (when fewer than 5 voters), or remove a voter (when more than 3).
+ * Refused proposals (change pending, learner behind, no leader) are simply retried later.
+ */
+function changeMembership(
+  c: SimCluster,
+  ids: NodeId[],
+  newId: () => NodeId,
+  rand: () => number,
+  restartAt: Map<NodeId, number>,
+): NodeId[] {
+  ids = decommissionRemoved(c, ids, restartAt);
+  const lead = c.leader();
+  if (!lead) return ids;
+  const node = c.node(lead);
+  const cs = node.raft.confState();
+  try {
+    if (cs.learners.length > 0) {
+      node.proposeConfChange({ type: 'AddNode', nodeId: cs.learners[0] });
+    } else if (cs.voters.length < 5 && (cs.voters.length <= 3 || rand() < 0.5)) {
+      const id = newId();
+      node.proposeConfChange({ type: 'AddLearner', nodeId: id });
+      c.addMember(id);
+      ids = [...ids, id];
+    } else if (cs.voters.length > 3) {
+      const victim = cs.voters[Math.floor(rand() * cs.voters.length)];
+      node.proposeConfChange({ type: 'RemoveNode', nodeId: victim });
+    }
+  } catch (e) {
+    if (!(e instanceof ProposalDroppedError)) throw e;
+  }
+  return ids;
+}
+
+/**
+ * Stops, for good, members whose removal the highest-term leader has applied (the operator
+ * decommissions them). A member added by a proposal that never committed stays idle.
+ */
+function decommissionRemoved(c: SimCluster, ids: NodeId[], restartAt: Map<NodeId, number>): NodeId[] {
+  const lead = c.leader();
+  if (!lead) return ids;
+  const r = c.node(lead).raft;
+  // Only trust a leader whose whole log is committed (in its term) and applied: then no
+  // configuration change can be in flight anywhere.
+  const settled =
+    r.log.applied === r.log.committed && r.log.committed === r.log.lastIndex() && r.log.term(r.log.committed) === r.term;
+  if (!settled) return ids;
+  const cs = r.confState();
+  const inConfig = new Set([...cs.voters, ...cs.learners]);
+  return ids.filter((id) => {
+    if (inConfig.has(id)) return true;
+    const m = c.members.get(id)!;
+    if (m.alive && m.node!.raft.log.lastIndex() === 0) return true; // added, not yet in a committed config
+    c.crash(id);
+    restartAt.delete(id);
+    return false;
+  });
 }
