@@ -1,0 +1,133 @@
+// The per-container monitor: a small detached Node.js process (plain CommonJS, no TypeScript, so
+// it starts fast) that owns a container's stdio pipes and outlives the runtime. It is written to
+// `<root>/monitor.cjs` at startup and run as `node monitor.cjs <container dir>/monitor.json`.
+//
+// It runs the OCI runtime in the foreground (`runc run --keep --pid-file ...`), so it is the
+// parent that learns the exit status; writes the CRI log file; and records files in the
+// container directory:
+//   started.json  {"pid": <container init pid>, "startedAt": <ns since epoch>}
+//   exit.json     {"exitCode": n, "finishedAt": <ns>, "oomKilled": bool, "message": "..."}
+// Handshake on fd 3 (a pipe from the runtime): one line "ok <pid>" once the pid file exists, or
+// "err <message>" if the runtime failed to start the container; then fd 3 is closed.
+// Signals: SIGUSR1 reopens the log file (CRI ReopenContainerLog); SIGTERM/SIGINT/SIGHUP are
+// ignored (the container's lifetime decides the monitor's).
+
+/** Source of monitor.cjs (see the comment at the top of this file for its contract). */
+export const MONITOR_SOURCE = String.raw`'use strict';
+const fs = require('fs');
+const { spawn, spawnSync } = require('child_process');
+const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const dir = cfg.dir;
+const baseMs = BigInt(Date.now());
+const baseHr = process.hrtime.bigint();
+function nowNs() { return baseMs * 1000000n + (process.hrtime.bigint() - baseHr); }
+function rfc3339(ns) {
+  const ms = Number(ns / 1000000n);
+  const frac = (ns % 1000000000n).toString().padStart(9, '0');
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, '.' + frac + 'Z');
+}
+function diag(msg) { try { fs.appendFileSync(dir + '/monitor.log', new Date().toISOString() + ' ' + msg + '\n'); } catch (e) {} }
+function writeJson(name, obj) {
+  const tmp = dir + '/' + name + '.tmp';
+  fs.writeFileSync(tmp, JSON.stringify(obj));
+  fs.renameSync(tmp, dir + '/' + name);
+}
+let handshake = true;
+function hs(line) {
+  if (!handshake) return;
+  handshake = false;
+  try { fs.writeSync(3, line + '\n'); fs.closeSync(3); } catch (e) {}
+}
+for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGPIPE']) process.on(s, () => {});
+let logFd = -1;
+function openLog() {
+  if (!cfg.logPath) return;
+  try { fs.mkdirSync(require('path').dirname(cfg.logPath), { recursive: true }); } catch (e) {}
+  try { logFd = fs.openSync(cfg.logPath, 'a', 0o640); } catch (e) { diag('open log: ' + e.message); logFd = -1; }
+}
+openLog();
+process.on('SIGUSR1', () => {
+  const old = logFd;
+  openLog();
+  if (old >= 0) try { fs.closeSync(old); } catch (e) {}
+});
+function emit(stream, tag, text) {
+  if (logFd < 0) return;
+  try { fs.writeSync(logFd, rfc3339(nowNs()) + ' ' + stream + ' ' + tag + ' ' + text + '\n'); } catch (e) { diag('write log: ' + e.message); }
+}
+const MAX_LINE = 16 * 1024;
+let earlyErr = '';
+function pump(readable, stream) {
+  let buf = Buffer.alloc(0);
+  readable.on('data', (chunk) => {
+    if (stream === 'stderr' && handshake) earlyErr = (earlyErr + chunk.toString()).slice(-4096);
+    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+    let i;
+    while ((i = buf.indexOf(10)) >= 0) {
+      let line = buf.subarray(0, i);
+      if (line.length && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
+      emit(stream, 'F', line.toString());
+      buf = buf.subarray(i + 1);
+    }
+    while (buf.length >= MAX_LINE) {
+      emit(stream, 'P', buf.subarray(0, MAX_LINE).toString());
+      buf = buf.subarray(MAX_LINE);
+    }
+  });
+  return new Promise((resolve) => {
+    const done = () => { if (buf.length) { emit(stream, 'F', buf.toString()); buf = Buffer.alloc(0); } resolve(); };
+    readable.on('end', done);
+    readable.on('close', done);
+    readable.on('error', done);
+  });
+}
+function oomKills() {
+  if (!cfg.memoryCgroup) return 0;
+  for (const f of ['memory.oom_control', 'memory.events']) {
+    try {
+      const m = /oom_kill (\d+)/.exec(fs.readFileSync(cfg.memoryCgroup + '/' + f, 'utf8'));
+      if (m) return Number(m[1]);
+    } catch (e) {}
+  }
+  return 0;
+}
+const args = ['--root', cfg.runtimeRoot, 'run', '--bundle', cfg.bundle, '--pid-file', dir + '/container.pid'];
+if (cfg.keep) args.push('--keep');
+args.push(cfg.id);
+const child = spawn(cfg.runtime, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+const pumps = Promise.all([pump(child.stdout, 'stdout'), pump(child.stderr, 'stderr')]);
+let oomSeen = 0;
+let pid = 0;
+const poll = setInterval(() => {
+  if (!pid) {
+    try {
+      const p = Number(fs.readFileSync(dir + '/container.pid', 'utf8').trim());
+      if (p > 0) {
+        pid = p;
+        writeJson('started.json', { pid, startedAt: Number(nowNs()) });
+        hs('ok ' + pid);
+      }
+    } catch (e) {}
+  } else {
+    oomSeen = Math.max(oomSeen, oomKills());
+  }
+}, 3);
+let slowed = false;
+setTimeout(() => { slowed = true; }, 2000);
+child.on('error', (e) => { diag('spawn: ' + e.message); });
+child.on('exit', async (code, signal) => {
+  const finishedAt = Number(nowNs());
+  clearInterval(poll);
+  const started = pid > 0 || fs.existsSync(dir + '/container.pid');
+  oomSeen = Math.max(oomSeen, oomKills());
+  let exitCode = code === null ? 128 + (require('os').constants.signals[signal] || 9) : code;
+  await Promise.race([pumps, new Promise((r) => setTimeout(r, 2000))]);
+  if (cfg.keep) spawnSync(cfg.runtime, ['--root', cfg.runtimeRoot, 'delete', '--force', cfg.id], { stdio: 'ignore' });
+  const message = started ? '' : earlyErr.trim().split('\n').slice(-2).join(' ');
+  if (!started) exitCode = 128;
+  writeJson('exit.json', { exitCode, finishedAt, oomKilled: oomSeen > 0, started, message });
+  if (!started) hs('err ' + (message || 'the OCI runtime exited with ' + code).replace(/\n/g, ' '));
+  if (logFd >= 0) try { fs.closeSync(logFd); } catch (e) {}
+  process.exit(0);
+});
+`;
