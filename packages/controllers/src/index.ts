@@ -1,1 +1,16 @@
-export {};
+export * from './errors';
+export * from './types';
+export * from './manager';
+export * from './runtime/controller';
+export * from './runtime/events';
+export * from './runtime/informer';
+export * from './runtime/queue';
+export * from './runtime/leader-election';
+export * from './util/clock';
+export * from './util/expectations';
+export * from './util/pods';
+export * from './util/selectors';
+export * from './util/intstr';
+export * from './replicaset/replicaset-controller';
+export * from './deployment/deployment-controller';
+export * from './deployment/deployment-util';

@@ -1,0 +1,164 @@
+/**
+ * The controller manager (kube-controller-manager): shares one set of informers among the
+ * selected controllers, optionally waits to win a Lease, then runs every controller's workers.
+ */
+import { hostname } from 'node:os';
+import type { Clientset } from '@keelson/client';
+import { InvalidArgumentError } from './errors';
+import type { Controller, ControllerContext, Logger } from './runtime/controller';
+import { silentLogger } from './runtime/controller';
+import { ClientEventSink } from './runtime/events';
+import type { InformerSource } from './runtime/informer';
+import { ClientInformerSource } from './runtime/informer';
+import { LeaseElector } from './runtime/leader-election';
+import type { Clock } from './util/clock';
+import { realClock } from './util/clock';
+import { ReplicaSetController } from './replicaset/replicaset-controller';
+import { DeploymentController } from './deployment/deployment-controller';
+
+/** Options of {@link startControllerManager}. Durations in ms unless the name says seconds. */
+export interface ControllerManagerOptions {
+  /**
+   * Which controllers to run, as kube-controller-manager's --controllers: "*" for all (default),
+   * names to enable, "-name" to disable, e.g. ["*", "-nodelifecycle"].
+   */
+  controllers?: string[];
+  /** Campaign for the Lease kube-system/kube-controller-manager before running (default false). */
+  leaderElect?: boolean;
+  /** Lease name (default "kube-controller-manager") and namespace (default "kube-system"). */
+  leaderElectionName?: string;
+  leaderElectionNamespace?: string;
+  /** Candidate identity (default `<hostname>_<pid>`). */
+  identity?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  /** Workers per controller (default 5, upstream's --concurrent-*-syncs). */
+  workers?: number;
+  /** --node-monitor-grace-period, ms (default 40 s). */
+  nodeMonitorGracePeriodMs?: number;
+  /** --node-monitor-period, ms (default 5 s). */
+  nodeMonitorPeriodMs?: number;
+  /** --default-not-ready-toleration-seconds (default 300). */
+  defaultNotReadyTolerationSeconds?: number;
+  /** --default-unreachable-toleration-seconds (default 300). */
+  defaultUnreachableTolerationSeconds?: number;
+  /** --terminated-pod-gc-threshold (default 12500). */
+  terminatedPodGCThreshold?: number;
+  /** Job pod-failure backoff base, ms (default 10 s; tests shorten it). */
+  jobBackoffBaseMs?: number;
+  /** Job backoff cap, ms (default 6 min). */
+  jobBackoffMaxMs?: number;
+  clock?: Clock;
+  log?: Logger;
+  /** Replaces the list+watch informers (tests). */
+  informers?: InformerSource;
+}
+
+/** A running controller manager. */
+export interface ControllerManagerHandle {
+  /** Stops controllers, informers and leader election (releasing the Lease). */
+  stop(): Promise<void>;
+  /** True while controllers are running (leader, or leader election off). */
+  isLeader(): boolean;
+  /** Names of the enabled controllers. */
+  readonly controllers: string[];
+}
+
+/** A controller factory registered under an upstream controller name. */
+export type ControllerFactory = (ctx: ControllerContext, opts: ControllerManagerOptions) => Controller;
+
+/** Every known controller, by kube-controller-manager name. */
+export const controllerFactories: Record<string, ControllerFactory> = {
+  replicaset: (ctx) => new ReplicaSetController(ctx),
+  deployment: (ctx) => new DeploymentController(ctx),
+};
+
+/** Resolves a --controllers list against the known names. Throws InvalidArgumentError on unknown names. */
+export function resolveControllers(spec: string[] | undefined, known: string[] = Object.keys(controllerFactories)): string[] {
+  const items = (spec && spec.length ? spec : ['*']).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const on = new Set<string>();
+  for (const it of items) {
+    const name = it.startsWith('-') ? it.slice(1) : it;
+    if (name !== '*' && !known.includes(name)) throw new InvalidArgumentError(`unknown controller "${name}"; known: ${known.join(', ')}`);
+  }
+  if (items.includes('*')) for (const k of known) on.add(k);
+  for (const it of items) {
+    if (it === '*') continue;
+    if (it.startsWith('-')) on.delete(it.slice(1));
+    else on.add(it);
+  }
+  return known.filter((k) => on.has(k));
+}
+
+/**
+ * Starts the controller manager on `clientset`. Resolves once informers are started (and, with
+ * leader election, once campaigning has begun — controllers start when the Lease is won).
+ * Throws InvalidArgumentError for unknown controller names.
+ */
+export async function startControllerManager(opts: ControllerManagerOptions, clientset: Clientset): Promise<ControllerManagerHandle> {
+  const names = resolveControllers(opts.controllers);
+  const clock = opts.clock ?? realClock;
+  const log = opts.log ?? silentLogger;
+  let informers: InformerSource | undefined;
+  let running: Controller[] = [];
+  let leader = false;
+  let starting: Promise<void> | undefined;
+
+  const startControllers = async () => {
+    informers = opts.informers ?? new ClientInformerSource(clientset, { onError: (r, e) => log.debug?.({ resource: r, err: String(e) }, 'informer error') });
+    const ctx: ControllerContext = {
+      client: clientset,
+      informers,
+      recorder: (component) => new ClientEventSink(clientset, component, clock),
+      clock,
+      log,
+    };
+    running = names.map((n) => controllerFactories[n]!(ctx, opts));
+    informers.start();
+    await informers.waitForSync();
+    for (const c of running) c.run(opts.workers ?? 5);
+    leader = true;
+    log.info({ controllers: names }, 'controllers started');
+  };
+  const stopControllers = async () => {
+    leader = false;
+    const cs = running;
+    running = [];
+    informers?.stop();
+    await Promise.all(cs.map((c) => c.stop()));
+  };
+
+  let elector: LeaseElector | undefined;
+  if (opts.leaderElect) {
+    elector = new LeaseElector(clientset, {
+      name: opts.leaderElectionName ?? 'kube-controller-manager',
+      namespace: opts.leaderElectionNamespace ?? 'kube-system',
+      identity: opts.identity ?? `${hostname()}_${process.pid}`,
+      leaseDurationMs: opts.leaseDurationMs,
+      renewDeadlineMs: opts.renewDeadlineMs,
+      retryPeriodMs: opts.retryPeriodMs,
+      clock,
+      onStartedLeading: () => {
+        log.info({}, 'became leader');
+        starting = startControllers();
+      },
+      onStoppedLeading: () => {
+        log.warn({}, 'lost leadership; stopping controllers');
+        void (starting ?? Promise.resolve()).then(stopControllers);
+      },
+    });
+    elector.start();
+  } else {
+    await startControllers();
+  }
+  return {
+    controllers: names,
+    isLeader: () => leader,
+    async stop() {
+      if (elector) await elector.stop();
+      await (starting ?? Promise.resolve()).catch(() => undefined);
+      await stopControllers();
+    },
+  };
+}
