@@ -97,7 +97,7 @@ export class KeyIndex {
 
 /** Index in `history` of the last change at or before `revision`, or -1. */
 export function lastAtOrBefore(history: RevEntry[], revision: number): number {
-  let i = history.length - 1;
+  const i = history.length - 1;
   if (i < 0 || history[i].revision <= revision) return i;
   let lo = 0;
   let hi = i;

@@ -160,21 +160,15 @@ export class RemoteStore implements KV {
    */
   watch(key: string, opts: WatchOptions, cb: WatchCallbacks): WatchHandle {
     const id = this.nextWatchId++;
-    let over = false;
-    let stream: ClientReadableStream<WatchResponse> | undefined;
-    const stop = (err?: Error) => {
-      if (over) return;
-      over = true;
-      this.watches.delete(id);
-      stream?.cancel();
-      if (err) cb.onError(err);
-    };
     if (this.closed) {
-      queueMicrotask(() => stop(new StoreClosedError('remote store client is closed')));
-      return { id, cancel: () => stop() };
+      let cancelled = false;
+      queueMicrotask(() => {
+        if (!cancelled) cb.onError(new StoreClosedError('remote store client is closed'));
+      });
+      return { id, cancel: () => void (cancelled = true) };
     }
-    this.watches.set(id, { stop });
-    stream = this.watchClient.watch({
+    let over = false;
+    const stream: ClientReadableStream<WatchResponse> = this.watchClient.watch({
       key,
       end: opts.end,
       prefix: !!opts.prefix,
@@ -182,6 +176,14 @@ export class RemoteStore implements KV {
       prevKv: !!opts.prevKv,
       progressNotify: !!opts.progressNotify,
     });
+    const stop = (err?: Error) => {
+      if (over) return;
+      over = true;
+      this.watches.delete(id);
+      stream.cancel();
+      if (err) cb.onError(err);
+    };
+    this.watches.set(id, { stop });
     stream.on('data', (resp: WatchResponse) => {
       if (over || resp.created) return;
       try {
