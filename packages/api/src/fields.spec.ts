@@ -16,7 +16,7 @@ describe('field selectors', () => {
     expect(s.requirements).toHaveLength(4);
     expect(s.matches(pod)).toBe(true);
     expect(parseFieldSelector('spec.nodeName=n2').matches(pod)).toBe(false);
-    expect(parseFieldSelector('spec.nodeName=').matches({ ...pod, spec: { containers: [] } })).toBe(true);
+    expect(parseFieldSelector('spec.nodeName=').matches({ ...pod, spec: { containers: [] } } as Pod)).toBe(true);
     expect(parseFieldSelector('status.podIP=10.244.0.5').matches(pod)).toBe(true);
     expect(parseFieldSelector('').matches(pod)).toBe(true);
   });

@@ -14,3 +14,8 @@ export * from './intstr';
 export * from './labels';
 export * from './fields';
 export * from './validation/names';
+export * from './status';
+export * from './helpers';
+export * from './codec';
+export { schemas, schemaTypeFor, patchMeta, fieldSchemaAt } from './schema/index';
+export type { FieldSchema, FieldType, TypeSchema, PatchMeta } from './schema/index';

@@ -32,6 +32,8 @@ export interface ObjectMeta {
   name?: string;
   generateName?: string;
   namespace?: string;
+  /** Deprecated; accepted and ignored. */
+  selfLink?: string;
   uid?: string;
   resourceVersion?: string;
   generation?: number;
@@ -58,6 +60,7 @@ export interface KubeObject extends TypeMeta {
 
 /** metav1.ListMeta. */
 export interface ListMeta {
+  selfLink?: string;
   resourceVersion?: string;
   continue?: string;
   remainingItemCount?: number;

@@ -1,0 +1,124 @@
+import { parse as parseYaml } from 'yaml';
+import { checkSchema, decodeObject, encodeObject, pruneUnknownFields, unknownFields } from './codec';
+import { DecodeError } from './errors';
+import { patchMeta, fieldSchemaAt } from './schema/index';
+
+// The example manifest of the Kubernetes docs, "Deployments" (controllers/nginx-deployment.yaml).
+const nginxDeployment = `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: nginx-deployment
+  labels:
+    app: nginx
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      app: nginx
+  template:
+    metadata:
+      labels:
+        app: nginx
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.14.2
+        ports:
+        - containerPort: 80
+`;
+
+describe('decodeObject / encodeObject', () => {
+  it('round-trips the docs Deployment manifest with no findings', () => {
+    const json = JSON.stringify(parseYaml(nginxDeployment));
+    const d = decodeObject(json);
+    expect(d.unknownFields).toEqual([]);
+    expect(d.invalid).toEqual([]);
+    const out = encodeObject(d.object);
+    expect(JSON.parse(out)).toEqual(JSON.parse(json));
+    // Kubernetes order: kind, apiVersion, metadata, spec.
+    expect(Object.keys(JSON.parse(out))).toEqual(['kind', 'apiVersion', 'metadata', 'spec']);
+    expect(decodeObject(new TextEncoder().encode(out)).object).toEqual(d.object);
+  });
+
+  it('reports unknown fields as paths, never dropping them silently', () => {
+    const obj = parseYaml(nginxDeployment);
+    obj.spec.template.spec.containers[0].imagee = 'typo';
+    obj.spec.replica = 2;
+    obj.metadata.lables = { a: 'b' };
+    const d = decodeObject(JSON.stringify(obj));
+    expect(d.unknownFields.sort()).toEqual(['metadata.lables', 'spec.replica', 'spec.template.spec.containers[0].imagee']);
+    expect((d.object as any).spec.replica).toBe(2);
+    const pruned = pruneUnknownFields(d.object) as any;
+    expect(pruned.spec.replica).toBeUndefined();
+    expect(pruned.spec.template.spec.containers[0].imagee).toBeUndefined();
+    expect(pruned.spec.template.spec.containers[0].image).toBe('nginx:1.14.2');
+    expect(unknownFields(obj, 'apps/v1', 'Deployment')).toHaveLength(3);
+  });
+
+  it('reports type mismatches as FieldValueInvalid causes', () => {
+    const obj = parseYaml(nginxDeployment);
+    obj.spec.replicas = '3';
+    obj.spec.template.spec.containers[0].ports[0].containerPort = 'eighty';
+    obj.spec.template.spec.containers[0].resources = { limits: { cpu: 'lots' } };
+    const r = checkSchema(obj);
+    expect(r.unknown).toEqual([]);
+    expect(r.invalid.map((c) => c.field)).toEqual([
+      'spec.replicas',
+      'spec.template.spec.containers[0].ports[0].containerPort',
+      'spec.template.spec.containers[0].resources.limits[cpu]',
+    ]);
+    expect(r.invalid[0]).toEqual({
+      reason: 'FieldValueInvalid',
+      field: 'spec.replicas',
+      message: 'Invalid value: "string": spec.replicas in body must be of type integer: "string"',
+    });
+  });
+
+  it('accepts IntOrString as number or string and null as omitted', () => {
+    const svc = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 's', annotations: null },
+      spec: { ports: [{ port: 80, targetPort: 'http' }, { port: 81, targetPort: 8081 }], selector: { app: 'x' } },
+    };
+    expect(checkSchema(svc)).toEqual({ unknown: [], invalid: [] });
+    expect(encodeObject(svc)).toBe(
+      '{"kind":"Service","apiVersion":"v1","metadata":{"name":"s"},"spec":{"ports":[{"port":80,"targetPort":"http"},{"port":81,"targetPort":8081}],"selector":{"app":"x"}}}',
+    );
+    expect(checkSchema({ ...svc, spec: { ports: [{ port: 80, targetPort: true }] } }).invalid[0].field).toBe('spec.ports[0].targetPort');
+  });
+
+  it('encodes Dates as RFC 3339 seconds', () => {
+    const cm = { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'c', creationTimestamp: new Date(Date.UTC(2024, 4, 1, 12, 0, 0, 456)) } };
+    expect(JSON.parse(encodeObject(cm)).metadata.creationTimestamp).toBe('2024-05-01T12:00:00Z');
+  });
+
+  it('rejects bodies without kind or apiVersion, and non-JSON', () => {
+    expect(() => decodeObject('{"apiVersion":"v1"}')).toThrow(DecodeError);
+    expect(() => decodeObject('{"kind":"Pod"}')).toThrow("Object 'apiVersion' is missing");
+    expect(() => decodeObject('not json')).toThrow(/json parse error/);
+    expect(() => decodeObject('[]')).toThrow(DecodeError);
+  });
+});
+
+describe('patchMeta', () => {
+  it('carries the strategic merge patch keys of k8s.io/api', () => {
+    expect(patchMeta.PodSpec.containers).toEqual({ patchMergeKey: 'name', patchStrategy: 'merge' });
+    expect(patchMeta.PodSpec.volumes).toEqual({ patchMergeKey: 'name', patchStrategy: 'merge,retainKeys' });
+    expect(patchMeta.Container.ports).toEqual({ patchMergeKey: 'containerPort', patchStrategy: 'merge' });
+    expect(patchMeta.Container.env.patchMergeKey).toBe('name');
+    expect(patchMeta.Container.volumeMounts.patchMergeKey).toBe('mountPath');
+    expect(patchMeta.PodStatus.conditions.patchMergeKey).toBe('type');
+    expect(patchMeta.ObjectMeta.finalizers).toEqual({ patchStrategy: 'merge' });
+    expect(patchMeta.ObjectMeta.ownerReferences.patchMergeKey).toBe('uid');
+    expect(patchMeta.ServiceSpec.ports.patchMergeKey).toBe('port');
+    expect(patchMeta.PodSpec.tolerations).toBeUndefined();
+  });
+
+  it('finds nested field schemas by path', () => {
+    expect(fieldSchemaAt('Deployment', ['spec', 'template', 'spec', 'containers'])?.patchMergeKey).toBe('name');
+    expect(fieldSchemaAt('Deployment', ['spec', 'template', 'spec', 'containers', 'env'])?.patchMergeKey).toBe('name');
+    expect(fieldSchemaAt('Deployment', ['spec', 'nope'])).toBeUndefined();
+  });
+});

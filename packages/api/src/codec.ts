@@ -1,0 +1,237 @@
+/**
+ * JSON codec driven by the schema table (schema/): decode with unknown-field and type checks,
+ * encode as Kubernetes writes JSON (schema field order, kind/apiVersion first, no undefined/null).
+ */
+import { DecodeError } from './errors';
+import type { KubeObject, StatusCause } from './meta';
+import { isQuantity } from './quantity';
+import { schemaTypeFor, schemas, type FieldSchema } from './schema/index';
+
+/** Result of {@link checkSchema}. */
+export interface SchemaCheck {
+  /** Paths of fields the schema doesn't know, e.g. "spec.containers[0].imagee". */
+  unknown: string[];
+  /** Type mismatches as FieldValueInvalid causes. */
+  invalid: StatusCause[];
+}
+
+const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
+function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+function invalidType(path: string, value: unknown, expected: string): StatusCause {
+  const got = typeName(value);
+  return {
+    reason: 'FieldValueInvalid',
+    field: path,
+    message: `Invalid value: ${JSON.stringify(got)}: ${path} in body must be of type ${expected}: ${JSON.stringify(got)}`,
+  };
+}
+
+function walk(value: unknown, schema: FieldSchema, path: string, out: SchemaCheck): void {
+  if (value === null || value === undefined) return; // null == omitted, as Go's decoder does
+  switch (schema.type) {
+    case 'any':
+      return;
+    case 'string':
+      if (typeof value !== 'string') out.invalid.push(invalidType(path, value, 'string'));
+      return;
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isInteger(value)) out.invalid.push(invalidType(path, value, 'integer'));
+      return;
+    case 'number':
+      if (typeof value !== 'number') out.invalid.push(invalidType(path, value, 'number'));
+      return;
+    case 'boolean':
+      if (typeof value !== 'boolean') out.invalid.push(invalidType(path, value, 'boolean'));
+      return;
+    case 'intOrString':
+      if (typeof value === 'string') return;
+      if (typeof value !== 'number' || !Number.isInteger(value)) out.invalid.push(invalidType(path, value, 'integer or string'));
+      return;
+    case 'quantity':
+      if (typeof value === 'number') return; // Go accepts bare JSON numbers for Quantity
+      if (typeof value !== 'string') out.invalid.push(invalidType(path, value, 'string'));
+      else if (!isQuantity(value)) {
+        out.invalid.push({
+          reason: 'FieldValueInvalid',
+          field: path,
+          message: `Invalid value: ${JSON.stringify(value)}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
+        });
+      }
+      return;
+    case 'time':
+      if (typeof value !== 'string') out.invalid.push(invalidType(path, value, 'string'));
+      else if (!TIME_RE.test(value)) {
+        out.invalid.push({
+          reason: 'FieldValueInvalid',
+          field: path,
+          message: `Invalid value: ${JSON.stringify(value)}: must be an RFC 3339 date-time, e.g. "2006-01-02T15:04:05Z"`,
+        });
+      }
+      return;
+    case 'array':
+      if (!Array.isArray(value)) {
+        out.invalid.push(invalidType(path, value, 'array'));
+        return;
+      }
+      value.forEach((v, i) => walk(v, schema.items!, `${path}[${i}]`, out));
+      return;
+    case 'map':
+      if (typeof value !== 'object' || Array.isArray(value)) {
+        out.invalid.push(invalidType(path, value, 'object'));
+        return;
+      }
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(v, schema.items!, `${path}[${k}]`, out);
+      return;
+    case 'object': {
+      if (typeof value !== 'object' || Array.isArray(value)) {
+        out.invalid.push(invalidType(path, value, 'object'));
+        return;
+      }
+      const fields = schemas[schema.ref!];
+      if (!fields) return;
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        const f = fields[k];
+        if (!f) out.unknown.push(join(path, k));
+        else walk(v, f, join(path, k), out);
+      }
+      return;
+    }
+  }
+}
+
+/**
+ * Checks an object against the schema of its apiVersion/kind: unknown fields (as paths) and
+ * type mismatches (as FieldValueInvalid causes). Objects of kinds without a schema yield no findings.
+ */
+export function checkSchema(obj: unknown): SchemaCheck {
+  const out: SchemaCheck = { unknown: [], invalid: [] };
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+    out.invalid.push(invalidType('', obj, 'object'));
+    return out;
+  }
+  const o = obj as Record<string, unknown>;
+  if (typeof o.apiVersion !== 'string' || typeof o.kind !== 'string') return out;
+  return checkSchemaAs(obj, o.apiVersion, o.kind);
+}
+
+/** {@link checkSchema} for an explicit apiVersion/kind (e.g. a body without TypeMeta). */
+export function checkSchemaAs(obj: unknown, apiVersion: string, kind: string): SchemaCheck {
+  const out: SchemaCheck = { unknown: [], invalid: [] };
+  const t = schemaTypeFor(apiVersion, kind);
+  if (!t) return out;
+  walk(obj, { type: 'object', ref: t }, '', out);
+  return out;
+}
+
+/** The unknown-field paths of obj read as apiVersion/kind, e.g. ["spec.containers[0].imagee"]. */
+export function unknownFields(obj: unknown, apiVersion: string, kind: string): string[] {
+  return checkSchemaAs(obj, apiVersion, kind).unknown;
+}
+
+/** The type errors of obj read as apiVersion/kind. */
+export function typeErrors(obj: unknown, apiVersion: string, kind: string): StatusCause[] {
+  return checkSchemaAs(obj, apiVersion, kind).invalid;
+}
+
+function prune(value: unknown, schema: FieldSchema): unknown {
+  if (value === null || value === undefined || typeof value !== 'object') return value;
+  if (schema.type === 'array' && Array.isArray(value)) return value.map((v) => prune(v, schema.items!));
+  if (schema.type === 'map' && !Array.isArray(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, prune(v, schema.items!)]));
+  }
+  if (schema.type === 'object' && !Array.isArray(value)) {
+    const fields = schemas[schema.ref!];
+    if (!fields) return value;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (fields[k]) out[k] = prune(v, fields[k]);
+    return out;
+  }
+  return value;
+}
+
+/** A copy of obj without the fields its schema doesn't know (fieldValidation=Ignore/Warn). */
+export function pruneUnknownFields<T>(obj: T): T {
+  const o = obj as Record<string, unknown>;
+  const t = typeof o?.apiVersion === 'string' && typeof o?.kind === 'string' ? schemaTypeFor(o.apiVersion, o.kind) : undefined;
+  return t ? (prune(obj, { type: 'object', ref: t }) as T) : obj;
+}
+
+/** Result of {@link decodeObject}. */
+export interface Decoded {
+  object: KubeObject;
+  /** Unknown field paths; the object still contains them (see pruneUnknownFields). */
+  unknownFields: string[];
+  /** Type mismatches (string where integer expected ...). */
+  invalid: StatusCause[];
+}
+
+/**
+ * Parses a JSON request body into an object and reports unknown fields and type errors.
+ * @throws DecodeError when the body isn't JSON (`couldn't get version/kind; json parse error: ...`),
+ *   isn't an object, or lacks apiVersion/kind ("Object 'Kind' is missing in '...'").
+ */
+export function decodeObject(json: string | Uint8Array): Decoded {
+  const text = typeof json === 'string' ? json : new TextDecoder().decode(json);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new DecodeError(`couldn't get version/kind; json parse error: ${(e as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new DecodeError(`couldn't get version/kind; json parse error: json: cannot unmarshal ${typeName(parsed)} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`);
+  }
+  const o = parsed as Record<string, unknown>;
+  if (typeof o.kind !== 'string' || o.kind === '') throw new DecodeError(`Object 'Kind' is missing in '${text.slice(0, 200)}'`);
+  if (typeof o.apiVersion !== 'string' || o.apiVersion === '') {
+    throw new DecodeError(`Object 'apiVersion' is missing in '${text.slice(0, 200)}'`);
+  }
+  const check = checkSchema(parsed);
+  if (o.metadata === undefined || o.metadata === null) o.metadata = {};
+  return { object: parsed as KubeObject, unknownFields: check.unknown, invalid: check.invalid };
+}
+
+function encodeValue(value: unknown, schema: FieldSchema | undefined): unknown {
+  if (value instanceof Date) return value.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => encodeValue(v, schema?.type === 'array' ? schema.items : undefined));
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined && v !== null);
+  if (schema?.type === 'map') return Object.fromEntries(entries.map(([k, v]) => [k, encodeValue(v, schema.items)]));
+  const fields = schema?.type === 'object' && schema.ref ? schemas[schema.ref] : undefined;
+  if (!fields) return Object.fromEntries(entries.map(([k, v]) => [k, encodeValue(v, undefined)]));
+  const order = Object.keys(fields);
+  const rank = (k: string) => {
+    const i = order.indexOf(k);
+    return i < 0 ? order.length : i;
+  };
+  entries.sort((a, b) => rank(a[0]) - rank(b[0]));
+  return Object.fromEntries(entries.map(([k, v]) => [k, encodeValue(v, fields[k])]));
+}
+
+/**
+ * Serializes an object as Kubernetes JSON: fields in schema order (kind, apiVersion, metadata,
+ * spec, status), undefined and null dropped, Date values as RFC 3339 seconds, IntOrString and
+ * Quantity kept as given. Unknown kinds keep their key order.
+ */
+export function encodeObject(obj: unknown): string {
+  return JSON.stringify(toWire(obj));
+}
+
+/** {@link encodeObject} without the final JSON.stringify: the plain wire-shaped value. */
+export function toWire(obj: unknown): unknown {
+  const o = obj as Record<string, unknown>;
+  const t =
+    o && typeof o.apiVersion === 'string' && typeof o.kind === 'string' ? schemaTypeFor(o.apiVersion, o.kind) : undefined;
+  return encodeValue(obj, t ? { type: 'object', ref: t } : undefined);
+}

@@ -1,0 +1,80 @@
+/**
+ * The schema table: every type Keelson serves, by name, and the root type of each
+ * (apiVersion, kind). See types.ts for the format.
+ */
+import { appsV1Schemas } from './apps-v1';
+import { batchV1Schemas } from './batch-v1';
+import { coreV1Schemas } from './core-v1';
+import { metaSchemas } from './meta';
+import { otherSchemas } from './other';
+import type { FieldSchema, TypeSchema } from './types';
+
+export type { FieldSchema, FieldType, TypeSchema } from './types';
+
+/** Every type by name (core/v1 Container, apps/v1 DeploymentSpec, metav1 ObjectMeta ...). */
+export const schemas: Readonly<Record<string, TypeSchema>> = {
+  ...metaSchemas,
+  ...coreV1Schemas,
+  ...appsV1Schemas,
+  ...batchV1Schemas,
+  ...otherSchemas,
+};
+
+/** Root kinds by apiVersion: "v1/Pod" → "Pod". Includes Status, DeleteOptions, Binding, Eviction, Scale, Table. */
+const ROOTS: Record<string, string> = {};
+for (const [gv, kinds] of Object.entries({
+  v1: ['Namespace', 'Pod', 'Node', 'Service', 'Endpoints', 'ConfigMap', 'Secret', 'ServiceAccount', 'Event', 'Binding', 'ComponentStatus', 'Status', 'DeleteOptions'],
+  'apps/v1': ['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'ControllerRevision'],
+  'batch/v1': ['Job', 'CronJob'],
+  'coordination.k8s.io/v1': ['Lease'],
+  'discovery.k8s.io/v1': ['EndpointSlice'],
+  'autoscaling/v1': ['Scale'],
+  'policy/v1': ['Eviction'],
+  'meta.k8s.io/v1': ['Table', 'Status', 'DeleteOptions'],
+})) {
+  for (const k of kinds) ROOTS[`${gv}/${k}`] = k;
+}
+
+/** The schema type name of a top-level object, or undefined when Keelson has no schema for it. */
+export function schemaTypeFor(apiVersion: string, kind: string): string | undefined {
+  return ROOTS[`${apiVersion}/${kind}`];
+}
+
+/** One list field's strategic-merge-patch metadata. */
+export interface PatchMeta {
+  patchMergeKey?: string;
+  patchStrategy: string;
+}
+
+/**
+ * Strategic merge patch metadata: type name → field → {patchMergeKey, patchStrategy}, e.g.
+ * patchMeta.PodSpec.containers = {patchMergeKey: "name", patchStrategy: "merge"},
+ * patchMeta.Container.ports = {patchMergeKey: "containerPort", ...}, patchMeta.ObjectMeta.finalizers =
+ * {patchStrategy: "merge"}. Lists absent here (tolerations, args ...) are replaced atomically.
+ */
+export const patchMeta: Readonly<Record<string, Record<string, PatchMeta>>> = (() => {
+  const out: Record<string, Record<string, PatchMeta>> = {};
+  for (const [t, fields] of Object.entries(schemas)) {
+    for (const [f, s] of Object.entries(fields)) {
+      if (s.patchStrategy) {
+        (out[t] ??= {})[f] = s.patchMergeKey ? { patchMergeKey: s.patchMergeKey, patchStrategy: s.patchStrategy } : { patchStrategy: s.patchStrategy };
+      }
+    }
+  }
+  return out;
+})();
+
+/**
+ * Follows a field path (["spec", "template", "spec", "containers"]) from a root type and returns the
+ * field schema it lands on; array/map steps are implied (a path names fields only). Used by the
+ * strategic merge patch to find the merge key of a nested list.
+ */
+export function fieldSchemaAt(typeName: string, path: string[]): FieldSchema | undefined {
+  let cur: FieldSchema | undefined = { type: 'object', ref: typeName };
+  for (const step of path) {
+    while (cur && (cur.type === 'array' || cur.type === 'map')) cur = cur.items;
+    if (!cur || cur.type !== 'object' || !cur.ref) return undefined;
+    cur = schemas[cur.ref]?.[step];
+  }
+  return cur;
+}
