@@ -1,0 +1,266 @@
+/**
+ * Pod volumes materialized on the node under `<podDir>/volumes/<plugin>/<name>` and the CRI
+ * mounts of each container (upstream volume plugins: empty-dir, configmap, secret, host-path,
+ * downward-api, projected). ConfigMap/Secret/downwardAPI/projected contents are written with
+ * the atomic writer layout (`..data` symlink to a timestamped directory, per-file symlinks), so
+ * updates appear atomically inside running containers.
+ */
+import { existsSync } from 'node:fs';
+import { chmod, lstat, mkdir, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join, normalize } from 'node:path';
+import type { ConfigMap, Container, KeyToPath, Pod, Secret, Volume } from '@keelson/api';
+import type { Mount } from '../cri/cri-api';
+import { PodConfigError } from '../errors';
+import { podFieldValue, resourceFieldValue, type NodeAllocatable, type ObjectSource } from './env';
+import { bindMount } from './sandbox-config';
+
+/** Extra sources volumes need besides ConfigMaps/Secrets. */
+export interface VolumeContext {
+  src: ObjectSource;
+  hostIp: string;
+  podIps: string[];
+  node: NodeAllocatable;
+  /** Requests a service account token (TokenRequest); undefined when unavailable. */
+  serviceAccountToken?(namespace: string, sa: string, audience: string | undefined, expirationSeconds: number, pod: Pod): Promise<string | undefined>;
+}
+
+/** Directory of a volume of the pod. */
+export function volumeDir(podDir: string, v: Volume): string {
+  const plugin = v.emptyDir
+    ? 'kubernetes.io~empty-dir'
+    : v.configMap
+      ? 'kubernetes.io~configmap'
+      : v.secret
+        ? 'kubernetes.io~secret'
+        : v.downwardAPI
+          ? 'kubernetes.io~downward-api'
+          : v.projected
+            ? 'kubernetes.io~projected'
+            : 'kubernetes.io~other';
+  return join(podDir, 'volumes', plugin, v.name);
+}
+
+/** Relative file path sanity check (no absolute paths, no ".."). */
+function safeRel(p: string): string {
+  const n = normalize(p);
+  if (n.startsWith('/') || n.split('/').includes('..')) throw new PodConfigError('FailedMount', `invalid path "${p}"`);
+  return n;
+}
+
+/**
+ * Writes `files` (relative path → content + mode) into `dir` atomically: a new
+ * `..<timestamp>` directory, `..data` symlink swapped with rename, top-level symlinks into
+ * `..data`. Old data directories are removed.
+ */
+export async function atomicWrite(dir: string, files: Map<string, { data: Buffer; mode: number }>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const stamp = `..${new Date().toISOString().replace(/[:.]/g, '_')}.${process.pid}.${Math.random().toString(36).slice(2, 8)}`;
+  const tsDir = join(dir, stamp);
+  await mkdir(tsDir, { recursive: true });
+  for (const [rel, f] of files) {
+    const p = join(tsDir, rel);
+    await mkdir(dirname(p), { recursive: true });
+    await writeFile(p, f.data);
+    await chmod(p, f.mode);
+  }
+  let old: string | undefined;
+  try {
+    old = await readlink(join(dir, '..data'));
+  } catch {
+    old = undefined;
+  }
+  const tmpLink = join(dir, '..data_tmp');
+  await rm(tmpLink, { force: true });
+  await symlink(stamp, tmpLink);
+  await rename(tmpLink, join(dir, '..data'));
+  const tops = new Set([...files.keys()].map((k) => k.split('/')[0]!));
+  for (const top of tops) {
+    const link = join(dir, top);
+    try {
+      const st = await lstat(link);
+      if (st.isSymbolicLink()) continue;
+      await rm(link, { recursive: true, force: true });
+    } catch {
+      /* absent */
+    }
+    await symlink(join('..data', top), link);
+  }
+  if (old && old !== stamp) await rm(join(dir, old), { recursive: true, force: true });
+}
+
+function projectKeys(
+  data: Record<string, Buffer>,
+  items: KeyToPath[] | undefined,
+  defaultMode: number,
+  what: string,
+  optional: boolean,
+): Map<string, { data: Buffer; mode: number }> {
+  const out = new Map<string, { data: Buffer; mode: number }>();
+  if (items?.length) {
+    for (const it of items) {
+      const d = data[it.key];
+      if (d === undefined) {
+        if (optional) continue;
+        throw new PodConfigError('FailedMount', `configmap/secret key "${it.key}" not found in ${what}`);
+      }
+      out.set(safeRel(it.path), { data: d, mode: it.mode ?? defaultMode });
+    }
+  } else {
+    for (const [k, d] of Object.entries(data)) out.set(safeRel(k), { data: d, mode: defaultMode });
+  }
+  return out;
+}
+
+function cmData(cm: ConfigMap): Record<string, Buffer> {
+  const o: Record<string, Buffer> = {};
+  const x = cm as { data?: Record<string, string>; binaryData?: Record<string, string> };
+  for (const [k, v] of Object.entries(x.data ?? {})) o[k] = Buffer.from(v, 'utf8');
+  for (const [k, v] of Object.entries(x.binaryData ?? {})) o[k] = Buffer.from(v, 'base64');
+  return o;
+}
+
+function secretData(s: Secret): Record<string, Buffer> {
+  const o: Record<string, Buffer> = {};
+  const x = s as { data?: Record<string, string>; stringData?: Record<string, string> };
+  for (const [k, v] of Object.entries(x.data ?? {})) o[k] = Buffer.from(v, 'base64');
+  for (const [k, v] of Object.entries(x.stringData ?? {})) o[k] ??= Buffer.from(v, 'utf8');
+  return o;
+}
+
+function downwardFiles(pod: Pod, items: { path: string; fieldRef?: { fieldPath: string }; resourceFieldRef?: { containerName?: string; resource: string; divisor?: string }; mode?: number }[], defaultMode: number, ctx: VolumeContext) {
+  const out = new Map<string, { data: Buffer; mode: number }>();
+  for (const it of items) {
+    let v = '';
+    if (it.fieldRef) v = podFieldValue(pod, it.fieldRef.fieldPath, ctx.hostIp, ctx.podIps);
+    else if (it.resourceFieldRef) {
+      const c = pod.spec!.containers.find((x) => x.name === it.resourceFieldRef!.containerName) ?? pod.spec!.containers[0]!;
+      v = resourceFieldValue(pod, c, it.resourceFieldRef.resource, it.resourceFieldRef.divisor, ctx.node);
+    }
+    out.set(safeRel(it.path), { data: Buffer.from(v, 'utf8'), mode: it.mode ?? defaultMode });
+  }
+  return out;
+}
+
+/**
+ * Creates or refreshes every volume of the pod. Throws {@link PodConfigError} (reason
+ * FailedMount) for a missing non-optional ConfigMap/Secret or a bad hostPath type.
+ */
+export async function setUpVolumes(pod: Pod, podDir: string, ctx: VolumeContext): Promise<void> {
+  const ns = pod.metadata.namespace ?? 'default';
+  for (const v of pod.spec?.volumes ?? []) {
+    const dir = volumeDir(podDir, v);
+    if (v.emptyDir) {
+      await mkdir(dir, { recursive: true, mode: 0o777 });
+      await chmod(dir, 0o777);
+    } else if (v.hostPath) {
+      await setUpHostPath(v.hostPath.path, v.hostPath.type ?? '');
+    } else if (v.configMap) {
+      const cm = await ctx.src.configMap(ns, v.configMap.name ?? '');
+      if (!cm) {
+        if (v.configMap.optional) {
+          await atomicWrite(dir, new Map());
+          continue;
+        }
+        throw new PodConfigError('FailedMount', `configmap "${v.configMap.name}" not found`);
+      }
+      await atomicWrite(dir, projectKeys(cmData(cm), v.configMap.items, v.configMap.defaultMode ?? 0o644, `ConfigMap ${v.configMap.name}`, v.configMap.optional ?? false));
+    } else if (v.secret) {
+      const s = await ctx.src.secret(ns, v.secret.secretName ?? '');
+      if (!s) {
+        if (v.secret.optional) {
+          await atomicWrite(dir, new Map());
+          continue;
+        }
+        throw new PodConfigError('FailedMount', `secret "${v.secret.secretName}" not found`);
+      }
+      await atomicWrite(dir, projectKeys(secretData(s), v.secret.items, v.secret.defaultMode ?? 0o644, `Secret ${v.secret.secretName}`, v.secret.optional ?? false));
+    } else if (v.downwardAPI) {
+      await atomicWrite(dir, downwardFiles(pod, v.downwardAPI.items ?? [], v.downwardAPI.defaultMode ?? 0o644, ctx));
+    } else if (v.projected) {
+      const mode = v.projected.defaultMode ?? 0o644;
+      const files = new Map<string, { data: Buffer; mode: number }>();
+      for (const s of v.projected.sources ?? []) {
+        if (s.configMap) {
+          const cm = await ctx.src.configMap(ns, s.configMap.name ?? '');
+          if (!cm) {
+            // kube-root-ca.crt may not be published by every control plane: tolerate it.
+            if (s.configMap.optional || s.configMap.name === 'kube-root-ca.crt') continue;
+            throw new PodConfigError('FailedMount', `configmap "${s.configMap.name}" not found`);
+          }
+          for (const [k, f] of projectKeys(cmData(cm), s.configMap.items, mode, `ConfigMap ${s.configMap.name}`, s.configMap.optional ?? false)) files.set(k, f);
+        } else if (s.secret) {
+          const sec = await ctx.src.secret(ns, s.secret.name ?? '');
+          if (!sec) {
+            if (s.secret.optional) continue;
+            throw new PodConfigError('FailedMount', `secret "${s.secret.name}" not found`);
+          }
+          for (const [k, f] of projectKeys(secretData(sec), s.secret.items, mode, `Secret ${s.secret.name}`, s.secret.optional ?? false)) files.set(k, f);
+        } else if (s.downwardAPI) {
+          for (const [k, f] of downwardFiles(pod, s.downwardAPI.items ?? [], mode, ctx)) files.set(k, f);
+        } else if (s.serviceAccountToken) {
+          const sa = pod.spec?.serviceAccountName ?? pod.spec?.serviceAccount ?? 'default';
+          const tok = await ctx.serviceAccountToken?.(ns, sa, s.serviceAccountToken.audience, s.serviceAccountToken.expirationSeconds ?? 3607, pod).catch(() => undefined);
+          if (tok !== undefined) files.set(safeRel(s.serviceAccountToken.path), { data: Buffer.from(tok, 'utf8'), mode });
+        }
+      }
+      await atomicWrite(dir, files);
+    } else {
+      // unsupported sources (e.g. persistentVolumeClaim): an empty directory
+      await mkdir(dir, { recursive: true });
+    }
+  }
+}
+
+async function setUpHostPath(path: string, type: string): Promise<void> {
+  const fail = (what: string) => {
+    throw new PodConfigError('FailedMount', `hostPath type check failed: ${path} is not a ${what}`);
+  };
+  switch (type) {
+    case 'DirectoryOrCreate':
+      await mkdir(path, { recursive: true, mode: 0o755 });
+      return;
+    case 'FileOrCreate':
+      if (!existsSync(path)) {
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, '', { mode: 0o644 });
+      }
+      return;
+    case 'Directory':
+      if (!(await stat(path).catch(() => undefined))?.isDirectory()) fail('directory');
+      return;
+    case 'File':
+      if (!(await stat(path).catch(() => undefined))?.isFile()) fail('file');
+      return;
+    case 'Socket':
+      if (!(await stat(path).catch(() => undefined))?.isSocket()) fail('socket');
+      return;
+    case 'CharDevice':
+      if (!(await stat(path).catch(() => undefined))?.isCharacterDevice()) fail('character device');
+      return;
+    case 'BlockDevice':
+      if (!(await stat(path).catch(() => undefined))?.isBlockDevice()) fail('block device');
+      return;
+    default:
+      return;
+  }
+}
+
+/** The CRI mounts of a container's volumeMounts (subPath supported). */
+export function containerMounts(pod: Pod, c: Container, podDir: string): Mount[] {
+  const vols = new Map((pod.spec?.volumes ?? []).map((v) => [v.name, v]));
+  const out: Mount[] = [];
+  for (const m of c.volumeMounts ?? []) {
+    const v = vols.get(m.name);
+    if (!v) throw new PodConfigError('CreateContainerConfigError', `volume "${m.name}" not found in pod spec`);
+    let host = v.hostPath ? v.hostPath.path : volumeDir(podDir, v);
+    if (m.subPath) host = join(host, safeRel(m.subPath));
+    const ro = m.readOnly ?? (v.configMap || v.secret || v.downwardAPI || v.projected ? true : false);
+    out.push(bindMount(host, m.mountPath, ro));
+  }
+  return out;
+}
+
+/** Removes the pod's volume directories (hostPath volumes are left alone). */
+export async function tearDownVolumes(podDir: string): Promise<void> {
+  await rm(join(podDir, 'volumes'), { recursive: true, force: true });
+}
