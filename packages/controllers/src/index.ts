@@ -14,3 +14,6 @@ export * from './util/intstr';
 export * from './replicaset/replicaset-controller';
 export * from './deployment/deployment-controller';
 export * from './deployment/deployment-util';
+export * from './endpoints/common';
+export * from './endpoints/endpointslice-controller';
+export * from './endpoints/endpoints-controller';

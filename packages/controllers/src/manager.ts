@@ -15,6 +15,8 @@ import type { Clock } from './util/clock';
 import { realClock } from './util/clock';
 import { ReplicaSetController } from './replicaset/replicaset-controller';
 import { DeploymentController } from './deployment/deployment-controller';
+import { EndpointSliceController } from './endpoints/endpointslice-controller';
+import { EndpointsController } from './endpoints/endpoints-controller';
 
 /** Options of {@link startControllerManager}. Durations in ms unless the name says seconds. */
 export interface ControllerManagerOptions {
@@ -72,6 +74,8 @@ export type ControllerFactory = (ctx: ControllerContext, opts: ControllerManager
 export const controllerFactories: Record<string, ControllerFactory> = {
   replicaset: (ctx) => new ReplicaSetController(ctx),
   deployment: (ctx) => new DeploymentController(ctx),
+  endpoints: (ctx) => new EndpointsController(ctx),
+  endpointslice: (ctx) => new EndpointSliceController(ctx),
 };
 
 /** Resolves a --controllers list against the known names. Throws InvalidArgumentError on unknown names. */
