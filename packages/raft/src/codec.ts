@@ -68,13 +68,15 @@ function str(v: unknown, what: string): string {
 }
 
 function obj(v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new RaftUsageError(`${what}: expected an object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new RaftUsageError(`${what}: expected an object`);
   return v as Record<string, unknown>;
 }
 
 function strList(v: unknown, what: string): string[] {
   if (v === undefined) return [];
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new RaftUsageError(`${what}: expected string[]`);
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+    throw new RaftUsageError(`${what}: expected string[]`);
   return v as string[];
 }
 
@@ -89,7 +91,12 @@ function entryFromJson(v: unknown): Entry {
   const o = obj(v, 'entry');
   const type = o.y === undefined ? 'Normal' : o.y;
   if (type !== 'Normal' && type !== 'ConfChange') throw new RaftUsageError(`entry: bad type ${String(type)}`);
-  return { term: num(o.t, 'entry.term'), index: num(o.i, 'entry.index'), type, data: unb64(o.d, 'entry.data') };
+  return {
+    term: num(o.t, 'entry.term'),
+    index: num(o.i, 'entry.index'),
+    type,
+    data: unb64(o.d, 'entry.data'),
+  };
 }
 
 function confStateToJson(cs: ConfState): Record<string, unknown> {
@@ -104,7 +111,11 @@ function confStateFromJson(v: unknown): ConfState {
 }
 
 function snapshotToJson(s: Snapshot): Record<string, unknown> {
-  const o: Record<string, unknown> = { i: s.metadata.index, t: s.metadata.term, c: confStateToJson(s.metadata.confState) };
+  const o: Record<string, unknown> = {
+    i: s.metadata.index,
+    t: s.metadata.term,
+    c: confStateToJson(s.metadata.confState),
+  };
   if (s.data.length) o.d = b64(s.data);
   return o;
 }
@@ -112,7 +123,11 @@ function snapshotToJson(s: Snapshot): Record<string, unknown> {
 function snapshotFromJson(v: unknown): Snapshot {
   const o = obj(v, 'snapshot');
   return {
-    metadata: { index: num(o.i, 'snapshot.index'), term: num(o.t, 'snapshot.term'), confState: confStateFromJson(o.c ?? {}) },
+    metadata: {
+      index: num(o.i, 'snapshot.index'),
+      term: num(o.t, 'snapshot.term'),
+      confState: confStateFromJson(o.c ?? {}),
+    },
     data: unb64(o.d, 'snapshot.data'),
   };
 }
@@ -145,9 +160,12 @@ export function encodeMessage(m: Message): Uint8Array {
 /** Decodes bytes made by {@link encodeMessage}. @throws RaftUsageError on malformed input. */
 export function decodeMessage(bytes: Uint8Array): Message {
   const o = obj(parse(bytes, 'message'), 'message');
-  if (typeof o.y !== 'string' || !MESSAGE_TYPES.has(o.y)) throw new RaftUsageError(`message: unknown type ${String(o.y)}`);
-  if (o.e !== undefined && !Array.isArray(o.e)) throw new RaftUsageError('message.entries: expected an array');
-  if (o.r !== undefined && typeof o.r !== 'boolean') throw new RaftUsageError('message.reject: expected a boolean');
+  if (typeof o.y !== 'string' || !MESSAGE_TYPES.has(o.y))
+    throw new RaftUsageError(`message: unknown type ${String(o.y)}`);
+  if (o.e !== undefined && !Array.isArray(o.e))
+    throw new RaftUsageError('message.entries: expected an array');
+  if (o.r !== undefined && typeof o.r !== 'boolean')
+    throw new RaftUsageError('message.reject: expected a boolean');
   const m = makeMessage({
     type: o.y as MessageType,
     to: str(o.to, 'message.to'),
@@ -183,7 +201,11 @@ export function encodeHardState(hs: HardState): Uint8Array {
 /** Decodes a hard state made by {@link encodeHardState}. @throws RaftUsageError */
 export function decodeHardState(bytes: Uint8Array): HardState {
   const o = obj(parse(bytes, 'hardState'), 'hardState');
-  return { term: num(o.t, 'hardState.term'), vote: str(o.v, 'hardState.vote'), commit: num(o.c, 'hardState.commit') };
+  return {
+    term: num(o.t, 'hardState.term'),
+    vote: str(o.v, 'hardState.vote'),
+    commit: num(o.c, 'hardState.commit'),
+  };
 }
 
 /** Encodes a snapshot (metadata and data). */

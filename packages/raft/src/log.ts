@@ -51,7 +51,8 @@ export class RaftLog {
     if (i >= this.unstableOffset && i - this.unstableOffset < this.unstableEntries.length) {
       return this.unstableEntries[i - this.unstableOffset].term;
     }
-    if (this.unstableSnapshot && i === this.unstableSnapshot.metadata.index) return this.unstableSnapshot.metadata.term;
+    if (this.unstableSnapshot && i === this.unstableSnapshot.metadata.index)
+      return this.unstableSnapshot.metadata.term;
     try {
       return this.storage.term(i);
     } catch (e) {
@@ -146,7 +147,8 @@ export class RaftLog {
    */
   slice(lo: number, hi: number, maxBytes = Infinity): Entry[] {
     if (lo < this.firstIndex()) throw new CompactedError(lo, this.firstIndex());
-    if (hi > this.lastIndex() + 1) throw new RaftUsageError(`slice [${lo}, ${hi}) beyond last ${this.lastIndex()}`);
+    if (hi > this.lastIndex() + 1)
+      throw new RaftUsageError(`slice [${lo}, ${hi}) beyond last ${this.lastIndex()}`);
     if (lo >= hi) return [];
     let out: Entry[] = [];
     if (lo < this.unstableOffset) {
@@ -191,7 +193,9 @@ export class RaftLog {
   appliedTo(i: number): void {
     if (i === 0) return;
     if (i > this.committed || i < this.applied) {
-      throw new RaftUsageError(`applied ${i} is out of range [prev applied ${this.applied}, committed ${this.committed}]`);
+      throw new RaftUsageError(
+        `applied ${i} is out of range [prev applied ${this.applied}, committed ${this.committed}]`,
+      );
     }
     this.applied = i;
   }
@@ -233,7 +237,8 @@ export class RaftLog {
 
   /** The application persisted the snapshot at index `i`. */
   stableSnapTo(i: number): void {
-    if (this.unstableSnapshot && this.unstableSnapshot.metadata.index === i) this.unstableSnapshot = undefined;
+    if (this.unstableSnapshot && this.unstableSnapshot.metadata.index === i)
+      this.unstableSnapshot = undefined;
   }
 
   /** Replaces the log with a snapshot (Raft §7, InstallSnapshot receiver rule 7). */

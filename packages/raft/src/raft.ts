@@ -76,7 +76,10 @@ export interface Status {
   leadTransferee: NodeId;
   config: ConfState;
   /** Leader only: each member's replication progress. */
-  progress?: Record<NodeId, { match: number; next: number; state: string; isLearner: boolean; recentActive: boolean }>;
+  progress?: Record<
+    NodeId,
+    { match: number; next: number; state: string; isLearner: boolean; recentActive: boolean }
+  >;
 }
 
 const TRANSFER_CONTEXT = new TextEncoder().encode('transfer');
@@ -255,7 +258,12 @@ export class Raft {
   /** Queues a message; stamps `from` (if unset) and the current term (except on forwards and votes). */
   send(m: Message): void {
     if (m.from === NONE) m.from = this.id;
-    if (m.type === 'MsgVote' || m.type === 'MsgVoteResp' || m.type === 'MsgPreVote' || m.type === 'MsgPreVoteResp') {
+    if (
+      m.type === 'MsgVote' ||
+      m.type === 'MsgVoteResp' ||
+      m.type === 'MsgPreVote' ||
+      m.type === 'MsgPreVoteResp'
+    ) {
       if (m.term === 0) throw new RaftUsageError(`${m.type} must carry a term`);
     } else if (m.type !== 'MsgProp' && m.type !== 'MsgReadIndex') {
       // Proposals and read requests forwarded to the leader keep term 0 (treated as local there).
@@ -319,7 +327,9 @@ export class Raft {
 
   /** Heartbeats (empty AppendEntries, Raft §5.2), carrying the newest pending ReadIndex context. */
   bcastHeartbeat(): void {
-    const ctx = this.readQueue.length ? this.readPending.get(this.readQueue[this.readQueue.length - 1])!.req.context : EMPTY_BYTES;
+    const ctx = this.readQueue.length
+      ? this.readPending.get(this.readQueue[this.readQueue.length - 1])!.req.context
+      : EMPTY_BYTES;
     this.bcastHeartbeatWithCtx(ctx);
   }
 
@@ -635,7 +645,14 @@ export class Raft {
     const hint = Math.min(m.index, this.log.lastIndex());
     const [hintIndex, hintTerm] = this.log.findConflictByTerm(hint, m.logTerm);
     this.send(
-      makeMessage({ type: 'MsgAppResp', to: m.from, index: m.index, reject: true, rejectHint: hintIndex, logTerm: hintTerm }),
+      makeMessage({
+        type: 'MsgAppResp',
+        to: m.from,
+        index: m.index,
+        reject: true,
+        rejectHint: hintIndex,
+        logTerm: hintTerm,
+      }),
     );
   }
 
@@ -676,8 +693,10 @@ export class Raft {
   }
 
   private applyConfState(cs: ConfState): void {
-    for (const id of cs.voters) this.prs.set(id, new Progress(this.log.lastIndex() + 1, this.maxInflight, false));
-    for (const id of cs.learners) this.prs.set(id, new Progress(this.log.lastIndex() + 1, this.maxInflight, true));
+    for (const id of cs.voters)
+      this.prs.set(id, new Progress(this.log.lastIndex() + 1, this.maxInflight, false));
+    for (const id of cs.learners)
+      this.prs.set(id, new Progress(this.log.lastIndex() + 1, this.maxInflight, true));
   }
 
   // ---- membership --------------------------------------------------------------------------

@@ -86,7 +86,11 @@ export class RawNode {
    */
   propose(data: Uint8Array): void {
     this.raft.step(
-      makeMessage({ type: 'MsgProp', from: this.raft.id, entries: [{ term: 0, index: 0, type: 'Normal', data }] }),
+      makeMessage({
+        type: 'MsgProp',
+        from: this.raft.id,
+        entries: [{ term: 0, index: 0, type: 'Normal', data }],
+      }),
     );
   }
 
@@ -132,7 +136,10 @@ export class RawNode {
     ) {
       throw new RaftUsageError(`${m.type} is a local message and cannot be stepped from the network`);
     }
-    if (m.from === '' || (m.term === 0 && m.type !== 'MsgProp' && m.type !== 'MsgReadIndex' && m.type !== 'MsgTransferLeader')) {
+    if (
+      m.from === '' ||
+      (m.term === 0 && m.type !== 'MsgProp' && m.type !== 'MsgReadIndex' && m.type !== 'MsgTransferLeader')
+    ) {
       throw new RaftUsageError(`${m.type} from the network needs a sender and a term`);
     }
     try {

@@ -1,9 +1,4 @@
-import {
-  CompactedError,
-  RaftUsageError,
-  SnapshotOutOfDateError,
-  UnavailableError,
-} from './errors';
+import { CompactedError, RaftUsageError, SnapshotOutOfDateError, UnavailableError } from './errors';
 import { type ConfState, type Entry, type HardState, type Snapshot, emptySnapshot, NONE } from './types';
 
 /**
@@ -105,7 +100,9 @@ export class MemoryStorage implements Storage {
       throw new SnapshotOutOfDateError(snap.metadata.index, this.snap.metadata.index);
     }
     this.snap = cloneSnapshot(snap);
-    this.ents = [{ term: snap.metadata.term, index: snap.metadata.index, type: 'Normal', data: new Uint8Array(0) }];
+    this.ents = [
+      { term: snap.metadata.term, index: snap.metadata.index, type: 'Normal', data: new Uint8Array(0) },
+    ];
   }
 
   /**
@@ -135,7 +132,12 @@ export class MemoryStorage implements Storage {
     if (compactIndex <= offset) throw new CompactedError(compactIndex, offset + 1);
     if (compactIndex > this.lastIndex()) throw new UnavailableError(compactIndex, this.lastIndex());
     const i = compactIndex - offset;
-    const dummy: Entry = { term: this.ents[i].term, index: this.ents[i].index, type: 'Normal', data: new Uint8Array(0) };
+    const dummy: Entry = {
+      term: this.ents[i].term,
+      index: this.ents[i].index,
+      type: 'Normal',
+      data: new Uint8Array(0),
+    };
     this.ents = [dummy, ...this.ents.slice(i + 1)];
   }
 
@@ -152,7 +154,9 @@ export class MemoryStorage implements Storage {
     if (first > entries[0].index) entries = entries.slice(first - entries[0].index);
     const offset = entries[0].index - this.ents[0].index;
     if (offset > this.ents.length) {
-      throw new RaftUsageError(`missing log entry: last ${this.lastIndex()}, appending at ${entries[0].index}`);
+      throw new RaftUsageError(
+        `missing log entry: last ${this.lastIndex()}, appending at ${entries[0].index}`,
+      );
     }
     this.ents = this.ents.slice(0, offset).concat(entries.map(cloneEntry));
   }
@@ -192,7 +196,11 @@ export function cloneConfState(cs: ConfState): ConfState {
 /** Copies a snapshot's metadata (data bytes are shared). */
 export function cloneSnapshot(s: Snapshot): Snapshot {
   return {
-    metadata: { index: s.metadata.index, term: s.metadata.term, confState: cloneConfState(s.metadata.confState) },
+    metadata: {
+      index: s.metadata.index,
+      term: s.metadata.term,
+      confState: cloneConfState(s.metadata.confState),
+    },
     data: s.data,
   };
 }

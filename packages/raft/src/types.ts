@@ -135,7 +135,10 @@ export interface ReadState {
 
 /** An empty snapshot (index 0). */
 export function emptySnapshot(): Snapshot {
-  return { metadata: { index: 0, term: 0, confState: { voters: [], learners: [] } }, data: new Uint8Array(0) };
+  return {
+    metadata: { index: 0, term: 0, confState: { voters: [], learners: [] } },
+    data: new Uint8Array(0),
+  };
 }
 
 /** True if `s` is absent or has index 0. */

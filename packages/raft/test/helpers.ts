@@ -1,4 +1,12 @@
-import { type Entry, type Message, type NodeId, MemoryStorage, Raft, type RaftConfig, makeMessage } from '../src';
+import {
+  type Entry,
+  type Message,
+  type NodeId,
+  MemoryStorage,
+  Raft,
+  type RaftConfig,
+  makeMessage,
+} from '../src';
 
 const enc = new TextEncoder();
 

@@ -22,7 +22,9 @@ describe('§5.1 terms', () => {
 
   test('"If a server receives a request with a stale term number, it rejects the request"', () => {
     const r = newRaft('a', ['a', 'b', 'c'], { term: 5 });
-    r.step(msg({ type: 'MsgApp', from: 'b', to: 'a', term: 4, index: 0, logTerm: 0, entries: [entry(1, 4)] }));
+    r.step(
+      msg({ type: 'MsgApp', from: 'b', to: 'a', term: 4, index: 0, logTerm: 0, entries: [entry(1, 4)] }),
+    );
     expect(r.log.lastIndex()).toBe(0);
     expect(r.lead).toBe(NONE);
     // the stale leader is told the newer term so that it steps down
@@ -108,7 +110,9 @@ describe('§5.2 leader election', () => {
 describe('§5.3 log replication and the Log Matching Property', () => {
   test('"If the follower does not find an entry in its log with the same index and term, then it refuses the new entries"', () => {
     const r = newRaft('a', ['a', 'b'], { terms: [1, 1], term: 2 });
-    r.step(msg({ type: 'MsgApp', from: 'b', to: 'a', term: 2, index: 2, logTerm: 2, entries: [entry(3, 2)] }));
+    r.step(
+      msg({ type: 'MsgApp', from: 'b', to: 'a', term: 2, index: 2, logTerm: 2, entries: [entry(3, 2)] }),
+    );
     expect(r.log.lastIndex()).toBe(2);
     const [resp] = take(r);
     expect(resp.type).toBe('MsgAppResp');
@@ -118,7 +122,9 @@ describe('§5.3 log replication and the Log Matching Property', () => {
 
   test('"If an existing entry conflicts with a new one (same index but different terms), delete the existing entry and all that follow it"', () => {
     const r = newRaft('a', ['a', 'b'], { terms: [1, 1, 1, 1], term: 1 });
-    r.step(msg({ type: 'MsgApp', from: 'b', to: 'a', term: 2, index: 1, logTerm: 1, entries: [entry(2, 2, 'x')] }));
+    r.step(
+      msg({ type: 'MsgApp', from: 'b', to: 'a', term: 2, index: 1, logTerm: 1, entries: [entry(2, 2, 'x')] }),
+    );
     expect(r.log.lastIndex()).toBe(2);
     expect(r.log.term(2)).toBe(2);
     expect(take(r).map((m) => [m.type, m.index, m.reject])).toEqual([['MsgAppResp', 2, false]]);
@@ -126,13 +132,26 @@ describe('§5.3 log replication and the Log Matching Property', () => {
 
   test('"If leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new entry)"', () => {
     const r = newRaft('a', ['a', 'b'], { term: 1 });
-    r.step(msg({ type: 'MsgApp', from: 'b', to: 'a', term: 1, index: 0, logTerm: 0, entries: [entry(1, 1)], commit: 5 }));
+    r.step(
+      msg({
+        type: 'MsgApp',
+        from: 'b',
+        to: 'a',
+        term: 1,
+        index: 0,
+        logTerm: 0,
+        entries: [entry(1, 1)],
+        commit: 5,
+      }),
+    );
     expect(r.log.committed).toBe(1);
   });
 
   test('entries already present are not truncated by a stale, shorter AppendEntries', () => {
     const r = newRaft('a', ['a', 'b'], { terms: [1, 1, 1], term: 1 });
-    r.step(msg({ type: 'MsgApp', from: 'b', to: 'a', term: 1, index: 0, logTerm: 0, entries: [entry(1, 1)] }));
+    r.step(
+      msg({ type: 'MsgApp', from: 'b', to: 'a', term: 1, index: 0, logTerm: 0, entries: [entry(1, 1)] }),
+    );
     expect(r.log.lastIndex()).toBe(3);
   });
 
@@ -175,7 +194,9 @@ describe('§5.3 log replication and the Log Matching Property', () => {
     expect(apps).toHaveLength(2);
     expect(r.prs.get('b')!.state).toBe('Replicate');
     // An ack frees the window and the rest is sent.
-    r.step(msg({ type: 'MsgAppResp', from: 'b', to: 'a', term: r.term, index: apps[1].entries.at(-1)!.index }));
+    r.step(
+      msg({ type: 'MsgAppResp', from: 'b', to: 'a', term: r.term, index: apps[1].entries.at(-1)!.index }),
+    );
     const more = take(r).filter((m) => m.type === 'MsgApp' && m.to === 'b');
     expect(more.flatMap((m) => m.entries).map((e) => e.index)).toEqual([4, 5, 6]);
   });
@@ -267,7 +288,11 @@ describe('thesis §9.6 PreVote and §6.2 CheckQuorum', () => {
       c.tickAll();
       c.stabilize();
     }
-    return { before, after: c.node('n1').raft.term, leaderKept: c.leader() === 'n1' && c.leaders().length === 1 };
+    return {
+      before,
+      after: c.node('n1').raft.term,
+      leaderKept: c.leader() === 'n1' && c.leaders().length === 1,
+    };
   }
 
   test('"a partitioned server ... will not be able to increment its term" with PreVote, so rejoining does not disrupt the leader', () => {
@@ -353,7 +378,10 @@ describe('§7 log compaction and InstallSnapshot', () => {
         from: 'b',
         to: 'a',
         term: 1,
-        snapshot: { metadata: { index: 2, term: 1, confState: { voters: ['a', 'b'], learners: [] } }, data: new Uint8Array() },
+        snapshot: {
+          metadata: { index: 2, term: 1, confState: { voters: ['a', 'b'], learners: [] } },
+          data: new Uint8Array(),
+        },
       }),
     );
     expect(r.log.committed).toBe(2);
@@ -370,7 +398,10 @@ describe('§7 log compaction and InstallSnapshot', () => {
         from: 'b',
         to: 'a',
         term: 1,
-        snapshot: { metadata: { index: 2, term: 1, confState: { voters: ['a', 'b'], learners: [] } }, data: new Uint8Array() },
+        snapshot: {
+          metadata: { index: 2, term: 1, confState: { voters: ['a', 'b'], learners: [] } },
+          data: new Uint8Array(),
+        },
       }),
     );
     expect(r.log.pendingSnapshot()).toBeUndefined();
@@ -415,7 +446,9 @@ describe('thesis §4 membership changes', () => {
     c.stabilize();
     c.put('n1', 'k', 'v');
     c.stabilize();
-    expect(() => c.node('n1').proposeConfChange({ type: 'AddNode', nodeId: 'n4' })).toThrow(ProposalDroppedError);
+    expect(() => c.node('n1').proposeConfChange({ type: 'AddNode', nodeId: 'n4' })).toThrow(
+      ProposalDroppedError,
+    );
     c.heal();
     c.tickAll();
     c.stabilize();
@@ -429,7 +462,9 @@ describe('thesis §4 membership changes', () => {
     const c = cluster();
     c.addMember('n4');
     c.node('n1').proposeConfChange({ type: 'AddLearner', nodeId: 'n4' });
-    expect(() => c.node('n1').proposeConfChange({ type: 'RemoveNode', nodeId: 'n3' })).toThrow(/not applied yet/);
+    expect(() => c.node('n1').proposeConfChange({ type: 'RemoveNode', nodeId: 'n3' })).toThrow(
+      /not applied yet/,
+    );
     c.stabilize();
     c.node('n1').proposeConfChange({ type: 'RemoveNode', nodeId: 'n3' });
     c.stabilize();
@@ -582,7 +617,9 @@ describe('thesis §6.4 ReadIndex', () => {
   });
 
   test('LeaseBased without CheckQuorum is refused', () => {
-    expect(() => newRaft('a', ['a'], { readOnlyOption: 'LeaseBased', checkQuorum: false })).toThrow(/checkQuorum/);
+    expect(() => newRaft('a', ['a'], { readOnlyOption: 'LeaseBased', checkQuorum: false })).toThrow(
+      /checkQuorum/,
+    );
   });
 });
 

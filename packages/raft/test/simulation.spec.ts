@@ -25,7 +25,9 @@ function runChecked(o: RunOptions): void {
   try {
     cluster = runSimulation(o).cluster;
   } catch (e) {
-    console.error(`raft simulation FAILED: size ${o.size}, replay with RAFT_SEED=${o.seed}\n${(e as Error).message}`);
+    console.error(
+      `raft simulation FAILED: size ${o.size}, replay with RAFT_SEED=${o.seed}\n${(e as Error).message}`,
+    );
     throw e;
   }
   const res = checkOperations(kvModel, cluster.history);
@@ -50,9 +52,12 @@ describe.each([3, 5])('simulation with %i members', (size) => {
 });
 
 describe('simulation with membership changes', () => {
-  test.each(all.slice(0, 5))('seed %i: remove, re-add as learner and promote members while faulty', (seed) => {
-    runChecked({ seed, size: 5, steps: STEPS, membership: true });
-  });
+  test.each(all.slice(0, 5))(
+    'seed %i: remove, re-add as learner and promote members while faulty',
+    (seed) => {
+      runChecked({ seed, size: 5, steps: STEPS, membership: true });
+    },
+  );
 });
 
 describe('simulation with lease-based reads', () => {

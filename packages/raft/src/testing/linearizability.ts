@@ -75,15 +75,39 @@ function buildList<I, O>(ops: Operation<I, O>[]): Node {
   type Ev = { t: number; isCall: boolean; node: Node };
   const evs: Ev[] = [];
   ops.forEach((op, id) => {
-    const call: Node = { id, isCall: true, input: op.input, output: undefined, match: null, prev: null, next: null };
-    const ret: Node = { id, isCall: false, input: undefined, output: op.output, match: call, prev: null, next: null };
+    const call: Node = {
+      id,
+      isCall: true,
+      input: op.input,
+      output: undefined,
+      match: null,
+      prev: null,
+      next: null,
+    };
+    const ret: Node = {
+      id,
+      isCall: false,
+      input: undefined,
+      output: op.output,
+      match: call,
+      prev: null,
+      next: null,
+    };
     call.match = ret;
     evs.push({ t: op.call, isCall: true, node: call });
     evs.push({ t: op.ret ?? Infinity, isCall: false, node: ret });
   });
   // Calls before returns at equal times (conservative: treats them as concurrent).
   evs.sort((a, b) => a.t - b.t || (a.isCall === b.isCall ? 0 : a.isCall ? -1 : 1));
-  const head: Node = { id: -1, isCall: false, input: undefined, output: undefined, match: null, prev: null, next: null };
+  const head: Node = {
+    id: -1,
+    isCall: false,
+    input: undefined,
+    output: undefined,
+    match: null,
+    prev: null,
+    next: null,
+  };
   let cur = head;
   for (const e of evs) {
     cur.next = e.node;
@@ -155,7 +179,8 @@ function checkPartition<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[]):
  */
 export function checkOperations<S, I, O>(model: Model<S, I, O>, history: Operation<I, O>[]): CheckResult {
   for (const op of history) {
-    if (op.ret !== undefined && op.ret < op.call) throw new Error(`operation returns (${op.ret}) before its call (${op.call})`);
+    if (op.ret !== undefined && op.ret < op.call)
+      throw new Error(`operation returns (${op.ret}) before its call (${op.call})`);
   }
   const parts = model.partition ? model.partition(history) : [history];
   for (let i = 0; i < parts.length; i++) {

@@ -136,7 +136,16 @@ export class SimCluster {
   private appliedAt: string[] = [];
   /** Observed events, for debugging a failing seed. */
   readonly trace: string[] = [];
-  stats = { delivered: 0, dropped: 0, elections: 0, snapshotsSent: 0, crashes: 0, putsDone: 0, getsDone: 0, confChanges: 0 };
+  stats = {
+    delivered: 0,
+    dropped: 0,
+    elections: 0,
+    snapshotsSent: 0,
+    crashes: 0,
+    putsDone: 0,
+    getsDone: 0,
+    confChanges: 0,
+  };
 
   constructor(o: SimOptions) {
     this.opts = {
@@ -291,7 +300,7 @@ export class SimCluster {
         const cc: ConfChange = decodeConfChange(e.data);
         m.sm.confState = node.applyConfChange(cc);
         m.sm.applied = e.index;
-        if (m.node.raft.state === 'Leader') this.stats.confChanges++;
+        if (node.raft.state === 'Leader') this.stats.confChanges++;
         this.log(`${id} applied conf change ${cc.type} ${cc.nodeId} at ${e.index}`);
       } else {
         const r = m.sm.apply(e);
@@ -484,7 +493,9 @@ export class SimCluster {
     const prev = this.appliedAt[e.index];
     if (prev === undefined) this.appliedAt[e.index] = key;
     else if (prev !== key) {
-      throw new SafetyViolation(`state machine safety: ${id} applied ${key} at ${e.index}, another member applied ${prev}`);
+      throw new SafetyViolation(
+        `state machine safety: ${id} applied ${key} at ${e.index}, another member applied ${prev}`,
+      );
     }
   }
 
@@ -501,7 +512,8 @@ export class SimCluster {
       if (r.state !== 'Leader') continue;
       const prev = this.leaderOfTerm.get(r.term);
       if (prev === undefined) this.leaderOfTerm.set(r.term, m.id);
-      else if (prev !== m.id) throw new SafetyViolation(`election safety: ${prev} and ${m.id} both lead term ${r.term}`);
+      else if (prev !== m.id)
+        throw new SafetyViolation(`election safety: ${prev} and ${m.id} both lead term ${r.term}`);
     }
     // Committed entries never change (and record the term in which each was first seen committed).
     for (const m of live) {
@@ -517,7 +529,9 @@ export class SimCluster {
         if (!c) continue;
         const e = r.log.slice(i, i + 1)[0];
         if (e.term !== c.term || `${e.type}:${dec.decode(e.data)}` !== c.data) {
-          throw new SafetyViolation(`commit safety: ${m.id} has committed index ${i} as term ${e.term}, was term ${c.term}`);
+          throw new SafetyViolation(
+            `commit safety: ${m.id} has committed index ${i} as term ${e.term}, was term ${c.term}`,
+          );
         }
       }
     }
@@ -557,12 +571,16 @@ function checkLogMatching(a: SimMember, b: SimMember): void {
       else continue;
     }
     if (ta !== tb) {
-      throw new SafetyViolation(`log matching: ${a.id} and ${b.id} agree on a later entry but differ at ${i}`);
+      throw new SafetyViolation(
+        `log matching: ${a.id} and ${b.id} agree on a later entry but differ at ${i}`,
+      );
     }
     const ea = la.slice(i, i + 1)[0];
     const eb = lb.slice(i, i + 1)[0];
     if (ea.type !== eb.type || Buffer.compare(Buffer.from(ea.data), Buffer.from(eb.data)) !== 0) {
-      throw new SafetyViolation(`log matching: ${a.id} and ${b.id} hold different entries at ${i} (term ${ta})`);
+      throw new SafetyViolation(
+        `log matching: ${a.id} and ${b.id} hold different entries at ${i} (term ${ta})`,
+      );
     }
   }
 }

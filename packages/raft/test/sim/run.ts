@@ -105,7 +105,9 @@ export function runSimulation(o: RunOptions): RunResult {
     }
   }
   if (!done) {
-    throw new Error(`liveness: cluster did not converge after healing (seed ${o.seed})\n${c.trace.slice(-40).join('\n')}`);
+    throw new Error(
+      `liveness: cluster did not converge after healing (seed ${o.seed})\n${c.trace.slice(-40).join('\n')}`,
+    );
   }
   c.abandonPending();
   return { cluster: c };
@@ -157,7 +159,9 @@ function decommissionRemoved(c: SimCluster, ids: NodeId[], restartAt: Map<NodeId
   // Only trust a leader whose whole log is committed (in its term) and applied: then no
   // configuration change can be in flight anywhere.
   const settled =
-    r.log.applied === r.log.committed && r.log.committed === r.log.lastIndex() && r.log.term(r.log.committed) === r.term;
+    r.log.applied === r.log.committed &&
+    r.log.committed === r.log.lastIndex() &&
+    r.log.term(r.log.committed) === r.term;
   if (!settled) return ids;
   const cs = r.confState();
   const inConfig = new Set([...cs.voters, ...cs.learners]);
