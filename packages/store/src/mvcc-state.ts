@@ -54,7 +54,13 @@ function normalOp(op: TxnOp & { prevKv?: boolean }): NormalOp {
   if (!op || typeof op !== 'object') throw new InvalidArgumentError('txn op must be an object');
   switch (op.type) {
     case 'put':
-      return { type: 'put', key: checkKey(op.key), value: checkValue(op.value), prevKv: !!op.prevKv };
+      // Copied: the store keeps the value, and the caller may reuse its buffer.
+      return {
+        type: 'put',
+        key: checkKey(op.key),
+        value: new Uint8Array(checkValue(op.value)),
+        prevKv: !!op.prevKv,
+      };
     case 'delete':
       return { type: 'delete', span: makeSpan(op.key, op.end, op.prefix), prevKv: !!op.prevKv };
     case 'range': {

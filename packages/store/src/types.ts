@@ -145,7 +145,11 @@ export interface KV {
   get(key: string, opts?: { revision?: number }): Promise<KeyValue | undefined>;
   /** Reads a key range. Errors: InvalidRangeError, CompactedError, FutureRevisionError. */
   range(key: string, opts?: RangeOptions): Promise<RangeResult>;
-  /** Deletes a key or key range; `revision` is the current one when nothing was deleted. */
+  /**
+   * Deletes a key or key range; `revision` is the current one when nothing was deleted.
+   * `prevKvs` holds the deleted values only with `prevKv: true` (else it is empty).
+   * Errors: EmptyKeyError, InvalidRangeError.
+   */
   delete(
     key: string,
     opts?: { end?: string; prefix?: boolean; prevKv?: boolean },
