@@ -1,0 +1,84 @@
+import WebSocket from 'ws';
+import { containerConfig, describeRoot, removeBusyboxLayout, sandboxConfig, startTestRuntime, TestRuntime } from './helpers';
+
+interface Session {
+  stdout: string;
+  stderr: string;
+  status?: { status: string; reason?: string; details?: { causes: Array<{ reason: string; message: string }> } };
+}
+
+function openSession(url: string, stdin?: string): Promise<Session> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url.replace(/^http/, 'ws'), ['v4.channel.k8s.io']);
+    const s: Session = { stdout: '', stderr: '' };
+    ws.on('open', () => {
+      if (stdin !== undefined) {
+        ws.send(Buffer.concat([Buffer.from([0]), Buffer.from(stdin)]));
+        ws.send(Buffer.from([0]));
+      }
+    });
+    ws.on('message', (data: Buffer) => {
+      const ch = data[0];
+      const text = data.subarray(1).toString();
+      if (ch === 1) s.stdout += text;
+      if (ch === 2) s.stderr += text;
+      if (ch === 3) s.status = JSON.parse(text);
+    });
+    ws.on('close', () => resolve(s));
+    ws.on('error', reject);
+  });
+}
+
+describeRoot('Exec and Attach streaming (websocket, v4.channel.k8s.io framing)', () => {
+  let t: TestRuntime;
+  let podSandboxId: string;
+  let containerId: string;
+  beforeAll(async () => {
+    t = await startTestRuntime();
+    const cfg = sandboxConfig(t.root);
+    ({ podSandboxId } = await t.client.rt('runPodSandbox', { config: cfg }));
+    ({ containerId } = await t.client.rt('createContainer', {
+      podSandboxId,
+      config: containerConfig('ticker', ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick $i; echo warn $i >&2; sleep 0.2; done']),
+      sandboxConfig: cfg,
+    }));
+    await t.client.rt('startContainer', { containerId });
+  });
+  afterAll(async () => {
+    await t?.cleanup();
+    removeBusyboxLayout();
+  });
+
+  test('Exec streams stdin, stdout, stderr and a NonZeroExitCode status', async () => {
+    const { url } = await t.client.rt('exec', { containerId, cmd: ['sh', '-c', 'read x; echo got $x; echo oops >&2; exit 4'], stdin: true, stdout: true, stderr: true });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/exec\/[a-f0-9]+$/);
+    const s = await openSession(url, 'hello\n');
+    expect(s.stdout).toBe('got hello\n');
+    expect(s.stderr).toBe('oops\n');
+    expect(s.status).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '4' }] } });
+    // A URL is single use.
+    await expect(openSession(url)).rejects.toThrow(/404/);
+  });
+
+  test('Exec of a successful command reports Success', async () => {
+    const { url } = await t.client.rt('exec', { containerId, cmd: ['hostname'], stdout: true, stderr: true });
+    const s = await openSession(url);
+    expect(s.stdout.trim().length).toBeGreaterThan(0);
+    expect(s.status).toEqual({ metadata: {}, status: 'Success' });
+  });
+
+  test('Attach streams the container output until it exits', async () => {
+    const { url } = await t.client.rt('attach', { containerId, stdout: true, stderr: true });
+    const done = openSession(url);
+    await new Promise((r) => setTimeout(r, 700));
+    await t.client.rt('stopContainer', { containerId, timeout: 0n });
+    const s = await done;
+    expect(s.stdout).toMatch(/^(tick \d+\n)+$/);
+    expect(s.stderr).toMatch(/^(warn \d+\n)+$/);
+    expect(s.status?.status).toBe('Success');
+  });
+
+  test('Exec on an unknown container is NOT_FOUND', async () => {
+    await expect(t.client.rt('exec', { containerId: 'nope', cmd: ['true'] })).rejects.toMatchObject({ code: 5 });
+  });
+});
