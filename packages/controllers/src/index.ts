@@ -17,3 +17,5 @@ export * from './deployment/deployment-util';
 export * from './endpoints/common';
 export * from './endpoints/endpointslice-controller';
 export * from './endpoints/endpoints-controller';
+export * from './namespace/namespace-controller';
+export * from './serviceaccount/serviceaccounts-controller';

@@ -17,6 +17,8 @@ import { ReplicaSetController } from './replicaset/replicaset-controller';
 import { DeploymentController } from './deployment/deployment-controller';
 import { EndpointSliceController } from './endpoints/endpointslice-controller';
 import { EndpointsController } from './endpoints/endpoints-controller';
+import { NamespaceController } from './namespace/namespace-controller';
+import { ServiceAccountsController } from './serviceaccount/serviceaccounts-controller';
 
 /** Options of {@link startControllerManager}. Durations in ms unless the name says seconds. */
 export interface ControllerManagerOptions {
@@ -76,6 +78,8 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   deployment: (ctx) => new DeploymentController(ctx),
   endpoints: (ctx) => new EndpointsController(ctx),
   endpointslice: (ctx) => new EndpointSliceController(ctx),
+  namespace: (ctx) => new NamespaceController(ctx),
+  serviceaccount: (ctx) => new ServiceAccountsController(ctx),
 };
 
 /** Resolves a --controllers list against the known names. Throws InvalidArgumentError on unknown names. */
