@@ -11,8 +11,10 @@ import {
   InvalidArgumentError,
   InvalidRangeError,
   StoreClosedError,
+  StoreFailedError,
   ValueTooLargeError,
 } from './errors';
+import { Collector } from './testing/collector';
 import { MAX_VALUE_BYTES } from './span';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -306,6 +308,25 @@ describe('MvccStore', () => {
       await s2.close();
       await expect(s2.put('k', enc('v'))).rejects.toBeInstanceOf(StoreClosedError);
       rmSync(d2, { recursive: true, force: true });
+    });
+  });
+
+  describe('storage failure', () => {
+    it('stops accepting requests after a failed LevelDB write and reopens at the last durable state', async () => {
+      await store.put('k', enc('durable'));
+      const db = (store as unknown as { db: { batch: (...a: unknown[]) => Promise<void> } }).db;
+      const realBatch = db.batch.bind(db);
+      db.batch = () => Promise.reject(new Error('injected I/O error'));
+      const watch = new Collector();
+      store.watch('k', {}, watch);
+      await expect(store.put('k', enc('lost'))).rejects.toBeInstanceOf(StoreFailedError);
+      await expect(store.get('k')).rejects.toBeInstanceOf(StoreFailedError);
+      expect(watch.error).toBeInstanceOf(StoreFailedError);
+      db.batch = realBatch;
+      await store.close();
+      store = await MvccStore.open(dir, { sync: false, progressIntervalMs: 0 });
+      expect(await store.currentRevision()).toBe(2);
+      expect(dec((await store.get('k'))!.value)).toBe('durable');
     });
   });
 

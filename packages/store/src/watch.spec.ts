@@ -154,6 +154,18 @@ describe('MvccStore watch', () => {
     expect(ok.error).toBeUndefined();
   });
 
+  it('fails a watch that is still catching up when a compaction overtakes it', async () => {
+    for (let i = 0; i < 50; i++) await store.put('o', enc(String(i)));
+    const c = new Collector();
+    store.watch('o', { startRevision: 2 }, c);
+    await store.compact(40);
+    await c.until(() => c.error !== undefined);
+    expect(c.error).toBeInstanceOf(CompactedError);
+    expect((c.error as CompactedError).compactRevision).toBe(40);
+    // Whatever was delivered before the error was a gap-free prefix from revision 2.
+    expect(c.events.map((e) => e.kv.modRevision)).toEqual(c.events.map((_, i) => i + 2));
+  });
+
   it('reports bad input through onError', async () => {
     const c = new Collector();
     store.watch('b', { end: 'a' }, c);
