@@ -1,0 +1,52 @@
+/**
+ * keelson-apiserver: runs the API server.
+ *   keelson-apiserver --storage embedded:DIR|store:ADDR,...|etcd:URL,...|memory
+ *     --bind-address 127.0.0.1 --port 6443 --grpc-port 6444
+ *     --service-cluster-ip-range 10.96.0.0/12 --kubeconfig-out FILE
+ */
+import { Command } from 'commander';
+import { startApiServer } from '../server';
+
+const program = new Command()
+  .name('keelson-apiserver')
+  .description('Kubernetes API server (REST for kubectl, gRPC with streaming watch)')
+  .option('--storage <spec>', 'memory | embedded:DIR | store:HOST:PORT[,...] | etcd:URL[,...]', 'memory')
+  .option('--bind-address <ip>', 'address to listen on', '127.0.0.1')
+  .option('--port <n>', 'REST port (0 = any)', '6443')
+  .option('--grpc-port <n>', 'gRPC port (0 = any)', '6444')
+  .option('--service-cluster-ip-range <cidr>', 'Service ClusterIP range', '10.96.0.0/12')
+  .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
+  .option('--compaction-interval <seconds>', 'compaction period (0 = never)', '300')
+  .option('--kubeconfig-out <file>', 'write a kubeconfig for this server')
+  .option('-v, --verbose', 'log every request')
+  .action(async (o) => {
+    const num = (v: string, name: string) => {
+      if (!/^\d+$/.test(v)) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
+      return Number(v);
+    };
+    const s = await startApiServer({
+      storage: o.storage,
+      bindAddress: o.bindAddress,
+      port: num(o.port, 'port'),
+      grpcPort: num(o.grpcPort, 'grpc-port'),
+      serviceClusterIpRange: o.serviceClusterIpRange,
+      serviceNodePortRange: o.serviceNodePortRange,
+      compactionIntervalMs: num(o.compactionInterval, 'compaction-interval') * 1000,
+      kubeconfigOut: o.kubeconfigOut,
+      onRequest: o.verbose ? (m, p, c, ms) => console.log(`${m} ${p} ${c} ${ms}ms`) : undefined,
+    });
+    console.log(`keelson-apiserver: REST ${s.url}, gRPC ${s.grpcAddress}${o.kubeconfigOut ? `, kubeconfig ${o.kubeconfigOut}` : ''}`);
+    const stop = () => {
+      s.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  console.error(`keelson-apiserver: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,194 @@
+/**
+ * The gRPC ApiServer service (proto/keelson/apiserver/v1/apiserver.proto) over the same
+ * {@link ApiHandler} as REST. Objects travel as Kubernetes JSON bytes; errors become gRPC
+ * statuses with the Kubernetes Status JSON in trailing metadata `keelson-status-bin`
+ * (400/422 INVALID_ARGUMENT, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 404 NOT_FOUND,
+ * 409 ALREADY_EXISTS or ABORTED (Conflict), 410 OUT_OF_RANGE, 413 RESOURCE_EXHAUSTED,
+ * 429 UNAVAILABLE, 500 INTERNAL).
+ */
+import { Metadata, Server, ServerCredentials, status as grpcStatus, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
+import type { DeleteOptions, KubeObject } from '@keelson/api';
+import {
+  ApiServerService,
+  type ApiServerServer,
+  type ListOptions as ProtoListOptions,
+  type ResourceRef as ProtoRef,
+  type WatchEvent,
+  type WatchRequest,
+  type WriteOptions as ProtoWriteOptions,
+} from '@keelson/api/generated/keelson/apiserver/v1/apiserver';
+import type { ApiHandler, ResourceRef } from '../api-handler';
+import { ApiError, badRequest, toApiError, tooLarge } from '../errors';
+import type { ListOptions, WriteOptions } from '../registry/generic-registry';
+import { MAX_BODY_BYTES } from '../rest/request';
+import { versionInfo } from '../rest/discovery';
+
+/** Trailing metadata key carrying the Status JSON. */
+export const STATUS_METADATA_KEY = 'keelson-status-bin';
+
+/** Maps an HTTP code (and reason) to a gRPC status code, as the proto header documents. */
+export function grpcCodeFor(httpCode: number, reason?: string): grpcStatus {
+  switch (httpCode) {
+    case 400:
+    case 422:
+    case 406:
+    case 415:
+      return grpcStatus.INVALID_ARGUMENT;
+    case 401:
+      return grpcStatus.UNAUTHENTICATED;
+    case 403:
+      return grpcStatus.PERMISSION_DENIED;
+    case 404:
+      return grpcStatus.NOT_FOUND;
+    case 405:
+      return grpcStatus.UNIMPLEMENTED;
+    case 409:
+      return reason === 'AlreadyExists' ? grpcStatus.ALREADY_EXISTS : grpcStatus.ABORTED;
+    case 410:
+      return grpcStatus.OUT_OF_RANGE;
+    case 413:
+      return grpcStatus.RESOURCE_EXHAUSTED;
+    case 429:
+      return grpcStatus.UNAVAILABLE;
+    case 504:
+      return grpcStatus.DEADLINE_EXCEEDED;
+    default:
+      return grpcStatus.INTERNAL;
+  }
+}
+
+/** A gRPC error object (for callbacks and stream errors) from an ApiError. */
+export function toGrpcError(err: unknown): { code: grpcStatus; details: string; metadata: Metadata } {
+  const e = toApiError(err);
+  const md = new Metadata();
+  md.set(STATUS_METADATA_KEY, Buffer.from(JSON.stringify(e.status)));
+  return { code: grpcCodeFor(e.code, e.status.reason), details: e.status.message ?? '', metadata: md };
+}
+
+function ref(r: ProtoRef | undefined): ResourceRef {
+  if (!r) throw badRequest('ref is required');
+  return { group: r.group, version: r.version, resource: r.resource, namespace: r.namespace || undefined, name: r.name || undefined, subresource: r.subresource || undefined };
+}
+
+function parseJson(b: Uint8Array | undefined, what: string, allowEmpty = false): unknown {
+  if (!b || b.length === 0) {
+    if (allowEmpty) return undefined;
+    throw badRequest(`${what} is required`);
+  }
+  if (b.length > MAX_BODY_BYTES) throw tooLarge(MAX_BODY_BYTES);
+  try {
+    return JSON.parse(Buffer.from(b).toString('utf8'));
+  } catch (err) {
+    throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
+  }
+}
+
+function listOpts(o: ProtoListOptions | undefined): ListOptions {
+  if (!o) return {};
+  return {
+    labelSelector: o.labelSelector || undefined,
+    fieldSelector: o.fieldSelector || undefined,
+    resourceVersion: o.resourceVersion || undefined,
+    resourceVersionMatch: o.resourceVersionMatch || undefined,
+    limit: o.limit || undefined,
+    continue: o.continue || undefined,
+    allowWatchBookmarks: o.allowWatchBookmarks,
+    timeoutSeconds: o.timeoutSeconds || undefined,
+    sendInitialEvents: o.sendInitialEvents,
+  };
+}
+
+function writeOpts(o: ProtoWriteOptions | undefined): WriteOptions {
+  if (!o) return {};
+  return { fieldManager: o.fieldManager || undefined, fieldValidation: o.fieldValidation || undefined, dryRun: o.dryRun };
+}
+
+function json(o: unknown): Buffer {
+  return Buffer.from(JSON.stringify(o));
+}
+
+function unary<Req, Res>(fn: (req: Req) => Promise<Res>) {
+  return (call: { request: Req; sendMetadata?: (md: Metadata) => void }, cb: sendUnaryData<Res>) => {
+    fn(call.request).then(
+      (r) => cb(null, r),
+      (err) => {
+        if (!(err instanceof ApiError)) console.error('apiserver grpc: internal error', err);
+        cb(toGrpcError(err));
+      },
+    );
+  };
+}
+
+/** The service implementation over a handler. */
+export function apiServerImplementation(h: ApiHandler): ApiServerServer {
+  return {
+    create: unary(async (req) => {
+      const r = await h.create(ref(req.ref), parseJson(req.object, 'object'), writeOpts(req.options));
+      return { object: json(r.object) };
+    }),
+    get: unary(async (req) => ({ object: json(await h.get(ref(req.ref), req.resourceVersion || undefined)) })),
+    list: unary(async (req) => ({ list: json(await h.list(ref(req.ref), listOpts(req.options))) })),
+    update: unary(async (req) => {
+      const r = await h.update(ref(req.ref), parseJson(req.object, 'object'), writeOpts(req.options));
+      return { object: json(r.object) };
+    }),
+    patch: unary(async (req) => {
+      if (req.patch.length > MAX_BODY_BYTES) throw tooLarge(MAX_BODY_BYTES);
+      const r = await h.patch(ref(req.ref), req.patchType || 'application/merge-patch+json', Buffer.from(req.patch), writeOpts(req.options));
+      return { object: json(r.object) };
+    }),
+    delete: unary(async (req) => {
+      const opts = (parseJson(req.options, 'options', true) ?? {}) as DeleteOptions;
+      const r = await h.delete(ref(req.ref), opts);
+      return { object: json(r.object) };
+    }),
+    deleteCollection: unary(async (req) => {
+      const opts = (parseJson(req.deleteOptions, 'delete_options', true) ?? {}) as DeleteOptions;
+      return { list: json(await h.deleteCollection(ref(req.ref), listOpts(req.listOptions), opts)) };
+    }),
+    version: unary(async () => ({ info: json(versionInfo()) })),
+    watch(call: ServerWritableStream<WatchRequest, WatchEvent>) {
+      let stop: (() => void) | undefined;
+      let ended = false;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (err?: unknown) => {
+        if (ended) return;
+        ended = true;
+        stop?.();
+        if (timer) clearTimeout(timer);
+        if (err) call.emit('error', toGrpcError(err));
+        else call.end();
+      };
+      call.on('cancelled', () => finish());
+      call.on('error', () => finish());
+      const opts = listOpts(call.request.options);
+      Promise.resolve()
+        .then(() =>
+          h.watch(ref(call.request.ref), opts, {
+            event: (type, obj: KubeObject, j?: string) => {
+              if (!ended) call.write({ type, object: Buffer.from(j ?? JSON.stringify(obj)) });
+            },
+            end: (err?: Error) => finish(err),
+          }),
+        )
+        .then(
+          (s) => {
+            stop = s;
+            if (ended) s();
+            else if (opts.timeoutSeconds && opts.timeoutSeconds > 0) timer = setTimeout(() => finish(), opts.timeoutSeconds * 1000);
+          },
+          (err) => finish(err),
+        );
+    },
+  };
+}
+
+/** Starts a gRPC server on `host:port` (0 = any free port); resolves to it and the bound port. */
+export async function startGrpcServer(h: ApiHandler, host: string, port: number): Promise<{ server: Server; port: number }> {
+  const server = new Server({ 'grpc.max_receive_message_length': MAX_BODY_BYTES + 1024 * 1024, 'grpc.max_send_message_length': 256 * 1024 * 1024 });
+  server.addService(ApiServerService, apiServerImplementation(h));
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return { server, port: bound };
+}

@@ -1,0 +1,215 @@
+/**
+ * startApiServer: storage → watch cache → registry → REST (node:http) and gRPC servers, system
+ * namespaces (default, kube-system, kube-public, kube-node-lease), the `kubernetes` Service
+ * (first address of the service range) and its Endpoints, periodic compaction, and optionally a
+ * kubeconfig file.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Server as GrpcServer } from '@grpc/grpc-js';
+import { resourceForPath, type KubeObject } from '@keelson/api';
+import { ApiHandler } from './api-handler';
+import { ApiError } from './errors';
+import { startGrpcServer } from './grpc/server';
+import { writeKubeconfig } from './kubeconfig';
+import { IpAllocator, PortAllocator } from './registry/allocators';
+import { GenericRegistry } from './registry/generic-registry';
+import { SYSTEM_NAMESPACES } from './registry/strategies/namespaces';
+import { restoreServiceAllocations } from './registry/strategies/services';
+import type { StrategyContext } from './registry/strategy';
+import { createRestHandler } from './rest/server';
+import type { Storage } from './storage/interfaces';
+import { openStorage } from './storage/open-storage';
+import { WatchCache } from './watch-cache';
+import { resourcePrefix } from './keys';
+
+/** Options of {@link startApiServer}. */
+export interface ApiServerOptions {
+  /** A storage spec (`memory`, `embedded:DIR`, `store:ADDR`, `etcd:URL,...`) or an open Storage. Default `memory`. */
+  storage?: string | Storage;
+  /** Address both servers listen on (default 127.0.0.1). */
+  bindAddress?: string;
+  /** REST port (default 0 = any free port). */
+  port?: number;
+  /** gRPC port (default 0 = any free port). */
+  grpcPort?: number;
+  /** Service ClusterIP range (default 10.96.0.0/12). */
+  serviceClusterIpRange?: string;
+  /** NodePort range "min-max" (default 30000-32767). */
+  serviceNodePortRange?: string;
+  /** Write a kubeconfig here once listening. */
+  kubeconfigOut?: string;
+  /** Compaction period in ms (default 5 minutes; 0 disables). Each run compacts to the revision seen one period earlier. */
+  compactionIntervalMs?: number;
+  /** Events the watch cache keeps for resuming watches (default 10,000). */
+  watchCacheSize?: number;
+  /** Bookmark period in ms (default 10,000). */
+  bookmarkIntervalMs?: number;
+  /** Clock (default wall clock). */
+  now?: () => Date;
+  /** Request log hook. */
+  onRequest?: (method: string, path: string, code: number, ms: number) => void;
+}
+
+/** A running apiserver. */
+export interface RunningApiServer {
+  restPort: number;
+  grpcPort: number;
+  /** "http://<bind>:<restPort>" */
+  url: string;
+  /** "<bind>:<grpcPort>" */
+  grpcAddress: string;
+  /** The storage in use. */
+  storage: Storage;
+  /** The protocol-neutral handler (for embedding and tests). */
+  handler: ApiHandler;
+  /** The watch cache (watcher counts, revision). */
+  watchCache: WatchCache;
+  /** Stops both servers, the watch cache and compaction, and closes the storage if it was opened here. */
+  close(): Promise<void>;
+}
+
+function parsePortRange(s: string): [number, number] {
+  const m = /^(\d+)-(\d+)$/.exec(s);
+  if (!m || Number(m[1]) > Number(m[2])) throw new Error(`invalid port range "${s}"`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+/** Starts the apiserver. Rejects when storage cannot be opened or a port cannot be bound. */
+export async function startApiServer(opts: ApiServerOptions = {}): Promise<RunningApiServer> {
+  const host = opts.bindAddress ?? '127.0.0.1';
+  const ownsStorage = typeof opts.storage !== 'object';
+  const storage = typeof opts.storage === 'object' ? opts.storage : await openStorage(opts.storage ?? 'memory');
+  const [pmin, pmax] = parsePortRange(opts.serviceNodePortRange ?? '30000-32767');
+  const ctx: StrategyContext = {
+    now: opts.now ?? (() => new Date()),
+    serviceIPs: new IpAllocator(opts.serviceClusterIpRange ?? '10.96.0.0/12'),
+    nodePorts: new PortAllocator(pmin, pmax),
+  };
+  const servicesInfo = resourceForPath('', 'v1', 'services')!;
+  const svcPrefix = resourcePrefix(servicesInfo);
+  const cache = new WatchCache(storage, {
+    historySize: opts.watchCacheSize,
+    bookmarkIntervalMs: opts.bookmarkIntervalMs,
+    decode: GenericRegistry.decode,
+    onEvent: (ev) => {
+      // keep allocations in step with services written by other apiservers
+      if (ev.key.startsWith(svcPrefix) && ev.type === 'put' && !ev.prev) restoreServiceAllocations(ev.obj, ctx);
+    },
+  });
+  await cache.start();
+  for (const svc of cache.snapshot(svcPrefix)) restoreServiceAllocations(svc, ctx);
+  const registry = new GenericRegistry({ storage, cache, ctx });
+  const handler = new ApiHandler(registry);
+  let ready = false;
+  let restPort = 0;
+  const rest = createRestHandler({
+    handler,
+    serverAddress: () => `${host}:${restPort}`,
+    ready: () => ready,
+    onRequest: opts.onRequest,
+  });
+  const http: HttpServer = createServer({ keepAliveTimeout: 65000 }, rest.request);
+  http.on('upgrade', rest.upgrade);
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(opts.port ?? 0, host, () => resolve());
+  });
+  restPort = (http.address() as AddressInfo).port;
+  let grpc: { server: GrpcServer; port: number };
+  try {
+    grpc = await startGrpcServer(handler, host, opts.grpcPort ?? 0);
+  } catch (err) {
+    http.close();
+    throw err;
+  }
+  await bootstrap(registry, ctx, host, restPort);
+  ready = true;
+  const url = `http://${host}:${restPort}`;
+  const grpcAddress = `${host}:${grpc.port}`;
+  if (opts.kubeconfigOut) await writeKubeconfig(opts.kubeconfigOut, { url, grpcAddress });
+
+  let compactTimer: NodeJS.Timeout | undefined;
+  const interval = opts.compactionIntervalMs ?? 5 * 60 * 1000;
+  if (interval > 0) {
+    let lastSeen = 0;
+    compactTimer = setInterval(() => {
+      const target = lastSeen;
+      storage
+        .currentRevision()
+        .then(async (cur) => {
+          lastSeen = cur;
+          if (target > 0) await storage.compact(target);
+        })
+        .catch(() => undefined);
+    }, interval);
+    compactTimer.unref();
+  }
+
+  return {
+    restPort,
+    grpcPort: grpc.port,
+    url,
+    grpcAddress,
+    storage,
+    handler,
+    watchCache: cache,
+    async close() {
+      ready = false;
+      if (compactTimer) clearInterval(compactTimer);
+      cache.stop();
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+      await new Promise<void>((resolve) => grpc.server.tryShutdown(() => resolve()));
+      grpc.server.forceShutdown();
+      if (ownsStorage) await storage.close();
+    },
+  };
+}
+
+async function ignoreExists(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === 409)) throw err;
+  }
+}
+
+/** Creates the system namespaces and the `kubernetes` Service + Endpoints when missing. */
+async function bootstrap(registry: GenericRegistry, ctx: StrategyContext, host: string, port: number): Promise<void> {
+  const nsInfo = resourceForPath('', 'v1', 'namespaces')!;
+  for (const name of SYSTEM_NAMESPACES)
+    await ignoreExists(registry.create(nsInfo, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+  const svcInfo = resourceForPath('', 'v1', 'services')!;
+  const epInfo = resourceForPath('', 'v1', 'endpoints')!;
+  const ip = ctx.serviceIPs.nth(1);
+  let exists = true;
+  try {
+    await registry.get(svcInfo, 'default', 'kubernetes');
+  } catch {
+    exists = false;
+  }
+  if (!exists)
+    await ignoreExists(
+      registry.create(svcInfo, 'default', {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+        spec: { type: 'ClusterIP', clusterIP: ip, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }], sessionAffinity: 'None' },
+      }),
+    );
+  const endpoints: KubeObject & { subsets: unknown[] } = {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{ addresses: [{ ip: host === '0.0.0.0' ? '127.0.0.1' : host }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
+  };
+  try {
+    await registry.create(epInfo, 'default', endpoints);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === 409)) throw err;
+    await registry.guaranteedUpdate(epInfo, 'default', 'kubernetes', (cur) => ({ ...cur, subsets: endpoints.subsets }) as KubeObject);
+  }
+}
