@@ -678,10 +678,7 @@ export class Raft {
    */
   restore(s: Snapshot): boolean {
     if (s.metadata.index <= this.log.committed) return false;
-    if (this.state !== 'Follower') {
-      this.becomeFollower(this.term + 1, NONE); // defensive; a snapshot only comes from a leader
-      return false;
-    }
+    if (this.state !== 'Follower') return false; // only a leader sends snapshots, and we step down first
     if (this.log.matchTerm(s.metadata.index, s.metadata.term)) {
       this.log.commitTo(s.metadata.index);
       return false;

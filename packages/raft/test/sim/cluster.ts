@@ -130,6 +130,7 @@ export class SimCluster {
   private pending: PendingOp[] = [];
   private clock = 0;
   private opCounter = 0;
+  private ops = new Map<string, Operation<KvInput, KvOutput>>();
   /** Invariant bookkeeping. */
   private leaderOfTerm = new Map<number, NodeId>();
   private committed: { term: number; data: string; commitTerm: number }[] = [];
@@ -399,6 +400,7 @@ export class SimCluster {
     }
     const op: Operation<KvInput, KvOutput> = { input: { op: 'put', key, value }, call: this.clock++ };
     this.history.push(op);
+    this.ops.set(opId, op);
     this.pending.push({ op, member: at, opId, deadline: this.now + timeout });
     return opId;
   }
@@ -425,8 +427,14 @@ export class SimCluster {
     }
     const op: Operation<KvInput, KvOutput> = { input: { op: 'get', key }, call: this.clock++ };
     this.history.push(op);
+    this.ops.set(opId, op);
     this.pending.push({ op, member: at, opId, deadline: this.now + timeout });
     return opId;
+  }
+
+  /** The recorded operation for an op id (undefined for refused or dropped gets). */
+  operation(opId: string): Operation<KvInput, KvOutput> | undefined {
+    return this.ops.get(opId);
   }
 
   /** True if the operation with that id has returned. */

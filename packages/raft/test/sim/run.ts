@@ -96,6 +96,8 @@ export function runSimulation(o: RunOptions): RunResult {
     c.step();
     if (o.membership) ids = decommissionRemoved(c, ids, restartAt);
     const lead = c.leader();
+    // Retry the final write if it was refused or its member crashed before answering.
+    if (opId !== undefined && c.isDone(opId) && c.operation(opId)?.ret === undefined) opId = undefined;
     if (lead && opId === undefined) opId = c.put(lead, 'final', 'done');
     if (opId !== undefined && c.isDone(opId) && lead) {
       const cs = c.node(lead!).raft.confState();
@@ -105,9 +107,11 @@ export function runSimulation(o: RunOptions): RunResult {
     }
   }
   if (!done) {
-    throw new Error(
+    const err = new Error(
       `liveness: cluster did not converge after healing (seed ${o.seed})\n${c.trace.slice(-40).join('\n')}`,
-    );
+    ) as Error & { cluster?: SimCluster };
+    err.cluster = c;
+    throw err;
   }
   c.abandonPending();
   return { cluster: c };
