@@ -19,3 +19,5 @@ export * from './endpoints/endpointslice-controller';
 export * from './endpoints/endpoints-controller';
 export * from './namespace/namespace-controller';
 export * from './serviceaccount/serviceaccounts-controller';
+export * from './gc/garbage-collector';
+export * from './gc/pod-gc';

@@ -19,6 +19,8 @@ import { EndpointSliceController } from './endpoints/endpointslice-controller';
 import { EndpointsController } from './endpoints/endpoints-controller';
 import { NamespaceController } from './namespace/namespace-controller';
 import { ServiceAccountsController } from './serviceaccount/serviceaccounts-controller';
+import { GarbageCollector } from './gc/garbage-collector';
+import { PodGCController } from './gc/pod-gc';
 
 /** Options of {@link startControllerManager}. Durations in ms unless the name says seconds. */
 export interface ControllerManagerOptions {
@@ -80,6 +82,8 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   endpointslice: (ctx) => new EndpointSliceController(ctx),
   namespace: (ctx) => new NamespaceController(ctx),
   serviceaccount: (ctx) => new ServiceAccountsController(ctx),
+  garbagecollector: (ctx) => new GarbageCollector(ctx),
+  podgc: (ctx, o) => new PodGCController(ctx, { terminatedPodThreshold: o.terminatedPodGCThreshold }),
 };
 
 /** Resolves a --controllers list against the known names. Throws InvalidArgumentError on unknown names. */
