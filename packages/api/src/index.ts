@@ -19,3 +19,5 @@ export * from './helpers';
 export * from './codec';
 export { schemas, schemaTypeFor, patchMeta, fieldSchemaAt } from './schema/index';
 export type { FieldSchema, FieldType, TypeSchema, PatchMeta } from './schema/index';
+export * from './defaults';
+export * from './validation/validate';
