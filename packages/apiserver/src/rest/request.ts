@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import type { ApiError } from '../errors';
 import { badRequest, tooLarge } from '../errors';
+import { decodeKubernetesProtobuf, PROTOBUF_TYPE } from './protobuf';
 import type { ListOptions, WriteOptions } from '../registry/generic-registry';
 
 /** Request bodies larger than this are rejected with 413 (upstream's 3 MiB limit). */
@@ -48,6 +49,7 @@ export function mediaType(req: IncomingMessage): string {
 
 /** Decodes a JSON or YAML body. Throws ApiError 400 (malformed) or 415 (other media types). */
 export function decodeBody(body: Buffer, type: string): unknown {
+  if (type === PROTOBUF_TYPE) return decodeKubernetesProtobuf(body);
   const text = body.toString('utf8');
   if (!text.trim()) throw badRequest('the body of the request was empty');
   if (type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml') {
