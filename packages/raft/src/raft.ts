@@ -714,7 +714,8 @@ export class Raft {
         if (pr) {
           pr.isLearner = learner;
         } else {
-          const fresh = new Progress(this.log.lastIndex() + 1, this.maxInflight, learner);
+          // Probe from the last entry so that the first AppendEntries carries something.
+          const fresh = new Progress(Math.max(this.log.lastIndex(), 1), this.maxInflight, learner);
           fresh.recentActive = true; // do not let CheckQuorum fail just because it is new
           this.prs.set(id, fresh);
         }
@@ -734,7 +735,7 @@ export class Raft {
           this.abortLeaderTransfer();
         }
         if (this.maybeCommit()) this.onCommitAdvanced();
-        else for (const pid of this.prs.keys()) if (pid !== this.id) this.maybeSendAppend(pid, false);
+        else for (const pid of this.prs.keys()) if (pid !== this.id) this.maybeSendAppend(pid, pid === id);
       }
     }
     return this.confState();

@@ -12,6 +12,7 @@ import {
   type Message,
   type NodeId,
   type Operation,
+  type Ready,
   type KvInput,
   type KvOutput,
   MemoryStorage,
@@ -113,6 +114,12 @@ interface PendingOp {
   deadline: number;
 }
 
+/** Hooks for tests that print what happens (the data-driven interaction tests). */
+export interface SimObserver {
+  ready?(id: NodeId, rd: Ready): void;
+  dropped?(m: Message, reason: string): void;
+}
+
 /** Thrown by the invariant checks; carries the seed for replay. */
 export class SafetyViolation extends Error {}
 
@@ -137,6 +144,7 @@ export class SimCluster {
   private appliedAt: string[] = [];
   /** Observed events, for debugging a failing seed. */
   readonly trace: string[] = [];
+  observer: SimObserver = {};
   stats = {
     delivered: 0,
     dropped: 0,
@@ -269,6 +277,7 @@ export class SimCluster {
     const to = this.members.get(f.m.to);
     if (!to?.node || !this.connected(f.m.from, f.m.to)) {
       this.stats.dropped++;
+      this.observer.dropped?.(f.m, !to?.node ? `${f.m.to} is down` : 'partitioned');
       return;
     }
     this.stats.delivered++;
@@ -283,6 +292,7 @@ export class SimCluster {
     const node = m.node;
     if (!node || !node.hasReady()) return false;
     const rd = node.ready();
+    this.observer.ready?.(id, rd);
     if (rd.softState?.raftState === 'Leader') {
       this.stats.elections++;
       this.log(`${id} leader of term ${node.raft.term}`);
