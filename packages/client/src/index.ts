@@ -6,3 +6,5 @@ export * from './patch';
 export * from './fake';
 export * from './kubeconfig';
 export * from './grpc-clientset';
+export * from './clock';
+export * from './workqueue';
