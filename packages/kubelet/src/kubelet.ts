@@ -422,7 +422,10 @@ export class Kubelet {
 
   private upsert(p: Pod) {
     const uid = p.metadata.uid!;
+    const old = this.pods.get(uid);
     this.pods.set(uid, p);
+    // our own status writes come back as MODIFIED events: no resync for those
+    if (old && sameDesired(old, p)) return;
     this.worker(uid).trigger();
   }
 
@@ -574,6 +577,15 @@ export class Kubelet {
   async idle(): Promise<void> {
     await Promise.all([...this.workers.values()].map((w) => w.done));
   }
+}
+
+/** True when two versions of a pod differ only in status and bookkeeping metadata. */
+function sameDesired(a: Pod, b: Pod): boolean {
+  const strip = (p: Pod) => {
+    const { resourceVersion: _rv, managedFields: _mf, ...meta } = p.metadata;
+    return JSON.stringify([meta, p.spec]);
+  };
+  return strip(a) === strip(b);
 }
 
 function fingerprint(state: RuntimePodState): string {

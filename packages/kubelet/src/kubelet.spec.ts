@@ -1,0 +1,187 @@
+// The kubelet end to end against in-memory fakes: FakeClientset (apiserver) + FakeCriRuntime
+// (runtime reports the pod IP itself, so no CNI). Real timers with short intervals; every wait
+// polls for a condition with a deadline.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConfigMap, Lease, Node, Pod } from '@keelson/api';
+import { FakeClientset } from '@keelson/client';
+import { FakeCriRuntime } from './cri/fake-runtime';
+import { startKubelet, type KubeletHandle } from './kubelet';
+import { KUBELET_MANAGED_LABEL, POD_UID_LABEL } from './pod/labels';
+import { makePod } from './testing/builders';
+import { waitFor } from './testing/wait';
+import { silentLogger } from './util/log';
+
+describe('Kubelet with fakes', () => {
+  let dir: string;
+  let cs: FakeClientset;
+  let cri: FakeCriRuntime;
+  let k: KubeletHandle;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kubelet-spec-'));
+    cs = new FakeClientset();
+    cri = new FakeCriRuntime();
+    cri.sandboxIp = '10.244.1.7';
+    cri.images.add('busybox:1.36');
+    k = await startKubelet(
+      {
+        nodeName: 'n1',
+        runtime: cri,
+        rootDir: dir,
+        podCidr: '10.244.1.0/24',
+        nodeIp: '192.168.50.2',
+        clusterDns: ['10.96.0.10'],
+        port: 0,
+        address: '127.0.0.1',
+        disableCni: true,
+        relistMs: 30,
+        resyncMs: 200,
+        backoffInitialMs: 300,
+        leaseRenewMs: 100,
+        logger: silentLogger,
+      },
+      cs,
+    );
+  });
+
+  afterEach(async () => {
+    await k.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const pods = () => cs.resource<Pod>('pods');
+  const getPod = (name: string) => pods().get('default', name);
+  const create = (p: Pod) => pods().create({ ...p, metadata: { name: p.metadata.name, namespace: 'default', labels: p.metadata.labels } });
+
+  it('registers its Node and renews a Lease in kube-node-lease', async () => {
+    const node = await cs.resource<Node>('nodes').get(undefined, 'n1');
+    expect(node.spec?.podCIDR).toBe('10.244.1.0/24');
+    expect(node.status?.addresses).toContainEqual({ type: 'InternalIP', address: '192.168.50.2' });
+    expect(node.status?.nodeInfo?.containerRuntimeVersion).toBe('fake://0.0.1');
+    expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(node.status?.allocatable?.pods).toBe('110');
+    const lease = await waitFor('lease', () => cs.resource<Lease>('leases').get('kube-node-lease', 'n1'));
+    const first = lease.spec!.renewTime!;
+    expect(lease.spec?.holderIdentity).toBe('n1');
+    await waitFor('lease renewal', async () => (await cs.resource<Lease>('leases').get('kube-node-lease', 'n1')).spec!.renewTime !== first);
+  });
+
+  it('runs a bound pod to Running and Ready and reports status via pods/status', async () => {
+    await create(makePod('web', [{ name: 'c', image: 'busybox:1.36', env: [{ name: 'X', value: '1' }] }]));
+    const pod = await waitFor('Running', async () => {
+      const p = await getPod('web');
+      return p.status?.phase === 'Running' && p.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
+    });
+    expect(pod.status?.podIP).toBe('10.244.1.7');
+    expect(pod.status?.hostIP).toBe('192.168.50.2');
+    const cst = pod.status!.containerStatuses![0]!;
+    expect(cst).toMatchObject({ name: 'c', ready: true, started: true, restartCount: 0, image: 'busybox:1.36' });
+    expect(cst.containerID).toMatch(/^fake:\/\//);
+    expect(cri.calls).toContain('runPodSandbox web');
+    expect(cri.calls).not.toContain('pullImage busybox:1.36'); // IfNotPresent and present
+    const patches = cs.actions.filter((a) => a.verb === 'patch' && a.resource === 'pods' && a.subresource === 'status');
+    expect(patches.length).toBeGreaterThan(0);
+    // the sandbox carries the pod identity labels
+    const sb = [...cri.sandboxes.values()][0]!;
+    expect(sb.status.labels).toMatchObject({ 'io.kubernetes.pod.name': 'web', 'io.kubernetes.pod.namespace': 'default', app: 'web' });
+    const cc = cri.containersNamed('c')[0]!.config;
+    expect(cc.envs.map((e) => `${e.key}=${e.value.toString()}`)).toEqual(['X=1']);
+    expect(cc.logPath).toBe('c/0.log');
+    expect(cc.mounts.map((m) => m.containerPath).sort()).toEqual(['/etc/hosts', '/etc/resolv.conf']);
+    // no status writes while nothing changes
+    const n = cs.actions.filter((a) => a.verb === 'patch' && a.resource === 'pods').length;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(cs.actions.filter((a) => a.verb === 'patch' && a.resource === 'pods').length).toBe(n);
+  });
+
+  it('resolves env from a ConfigMap and reports CreateContainerConfigError while it is missing', async () => {
+    await create(makePod('cfg', [{ name: 'c', image: 'busybox:1.36', env: [{ name: 'COLOR', valueFrom: { configMapKeyRef: { name: 'settings', key: 'color' } } }] }]));
+    await waitFor('CreateContainerConfigError', async () => (await getPod('cfg')).status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError');
+    await cs.resource<ConfigMap>('configmaps').create({ metadata: { name: 'settings', namespace: 'default' }, data: { color: 'teal' } } as ConfigMap);
+    await waitFor('Running', async () => (await getPod('cfg')).status?.phase === 'Running');
+    expect(cri.containersNamed('c')[0]!.config.envs.map((e) => `${e.key}=${e.value.toString()}`)).toEqual(['COLOR=teal']);
+  });
+
+  it('restarts a crashing container with growing back-off and shows CrashLoopBackOff', async () => {
+    await create(makePod('crash', [{ name: 'c', image: 'busybox:1.36' }]));
+    await waitFor('first start', () => cri.containersNamed('c').length === 1);
+    cri.exitContainer(cri.containersNamed('c')[0]!.status.id, 1);
+    await waitFor('restart 1', () => cri.containersNamed('c').some((x) => x.status.metadata?.attempt === 1 && x.status.state === 1));
+    const second = cri.containersNamed('c').find((x) => x.status.metadata?.attempt === 1)!;
+    cri.exitContainer(second.status.id, 1);
+    const p = await waitFor('CrashLoopBackOff', async () => {
+      const pod = await getPod('crash');
+      return pod.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff' ? pod : undefined;
+    });
+    const st = p.status!.containerStatuses![0]!;
+    expect(st.restartCount).toBe(1);
+    expect(st.state!.waiting!.message).toMatch(/^back-off 0s restarting failed container=c pod=crash_default\(/);
+    expect(st.lastState!.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+    await waitFor('restart 2 after back-off', () => cri.containersNamed('c').some((x) => x.status.metadata?.attempt === 2));
+    const pod = await waitFor('restartCount 2', async () => {
+      const x = await getPod('crash');
+      return x.status?.containerStatuses?.[0]?.restartCount === 2 ? x : undefined;
+    });
+    expect(pod.status?.phase).toBe('Running');
+  });
+
+  it('ends a Never pod whose container exits 1 as Failed and stops its sandbox', async () => {
+    await create(makePod('job', [{ name: 'c', image: 'busybox:1.36' }], { restartPolicy: 'Never' }));
+    await waitFor('start', () => cri.containersNamed('c').length === 1);
+    cri.exitContainer(cri.containersNamed('c')[0]!.status.id, 1);
+    const pod = await waitFor('Failed', async () => {
+      const x = await getPod('job');
+      return x.status?.phase === 'Failed' ? x : undefined;
+    });
+    expect(pod.status!.containerStatuses![0]!.state!.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+    await waitFor('sandbox stopped', () => [...cri.sandboxes.values()].every((s) => s.status.state === 1));
+    expect(cri.containersNamed('c')).toHaveLength(1);
+  });
+
+  it('deletes gracefully: stops containers, writes final status, deletes with grace 0 and a uid precondition', async () => {
+    await create(makePod('gone', [{ name: 'c', image: 'busybox:1.36' }], { terminationGracePeriodSeconds: 7 }));
+    const running = await waitFor('Running', async () => {
+      const x = await getPod('gone');
+      return x.status?.phase === 'Running' ? x : undefined;
+    });
+    await pods().delete('default', 'gone');
+    await waitFor('pod object deleted', async () => {
+      try {
+        await getPod('gone');
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(cri.calls).toContain('stopContainer c 7');
+    const del = cs.actions.filter((a) => a.verb === 'delete' && a.resource === 'pods' && a.deleteOptions?.gracePeriodSeconds === 0);
+    expect(del[0]!.deleteOptions!.preconditions).toEqual({ uid: running.metadata.uid });
+    await waitFor('sandbox removed', () => cri.sandboxes.size === 0);
+  });
+
+  it('removes orphaned sandboxes of pods that no longer exist', async () => {
+    const id = await cri.runPodSandbox({
+      metadata: { name: 'old', namespace: 'default', uid: 'uid-old', attempt: 0 },
+      hostname: 'old',
+      logDirectory: '',
+      portMappings: [],
+      labels: { [POD_UID_LABEL]: 'uid-old', [KUBELET_MANAGED_LABEL]: 'true' },
+      annotations: {},
+    });
+    expect(await k.kubelet.cleanupOrphans()).toBe(1);
+    expect(cri.sandboxes.has(id)).toBe(false);
+  });
+
+  it('reports ErrImagePull and then ImagePullBackOff for an image that cannot be pulled', async () => {
+    cri.badImages.add('nosuch:1');
+    await create(makePod('img', [{ name: 'c', image: 'nosuch:1' }]));
+    const reasons = () =>
+      cs.actions
+        .filter((a) => a.verb === 'patch' && a.name === 'img')
+        .map((a) => (a.patch as Pod).status?.containerStatuses?.[0]?.state?.waiting?.reason);
+    await waitFor('ErrImagePull written', () => reasons().includes('ErrImagePull'));
+    await waitFor('ImagePullBackOff', async () => (await getPod('img')).status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff');
+  });
+});
