@@ -1,6 +1,7 @@
 /**
  * Writes a kubeconfig (clientcmd v1 Config) for the apiserver: one cluster `keelson` with
- * `server: http://<rest address>` (no TLS, no auth) and the cluster extension
+ * `server: http://<rest address>` (no TLS, no auth; `insecure-skip-tls-verify: true` so clients
+ * that insist on TLS settings accept plain HTTP) and the cluster extension
  * `keelson.dev/grpc` naming the gRPC address, which @keelson/client reads.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -21,6 +22,8 @@ export function kubeconfigDocument(opts: { url: string; grpcAddress: string; nam
         name,
         cluster: {
           server: opts.url,
+          // plain HTTP: @kubernetes/client-node refuses http:// servers unless this is set
+          'insecure-skip-tls-verify': true,
           extensions: [{ name: GRPC_EXTENSION_NAME, extension: { server: opts.grpcAddress } }],
         },
       },
