@@ -21,3 +21,5 @@ export * from './namespace/namespace-controller';
 export * from './serviceaccount/serviceaccounts-controller';
 export * from './gc/garbage-collector';
 export * from './gc/pod-gc';
+export * from './nodelifecycle/taints';
+export * from './nodelifecycle/node-lifecycle-controller';

@@ -21,6 +21,7 @@ import { NamespaceController } from './namespace/namespace-controller';
 import { ServiceAccountsController } from './serviceaccount/serviceaccounts-controller';
 import { GarbageCollector } from './gc/garbage-collector';
 import { PodGCController } from './gc/pod-gc';
+import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller';
 
 /** Options of {@link startControllerManager}. Durations in ms unless the name says seconds. */
 export interface ControllerManagerOptions {
@@ -83,6 +84,12 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   namespace: (ctx) => new NamespaceController(ctx),
   serviceaccount: (ctx) => new ServiceAccountsController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
+  nodelifecycle: (ctx, o) =>
+    new NodeLifecycleController(ctx, {
+      gracePeriodMs: o.nodeMonitorGracePeriodMs,
+      monitorPeriodMs: o.nodeMonitorPeriodMs,
+      defaultTolerationSeconds: { notReady: o.defaultNotReadyTolerationSeconds, unreachable: o.defaultUnreachableTolerationSeconds },
+    }),
   podgc: (ctx, o) => new PodGCController(ctx, { terminatedPodThreshold: o.terminatedPodGCThreshold }),
 };
 
