@@ -11,6 +11,28 @@ import type { FieldSchema, TypeSchema } from './types';
 
 export type { FieldSchema, FieldType, TypeSchema } from './types';
 
+/** The OpenAPI package of each type ("io.k8s.api.core.v1", ...), by the table it comes from. */
+export const typePackages: Readonly<Record<string, string>> = (() => {
+  const out: Record<string, string> = {};
+  const put = (tables: Record<string, TypeSchema>, pkg: string) => {
+    for (const t of Object.keys(tables)) out[t] = pkg;
+  };
+  put(metaSchemas, 'io.k8s.apimachinery.pkg.apis.meta.v1');
+  put(coreV1Schemas, 'io.k8s.api.core.v1');
+  put(appsV1Schemas, 'io.k8s.api.apps.v1');
+  put(batchV1Schemas, 'io.k8s.api.batch.v1');
+  for (const t of Object.keys(otherSchemas)) {
+    out[t] = t.startsWith('Lease')
+      ? 'io.k8s.api.coordination.v1'
+      : t.startsWith('Scale')
+        ? 'io.k8s.api.autoscaling.v1'
+        : t === 'Eviction'
+          ? 'io.k8s.api.policy.v1'
+          : 'io.k8s.api.discovery.v1';
+  }
+  return out;
+})();
+
 /** Every type by name (core/v1 Container, apps/v1 DeploymentSpec, metav1 ObjectMeta ...). */
 export const schemas: Readonly<Record<string, TypeSchema>> = {
   ...metaSchemas,
@@ -33,6 +55,14 @@ for (const [gv, kinds] of Object.entries({
   'meta.k8s.io/v1': ['Table', 'Status', 'DeleteOptions'],
 })) {
   for (const k of kinds) ROOTS[`${gv}/${k}`] = k;
+}
+
+/** Every top-level (apiVersion, kind) with a schema, e.g. {apiVersion: "apps/v1", kind: "Deployment"}. */
+export function rootKinds(): { apiVersion: string; kind: string }[] {
+  return Object.keys(ROOTS).map((k) => {
+    const i = k.lastIndexOf('/');
+    return { apiVersion: k.slice(0, i), kind: k.slice(i + 1) };
+  });
 }
 
 /** The schema type name of a top-level object, or undefined when Keelson has no schema for it. */

@@ -133,6 +133,12 @@ spec:
     ok.spec.tolerations.push({ key: 'a', operator: 'Exists', effect: 'NoSchedule' });
     ok.metadata.labels = { changed: 'yes' };
     expect(validateObject(ok, old)).toEqual([]);
+    const bound = JSON.parse(JSON.stringify(old));
+    bound.spec.nodeName = 'node-1';
+    expect(validateObject(bound, old)).toEqual([]);
+    const rebound = JSON.parse(JSON.stringify(bound));
+    rebound.spec.nodeName = 'node-2';
+    expect(validateObject(rebound, bound)[0].field).toBe('spec');
     const bad = JSON.parse(JSON.stringify(old));
     bad.spec.restartPolicy = 'Never';
     const causes = validateObject(bad, old);

@@ -589,7 +589,7 @@ function changedPaths(a: unknown, b: unknown, path: string, out: string[]): void
   out.push(path);
 }
 
-function validatePodSpecUpdate(spec: PodSpec | undefined, old: PodSpec | undefined): Causes {
+function validatePodSpecUpdate(spec: PodSpec | undefined, old: PodSpec | undefined, deleting: boolean): Causes {
   if (!spec || !old) return [];
   const out: Causes = [];
   // Copy the mutable fields of new onto old, then everything else must be equal.
@@ -607,6 +607,12 @@ function validatePodSpecUpdate(spec: PodSpec | undefined, old: PodSpec | undefin
   const keepsOld = oldTol.every((t) => newTol.some((n) => isEqual({ ...n, tolerationSeconds: undefined }, { ...t, tolerationSeconds: undefined })));
   if (keepsOld) mutated.tolerations = spec.tolerations;
   if ((old.terminationGracePeriodSeconds ?? 0) < 0 && spec.terminationGracePeriodSeconds === 1) mutated.terminationGracePeriodSeconds = 1;
+  // Graceful deletion may shorten the grace period (registry BeforeDelete writes it into the spec).
+  if (deleting && (spec.terminationGracePeriodSeconds ?? 0) <= (old.terminationGracePeriodSeconds ?? 30)) {
+    mutated.terminationGracePeriodSeconds = spec.terminationGracePeriodSeconds;
+  }
+  // Binding (pods/binding) sets nodeName once; the apiserver runs this validation for it too.
+  if (!old.nodeName && spec.nodeName) mutated.nodeName = spec.nodeName;
   // Scheduling gates may only be removed.
   const oldGates = (old.schedulingGates ?? []).map((g) => g.name);
   if ((spec.schedulingGates ?? []).every((g) => oldGates.includes(g.name))) mutated.schedulingGates = spec.schedulingGates;
@@ -1091,7 +1097,7 @@ function validateScale(o: Any): Causes {
 
 function validatePod(o: Any, old: Any): Causes {
   const out = validatePodSpec(o.spec, 'spec');
-  if (old) out.push(...validatePodSpecUpdate(o.spec, old.spec));
+  if (old) out.push(...validatePodSpecUpdate(o.spec, old.spec, !!o.metadata?.deletionTimestamp));
   return out;
 }
 
@@ -1122,7 +1128,9 @@ const VALIDATORS: Record<string, KindValidator> = {
  * Validates obj (and, when old is given, the update from old) per kind: metadata (name, namespace
  * per scope, labels, annotations, owner references, immutable identity) and the kind's spec rules,
  * including immutable fields on update (pod spec except images/activeDeadlineSeconds/toleration
- * additions, workload selectors, Service clusterIP, Secret type, ...). Causes carry upstream's
+ * additions, workload selectors, Service clusterIP, Secret type, ...). Deviation: a pod update may
+ * set spec.nodeName when it was empty (the apiserver validates pods/binding through this path) and
+ * may lower terminationGracePeriodSeconds once deletionTimestamp is set. Causes carry upstream's
  * reason, field path and message, e.g.
  * `{ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.containers[0].image' }`.
  * Unknown kinds get metadata validation only (their scope is unknown, so namespace is not checked).
