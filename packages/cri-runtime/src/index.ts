@@ -19,3 +19,4 @@ export type { OciRuntimeName, ProbeResult } from './oci/runtime';
 export { buildSpec, processArgs, mergeEnv, ociResources } from './oci/spec';
 export type { OciSpec } from './oci/spec';
 export { CriError, CommandError, DigestMismatchError } from './errors';
+export * as cri from './cri-api';

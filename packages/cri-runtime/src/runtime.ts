@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -44,6 +45,8 @@ export interface RuntimeOptions {
   nodePath?: string;
   /** Informational messages (runtime choice, recoveries). */
   log?: (msg: string) => void;
+  /** Idle container monitors kept pre-started so StartContainer skips Node.js boot (default 2; 0 disables). */
+  monitorPool?: number;
 }
 
 interface SandboxRecord {
@@ -114,6 +117,15 @@ function alive(pid: number | undefined): boolean {
   }
 }
 
+/** This process's oom_score_adj (children may not go lower without CAP_SYS_RESOURCE). */
+function ownOomScoreAdj(): number {
+  try {
+    return Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
 const SIGNAL_NAMES: Record<number, string> = {};
 for (const [k, v] of Object.entries(Signal)) {
   if (typeof v === 'number' && k.startsWith('SIGNAL_SIG')) SIGNAL_NAMES[v] = k.slice('SIGNAL_SIG'.length);
@@ -144,6 +156,9 @@ export class KeelsonRuntime {
   private readonly locks = new Map<string, Promise<unknown>>();
   /** Why `auto` did not pick crun, when it did not. */
   runtimeNote?: string;
+  /** Pre-started idle monitors (see monitor-source.ts), so StartContainer skips Node.js boot. */
+  private readonly idle: Array<{ child: ChildProcess; control: Socket }> = [];
+  private closed = false;
 
   constructor(readonly opts: RuntimeOptions) {
     this.images = new ImageStore(join(opts.root, 'images'));
@@ -188,9 +203,60 @@ export class KeelsonRuntime {
         this.log(`ignoring unreadable container state ${id}`);
       }
     }
+    this.refill();
     if (this.sandboxes.size || this.containers.size) {
       this.log(`recovered ${this.sandboxes.size} sandboxes, ${this.containers.size} containers from ${root}`);
     }
+  }
+
+  /** Number of idle monitors kept ready (RuntimeOptions.monitorPool, default 2). */
+  private get poolSize(): number {
+    return this.opts.monitorPool ?? 2;
+  }
+
+  private spawnMonitor(args: string[]): { child: ChildProcess; control: Socket } {
+    const child = spawn(this.nodePath, [join(this.opts.root, 'monitor.cjs'), ...args], {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+      cwd: this.opts.root,
+    });
+    child.on('error', () => undefined);
+    const control = child.stdio[3] as Socket;
+    control.on('error', () => undefined);
+    return { child, control };
+  }
+
+  private refill(): void {
+    while (!this.closed && this.idle.length < this.poolSize) {
+      const m = this.spawnMonitor(['--idle']);
+      m.child.unref();
+      m.control.unref();
+      m.child.once('exit', () => {
+        const i = this.idle.indexOf(m);
+        if (i >= 0) this.idle.splice(i, 1);
+      });
+      this.idle.push(m);
+    }
+  }
+
+  /** A monitor ready to run the container described by `cfgPath`: an idle one if any, else a new one. */
+  private takeMonitor(cfgPath: string): { child: ChildProcess; control: Socket } {
+    let m = this.idle.shift();
+    while (m && m.child.exitCode !== null) m = this.idle.shift();
+    if (m) {
+      m.control.write(`${cfgPath}\n`);
+      m.control.ref();
+    } else {
+      m = this.spawnMonitor([cfgPath]);
+    }
+    setImmediate(() => this.refill());
+    return m;
+  }
+
+  /** Stops the idle monitors (running containers and their monitors are not touched). */
+  close(): void {
+    this.closed = true;
+    for (const m of this.idle.splice(0)) m.control.destroy();
   }
 
   private ociFor(name: OciRuntimeName): OciRuntime {
@@ -527,6 +593,7 @@ export class KeelsonRuntime {
             hostnameFile: sb.hostnameFile,
           },
           cgroupsPath,
+          minOomScoreAdj: ownOomScoreAdj(),
           lookupUser: this.lookupUser(rootfs),
           annotations: { 'io.kubernetes.cri.sandbox-id': sb.id, 'io.kubernetes.cri.container-name': config.metadata!.name },
         });
@@ -635,14 +702,10 @@ export class KeelsonRuntime {
         memoryCgroup: memoryCgroupDir(c.cgroupsPath),
       };
       await writeFile(join(dir, 'monitor.json'), JSON.stringify(monitorCfg));
-      const child = spawn(this.nodePath, [join(this.opts.root, 'monitor.cjs'), join(dir, 'monitor.json')], {
-        detached: true,
-        stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-        cwd: dir,
-      });
+      const { child, control } = this.takeMonitor(join(dir, 'monitor.json'));
       await writeFile(join(dir, 'monitor.pid'), String(child.pid));
       const line = await new Promise<string>((resolve) => {
-        const pipe = child.stdio[3] as NodeJS.ReadableStream;
+        const pipe = control;
         let buf = '';
         const timer = setTimeout(() => resolve('err timed out waiting for the container to start'), 60_000);
         pipe.on('data', (d: Buffer) => {
@@ -658,7 +721,7 @@ export class KeelsonRuntime {
         });
         child.on('error', (e) => resolve(`err ${e.message}`));
       });
-      (child.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
+      control.destroy();
       child.unref();
       if (!line.startsWith('ok ')) {
         if (!this.readExit(c.id)) {

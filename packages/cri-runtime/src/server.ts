@@ -232,6 +232,7 @@ export async function startCriServer(opts: CriServerOptions): Promise<RunningCri
     socketPath,
     streamingUrl: streaming?.url,
     async close() {
+      rt.close();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       await streaming?.close();
       if (existsSync(socketPath)) unlinkSync(socketPath);

@@ -42,10 +42,13 @@ describeRoot('CRI container behaviour: OOM, stop timeout, resources, restart, cr
   }, 90000);
 
   test('resources land in the cgroup and UpdateContainerResources changes them', async () => {
+    // oom_score_adj -997 is what the kubelet asks for Guaranteed pods; it is clamped to ours.
     const { podSandboxId, containerId } = await runIn('limited', ['sleep', '1000'], {
-      linux: { resources: { memoryLimitInBytes: BigInt(64 * MiB), cpuPeriod: 100000n, cpuQuota: 50000n, cpuShares: 512n, oomScoreAdj: 0n, cpusetCpus: '', cpusetMems: '', hugepageLimits: [], unified: {}, memorySwapLimitInBytes: 0n } },
+      linux: { resources: { memoryLimitInBytes: BigInt(64 * MiB), cpuPeriod: 100000n, cpuQuota: 50000n, cpuShares: 512n, oomScoreAdj: -997n, cpusetCpus: '', cpusetMems: '', hugepageLimits: [], unified: {}, memorySwapLimitInBytes: 0n } },
     });
     const info = JSON.parse((await t.client.rt('containerStatus', { containerId, verbose: true })).info.info);
+    const own = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'));
+    expect(Number(readFileSync(`/proc/${info.pid}/oom_score_adj`, 'utf8'))).toBe(Math.max(-997, own));
     const cg = info.cgroupsPath as string;
     expect(cg).toBe(`${t.cgroupRoot}/pod-${podSandboxId.slice(0, 16)}/${containerId}`);
     expect(Number(readFileSync(join('/sys/fs/cgroup/memory', cg, 'memory.limit_in_bytes'), 'utf8'))).toBe(64 * MiB);

@@ -28,6 +28,8 @@ export interface BuildOptions {
   busybox?: string;
   /** Path of the node binary for {@link buildNodeImage} (default: this process's `process.execPath`). */
   node?: string;
+  /** Image config Cmd (default `["sh"]` for busybox, `["node"]` for node); e.g. a pause image: `["sleep", "2147483647"]`. */
+  cmd?: string[];
 }
 
 const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -138,7 +140,7 @@ export async function buildBusyboxImage(outDir: string, opts: BuildOptions = {})
     const staging = join(work, 'rootfs');
     await busyboxRootfs(staging, opts.busybox ?? '/bin/busybox');
     const layer = await tarDir(staging, true);
-    return await writeLayout(outDir, opts.ref ?? 'busybox:latest', [layer], { Env: [PATH_ENV], Cmd: ['sh'] }, ['busybox-static']);
+    return await writeLayout(outDir, opts.ref ?? 'busybox:latest', [layer], { Env: [PATH_ENV], Cmd: opts.cmd ?? ['sh'] }, ['busybox-static']);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -175,7 +177,7 @@ export async function buildNodeImage(outDir: string, opts: BuildOptions = {}): P
     const nodeLayer = await tarDir(staging, false);
     const version = (await runOk(node, ['--version'])).trim().replace(/^v/, '');
     const ref = opts.ref ?? `node:${version.split('.')[0]}`;
-    return await writeLayout(outDir, ref, [baseLayer, nodeLayer], { Env: [PATH_ENV], Cmd: ['node'] }, ['busybox-static', `node ${version}`]);
+    return await writeLayout(outDir, ref, [baseLayer, nodeLayer], { Env: [PATH_ENV], Cmd: opts.cmd ?? ['node'] }, ['busybox-static', `node ${version}`]);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -7,16 +7,35 @@
 // container directory:
 //   started.json  {"pid": <container init pid>, "startedAt": <ns since epoch>}
 //   exit.json     {"exitCode": n, "finishedAt": <ns>, "oomKilled": bool, "message": "..."}
-// Handshake on fd 3 (a pipe from the runtime): one line "ok <pid>" once the pid file exists, or
-// "err <message>" if the runtime failed to start the container; then fd 3 is closed.
+// Handshake on fd 3 (a socket pair with the runtime): one line "ok <pid>" once the pid file
+// exists, or "err <message>" if the runtime failed to start the container; then fd 3 is closed.
+// Pre-started ("idle") monitors: `node monitor.cjs --idle` waits for one line on fd 3 naming its
+// monitor.json, then proceeds as above; if fd 3 closes first (the runtime went away) it exits.
+// The runtime keeps a couple idle so that StartContainer does not wait for Node.js to boot.
 // Signals: SIGUSR1 reopens the log file (CRI ReopenContainerLog); SIGTERM/SIGINT/SIGHUP are
 // ignored (the container's lifetime decides the monitor's).
 
 /** Source of monitor.cjs (see the comment at the top of this file for its contract). */
 export const MONITOR_SOURCE = String.raw`'use strict';
 const fs = require('fs');
+const net = require('net');
 const { spawn, spawnSync } = require('child_process');
-const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const control = new net.Socket({ fd: 3, readable: true, writable: true });
+control.on('error', () => {});
+if (process.argv[2] === '--idle') {
+  let buf = '';
+  let assigned = false;
+  control.on('data', (d) => {
+    buf += d.toString();
+    const i = buf.indexOf('\n');
+    if (i >= 0 && !assigned) { assigned = true; main(buf.slice(0, i)); }
+  });
+  control.on('close', () => { if (!assigned) process.exit(0); });
+} else {
+  main(process.argv[2]);
+}
+function main(cfgPath) {
+const cfg = JSON.parse(fs.readFileSync(cfgPath, 'utf8'));
 const dir = cfg.dir;
 const baseMs = BigInt(Date.now());
 const baseHr = process.hrtime.bigint();
@@ -36,7 +55,7 @@ let handshake = true;
 function hs(line) {
   if (!handshake) return;
   handshake = false;
-  try { fs.writeSync(3, line + '\n'); fs.closeSync(3); } catch (e) {}
+  try { control.end(line + '\n'); } catch (e) {}
 }
 for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGPIPE']) process.on(s, () => {});
 let logFd = -1;
@@ -112,8 +131,6 @@ const poll = setInterval(() => {
     oomSeen = Math.max(oomSeen, oomKills());
   }
 }, 3);
-let slowed = false;
-setTimeout(() => { slowed = true; }, 2000);
 child.on('error', (e) => { diag('spawn: ' + e.message); });
 child.on('exit', async (code, signal) => {
   const finishedAt = Number(nowNs());
@@ -130,4 +147,5 @@ child.on('exit', async (code, signal) => {
   if (logFd >= 0) try { fs.closeSync(logFd); } catch (e) {}
   process.exit(0);
 });
+}
 `;

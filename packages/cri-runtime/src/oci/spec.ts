@@ -196,6 +196,11 @@ export interface SpecInput {
   lookupUser: (name: string) => { uid: number; gid: number } | undefined;
   /** Extra annotations (e.g. CRI sandbox id) recorded in config.json. */
   annotations?: Record<string, string>;
+  /**
+   * Lowest oom_score_adj the runtime may set (its own, like containerd's restrict_oom_score_adj):
+   * lowering below the parent's needs CAP_SYS_RESOURCE, which this machine refuses even to root.
+   */
+  minOomScoreAdj?: number;
 }
 
 /**
@@ -248,7 +253,8 @@ export function buildSpec(input: SpecInput): OciSpec {
   if (sandbox.utsPath) namespaces.push({ type: 'uts', path: sandbox.utsPath });
 
   const resources = ociResources(config.linux?.resources);
-  const oomScoreAdj = Number(config.linux?.resources?.oomScoreAdj ?? 0);
+  const requestedOom = Number(config.linux?.resources?.oomScoreAdj ?? 0);
+  const oomScoreAdj = requestedOom ? Math.max(requestedOom, input.minOomScoreAdj ?? -1000) : 0;
   return {
     ociVersion: '1.0.2',
     process: {
