@@ -280,29 +280,39 @@ interface Results {
   watch?: { p50: number; p99: number; delivered: number };
 }
 
-async function runAll(
-  t: Target,
-  o: { duration: number; rangeKeys: number; watchers: number; watchPuts: number; full: boolean },
-): Promise<Results> {
-  const r: Results = { puts: new Map() };
+/**
+ * Runs every workload against every target, interleaved (workload by workload, target by target)
+ * so that a change in machine load during the run hits all targets alike.
+ */
+async function runInterleaved(
+  targets: Array<{ t: Target; full: boolean }>,
+  o: { duration: number; rangeKeys: number; watchers: number; watchPuts: number },
+): Promise<Map<string, Results>> {
+  const results = new Map<string, Results>(targets.map(({ t }) => [t.name, { puts: new Map() }]));
   for (const c of [1, 16, 64]) {
-    r.puts.set(c, await putLoad(t, c, o.duration, `c${c}`));
-    const f = r.puts.get(c)!;
+    for (const { t } of targets) {
+      const f = await putLoad(t, c, o.duration, `c${c}`);
+      results.get(t.name)!.puts.set(c, f);
+      console.log(
+        `  put x${c} ${t.name}: ${fmt(f.opsPerSec)} puts/s, p50 ${fmt(f.p50, 2)} ms, p99 ${fmt(f.p99, 2)} ms`,
+      );
+    }
+  }
+  for (const { t, full } of targets) {
+    if (!full) continue;
+    const r = await rangeLoad(t, o.rangeKeys);
+    results.get(t.name)!.range = r;
+    console.log(`  range ${o.rangeKeys} keys ${t.name}: mean ${fmt(r.ms, 1)} ms, p50 ${fmt(r.p50, 1)} ms`);
+  }
+  for (const { t, full } of targets) {
+    if (!full) continue;
+    const w = await watchLoad(t, o.watchers, o.watchPuts);
+    results.get(t.name)!.watch = w;
     console.log(
-      `  ${t.name}: put x${c}: ${fmt(f.opsPerSec)} puts/s, p50 ${fmt(f.p50, 2)} ms, p99 ${fmt(f.p99, 2)} ms`,
+      `  watch x${o.watchers} ${t.name}: ${w.delivered} deliveries, p50 ${fmt(w.p50, 2)} ms, p99 ${fmt(w.p99, 2)} ms`,
     );
   }
-  if (o.full) {
-    r.range = await rangeLoad(t, o.rangeKeys);
-    console.log(
-      `  ${t.name}: range of ${o.rangeKeys} keys: mean ${fmt(r.range.ms, 1)} ms, p50 ${fmt(r.range.p50, 1)} ms`,
-    );
-    r.watch = await watchLoad(t, o.watchers, o.watchPuts);
-    console.log(
-      `  ${t.name}: watch x${o.watchers}: ${r.watch.delivered} deliveries, p50 ${fmt(r.watch.p50, 2)} ms, p99 ${fmt(r.watch.p99, 2)} ms`,
-    );
-  }
-  return r;
+  return results;
 }
 
 async function main(): Promise<void> {
@@ -325,24 +335,21 @@ async function main(): Promise<void> {
   const haveEtcd = o.etcd && spawnSync('etcd', ['--version']).status === 0;
   console.log(`store benchmark: ${o.duration} ms per put phase, 256-byte values, loopback gRPC`);
 
-  const results = new Map<string, Results>();
-  const run = async (make: () => Promise<Target>, full: boolean) => {
-    const t = await make();
-    try {
-      console.log(`${t.name}:`);
-      results.set(t.name, await runAll(t, { ...o, full }));
-    } finally {
-      await t.close();
+  const targets: Array<{ t: Target; full: boolean }> = [];
+  let results: Map<string, Results>;
+  try {
+    targets.push({ t: await keelsonProcess(true), full: true });
+    if (haveEtcd) targets.push({ t: await etcdProcess(), full: true });
+    else console.log('etcd: not run (not installed or --no-etcd)');
+    targets.push({ t: await keelsonProcess(false), full: false });
+    if (o.local) {
+      targets.push({ t: await keelsonLocal(true), full: false });
+      targets.push({ t: await keelsonLocal(false), full: false });
     }
-  };
-  await run(() => keelsonProcess(true), true);
-  await run(() => keelsonProcess(false), false);
-  if (o.local) {
-    await run(() => keelsonLocal(true), false);
-    await run(() => keelsonLocal(false), false);
+    results = await runInterleaved(targets, o);
+  } finally {
+    for (const { t } of targets) await t.close();
   }
-  if (haveEtcd) await run(etcdProcess, true);
-  else console.log('etcd: not run (not installed or --no-etcd)');
 
   // Side by side.
   const k = results.get('keelson-store')!;
