@@ -48,6 +48,8 @@ export interface SimOptions {
   maxDelay?: number;
   /** Sim steps per tick. */
   stepsPerTick?: number;
+  /** Report undeliverable messages to the sender (reportUnreachable / reportSnapshot). */
+  reportFailures?: boolean;
 }
 
 interface InFlight {
@@ -172,6 +174,7 @@ export class SimCluster {
       duplicate: 0,
       maxDelay: 0,
       stepsPerTick: 4,
+      reportFailures: false,
       ...o,
     };
     this.rand = seededRandom(o.seed);
@@ -275,13 +278,20 @@ export class SimCluster {
 
   private deliver(f: InFlight): void {
     const to = this.members.get(f.m.to);
+    const sender = this.members.get(f.m.from)?.node;
     if (!to?.node || !this.connected(f.m.from, f.m.to)) {
       this.stats.dropped++;
       this.observer.dropped?.(f.m, !to?.node ? `${f.m.to} is down` : 'partitioned');
+      // A transport notices a failed connection: tell the sender (exercises flow-control paths).
+      if (sender && this.opts.reportFailures) {
+        if (f.m.type === 'MsgSnap') sender.reportSnapshot(f.m.to, false);
+        else sender.reportUnreachable(f.m.to);
+      }
       return;
     }
     this.stats.delivered++;
     to.node.step(f.m);
+    if (sender && this.opts.reportFailures && f.m.type === 'MsgSnap') sender.reportSnapshot(f.m.to, true);
   }
 
   // ---- ready handling ----------------------------------------------------------------------

@@ -36,6 +36,7 @@ export function runSimulation(o: RunOptions): RunResult {
     snapshotEvery: 12,
     keepEntries: 3,
     staleReads: o.staleReads ?? false,
+    reportFailures: o.seed % 2 === 0, // half the runs exercise reportUnreachable / reportSnapshot
     ...o.sim,
   });
   const rand = c.rand;
