@@ -65,6 +65,12 @@ suite('kubectl against keelson-apiserver', () => {
     expect(res).toMatch(/^pods\s+po\s+v1\s+true\s+Pod$/m);
   });
 
+  it('explains fields from the OpenAPI v3 schema', async () => {
+    const out = await ok(['explain', 'deployment.spec.replicas']);
+    expect(out).toMatch(/KIND:\s+Deployment/);
+    expect(out).toMatch(/FIELD:\s+replicas\s+<integer>/);
+  });
+
   it('applies a namespace, a ConfigMap and the nginx Deployment', async () => {
     expect(await ok(['apply', '-f', t.writeFile('ns.yaml', NS_AND_CM)])).toMatch(/namespace\/web created[\s\S]*configmap\/settings created/);
     expect(await ok(['apply', '-f', t.writeFile('nginx.yaml', NGINX)])).toContain('deployment.apps/nginx-deployment created');

@@ -4,11 +4,13 @@
  * carry `x-kubernetes-group-version-kind` and the `fieldValidation` query parameter — what
  * kubectl's QueryParamVerifierV3 checks before it leaves field validation to the server — and a
  * component schema per kind (`kubectl explain`). Strategic merge patch is not listed in the
- * PATCH request body types, so `kubectl apply` computes its patches from its compiled-in types.
+ * PATCH request body types, so `kubectl apply` computes its patches from its compiled-in types
+ * (exact for every built-in kind). Component schemas come from @keelson/api's schema table.
  * `/openapi/v2` is served as JSON only when JSON is acceptable (kubectl asks for protobuf and
  * gets 406, as upstream allows).
  */
 import { createHash } from 'node:crypto';
+import * as api from '@keelson/api';
 import { groupVersion, resources, type ResourceInfo } from '@keelson/api';
 import { apiGroups, KUBE_VERSION } from './discovery';
 
@@ -16,7 +18,34 @@ function gvPath(group: string, version: string): string {
   return group ? `apis/${group}/${version}` : `api/${version}`;
 }
 
+type SchemaFn = () => Record<string, object>;
+type NameFn = (typeName: string) => string;
+function apiFn<T>(name: string): T | undefined {
+  const f = (api as unknown as Record<string, unknown>)[name];
+  return typeof f === 'function' ? (f as T) : undefined;
+}
+
+let v3Cache: Record<string, object> | undefined;
+let v2Cache: Record<string, object> | undefined;
+
+/** Component schemas from @keelson/api's schema table (real field schemas with patch metadata), plus loose ones for kinds it lacks. */
+function componentSchemas(v2: boolean): Record<string, object> {
+  const cached = v2 ? v2Cache : v3Cache;
+  if (cached) return cached;
+  const fn = apiFn<SchemaFn>(v2 ? 'openAPIV2Definitions' : 'openAPIV3Schemas');
+  const out: Record<string, object> = { ...(fn ? fn() : {}) };
+  for (const r of resources) if (!out[schemaName(r)]) out[schemaName(r)] = kindSchema(r);
+  if (v2) v2Cache = out;
+  else v3Cache = out;
+  return out;
+}
+
 function schemaName(r: ResourceInfo): string {
+  const name = apiFn<NameFn>('openAPIDefinitionName');
+  if (name) {
+    const n = name(r.kind);
+    if (!n.startsWith('io.k8s.keelson')) return n;
+  }
   const pkg = r.group ? r.group.replace(/\.k8s\.io$/, '').replace(/\./g, '_') : 'core';
   return `io.k8s.api.${pkg}.${r.version}.${r.kind}`;
 }
@@ -55,7 +84,6 @@ export function openApiV3Doc(group: string, version: string): object | undefined
   const rs = resources.filter((r) => r.group === group && r.version === version);
   if (!rs.length) return undefined;
   const paths: Record<string, object> = {};
-  const schemas: Record<string, object> = {};
   for (const r of rs) {
     const gvk = { group: r.group, version: r.version, kind: r.kind };
     const ref = { $ref: `#/components/schemas/${schemaName(r)}` };
@@ -100,13 +128,12 @@ export function openApiV3Doc(group: string, version: string): object | undefined
       },
       delete: { operationId: `delete${r.kind}`, 'x-kubernetes-action': 'delete', 'x-kubernetes-group-version-kind': gvk, responses: ok },
     };
-    schemas[schemaName(r)] = kindSchema(r);
   }
   return {
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: KUBE_VERSION.gitVersion },
     paths,
-    components: { schemas },
+    components: { schemas: componentSchemas(false) },
   };
 }
 
@@ -142,7 +169,5 @@ export function openApiV3ForPath(path: string): object | undefined {
 
 /** A Swagger 2.0 document with the same loose definitions (`/openapi/v2`, JSON only). */
 export function openApiV2(): object {
-  const definitions: Record<string, object> = {};
-  for (const r of resources) definitions[schemaName(r)] = kindSchema(r);
-  return { swagger: '2.0', info: { title: 'Kubernetes', version: KUBE_VERSION.gitVersion }, paths: {}, definitions };
+  return { swagger: '2.0', info: { title: 'Kubernetes', version: KUBE_VERSION.gitVersion }, paths: {}, definitions: componentSchemas(true) };
 }
