@@ -8,3 +8,4 @@ export * from './kubeconfig';
 export * from './grpc-clientset';
 export * from './clock';
 export * from './workqueue';
+export * from './informers';
