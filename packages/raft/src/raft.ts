@@ -44,6 +44,12 @@ export interface RaftConfig {
   maxSizePerMsg?: number;
   /** Max unacknowledged AppendEntries per follower while pipelining (default 256). */
   maxInflightMsgs?: number;
+  /**
+   * Max bytes of entry data the leader keeps uncommitted; further proposals are refused with
+   * ProposalDroppedError until entries commit (default: unlimited). A proposal is always
+   * accepted when nothing is uncommitted, whatever its size.
+   */
+  maxUncommittedEntriesSize?: number;
   /** Run a PreVote round before a real election (thesis §9.6). Default true. */
   preVote?: boolean;
   /** Leader steps down when it has not heard from a quorum for an election timeout (thesis §6.2). Default true. */
@@ -136,6 +142,7 @@ export class Raft {
   readonly readOnlyOption: 'Safe' | 'LeaseBased';
   readonly maxSizePerMsg: number;
   readonly maxInflight: number;
+  readonly maxUncommittedSize: number;
   private readonly random: () => number;
   private stepFn: StepFn = stepFollower;
   /** Safe ReadIndex requests awaiting a heartbeat quorum, in arrival order (thesis §6.4). */
@@ -161,6 +168,7 @@ export class Raft {
     }
     this.maxSizePerMsg = c.maxSizePerMsg ?? 1024 * 1024;
     this.maxInflight = c.maxInflightMsgs ?? 256;
+    this.maxUncommittedSize = c.maxUncommittedEntriesSize ?? Infinity;
     if (this.maxInflight <= 0) throw new RaftUsageError('config: maxInflightMsgs must be > 0');
     this.random = c.random ?? seededRandom(hashString(c.id));
     this.log = new RaftLog(c.storage);
@@ -837,6 +845,14 @@ export class Raft {
       throw new ProposalDroppedError(`leadership is being transferred to ${this.leadTransferee}`);
     }
     if (m.entries.length === 0) throw new ProposalDroppedError('empty proposal');
+    if (this.maxUncommittedSize !== Infinity && this.log.lastIndex() > this.log.committed) {
+      let size = 0;
+      for (const e of this.log.slice(this.log.committed + 1, this.log.lastIndex() + 1)) size += e.data.length;
+      for (const e of m.entries) size += e.data.length;
+      if (size > this.maxUncommittedSize) {
+        throw new ProposalDroppedError(`too many uncommitted bytes (${size} > ${this.maxUncommittedSize})`);
+      }
+    }
     for (const e of m.entries) if (e.type === 'ConfChange') this.checkConfChange(e);
     const es = m.entries.map((e) => ({ term: 0, index: 0, type: e.type, data: e.data }));
     const first = this.log.lastIndex() + 1;

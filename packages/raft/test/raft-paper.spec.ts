@@ -652,3 +652,19 @@ describe('Figure 2: "Respond to RPCs only after updating stable storage"', () =>
     expect(c.members.get('n2')!.sm.data.get('k')).toBe('v'); // replayed committed entries
   });
 });
+
+describe('proposal flow control', () => {
+  test('maxUncommittedEntriesSize refuses proposals while too much is uncommitted', () => {
+    const r = newRaft('a', ['a', 'b', 'c'], { preVote: false, maxUncommittedEntriesSize: 10 });
+    makeLeader(r);
+    const prop = (n: number) =>
+      r.step(msg({ type: 'MsgProp', from: 'a', entries: [entry(0, 0, 'x'.repeat(n))] }));
+    prop(6);
+    expect(() => prop(6)).toThrow(/uncommitted/);
+    persist(r);
+    r.step(msg({ type: 'MsgAppResp', from: 'b', to: 'a', term: r.term, index: r.log.lastIndex() }));
+    expect(r.log.committed).toBe(r.log.lastIndex());
+    prop(20); // nothing uncommitted: accepted whatever its size
+    expect(() => prop(1)).toThrow(ProposalDroppedError);
+  });
+});
