@@ -117,10 +117,15 @@ type StepFn = (r: Raft, m: Message) => void;
  */
 export class Raft {
   readonly id: NodeId;
+  /** currentTerm (Raft Figure 2; persisted). */
   term = 0;
+  /** votedFor in `term` (Raft Figure 2; persisted). */
   vote: NodeId = NONE;
+  /** The leader known for `term`, or NONE. */
   lead: NodeId = NONE;
+  /** Current role; `stepFn` matches it. */
   state: StateType = 'Follower';
+  /** The log: persisted part through Storage plus the unstable tail. */
   readonly log: RaftLog;
   /** Every member's progress (voters and learners). Meaningful on the leader. */
   readonly prs = new Map<NodeId, Progress>();
@@ -128,7 +133,9 @@ export class Raft {
   msgs: Message[] = [];
   /** Read permits, drained by RawNode.ready(). */
   readStates: ReadState[] = [];
+  /** Votes received in the current (pre-)election. */
   votes = new Map<NodeId, boolean>();
+  /** Target of a leadership transfer in progress (thesis §3.10), or NONE. */
   leadTransferee: NodeId = NONE;
   /** Index of the latest config change entry that may not be applied yet (thesis §4.1). */
   pendingConfIndex = 0;
@@ -206,6 +213,7 @@ export class Raft {
     return { term: this.term, vote: this.vote, commit: this.log.committed };
   }
 
+  /** Volatile state reported to the application (leader and role). */
   softState(): SoftState {
     return { lead: this.lead, raftState: this.state };
   }
@@ -236,6 +244,7 @@ export class Raft {
     return pr !== undefined && !pr.isLearner;
   }
 
+  /** A copy of the member's state for diagnostics; `progress` only on the leader. */
   status(): Status {
     const s: Status = {
       id: this.id,
@@ -374,6 +383,7 @@ export class Raft {
     this.pendingReadIndexMessages = [];
   }
 
+  /** Raft §5.1/§5.2: become a follower of `lead` (or of nobody) in `term`. */
   becomeFollower(term: number, lead: NodeId): void {
     this.stepFn = stepFollower;
     this.reset(term);
@@ -621,6 +631,7 @@ export class Raft {
     }
   }
 
+  /** Forgets a pending leadership transfer (thesis §3.10: abort after an election timeout). */
   abortLeaderTransfer(): void {
     this.leadTransferee = NONE;
   }
@@ -664,6 +675,7 @@ export class Raft {
     );
   }
 
+  /** Heartbeat receiver: advance commit (never past our last entry) and echo the read context. */
   handleHeartbeat(m: Message): void {
     this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
     this.send(makeMessage({ type: 'MsgHeartbeatResp', to: m.from, context: m.context }));
@@ -829,7 +841,7 @@ export class Raft {
     }
   }
 
-  /** Internal hooks for the role step functions. */
+  /** Leader: a ReadIndex request (thesis §6.4), deferred until an entry of this term is committed. */
   handleReadIndexAtLeader(m: Message): void {
     if (!this.committedEntryInCurrentTerm()) {
       // Thesis §6.4 step 1: wait until an entry of this term is committed.
@@ -839,6 +851,11 @@ export class Raft {
     this.sendReadIndexResponse(m);
   }
 
+  /**
+   * Leader: append proposed entries (Raft §5.3) unless a transfer is in progress (thesis §3.10),
+   * a config change is invalid or still pending (thesis §4.1), or too much is uncommitted.
+   * @throws ProposalDroppedError
+   */
   handleProposalAtLeader(m: Message): void {
     if (!this.prs.has(this.id)) throw new ProposalDroppedError('leader was removed from the configuration');
     if (this.leadTransferee !== NONE) {
@@ -863,6 +880,7 @@ export class Raft {
     this.bcastAppend();
   }
 
+  /** Thesis §3.10: tell the transferee to start an election immediately. */
   sendTimeoutNow(to: NodeId): void {
     this.send(makeMessage({ type: 'MsgTimeoutNow', to }));
   }
