@@ -23,3 +23,5 @@ export * from './gc/garbage-collector';
 export * from './gc/pod-gc';
 export * from './nodelifecycle/taints';
 export * from './nodelifecycle/node-lifecycle-controller';
+export * from './job/job-util';
+export * from './job/job-controller';

@@ -22,6 +22,7 @@ import { ServiceAccountsController } from './serviceaccount/serviceaccounts-cont
 import { GarbageCollector } from './gc/garbage-collector';
 import { PodGCController } from './gc/pod-gc';
 import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller';
+import { JobController } from './job/job-controller';
 
 /** Options of {@link startControllerManager}. Durations in ms unless the name says seconds. */
 export interface ControllerManagerOptions {
@@ -90,6 +91,7 @@ export const controllerFactories: Record<string, ControllerFactory> = {
       monitorPeriodMs: o.nodeMonitorPeriodMs,
       defaultTolerationSeconds: { notReady: o.defaultNotReadyTolerationSeconds, unreachable: o.defaultUnreachableTolerationSeconds },
     }),
+  job: (ctx, o) => new JobController(ctx, { backoffBaseMs: o.jobBackoffBaseMs, backoffMaxMs: o.jobBackoffMaxMs }),
   podgc: (ctx, o) => new PodGCController(ctx, { terminatedPodThreshold: o.terminatedPodGCThreshold }),
 };
 
