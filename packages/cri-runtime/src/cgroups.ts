@@ -65,7 +65,9 @@ export function readUsage(cgroupsPath: string): CgroupUsage {
     const limit = readNum(join(mem, 'memory.limit_in_bytes'));
     const inactive = stat.total_inactive_file ?? stat.inactive_file ?? 0;
     return {
-      cpuUsageNs: readNum(join(ROOT, 'cpuacct', cgroupsPath, 'cpuacct.usage')) ?? readNum(join(ROOT, 'cpu,cpuacct', cgroupsPath, 'cpuacct.usage')),
+      cpuUsageNs:
+        readNum(join(ROOT, 'cpuacct', cgroupsPath, 'cpuacct.usage')) ??
+        readNum(join(ROOT, 'cpu,cpuacct', cgroupsPath, 'cpuacct.usage')),
       memoryUsageBytes: usage,
       workingSetBytes: usage === undefined ? undefined : Math.max(0, usage - inactive),
       rssBytes: stat.total_rss ?? stat.rss,
@@ -100,7 +102,8 @@ export async function removeCgroup(cgroupsPath: string): Promise<string[]> {
   const roots = isCgroupV1() ? readdirSync(ROOT).map((c) => join(ROOT, c)) : [ROOT];
   const rmTree = async (dir: string): Promise<void> => {
     if (!existsSync(dir)) return;
-    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) await rmTree(join(dir, e.name));
+    for (const e of readdirSync(dir, { withFileTypes: true }))
+      if (e.isDirectory()) await rmTree(join(dir, e.name));
     await rmdir(dir).catch(() => left.push(dir));
   };
   for (const r of roots) {

@@ -61,7 +61,11 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
 export async function runOk(cmd: string, args: string[], opts: RunOptions = {}): Promise<string> {
   const r = await run(cmd, args, opts);
   if (r.code !== 0) {
-    throw new CommandError(`${cmd} ${args.slice(0, 4).join(' ')}`, r.code, r.stderr.toString() || r.stdout.toString());
+    throw new CommandError(
+      `${cmd} ${args.slice(0, 4).join(' ')}`,
+      r.code,
+      r.stderr.toString() || r.stdout.toString(),
+    );
   }
   return r.stdout.toString();
 }

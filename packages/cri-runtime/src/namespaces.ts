@@ -24,7 +24,11 @@ export async function createNamespaces(
   sysctls: Record<string, string> = {},
 ): Promise<void> {
   const flags: string[] = [];
-  for (const [type, file] of [['net', ns.net], ['ipc', ns.ipc], ['uts', ns.uts]] as const) {
+  for (const [type, file] of [
+    ['net', ns.net],
+    ['ipc', ns.ipc],
+    ['uts', ns.uts],
+  ] as const) {
     if (!file) continue;
     await mkdir(file.slice(0, file.lastIndexOf('/')) || '/', { recursive: true });
     await writeFile(file, '');
@@ -72,7 +76,9 @@ export async function podIp(netns: string, ifname = 'eth0'): Promise<string> {
 }
 
 /** Interface counters (/proc/net/dev) inside a network namespace. */
-export async function netDev(netns: string): Promise<Array<{ name: string; rxBytes: number; rxErrors: number; txBytes: number; txErrors: number }>> {
+export async function netDev(
+  netns: string,
+): Promise<Array<{ name: string; rxBytes: number; rxErrors: number; txBytes: number; txErrors: number }>> {
   const r = await run('nsenter', [`--net=${netns}`, 'cat', '/proc/net/dev']);
   if (r.code !== 0) return [];
   const out = [];

@@ -98,7 +98,8 @@ const NS_PER_MS = 1_000_000;
 const now = () => Date.now() * NS_PER_MS;
 /** ns as stored (a JS number, ~256 ns precision) → CRI int64. */
 const big = (n: number | undefined) => BigInt(Math.trunc(n ?? 0));
-const u64 = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? undefined : { value: BigInt(Math.trunc(n)) });
+const u64 = (n: number | undefined) =>
+  n === undefined || Number.isNaN(n) ? undefined : { value: BigInt(Math.trunc(n)) };
 const newId = () => randomBytes(32).toString('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -188,7 +189,9 @@ export class KeelsonRuntime {
     await writeFile(join(root, 'monitor.cjs'), MONITOR_SOURCE);
     for (const id of readdirSync(join(root, 'sandboxes'))) {
       try {
-        const rec = JSON.parse(readFileSync(join(root, 'sandboxes', id, 'sandbox.json'), 'utf8')) as SandboxRecord;
+        const rec = JSON.parse(
+          readFileSync(join(root, 'sandboxes', id, 'sandbox.json'), 'utf8'),
+        ) as SandboxRecord;
         if (rec.state === 'ready' && rec.netns && !existsSync(rec.netns)) rec.state = 'notready';
         this.sandboxes.set(rec.id, rec);
       } catch {
@@ -197,7 +200,9 @@ export class KeelsonRuntime {
     }
     for (const id of readdirSync(join(root, 'containers'))) {
       try {
-        const rec = JSON.parse(readFileSync(join(root, 'containers', id, 'container.json'), 'utf8')) as ContainerRecord;
+        const rec = JSON.parse(
+          readFileSync(join(root, 'containers', id, 'container.json'), 'utf8'),
+        ) as ContainerRecord;
         this.containers.set(rec.id, rec);
       } catch {
         this.log(`ignoring unreadable container state ${id}`);
@@ -337,7 +342,9 @@ export class KeelsonRuntime {
       throw invalid('RunPodSandbox: config.metadata needs name, namespace and uid');
     }
     if (runtimeHandler && !['runc', 'crun', 'keelson'].includes(runtimeHandler)) {
-      throw invalid(`RunPodSandbox: unknown runtime handler "${runtimeHandler}" (this runtime offers "", runc, crun)`);
+      throw invalid(
+        `RunPodSandbox: unknown runtime handler "${runtimeHandler}" (this runtime offers "", runc, crun)`,
+      );
     }
     if (config.logDirectory && !isAbsolute(config.logDirectory)) {
       throw invalid(`RunPodSandbox: log_directory "${config.logDirectory}" must be an absolute path`);
@@ -552,14 +559,21 @@ export class KeelsonRuntime {
    * @throws CriError NOT_FOUND (sandbox, image), INVALID_ARGUMENT (config), FAILED_PRECONDITION
    *   (sandbox not ready), ALREADY_EXISTS (name reused in the sandbox).
    */
-  async createContainer(sandboxId: string, config: ContainerConfig | undefined, sandboxConfig?: PodSandboxConfig): Promise<string> {
+  async createContainer(
+    sandboxId: string,
+    config: ContainerConfig | undefined,
+    sandboxConfig?: PodSandboxConfig,
+  ): Promise<string> {
     const sb = this.sandbox(sandboxId);
     if (!config) throw invalid('CreateContainer: config is required');
     if (!config.metadata?.name) throw invalid('CreateContainer: config.metadata.name is required');
     if (!config.image?.image) throw invalid('CreateContainer: config.image.image is required');
     if (sb.state !== 'ready') throw precondition(`CreateContainer: pod sandbox ${sb.id} is not ready`);
     const img = await this.images.resolve(config.image.image);
-    if (!img) throw notFound(`CreateContainer: image "${config.image.image}" not found in the image store (pull or import it first)`);
+    if (!img)
+      throw notFound(
+        `CreateContainer: image "${config.image.image}" not found in the image store (pull or import it first)`,
+      );
     const sbConfig = sandboxConfig?.metadata ? sandboxConfig : PodSandboxConfig.fromJSON(sb.config);
     const name = `${config.metadata.name}_${sb.name}_${config.metadata.attempt}`;
     return this.locked(`container-name:${name}`, async () => {
@@ -574,7 +588,11 @@ export class KeelsonRuntime {
         const lower = await this.images.layerDirs(img);
         const opts = `lowerdir=${lower.join(':')},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`;
         const m = await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, rootfs]);
-        if (m.code !== 0) throw new CriError(grpcStatus.INTERNAL, `CreateContainer: overlay mount failed: ${m.stderr.toString().trim()}`);
+        if (m.code !== 0)
+          throw new CriError(
+            grpcStatus.INTERNAL,
+            `CreateContainer: overlay mount failed: ${m.stderr.toString().trim()}`,
+          );
         mounted = true;
         for (const mnt of config.mounts) {
           if (mnt.hostPath && !existsSync(mnt.hostPath)) await mkdir(mnt.hostPath, { recursive: true });
@@ -595,11 +613,20 @@ export class KeelsonRuntime {
           cgroupsPath,
           minOomScoreAdj: ownOomScoreAdj(),
           lookupUser: this.lookupUser(rootfs),
-          annotations: { 'io.kubernetes.cri.sandbox-id': sb.id, 'io.kubernetes.cri.container-name': config.metadata!.name },
+          annotations: {
+            'io.kubernetes.cri.sandbox-id': sb.id,
+            'io.kubernetes.cri.container-name': config.metadata!.name,
+          },
         });
         await writeFile(join(dir, 'config.json'), JSON.stringify(spec, null, 1));
         const logDir = sbConfig.logDirectory;
-        const logPath = config.logPath ? (isAbsolute(config.logPath) ? config.logPath : logDir ? join(logDir, config.logPath) : '') : '';
+        const logPath = config.logPath
+          ? isAbsolute(config.logPath)
+            ? config.logPath
+            : logDir
+              ? join(logDir, config.logPath)
+              : ''
+          : '';
         const rec: ContainerRecord = {
           id,
           sandboxId: sb.id,
@@ -635,7 +662,10 @@ export class KeelsonRuntime {
 
   private readStarted(id: string): { pid: number; startedAt: number } | undefined {
     try {
-      return JSON.parse(readFileSync(join(this.containerDir(id), 'started.json'), 'utf8')) as { pid: number; startedAt: number };
+      return JSON.parse(readFileSync(join(this.containerDir(id), 'started.json'), 'utf8')) as {
+        pid: number;
+        startedAt: number;
+      };
     } catch {
       return undefined;
     }
@@ -650,7 +680,11 @@ export class KeelsonRuntime {
   }
 
   /** Current state of a container from its monitor's files. */
-  private stateOf(c: ContainerRecord): { state: ContainerState; started?: { pid: number; startedAt: number }; exit?: ExitInfo } {
+  private stateOf(c: ContainerRecord): {
+    state: ContainerState;
+    started?: { pid: number; startedAt: number };
+    exit?: ExitInfo;
+  } {
     const exit = this.readExit(c.id);
     const started = this.readStarted(c.id);
     if (exit) return { state: ContainerState.CONTAINER_EXITED, started, exit };
@@ -659,7 +693,13 @@ export class KeelsonRuntime {
         return {
           state: ContainerState.CONTAINER_EXITED,
           started,
-          exit: { exitCode: 255, finishedAt: 0, oomKilled: false, started: true, message: 'container monitor is gone; exit status unknown' },
+          exit: {
+            exitCode: 255,
+            finishedAt: 0,
+            oomKilled: false,
+            started: true,
+            message: 'container monitor is gone; exit status unknown',
+          },
         };
       }
       return { state: ContainerState.CONTAINER_RUNNING, started };
@@ -667,7 +707,13 @@ export class KeelsonRuntime {
     if (existsSync(join(this.containerDir(c.id), 'monitor.pid')) && !alive(this.monitorPid(c.id))) {
       return {
         state: ContainerState.CONTAINER_EXITED,
-        exit: { exitCode: 128, finishedAt: 0, oomKilled: false, started: false, message: 'container monitor died during start' },
+        exit: {
+          exitCode: 128,
+          finishedAt: 0,
+          oomKilled: false,
+          started: false,
+          message: 'container monitor died during start',
+        },
       };
     }
     return { state: ContainerState.CONTAINER_CREATED };
@@ -684,11 +730,15 @@ export class KeelsonRuntime {
     const c = this.container(id);
     await this.locked(c.id, async () => {
       const st = this.stateOf(c);
-      if (st.state !== ContainerState.CONTAINER_CREATED || existsSync(join(this.containerDir(c.id), 'monitor.pid'))) {
+      if (
+        st.state !== ContainerState.CONTAINER_CREATED ||
+        existsSync(join(this.containerDir(c.id), 'monitor.pid'))
+      ) {
         throw precondition(`StartContainer: container ${c.id} is ${ContainerState[st.state]}, not CREATED`);
       }
       const sb = this.sandboxes.get(c.sandboxId);
-      if (!sb || sb.state !== 'ready') throw precondition(`StartContainer: pod sandbox ${c.sandboxId} is not ready`);
+      if (!sb || sb.state !== 'ready')
+        throw precondition(`StartContainer: pod sandbox ${c.sandboxId} is not ready`);
       const dir = this.containerDir(c.id);
       const oci = this.ociFor(c.runtime);
       const monitorCfg = {
@@ -727,7 +777,13 @@ export class KeelsonRuntime {
         if (!this.readExit(c.id)) {
           await writeFile(
             join(dir, 'exit.json'),
-            JSON.stringify({ exitCode: 128, finishedAt: now(), oomKilled: false, started: false, message: line.slice(4) }),
+            JSON.stringify({
+              exitCode: 128,
+              finishedAt: now(),
+              oomKilled: false,
+              started: false,
+              message: line.slice(4),
+            }),
           );
         }
         throw new CriError(grpcStatus.UNKNOWN, `StartContainer ${c.id}: ${line.slice(4)}`);
@@ -760,11 +816,20 @@ export class KeelsonRuntime {
     const c = this.container(id);
     const st = this.stateOf(c);
     if (st.state !== ContainerState.CONTAINER_RUNNING) {
-      if (st.state === ContainerState.CONTAINER_CREATED && !existsSync(join(this.containerDir(c.id), 'monitor.pid'))) {
+      if (
+        st.state === ContainerState.CONTAINER_CREATED &&
+        !existsSync(join(this.containerDir(c.id), 'monitor.pid'))
+      ) {
         // Never started: record it as exited so that it cannot start later.
         await writeFile(
           join(this.containerDir(c.id), 'exit.json'),
-          JSON.stringify({ exitCode: 0, finishedAt: now(), oomKilled: false, started: false, message: 'stopped before start' }),
+          JSON.stringify({
+            exitCode: 0,
+            finishedAt: now(),
+            oomKilled: false,
+            started: false,
+            message: 'stopped before start',
+          }),
         ).catch(() => undefined);
       }
       return;
@@ -824,7 +889,13 @@ export class KeelsonRuntime {
       id: c.id,
       podSandboxId: c.sandboxId,
       metadata: cfg.metadata,
-      image: { image: c.image, annotations: {}, userSpecifiedImage: cfg.image?.userSpecifiedImage ?? '', runtimeHandler: '', imageRef: c.imageId },
+      image: {
+        image: c.image,
+        annotations: {},
+        userSpecifiedImage: cfg.image?.userSpecifiedImage ?? '',
+        runtimeHandler: '',
+        imageRef: c.imageId,
+      },
       imageRef: c.imageRef,
       state: this.stateOf(c).state,
       createdAt: big(c.createdAt),
@@ -889,7 +960,13 @@ export class KeelsonRuntime {
         startedAt: big(st.started?.startedAt),
         finishedAt: big(st.exit?.finishedAt || (st.exit ? now() : 0)),
         exitCode,
-        image: { image: c.image, annotations: {}, userSpecifiedImage: cfg.image?.userSpecifiedImage ?? '', runtimeHandler: '', imageRef: c.imageId },
+        image: {
+          image: c.image,
+          annotations: {},
+          userSpecifiedImage: cfg.image?.userSpecifiedImage ?? '',
+          runtimeHandler: '',
+          imageRef: c.imageId,
+        },
         imageRef: c.imageRef,
         reason,
         message,
@@ -963,22 +1040,30 @@ export class KeelsonRuntime {
    * @throws CriError NOT_FOUND, FAILED_PRECONDITION (not running), INVALID_ARGUMENT (empty cmd),
    *   DEADLINE_EXCEEDED when the timeout passes (the exec'd process is killed).
    */
-  async execSync(id: string, cmd: string[], timeoutSec = 0): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
+  async execSync(
+    id: string,
+    cmd: string[],
+    timeoutSec = 0,
+  ): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
     const c = this.container(id);
     if (!cmd.length) throw invalid('ExecSync: cmd is empty');
     if (this.stateOf(c).state !== ContainerState.CONTAINER_RUNNING) {
       throw precondition(`ExecSync: container ${c.id} is not running`);
     }
     const oci = this.ociFor(c.runtime);
-    const r = await run(oci.bin, oci.execArgs(c.id, cmd), { timeoutMs: timeoutSec > 0 ? timeoutSec * 1000 : undefined });
-    if (r.timedOut) throw new CriError(grpcStatus.DEADLINE_EXCEEDED, `ExecSync: command timed out after ${timeoutSec}s`);
+    const r = await run(oci.bin, oci.execArgs(c.id, cmd), {
+      timeoutMs: timeoutSec > 0 ? timeoutSec * 1000 : undefined,
+    });
+    if (r.timedOut)
+      throw new CriError(grpcStatus.DEADLINE_EXCEEDED, `ExecSync: command timed out after ${timeoutSec}s`);
     return { stdout: r.stdout, stderr: r.stderr, exitCode: r.code ?? 128 + 9 };
   }
 
   /** Argument vector (binary first) that execs `cmd` in a running container; used by the streaming server. */
   execCommand(id: string, cmd: string[], tty: boolean): string[] {
     const c = this.container(id);
-    if (this.stateOf(c).state !== ContainerState.CONTAINER_RUNNING) throw precondition(`container ${c.id} is not running`);
+    if (this.stateOf(c).state !== ContainerState.CONTAINER_RUNNING)
+      throw precondition(`container ${c.id} is not running`);
     const oci = this.ociFor(c.runtime);
     return [oci.bin, ...oci.execArgs(c.id, cmd, { tty })];
   }
@@ -986,7 +1071,8 @@ export class KeelsonRuntime {
   /** Verifies a container exists and is running; returns its log path (for Attach). */
   attachTarget(id: string): { id: string; logPath: string } {
     const c = this.container(id);
-    if (this.stateOf(c).state !== ContainerState.CONTAINER_RUNNING) throw precondition(`container ${c.id} is not running`);
+    if (this.stateOf(c).state !== ContainerState.CONTAINER_RUNNING)
+      throw precondition(`container ${c.id} is not running`);
     return { id: c.id, logPath: c.logPath };
   }
 
@@ -1022,23 +1108,40 @@ export class KeelsonRuntime {
       memory: {
         timestamp: t,
         workingSetBytes: v(u.workingSetBytes),
-        availableBytes: u.memoryLimitBytes !== undefined && u.workingSetBytes !== undefined ? v(Math.max(0, u.memoryLimitBytes - u.workingSetBytes)) : undefined,
+        availableBytes:
+          u.memoryLimitBytes !== undefined && u.workingSetBytes !== undefined
+            ? v(Math.max(0, u.memoryLimitBytes - u.workingSetBytes))
+            : undefined,
         usageBytes: v(u.memoryUsageBytes),
         rssBytes: v(u.rssBytes),
         pageFaults: v(u.pageFaults),
         majorPageFaults: v(u.majorPageFaults),
         psi: undefined,
       },
-      writableLayer: { timestamp: t, fsId: { mountpoint: join(this.containerDir(c.id), 'upper') }, usedBytes: v(w.bytes), inodesUsed: v(w.inodes) },
+      writableLayer: {
+        timestamp: t,
+        fsId: { mountpoint: join(this.containerDir(c.id), 'upper') },
+        usedBytes: v(w.bytes),
+        inodesUsed: v(w.inodes),
+      },
       swap: undefined,
       io: undefined,
     };
   }
 
   /** CRI ListContainerStats (running containers only, as containerd does) with id/sandbox/label filters. */
-  async listContainerStats(filter?: { id: string; podSandboxId: string; labelSelector: Record<string, string> }): Promise<ContainerStats[]> {
+  async listContainerStats(filter?: {
+    id: string;
+    podSandboxId: string;
+    labelSelector: Record<string, string>;
+  }): Promise<ContainerStats[]> {
     const out: ContainerStats[] = [];
-    for (const c of this.listContainers({ id: filter?.id ?? '', podSandboxId: filter?.podSandboxId ?? '', labelSelector: filter?.labelSelector ?? {}, state: { state: ContainerState.CONTAINER_RUNNING } })) {
+    for (const c of this.listContainers({
+      id: filter?.id ?? '',
+      podSandboxId: filter?.podSandboxId ?? '',
+      labelSelector: filter?.labelSelector ?? {},
+      state: { state: ContainerState.CONTAINER_RUNNING },
+    })) {
       out.push(await this.containerStats(c.id));
     }
     return out;
@@ -1056,12 +1159,28 @@ export class KeelsonRuntime {
     const t = big(now());
     const v = u64;
     const ifs = sb.netns && sb.state === 'ready' ? await netDev(sb.netns) : [];
-    const toIf = (i: (typeof ifs)[number]) => ({ name: i.name, rxBytes: v(i.rxBytes), rxErrors: v(i.rxErrors), txBytes: v(i.txBytes), txErrors: v(i.txErrors) });
+    const toIf = (i: (typeof ifs)[number]) => ({
+      name: i.name,
+      rxBytes: v(i.rxBytes),
+      rxErrors: v(i.rxErrors),
+      txBytes: v(i.txBytes),
+      txErrors: v(i.txErrors),
+    });
     const eth0 = ifs.find((i) => i.name === 'eth0');
     return {
-      attributes: { id: sb.id, metadata: config.metadata, labels: config.labels, annotations: config.annotations },
+      attributes: {
+        id: sb.id,
+        metadata: config.metadata,
+        labels: config.labels,
+        annotations: config.annotations,
+      },
       linux: {
-        cpu: { timestamp: t, usageCoreNanoSeconds: v(u.cpuUsageNs), usageNanoCores: undefined, psi: undefined },
+        cpu: {
+          timestamp: t,
+          usageCoreNanoSeconds: v(u.cpuUsageNs),
+          usageNanoCores: undefined,
+          psi: undefined,
+        },
         memory: {
           timestamp: t,
           workingSetBytes: v(u.workingSetBytes),
@@ -1072,7 +1191,11 @@ export class KeelsonRuntime {
           majorPageFaults: v(u.majorPageFaults),
           psi: undefined,
         },
-        network: { timestamp: t, defaultInterface: eth0 ? toIf(eth0) : undefined, interfaces: ifs.filter((i) => i.name !== 'lo').map(toIf) },
+        network: {
+          timestamp: t,
+          defaultInterface: eth0 ? toIf(eth0) : undefined,
+          interfaces: ifs.filter((i) => i.name !== 'lo').map(toIf),
+        },
         process: { timestamp: t, processCount: v(u.pids) },
         containers: await this.listContainerStats({ id: '', podSandboxId: sb.id, labelSelector: {} }),
         io: undefined,

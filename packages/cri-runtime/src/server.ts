@@ -1,4 +1,11 @@
-import { Server, ServerCredentials, status as grpcStatus, handleUnaryCall, ServiceError, Metadata } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  status as grpcStatus,
+  handleUnaryCall,
+  ServiceError,
+  Metadata,
+} from '@grpc/grpc-js';
 import { existsSync, unlinkSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
@@ -48,7 +55,13 @@ function toImage(img: StoredImage, spec?: ImageSpec): Image {
     size: BigInt(img.size),
     uid: numeric ? { value: BigInt(uidPart) } : undefined,
     username: numeric ? '' : uidPart,
-    spec: spec ?? { image: img.id, annotations: {}, userSpecifiedImage: '', runtimeHandler: '', imageRef: '' },
+    spec: spec ?? {
+      image: img.id,
+      annotations: {},
+      userSpecifiedImage: '',
+      runtimeHandler: '',
+      imageRef: '',
+    },
     pinned: false,
   };
 }
@@ -64,15 +77,33 @@ export function criServices(
   pullOptions: Omit<PullOptions, 'auth'> = {},
 ): { runtime: Partial<RuntimeServiceServer>; image: Partial<ImageServiceServer> } {
   const runtime: Partial<RuntimeServiceServer> = {
-    version: unary(() => ({ version: '0.1.0', runtimeName: RUNTIME_NAME, runtimeVersion: RUNTIME_VERSION, runtimeApiVersion: 'v1' })),
+    version: unary(() => ({
+      version: '0.1.0',
+      runtimeName: RUNTIME_NAME,
+      runtimeVersion: RUNTIME_VERSION,
+      runtimeApiVersion: 'v1',
+    })),
     status: unary((req) => ({
       status: {
         conditions: [
           { type: 'RuntimeReady', status: true, reason: '', message: '' },
-          { type: 'NetworkReady', status: true, reason: '', message: 'pod networking is configured by the kubelet through CNI' },
+          {
+            type: 'NetworkReady',
+            status: true,
+            reason: '',
+            message: 'pod networking is configured by the kubelet through CNI',
+          },
         ],
       },
-      info: (req.verbose ? { config: JSON.stringify({ root: rt.opts.root, ociRuntime: rt.ociRuntimeName, note: rt.runtimeNote ?? '' }) } : {}) as Record<string, string>,
+      info: (req.verbose
+        ? {
+            config: JSON.stringify({
+              root: rt.opts.root,
+              ociRuntime: rt.ociRuntimeName,
+              note: rt.runtimeNote ?? '',
+            }),
+          }
+        : {}) as Record<string, string>,
       runtimeHandlers: [
         { name: '', features: { recursiveReadOnlyMounts: false, userNamespaces: false } },
         { name: 'runc', features: { recursiveReadOnlyMounts: false, userNamespaces: false } },
@@ -80,7 +111,9 @@ export function criServices(
       ],
       features: { supplementalGroupsPolicy: false, userNamespacesHostNetwork: false, mountOptions: false },
     })),
-    runPodSandbox: unary(async (req) => ({ podSandboxId: await rt.runPodSandbox(req.config, req.runtimeHandler) })),
+    runPodSandbox: unary(async (req) => ({
+      podSandboxId: await rt.runPodSandbox(req.config, req.runtimeHandler),
+    })),
     stopPodSandbox: unary(async (req) => {
       await rt.stopPodSandbox(req.podSandboxId);
       return {};
@@ -91,11 +124,15 @@ export function criServices(
     }),
     podSandboxStatus: unary(async (req) => {
       const res = await rt.podSandboxStatus(req.podSandboxId, req.verbose);
-      res.containersStatuses = rt.listContainers({ id: '', podSandboxId: res.status!.id, labelSelector: {}, state: undefined }).map((c) => rt.containerStatus(c.id).status);
+      res.containersStatuses = rt
+        .listContainers({ id: '', podSandboxId: res.status!.id, labelSelector: {}, state: undefined })
+        .map((c) => rt.containerStatus(c.id).status);
       return res;
     }),
     listPodSandbox: unary((req) => ({ items: rt.listPodSandbox(req.filter) })),
-    createContainer: unary(async (req) => ({ containerId: await rt.createContainer(req.podSandboxId, req.config, req.sandboxConfig) })),
+    createContainer: unary(async (req) => ({
+      containerId: await rt.createContainer(req.podSandboxId, req.config, req.sandboxConfig),
+    })),
     startContainer: unary(async (req) => {
       await rt.startContainer(req.containerId);
       return {};
@@ -123,19 +160,43 @@ export function criServices(
       if (!streaming) throw new CriError(grpcStatus.UNIMPLEMENTED, 'Exec: streaming server disabled');
       rt.execCommand(req.containerId, req.cmd, req.tty);
       if (!req.cmd.length) throw new CriError(grpcStatus.INVALID_ARGUMENT, 'Exec: cmd is empty');
-      return { url: streaming.register({ kind: 'exec', containerId: req.containerId, cmd: req.cmd, tty: req.tty, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr }) };
+      return {
+        url: streaming.register({
+          kind: 'exec',
+          containerId: req.containerId,
+          cmd: req.cmd,
+          tty: req.tty,
+          stdin: req.stdin,
+          stdout: req.stdout,
+          stderr: req.stderr,
+        }),
+      };
     }),
     attach: unary((req) => {
       if (!streaming) throw new CriError(grpcStatus.UNIMPLEMENTED, 'Attach: streaming server disabled');
       rt.attachTarget(req.containerId);
-      return { url: streaming.register({ kind: 'attach', containerId: req.containerId, cmd: [], tty: req.tty, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr }) };
+      return {
+        url: streaming.register({
+          kind: 'attach',
+          containerId: req.containerId,
+          cmd: [],
+          tty: req.tty,
+          stdin: req.stdin,
+          stdout: req.stdout,
+          stderr: req.stderr,
+        }),
+      };
     }),
     containerStats: unary(async (req) => ({ stats: await rt.containerStats(req.containerId) })),
     listContainerStats: unary(async (req) => ({ stats: await rt.listContainerStats(req.filter) })),
     podSandboxStats: unary(async (req) => ({ stats: await rt.podSandboxStats(req.podSandboxId) })),
     listPodSandboxStats: unary(async (req) => {
       const stats = [];
-      for (const s of rt.listPodSandbox({ id: req.filter?.id ?? '', state: undefined, labelSelector: req.filter?.labelSelector ?? {} })) {
+      for (const s of rt.listPodSandbox({
+        id: req.filter?.id ?? '',
+        state: undefined,
+        labelSelector: req.filter?.labelSelector ?? {},
+      })) {
         stats.push(await rt.podSandboxStats(s.id));
       }
       return { stats };
@@ -152,31 +213,55 @@ export function criServices(
       return { images: (await rt.images.list()).map((i) => toImage(i)) };
     }),
     imageStatus: unary(async (req) => {
-      if (!req.image?.image) throw new CriError(grpcStatus.INVALID_ARGUMENT, 'ImageStatus: image.image is required');
+      if (!req.image?.image)
+        throw new CriError(grpcStatus.INVALID_ARGUMENT, 'ImageStatus: image.image is required');
       const img = await rt.resolveImage(req.image.image);
       if (!img) return { image: undefined, info: {} as Record<string, string> };
       return {
         image: toImage(img, req.image),
-        info: (req.verbose ? { info: JSON.stringify({ imageSpec: img.config, chainID: img.id, manifestDigest: img.manifestDigest }) } : {}) as Record<string, string>,
+        info: (req.verbose
+          ? {
+              info: JSON.stringify({
+                imageSpec: img.config,
+                chainID: img.id,
+                manifestDigest: img.manifestDigest,
+              }),
+            }
+          : {}) as Record<string, string>,
       };
     }),
     pullImage: unary(async (req) => {
-      if (!req.image?.image) throw new CriError(grpcStatus.INVALID_ARGUMENT, 'PullImage: image.image is required');
+      if (!req.image?.image)
+        throw new CriError(grpcStatus.INVALID_ARGUMENT, 'PullImage: image.image is required');
       const a = req.auth;
       const img = await pullImage(rt.images, req.image.image, {
         ...pullOptions,
-        auth: a ? { username: a.username, password: a.password, auth: a.auth, registryToken: a.registryToken, identityToken: a.identityToken } : undefined,
+        auth: a
+          ? {
+              username: a.username,
+              password: a.password,
+              auth: a.auth,
+              registryToken: a.registryToken,
+              identityToken: a.identityToken,
+            }
+          : undefined,
       });
       return { imageRef: img.id };
     }),
     removeImage: unary(async (req) => {
-      if (!req.image?.image) throw new CriError(grpcStatus.INVALID_ARGUMENT, 'RemoveImage: image.image is required');
+      if (!req.image?.image)
+        throw new CriError(grpcStatus.INVALID_ARGUMENT, 'RemoveImage: image.image is required');
       await rt.images.remove(req.image.image, rt.layersInUse());
       return {};
     }),
     imageFsInfo: unary(async () => {
       const u = await rt.images.usage();
-      const fs = { timestamp: BigInt(Date.now()) * 1_000_000n, fsId: { mountpoint: u.mountpoint }, usedBytes: { value: BigInt(u.usedBytes) }, inodesUsed: { value: BigInt(u.inodesUsed) } };
+      const fs = {
+        timestamp: BigInt(Date.now()) * 1_000_000n,
+        fsId: { mountpoint: u.mountpoint },
+        usedBytes: { value: BigInt(u.usedBytes) },
+        inodesUsed: { value: BigInt(u.inodesUsed) },
+      };
       return { imageFilesystems: [fs], containerFilesystems: [] };
     }),
   };
@@ -220,12 +305,17 @@ export async function startCriServer(opts: CriServerOptions): Promise<RunningCri
     streaming = new StreamingServer(rt);
     await streaming.listen(opts.streamingAddress ?? '127.0.0.1:0');
   }
-  const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.max_send_message_length': 16 * 1024 * 1024 });
+  const server = new Server({
+    'grpc.max_receive_message_length': 16 * 1024 * 1024,
+    'grpc.max_send_message_length': 16 * 1024 * 1024,
+  });
   const impl = criServices(rt, streaming, opts.pull);
   server.addService(RuntimeServiceService, impl.runtime as RuntimeServiceServer);
   server.addService(ImageServiceService, impl.image as ImageServiceServer);
   await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+    server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (err) =>
+      err ? reject(err) : resolve(),
+    ),
   );
   return {
     runtime: rt,

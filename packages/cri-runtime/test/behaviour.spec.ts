@@ -2,7 +2,16 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { ContainerState } from '../src/cri-api';
 import { probeRuntime, chooseRuntime } from '../src/oci/runtime';
-import { containerConfig, describeRoot, readOr, removeBusyboxLayout, sandboxConfig, startTestRuntime, TestRuntime, waitFor } from './helpers';
+import {
+  containerConfig,
+  describeRoot,
+  readOr,
+  removeBusyboxLayout,
+  sandboxConfig,
+  startTestRuntime,
+  TestRuntime,
+  waitFor,
+} from './helpers';
 
 const MiB = 1024 * 1024;
 
@@ -19,22 +28,47 @@ describeRoot('CRI container behaviour: OOM, stop timeout, resources, restart, cr
   async function runIn(name: string, args: string[], more: object = {}) {
     const cfg = sandboxConfig(t.root);
     const { podSandboxId } = await t.client.rt('runPodSandbox', { config: cfg });
-    const { containerId } = await t.client.rt('createContainer', { podSandboxId, config: { ...containerConfig(name, args), ...more }, sandboxConfig: cfg });
+    const { containerId } = await t.client.rt('createContainer', {
+      podSandboxId,
+      config: { ...containerConfig(name, args), ...more },
+      sandboxConfig: cfg,
+    });
     await t.client.rt('startContainer', { containerId });
     return { podSandboxId, containerId, cfg };
   }
 
   async function exited(containerId: string, ms = 20000) {
-    return waitFor(async () => {
-      const r = await t.client.rt('containerStatus', { containerId });
-      return r.status.state === ContainerState.CONTAINER_EXITED ? r.status : undefined;
-    }, ms, `container ${containerId} to exit`);
+    return waitFor(
+      async () => {
+        const r = await t.client.rt('containerStatus', { containerId });
+        return r.status.state === ContainerState.CONTAINER_EXITED ? r.status : undefined;
+      },
+      ms,
+      `container ${containerId} to exit`,
+    );
   }
 
   test('a memory-limited allocation loop is OOMKilled with exit code 137', async () => {
-    const { podSandboxId, containerId } = await runIn('hog', ['sh', '-c', 'x=a; while true; do x=$x$x; done'], {
-      linux: { resources: { memoryLimitInBytes: BigInt(32 * MiB), cpuPeriod: 0n, cpuQuota: 0n, cpuShares: 0n, oomScoreAdj: 0n, cpusetCpus: '', cpusetMems: '', hugepageLimits: [], unified: {}, memorySwapLimitInBytes: 0n } },
-    });
+    const { podSandboxId, containerId } = await runIn(
+      'hog',
+      ['sh', '-c', 'x=a; while true; do x=$x$x; done'],
+      {
+        linux: {
+          resources: {
+            memoryLimitInBytes: BigInt(32 * MiB),
+            cpuPeriod: 0n,
+            cpuQuota: 0n,
+            cpuShares: 0n,
+            oomScoreAdj: 0n,
+            cpusetCpus: '',
+            cpusetMems: '',
+            hugepageLimits: [],
+            unified: {},
+            memorySwapLimitInBytes: 0n,
+          },
+        },
+      },
+    );
     const s = await exited(containerId, 60000);
     expect(s.reason).toBe('OOMKilled');
     expect(s.exitCode).toBe(137);
@@ -44,21 +78,38 @@ describeRoot('CRI container behaviour: OOM, stop timeout, resources, restart, cr
   test('resources land in the cgroup and UpdateContainerResources changes them', async () => {
     // oom_score_adj -997 is what the kubelet asks for Guaranteed pods; it is clamped to ours.
     const { podSandboxId, containerId } = await runIn('limited', ['sleep', '1000'], {
-      linux: { resources: { memoryLimitInBytes: BigInt(64 * MiB), cpuPeriod: 100000n, cpuQuota: 50000n, cpuShares: 512n, oomScoreAdj: -997n, cpusetCpus: '', cpusetMems: '', hugepageLimits: [], unified: {}, memorySwapLimitInBytes: 0n } },
+      linux: {
+        resources: {
+          memoryLimitInBytes: BigInt(64 * MiB),
+          cpuPeriod: 100000n,
+          cpuQuota: 50000n,
+          cpuShares: 512n,
+          oomScoreAdj: -997n,
+          cpusetCpus: '',
+          cpusetMems: '',
+          hugepageLimits: [],
+          unified: {},
+          memorySwapLimitInBytes: 0n,
+        },
+      },
     });
     const info = JSON.parse((await t.client.rt('containerStatus', { containerId, verbose: true })).info.info);
     const own = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'));
     expect(Number(readFileSync(`/proc/${info.pid}/oom_score_adj`, 'utf8'))).toBe(Math.max(-997, own));
     const cg = info.cgroupsPath as string;
     expect(cg).toBe(`${t.cgroupRoot}/pod-${podSandboxId.slice(0, 16)}/${containerId}`);
-    expect(Number(readFileSync(join('/sys/fs/cgroup/memory', cg, 'memory.limit_in_bytes'), 'utf8'))).toBe(64 * MiB);
+    expect(Number(readFileSync(join('/sys/fs/cgroup/memory', cg, 'memory.limit_in_bytes'), 'utf8'))).toBe(
+      64 * MiB,
+    );
     expect(Number(readFileSync(join('/sys/fs/cgroup/cpu', cg, 'cpu.cfs_quota_us'), 'utf8'))).toBe(50000);
     expect(Number(readFileSync(join('/sys/fs/cgroup/cpu', cg, 'cpu.shares'), 'utf8'))).toBe(512);
     await t.client.rt('updateContainerResources', {
       containerId,
       linux: { memoryLimitInBytes: BigInt(128 * MiB), cpuPeriod: 100000n, cpuQuota: 20000n, cpuShares: 256n },
     });
-    expect(Number(readFileSync(join('/sys/fs/cgroup/memory', cg, 'memory.limit_in_bytes'), 'utf8'))).toBe(128 * MiB);
+    expect(Number(readFileSync(join('/sys/fs/cgroup/memory', cg, 'memory.limit_in_bytes'), 'utf8'))).toBe(
+      128 * MiB,
+    );
     expect(Number(readFileSync(join('/sys/fs/cgroup/cpu', cg, 'cpu.cfs_quota_us'), 'utf8'))).toBe(20000);
     const s = await t.client.rt('containerStatus', { containerId });
     expect(s.status.resources.linux.memoryLimitInBytes).toBe(BigInt(128 * MiB));
@@ -66,7 +117,9 @@ describeRoot('CRI container behaviour: OOM, stop timeout, resources, restart, cr
     expect(stats.stats.cpu.usageCoreNanoSeconds.value).toBeGreaterThan(0n);
     expect(stats.stats.memory.workingSetBytes.value).toBeGreaterThan(0n);
     const pstats = await t.client.rt('podSandboxStats', { podSandboxId });
-    expect(pstats.stats.linux.containers.map((c: { attributes: { id: string } }) => c.attributes.id)).toEqual([containerId]);
+    expect(pstats.stats.linux.containers.map((c: { attributes: { id: string } }) => c.attributes.id)).toEqual(
+      [containerId],
+    );
     expect(pstats.stats.linux.process.processCount.value).toBeGreaterThanOrEqual(1n);
     await t.client.rt('removePodSandbox', { podSandboxId });
   });
@@ -85,8 +138,16 @@ describeRoot('CRI container behaviour: OOM, stop timeout, resources, restart, cr
   });
 
   test('a container that handles SIGTERM stops with its own exit code before the timeout', async () => {
-    const { podSandboxId, containerId, cfg } = await runIn('polite', ['sh', '-c', 'trap "echo bye; exit 0" TERM; echo up; while true; do sleep 0.1; done']);
-    await waitFor(() => readOr(join(cfg.logDirectory, 'polite.log')).includes('stdout F up'), 10000, 'trap installed');
+    const { podSandboxId, containerId, cfg } = await runIn('polite', [
+      'sh',
+      '-c',
+      'trap "echo bye; exit 0" TERM; echo up; while true; do sleep 0.1; done',
+    ]);
+    await waitFor(
+      () => readOr(join(cfg.logDirectory, 'polite.log')).includes('stdout F up'),
+      10000,
+      'trap installed',
+    );
     await t.client.rt('stopContainer', { containerId, timeout: 30n });
     const s = (await t.client.rt('containerStatus', { containerId })).status;
     expect(s.exitCode).toBe(0);
@@ -96,7 +157,11 @@ describeRoot('CRI container behaviour: OOM, stop timeout, resources, restart, cr
   });
 
   test('containers and their logs survive a runtime restart', async () => {
-    const { podSandboxId, containerId, cfg } = await runIn('ticker', ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done']);
+    const { podSandboxId, containerId, cfg } = await runIn('ticker', [
+      'sh',
+      '-c',
+      'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done',
+    ]);
     const logPath = join(cfg.logDirectory, 'ticker.log');
     await waitFor(() => readOr(logPath).includes('tick 2'), 10000, 'first ticks');
     await t.restart();
@@ -116,7 +181,11 @@ describeRoot('CRI container behaviour: OOM, stop timeout, resources, restart, cr
   });
 
   test('ReopenContainerLog starts a new file after the kubelet rotates the old one', async () => {
-    const { podSandboxId, containerId, cfg } = await runIn('rotor', ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo line $i; sleep 0.1; done']);
+    const { podSandboxId, containerId, cfg } = await runIn('rotor', [
+      'sh',
+      '-c',
+      'i=0; while true; do i=$((i+1)); echo line $i; sleep 0.1; done',
+    ]);
     const logPath = join(cfg.logDirectory, 'rotor.log');
     await waitFor(() => readOr(logPath).includes('line 2'));
     const { renameSync } = await import('node:fs');
@@ -142,7 +211,11 @@ describeRoot('CRI container behaviour: OOM, stop timeout, resources, restart, cr
     try {
       const cfg = sandboxConfig(c.root);
       const { podSandboxId } = await c.client.rt('runPodSandbox', { config: cfg });
-      const { containerId } = await c.client.rt('createContainer', { podSandboxId, config: containerConfig('c', ['sh', '-c', 'exit 5']), sandboxConfig: cfg });
+      const { containerId } = await c.client.rt('createContainer', {
+        podSandboxId,
+        config: containerConfig('c', ['sh', '-c', 'exit 5']),
+        sandboxConfig: cfg,
+      });
       if (probe.ok) {
         await c.client.rt('startContainer', { containerId });
         const s = await waitFor(async () => {

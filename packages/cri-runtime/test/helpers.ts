@@ -38,7 +38,10 @@ export class CriTestClient {
     this.runtime = new RuntimeServiceClient(`unix://${socket}`, credentials.createInsecure());
     this.image = new ImageServiceClient(`unix://${socket}`, credentials.createInsecure());
   }
-  rt<K extends keyof RuntimeServiceClient>(method: K, req: Parameters<RuntimeServiceClient[K] & Unary<never, never>>[0] | object): Promise<any> {
+  rt<K extends keyof RuntimeServiceClient>(
+    method: K,
+    req: Parameters<RuntimeServiceClient[K] & Unary<never, never>>[0] | object,
+  ): Promise<any> {
     return call(this.runtime, method as string, req);
   }
   img<K extends keyof ImageServiceClient>(method: K, req: object): Promise<any> {
@@ -52,10 +55,14 @@ export class CriTestClient {
 
 function call(client: Client, method: string, partial: object): Promise<any> {
   // ts-proto encoders expect complete messages: fill defaults with <Method>Request.fromPartial.
-  const type = (cri as unknown as Record<string, { fromPartial(o: object): object }>)[`${method[0].toUpperCase()}${method.slice(1)}Request`];
+  const type = (cri as unknown as Record<string, { fromPartial(o: object): object }>)[
+    `${method[0].toUpperCase()}${method.slice(1)}Request`
+  ];
   const req = type ? type.fromPartial(partial) : partial;
   return new Promise((resolve, reject) => {
-    (client as unknown as Record<string, Unary<object, unknown>>)[method](req, (err, res) => (err ? reject(err) : resolve(res)));
+    (client as unknown as Record<string, Unary<object, unknown>>)[method](req, (err, res) =>
+      err ? reject(err) : resolve(res),
+    );
   });
 }
 
@@ -92,7 +99,13 @@ export function removeBusyboxLayout(): void {
 export async function startTestRuntime(extra: Partial<CriServerOptions> = {}): Promise<TestRuntime> {
   const root = mkdtempSync(join(tmpdir(), 'kt-cri-'));
   const cgroupRoot = `/${uniqueName('keelson-test')}`;
-  const opts: CriServerOptions = { root, listen: `unix://${join(root, 'cri.sock')}`, ociRuntime: 'runc', cgroupRoot, ...extra };
+  const opts: CriServerOptions = {
+    root,
+    listen: `unix://${join(root, 'cri.sock')}`,
+    ociRuntime: 'runc',
+    cgroupRoot,
+    ...extra,
+  };
   const busybox = await busyboxLayout();
   const t: TestRuntime = {
     root,
@@ -113,7 +126,10 @@ export async function startTestRuntime(extra: Partial<CriServerOptions> = {}): P
       } finally {
         t.client.close();
         await t.server.close();
-        const mounts = spawnSync('findmnt', ['-rn', '-o', 'TARGET']).stdout.toString().split('\n').filter((m) => m.startsWith(root));
+        const mounts = spawnSync('findmnt', ['-rn', '-o', 'TARGET'])
+          .stdout.toString()
+          .split('\n')
+          .filter((m) => m.startsWith(root));
         for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
         await removeCgroup(cgroupRoot);
         rmSync(root, { recursive: true, force: true });
@@ -136,9 +152,18 @@ export function sandboxConfig(root: string, name = uniqueName('pod')): PodSandbo
 }
 
 /** A ContainerConfig running `args` in busybox, logging to `<name>.log`. */
-export function containerConfig(name: string, args: string[], more: Partial<ContainerConfig> = {}): ContainerConfig {
+export function containerConfig(
+  name: string,
+  args: string[],
+  more: Partial<ContainerConfig> = {},
+): ContainerConfig {
   return {
-    ...ContainerConfig.fromJSON({ metadata: { name, attempt: 0 }, image: { image: 'busybox' }, command: args, logPath: `${name}.log` }),
+    ...ContainerConfig.fromJSON({
+      metadata: { name, attempt: 0 },
+      image: { image: 'busybox' },
+      command: args,
+      logPath: `${name}.log`,
+    }),
     ...more,
   };
 }

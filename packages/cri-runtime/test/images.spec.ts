@@ -7,7 +7,17 @@ import { ImageStore } from '../src/images/store';
 import { buildBusyboxImage, buildNodeImage } from '../src/images/build';
 import { DigestMismatchError } from '../src/errors';
 import { ContainerState } from '../src/cri-api';
-import { containerConfig, describeRoot, isRoot, readOr, removeBusyboxLayout, sandboxConfig, startTestRuntime, TestRuntime, waitFor } from './helpers';
+import {
+  containerConfig,
+  describeRoot,
+  isRoot,
+  readOr,
+  removeBusyboxLayout,
+  sandboxConfig,
+  startTestRuntime,
+  TestRuntime,
+  waitFor,
+} from './helpers';
 
 const hasTool = (t: string) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0;
 
@@ -37,14 +47,18 @@ async function startRegistry(htpasswd?: string): Promise<Registry> {
     `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`,
   );
   const proc = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
-  await waitFor(async () => {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/v2/`);
-      return r.status === 200 || r.status === 401;
-    } catch {
-      return false;
-    }
-  }, 15000, 'registry to listen');
+  await waitFor(
+    async () => {
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/v2/`);
+        return r.status === 200 || r.status === 401;
+      } catch {
+        return false;
+      }
+    },
+    15000,
+    'registry to listen',
+  );
   return {
     port,
     dir,
@@ -58,7 +72,14 @@ async function startRegistry(htpasswd?: string): Promise<Registry> {
 }
 
 function skopeoPush(layout: string, dest: string, creds?: string): void {
-  const args = ['copy', '--quiet', '--dest-tls-verify=false', ...(creds ? ['--dest-creds', creds] : []), `oci:${layout}:latest`, `docker://${dest}`];
+  const args = [
+    'copy',
+    '--quiet',
+    '--dest-tls-verify=false',
+    ...(creds ? ['--dest-creds', creds] : []),
+    `oci:${layout}:latest`,
+    `docker://${dest}`,
+  ];
   const r = spawnSync('skopeo', args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`skopeo ${args.join(' ')}: ${r.stderr}`);
 }
@@ -80,13 +101,33 @@ describe('image store import (OCI layout)', () => {
     const img = await store.importImage(layout);
     expect(img.id).toBe(built.id);
     expect(img.repoTags).toEqual(['docker.io/library/busybox:latest']);
-    for (const ref of ['busybox', 'busybox:latest', 'docker.io/library/busybox:latest', img.id, img.id.slice(7, 19), `busybox@${built.manifestDigest}`]) {
+    for (const ref of [
+      'busybox',
+      'busybox:latest',
+      'docker.io/library/busybox:latest',
+      img.id,
+      img.id.slice(7, 19),
+      `busybox@${built.manifestDigest}`,
+    ]) {
       expect((await store.resolve(ref))?.id).toBe(img.id);
     }
     expect(await store.resolve('busybox:1.0')).toBeUndefined();
     const dirsOf = await store.layerDirs(img);
     const tools = [...readdirSync(join(dirsOf[0], 'bin')), ...readdirSync(join(dirsOf[0], 'usr/bin'))];
-    expect(tools).toEqual(expect.arrayContaining(['busybox', 'sh', 'sleep', 'wget', 'nslookup', 'hostname', 'cat', 'ls', 'echo', 'nc']));
+    expect(tools).toEqual(
+      expect.arrayContaining([
+        'busybox',
+        'sh',
+        'sleep',
+        'wget',
+        'nslookup',
+        'hostname',
+        'cat',
+        'ls',
+        'echo',
+        'nc',
+      ]),
+    );
     expect(readdirSync(join(dirsOf[0], 'usr/sbin'))).toContain('httpd');
     expect(await store.remove('busybox')).toBe(true);
     expect(await store.list()).toEqual([]);
@@ -108,7 +149,9 @@ describe('image store import (OCI layout)', () => {
   test('a corrupted blob is rejected and nothing is tagged', async () => {
     const layout = tmp();
     const built = await buildBusyboxImage(layout);
-    const manifest = JSON.parse(readFileSync(join(layout, 'blobs/sha256', built.manifestDigest.slice(7)), 'utf8'));
+    const manifest = JSON.parse(
+      readFileSync(join(layout, 'blobs/sha256', built.manifestDigest.slice(7)), 'utf8'),
+    );
     const layerFile = join(layout, 'blobs/sha256', manifest.layers[0].digest.slice(7));
     const data = readFileSync(layerFile);
     data[100] ^= 0xff;
@@ -131,7 +174,10 @@ describe('image store import (OCI layout)', () => {
       const { podSandboxId } = await t.client.rt('runPodSandbox', { config: cfg });
       const { containerId } = await t.client.rt('createContainer', {
         podSandboxId,
-        config: { ...containerConfig('node', ['node', '-e', 'console.log("node " + process.version + " " + (1+2))']), image: { image: 'keelson/node:test' } },
+        config: {
+          ...containerConfig('node', ['node', '-e', 'console.log("node " + process.version + " " + (1+2))']),
+          image: { image: 'keelson/node:test' },
+        },
         sandboxConfig: cfg,
       });
       await t.client.rt('startContainer', { containerId });
@@ -148,107 +194,138 @@ describe('image store import (OCI layout)', () => {
 });
 
 const canRegistry = hasTool('docker-registry') && hasTool('skopeo');
-(canRegistry ? describeRoot : (n: string) => { console.log(`skipped: ${n}: docker-registry/skopeo missing`); describe.skip(n, () => undefined); })(
-  'PullImage from a local docker-registry',
-  () => {
-    let t: TestRuntime;
-    let reg: Registry;
-    let authReg: Registry | undefined;
-    const scratch = mkdtempSync(join(tmpdir(), 'kt-pull-'));
-    beforeAll(async () => {
-      t = await startTestRuntime();
-      reg = await startRegistry();
-      skopeoPush(t.busybox.dir, `127.0.0.1:${reg.port}/library/busybox:1.36`);
-    }, 60000);
-    afterAll(async () => {
-      await t?.cleanup();
-      await reg?.stop();
-      await authReg?.stop();
-      rmSync(scratch, { recursive: true, force: true });
-      removeBusyboxLayout();
-    });
+(canRegistry
+  ? describeRoot
+  : (n: string) => {
+      console.log(`skipped: ${n}: docker-registry/skopeo missing`);
+      describe.skip(n, () => undefined);
+    })('PullImage from a local docker-registry', () => {
+  let t: TestRuntime;
+  let reg: Registry;
+  let authReg: Registry | undefined;
+  const scratch = mkdtempSync(join(tmpdir(), 'kt-pull-'));
+  beforeAll(async () => {
+    t = await startTestRuntime();
+    reg = await startRegistry();
+    skopeoPush(t.busybox.dir, `127.0.0.1:${reg.port}/library/busybox:1.36`);
+  }, 60000);
+  afterAll(async () => {
+    await t?.cleanup();
+    await reg?.stop();
+    await authReg?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+    removeBusyboxLayout();
+  });
 
-    test('pulls anonymously, verifies, and the pulled image runs', async () => {
-      const ref = `127.0.0.1:${reg.port}/library/busybox:1.36`;
-      const { imageRef } = await t.client.img('pullImage', { image: { image: ref } });
-      expect(imageRef).toBe(t.busybox.id);
-      const st = await t.client.img('imageStatus', { image: { image: ref } });
-      expect(st.image.repoTags).toContain(ref);
-      expect(st.image.repoDigests).toContain(`127.0.0.1:${reg.port}/library/busybox@${t.busybox.manifestDigest}`);
-      const cfg = sandboxConfig(t.root);
-      const { podSandboxId } = await t.client.rt('runPodSandbox', { config: cfg });
-      const { containerId } = await t.client.rt('createContainer', {
-        podSandboxId,
-        config: { ...containerConfig('pulled', ['echo', 'pulled ok']), image: { image: imageRef } },
-        sandboxConfig: cfg,
+  test('pulls anonymously, verifies, and the pulled image runs', async () => {
+    const ref = `127.0.0.1:${reg.port}/library/busybox:1.36`;
+    const { imageRef } = await t.client.img('pullImage', { image: { image: ref } });
+    expect(imageRef).toBe(t.busybox.id);
+    const st = await t.client.img('imageStatus', { image: { image: ref } });
+    expect(st.image.repoTags).toContain(ref);
+    expect(st.image.repoDigests).toContain(
+      `127.0.0.1:${reg.port}/library/busybox@${t.busybox.manifestDigest}`,
+    );
+    const cfg = sandboxConfig(t.root);
+    const { podSandboxId } = await t.client.rt('runPodSandbox', { config: cfg });
+    const { containerId } = await t.client.rt('createContainer', {
+      podSandboxId,
+      config: { ...containerConfig('pulled', ['echo', 'pulled ok']), image: { image: imageRef } },
+      sandboxConfig: cfg,
+    });
+    await t.client.rt('startContainer', { containerId });
+    await waitFor(() => readOr(join(cfg.logDirectory, 'pulled.log')).includes('stdout F pulled ok'));
+    await t.client.rt('removePodSandbox', { podSandboxId });
+  });
+
+  test('a manifest list resolves to its linux/amd64 image', async () => {
+    const manifest = readFileSync(join(t.busybox.dir, 'blobs/sha256', t.busybox.manifestDigest.slice(7)));
+    const index = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: t.busybox.manifestDigest,
+          size: manifest.length,
+          platform: { architecture: 'arm64', os: 'linux' },
+        },
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: t.busybox.manifestDigest,
+          size: manifest.length,
+          platform: { architecture: 'amd64', os: 'linux' },
+        },
+      ],
+    };
+    const put = await fetch(`http://127.0.0.1:${reg.port}/v2/library/busybox/manifests/multi`, {
+      method: 'PUT',
+      headers: { 'content-type': index.mediaType },
+      body: JSON.stringify(index),
+    });
+    expect(put.status).toBe(201);
+    const { imageRef } = await t.client.img('pullImage', {
+      image: { image: `127.0.0.1:${reg.port}/library/busybox:multi` },
+    });
+    expect(imageRef).toBe(t.busybox.id);
+  });
+
+  test('a missing image is NOT_FOUND', async () => {
+    await expect(
+      t.client.img('pullImage', { image: { image: `127.0.0.1:${reg.port}/library/nothing:here` } }),
+    ).rejects.toMatchObject({
+      code: 5,
+      details: expect.stringContaining('library/nothing'),
+    });
+  });
+
+  test('a corrupted blob served by the registry is rejected and nothing is stored', async () => {
+    const ref = `127.0.0.1:${reg.port}/library/busybox:1.36`;
+    await t.client.img('removeImage', { image: { image: t.busybox.id } });
+    expect((await t.client.img('imageStatus', { image: { image: ref } })).image).toBeUndefined();
+    const manifest = JSON.parse(
+      readFileSync(join(t.busybox.dir, 'blobs/sha256', t.busybox.manifestDigest.slice(7)), 'utf8'),
+    );
+    const hex = manifest.layers[0].digest.slice(7);
+    const data = join(reg.dir, 'data/docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
+    const bytes = readFileSync(data);
+    const orig = Buffer.from(bytes);
+    bytes[200] ^= 0xff;
+    writeFileSync(data, bytes);
+    try {
+      await expect(t.client.img('pullImage', { image: { image: ref } })).rejects.toMatchObject({
+        code: 15,
+        details: expect.stringContaining('digest mismatch'),
       });
-      await t.client.rt('startContainer', { containerId });
-      await waitFor(() => readOr(join(cfg.logDirectory, 'pulled.log')).includes('stdout F pulled ok'));
-      await t.client.rt('removePodSandbox', { podSandboxId });
-    });
-
-    test('a manifest list resolves to its linux/amd64 image', async () => {
-      const manifest = readFileSync(join(t.busybox.dir, 'blobs/sha256', t.busybox.manifestDigest.slice(7)));
-      const index = {
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.index.v1+json',
-        manifests: [
-          { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: t.busybox.manifestDigest, size: manifest.length, platform: { architecture: 'arm64', os: 'linux' } },
-          { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: t.busybox.manifestDigest, size: manifest.length, platform: { architecture: 'amd64', os: 'linux' } },
-        ],
-      };
-      const put = await fetch(`http://127.0.0.1:${reg.port}/v2/library/busybox/manifests/multi`, {
-        method: 'PUT',
-        headers: { 'content-type': index.mediaType },
-        body: JSON.stringify(index),
-      });
-      expect(put.status).toBe(201);
-      const { imageRef } = await t.client.img('pullImage', { image: { image: `127.0.0.1:${reg.port}/library/busybox:multi` } });
-      expect(imageRef).toBe(t.busybox.id);
-    });
-
-    test('a missing image is NOT_FOUND', async () => {
-      await expect(t.client.img('pullImage', { image: { image: `127.0.0.1:${reg.port}/library/nothing:here` } })).rejects.toMatchObject({
-        code: 5,
-        details: expect.stringContaining('library/nothing'),
-      });
-    });
-
-    test('a corrupted blob served by the registry is rejected and nothing is stored', async () => {
-      const ref = `127.0.0.1:${reg.port}/library/busybox:1.36`;
-      await t.client.img('removeImage', { image: { image: t.busybox.id } });
       expect((await t.client.img('imageStatus', { image: { image: ref } })).image).toBeUndefined();
-      const manifest = JSON.parse(readFileSync(join(t.busybox.dir, 'blobs/sha256', t.busybox.manifestDigest.slice(7)), 'utf8'));
-      const hex = manifest.layers[0].digest.slice(7);
-      const data = join(reg.dir, 'data/docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
-      const bytes = readFileSync(data);
-      const orig = Buffer.from(bytes);
-      bytes[200] ^= 0xff;
-      writeFileSync(data, bytes);
-      try {
-        await expect(t.client.img('pullImage', { image: { image: ref } })).rejects.toMatchObject({ code: 15, details: expect.stringContaining('digest mismatch') });
-        expect((await t.client.img('imageStatus', { image: { image: ref } })).image).toBeUndefined();
-        const blobs = join(t.root, 'images/blobs/sha256');
-        expect(readdirSync(blobs)).not.toContain(hex);
-        expect(readdirSync(join(t.root, 'images/tmp'))).toEqual([]);
-      } finally {
-        writeFileSync(data, orig);
-      }
-      expect(statSync(data).size).toBe(orig.length);
-    });
+      const blobs = join(t.root, 'images/blobs/sha256');
+      expect(readdirSync(blobs)).not.toContain(hex);
+      expect(readdirSync(join(t.root, 'images/tmp'))).toEqual([]);
+    } finally {
+      writeFileSync(data, orig);
+    }
+    expect(statSync(data).size).toBe(orig.length);
+  });
 
-    test('basic auth: refused without credentials, pulled with them', async () => {
-      if (!hasTool('htpasswd')) return console.log('skipped: htpasswd (apache2-utils) missing');
-      const pw = join(scratch, 'htpasswd');
-      const h = spawnSync('htpasswd', ['-Bbn', 'keelson', 's3cret'], { encoding: 'utf8' });
-      writeFileSync(pw, h.stdout);
-      authReg = await startRegistry(pw);
-      skopeoPush(t.busybox.dir, `127.0.0.1:${authReg.port}/private/bb:v1`, 'keelson:s3cret');
-      const ref = `127.0.0.1:${authReg.port}/private/bb:v1`;
-      await expect(t.client.img('pullImage', { image: { image: ref } })).rejects.toMatchObject({ code: 16, details: expect.stringContaining('requires credentials') });
-      await expect(t.client.img('pullImage', { image: { image: ref }, auth: { username: 'keelson', password: 'wrong' } })).rejects.toMatchObject({ code: 7 });
-      const { imageRef } = await t.client.img('pullImage', { image: { image: ref }, auth: { username: 'keelson', password: 's3cret' } });
-      expect(imageRef).toBe(t.busybox.id);
-    }, 60000);
-  },
-);
+  test('basic auth: refused without credentials, pulled with them', async () => {
+    if (!hasTool('htpasswd')) return console.log('skipped: htpasswd (apache2-utils) missing');
+    const pw = join(scratch, 'htpasswd');
+    const h = spawnSync('htpasswd', ['-Bbn', 'keelson', 's3cret'], { encoding: 'utf8' });
+    writeFileSync(pw, h.stdout);
+    authReg = await startRegistry(pw);
+    skopeoPush(t.busybox.dir, `127.0.0.1:${authReg.port}/private/bb:v1`, 'keelson:s3cret');
+    const ref = `127.0.0.1:${authReg.port}/private/bb:v1`;
+    await expect(t.client.img('pullImage', { image: { image: ref } })).rejects.toMatchObject({
+      code: 16,
+      details: expect.stringContaining('requires credentials'),
+    });
+    await expect(
+      t.client.img('pullImage', { image: { image: ref }, auth: { username: 'keelson', password: 'wrong' } }),
+    ).rejects.toMatchObject({ code: 7 });
+    const { imageRef } = await t.client.img('pullImage', {
+      image: { image: ref },
+      auth: { username: 'keelson', password: 's3cret' },
+    });
+    expect(imageRef).toBe(t.busybox.id);
+  }, 60000);
+});

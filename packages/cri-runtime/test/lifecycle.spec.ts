@@ -1,7 +1,16 @@
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { ContainerState, PodSandboxState } from '../src/cri-api';
-import { containerConfig, describeRoot, readOr, removeBusyboxLayout, sandboxConfig, startTestRuntime, TestRuntime, waitFor } from './helpers';
+import {
+  containerConfig,
+  describeRoot,
+  readOr,
+  removeBusyboxLayout,
+  sandboxConfig,
+  startTestRuntime,
+  TestRuntime,
+  waitFor,
+} from './helpers';
 
 describeRoot('CRI lifecycle over gRPC (runc)', () => {
   let t: TestRuntime;
@@ -29,7 +38,11 @@ describeRoot('CRI lifecycle over gRPC (runc)', () => {
     expect(existsSync(info.netNamespacePath)).toBe(true);
 
     const config = containerConfig('main', ['sh', '-c', 'echo hello; echo oops >&2; hostname; sleep 1000']);
-    const { containerId } = await t.client.rt('createContainer', { podSandboxId, config, sandboxConfig: cfg });
+    const { containerId } = await t.client.rt('createContainer', {
+      podSandboxId,
+      config,
+      sandboxConfig: cfg,
+    });
     let s = await t.client.rt('containerStatus', { containerId });
     expect(s.status.state).toBe(ContainerState.CONTAINER_CREATED);
     await t.client.rt('startContainer', { containerId });
@@ -38,17 +51,33 @@ describeRoot('CRI lifecycle over gRPC (runc)', () => {
     expect(s.status.startedAt).toBeGreaterThan(0);
 
     const logPath = join(cfg.logDirectory, 'main.log');
-    const log = await waitFor(() => (readOr(logPath).split('\n').length >= 4 ? readOr(logPath) : ''), 10000, 'log lines');
+    const log = await waitFor(
+      () => (readOr(logPath).split('\n').length >= 4 ? readOr(logPath) : ''),
+      10000,
+      'log lines',
+    );
     const lines = log.trim().split('\n');
     for (const l of lines) expect(l).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) [FP] /);
-    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/ stdout F hello$/), expect.stringMatching(/ stderr F oops$/), expect.stringMatching(new RegExp(` stdout F ${cfg.metadata.name}$`))]));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/ stdout F hello$/),
+        expect.stringMatching(/ stderr F oops$/),
+        expect.stringMatching(new RegExp(` stdout F ${cfg.metadata.name}$`)),
+      ]),
+    );
 
-    const ex = await t.client.rt('execSync', { containerId, cmd: ['sh', '-c', 'cat /etc/hostname; echo err >&2; exit 7'], timeout: 10 });
+    const ex = await t.client.rt('execSync', {
+      containerId,
+      cmd: ['sh', '-c', 'cat /etc/hostname; echo err >&2; exit 7'],
+      timeout: 10,
+    });
     expect(ex.stdout.toString()).toBe(`${cfg.metadata.name}\n`);
     expect(ex.stderr.toString()).toBe('err\n');
     expect(ex.exitCode).toBe(7);
 
-    const list = await t.client.rt('listContainers', { filter: { podSandboxId, state: { state: ContainerState.CONTAINER_RUNNING } } });
+    const list = await t.client.rt('listContainers', {
+      filter: { podSandboxId, state: { state: ContainerState.CONTAINER_RUNNING } },
+    });
     expect(list.containers.map((c: { id: string }) => c.id)).toEqual([containerId]);
 
     await t.client.rt('stopContainer', { containerId, timeout: 1 });
@@ -68,7 +97,11 @@ describeRoot('CRI lifecycle over gRPC (runc)', () => {
   test('a container that exits 3 reports exit code 3 and reason Error', async () => {
     const cfg = sandboxConfig(t.root);
     const { podSandboxId } = await t.client.rt('runPodSandbox', { config: cfg });
-    const { containerId } = await t.client.rt('createContainer', { podSandboxId, config: containerConfig('exit3', ['sh', '-c', 'exit 3']), sandboxConfig: cfg });
+    const { containerId } = await t.client.rt('createContainer', {
+      podSandboxId,
+      config: containerConfig('exit3', ['sh', '-c', 'exit 3']),
+      sandboxConfig: cfg,
+    });
     await t.client.rt('startContainer', { containerId });
     const s = await waitFor(async () => {
       const r = await t.client.rt('containerStatus', { containerId });
@@ -88,10 +121,18 @@ describeRoot('CRI lifecycle over gRPC (runc)', () => {
       sandboxConfig: cfg,
     });
     await t.client.rt('startContainer', { containerId: srv.containerId });
-    const cli = await t.client.rt('createContainer', { podSandboxId, config: containerConfig('client', ['sleep', '1000']), sandboxConfig: cfg });
+    const cli = await t.client.rt('createContainer', {
+      podSandboxId,
+      config: containerConfig('client', ['sleep', '1000']),
+      sandboxConfig: cfg,
+    });
     await t.client.rt('startContainer', { containerId: cli.containerId });
     const body = await waitFor(async () => {
-      const r = await t.client.rt('execSync', { containerId: cli.containerId, cmd: ['wget', '-q', '-O', '-', 'http://127.0.0.1:8080/'], timeout: 5 });
+      const r = await t.client.rt('execSync', {
+        containerId: cli.containerId,
+        cmd: ['wget', '-q', '-O', '-', 'http://127.0.0.1:8080/'],
+        timeout: 5,
+      });
       return r.exitCode === 0 ? r.stdout.toString() : '';
     });
     expect(body).toBe('hello from keelson busybox\n');
@@ -101,22 +142,57 @@ describeRoot('CRI lifecycle over gRPC (runc)', () => {
   });
 
   test('bad requests get clear gRPC errors and leave nothing behind', async () => {
-    await expect(t.client.rt('podSandboxStatus', { podSandboxId: 'nope' })).rejects.toMatchObject({ code: 5, details: expect.stringContaining('"nope" not found') });
-    await expect(t.client.rt('runPodSandbox', { config: { metadata: { name: 'x' } } })).rejects.toMatchObject({ code: 3, details: expect.stringContaining('namespace and uid') });
+    await expect(t.client.rt('podSandboxStatus', { podSandboxId: 'nope' })).rejects.toMatchObject({
+      code: 5,
+      details: expect.stringContaining('"nope" not found'),
+    });
+    await expect(t.client.rt('runPodSandbox', { config: { metadata: { name: 'x' } } })).rejects.toMatchObject(
+      { code: 3, details: expect.stringContaining('namespace and uid') },
+    );
     const before = (await t.client.rt('listPodSandbox', {})).items.length;
     const cfg = sandboxConfig(t.root);
-    await expect(t.client.rt('createContainer', { podSandboxId: 'nope', config: containerConfig('x', ['true']), sandboxConfig: cfg })).rejects.toMatchObject({ code: 5 });
-    const { podSandboxId } = await t.client.rt('runPodSandbox', { config: cfg });
-    await expect(t.client.rt('runPodSandbox', { config: cfg })).rejects.toMatchObject({ code: 6, details: expect.stringContaining('reserved') });
     await expect(
-      t.client.rt('createContainer', { podSandboxId, config: { ...containerConfig('x', ['true']), image: { image: 'no-such-image:1' } }, sandboxConfig: cfg }),
-    ).rejects.toMatchObject({ code: 5, details: expect.stringContaining('image "no-such-image:1" not found') });
-    await expect(t.client.rt('createContainer', { podSandboxId, config: { image: { image: 'busybox' } }, sandboxConfig: cfg })).rejects.toMatchObject({ code: 3, details: expect.stringContaining('metadata.name') });
+      t.client.rt('createContainer', {
+        podSandboxId: 'nope',
+        config: containerConfig('x', ['true']),
+        sandboxConfig: cfg,
+      }),
+    ).rejects.toMatchObject({ code: 5 });
+    const { podSandboxId } = await t.client.rt('runPodSandbox', { config: cfg });
+    await expect(t.client.rt('runPodSandbox', { config: cfg })).rejects.toMatchObject({
+      code: 6,
+      details: expect.stringContaining('reserved'),
+    });
+    await expect(
+      t.client.rt('createContainer', {
+        podSandboxId,
+        config: { ...containerConfig('x', ['true']), image: { image: 'no-such-image:1' } },
+        sandboxConfig: cfg,
+      }),
+    ).rejects.toMatchObject({
+      code: 5,
+      details: expect.stringContaining('image "no-such-image:1" not found'),
+    });
+    await expect(
+      t.client.rt('createContainer', {
+        podSandboxId,
+        config: { image: { image: 'busybox' } },
+        sandboxConfig: cfg,
+      }),
+    ).rejects.toMatchObject({ code: 3, details: expect.stringContaining('metadata.name') });
     // A container whose command does not exist: StartContainer fails, status says StartError.
-    const { containerId } = await t.client.rt('createContainer', { podSandboxId, config: containerConfig('bad', ['/no/such/binary']), sandboxConfig: cfg });
+    const { containerId } = await t.client.rt('createContainer', {
+      podSandboxId,
+      config: containerConfig('bad', ['/no/such/binary']),
+      sandboxConfig: cfg,
+    });
     await expect(t.client.rt('startContainer', { containerId })).rejects.toMatchObject({ code: 2 });
     const s = await t.client.rt('containerStatus', { containerId });
-    expect(s.status).toMatchObject({ state: ContainerState.CONTAINER_EXITED, reason: 'StartError', exitCode: 128 });
+    expect(s.status).toMatchObject({
+      state: ContainerState.CONTAINER_EXITED,
+      reason: 'StartError',
+      exitCode: 128,
+    });
     expect(s.status.message).toContain('/no/such/binary');
     await t.client.rt('removePodSandbox', { podSandboxId });
     expect((await t.client.rt('listPodSandbox', {})).items.length).toBe(before);

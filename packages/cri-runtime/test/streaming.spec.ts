@@ -1,10 +1,21 @@
 import WebSocket from 'ws';
-import { containerConfig, describeRoot, removeBusyboxLayout, sandboxConfig, startTestRuntime, TestRuntime } from './helpers';
+import {
+  containerConfig,
+  describeRoot,
+  removeBusyboxLayout,
+  sandboxConfig,
+  startTestRuntime,
+  TestRuntime,
+} from './helpers';
 
 interface Session {
   stdout: string;
   stderr: string;
-  status?: { status: string; reason?: string; details?: { causes: Array<{ reason: string; message: string }> } };
+  status?: {
+    status: string;
+    reason?: string;
+    details?: { causes: Array<{ reason: string; message: string }> };
+  };
 }
 
 function openSession(url: string, stdin?: string): Promise<Session> {
@@ -39,7 +50,11 @@ describeRoot('Exec and Attach streaming (websocket, v4.channel.k8s.io framing)',
     ({ podSandboxId } = await t.client.rt('runPodSandbox', { config: cfg }));
     ({ containerId } = await t.client.rt('createContainer', {
       podSandboxId,
-      config: containerConfig('ticker', ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick $i; echo warn $i >&2; sleep 0.2; done']),
+      config: containerConfig('ticker', [
+        'sh',
+        '-c',
+        'i=0; while true; do i=$((i+1)); echo tick $i; echo warn $i >&2; sleep 0.2; done',
+      ]),
       sandboxConfig: cfg,
     }));
     await t.client.rt('startContainer', { containerId });
@@ -50,12 +65,22 @@ describeRoot('Exec and Attach streaming (websocket, v4.channel.k8s.io framing)',
   });
 
   test('Exec streams stdin, stdout, stderr and a NonZeroExitCode status', async () => {
-    const { url } = await t.client.rt('exec', { containerId, cmd: ['sh', '-c', 'read x; echo got $x; echo oops >&2; exit 4'], stdin: true, stdout: true, stderr: true });
+    const { url } = await t.client.rt('exec', {
+      containerId,
+      cmd: ['sh', '-c', 'read x; echo got $x; echo oops >&2; exit 4'],
+      stdin: true,
+      stdout: true,
+      stderr: true,
+    });
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/exec\/[a-f0-9]+$/);
     const s = await openSession(url, 'hello\n');
     expect(s.stdout).toBe('got hello\n');
     expect(s.stderr).toBe('oops\n');
-    expect(s.status).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '4' }] } });
+    expect(s.status).toMatchObject({
+      status: 'Failure',
+      reason: 'NonZeroExitCode',
+      details: { causes: [{ reason: 'ExitCode', message: '4' }] },
+    });
     // A URL is single use.
     await expect(openSession(url)).rejects.toThrow(/404/);
   });
@@ -79,6 +104,8 @@ describeRoot('Exec and Attach streaming (websocket, v4.channel.k8s.io framing)',
   });
 
   test('Exec on an unknown container is NOT_FOUND', async () => {
-    await expect(t.client.rt('exec', { containerId: 'nope', cmd: ['true'] })).rejects.toMatchObject({ code: 5 });
+    await expect(t.client.rt('exec', { containerId: 'nope', cmd: ['true'] })).rejects.toMatchObject({
+      code: 5,
+    });
   });
 });

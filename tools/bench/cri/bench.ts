@@ -7,12 +7,12 @@
 // loopback-only CNI, the same images imported with `ctr -n k8s.io images import`), with the ratio.
 import { credentials, Client } from '@grpc/grpc-js';
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, cri, probeRuntime, startCriServer } from '@keelson/cri-runtime';
 
-const { ImageServiceClient, RuntimeServiceClient } = cri;
+const { RuntimeServiceClient } = cri;
 const podsArg = process.argv.indexOf('--pods');
 const PODS = podsArg > 0 ? Number(process.argv[podsArg + 1]) : 50;
 const BUSYBOX = 'docker.io/library/busybox:latest';
@@ -20,9 +20,13 @@ const PAUSE = 'docker.io/keelson/pause:1';
 
 type Unary = (req: object, cb: (err: Error | null, res: any) => void) => void;
 function call(client: Client, method: string, partial: object): Promise<any> {
-  const type = (cri as unknown as Record<string, { fromPartial(o: object): object }>)[`${method[0].toUpperCase()}${method.slice(1)}Request`];
+  const type = (cri as unknown as Record<string, { fromPartial(o: object): object }>)[
+    `${method[0].toUpperCase()}${method.slice(1)}Request`
+  ];
   return new Promise((resolve, reject) =>
-    (client as unknown as Record<string, Unary>)[method](type.fromPartial(partial), (e, r) => (e ? reject(e) : resolve(r))),
+    (client as unknown as Record<string, Unary>)[method](type.fromPartial(partial), (e, r) =>
+      e ? reject(e) : resolve(r),
+    ),
   );
 }
 
@@ -59,13 +63,23 @@ async function measure(name: string, socket: string, logRoot: string, hostNetwor
       made.push(podSandboxId);
       const { containerId } = await call(rt, 'createContainer', {
         podSandboxId,
-        config: { metadata: { name: 'main', attempt: 0 }, image: { image: BUSYBOX }, command: ['sleep', '3600'], logPath: 'main.log' },
+        config: {
+          metadata: { name: 'main', attempt: 0 },
+          image: { image: BUSYBOX },
+          command: ['sleep', '3600'],
+          logPath: 'main.log',
+        },
         sandboxConfig: config,
       });
       await call(rt, 'startContainer', { containerId });
       times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
-    return { name, p50: pct(times, 50), p99: pct(times, 99), mean: times.reduce((a, b) => a + b, 0) / times.length };
+    return {
+      name,
+      p50: pct(times, 50),
+      p99: pct(times, 99),
+      mean: times.reduce((a, b) => a + b, 0) / times.length,
+    };
   } catch (e) {
     return { name, error: (e as Error).message };
   } finally {
@@ -85,13 +99,22 @@ async function keelson(runtime: 'runc' | 'crun', layouts: string[], hostNetwork:
   }
   const root = mkdtempSync(join(tmpdir(), 'kb-cri-'));
   const cgroupRoot = `/keelson-bench-${process.pid}-${runtime}`;
-  const server = await startCriServer({ root, listen: `unix://${join(root, 'cri.sock')}`, ociRuntime: runtime, cgroupRoot, streamingAddress: '' });
+  const server = await startCriServer({
+    root,
+    listen: `unix://${join(root, 'cri.sock')}`,
+    ociRuntime: runtime,
+    cgroupRoot,
+    streamingAddress: '',
+  });
   try {
     for (const l of layouts) await server.runtime.images.importImage(l);
     return await measure(name, server.socketPath, join(root, 'logs'), hostNetwork);
   } finally {
     await server.close();
-    spawnSync('sh', ['-c', `for c in /sys/fs/cgroup/*/${cgroupRoot.slice(1)}; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \\; ; done`]);
+    spawnSync('sh', [
+      '-c',
+      `for c in /sys/fs/cgroup/*/${cgroupRoot.slice(1)}; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \\; ; done`,
+    ]);
     rmSync(root, { recursive: true, force: true });
   }
 }
@@ -107,7 +130,8 @@ async function waitSocket(path: string, proc: ChildProcess, ms: number): Promise
 
 async function containerd(layouts: string[], hostNetwork: boolean): Promise<Result> {
   const name = `containerd 1.6 + runc${hostNetwork ? ', host network' : ', CNI bridge'}`;
-  if (spawnSync('sh', ['-c', 'command -v containerd && command -v ctr']).status !== 0) return { name, error: 'containerd/ctr not installed' };
+  if (spawnSync('sh', ['-c', 'command -v containerd && command -v ctr']).status !== 0)
+    return { name, error: 'containerd/ctr not installed' };
   const dir = mkdtempSync(join(tmpdir(), 'kb-containerd-'));
   const sock = join(dir, 'containerd.sock');
   const cniDir = join(dir, 'cni');
@@ -121,7 +145,13 @@ async function containerd(layouts: string[], hostNetwork: boolean): Promise<Resu
       cniVersion: '0.4.0',
       name: `bench-${process.pid}`,
       plugins: [
-        { type: 'bridge', bridge, isGateway: false, ipMasq: false, ipam: { type: 'host-local', subnet: '10.254.0.0/16', dataDir: join(dir, 'ipam') } },
+        {
+          type: 'bridge',
+          bridge,
+          isGateway: false,
+          ipMasq: false,
+          ipam: { type: 'host-local', subnet: '10.254.0.0/16', dataDir: join(dir, 'ipam') },
+        },
         { type: 'loopback' },
       ],
     }),
@@ -153,10 +183,17 @@ async function containerd(layouts: string[], hostNetwork: boolean): Promise<Resu
       '    default_runtime_name = "runc"',
       '    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
       '      runtime_type = "io.containerd.runc.v2"',
-      ...(process.env.BENCH_RUNC ? ['      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]', `        BinaryName = "${process.env.BENCH_RUNC}"`] : []),
+      ...(process.env.BENCH_RUNC
+        ? [
+            '      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
+            `        BinaryName = "${process.env.BENCH_RUNC}"`,
+          ]
+        : []),
     ].join('\n'),
   );
-  const proc = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn('containerd', ['--config', join(dir, 'config.toml')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -170,21 +207,32 @@ async function containerd(layouts: string[], hostNetwork: boolean): Promise<Resu
       const r = spawnSync('ctr', ['-a', sock, '-n', 'k8s.io', 'images', 'import', tar], { encoding: 'utf8' });
       if (r.status !== 0) return { name, error: `ctr images import failed: ${r.stderr.trim()}` };
     }
-    const images = spawnSync('ctr', ['-a', sock, '-n', 'k8s.io', 'images', 'ls', '-q'], { encoding: 'utf8' }).stdout;
-    if (!images.includes(BUSYBOX) || !images.includes(PAUSE)) return { name, error: `images not imported as expected: ${images.trim()}` };
-    const img = new ImageServiceClient(`unix://${sock}`, credentials.createInsecure());
-    img.close();
+    const images = spawnSync('ctr', ['-a', sock, '-n', 'k8s.io', 'images', 'ls', '-q'], {
+      encoding: 'utf8',
+    }).stdout;
+    if (!images.includes(BUSYBOX) || !images.includes(PAUSE))
+      return { name, error: `images not imported as expected: ${images.trim()}` };
     const res = await measure(name, sock, join(dir, 'logs'), hostNetwork);
     if (res.error) res.error += ` | containerd stderr: ${stderr.trim().split('\n').slice(-2).join(' ')}`;
     return res;
   } catch (e) {
-    return { name, error: `${(e as Error).message}; stderr: ${stderr.trim().split('\n').slice(-3).join(' ')}` };
+    return {
+      name,
+      error: `${(e as Error).message}; stderr: ${stderr.trim().split('\n').slice(-3).join(' ')}`,
+    };
   } finally {
     proc.kill('SIGTERM');
     await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once('exit', r)));
-    spawnSync('sh', ['-c', `grep " ${dir}" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l`]);
+    spawnSync('sh', [
+      '-c',
+      `grep " ${dir}" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l`,
+    ]);
     spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
-    if (!hadK8sCgroup) spawnSync('sh', ['-c', 'for c in /sys/fs/cgroup/*/k8s.io; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \\; 2>/dev/null; done']);
+    if (!hadK8sCgroup)
+      spawnSync('sh', [
+        '-c',
+        'for c in /sys/fs/cgroup/*/k8s.io; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \\; 2>/dev/null; done',
+      ]);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -200,13 +248,22 @@ async function main(): Promise<void> {
     const pause = join(work, 'pause');
     await buildBusyboxImage(bb);
     await buildBusyboxImage(pause, { ref: PAUSE, cmd: ['sleep', '2147483647'] });
-    console.log(`CRI pod start latency: RunPodSandbox + CreateContainer + StartContainer, ${PODS} pods, busybox sleep`);
+    console.log(
+      `CRI pod start latency: RunPodSandbox + CreateContainer + StartContainer, ${PODS} pods, busybox sleep`,
+    );
     console.log('(keelson-cri leaves pod networking to the kubelet, so its pod-network row has no CNI ADD;');
-    console.log(' containerd runs CNI ADD (bridge + host-local) itself. The host-network rows compare like for like.)');
+    console.log(
+      ' containerd runs CNI ADD (bridge + host-local) itself. The host-network rows compare like for like.)',
+    );
     const show = (r: Result) =>
-      console.log(r.error ? `  ${r.name.padEnd(40)} n/a: ${r.error}` : `  ${r.name.padEnd(40)} p50 ${r.p50!.toFixed(1)} ms   p99 ${r.p99!.toFixed(1)} ms   mean ${r.mean!.toFixed(1)} ms`);
+      console.log(
+        r.error
+          ? `  ${r.name.padEnd(40)} n/a: ${r.error}`
+          : `  ${r.name.padEnd(40)} p50 ${r.p50!.toFixed(1)} ms   p99 ${r.p99!.toFixed(1)} ms   mean ${r.mean!.toFixed(1)} ms`,
+      );
     const ratio = (what: string, a: Result, b: Result) => {
-      if (!a.error && !b.error) console.log(`  ${what}: p50 ${(a.p50! / b.p50!).toFixed(2)}x, p99 ${(a.p99! / b.p99!).toFixed(2)}x`);
+      if (!a.error && !b.error)
+        console.log(`  ${what}: p50 ${(a.p50! / b.p50!).toFixed(2)}x, p99 ${(a.p99! / b.p99!).toFixed(2)}x`);
     };
     const runc = await keelson('runc', [bb], false);
     show(runc);

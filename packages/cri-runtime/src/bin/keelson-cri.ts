@@ -14,27 +14,38 @@ program
   .option('--streaming-address <host:port>', 'exec/attach streaming server address', '127.0.0.1:0')
   .option('--netns-dir <dir>', 'where network namespace files go', '/var/run/netns')
   .option('--cgroup-root <path>', 'cgroup for pods without cgroup_parent', '/keelson')
-  .action(async (o: { root: string; listen: string; ociRuntime: string; streamingAddress: string; netnsDir: string; cgroupRoot: string }) => {
-    if (!['auto', 'crun', 'runc'].includes(o.ociRuntime)) {
-      console.error(`keelson-cri: --oci-runtime must be auto, crun or runc, not "${o.ociRuntime}"`);
-      process.exit(2);
-    }
-    const s = await startCriServer({
-      root: o.root,
-      listen: o.listen,
-      ociRuntime: o.ociRuntime as 'auto',
-      streamingAddress: o.streamingAddress,
-      netnsDir: o.netnsDir,
-      cgroupRoot: o.cgroupRoot,
-      log: (m) => console.error(`keelson-cri: ${m}`),
-    });
-    console.error(`keelson-cri: serving CRI runtime.v1 on unix://${s.socketPath} (oci runtime ${s.runtime.ociRuntimeName}, streaming ${s.streamingUrl ?? 'off'})`);
-    const stop = () => {
-      void s.close().then(() => process.exit(0));
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  .action(
+    async (o: {
+      root: string;
+      listen: string;
+      ociRuntime: string;
+      streamingAddress: string;
+      netnsDir: string;
+      cgroupRoot: string;
+    }) => {
+      if (!['auto', 'crun', 'runc'].includes(o.ociRuntime)) {
+        console.error(`keelson-cri: --oci-runtime must be auto, crun or runc, not "${o.ociRuntime}"`);
+        process.exit(2);
+      }
+      const s = await startCriServer({
+        root: o.root,
+        listen: o.listen,
+        ociRuntime: o.ociRuntime as 'auto',
+        streamingAddress: o.streamingAddress,
+        netnsDir: o.netnsDir,
+        cgroupRoot: o.cgroupRoot,
+        log: (m) => console.error(`keelson-cri: ${m}`),
+      });
+      console.error(
+        `keelson-cri: serving CRI runtime.v1 on unix://${s.socketPath} (oci runtime ${s.runtime.ociRuntimeName}, streaming ${s.streamingUrl ?? 'off'})`,
+      );
+      const stop = () => {
+        void s.close().then(() => process.exit(0));
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    },
+  );
 
 program
   .command('import <path> [ref]')

@@ -1,11 +1,30 @@
-import { chmod, copyFile, mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readFile,
+  realpath,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { runOk } from '../exec';
 import { sha256 } from './digest';
-import { CONTAINERD_NAME_ANNOTATION, Descriptor, ImageConfig, ImageIndex, ImageManifest, MediaTypes, REF_NAME_ANNOTATION } from './oci-types';
+import {
+  CONTAINERD_NAME_ANNOTATION,
+  Descriptor,
+  ImageConfig,
+  ImageIndex,
+  ImageManifest,
+  MediaTypes,
+  REF_NAME_ANNOTATION,
+} from './oci-types';
 import { formatReference, parseReference } from './reference';
 
 /** What {@link buildBusyboxImage} and {@link buildNodeImage} produced. */
@@ -43,8 +62,20 @@ interface Layer {
 /** Tars a staging directory reproducibly (sorted names, uid/gid 0, mtime 0). */
 async function tarDir(staging: string, gzip: boolean): Promise<Layer> {
   const tarFile = `${staging}.tar`;
-  await runOk('tar', ['--sort=name', '--numeric-owner', '--owner=0', '--group=0', '--mtime=@0', '--format=posix',
-    '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime', '-C', staging, '-cf', tarFile, '.']);
+  await runOk('tar', [
+    '--sort=name',
+    '--numeric-owner',
+    '--owner=0',
+    '--group=0',
+    '--mtime=@0',
+    '--format=posix',
+    '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+    '-C',
+    staging,
+    '-cf',
+    tarFile,
+    '.',
+  ]);
   const tar = await readFile(tarFile);
   await rm(tarFile, { force: true });
   const diffId = sha256(tar);
@@ -52,18 +83,38 @@ async function tarDir(staging: string, gzip: boolean): Promise<Layer> {
   return {
     diffId,
     data,
-    descriptor: { mediaType: gzip ? MediaTypes.ociLayerGzip : MediaTypes.ociLayer, digest: sha256(data), size: data.length },
+    descriptor: {
+      mediaType: gzip ? MediaTypes.ociLayerGzip : MediaTypes.ociLayer,
+      digest: sha256(data),
+      size: data.length,
+    },
   };
 }
 
 async function busyboxRootfs(staging: string, busybox: string): Promise<void> {
-  for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'root', 'tmp', 'var/www', 'proc', 'sys', 'dev', 'home']) {
+  for (const d of [
+    'bin',
+    'sbin',
+    'usr/bin',
+    'usr/sbin',
+    'etc',
+    'root',
+    'tmp',
+    'var/www',
+    'proc',
+    'sys',
+    'dev',
+    'home',
+  ]) {
     await mkdir(join(staging, d), { recursive: true });
   }
   await chmod(join(staging, 'tmp'), 0o1777);
   await copyFile(busybox, join(staging, 'bin/busybox'));
   await chmod(join(staging, 'bin/busybox'), 0o755);
-  const list = (await runOk(busybox, ['--list-full'])).split('\n').map((s) => s.trim()).filter(Boolean);
+  const list = (await runOk(busybox, ['--list-full']))
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const p of list) {
     if (p === 'bin/busybox' || p.endsWith('/') || !p.includes('/')) continue;
     const target = join(staging, p);
@@ -72,12 +123,21 @@ async function busyboxRootfs(staging: string, busybox: string): Promise<void> {
     const depth = p.split('/').length - 1;
     await symlink(`${'../'.repeat(depth)}bin/busybox`, target);
   }
-  await writeFile(join(staging, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n');
+  await writeFile(
+    join(staging, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n',
+  );
   await writeFile(join(staging, 'etc/group'), 'root:x:0:\nnobody:x:65534:\n');
   await writeFile(join(staging, 'var/www/index.html'), 'hello from keelson busybox\n');
 }
 
-async function writeLayout(outDir: string, ref: string, layers: Layer[], cfg: ImageConfig['config'], history: string[]): Promise<BuiltImage> {
+async function writeLayout(
+  outDir: string,
+  ref: string,
+  layers: Layer[],
+  cfg: ImageConfig['config'],
+  history: string[],
+): Promise<BuiltImage> {
   const full = formatReference(parseReference(ref));
   const config: ImageConfig = {
     architecture: 'amd64',
@@ -88,7 +148,11 @@ async function writeLayout(outDir: string, ref: string, layers: Layer[], cfg: Im
     history: history.map((h) => ({ created: '1970-01-01T00:00:00Z', created_by: h })),
   };
   const configBytes = Buffer.from(JSON.stringify(config));
-  const configDesc: Descriptor = { mediaType: MediaTypes.ociConfig, digest: sha256(configBytes), size: configBytes.length };
+  const configDesc: Descriptor = {
+    mediaType: MediaTypes.ociConfig,
+    digest: sha256(configBytes),
+    size: configBytes.length,
+  };
   const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: MediaTypes.ociManifest,
@@ -140,7 +204,13 @@ export async function buildBusyboxImage(outDir: string, opts: BuildOptions = {})
     const staging = join(work, 'rootfs');
     await busyboxRootfs(staging, opts.busybox ?? '/bin/busybox');
     const layer = await tarDir(staging, true);
-    return await writeLayout(outDir, opts.ref ?? 'busybox:latest', [layer], { Env: [PATH_ENV], Cmd: opts.cmd ?? ['sh'] }, ['busybox-static']);
+    return await writeLayout(
+      outDir,
+      opts.ref ?? 'busybox:latest',
+      [layer],
+      { Env: [PATH_ENV], Cmd: opts.cmd ?? ['sh'] },
+      ['busybox-static'],
+    );
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -177,7 +247,13 @@ export async function buildNodeImage(outDir: string, opts: BuildOptions = {}): P
     const nodeLayer = await tarDir(staging, false);
     const version = (await runOk(node, ['--version'])).trim().replace(/^v/, '');
     const ref = opts.ref ?? `node:${version.split('.')[0]}`;
-    return await writeLayout(outDir, ref, [baseLayer, nodeLayer], { Env: [PATH_ENV], Cmd: opts.cmd ?? ['node'] }, ['busybox-static', `node ${version}`]);
+    return await writeLayout(
+      outDir,
+      ref,
+      [baseLayer, nodeLayer],
+      { Env: [PATH_ENV], Cmd: opts.cmd ?? ['node'] },
+      ['busybox-static', `node ${version}`],
+    );
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -17,7 +17,12 @@ describe('image references (Docker normalization)', () => {
   });
 
   test('a registry port is not mistaken for a tag', () => {
-    expect(parseReference('127.0.0.1:5000/app')).toEqual({ domain: '127.0.0.1:5000', path: 'app', tag: 'latest', digest: undefined });
+    expect(parseReference('127.0.0.1:5000/app')).toEqual({
+      domain: '127.0.0.1:5000',
+      path: 'app',
+      tag: 'latest',
+      digest: undefined,
+    });
   });
 
   test.each(['', 'Busybox', 'busybox:bad tag', 'busybox@sha256:xyz', 'a//b'])('rejects %j', (bad) => {

@@ -57,7 +57,9 @@ export function parseReference(ref: string): ImageReference {
   if (domain === 'index.docker.io') domain = 'docker.io';
   if (domain === 'docker.io' && !path.includes('/')) path = `library/${path}`;
   if (!path || !path.split('/').every((c) => COMPONENT.test(c))) {
-    throw invalid(`image reference "${ref}": invalid repository name "${path}" (lowercase letters, digits, separators)`);
+    throw invalid(
+      `image reference "${ref}": invalid repository name "${path}" (lowercase letters, digits, separators)`,
+    );
   }
   if (!tag && !digest) tag = 'latest';
   return { domain, path, tag, digest };

@@ -29,7 +29,12 @@ export interface PullOptions {
   fetch?: typeof fetch;
 }
 
-const ACCEPT = [MediaTypes.ociIndex, MediaTypes.ociManifest, MediaTypes.dockerManifestList, MediaTypes.dockerManifest].join(', ');
+const ACCEPT = [
+  MediaTypes.ociIndex,
+  MediaTypes.ociManifest,
+  MediaTypes.dockerManifestList,
+  MediaTypes.dockerManifest,
+].join(', ');
 
 function isLoopback(host: string): boolean {
   const h = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
@@ -67,18 +72,24 @@ class RegistryClient {
   private async authorize(challenge: string): Promise<void> {
     const scheme = challenge.split(' ')[0].toLowerCase();
     if (scheme === 'basic') {
-      if (!this.basic()) throw new CriError(grpcStatus.UNAUTHENTICATED, `registry ${this.host} requires credentials`);
+      if (!this.basic())
+        throw new CriError(grpcStatus.UNAUTHENTICATED, `registry ${this.host} requires credentials`);
       this.token = undefined;
       return;
     }
-    if (scheme !== 'bearer') throw new CriError(grpcStatus.UNAUTHENTICATED, `registry ${this.host}: unsupported auth scheme ${scheme}`);
+    if (scheme !== 'bearer')
+      throw new CriError(
+        grpcStatus.UNAUTHENTICATED,
+        `registry ${this.host}: unsupported auth scheme ${scheme}`,
+      );
     if (this.opts.auth?.registryToken) {
       this.token = this.opts.auth.registryToken;
       return;
     }
     const params: Record<string, string> = {};
     for (const m of challenge.slice(7).matchAll(/(\w+)="([^"]*)"/g)) params[m[1]] = m[2];
-    if (!params.realm) throw new CriError(grpcStatus.UNAUTHENTICATED, `registry ${this.host}: bearer challenge without realm`);
+    if (!params.realm)
+      throw new CriError(grpcStatus.UNAUTHENTICATED, `registry ${this.host}: bearer challenge without realm`);
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set('service', params.service);
     url.searchParams.set('scope', params.scope ?? `repository:${this.repo}:pull`);
@@ -86,7 +97,11 @@ class RegistryClient {
     const b = this.basic();
     if (b) headers.authorization = b;
     const r = await this.fetch(url, { headers });
-    if (!r.ok) throw new CriError(grpcStatus.UNAUTHENTICATED, `registry ${this.host}: token request failed: HTTP ${r.status}`);
+    if (!r.ok)
+      throw new CriError(
+        grpcStatus.UNAUTHENTICATED,
+        `registry ${this.host}: token request failed: HTTP ${r.status}`,
+      );
     const body = (await r.json()) as { token?: string; access_token?: string };
     this.token = body.token ?? body.access_token;
   }
@@ -101,7 +116,10 @@ class RegistryClient {
       try {
         r = await this.fetch(`${this.base}${path}`, { headers, redirect: 'follow' });
       } catch (e) {
-        throw new CriError(grpcStatus.UNAVAILABLE, `registry ${this.host} unreachable: ${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ''}`);
+        throw new CriError(
+          grpcStatus.UNAVAILABLE,
+          `registry ${this.host} unreachable: ${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ''}`,
+        );
       }
       if (r.status === 401 && attempt === 0) {
         await r.body?.cancel();
@@ -110,11 +128,16 @@ class RegistryClient {
       }
       if (r.status === 401 || r.status === 403) {
         await r.body?.cancel();
-        throw new CriError(grpcStatus.PERMISSION_DENIED, `registry ${this.host}: access to ${this.repo} denied (HTTP ${r.status})`);
+        throw new CriError(
+          grpcStatus.PERMISSION_DENIED,
+          `registry ${this.host}: access to ${this.repo} denied (HTTP ${r.status})`,
+        );
       }
       if (r.status === 404) {
         await r.body?.cancel();
-        throw notFound(`registry ${this.host}: ${this.repo}${path.replace(/^\/(manifests|blobs)\//, path.startsWith('/manifests') ? ':' : '@')} not found`);
+        throw notFound(
+          `registry ${this.host}: ${this.repo}${path.replace(/^\/(manifests|blobs)\//, path.startsWith('/manifests') ? ':' : '@')} not found`,
+        );
       }
       if (!r.ok) {
         await r.body?.cancel();
@@ -133,7 +156,10 @@ class RegistryClient {
     if (isDigest(ref) && ref !== digest) {
       throw invalid(`registry ${this.host}: manifest ${ref} has digest ${digest}: content corrupted`);
     }
-    const mediaType = (r.headers.get('content-type') ?? '').split(';')[0] || (JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType || MediaTypes.ociManifest;
+    const mediaType =
+      (r.headers.get('content-type') ?? '').split(';')[0] ||
+      (JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType ||
+      MediaTypes.ociManifest;
     return { bytes, mediaType, digest };
   }
 
@@ -154,7 +180,11 @@ class RegistryClient {
  * @throws CriError NOT_FOUND (no such repository/tag), UNAUTHENTICATED/PERMISSION_DENIED,
  *   UNAVAILABLE (registry unreachable), DigestMismatchError for corrupted content.
  */
-export async function pullImage(store: ImageStore, reference: string, opts: PullOptions = {}): Promise<StoredImage> {
+export async function pullImage(
+  store: ImageStore,
+  reference: string,
+  opts: PullOptions = {},
+): Promise<StoredImage> {
   const ref = parseReference(reference);
   const client = new RegistryClient(ref.domain, ref.path, opts);
   let m = await client.manifest(ref.digest ?? ref.tag!);
@@ -165,7 +195,8 @@ export async function pullImage(store: ImageStore, reference: string, opts: Pull
     m = await client.manifest(chosen.digest);
   }
   const manifest = JSON.parse(m.bytes.toString()) as ImageManifest;
-  if (!manifest.config || !Array.isArray(manifest.layers)) throw invalid(`pull ${formatReference(ref)}: not an image manifest (${m.mediaType})`);
+  if (!manifest.config || !Array.isArray(manifest.layers))
+    throw invalid(`pull ${formatReference(ref)}: not an image manifest (${m.mediaType})`);
   for (const d of [manifest.config, ...manifest.layers]) await client.blob(store, d);
   await store.putBlob(m.digest, m.bytes);
   const desc: Descriptor = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };

@@ -1,11 +1,11 @@
-import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile, readdir, mkdtemp, copyFile, lstat, unlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile, readdir, mkdtemp, unlink } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
-import { join, dirname, basename } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import { tmpdir } from 'node:os';
-import { checkDigest, isDigest, sha256File } from './digest';
+import { checkDigest, isDigest } from './digest';
 import {
   CONTAINERD_NAME_ANNOTATION,
   Descriptor,
@@ -17,7 +17,7 @@ import {
 } from './oci-types';
 import { formatReference, parseReference, repositoryName } from './reference';
 import { runOk } from '../exec';
-import { invalid, notFound, precondition } from '../errors';
+import { invalid, notFound } from '../errors';
 
 /** One image in the store, as CRI `Image` needs it. */
 export interface StoredImage {
@@ -123,7 +123,11 @@ export class ImageStore {
    * Stores a blob from a stream, verifying its sha256 digest (and size when given) before it
    * becomes visible. @throws DigestMismatchError when the content does not match (nothing stored).
    */
-  async putBlobStream(digest: string, source: Readable | AsyncIterable<Uint8Array>, size?: number): Promise<void> {
+  async putBlobStream(
+    digest: string,
+    source: Readable | AsyncIterable<Uint8Array>,
+    size?: number,
+  ): Promise<void> {
     const dest = this.blobPath(digest);
     if (existsSync(dest)) {
       // Drain the source so the caller's connection is released.
@@ -143,7 +147,8 @@ export class ImageStore {
     try {
       await pipeline(Readable.from(source), tap, createWriteStream(tmp));
       checkDigest(digest, `sha256:${hash.digest('hex')}`, `blob ${digest}`);
-      if (size !== undefined && size !== n) throw invalid(`blob ${digest}: size ${n} bytes, descriptor says ${size}`);
+      if (size !== undefined && size !== n)
+        throw invalid(`blob ${digest}: size ${n} bytes, descriptor says ${size}`);
       await rename(tmp, dest);
     } finally {
       await rm(tmp, { force: true });
@@ -157,7 +162,6 @@ export class ImageStore {
 
   /** Stores a blob copied from a file, verifying its digest. */
   async putBlobFile(digest: string, path: string, size?: number): Promise<void> {
-    const { createReadStream } = await import('node:fs');
     await this.putBlobStream(digest, createReadStream(path), size);
   }
 
@@ -178,7 +182,11 @@ export class ImageStore {
       this.entries = this.entries.filter((e) => e.ref !== full);
       this.entries.push({
         ref: full,
-        manifest: { mediaType: manifest.mediaType || MediaTypes.ociManifest, digest: manifest.digest, size: manifest.size },
+        manifest: {
+          mediaType: manifest.mediaType || MediaTypes.ociManifest,
+          digest: manifest.digest,
+          size: manifest.size,
+        },
       });
       await this.saveIndex();
       const img = await this.resolve(full);
@@ -204,7 +212,15 @@ export class ImageStore {
       repoDigests.add(`${repositoryName(r)}@${manifestDigest}`);
     }
     const size = manifest.config.size + manifest.layers.reduce((a, l) => a + l.size, 0);
-    return { id: manifest.config.digest, manifestDigest, repoTags, repoDigests: [...repoDigests], size, config, manifest };
+    return {
+      id: manifest.config.digest,
+      manifestDigest,
+      repoTags,
+      repoDigests: [...repoDigests],
+      size,
+      config,
+      manifest,
+    };
   }
 
   /** Every image (one per distinct config digest), with all its names. */
@@ -242,7 +258,9 @@ export class ImageStore {
       full = formatReference(r);
       if (r.digest) {
         const repo = repositoryName(r);
-        return images.find((i) => i.manifestDigest === r.digest && i.repoDigests.includes(`${repo}@${r.digest}`));
+        return images.find(
+          (i) => i.manifestDigest === r.digest && i.repoDigests.includes(`${repo}@${r.digest}`),
+        );
       }
     } catch {
       return undefined;
@@ -305,11 +323,20 @@ export class ImageStore {
     if (!p) {
       p = (async () => {
         if (existsSync(join(dest, '.keelson-unpacked'))) return dest;
-        if (layer.mediaType && /zstd/.test(layer.mediaType)) throw invalid(`layer ${layer.digest}: zstd layers are not supported`);
+        if (layer.mediaType && /zstd/.test(layer.mediaType))
+          throw invalid(`layer ${layer.digest}: zstd layers are not supported`);
         const tmp = `${dest}.tmp-${randomBytes(4).toString('hex')}`;
         await mkdir(tmp, { recursive: true });
         try {
-          await runOk('tar', ['-xf', this.blobPath(layer.digest), '-C', tmp, '--numeric-owner', '--same-owner', '-p']);
+          await runOk('tar', [
+            '-xf',
+            this.blobPath(layer.digest),
+            '-C',
+            tmp,
+            '--numeric-owner',
+            '--same-owner',
+            '-p',
+          ]);
           await convertWhiteouts(tmp);
           await writeFile(join(tmp, '.keelson-unpacked'), layer.digest);
           await rm(dest, { recursive: true, force: true });
@@ -364,7 +391,8 @@ export class ImageStore {
       });
     }
     if (!chosen) {
-      if (candidates.length !== 1 && !wanted) throw invalid(`import: ${dir} holds ${candidates.length} manifests; name one with a reference`);
+      if (candidates.length !== 1 && !wanted)
+        throw invalid(`import: ${dir} holds ${candidates.length} manifests; name one with a reference`);
       if (candidates.length === 0) throw invalid(`import: ${dir} holds no manifest`);
       chosen = candidates[0];
     }
@@ -376,7 +404,8 @@ export class ImageStore {
     }
     // Descend through nested indexes to a linux/amd64 manifest.
     for (let depth = 0; depth < 4; depth++) {
-      const isIndex = chosen.mediaType === MediaTypes.ociIndex || chosen.mediaType === MediaTypes.dockerManifestList;
+      const isIndex =
+        chosen.mediaType === MediaTypes.ociIndex || chosen.mediaType === MediaTypes.dockerManifestList;
       if (!isIndex) break;
       await this.putBlobFile(chosen.digest, blob(chosen.digest), chosen.size);
       const sub = JSON.parse((await this.readBlob(chosen.digest)).toString('utf8')) as ImageIndex;
@@ -437,4 +466,3 @@ async function convertWhiteouts(root: string): Promise<void> {
   };
   await walk(root);
 }
-

@@ -92,7 +92,13 @@ export async function probeRuntime(name: OciRuntimeName, busybox = '/bin/busybox
         { destination: '/true', type: 'bind', source: busybox, options: ['rbind', 'ro'] },
       ],
       linux: {
-        namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }],
+        namespaces: [
+          { type: 'pid' },
+          { type: 'mount' },
+          { type: 'network' },
+          { type: 'ipc' },
+          { type: 'uts' },
+        ],
         cgroupsPath: cgroup,
         resources: { memory: { limit: 64 * 1024 * 1024 } },
       },
@@ -109,7 +115,19 @@ export async function probeRuntime(name: OciRuntimeName, busybox = '/bin/busybox
     const err = r.stderr.toString().trim().split('\n').pop() ?? '';
     return { ok: false, reason: `${name} run exited ${r.code}: ${err}` };
   } finally {
-    for (const c of ['memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices', 'freezer', 'cpuset', 'hugetlb', 'unified', '']) {
+    for (const c of [
+      'memory',
+      'cpu',
+      'cpuacct',
+      'pids',
+      'blkio',
+      'devices',
+      'freezer',
+      'cpuset',
+      'hugetlb',
+      'unified',
+      '',
+    ]) {
       const p = join('/sys/fs/cgroup', c, cgroup);
       if (existsSync(p)) await rmdir(p).catch(() => undefined);
     }
@@ -122,7 +140,9 @@ export async function probeRuntime(name: OciRuntimeName, busybox = '/bin/busybox
  * {@link probeRuntime} says it can run containers here, runc otherwise.
  * @returns the choice and, for auto, why crun was passed over.
  */
-export async function chooseRuntime(want: 'auto' | OciRuntimeName): Promise<{ name: OciRuntimeName; note?: string }> {
+export async function chooseRuntime(
+  want: 'auto' | OciRuntimeName,
+): Promise<{ name: OciRuntimeName; note?: string }> {
   if (want !== 'auto') return { name: want };
   const p = await probeRuntime('crun');
   if (p.ok) return { name: 'crun' };

@@ -57,22 +57,75 @@ export interface SandboxContext {
 
 /** Capabilities Docker and containerd grant by default (containerd `oci.defaultUnixCaps`). */
 export const DEFAULT_CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
 ];
 
 const ALL_CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN',
-  'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE',
-  'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME',
-  'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP',
-  'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_DAC_READ_SEARCH',
+  'CAP_FOWNER',
+  'CAP_FSETID',
+  'CAP_KILL',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETPCAP',
+  'CAP_LINUX_IMMUTABLE',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_NET_BROADCAST',
+  'CAP_NET_ADMIN',
+  'CAP_NET_RAW',
+  'CAP_IPC_LOCK',
+  'CAP_IPC_OWNER',
+  'CAP_SYS_MODULE',
+  'CAP_SYS_RAWIO',
+  'CAP_SYS_CHROOT',
+  'CAP_SYS_PTRACE',
+  'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN',
+  'CAP_SYS_BOOT',
+  'CAP_SYS_NICE',
+  'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG',
+  'CAP_MKNOD',
+  'CAP_LEASE',
+  'CAP_AUDIT_WRITE',
+  'CAP_AUDIT_CONTROL',
+  'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE',
+  'CAP_MAC_ADMIN',
+  'CAP_SYSLOG',
+  'CAP_WAKE_ALARM',
+  'CAP_BLOCK_SUSPEND',
+  'CAP_AUDIT_READ',
 ];
 
 const MASKED_PATHS = [
-  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
 ];
 const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
@@ -80,12 +133,37 @@ const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/pro
 function defaultMounts(ro: boolean) {
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    {
+      destination: '/dev',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+    },
+    {
+      destination: '/dev/pts',
+      type: 'devpts',
+      source: 'devpts',
+      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+    },
+    {
+      destination: '/dev/shm',
+      type: 'tmpfs',
+      source: 'shm',
+      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+    },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ro ? 'ro' : 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+    {
+      destination: '/sys',
+      type: 'sysfs',
+      source: 'sysfs',
+      options: ['nosuid', 'noexec', 'nodev', ro ? 'ro' : 'ro'],
+    },
+    {
+      destination: '/sys/fs/cgroup',
+      type: 'cgroup',
+      source: 'cgroup',
+      options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'],
+    },
   ];
 }
 
@@ -99,19 +177,24 @@ export function processArgs(config: Pick<ContainerConfig, 'command' | 'args'>, i
   const ic = image.config ?? {};
   let argv: string[];
   if (config.command.length > 0) argv = [...config.command, ...config.args];
-  else argv = [...(ic.Entrypoint ?? []), ...(config.args.length > 0 ? config.args : ic.Cmd ?? [])];
-  if (argv.length === 0) throw invalid('container has no command: neither the config nor the image names one');
+  else argv = [...(ic.Entrypoint ?? []), ...(config.args.length > 0 ? config.args : (ic.Cmd ?? []))];
+  if (argv.length === 0)
+    throw invalid('container has no command: neither the config nor the image names one');
   return argv;
 }
 
 /** Image env overridden by container envs (same variable name: the container wins). */
-export function mergeEnv(imageEnv: string[], envs: Array<{ key: string; value: string | Uint8Array }>): string[] {
+export function mergeEnv(
+  imageEnv: string[],
+  envs: Array<{ key: string; value: string | Uint8Array }>,
+): string[] {
   const out = new Map<string, string>();
   for (const e of imageEnv) {
     const i = e.indexOf('=');
     out.set(i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
   }
-  for (const e of envs) out.set(e.key, typeof e.value === 'string' ? e.value : Buffer.from(e.value).toString('utf8'));
+  for (const e of envs)
+    out.set(e.key, typeof e.value === 'string' ? e.value : Buffer.from(e.value).toString('utf8'));
   if (!out.has('PATH')) out.set('PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
   return [...out].map(([k, v]) => `${k}=${v}`);
 }
@@ -216,7 +299,8 @@ export function buildSpec(input: SpecInput): OciSpec {
   const sc = config.linux?.securityContext;
   const privileged = sc?.privileged ?? false;
   let caps = privileged ? [...ALL_CAPABILITIES] : [...DEFAULT_CAPABILITIES];
-  const norm = (c: string) => (c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`);
+  const norm = (c: string) =>
+    c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`;
   const add = (sc?.capabilities?.addCapabilities ?? []).map(norm);
   const drop = (sc?.capabilities?.dropCapabilities ?? []).map(norm);
   if (add.includes('CAP_ALL')) caps = [...ALL_CAPABILITIES];
@@ -229,13 +313,24 @@ export function buildSpec(input: SpecInput): OciSpec {
   const criMounts: CriMount[] = config.mounts ?? [];
   const mounted = new Set(criMounts.map((m) => m.containerPath));
   if (sandbox.resolvConf && !mounted.has('/etc/resolv.conf')) {
-    mounts.push({ destination: '/etc/resolv.conf', type: 'bind', source: sandbox.resolvConf, options: ['rbind', 'rprivate', 'rw'] });
+    mounts.push({
+      destination: '/etc/resolv.conf',
+      type: 'bind',
+      source: sandbox.resolvConf,
+      options: ['rbind', 'rprivate', 'rw'],
+    });
   }
   if (sandbox.hostnameFile && !mounted.has('/etc/hostname')) {
-    mounts.push({ destination: '/etc/hostname', type: 'bind', source: sandbox.hostnameFile, options: ['rbind', 'rprivate', 'rw'] });
+    mounts.push({
+      destination: '/etc/hostname',
+      type: 'bind',
+      source: sandbox.hostnameFile,
+      options: ['rbind', 'rprivate', 'rw'],
+    });
   }
   for (const m of criMounts) {
-    if (!m.containerPath.startsWith('/')) throw invalid(`mount container_path "${m.containerPath}" must be absolute`);
+    if (!m.containerPath.startsWith('/'))
+      throw invalid(`mount container_path "${m.containerPath}" must be absolute`);
     if (!m.hostPath) throw invalid(`mount at "${m.containerPath}" has no host_path`);
     mounts.push({
       destination: m.containerPath,
@@ -263,7 +358,12 @@ export function buildSpec(input: SpecInput): OciSpec {
       args: processArgs(config, image),
       env: mergeEnv(image.config?.Env ?? [], config.envs ?? []),
       cwd: config.workingDir || image.config?.WorkingDir || '/',
-      capabilities: { bounding: caps, effective: caps, permitted: caps, ambient: ambient.filter((c) => caps.includes(c)) },
+      capabilities: {
+        bounding: caps,
+        effective: caps,
+        permitted: caps,
+        ambient: ambient.filter((c) => caps.includes(c)),
+      },
       noNewPrivileges: sc?.noNewPrivs ?? false,
       ...(oomScoreAdj ? { oomScoreAdj } : {}),
     },
