@@ -12,6 +12,14 @@ function fmtValue(v: unknown): string {
   if (v === undefined || v === null) return 'null';
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  // Go's %#v for the common composite values: map[string]string and []string.
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
+    return `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`;
+  }
+  if (typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')) {
+    const entries = Object.entries(v as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `map[string]string{${entries.map(([k, x]) => `${JSON.stringify(k)}:${JSON.stringify(x)}`).join(', ')}}`;
+  }
   return JSON.stringify(v);
 }
 

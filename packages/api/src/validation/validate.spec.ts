@@ -166,7 +166,7 @@ spec:
     expect(causes).toContainEqual({
       reason: 'FieldValueInvalid',
       field: 'spec.template.metadata.labels',
-      message: 'Invalid value: {"app":"b"}: `selector` does not match template `labels`',
+      message: 'Invalid value: map[string]string{"app":"b"}: `selector` does not match template `labels`',
     });
     expect(causes).toContainEqual({
       reason: 'FieldValueInvalid',
