@@ -9,3 +9,5 @@ export * from './grpc-clientset';
 export * from './clock';
 export * from './workqueue';
 export * from './informers';
+export * from './leaderelection';
+export * from './events';
