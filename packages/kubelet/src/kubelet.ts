@@ -95,8 +95,8 @@ export interface KubeletOptions {
 
 /** A running kubelet. */
 export interface KubeletHandle {
-  /** Stops watches, loops and the HTTP server; pods keep running. */
-  stop(): Promise<void>;
+  /** Stops watches, loops and the HTTP server; pods keep running unless `removePods`. */
+  stop(opts?: { removePods?: boolean }): Promise<void>;
   /** The HTTP server port (after start), 0 when disabled. */
   readonly port: number;
   readonly kubelet: Kubelet;
@@ -374,8 +374,11 @@ export class Kubelet {
     return this.server?.port ?? 0;
   }
 
-  /** Stops loops, watch and server. Pods keep running in the runtime. */
-  async stop(): Promise<void> {
+  /**
+   * Stops loops, watch and server. Pods keep running in the runtime unless `removePods` is set:
+   * then every pod sandbox this kubelet manages is stopped and removed (CNI DEL included) first.
+   */
+  async stop(opts: { removePods?: boolean } = {}): Promise<void> {
     this.stopped = true;
     this.watch?.stop();
     this.clock.clearTimeout(this.relistTimer);
@@ -384,6 +387,11 @@ export class Kubelet {
     this.probes.stop();
     for (const w of this.workers.values()) w.cancel();
     await Promise.all([...this.workers.values()].map((w) => w.done?.catch(() => undefined)));
+    if (opts.removePods) {
+      for (const [uid, pod] of this.pods) await this.syncer.removePod(uid, pod).catch(() => undefined);
+      const left = await this.cri.listPodSandbox({ labelSelector: { [KUBELET_MANAGED_LABEL]: 'true' } }).catch(() => []);
+      for (const sb of left) await this.syncer.removeOrphanSandbox(sb.id).catch(() => undefined);
+    }
     await this.server?.close();
     this.cri.close();
   }
@@ -610,7 +618,7 @@ export async function startKubelet(opts: KubeletOptions, clientset: Clientset): 
     throw e;
   }
   return {
-    stop: () => k.stop(),
+    stop: (o) => k.stop(o),
     get port() {
       return k.port;
     },

@@ -66,6 +66,7 @@ function stateOf(s: ContainerState): RuntimeContainer['state'] {
 /** The netns path from a PodSandboxStatus: the NODE/POD network namespace path runtimes put in verbose info. */
 export function netnsFromInfo(info: Record<string, string>): string | undefined {
   if (info.netnsPath) return info.netnsPath;
+  if (info.netNamespacePath) return info.netNamespacePath;
   if (info.info) {
     // containerd: info.info is JSON with runtimeSpec.linux.namespaces[type=network].path
     try {
