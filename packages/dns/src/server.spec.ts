@@ -44,6 +44,9 @@ function tcpQuery(port: number, msg: Buffer): Promise<Buffer> {
   });
 }
 
+/** Decoded answer with rcode and record data (the typings omit both). */
+const decode = (b: Buffer) => dnsPacket.decode(b) as any;
+
 const q = (name: string, type: dnsPacket.RecordType, id = 7) =>
   dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] });
 
@@ -80,36 +83,36 @@ describe('DnsServer on loopback', () => {
   });
 
   it('answers cluster names over UDP, authoritatively', async () => {
-    const r = dnsPacket.decode(await udpQuery(server.ports.udp, q('web.default.svc.cluster.local', 'A')));
+    const r = decode(await udpQuery(server.ports.udp, q('web.default.svc.cluster.local', 'A')));
     expect(r.id).toBe(7);
     expect(r.flag_aa).toBe(true);
     expect(r.rcode).toBe('NOERROR');
-    expect(r.answers?.map((a) => a.data)).toEqual(['10.96.0.20']);
+    expect(r.answers?.map((a: any) => a.data)).toEqual(['10.96.0.20']);
   });
 
   it('answers over TCP', async () => {
-    const r = dnsPacket.decode(await tcpQuery(server.ports.tcp, q('web.default.svc.cluster.local', 'A')));
-    expect(r.answers?.map((a) => a.data)).toEqual(['10.96.0.20']);
+    const r = decode(await tcpQuery(server.ports.tcp, q('web.default.svc.cluster.local', 'A')));
+    expect(r.answers?.map((a: any) => a.data)).toEqual(['10.96.0.20']);
   });
 
   it('sets TC on an oversized UDP answer and gives the whole answer over TCP', async () => {
-    const udp = dnsPacket.decode(await udpQuery(server.ports.udp, q('big.default.svc.cluster.local', 'A')));
+    const udp = decode(await udpQuery(server.ports.udp, q('big.default.svc.cluster.local', 'A')));
     expect(udp.flag_tc).toBe(true);
-    const tcp = dnsPacket.decode(await tcpQuery(server.ports.tcp, q('big.default.svc.cluster.local', 'A')));
+    const tcp = decode(await tcpQuery(server.ports.tcp, q('big.default.svc.cluster.local', 'A')));
     expect(tcp.flag_tc).toBe(false);
     expect(tcp.answers).toHaveLength(60);
   });
 
   it('returns NXDOMAIN with the SOA for unknown cluster names', async () => {
-    const r = dnsPacket.decode(await udpQuery(server.ports.udp, q('nope.default.svc.cluster.local', 'A')));
+    const r = decode(await udpQuery(server.ports.udp, q('nope.default.svc.cluster.local', 'A')));
     expect(r.rcode).toBe('NXDOMAIN');
     expect(r.authorities?.[0].type).toBe('SOA');
   });
 
   it('forwards other names to the upstream resolver', async () => {
-    const r = dnsPacket.decode(await udpQuery(server.ports.udp, q('www.ns.svc.example.test', 'A', 99)));
+    const r = decode(await udpQuery(server.ports.udp, q('www.ns.svc.example.test', 'A', 99)));
     expect(r.id).toBe(99);
-    expect(r.answers?.map((a) => a.data)).toEqual(['192.0.2.10']);
+    expect(r.answers?.map((a: any) => a.data)).toEqual(['192.0.2.10']);
   });
 
   it('answers SERVFAIL when the upstream does not answer', async () => {
@@ -119,7 +122,7 @@ describe('DnsServer on loopback', () => {
     });
     await dead.listen({ host: '127.0.0.1', port: 0 });
     try {
-      const r = dnsPacket.decode(await udpQuery(dead.ports.udp, q('example.org', 'A')));
+      const r = decode(await udpQuery(dead.ports.udp, q('example.org', 'A')));
       expect(r.rcode).toBe('SERVFAIL');
     } finally {
       await dead.close();
@@ -140,7 +143,7 @@ describe('DnsServer on loopback', () => {
     for (let i = 0; i < 2000; i++) s.send(Buffer.from(Array.from({ length: (i % 40) + 1 }, (_, j) => (i * 31 + j) & 0xff)), server.ports.udp, '127.0.0.1');
     await new Promise((r) => setTimeout(r, 200));
     s.close();
-    const r = dnsPacket.decode(await udpQuery(server.ports.udp, q('web.default.svc.cluster.local', 'A')));
+    const r = decode(await udpQuery(server.ports.udp, q('web.default.svc.cluster.local', 'A')));
     expect(r.answers?.[0].data).toBe('10.96.0.20');
   });
 

@@ -1,0 +1,119 @@
+/**
+ * The keelson CLI: `keelson up`, `down`, `status`, `logs`, `doctor`, `image`.
+ * Errors print one line and exit 1.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { defaultDataDir } from '../paths';
+import { up } from '../commands/up';
+import { down } from '../commands/down';
+import { status } from '../commands/status';
+import { logs } from '../commands/logs';
+import { imageImport, imageList } from '../commands/image';
+import { nodeCommand, runCommand } from '../commands/internal';
+import { formatChecks, runChecks } from '../doctor';
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a non-negative integer');
+  return n;
+};
+const oneOf =
+  <T extends string>(...values: T[]) =>
+  (v: string): T => {
+    if (!values.includes(v as T)) throw new InvalidArgumentError(`must be one of ${values.join(', ')}`);
+    return v as T;
+  };
+
+const program = new Command('keelson').description('A small Kubernetes-compatible cluster on this machine').version('0.1.0');
+
+program
+  .command('up')
+  .description('start a cluster and wait until its nodes are Ready and DNS answers')
+  .option('--data-dir <dir>', 'where the cluster keeps its state', defaultDataDir())
+  .option('--nodes <n>', 'number of nodes', int, 1)
+  .option('--oci-runtime <name>', 'auto, crun or runc', oneOf('auto', 'crun', 'runc'), 'auto')
+  .option('--proxy-mode <mode>', 'nftables or iptables', oneOf('nftables', 'iptables'), 'nftables')
+  .option('--api-port <port>', 'apiserver REST port', int, 6443)
+  .option('--grpc-port <port>', 'apiserver gRPC port', int, 6444)
+  .option('--timeout <seconds>', 'how long to wait for the cluster', int, 300)
+  .option('--node-monitor-grace-period <duration>', 'time without heartbeats before a node is NotReady (e.g. 40s)')
+  .option('--default-unreachable-toleration-seconds <n>', 'tolerationSeconds added to pods for unreachable nodes', int)
+  .option('--default-not-ready-toleration-seconds <n>', 'tolerationSeconds added to pods for not-ready nodes', int)
+  .action((o) =>
+    up({
+      dataDir: o.dataDir,
+      nodes: o.nodes,
+      ociRuntime: o.ociRuntime,
+      proxyMode: o.proxyMode,
+      apiPort: o.apiPort,
+      grpcPort: o.grpcPort,
+      timeoutSeconds: o.timeout,
+      nodeMonitorGracePeriod: o.nodeMonitorGracePeriod,
+      defaultUnreachableTolerationSeconds: o.defaultUnreachableTolerationSeconds,
+      defaultNotReadyTolerationSeconds: o.defaultNotReadyTolerationSeconds,
+    }),
+  );
+
+program
+  .command('down')
+  .description('stop the cluster and remove its pods, networks and rules')
+  .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())
+  .option('--purge', 'also delete the data dir', false)
+  .action((o) => down({ dataDir: o.dataDir, purge: o.purge }));
+
+program
+  .command('status')
+  .description('components, health, versions and nodes')
+  .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())
+  .action((o) => status({ dataDir: o.dataDir }));
+
+program
+  .command('logs <component>')
+  .description('a component log (apiserver, scheduler, controller-manager, dns, kubelet-<node>, ...)')
+  .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())
+  .option('-f, --follow', 'follow', false)
+  .action((component, o) => logs({ dataDir: o.dataDir, component, follow: o.follow }));
+
+program
+  .command('doctor')
+  .description('check this host for what keelson needs')
+  .action(() => {
+    const checks = runChecks();
+    console.log(formatChecks(checks));
+    if (checks.some((c) => c.required && !c.ok)) process.exitCode = 1;
+  });
+
+const image = program.command('image').description('local images on the nodes');
+image
+  .command('import <path>')
+  .description('import an OCI image layout directory or archive')
+  .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())
+  .option('--tag <ref>', 'image reference to record')
+  .action((path, o) => imageImport({ dataDir: o.dataDir, file: path, tag: o.tag }));
+image
+  .command('ls')
+  .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())
+  .action((o) => imageList({ dataDir: o.dataDir }));
+
+program
+  .command('_run', { hidden: true })
+  .requiredOption('--data-dir <dir>')
+  .option('--api-port <port>', '', int, 6443)
+  .option('--grpc-port <port>', '', int, 6444)
+  .option('--oci-runtime <name>', '', 'auto')
+  .option('--node-monitor-grace-period-ms <ms>', '', int)
+  .option('--default-unreachable-toleration-seconds <n>', '', int)
+  .option('--default-not-ready-toleration-seconds <n>', '', int)
+  .action((o) => runCommand({ ...o, nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs }));
+
+program
+  .command('_node', { hidden: true })
+  .requiredOption('--data-dir <dir>')
+  .requiredOption('--name <name>')
+  .option('--oci-runtime <name>', '', 'auto')
+  .action((o) => nodeCommand({ dataDir: o.dataDir, name: o.name, ociRuntime: o.ociRuntime }));
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  console.error(`keelson: ${err.message}`);
+  process.exit(1);
+});

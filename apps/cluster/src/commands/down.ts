@@ -1,0 +1,73 @@
+/**
+ * `keelson down [--purge]`: stops the supervisor (which stops every node's pods, proxy rules and
+ * the control plane), then removes what could remain: the bridge, the service route, the nft
+ * table or iptables chains, the cluster's cgroups; `--purge` deletes the data dir too.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClusterPaths } from '../paths';
+import { readState } from '../state';
+import { teardownBridge } from '../host';
+import { proxyTable } from '../node-agent';
+
+const alive = (pid?: number) => {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Runs `keelson down`. */
+export async function down(opts: { dataDir: string; purge: boolean }): Promise<void> {
+  const paths = new ClusterPaths(opts.dataDir);
+  const state = readState(paths.state);
+  if (!state) {
+    if (opts.purge) rmSync(paths.dataDir, { recursive: true, force: true });
+    console.log('keelson is not running');
+    return;
+  }
+  if (existsSync(paths.dataDir)) writeFileSync(join(paths.dataDir, 'stopping'), String(Date.now()));
+  if (alive(state.supervisorPid)) {
+    process.kill(state.supervisorPid!, 'SIGTERM');
+    const deadline = Date.now() + 120_000;
+    while (alive(state.supervisorPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    if (alive(state.supervisorPid)) process.kill(state.supervisorPid!, 'SIGKILL');
+  }
+  // Node agents that outlived the supervisor (killed hard) are ended by their recorded PID.
+  for (const n of state.nodes) if (alive(n.pid)) process.kill(n.pid!, 'SIGKILL');
+  for (const n of state.nodes) if (!n.netns) teardownBridge(n.bridge, state.serviceCIDR);
+  const run = (args: string[]) => {
+    try {
+      execFileSync(args[0], args.slice(1), { stdio: 'ignore' });
+    } catch {
+      /* already gone */
+    }
+  };
+  run(['nft', 'delete', 'table', 'ip', proxyTable(state.id)]);
+  removeCgroups(`keelson-${state.id}`);
+  rmSync(join(paths.dataDir, 'stopping'), { force: true });
+  rmSync(paths.state, { force: true });
+  if (opts.purge) rmSync(paths.dataDir, { recursive: true, force: true });
+  console.log(`keelson stopped${opts.purge ? ' and its data removed' : ''}`);
+}
+
+/** Removes the cluster's (empty) cgroup directories in every mounted hierarchy, deepest first. */
+function removeCgroups(name: string): void {
+  const base = '/sys/fs/cgroup';
+  if (!existsSync(base)) return;
+  const roots = [join(base, name), ...readdirSync(base).map((h) => join(base, h, name))];
+  const removeTree = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeTree(join(dir, e.name));
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* busy or not a cgroup */
+    }
+  };
+  for (const r of roots) removeTree(r);
+}

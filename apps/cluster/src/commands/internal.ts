@@ -1,0 +1,78 @@
+/**
+ * The hidden subcommands `keelson up` starts: `_run` (the supervisor with the control plane) and
+ * `_node` (one node's agents). Not for users.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClusterPaths } from '../paths';
+import { readState } from '../state';
+import { componentLogger } from '../logger';
+import { runSupervisor } from '../supervisor';
+import { startNodeAgent } from '../node-agent';
+import { setupBridge } from '../host';
+import { CLUSTER_DOMAIN, DNS_SERVICE_IP } from './up';
+import { CliError } from '../errors';
+
+/** `_run`: sets up host networking, runs the supervisor until SIGTERM. */
+export async function runCommand(opts: {
+  dataDir: string;
+  apiPort: number;
+  grpcPort: number;
+  ociRuntime: string;
+  nodeMonitorGracePeriodMs?: number;
+  defaultUnreachableTolerationSeconds?: number;
+  defaultNotReadyTolerationSeconds?: number;
+}): Promise<void> {
+  const paths = new ClusterPaths(opts.dataDir);
+  mkdirSync(paths.logs, { recursive: true });
+  const state = readState(paths.state);
+  if (!state) throw new CliError(`no cluster state in ${paths.state}`);
+  const log = componentLogger('supervisor', paths.log('supervisor-events'));
+  for (const n of state.nodes) if (!n.netns) setupBridge(n.bridge, `${n.ip}/${n.podCIDR.split('/')[1]}`, state.serviceCIDR);
+  await runSupervisor({
+    paths,
+    state,
+    log,
+    nodeArgs: ['--oci-runtime', opts.ociRuntime],
+    controlPlane: {
+      bindAddress: '127.0.0.1',
+      apiPort: opts.apiPort,
+      grpcPort: opts.grpcPort,
+      serviceCIDR: state.serviceCIDR,
+      dnsServiceIP: DNS_SERVICE_IP,
+      dnsListenIP: state.dnsAddress,
+      clusterDomain: CLUSTER_DOMAIN,
+      nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
+      defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
+      defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds,
+    },
+  });
+  process.exit(0);
+}
+
+/** `_node`: runs one node's agents until SIGTERM. */
+export async function nodeCommand(opts: { dataDir: string; name: string; ociRuntime: 'auto' | 'crun' | 'runc' }): Promise<void> {
+  const paths = new ClusterPaths(opts.dataDir);
+  const state = readState(paths.state);
+  const node = state?.nodes.find((n) => n.name === opts.name);
+  if (!state || !node) throw new CliError(`node ${opts.name} is not part of the cluster in ${paths.dataDir}`);
+  const log = componentLogger(`node-${node.name}-events`, paths.log(`node-${node.name}-events`));
+  const agent = await startNodeAgent({
+    paths,
+    node,
+    clusterId: state.id,
+    clusterCIDR: state.clusterCIDR,
+    dnsServiceIP: DNS_SERVICE_IP,
+    clusterDomain: CLUSTER_DOMAIN,
+    proxyMode: state.proxyMode,
+    ociRuntime: opts.ociRuntime,
+    log,
+  });
+  const stop = async () => {
+    const removePods = existsSync(join(paths.dataDir, 'stopping'));
+    await agent.stop(removePods);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}

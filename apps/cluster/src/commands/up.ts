@@ -1,0 +1,156 @@
+/**
+ * `keelson up`: checks the host, builds the local images, starts the supervisor in the
+ * background and returns once every node is Ready and cluster DNS answers.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { buildBusyboxImage, buildNodeImage } from '@keelson/cri-runtime';
+import { ClusterPaths } from '../paths';
+import { readState, writeState, type ClusterState, type NodeState } from '../state';
+import { formatChecks, runChecks } from '../doctor';
+import { selfCommand } from '../self';
+import { getJson, readyNodes, resolveA } from '../wait';
+import { CliError } from '../errors';
+
+/** Flags of `keelson up`. */
+export interface UpOptions {
+  dataDir: string;
+  nodes: number;
+  ociRuntime: 'auto' | 'crun' | 'runc';
+  proxyMode: 'nftables' | 'iptables';
+  apiPort: number;
+  grpcPort: number;
+  timeoutSeconds: number;
+  nodeMonitorGracePeriod?: string;
+  defaultUnreachableTolerationSeconds?: number;
+  defaultNotReadyTolerationSeconds?: number;
+}
+
+export const CLUSTER_CIDR = '10.244.0.0/16';
+export const SERVICE_CIDR = '10.96.0.0/12';
+export const DNS_SERVICE_IP = '10.96.0.10';
+export const CLUSTER_DOMAIN = 'cluster.local';
+
+/** A short id derived from the data dir, stable across restarts (names of bridges and nft tables). */
+export function clusterIdFor(dataDir: string): string {
+  return createHash('sha256').update(dataDir).digest('hex').slice(0, 6);
+}
+
+/** The node list for N nodes: node 1 in the host namespace (N = 1), else one namespace each. */
+export function planNodes(id: string, count: number): NodeState[] {
+  if (count !== 1) throw new CliError('--nodes greater than 1 is not supported yet: local multi-node clusters are in progress');
+  const name = hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '') || 'keelson-node';
+  return [{ name, ip: '10.244.0.1', podCIDR: '10.244.0.0/24', bridge: `kb-${id}` }];
+}
+
+/** Parses "10s", "2m", "500ms", or a bare number of seconds, into ms. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new CliError(`invalid duration "${text}": want e.g. 40s, 2m, 500ms`);
+  const n = Number(m[1]);
+  return Math.round(n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000));
+}
+
+const alive = (pid?: number) => {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Runs `keelson up`. @throws CliError with a one-line reason */
+export async function up(opts: UpOptions): Promise<void> {
+  const paths = new ClusterPaths(opts.dataDir);
+  const existing = readState(paths.state);
+  if (existing && alive(existing.supervisorPid)) {
+    console.log(`keelson is already running (pid ${existing.supervisorPid}).\nexport KUBECONFIG=${paths.kubeconfig}`);
+    return;
+  }
+  const checks = runChecks();
+  const missing = checks.filter((c) => c.required && !c.ok);
+  if (missing.length) {
+    console.error(formatChecks(checks));
+    throw new CliError(`host is not ready: ${missing.map((c) => c.name).join(', ')} (run: ${missing.find((c) => c.fix)?.fix ?? 'keelson doctor'})`);
+  }
+  const nodeMonitorGracePeriodMs = opts.nodeMonitorGracePeriod ? parseDuration(opts.nodeMonitorGracePeriod) : undefined;
+  mkdirSync(paths.logs, { recursive: true });
+  rmSync(join(paths.dataDir, 'stopping'), { force: true });
+  const id = clusterIdFor(paths.dataDir);
+  const nodes = planNodes(id, opts.nodes);
+
+  const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {step}', hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic);
+  const interactive = process.stdout.isTTY;
+  const steps = ['building images', 'starting control plane', 'waiting for apiserver', 'waiting for nodes', 'waiting for DNS', 'ready'];
+  let done = 0;
+  const step = (i: number) => {
+    done = i;
+    if (interactive) bar.update(Math.round((i / (steps.length - 1)) * 100), { step: steps[i] });
+    else console.log(`- ${steps[i]}`);
+  };
+  if (interactive) bar.start(100, 0, { step: steps[0] });
+  try {
+    step(0);
+    if (!existsSync(join(paths.images, 'busybox', 'index.json'))) await buildBusyboxImage(join(paths.images, 'busybox'));
+    if (!existsSync(join(paths.images, 'node', 'index.json'))) await buildNodeImage(join(paths.images, 'node'));
+
+    step(1);
+    const state: ClusterState = {
+      id,
+      dataDir: paths.dataDir,
+      apiserver: { url: `http://127.0.0.1:${opts.apiPort}`, grpcAddress: `127.0.0.1:${opts.grpcPort}` },
+      dnsAddress: nodes[0].ip,
+      clusterCIDR: CLUSTER_CIDR,
+      serviceCIDR: SERVICE_CIDR,
+      proxyMode: opts.proxyMode,
+      nodes,
+      startedAt: new Date().toISOString(),
+    };
+    writeState(paths.state, state);
+    const out = openSync(paths.log('supervisor'), 'a');
+    const args = ['_run', '--data-dir', paths.dataDir, '--api-port', String(opts.apiPort), '--grpc-port', String(opts.grpcPort), '--oci-runtime', opts.ociRuntime];
+    if (nodeMonitorGracePeriodMs) args.push('--node-monitor-grace-period-ms', String(nodeMonitorGracePeriodMs));
+    if (opts.defaultUnreachableTolerationSeconds !== undefined) args.push('--default-unreachable-toleration-seconds', String(opts.defaultUnreachableTolerationSeconds));
+    if (opts.defaultNotReadyTolerationSeconds !== undefined) args.push('--default-not-ready-toleration-seconds', String(opts.defaultNotReadyTolerationSeconds));
+    const [cmd, ...rest] = selfCommand(args);
+    const child = spawn(cmd, rest, { detached: true, stdio: ['ignore', out, out] });
+    child.unref();
+
+    const deadline = Date.now() + opts.timeoutSeconds * 1000;
+    const until = async (what: string, cond: () => Promise<boolean>) => {
+      while (!(await cond())) {
+        if (!alive(child.pid)) throw new CliError(`the supervisor exited while ${what}; see ${paths.log('supervisor')}`);
+        if (Date.now() > deadline) throw new CliError(`timed out ${what}; see ${paths.logs}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    };
+    step(2);
+    await until('waiting for the apiserver', async () => (await getJson(`${state.apiserver.url}/readyz`)) !== undefined);
+    step(3);
+    await until('waiting for nodes to be Ready', async () => (await readyNodes(state.apiserver.url)).length >= nodes.length);
+    step(4);
+    await until('waiting for cluster DNS', async () => (await resolveA(state.dnsAddress, `kubernetes.default.svc.${CLUSTER_DOMAIN}`)).length > 0);
+    step(5);
+  } finally {
+    if (interactive) bar.stop();
+  }
+  void done;
+  console.log(`Cluster is up: ${nodes.length} node(s) Ready. Use it with:\nexport KUBECONFIG=${paths.kubeconfig}`);
+}
+
+/** Reads a file or returns '' (for log tails in errors). */
+export function tail(path: string, lines = 20): string {
+  try {
+    return readFileSync(path, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export { writeState };

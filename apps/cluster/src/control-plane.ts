@@ -1,0 +1,133 @@
+/**
+ * The control plane in one process (as k3s runs its server): the store embedded in the
+ * apiserver, the apiserver (REST for kubectl + gRPC for components), the controller manager,
+ * the scheduler and cluster DNS, each talking to the apiserver over gRPC like any client.
+ */
+import type { Clientset } from '@keelson/client';
+import { createClientset, isAlreadyExists } from '@keelson/client';
+import { startApiServer, type RunningApiServer } from '@keelson/apiserver';
+import { startControllerManager } from '@keelson/controllers';
+import { startScheduler } from '@keelson/scheduler';
+import { startClusterDns } from '@keelson/dns';
+import type { Logger } from 'pino';
+import type { ClusterPaths } from './paths';
+import { componentLogger } from './logger';
+
+/** Options of {@link startControlPlane}. */
+export interface ControlPlaneOptions {
+  paths: ClusterPaths;
+  /** Address the apiserver binds (127.0.0.1 for one node in the host namespace). */
+  bindAddress: string;
+  apiPort: number;
+  grpcPort: number;
+  serviceCIDR: string;
+  /** The cluster DNS Service ClusterIP (kube-system/kube-dns), e.g. 10.96.0.10. */
+  dnsServiceIP: string;
+  /** Where the DNS server listens (an address pods reach), port 53. */
+  dnsListenIP: string;
+  clusterDomain: string;
+  /** Controller manager flags, named as upstream's. */
+  nodeMonitorGracePeriodMs?: number;
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
+  log: Logger;
+}
+
+/** A running control plane. */
+export interface RunningControlPlane {
+  apiserver: RunningApiServer;
+  clientset: Clientset;
+  stop(): Promise<void>;
+}
+
+/** Starts every control-plane component; stops what started if one fails. */
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<RunningControlPlane> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((e) => opts.log.warn({ err: String(e) }, 'stop failed'));
+  };
+  try {
+    const apiLog = componentLogger('apiserver', opts.paths.log('apiserver'));
+    const apiserver = await startApiServer({
+      storage: `embedded:${opts.paths.store}`,
+      bindAddress: opts.bindAddress,
+      port: opts.apiPort,
+      grpcPort: opts.grpcPort,
+      serviceClusterIpRange: opts.serviceCIDR,
+      kubeconfigOut: opts.paths.kubeconfig,
+      onRequest: (method, path, code, ms) => apiLog.info({ method, path, code, ms }, 'request'),
+    });
+    stops.push(() => apiserver.close());
+    opts.log.info({ url: apiserver.url, grpc: apiserver.grpcAddress }, 'apiserver up');
+
+    const clientset = createClientset({ grpcAddress: apiserver.grpcAddress });
+    stops.push(async () => clientset.close());
+    await ensureDnsService(clientset, opts);
+
+    const cm = await startControllerManager(
+      {
+        nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
+        defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds,
+        defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
+        log: componentLogger('controller-manager', opts.paths.log('controller-manager')),
+      },
+      clientset,
+    );
+    stops.push(() => cm.stop());
+
+    const scheduler = await startScheduler({ log: componentLogger('scheduler', opts.paths.log('scheduler')) }, clientset);
+    stops.push(() => scheduler.stop());
+
+    const dns = await startClusterDns(
+      { listen: { host: opts.dnsListenIP, port: 53 }, clusterDomain: opts.clusterDomain, log: componentLogger('dns', opts.paths.log('dns')) },
+      clientset,
+    );
+    stops.push(() => dns.stop());
+    return { apiserver, clientset, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * The kube-dns Service at the DNS ClusterIP, without a selector, and its EndpointSlice and
+ * Endpoints pointing at the DNS server's address (the way a node-local DNS is published).
+ */
+async function ensureDnsService(clientset: Clientset, opts: ControlPlaneOptions): Promise<void> {
+  const ports = [
+    { name: 'dns', port: 53, protocol: 'UDP' },
+    { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+  ];
+  const create = async (resource: string, obj: Record<string, unknown>) => {
+    try {
+      await clientset.resource(resource).create(obj as never);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+  };
+  await create('services', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS' } },
+    spec: { clusterIP: opts.dnsServiceIP, ports: ports.map((p) => ({ ...p, targetPort: 53 })) },
+  });
+  await create('endpointslices', {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: 'kube-dns-keelson',
+      namespace: 'kube-system',
+      labels: { 'kubernetes.io/service-name': 'kube-dns', 'endpointslice.kubernetes.io/managed-by': 'keelson.dev/cluster' },
+    },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [opts.dnsListenIP], conditions: { ready: true } }],
+    ports,
+  });
+  await create('endpoints', {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'kube-dns', namespace: 'kube-system' },
+    subsets: [{ addresses: [{ ip: opts.dnsListenIP }], ports }],
+  });
+}

@@ -1,0 +1,109 @@
+/**
+ * One node's agents in one process: the CRI runtime (its own gRPC server on a unix socket, as a
+ * separate runtime would be), the kubelet talking to it over that socket, and kube-proxy.
+ * Local images (busybox, node) are imported into the runtime before the kubelet starts.
+ */
+import { existsSync, readdirSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { clientsetFromKubeconfig } from '@keelson/client';
+import { startCriServer } from '@keelson/cri-runtime';
+import { startKubelet } from '@keelson/kubelet';
+import { startProxy } from '@keelson/kube-proxy';
+import type { Logger } from 'pino';
+import type { ClusterPaths } from './paths';
+import type { NodeState } from './state';
+import { componentLogger } from './logger';
+
+/** Options of {@link startNodeAgent}. */
+export interface NodeAgentOptions {
+  paths: ClusterPaths;
+  node: NodeState;
+  clusterId: string;
+  clusterCIDR: string;
+  dnsServiceIP: string;
+  clusterDomain: string;
+  proxyMode: 'nftables' | 'iptables';
+  ociRuntime?: 'auto' | 'crun' | 'runc';
+  log: Logger;
+}
+
+/** Running node agents. */
+export interface RunningNodeAgent {
+  /** Stops the agents; with `removePods`, also stops and removes every pod sandbox and the proxy rules. */
+  stop(removePods: boolean): Promise<void>;
+}
+
+/** The nft table / chain prefix owned by this cluster's proxies. */
+export const proxyTable = (clusterId: string) => `keelson-${clusterId}`;
+
+/** Starts runtime, kubelet and proxy for one node. */
+export async function startNodeAgent(opts: NodeAgentOptions): Promise<RunningNodeAgent> {
+  const { paths, node } = opts;
+  const root = paths.node(node.name);
+  mkdirSync(root, { recursive: true });
+  const criLog = componentLogger(`cri-${node.name}`, paths.log(`cri-${node.name}`));
+  const cri = await startCriServer({
+    root: join(root, 'runtime'),
+    listen: `unix://${paths.criSocket(node.name)}`,
+    ociRuntime: opts.ociRuntime ?? 'auto',
+    cgroupRoot: `/keelson-${opts.clusterId}/${node.name}`,
+    log: (msg) => criLog.info(msg),
+  });
+  await importImages(cri.runtime.images, paths.images, opts.log);
+
+  const clientset = clientsetFromKubeconfig(paths.kubeconfig);
+  const kubelet = await startKubelet(
+    {
+      nodeName: node.name,
+      containerRuntimeEndpoint: `unix://${paths.criSocket(node.name)}`,
+      podCidr: node.podCIDR,
+      clusterDns: [opts.dnsServiceIP],
+      clusterDomain: opts.clusterDomain,
+      rootDir: join(root, 'kubelet'),
+      nodeIp: node.ip,
+      address: node.ip,
+      port: 10250,
+      cniBridge: node.bridge,
+      logger: componentLogger(`kubelet-${node.name}`, paths.log(`kubelet-${node.name}`)),
+    },
+    clientset,
+  );
+  const proxy = await startProxy(
+    {
+      nodeName: node.name,
+      mode: opts.proxyMode,
+      table: proxyTable(opts.clusterId),
+      clusterCIDR: opts.clusterCIDR,
+      log: componentLogger(`proxy-${node.name}`, paths.log(`proxy-${node.name}`)),
+    },
+    clientset,
+  );
+  opts.log.info({ node: node.name }, 'node agents up');
+
+  return {
+    async stop(removePods: boolean) {
+      await proxy.stop(removePods).catch((e) => opts.log.warn({ err: String(e) }, 'proxy stop'));
+      await kubelet.stop().catch((e) => opts.log.warn({ err: String(e) }, 'kubelet stop'));
+      if (removePods) {
+        for (const sb of cri.runtime.listPodSandbox()) {
+          await cri.runtime.stopPodSandbox(sb.id).catch(() => undefined);
+          await cri.runtime.removePodSandbox(sb.id).catch(() => undefined);
+        }
+      }
+      await cri.close();
+      clientset.close();
+    },
+  };
+}
+
+/** Imports every OCI layout under `dir` (built at `keelson up`) that the store does not have yet. */
+async function importImages(store: { importImage(path: string, ref?: string): Promise<unknown> }, dir: string, log: Logger): Promise<void> {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    try {
+      await store.importImage(join(dir, name));
+    } catch (err) {
+      log.warn({ image: name, err: String(err) }, 'image import failed');
+    }
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * state.json: what `keelson up` started, read by status/down/logs. Written atomically.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+
+/** One node of a local cluster. */
+export interface NodeState {
+  name: string;
+  /** Network namespace (multi-node) or undefined for the host's. */
+  netns?: string;
+  /** Node address: the bridge gateway (host mode) or the node's address on the host bridge. */
+  ip: string;
+  podCIDR: string;
+  /** Bridge pods of this node attach to. */
+  bridge: string;
+  pid?: number;
+}
+
+/** The whole cluster's state. */
+export interface ClusterState {
+  /** Short unique id of this cluster (names of nft tables, bridges). */
+  id: string;
+  dataDir: string;
+  supervisorPid?: number;
+  apiserver: { url: string; grpcAddress: string };
+  dnsAddress: string;
+  clusterCIDR: string;
+  serviceCIDR: string;
+  proxyMode: 'nftables' | 'iptables';
+  nodes: NodeState[];
+  /** ISO time the cluster came up. */
+  startedAt: string;
+}
+
+/** Reads state.json, or undefined when the cluster is not up. */
+export function readState(path: string): ClusterState | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as ClusterState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes state.json atomically (write + rename). */
+export function writeState(path: string, state: ClusterState): void {
+  writeFileSync(`${path}.tmp`, JSON.stringify(state, null, 2));
+  renameSync(`${path}.tmp`, path);
+}

@@ -1,0 +1,85 @@
+/**
+ * The supervisor process `keelson up` leaves running: it runs the control plane in-process and
+ * one child process per node (`keelson _node`), restarting a crashed child with exponential
+ * backoff (1 s doubling to 60 s) and logging it. SIGTERM/SIGINT stop everything; when
+ * `<data-dir>/stopping` exists (written by `keelson down`) nodes also remove their pods, proxy
+ * rules and host networking.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { startControlPlane, type ControlPlaneOptions } from './control-plane';
+import type { ClusterPaths } from './paths';
+import { writeState, type ClusterState } from './state';
+import { teardownBridge } from './host';
+import { selfCommand } from './self';
+
+/** Options of {@link runSupervisor}. */
+export interface SupervisorOptions {
+  paths: ClusterPaths;
+  state: ClusterState;
+  controlPlane: Omit<ControlPlaneOptions, 'paths' | 'log'>;
+  log: Logger;
+  /** Extra args for `keelson _node` (e.g. --oci-runtime). */
+  nodeArgs: string[];
+}
+
+/** Runs until SIGTERM; resolves when everything stopped. */
+export async function runSupervisor(opts: SupervisorOptions): Promise<void> {
+  const { paths, log } = opts;
+  const cp = await startControlPlane({ ...opts.controlPlane, paths, log });
+  const state: ClusterState = { ...opts.state, supervisorPid: process.pid, apiserver: { url: cp.apiserver.url, grpcAddress: cp.apiserver.grpcAddress } };
+  writeState(paths.state, state);
+
+  let stopping = false;
+  const children = new Map<string, ChildProcess>();
+  const start = (nodeName: string, attempt: number) => {
+    if (stopping) return;
+    const out = openSync(paths.log(`node-${nodeName}`), 'a');
+    const [cmd, ...args] = selfCommand(['_node', '--data-dir', paths.dataDir, '--name', nodeName, ...opts.nodeArgs]);
+    const child = spawn(cmd, args, { stdio: ['ignore', out, out] });
+    children.set(nodeName, child);
+    const node = state.nodes.find((n) => n.name === nodeName)!;
+    node.pid = child.pid;
+    writeState(paths.state, state);
+    const startedAt = Date.now();
+    child.on('exit', (code, signal) => {
+      children.delete(nodeName);
+      if (stopping) return;
+      // A node that ran for a minute restarts from the first backoff step again.
+      const next = Date.now() - startedAt > 60_000 ? 0 : attempt + 1;
+      const delay = Math.min(60_000, 1000 * 2 ** next);
+      log.warn({ node: nodeName, code, signal, restartInMs: delay }, 'node agents exited; restarting');
+      setTimeout(() => start(nodeName, next), delay);
+    });
+  };
+  for (const n of state.nodes) start(n.name, 0);
+
+  await new Promise<void>((resolve) => {
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      log.info('stopping');
+      await Promise.all(
+        [...children.values()].map(
+          (c) =>
+            new Promise<void>((done) => {
+              const t = setTimeout(() => c.kill('SIGKILL'), 60_000);
+              c.once('exit', () => {
+                clearTimeout(t);
+                done();
+              });
+              c.kill('SIGTERM');
+            }),
+        ),
+      );
+      await cp.stop();
+      if (existsSync(`${paths.dataDir}/stopping`)) {
+        for (const n of state.nodes) if (!n.netns) teardownBridge(n.bridge, state.serviceCIDR);
+      }
+      resolve();
+    };
+    process.once('SIGTERM', () => void stop());
+    process.once('SIGINT', () => void stop());
+  });
+}
