@@ -15,7 +15,7 @@ export type {
 export { MvccStore, type MvccStoreOptions } from './mvcc-store';
 export { MvccState, normalizeTxn, type NormalTxn, type Applied, type Change } from './mvcc-state';
 export { RemoteStore, type RemoteStoreOptions } from './grpc/remote-store';
-export { startStoreServer, type StoreServer } from './grpc/server';
+export { startStoreServer, type StoreServer, type StoreServerOptions } from './grpc/server';
 export { MAX_VALUE_BYTES, MAX_TXN_OPS } from './span';
 export {
   StoreError,

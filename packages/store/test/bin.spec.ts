@@ -11,11 +11,15 @@ const repo = resolve(__dirname, '../../..');
 const bin = join(repo, 'packages/store/src/bin/keelson-store.ts');
 const nodeArgs = ['--conditions=keelson-source', '--import', 'tsx', bin];
 
-function serve(dir: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [...nodeArgs, '--data-dir', dir, '--listen', '127.0.0.1:0'], {
-    cwd: repo,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function serve(dir: string, extra: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, '--data-dir', dir, '--listen', '127.0.0.1:0', ...extra],
+    {
+      cwd: repo,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   return new Promise((res, rej) => {
     const t = setTimeout(() => rej(new Error('keelson-store did not start')), 30_000);
     child.once('exit', (code) => rej(new Error(`keelson-store exited ${code}`)));
@@ -74,5 +78,27 @@ describe('keelson-store bin', () => {
     expect(new TextDecoder().decode((await again.get('/bin/k'))!.value)).toBe('v');
     await again.close();
     second.child.kill('SIGTERM');
+  }, 60_000);
+
+  it('auto-compacts history older than the retention', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'keelson-bin-ac-'));
+    const started = await serve(own, ['--auto-compact-retention', '5', '--auto-compact-interval', '50']);
+    children.push(started.child);
+    const remote = new RemoteStore(`127.0.0.1:${started.port}`);
+    try {
+      for (let i = 0; i < 20; i++) await remote.put('/ac/k', new Uint8Array([i]));
+      const current = await remote.currentRevision();
+      const deadline = Date.now() + 10_000;
+      while ((await remote.compactRevision()) < current - 5 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await remote.compactRevision()).toBe(current - 5);
+      expect((await remote.get('/ac/k'))!.value).toEqual(new Uint8Array([19]));
+    } finally {
+      await remote.close();
+      started.child.kill('SIGTERM');
+      await new Promise((r) => started.child.once('exit', r));
+      rmSync(own, { recursive: true, force: true });
+    }
   }, 60_000);
 });

@@ -237,6 +237,7 @@ export function errorToStatus(err: unknown): Partial<StatusObject> {
       code = GrpcStatus.OUT_OF_RANGE;
       metadata.set(CURRENT_REVISION_KEY, String(e.currentRevision));
     } else if (e instanceof StoreClosedError) code = GrpcStatus.UNAVAILABLE;
+    else if (e instanceof StoreUnavailableError) code = e.code;
     if (e instanceof ValueTooLargeError) metadata.set('keelson-value-size', String(e.size));
   }
   return { code, details: e.message, metadata };
@@ -269,6 +270,8 @@ export function errorFromStatus(err: Partial<ServiceError>): Error {
       return new StoreClosedError(msg);
     case 'StoreFailedError':
       return new StoreFailedError(msg);
+    case 'StoreUnavailableError':
+      return new StoreUnavailableError(err.code ?? GrpcStatus.UNKNOWN, msg);
     default:
       return new StoreUnavailableError(err.code ?? GrpcStatus.UNKNOWN, msg);
   }

@@ -3,6 +3,7 @@
 // trailing metadata (see convert.ts), so RemoteStore rethrows the same classes.
 import {
   Server,
+  status as GrpcStatus,
   ServerCredentials,
   type sendUnaryData,
   type ServerUnaryCall,
@@ -16,7 +17,7 @@ import {
   type WatchResponse,
   type WatchServiceServer,
 } from '../generated/keelson/store/v1/kv';
-import { StoreClosedError } from '../errors';
+import { StoreClosedError, StoreUnavailableError } from '../errors';
 import type { KV } from '../types';
 import {
   compareFromPb,
@@ -28,6 +29,12 @@ import {
   rangeResultToPb,
   responseToPb,
 } from './convert';
+
+/** Options of {@link startStoreServer}. */
+export interface StoreServerOptions {
+  /** Responses a watch stream may have queued for a slow client before it is ended (default 10,000). */
+  maxBufferedWatchResponses?: number;
+}
 
 /** A running store server. */
 export interface StoreServer {
@@ -55,10 +62,17 @@ function unary<Req, Res>(fn: (req: Req) => Promise<Res>) {
 
 /**
  * Serves `kv` over gRPC (keelson.store.v1 KVService + WatchService) on `listen` ("host:port";
- * port 0 picks a free port). Does not close `kv` on close().
+ * port 0 picks a free port). Does not close `kv` on close(). A watch stream whose client stops
+ * reading ends with RESOURCE_EXHAUSTED (StoreUnavailableError on the RemoteStore side) once
+ * `maxBufferedWatchResponses` responses are queued.
  * @throws the bind error (e.g. EADDRINUSE) when the address cannot be bound.
  */
-export async function startStoreServer(kv: KV, listen: string): Promise<StoreServer> {
+export async function startStoreServer(
+  kv: KV,
+  listen: string,
+  opts: StoreServerOptions = {},
+): Promise<StoreServer> {
+  const maxBuffered = opts.maxBufferedWatchResponses ?? 10_000;
   const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
   /** Live watch streams → ends the stream with an error status and cancels the store watch. */
   const watches = new Map<ServerWritableStream<WatchRequest, WatchResponse>, (err: unknown) => void>();
@@ -113,8 +127,19 @@ export async function startStoreServer(kv: KV, listen: string): Promise<StoreSer
         },
         {
           onEvents: (events, revision) => {
-            if (!over)
-              call.write({ revision, events: events.map(eventToPb), progress: false, created: false });
+            if (over) return;
+            call.write({ revision, events: events.map(eventToPb), progress: false, created: false });
+            // A consumer that stops reading must not make the server buffer without bound: end
+            // its watch; it re-watches from the last revision it saw.
+            if (call.writableLength > maxBuffered) {
+              handle.cancel();
+              end(
+                new StoreUnavailableError(
+                  GrpcStatus.RESOURCE_EXHAUSTED,
+                  `watch consumer too slow: more than ${maxBuffered} responses buffered; re-watch from revision ${events[0].kv.modRevision}`,
+                ),
+              );
+            }
           },
           onProgress: (revision) => {
             if (!over) call.write({ revision, events: [], progress: true, created: false });
