@@ -84,7 +84,11 @@ function walk(value: unknown, schema: FieldSchema, path: string, out: SchemaChec
         out.invalid.push(invalidType(path, value, 'array'));
         return;
       }
-      value.forEach((v, i) => walk(v, schema.items!, `${path}[${i}]`, out));
+      value.forEach((v, i) => {
+        // Go would decode a null element to a zero value; Keelson rejects it instead.
+        if (v === null && schema.items!.type !== 'any') out.invalid.push(invalidType(`${path}[${i}]`, v, schema.items!.type === 'object' ? 'object' : schema.items!.type));
+        else walk(v, schema.items!, `${path}[${i}]`, out);
+      });
       return;
     case 'map':
       if (typeof value !== 'object' || Array.isArray(value)) {

@@ -239,4 +239,17 @@ spec:
     } as KubeObject;
     expect(validateObject(es).map((c) => c.field)).toEqual(['endpoints[1].addresses[0]']);
   });
+
+  it('returns the schema type errors alone when the object is not well-typed', () => {
+    const o = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 5 }] } } as unknown as KubeObject;
+    defaultObject(o);
+    expect((o as any).spec.restartPolicy).toBeUndefined(); // not defaulted
+    expect(validateObject(o)).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.containers[0].image',
+        message: 'Invalid value: "integer": spec.containers[0].image in body must be of type string: "integer"',
+      },
+    ]);
+  });
 });

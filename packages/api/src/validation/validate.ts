@@ -4,6 +4,7 @@
  * {@link defaultObject}: like upstream it expects defaulted objects (e.g. protocols set).
  */
 import { resourceForKind } from '../resources';
+import { checkSchema } from '../codec';
 import type { KubeObject, LabelSelector, ObjectMeta, StatusCause } from '../meta';
 import type {
   Container,
@@ -1125,7 +1126,8 @@ const VALIDATORS: Record<string, KindValidator> = {
 };
 
 /**
- * Validates obj (and, when old is given, the update from old) per kind: metadata (name, namespace
+ * Validates obj (and, when old is given, the update from old) per kind. Objects with type errors
+ * get exactly those errors (checkSchema's invalid causes) and nothing else. Otherwise: metadata (name, namespace
  * per scope, labels, annotations, owner references, immutable identity) and the kind's spec rules,
  * including immutable fields on update (pod spec except images/activeDeadlineSeconds/toleration
  * additions, workload selectors, Service clusterIP, Secret type, ...). Deviation: a pod update may
@@ -1136,9 +1138,14 @@ const VALIDATORS: Record<string, KindValidator> = {
  * Unknown kinds get metadata validation only (their scope is unknown, so namespace is not checked).
  */
 export function validateObject(obj: KubeObject, old?: KubeObject): StatusCause[] {
+  if (!obj || typeof obj !== 'object') return [fieldInvalid('', obj, 'must be an object')];
   const kind = obj.kind ?? '';
   const apiVersion = obj.apiVersion ?? '';
   const info = resourceForKind(apiVersion, kind);
+  // Type errors first: the rules below assume well-typed objects (upstream rejects them at decode).
+  const typeErrs = checkSchema(obj).invalid;
+  if (typeErrs.length) return typeErrs;
+  if (old && checkSchema(old).invalid.length) old = undefined;
   const out: Causes = [];
   const skipMeta = kind === 'Binding' || kind === 'Scale' || kind === 'Eviction';
   if (!skipMeta) {
