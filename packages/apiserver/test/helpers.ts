@@ -11,7 +11,7 @@ export interface TestServer {
   server: RunningApiServer;
   dir: string;
   kubeconfig: string;
-  kubectl(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  kubectl(args: string[], stdin?: string, extraEnv?: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }>;
   spawnKubectl(args: string[]): ChildProcess;
   writeFile(name: string, content: string): string;
   close(): Promise<void>;
@@ -26,9 +26,9 @@ export async function startTestServer(opts: ApiServerOptions = {}): Promise<Test
     server,
     dir,
     kubeconfig,
-    kubectl(args, stdin) {
+    kubectl(args, stdin, extraEnv) {
       return new Promise((resolve) => {
-        const child = execFile(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env, timeout: 30000 }, (err, stdout, stderr) => {
+        const child = execFile(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env: { ...env, ...extraEnv }, timeout: 30000 }, (err, stdout, stderr) => {
           const code = err ? ((err as NodeJS.ErrnoException & { code?: number }).code as unknown as number) ?? 1 : 0;
           resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
         });

@@ -178,6 +178,36 @@ suite('kubectl against keelson-apiserver', () => {
     await ok(['delete', 'deploy,svc,secret,sa,job', 'gen']);
   });
 
+  it('edits, applies server-side and orphans on delete', async () => {
+    const env = { EDITOR: `sed -i s/color:\\ blue/color:\\ green/` };
+    const r = await t.kubectl(['edit', 'cm', 'settings', '-n', 'web'], undefined, env);
+    expect(r.stderr).toBe('');
+    expect(await ok(['get', 'cm', 'settings', '-n', 'web', '-o', 'jsonpath={.data.color}'])).toBe('green');
+    await ok(['patch', 'cm', 'settings', '-n', 'web', '--type=merge', '-p', '{"data":{"color":"blue"}}']);
+    const ssa = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  namespace: web\ndata:\n  k: v1\n`;
+    expect(await ok(['apply', '--server-side', '-f', '-'], ssa)).toContain('serverside-applied');
+    expect(await ok(['apply', '--server-side', '-f', '-'], ssa.replace('k: v1', 'k: v2'))).toContain('serverside-applied');
+    expect(await ok(['get', 'cm', 'ssa', '-n', 'web', '-o', 'jsonpath={.data.k}'])).toBe('v2');
+    await ok(['create', 'deployment', 'orphaner', '--image=busybox']);
+    await ok(['delete', 'deploy', 'orphaner', '--cascade=orphan', '--wait=false']);
+    expect(await ok(['get', 'deploy', 'orphaner', '-o', 'jsonpath={.metadata.finalizers}'])).toBe('["orphan"]');
+  });
+
+  it('get -w on pods prints Table rows for new pods', async () => {
+    const child = t.spawnKubectl(['get', 'pods', '-w']);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    try {
+      await waitFor(() => out.includes('p1'), 15000, 'initial pod list');
+      await ok(['run', 'p2', '--image=busybox']);
+      await waitFor(() => /p2\s+0\/1\s+Pending\s+0\s+/.test(out), 15000, 'the new pod in the watch');
+      expect(out.split('\n')[0].split(/\s{2,}/)).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
+    } finally {
+      child.kill();
+    }
+    await ok(['delete', 'pod', 'p2']);
+  });
+
   it('rejects a stale update with 409 Conflict', async () => {
     const cm = JSON.parse(await ok(['get', 'cm', 'settings', '-n', 'web', '-o', 'json']));
     await ok(['label', 'cm', 'settings', '-n', 'web', 'bump=1']);
