@@ -141,6 +141,60 @@ describeRoot('CRI lifecycle over gRPC (runc)', () => {
     expect(left.containers).toEqual([]);
   });
 
+  test('list filters (labels, state, id prefix), stop before start, image removal keeps running containers', async () => {
+    const cfg = sandboxConfig(t.root);
+    cfg.labels = { app: 'web', tier: 'front' };
+    const { podSandboxId } = await t.client.rt('runPodSandbox', { config: cfg });
+    const other = sandboxConfig(t.root);
+    other.labels = { app: 'db' };
+    const { podSandboxId: otherId } = await t.client.rt('runPodSandbox', { config: other });
+    const web = await t.client.rt('listPodSandbox', { filter: { labelSelector: { app: 'web' } } });
+    expect(web.items.map((i: { id: string }) => i.id)).toEqual([podSandboxId]);
+    const byPrefix = await t.client.rt('listPodSandbox', { filter: { id: otherId.slice(0, 12) } });
+    expect(byPrefix.items.map((i: { id: string }) => i.id)).toEqual([otherId]);
+
+    const a = await t.client.rt('createContainer', {
+      podSandboxId,
+      config: { ...containerConfig('a', ['sleep', '1000']), labels: { role: 'main' } },
+      sandboxConfig: cfg,
+    });
+    const b = await t.client.rt('createContainer', {
+      podSandboxId,
+      config: containerConfig('b', ['sleep', '1000']),
+      sandboxConfig: cfg,
+    });
+    await t.client.rt('startContainer', { containerId: a.containerId });
+    const created = await t.client.rt('listContainers', {
+      filter: { state: { state: ContainerState.CONTAINER_CREATED } },
+    });
+    expect(created.containers.map((c: { id: string }) => c.id)).toEqual([b.containerId]);
+    const labelled = await t.client.rt('listContainers', { filter: { labelSelector: { role: 'main' } } });
+    expect(labelled.containers.map((c: { id: string }) => c.id)).toEqual([a.containerId]);
+    // A container stopped before it ever started is EXITED and cannot start any more.
+    await t.client.rt('stopContainer', { containerId: b.containerId, timeout: 0n });
+    expect((await t.client.rt('containerStatus', { containerId: b.containerId })).status.state).toBe(
+      ContainerState.CONTAINER_EXITED,
+    );
+    await expect(t.client.rt('startContainer', { containerId: b.containerId })).rejects.toMatchObject({
+      code: 9,
+    });
+    // Removing the image while a container uses it keeps the container working.
+    await t.client.img('removeImage', { image: { image: 'busybox' } });
+    expect((await t.client.img('imageStatus', { image: { image: 'busybox' } })).image).toBeUndefined();
+    const ex = await t.client.rt('execSync', {
+      containerId: a.containerId,
+      cmd: ['ls', '/bin/busybox'],
+      timeout: 5n,
+    });
+    expect(ex.exitCode).toBe(0);
+    await t.server.runtime.images.importImage(t.busybox.dir);
+    const fs = await t.client.img('imageFsInfo', {});
+    expect(fs.imageFilesystems[0].usedBytes.value).toBeGreaterThan(1_000_000n);
+    await t.client.rt('removePodSandbox', { podSandboxId });
+    await t.client.rt('removePodSandbox', { podSandboxId: otherId });
+    await t.client.rt('removePodSandbox', { podSandboxId: otherId });
+  });
+
   test('bad requests get clear gRPC errors and leave nothing behind', async () => {
     await expect(t.client.rt('podSandboxStatus', { podSandboxId: 'nope' })).rejects.toMatchObject({
       code: 5,

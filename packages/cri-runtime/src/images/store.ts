@@ -54,6 +54,7 @@ interface IndexEntry {
 export class ImageStore {
   private entries: IndexEntry[] = [];
   private indexMtime = 0;
+  private readonly parsed = new Map<string, { manifest: ImageManifest; config: ImageConfig }>();
   private chain: Promise<unknown> = Promise.resolve();
   private unpacking = new Map<string, Promise<string>>();
 
@@ -202,8 +203,15 @@ export class ImageStore {
   }
 
   private async build(manifestDigest: string, entries: IndexEntry[]): Promise<StoredImage> {
-    const manifest = await this.loadManifest(manifestDigest);
-    const config = JSON.parse((await this.readBlob(manifest.config.digest)).toString('utf8')) as ImageConfig;
+    // Manifests and configs are immutable (content-addressed): parse each once.
+    let parsed = this.parsed.get(manifestDigest);
+    if (!parsed) {
+      const m = await this.loadManifest(manifestDigest);
+      const c = JSON.parse((await this.readBlob(m.config.digest)).toString('utf8')) as ImageConfig;
+      parsed = { manifest: m, config: c };
+      this.parsed.set(manifestDigest, parsed);
+    }
+    const { manifest, config } = parsed;
     const repoTags: string[] = [];
     const repoDigests = new Set<string>();
     for (const e of entries) {
@@ -298,6 +306,7 @@ export class ImageStore {
         /* a damaged entry keeps nothing */
       }
     }
+    for (const d of [...this.parsed.keys()]) if (!keep.has(d)) this.parsed.delete(d);
     for (const f of await readdir(join(this.dir, 'blobs', 'sha256'))) {
       if (!keep.has(`sha256:${f}`)) await rm(join(this.dir, 'blobs', 'sha256', f), { force: true });
     }
