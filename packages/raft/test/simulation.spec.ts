@@ -10,8 +10,8 @@
 import { checkOperations, kvModel } from '../src';
 import { runSimulation, type RunOptions } from './sim/run';
 
-const STEPS = Number(process.env.RAFT_SIM_STEPS ?? 4000);
-const FIXED_SEEDS = [1, 2, 3, 4, 5, 6, 42, 1337, 20261129];
+const STEPS = Number(process.env.RAFT_SIM_STEPS ?? 3000);
+const FIXED_SEEDS = [1, 2, 3, 4, 42, 1337, 20261129];
 
 function seeds(): number[] {
   if (process.env.RAFT_SEED) return [Number(process.env.RAFT_SEED)];
@@ -52,7 +52,7 @@ describe.each([3, 5])('simulation with %i members', (size) => {
 });
 
 describe('simulation with membership changes', () => {
-  test.each(all.slice(0, 5))(
+  test.each(all.slice(0, 4))(
     'seed %i: remove, re-add as learner and promote members while faulty',
     (seed) => {
       runChecked({ seed, size: 5, steps: STEPS, membership: true });
@@ -61,7 +61,7 @@ describe('simulation with membership changes', () => {
 });
 
 describe('simulation with lease-based reads', () => {
-  test.each(all.slice(0, 3))('seed %i: lease reads stay linearizable when ticks are uniform', (seed) => {
+  test.each(all.slice(0, 2))('seed %i: lease reads stay linearizable when ticks are uniform', (seed) => {
     runChecked({ seed, size: 3, steps: STEPS, sim: { readOnlyOption: 'LeaseBased' } });
   });
 });
