@@ -70,6 +70,19 @@ describe('§5.2 leader election', () => {
     expect(r.vote).toBe('b');
   });
 
+  test.each([1, 2, 3, 4, 5, 6, 7, 8])(
+    'Election Safety (Figure 3): "at most one leader can be elected in a given term" when all five campaign at once (seed %i)',
+    (seed) => {
+      const c = new SimCluster({ seed, ids: ['n1', 'n2', 'n3', 'n4', 'n5'], preVote: false, maxDelay: 3 });
+      for (const id of c.members.keys()) c.node(id).campaign(); // everyone is a candidate of term 2
+      for (let i = 0; i < 200; i++) c.step(); // random delivery order; invariants checked every step
+      const byTerm = new Map<number, Set<string>>();
+      for (const l of c.leaders()) byTerm.set(l.term, (byTerm.get(l.term) ?? new Set()).add(l.id));
+      for (const ids of byTerm.values()) expect(ids.size).toBe(1);
+      expect(c.leaders().length).toBeGreaterThan(0);
+    },
+  );
+
   test('"A candidate wins an election if it receives votes from a majority of the servers"', () => {
     const r = newRaft('a', ['a', 'b', 'c', 'd', 'e'], { preVote: false });
     r.campaign('Election');
