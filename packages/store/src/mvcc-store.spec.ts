@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { MvccStore } from './mvcc-store';
+import { normalizeTxn } from './mvcc-state';
 import {
   CompactedError,
   DuplicateKeyError,
@@ -308,6 +309,40 @@ describe('MvccStore', () => {
       await s2.close();
       await expect(s2.put('k', enc('v'))).rejects.toBeInstanceOf(StoreClosedError);
       rmSync(d2, { recursive: true, force: true });
+    });
+  });
+
+  describe('commit (the replication seam)', () => {
+    it('applies ordered txns in one batch with meta entries that survive reopen', async () => {
+      const watch = new Collector();
+      store.watch('r/', { prefix: true }, watch);
+      const results = await store.commit(
+        [
+          normalizeTxn([], [{ type: 'put', key: 'r/a', value: enc('1') }], []),
+          normalizeTxn(
+            [{ key: 'r/a', target: 'version', result: '=', value: 1 }],
+            [{ type: 'put', key: 'r/a', value: enc('2') }],
+            [],
+          ),
+          normalizeTxn(
+            [{ key: 'r/a', target: 'version', result: '=', value: 1 }],
+            [],
+            [{ type: 'range', key: 'r/a' }],
+          ),
+        ],
+        [{ name: 'raft-applied', value: Uint8Array.of(0, 7) }],
+      );
+      expect(results.map((r) => [r.succeeded, r.revision])).toEqual([
+        [true, 2],
+        [true, 3],
+        [false, 3],
+      ]);
+      expect(watch.events.map((e) => e.kv.modRevision)).toEqual([2, 3]);
+      await store.close();
+      store = await MvccStore.open(dir, { sync: false, progressIntervalMs: 0 });
+      expect(await store.readMeta('raft-applied')).toEqual(Uint8Array.of(0, 7));
+      expect(await store.readMeta('absent')).toBeUndefined();
+      expect(dec((await store.get('r/a'))!.value)).toBe('2');
     });
   });
 

@@ -186,33 +186,13 @@ export class MvccStore implements KV {
       while (this.queue.length && !this.failed) {
         const group = this.queue.length <= this.maxGroup ? this.queue : this.queue.slice(0, this.maxGroup);
         this.queue = group === this.queue ? [] : this.queue.slice(this.maxGroup);
-        const results: TxnResult[] = [];
-        const events: WatchEvent[] = [];
-        const ops: Array<{ type: 'put'; key: Buffer; value: Buffer }> = [];
+        let results: TxnResult[];
         try {
-          for (const p of group) {
-            const { result, changes } = this.applyOne(p.txn);
-            results.push(result);
-            for (const c of changes) {
-              ops.push({
-                type: 'put',
-                key: recordKey(c.record.revision, c.record.sub),
-                value: encodeRecord(c.record),
-              });
-              events.push(c.event);
-            }
-          }
-          if (ops.length) await this.db.batch(ops, { sync: this.sync });
+          results = await this.commit(group.map((p) => p.txn));
         } catch (err) {
-          if (!this.failed)
-            this.fail(
-              new StoreFailedError(`LevelDB write failed; reopen the store: ${(err as Error).message}`),
-            );
-          for (const p of group) p.reject(this.failed!);
+          for (const p of group) p.reject(err as Error);
           break;
         }
-        this.durable = this.state.revision;
-        if (events.length) this.hub.dispatch(events, this.durable);
         for (let i = 0; i < group.length; i++) group[i].resolve(results[i]);
       }
     } finally {
@@ -226,6 +206,56 @@ export class MvccStore implements KV {
       this.idle = [];
       for (const w of waiters) w();
     }
+  }
+
+  /**
+   * Commits already-ordered txns: applies them in order (MvccState.applyTxn, consecutive
+   * revisions), writes their records plus `meta` entries as ONE LevelDB batch (synced unless
+   * `sync: false`), then makes them visible to reads and dispatches their watch events.
+   * This is the seam for replication: a Raft layer calls it with committed log entries in log
+   * order (and its applied index in `meta`, read back with {@link readMeta} after a restart)
+   * instead of the local write queue. Calls must not overlap each other or local writes.
+   * @returns one result per txn.
+   * @throws StoreFailedError if LevelDB fails; the store then refuses every request.
+   */
+  async commit(
+    txns: NormalTxn[],
+    meta: Array<{ name: string; value: Uint8Array }> = [],
+  ): Promise<TxnResult[]> {
+    if (this.failed) throw this.failed;
+    const results: TxnResult[] = [];
+    const events: WatchEvent[] = [];
+    const ops: Array<{ type: 'put'; key: Buffer; value: Buffer }> = [];
+    try {
+      for (const txn of txns) {
+        const { result, changes } = this.applyOne(txn);
+        results.push(result);
+        for (const c of changes) {
+          ops.push({
+            type: 'put',
+            key: recordKey(c.record.revision, c.record.sub),
+            value: encodeRecord(c.record),
+          });
+          events.push(c.event);
+        }
+      }
+      for (const m of meta) ops.push({ type: 'put', key: metaKey(m.name), value: Buffer.from(m.value) });
+      if (ops.length) await this.db.batch(ops, { sync: this.sync });
+    } catch (err) {
+      if (!this.failed) {
+        this.fail(new StoreFailedError(`LevelDB write failed; reopen the store: ${(err as Error).message}`));
+      }
+      throw this.failed;
+    }
+    this.durable = this.state.revision;
+    if (events.length) this.hub.dispatch(events, this.durable);
+    return results;
+  }
+
+  /** A value stored by {@link commit}'s `meta`, e.g. a replication layer's applied index. */
+  async readMeta(name: string): Promise<Uint8Array | undefined> {
+    this.checkOpen();
+    return this.db.get(metaKey(name));
   }
 
   /** MvccState.applyTxn; a throw there would leave memory half-applied, so it stops the store. */
@@ -486,6 +516,11 @@ export class MvccStore implements KV {
     for (const w of this.hub.all()) this.hub.fail(w, new StoreClosedError('store closed'));
     await this.db.close();
   }
+}
+
+/** LevelDB key of a commit() meta entry ('m.' + name; 'mcompact' stays the store's own). */
+function metaKey(name: string): Buffer {
+  return Buffer.from(`m.${name}`);
 }
 
 function recordKv(r: ChangeRecord, keysOnly: boolean): KeyValue {
