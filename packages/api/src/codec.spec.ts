@@ -47,7 +47,11 @@ describe('decodeObject / encodeObject', () => {
     obj.spec.replica = 2;
     obj.metadata.lables = { a: 'b' };
     const d = decodeObject(JSON.stringify(obj));
-    expect(d.unknownFields.sort()).toEqual(['metadata.lables', 'spec.replica', 'spec.template.spec.containers[0].imagee']);
+    expect(d.unknownFields.sort()).toEqual([
+      'metadata.lables',
+      'spec.replica',
+      'spec.template.spec.containers[0].imagee',
+    ]);
     expect((d.object as any).spec.replica).toBe(2);
     const pruned = pruneUnknownFields(d.object) as any;
     expect(pruned.spec.replica).toBeUndefined();
@@ -80,17 +84,29 @@ describe('decodeObject / encodeObject', () => {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: 's', annotations: null },
-      spec: { ports: [{ port: 80, targetPort: 'http' }, { port: 81, targetPort: 8081 }], selector: { app: 'x' } },
+      spec: {
+        ports: [
+          { port: 80, targetPort: 'http' },
+          { port: 81, targetPort: 8081 },
+        ],
+        selector: { app: 'x' },
+      },
     };
     expect(checkSchema(svc)).toEqual({ unknown: [], invalid: [] });
     expect(encodeObject(svc)).toBe(
       '{"kind":"Service","apiVersion":"v1","metadata":{"name":"s"},"spec":{"ports":[{"port":80,"targetPort":"http"},{"port":81,"targetPort":8081}],"selector":{"app":"x"}}}',
     );
-    expect(checkSchema({ ...svc, spec: { ports: [{ port: 80, targetPort: true }] } }).invalid[0].field).toBe('spec.ports[0].targetPort');
+    expect(checkSchema({ ...svc, spec: { ports: [{ port: 80, targetPort: true }] } }).invalid[0].field).toBe(
+      'spec.ports[0].targetPort',
+    );
   });
 
   it('encodes Dates as RFC 3339 seconds', () => {
-    const cm = { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'c', creationTimestamp: new Date(Date.UTC(2024, 4, 1, 12, 0, 0, 456)) } };
+    const cm = {
+      kind: 'ConfigMap',
+      apiVersion: 'v1',
+      metadata: { name: 'c', creationTimestamp: new Date(Date.UTC(2024, 4, 1, 12, 0, 0, 456)) },
+    };
     expect(JSON.parse(encodeObject(cm)).metadata.creationTimestamp).toBe('2024-05-01T12:00:00Z');
   });
 
@@ -117,8 +133,12 @@ describe('patchMeta', () => {
   });
 
   it('finds nested field schemas by path', () => {
-    expect(fieldSchemaAt('Deployment', ['spec', 'template', 'spec', 'containers'])?.patchMergeKey).toBe('name');
-    expect(fieldSchemaAt('Deployment', ['spec', 'template', 'spec', 'containers', 'env'])?.patchMergeKey).toBe('name');
+    expect(fieldSchemaAt('Deployment', ['spec', 'template', 'spec', 'containers'])?.patchMergeKey).toBe(
+      'name',
+    );
+    expect(
+      fieldSchemaAt('Deployment', ['spec', 'template', 'spec', 'containers', 'env'])?.patchMergeKey,
+    ).toBe('name');
     expect(fieldSchemaAt('Deployment', ['spec', 'nope'])).toBeUndefined();
   });
 });

@@ -46,7 +46,8 @@ function walk(value: unknown, schema: FieldSchema, path: string, out: SchemaChec
       if (typeof value !== 'string') out.invalid.push(invalidType(path, value, 'string'));
       return;
     case 'integer':
-      if (typeof value !== 'number' || !Number.isInteger(value)) out.invalid.push(invalidType(path, value, 'integer'));
+      if (typeof value !== 'number' || !Number.isInteger(value))
+        out.invalid.push(invalidType(path, value, 'integer'));
       return;
     case 'number':
       if (typeof value !== 'number') out.invalid.push(invalidType(path, value, 'number'));
@@ -56,7 +57,8 @@ function walk(value: unknown, schema: FieldSchema, path: string, out: SchemaChec
       return;
     case 'intOrString':
       if (typeof value === 'string') return;
-      if (typeof value !== 'number' || !Number.isInteger(value)) out.invalid.push(invalidType(path, value, 'integer or string'));
+      if (typeof value !== 'number' || !Number.isInteger(value))
+        out.invalid.push(invalidType(path, value, 'integer or string'));
       return;
     case 'quantity':
       if (typeof value === 'number') return; // Go accepts bare JSON numbers for Quantity
@@ -86,7 +88,10 @@ function walk(value: unknown, schema: FieldSchema, path: string, out: SchemaChec
       }
       value.forEach((v, i) => {
         // Go would decode a null element to a zero value; Keelson rejects it instead.
-        if (v === null && schema.items!.type !== 'any') out.invalid.push(invalidType(`${path}[${i}]`, v, schema.items!.type === 'object' ? 'object' : schema.items!.type));
+        if (v === null && schema.items!.type !== 'any')
+          out.invalid.push(
+            invalidType(`${path}[${i}]`, v, schema.items!.type === 'object' ? 'object' : schema.items!.type),
+          );
         else walk(v, schema.items!, `${path}[${i}]`, out);
       });
       return;
@@ -95,7 +100,8 @@ function walk(value: unknown, schema: FieldSchema, path: string, out: SchemaChec
         out.invalid.push(invalidType(path, value, 'object'));
         return;
       }
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(v, schema.items!, `${path}[${k}]`, out);
+      for (const [k, v] of Object.entries(value as Record<string, unknown>))
+        walk(v, schema.items!, `${path}[${k}]`, out);
       return;
     case 'object': {
       if (typeof value !== 'object' || Array.isArray(value)) {
@@ -167,7 +173,10 @@ function prune(value: unknown, schema: FieldSchema): unknown {
 /** A copy of obj without the fields its schema doesn't know (fieldValidation=Ignore/Warn). */
 export function pruneUnknownFields<T>(obj: T): T {
   const o = obj as Record<string, unknown>;
-  const t = typeof o?.apiVersion === 'string' && typeof o?.kind === 'string' ? schemaTypeFor(o.apiVersion, o.kind) : undefined;
+  const t =
+    typeof o?.apiVersion === 'string' && typeof o?.kind === 'string'
+      ? schemaTypeFor(o.apiVersion, o.kind)
+      : undefined;
   return t ? (prune(obj, { type: 'object', ref: t }) as T) : obj;
 }
 
@@ -194,10 +203,13 @@ export function decodeObject(json: string | Uint8Array): Decoded {
     throw new DecodeError(`couldn't get version/kind; json parse error: ${(e as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new DecodeError(`couldn't get version/kind; json parse error: json: cannot unmarshal ${typeName(parsed)} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`);
+    throw new DecodeError(
+      `couldn't get version/kind; json parse error: json: cannot unmarshal ${typeName(parsed)} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`,
+    );
   }
   const o = parsed as Record<string, unknown>;
-  if (typeof o.kind !== 'string' || o.kind === '') throw new DecodeError(`Object 'Kind' is missing in '${text.slice(0, 200)}'`);
+  if (typeof o.kind !== 'string' || o.kind === '')
+    throw new DecodeError(`Object 'Kind' is missing in '${text.slice(0, 200)}'`);
   if (typeof o.apiVersion !== 'string' || o.apiVersion === '') {
     throw new DecodeError(`Object 'apiVersion' is missing in '${text.slice(0, 200)}'`);
   }
@@ -209,9 +221,11 @@ export function decodeObject(json: string | Uint8Array): Decoded {
 function encodeValue(value: unknown, schema: FieldSchema | undefined): unknown {
   if (value instanceof Date) return value.toISOString().replace(/\.\d{3}Z$/, 'Z');
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => encodeValue(v, schema?.type === 'array' ? schema.items : undefined));
+  if (Array.isArray(value))
+    return value.map((v) => encodeValue(v, schema?.type === 'array' ? schema.items : undefined));
   const entries = Object.entries(value).filter(([, v]) => v !== undefined && v !== null);
-  if (schema?.type === 'map') return Object.fromEntries(entries.map(([k, v]) => [k, encodeValue(v, schema.items)]));
+  if (schema?.type === 'map')
+    return Object.fromEntries(entries.map(([k, v]) => [k, encodeValue(v, schema.items)]));
   const fields = schema?.type === 'object' && schema.ref ? schemas[schema.ref] : undefined;
   if (!fields) return Object.fromEntries(entries.map(([k, v]) => [k, encodeValue(v, undefined)]));
   const order = Object.keys(fields);
@@ -236,6 +250,8 @@ export function encodeObject(obj: unknown): string {
 export function toWire(obj: unknown): unknown {
   const o = obj as Record<string, unknown>;
   const t =
-    o && typeof o.apiVersion === 'string' && typeof o.kind === 'string' ? schemaTypeFor(o.apiVersion, o.kind) : undefined;
+    o && typeof o.apiVersion === 'string' && typeof o.kind === 'string'
+      ? schemaTypeFor(o.apiVersion, o.kind)
+      : undefined;
   return encodeValue(obj, t ? { type: 'object', ref: t } : undefined);
 }

@@ -44,8 +44,18 @@ describe('defaultObject', () => {
     });
     expect(s.containers[0].resources!.requests).toEqual({ cpu: '500m', memory: '128Mi' });
     expect(s.tolerations).toEqual([
-      { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-      { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+      {
+        key: 'node.kubernetes.io/not-ready',
+        operator: 'Exists',
+        effect: 'NoExecute',
+        tolerationSeconds: 300,
+      },
+      {
+        key: 'node.kubernetes.io/unreachable',
+        operator: 'Exists',
+        effect: 'NoExecute',
+        tolerationSeconds: 300,
+      },
     ]);
     expect(pod.status).toEqual({ phase: 'Pending', qosClass: 'Burstable' });
     // idempotent
@@ -77,7 +87,10 @@ spec:
 `) as Deployment;
     defaultObject(d);
     expect(d.spec!.replicas).toBe(1);
-    expect(d.spec!.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } });
+    expect(d.spec!.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' },
+    });
     expect(d.spec!.revisionHistoryLimit).toBe(10);
     expect(d.spec!.progressDeadlineSeconds).toBe(600);
     expect(d.spec!.template.spec!.restartPolicy).toBe('Always');
@@ -87,10 +100,24 @@ spec:
   });
 
   it('defaults services', () => {
-    const svc: Service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 80 }] } };
+    const svc: Service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 's' },
+      spec: { ports: [{ port: 80 }] },
+    };
     defaultObject(svc);
-    expect(svc.spec).toMatchObject({ type: 'ClusterIP', sessionAffinity: 'None', ports: [{ port: 80, protocol: 'TCP', targetPort: 80 }] });
-    const keep: Service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 80, targetPort: 'http' }] } };
+    expect(svc.spec).toMatchObject({
+      type: 'ClusterIP',
+      sessionAffinity: 'None',
+      ports: [{ port: 80, protocol: 'TCP', targetPort: 80 }],
+    });
+    const keep: Service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 's' },
+      spec: { ports: [{ port: 80, targetPort: 'http' }] },
+    };
     defaultObject(keep);
     expect(keep.spec!.ports![0].targetPort).toBe('http');
   });
@@ -103,7 +130,13 @@ spec:
       spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'pi', image: 'perl' }] } } },
     };
     defaultObject(job);
-    expect(job.spec).toMatchObject({ parallelism: 1, completions: 1, backoffLimit: 6, completionMode: 'NonIndexed', suspend: false });
+    expect(job.spec).toMatchObject({
+      parallelism: 1,
+      completions: 1,
+      backoffLimit: 6,
+      completionMode: 'NonIndexed',
+      suspend: false,
+    });
     expect(job.spec!.selector).toEqual({ matchLabels: { 'batch.kubernetes.io/controller-uid': 'u-1' } });
     expect(job.spec!.template.metadata!.labels!['batch.kubernetes.io/job-name']).toBe('pi');
   });
@@ -114,7 +147,12 @@ spec:
     expect(ns.metadata.labels).toEqual({ 'kubernetes.io/metadata.name': 'team-a' });
     expect(ns.spec!.finalizers).toEqual(['kubernetes']);
     expect(ns.status!.phase).toBe('Active');
-    const sec: Secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, stringData: { user: 'admin' } };
+    const sec: Secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's' },
+      stringData: { user: 'admin' },
+    };
     defaultObject(sec);
     expect(sec).toMatchObject({ type: 'Opaque', data: { user: 'YWRtaW4=' } });
     expect(sec.stringData).toBeUndefined();

@@ -145,7 +145,8 @@ function defaultPod(pod: Pod): void {
   const tolerations = (spec.tolerations ??= []);
   for (const key of [TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE]) {
     const covered = tolerations.some(
-      (t) => (t.effect === 'NoExecute' || !t.effect) && (t.key === key || (!t.key && t.operator === 'Exists')),
+      (t) =>
+        (t.effect === 'NoExecute' || !t.effect) && (t.key === key || (!t.key && t.operator === 'Exists')),
     );
     if (!covered) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
   }
@@ -273,7 +274,8 @@ function defaultService(svc: Service): void {
   }
   for (const p of s.ports ?? []) {
     dflt(p, 'protocol', 'TCP');
-    if (p.targetPort === undefined || p.targetPort === null || p.targetPort === 0 || p.targetPort === '') p.targetPort = p.port;
+    if (p.targetPort === undefined || p.targetPort === null || p.targetPort === 0 || p.targetPort === '')
+      p.targetPort = p.port;
   }
   if (s.type !== 'ExternalName') {
     dflt(s, 'internalTrafficPolicy', 'Cluster');

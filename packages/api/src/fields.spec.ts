@@ -6,17 +6,26 @@ const pod: Pod = {
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name: 'web-1', namespace: 'default' },
-  spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'nginx' }], restartPolicy: 'Always', schedulerName: 'default-scheduler' },
+  spec: {
+    nodeName: 'n1',
+    containers: [{ name: 'c', image: 'nginx' }],
+    restartPolicy: 'Always',
+    schedulerName: 'default-scheduler',
+  },
   status: { phase: 'Running', podIP: '10.244.0.5' },
 };
 
 describe('field selectors', () => {
   it('parses =, == and != and matches pods', () => {
-    const s = parseFieldSelector('metadata.name=web-1,metadata.namespace!=kube-system,spec.nodeName==n1,status.phase=Running');
+    const s = parseFieldSelector(
+      'metadata.name=web-1,metadata.namespace!=kube-system,spec.nodeName==n1,status.phase=Running',
+    );
     expect(s.requirements).toHaveLength(4);
     expect(s.matches(pod)).toBe(true);
     expect(parseFieldSelector('spec.nodeName=n2').matches(pod)).toBe(false);
-    expect(parseFieldSelector('spec.nodeName=').matches({ ...pod, spec: { containers: [] } } as Pod)).toBe(true);
+    expect(parseFieldSelector('spec.nodeName=').matches({ ...pod, spec: { containers: [] } } as Pod)).toBe(
+      true,
+    );
     expect(parseFieldSelector('status.podIP=10.244.0.5').matches(pod)).toBe(true);
     expect(parseFieldSelector('').matches(pod)).toBe(true);
   });
@@ -25,11 +34,15 @@ describe('field selectors', () => {
     expect(() => parseFieldSelector('spec.foo=bar').matches(pod)).toThrow(
       new FieldSelectorParseError('field label not supported: spec.foo'),
     );
-    expect(() => parseFieldSelector('status.phase=Running').validateFor('ConfigMap')).toThrow('field label not supported: status.phase');
+    expect(() => parseFieldSelector('status.phase=Running').validateFor('ConfigMap')).toThrow(
+      'field label not supported: status.phase',
+    );
   });
 
   it('rejects terms without an operator', () => {
-    expect(() => parseFieldSelector('metadata.name')).toThrow("invalid selector: 'metadata.name'; can't understand 'metadata.name'");
+    expect(() => parseFieldSelector('metadata.name')).toThrow(
+      "invalid selector: 'metadata.name'; can't understand 'metadata.name'",
+    );
   });
 
   it('handles escapes', () => {
@@ -47,9 +60,21 @@ describe('field selectors', () => {
       type: 'Normal',
       source: { component: 'default-scheduler' },
     };
-    expect(parseFieldSelector('involvedObject.name=web-1,involvedObject.kind=Pod,type=Normal,reason=Scheduled').matches(ev)).toBe(true);
+    expect(
+      parseFieldSelector(
+        'involvedObject.name=web-1,involvedObject.kind=Pod,type=Normal,reason=Scheduled',
+      ).matches(ev),
+    ).toBe(true);
     expect(objectFields(ev).source).toBe('default-scheduler');
-    expect(parseFieldSelector('type=kubernetes.io/tls').matches({ kind: 'Secret', metadata: { name: 's' }, type: 'kubernetes.io/tls' } as never)).toBe(true);
-    expect(parseFieldSelector('spec.unschedulable=false').matches({ kind: 'Node', metadata: { name: 'n' } })).toBe(true);
+    expect(
+      parseFieldSelector('type=kubernetes.io/tls').matches({
+        kind: 'Secret',
+        metadata: { name: 's' },
+        type: 'kubernetes.io/tls',
+      } as never),
+    ).toBe(true);
+    expect(
+      parseFieldSelector('spec.unschedulable=false').matches({ kind: 'Node', metadata: { name: 'n' } }),
+    ).toBe(true);
   });
 });

@@ -119,13 +119,14 @@ export function parseFieldSelector(selector: string): FieldSelector {
         }
       }
     }
-    if (!found) throw new FieldSelectorParseError(`invalid selector: '${selector}'; can't understand '${term}'`);
+    if (!found)
+      throw new FieldSelectorParseError(`invalid selector: '${selector}'; can't understand '${term}'`);
     reqs.push(found);
   }
   return new FieldSelector(reqs);
 }
 
-type Getter = (o: any) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Getter = (o: any) => unknown;
 
 const FIELD_GETTERS: Record<string, Record<string, Getter>> = {
   Pod: {

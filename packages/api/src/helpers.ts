@@ -6,8 +6,6 @@ import type { Container, Pod } from './core-v1';
 import type { KubeObject, OwnerReference, Time } from './meta';
 import { QuantityValue } from './quantity';
 
-
-
 /**
  * The current time (or `at`) as metav1.Time: RFC 3339, second precision, UTC, e.g. "2024-05-01T12:00:00Z".
  * @param at a Date or epoch milliseconds; defaults to now.
@@ -68,7 +66,10 @@ export interface ConditionLike {
 }
 
 /** The condition of the given type, if present. */
-export function getCondition<C extends ConditionLike>(conditions: readonly C[] | undefined, type: string): C | undefined {
+export function getCondition<C extends ConditionLike>(
+  conditions: readonly C[] | undefined,
+  type: string,
+): C | undefined {
   return conditions?.find((c) => c.type === type);
 }
 
@@ -77,13 +78,18 @@ export function getCondition<C extends ConditionLike>(conditions: readonly C[] |
  * lastTransitionTime when the status is unchanged, setting it to `now` when it changed (or when
  * cond brings none). Appends when absent. Does not mutate the input.
  */
-export function setCondition<C extends ConditionLike>(conditions: readonly C[] | undefined, cond: C, now: Time = nowTime()): C[] {
+export function setCondition<C extends ConditionLike>(
+  conditions: readonly C[] | undefined,
+  cond: C,
+  now: Time = nowTime(),
+): C[] {
   const list = [...(conditions ?? [])];
   const i = list.findIndex((c) => c.type === cond.type);
   const next = { ...cond };
   if (i >= 0) {
     const old = list[i];
-    if (old.status === cond.status) next.lastTransitionTime = old.lastTransitionTime ?? cond.lastTransitionTime ?? now;
+    if (old.status === cond.status)
+      next.lastTransitionTime = old.lastTransitionTime ?? cond.lastTransitionTime ?? now;
     else next.lastTransitionTime = cond.lastTransitionTime ?? now;
     list[i] = next;
   } else {
@@ -94,7 +100,10 @@ export function setCondition<C extends ConditionLike>(conditions: readonly C[] |
 }
 
 /** Returns a new list without the condition of the given type. */
-export function removeCondition<C extends ConditionLike>(conditions: readonly C[] | undefined, type: string): C[] {
+export function removeCondition<C extends ConditionLike>(
+  conditions: readonly C[] | undefined,
+  type: string,
+): C[] {
   return (conditions ?? []).filter((c) => c.type !== type);
 }
 
@@ -194,12 +203,14 @@ export function podQOSClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort'
   for (const c of all) {
     const req = c.resources?.requests ?? {};
     const lim = c.resources?.limits ?? {};
-    const relevant = (m: Record<string, string>) => Object.keys(m).filter((k) => k === 'cpu' || k === 'memory');
+    const relevant = (m: Record<string, string>) =>
+      Object.keys(m).filter((k) => k === 'cpu' || k === 'memory');
     const nonZero = (m: Record<string, string>, k: string) => !QuantityValue.parse(m[k]).isZero();
     if (relevant(req).some((k) => nonZero(req, k)) || relevant(lim).some((k) => nonZero(lim, k))) any = true;
     for (const k of ['cpu', 'memory']) {
       if (!(k in lim)) guaranteed = false;
-      else if (k in req && QuantityValue.parse(req[k]).cmp(QuantityValue.parse(lim[k])) !== 0) guaranteed = false;
+      else if (k in req && QuantityValue.parse(req[k]).cmp(QuantityValue.parse(lim[k])) !== 0)
+        guaranteed = false;
     }
   }
   if (!any) return 'BestEffort';

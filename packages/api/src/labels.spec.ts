@@ -1,5 +1,11 @@
 import { LabelSelectorParseError } from './errors';
-import { formatLabelSelector, labelSelectorFromStructured, labelsMatch, parseLabelSelector, selectorFromSet } from './labels';
+import {
+  formatLabelSelector,
+  labelSelectorFromStructured,
+  labelsMatch,
+  parseLabelSelector,
+  selectorFromSet,
+} from './labels';
 
 describe('parseLabelSelector', () => {
   it('parses equality- and set-based requirements and prints them canonically (sorted by key)', () => {
@@ -22,7 +28,9 @@ describe('parseLabelSelector', () => {
   });
 
   it('handles keywords as values and empty values like upstream', () => {
-    expect(parseLabelSelector('x in (foo,,baz),y,z notin ()').toString()).toBe('x in (,baz,foo),y,z notin ()');
+    expect(parseLabelSelector('x in (foo,,baz),y,z notin ()').toString()).toBe(
+      'x in (,baz,foo),y,z notin ()',
+    );
     expect(parseLabelSelector('x in (in)').matches({ x: 'in' })).toBe(true);
     expect(parseLabelSelector('example.com/app=web').matches({ 'example.com/app': 'web' })).toBe(true);
   });
@@ -41,14 +49,17 @@ describe('parseLabelSelector', () => {
     ['x in (a', "unable to parse requirement: found '', expected: ',' or ')'"],
     ['x ! a', "unable to parse requirement: found '!', expected: in, notin, =, ==, !=, gt, lt"],
     ['x=>a', "unable to parse requirement: found '>', expected: identifier"],
-    ['x>a', "unable to parse requirement: values[0]: Invalid value: \"a\": for 'Gt', 'Lt' operators, the value must be an integer"],
+    [
+      'x>a',
+      "unable to parse requirement: values[0]: Invalid value: \"a\": for 'Gt', 'Lt' operators, the value must be an integer",
+    ],
   ])('rejects %j', (input, message) => {
     expect(() => parseLabelSelector(input)).toThrow(new LabelSelectorParseError(message));
   });
 
   it('reports invalid keys with the qualified-name message', () => {
     expect(() => parseLabelSelector('a@b=c')).toThrow(
-      'unable to parse requirement: <nil>: Invalid value: "a@b": name part must consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character (e.g. \'MyName\',  or \'my.name\',  or \'123-abc\', regex used for validation is \'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\')',
+      "unable to parse requirement: <nil>: Invalid value: \"a@b\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
     );
   });
 });
@@ -79,9 +90,9 @@ describe('labelSelectorFromStructured', () => {
     expect(() => labelSelectorFromStructured({ matchExpressions: [{ key: 'a', operator: 'Foo' }] })).toThrow(
       '"Foo" is not a valid label selector operator',
     );
-    expect(() => labelSelectorFromStructured({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] })).toThrow(
-      "values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty",
-    );
+    expect(() =>
+      labelSelectorFromStructured({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] }),
+    ).toThrow("values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty");
   });
 
   it('formats like metav1.FormatLabelSelector', () => {

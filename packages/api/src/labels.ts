@@ -66,7 +66,8 @@ export class Selector {
   requiresExactMatch(key: string): string | undefined {
     const r = this.requirements.find((x) => x.key === key);
     if (!r) return undefined;
-    if ((r.operator === '=' || r.operator === '==' || r.operator === 'in') && r.values.length === 1) return r.values[0];
+    if ((r.operator === '=' || r.operator === '==' || r.operator === 'in') && r.values.length === 1)
+      return r.values[0];
     return undefined;
   }
 }
@@ -131,23 +132,29 @@ export function newRequirement(key: string, operator: SelectorOperator, values: 
   switch (operator) {
     case 'in':
     case 'notin':
-      if (values.length === 0) errs.push(`values: Invalid value: ${vals}: for 'in', 'notin' operators, values set can't be empty`);
+      if (values.length === 0)
+        errs.push(`values: Invalid value: ${vals}: for 'in', 'notin' operators, values set can't be empty`);
       break;
     case '=':
     case '==':
     case '!=':
-      if (values.length !== 1) errs.push(`values: Invalid value: ${vals}: exact-match compatibility requires one single value`);
+      if (values.length !== 1)
+        errs.push(`values: Invalid value: ${vals}: exact-match compatibility requires one single value`);
       break;
     case 'exists':
     case '!':
-      if (values.length !== 0) errs.push(`values: Invalid value: ${vals}: values set must be empty for exists and does not exist`);
+      if (values.length !== 0)
+        errs.push(`values: Invalid value: ${vals}: values set must be empty for exists and does not exist`);
       break;
     case 'gt':
     case 'lt':
-      if (values.length !== 1) errs.push(`values: Invalid value: ${vals}: for 'Gt', 'Lt' operators, exactly one value is required`);
+      if (values.length !== 1)
+        errs.push(`values: Invalid value: ${vals}: for 'Gt', 'Lt' operators, exactly one value is required`);
       values.forEach((v, i) => {
         if (!/^[+-]?[0-9]+$/.test(v)) {
-          errs.push(`values[${i}]: Invalid value: ${JSON.stringify(v)}: for 'Gt', 'Lt' operators, the value must be an integer`);
+          errs.push(
+            `values[${i}]: Invalid value: ${JSON.stringify(v)}: for 'Gt', 'Lt' operators, the value must be an integer`,
+          );
         }
       });
       break;
@@ -169,21 +176,7 @@ export function newRequirement(key: string, operator: SelectorOperator, values: 
 // ---------------------------------------------------------------------------------------------
 // Lexer and parser (labels.Parse)
 
-type Tok =
-  | 'ERROR'
-  | 'EOS'
-  | ')'
-  | ','
-  | '!'
-  | '=='
-  | '='
-  | '>'
-  | 'ID'
-  | 'in'
-  | '<'
-  | '!='
-  | 'notin'
-  | '(';
+type Tok = 'ERROR' | 'EOS' | ')' | ',' | '!' | '==' | '=' | '>' | 'ID' | 'in' | '<' | '!=' | 'notin' | '(';
 
 const KEYWORDS: Record<string, Tok> = {
   ')': ')',
@@ -287,7 +280,8 @@ class Parser {
     if (t.tok !== 'ID') throw new Error(`found '${t.lit}', expected: identifier`);
     const key = t.lit;
     const keyErrs = isQualifiedName(key);
-    if (keyErrs.length) throw new Error(`<nil>: Invalid value: ${JSON.stringify(key)}: ${keyErrs.join('; ')}`);
+    if (keyErrs.length)
+      throw new Error(`<nil>: Invalid value: ${JSON.stringify(key)}: ${keyErrs.join('; ')}`);
     const next = this.look(true).tok;
     if (notExists || next === 'EOS' || next === ',') {
       return newRequirement(key, notExists ? '!' : 'exists', []);
@@ -399,7 +393,10 @@ export function labelSelectorFromStructured(ls: LabelSelector | undefined | null
     const op = ({ In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!' } as const)[
       e.operator as 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'
     ];
-    if (!op) throw new LabelSelectorParseError(`${JSON.stringify(e.operator)} is not a valid label selector operator`);
+    if (!op)
+      throw new LabelSelectorParseError(
+        `${JSON.stringify(e.operator)} is not a valid label selector operator`,
+      );
     reqs.push(newRequirement(e.key, op, [...(e.values ?? [])]));
   }
   return new Selector(reqs);
@@ -407,7 +404,9 @@ export function labelSelectorFromStructured(ls: LabelSelector | undefined | null
 
 /** A selector requiring exactly these labels (SelectorFromSet); empty/undefined matches everything. */
 export function selectorFromSet(set: Record<string, string> | undefined): Selector {
-  return new Selector(Object.entries(set ?? {}).map(([k, v]) => ({ key: k, operator: '=' as const, values: [v] })));
+  return new Selector(
+    Object.entries(set ?? {}).map(([k, v]) => ({ key: k, operator: '=' as const, values: [v] })),
+  );
 }
 
 /** Formats a structured selector as a string (metav1.FormatLabelSelector); "<none>" for empty, "<error>" if invalid. */
@@ -421,7 +420,10 @@ export function formatLabelSelector(ls: LabelSelector | undefined | null): strin
 }
 
 /** True when every label in `selector` has the same value in `labels` (a map selector, e.g. Service.spec.selector). */
-export function labelsMatch(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+export function labelsMatch(
+  selector: Record<string, string> | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
   const ls = labels ?? {};
   return Object.entries(selector ?? {}).every(([k, v]) => has(ls, k) && ls[k] === v);
 }

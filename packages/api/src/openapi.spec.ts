@@ -22,7 +22,9 @@ describe('OpenAPI rendering', () => {
       $ref: '#/components/schemas/io.k8s.apimachinery.pkg.util.intstr.IntOrString',
     });
     const v2 = openAPIV2Definitions();
-    expect((v2['io.k8s.api.core.v1.Container'] as any).properties.resources.$ref).toBe('#/definitions/io.k8s.api.core.v1.ResourceRequirements');
+    expect((v2['io.k8s.api.core.v1.Container'] as any).properties.resources.$ref).toBe(
+      '#/definitions/io.k8s.api.core.v1.ResourceRequirements',
+    );
     // every $ref resolves
     const names = new Set(Object.keys(v2));
     const refs = JSON.stringify(v2).match(/#\/definitions\/[^"]+/g) ?? [];

@@ -68,9 +68,16 @@ function field(f: FieldSchema, ref: (name: string) => string): Json {
 
 function render(ref: (name: string) => string): Record<string, Json> {
   const out: Record<string, Json> = {
-    [QUANTITY]: { type: 'string', description: 'Quantity is a fixed-point representation of a number, e.g. "100m", "128Mi".' },
+    [QUANTITY]: {
+      type: 'string',
+      description: 'Quantity is a fixed-point representation of a number, e.g. "100m", "128Mi".',
+    },
     [INT_OR_STRING]: { type: 'string', format: 'int-or-string', description: 'An int32 or a string.' },
-    [TIME]: { type: 'string', format: 'date-time', description: 'RFC 3339 date and time at second precision.' },
+    [TIME]: {
+      type: 'string',
+      format: 'date-time',
+      description: 'RFC 3339 date and time at second precision.',
+    },
     'io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime': { type: 'string', format: 'date-time' },
   };
   const gvks = new Map<string, { group: string; version: string; kind: string }[]>();

@@ -26,14 +26,21 @@ const validPod = () => ({
     ],
     volumes: [{ name: 'v', emptyDir: {} }],
     tolerations: [{ key: 'k', operator: 'Equal', value: 'v' }],
-    affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'a', operator: 'In', values: ['b'] }] }] } } },
+    affinity: {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: 'a', operator: 'In', values: ['b'] }] }],
+        },
+      },
+    },
   },
 });
 
 function paths(v: unknown, prefix: (string | number)[] = []): (string | number)[][] {
   if (v === null || typeof v !== 'object') return [prefix];
   const out: (string | number)[][] = [prefix];
-  for (const [k, x] of Object.entries(v)) out.push(...paths(x, [...prefix, Array.isArray(v) ? Number(k) : k]));
+  for (const [k, x] of Object.entries(v))
+    out.push(...paths(x, [...prefix, Array.isArray(v) ? Number(k) : k]));
   return out;
 }
 
@@ -49,7 +56,14 @@ describe('robustness (property)', () => {
     const kinds = rootKinds();
     fc.assert(
       fc.property(fc.constantFrom(...kinds), fc.jsonValue(), fc.jsonValue(), (k, spec, extra) => {
-        const obj = { ...k, metadata: { name: 'x', namespace: 'default' }, spec, status: extra, data: extra, subsets: extra } as unknown as KubeObject;
+        const obj = {
+          ...k,
+          metadata: { name: 'x', namespace: 'default' },
+          spec,
+          status: extra,
+          data: extra,
+          subsets: extra,
+        } as unknown as KubeObject;
         checkSchema(obj);
         defaultObject(obj);
         validateObject(obj);
@@ -75,10 +89,14 @@ describe('robustness (property)', () => {
   });
 
   it('label selector strings round-trip through toString', () => {
-    const name = fc.stringMatching(/^[a-z0-9]([a-z0-9.-]{0,8}[a-z0-9])?$/).filter((s) => !s.includes('..') && s !== 'in' && s !== 'notin');
+    const name = fc
+      .stringMatching(/^[a-z0-9]([a-z0-9.-]{0,8}[a-z0-9])?$/)
+      .filter((s) => !s.includes('..') && s !== 'in' && s !== 'notin');
     const req = fc.oneof(
       fc.tuple(name, fc.constantFrom('=', '==', '!='), name).map(([k, op, v]) => `${k}${op}${v}`),
-      fc.tuple(name, fc.constantFrom(' in ', ' notin '), fc.array(name, { minLength: 1, maxLength: 3 })).map(([k, op, vs]) => `${k}${op}(${vs.join(',')})`),
+      fc
+        .tuple(name, fc.constantFrom(' in ', ' notin '), fc.array(name, { minLength: 1, maxLength: 3 }))
+        .map(([k, op, vs]) => `${k}${op}(${vs.join(',')})`),
       name,
       name.map((k) => `!${k}`),
     );

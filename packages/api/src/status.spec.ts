@@ -23,7 +23,11 @@ describe('Status builders (apimachinery pkg/api/errors)', () => {
       code: 404,
     });
     expect(notFoundStatus('deployments', 'web', 'apps').message).toBe('deployments.apps "web" not found');
-    expect(alreadyExistsStatus('pods', 'x')).toMatchObject({ code: 409, reason: 'AlreadyExists', message: 'pods "x" already exists' });
+    expect(alreadyExistsStatus('pods', 'x')).toMatchObject({
+      code: 409,
+      reason: 'AlreadyExists',
+      message: 'pods "x" already exists',
+    });
     expect(conflictStatus('pods', 'x')).toMatchObject({
       code: 409,
       reason: 'Conflict',
@@ -38,8 +42,22 @@ describe('Status builders (apimachinery pkg/api/errors)', () => {
   it('invalid: one cause unbracketed, several bracketed, group-qualified kind', () => {
     const one = invalidStatus('Pod', 'p', [fieldRequired('spec.containers[0].image')]);
     expect(one.message).toBe('Pod "p" is invalid: spec.containers[0].image: Required value');
-    expect(one.details).toEqual({ name: 'p', kind: 'Pod', causes: [{ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.containers[0].image' }] });
-    const two = invalidStatus('Deployment', 'd', [fieldRequired('spec.selector'), fieldNotSupported('spec.strategy.type', 'X', ['Recreate', 'RollingUpdate'])], 'apps');
+    expect(one.details).toEqual({
+      name: 'p',
+      kind: 'Pod',
+      causes: [
+        { reason: 'FieldValueRequired', message: 'Required value', field: 'spec.containers[0].image' },
+      ],
+    });
+    const two = invalidStatus(
+      'Deployment',
+      'd',
+      [
+        fieldRequired('spec.selector'),
+        fieldNotSupported('spec.strategy.type', 'X', ['Recreate', 'RollingUpdate']),
+      ],
+      'apps',
+    );
     expect(two.message).toBe(
       'Deployment.apps "d" is invalid: [spec.selector: Required value, spec.strategy.type: Unsupported value: "X": supported values: "Recreate", "RollingUpdate"]',
     );

@@ -17,7 +17,9 @@ function fmtValue(v: unknown): string {
     return `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`;
   }
   if (typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')) {
-    const entries = Object.entries(v as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(v as Record<string, string>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
     return `map[string]string{${entries.map(([k, x]) => `${JSON.stringify(k)}:${JSON.stringify(x)}`).join(', ')}}`;
   }
   return JSON.stringify(v);
@@ -34,13 +36,23 @@ export function fieldRequired(field: string, detail?: string): StatusCause {
 
 /** field.Invalid: message `Invalid value: <value>[: detail]`. */
 export function fieldInvalid(field: string, value: unknown, detail?: string): StatusCause {
-  return { reason: 'FieldValueInvalid', message: withDetail(`Invalid value: ${fmtValue(value)}`, detail), field };
+  return {
+    reason: 'FieldValueInvalid',
+    message: withDetail(`Invalid value: ${fmtValue(value)}`, detail),
+    field,
+  };
 }
 
 /** field.NotSupported: message `Unsupported value: <value>: supported values: "a", "b"`. */
 export function fieldNotSupported(field: string, value: unknown, supported: readonly string[]): StatusCause {
-  const detail = supported.length ? `supported values: ${supported.map((s) => JSON.stringify(s)).join(', ')}` : '';
-  return { reason: 'FieldValueNotSupported', message: withDetail(`Unsupported value: ${fmtValue(value)}`, detail), field };
+  const detail = supported.length
+    ? `supported values: ${supported.map((s) => JSON.stringify(s)).join(', ')}`
+    : '';
+  return {
+    reason: 'FieldValueNotSupported',
+    message: withDetail(`Unsupported value: ${fmtValue(value)}`, detail),
+    field,
+  };
 }
 
 /** field.Duplicate: message `Duplicate value: <value>`. */
@@ -60,7 +72,11 @@ export function fieldTooLong(field: string, max: number): StatusCause {
 
 /** field.TooMany: message "Too many: <n>: must have at most <max> items". */
 export function fieldTooMany(field: string, actual: number, max: number): StatusCause {
-  return { reason: 'FieldValueTooMany', message: `Too many: ${actual}: must have at most ${max} items`, field };
+  return {
+    reason: 'FieldValueTooMany',
+    message: `Too many: ${actual}: must have at most ${max} items`,
+    field,
+  };
 }
 
 /** Formats a cause as field.Error.Error() does: "<field>: <message>". */
@@ -72,7 +88,15 @@ export function causeToString(c: StatusCause): string {
 // Status objects
 
 function failure(code: number, reason: string, message: string, details?: Status['details']): Status {
-  const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+  const s: Status = {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    code,
+  };
   if (details) s.details = details;
   return s;
 }
@@ -89,7 +113,9 @@ export function invalidStatus(kind: string, name: string, causes: StatusCause[],
   const qk = qualified(kind, group);
   const msgs = [...new Set(causes.map(causeToString))];
   const agg = msgs.length === 0 ? '' : msgs.length === 1 ? msgs[0] : `[${msgs.join(', ')}]`;
-  const message = agg ? `${qk} ${JSON.stringify(name)} is invalid: ${agg}` : `${qk} ${JSON.stringify(name)} is invalid`;
+  const message = agg
+    ? `${qk} ${JSON.stringify(name)} is invalid: ${agg}`
+    : `${qk} ${JSON.stringify(name)} is invalid`;
   const details: NonNullable<Status['details']> = { name, kind, causes };
   if (group) details.group = group;
   return failure(422, 'Invalid', message, details);
@@ -106,7 +132,12 @@ export function notFoundStatus(resource: string, name: string, group?: string): 
 export function alreadyExistsStatus(resource: string, name: string, group?: string): Status {
   const d: NonNullable<Status['details']> = { name, kind: resource };
   if (group) d.group = group;
-  return failure(409, 'AlreadyExists', `${qualified(resource, group)} ${JSON.stringify(name)} already exists`, d);
+  return failure(
+    409,
+    'AlreadyExists',
+    `${qualified(resource, group)} ${JSON.stringify(name)} already exists`,
+    d,
+  );
 }
 
 /** The default conflict reason for a stale resourceVersion (registry OptimisticLockErrorMsg). */
@@ -114,10 +145,20 @@ export const optimisticLockErrorMsg =
   'the object has been modified; please apply your changes to the latest version and try again';
 
 /** 409 Conflict: `Operation cannot be fulfilled on pods "x": <reason>`. */
-export function conflictStatus(resource: string, name: string, reason: string = optimisticLockErrorMsg, group?: string): Status {
+export function conflictStatus(
+  resource: string,
+  name: string,
+  reason: string = optimisticLockErrorMsg,
+  group?: string,
+): Status {
   const d: NonNullable<Status['details']> = { name, kind: resource };
   if (group) d.group = group;
-  return failure(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(resource, group)} ${JSON.stringify(name)}: ${reason}`, d);
+  return failure(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualified(resource, group)} ${JSON.stringify(name)}: ${reason}`,
+    d,
+  );
 }
 
 /** 400 BadRequest with the given message. */
@@ -138,7 +179,11 @@ export function expiredStatus(message: string): Status {
 /** 403 Forbidden: `pods "x" is forbidden: <reason>` (or `pods is forbidden: ...` without a name). */
 export function forbiddenStatus(resource: string, name: string, reason: string, group?: string): Status {
   const q = qualified(resource, group);
-  const message = !resource ? `forbidden: ${reason}` : name ? `${q} ${JSON.stringify(name)} is forbidden: ${reason}` : `${q} is forbidden: ${reason}`;
+  const message = !resource
+    ? `forbidden: ${reason}`
+    : name
+      ? `${q} ${JSON.stringify(name)} is forbidden: ${reason}`
+      : `${q} is forbidden: ${reason}`;
   const d: NonNullable<Status['details']> = { name, kind: resource };
   if (group) d.group = group;
   return failure(403, 'Forbidden', message, d);
@@ -153,7 +198,12 @@ export function unauthorizedStatus(message = 'Unauthorized'): Status {
 export function methodNotSupportedStatus(resource: string, action: string, group?: string): Status {
   const d: NonNullable<Status['details']> = { kind: resource };
   if (group) d.group = group;
-  return failure(405, 'MethodNotAllowed', `${action} is not supported on resources of kind ${JSON.stringify(qualified(resource, group))}`, d);
+  return failure(
+    405,
+    'MethodNotAllowed',
+    `${action} is not supported on resources of kind ${JSON.stringify(qualified(resource, group))}`,
+    d,
+  );
 }
 
 /** 406 NotAcceptable. */
@@ -162,7 +212,10 @@ export function notAcceptableStatus(message: string): Status {
 }
 
 /** 415 UnsupportedMediaType. */
-export function unsupportedMediaTypeStatus(contentType: string, accepted: string[] = ['application/json', 'application/yaml']): Status {
+export function unsupportedMediaTypeStatus(
+  contentType: string,
+  accepted: string[] = ['application/json', 'application/yaml'],
+): Status {
   return failure(
     415,
     'UnsupportedMediaType',
@@ -178,7 +231,12 @@ export function requestEntityTooLargeStatus(message: string): Status {
 
 /** 429 TooManyRequests: "Too many requests: <message>". */
 export function tooManyRequestsStatus(message: string, retryAfterSeconds?: number): Status {
-  return failure(429, 'TooManyRequests', `Too many requests: ${message}`, retryAfterSeconds ? { retryAfterSeconds } : undefined);
+  return failure(
+    429,
+    'TooManyRequests',
+    `Too many requests: ${message}`,
+    retryAfterSeconds ? { retryAfterSeconds } : undefined,
+  );
 }
 
 /** 500 InternalError: "Internal error occurred: <message>". */
@@ -193,7 +251,12 @@ export function serviceUnavailableStatus(message: string): Status {
 
 /** 504 Timeout: "Timeout: <message>". */
 export function timeoutStatus(message: string, retryAfterSeconds?: number): Status {
-  return failure(504, 'Timeout', `Timeout: ${message}`, retryAfterSeconds ? { retryAfterSeconds } : undefined);
+  return failure(
+    504,
+    'Timeout',
+    `Timeout: ${message}`,
+    retryAfterSeconds ? { retryAfterSeconds } : undefined,
+  );
 }
 
 /** A Success Status (e.g. the answer to a DELETE of a collection), code 200. */

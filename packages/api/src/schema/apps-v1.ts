@@ -16,7 +16,14 @@ export const appsV1Schemas: Record<string, TypeSchema> = {
     paused: B,
     progressDeadlineSeconds: I,
   },
-  DeploymentCondition: { type: req(S), status: req(S), lastUpdateTime: T, lastTransitionTime: T, reason: S, message: S },
+  DeploymentCondition: {
+    type: req(S),
+    status: req(S),
+    lastUpdateTime: T,
+    lastTransitionTime: T,
+    reason: S,
+    message: S,
+  },
   DeploymentStatus: {
     observedGeneration: I64,
     replicas: I,
@@ -28,9 +35,20 @@ export const appsV1Schemas: Record<string, TypeSchema> = {
     conditions: mergeBy('type', arr(ref('DeploymentCondition'))),
     collisionCount: I,
   },
-  Deployment: { kind: S, apiVersion: S, metadata: ref('ObjectMeta'), spec: ref('DeploymentSpec'), status: ref('DeploymentStatus') },
+  Deployment: {
+    kind: S,
+    apiVersion: S,
+    metadata: ref('ObjectMeta'),
+    spec: ref('DeploymentSpec'),
+    status: ref('DeploymentStatus'),
+  },
 
-  ReplicaSetSpec: { replicas: I, minReadySeconds: I, selector: req(ref('LabelSelector')), template: ref('PodTemplateSpec') },
+  ReplicaSetSpec: {
+    replicas: I,
+    minReadySeconds: I,
+    selector: req(ref('LabelSelector')),
+    template: ref('PodTemplateSpec'),
+  },
   ReplicaSetCondition: cond,
   ReplicaSetStatus: {
     replicas: req(I),
@@ -41,7 +59,13 @@ export const appsV1Schemas: Record<string, TypeSchema> = {
     observedGeneration: I64,
     conditions: mergeBy('type', arr(ref('ReplicaSetCondition'))),
   },
-  ReplicaSet: { kind: S, apiVersion: S, metadata: ref('ObjectMeta'), spec: ref('ReplicaSetSpec'), status: ref('ReplicaSetStatus') },
+  ReplicaSet: {
+    kind: S,
+    apiVersion: S,
+    metadata: ref('ObjectMeta'),
+    spec: ref('ReplicaSetSpec'),
+    status: ref('ReplicaSetStatus'),
+  },
 
   RollingUpdateStatefulSetStrategy: { partition: I, maxUnavailable: IOS },
   StatefulSetUpdateStrategy: { type: S, rollingUpdate: ref('RollingUpdateStatefulSetStrategy') },
@@ -73,7 +97,13 @@ export const appsV1Schemas: Record<string, TypeSchema> = {
     conditions: mergeBy('type', arr(ref('StatefulSetCondition'))),
     availableReplicas: I,
   },
-  StatefulSet: { kind: S, apiVersion: S, metadata: ref('ObjectMeta'), spec: ref('StatefulSetSpec'), status: ref('StatefulSetStatus') },
+  StatefulSet: {
+    kind: S,
+    apiVersion: S,
+    metadata: ref('ObjectMeta'),
+    spec: ref('StatefulSetSpec'),
+    status: ref('StatefulSetStatus'),
+  },
 
   RollingUpdateDaemonSet: { maxUnavailable: IOS, maxSurge: IOS },
   DaemonSetUpdateStrategy: { type: S, rollingUpdate: ref('RollingUpdateDaemonSet') },
@@ -97,7 +127,13 @@ export const appsV1Schemas: Record<string, TypeSchema> = {
     collisionCount: I,
     conditions: mergeBy('type', arr(ref('DaemonSetCondition'))),
   },
-  DaemonSet: { kind: S, apiVersion: S, metadata: ref('ObjectMeta'), spec: ref('DaemonSetSpec'), status: ref('DaemonSetStatus') },
+  DaemonSet: {
+    kind: S,
+    apiVersion: S,
+    metadata: ref('ObjectMeta'),
+    spec: ref('DaemonSetSpec'),
+    status: ref('DaemonSetStatus'),
+  },
 
   ControllerRevision: { kind: S, apiVersion: S, metadata: ref('ObjectMeta'), data: ANY, revision: req(I64) },
 };

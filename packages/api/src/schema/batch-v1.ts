@@ -52,7 +52,13 @@ export const batchV1Schemas: Record<string, TypeSchema> = {
     uncountedTerminatedPods: ref('UncountedTerminatedPods'),
     ready: I,
   },
-  Job: { kind: S, apiVersion: S, metadata: ref('ObjectMeta'), spec: ref('JobSpec'), status: ref('JobStatus') },
+  Job: {
+    kind: S,
+    apiVersion: S,
+    metadata: ref('ObjectMeta'),
+    spec: ref('JobSpec'),
+    status: ref('JobStatus'),
+  },
   JobTemplateSpec: { metadata: ref('ObjectMeta'), spec: ref('JobSpec') },
   CronJobSpec: {
     schedule: req(S),
@@ -65,5 +71,11 @@ export const batchV1Schemas: Record<string, TypeSchema> = {
     failedJobsHistoryLimit: I,
   },
   CronJobStatus: { active: arr(ref('ObjectReference')), lastScheduleTime: T, lastSuccessfulTime: T },
-  CronJob: { kind: S, apiVersion: S, metadata: ref('ObjectMeta'), spec: ref('CronJobSpec'), status: ref('CronJobStatus') },
+  CronJob: {
+    kind: S,
+    apiVersion: S,
+    metadata: ref('ObjectMeta'),
+    spec: ref('CronJobSpec'),
+    status: ref('CronJobStatus'),
+  },
 };

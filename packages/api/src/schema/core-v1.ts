@@ -65,7 +65,15 @@ const conditionFields = {
 };
 
 export const coreV1Schemas: Record<string, TypeSchema> = {
-  ObjectReference: { kind: S, namespace: S, name: S, uid: S, apiVersion: S, resourceVersion: S, fieldPath: S },
+  ObjectReference: {
+    kind: S,
+    namespace: S,
+    name: S,
+    uid: S,
+    apiVersion: S,
+    resourceVersion: S,
+    fieldPath: S,
+  },
   LocalObjectReference: { name: S },
   ResourceClaim: { name: req(S), request: S },
   ResourceRequirements: { limits: RL, requests: RL, claims: mergeBy('name', arr(ref('ResourceClaim'))) },
@@ -74,7 +82,13 @@ export const coreV1Schemas: Record<string, TypeSchema> = {
   NamespaceSpec: { finalizers: SARR },
   NamespaceCondition: conditionFields,
   NamespaceStatus: { phase: S, conditions: mergeBy('type', arr(ref('NamespaceCondition'))) },
-  Namespace: { kind: S, apiVersion: S, metadata: ref('ObjectMeta'), spec: ref('NamespaceSpec'), status: ref('NamespaceStatus') },
+  Namespace: {
+    kind: S,
+    apiVersion: S,
+    metadata: ref('ObjectMeta'),
+    spec: ref('NamespaceSpec'),
+    status: ref('NamespaceStatus'),
+  },
 
   // Containers
   ContainerPort: { name: S, hostPort: I, containerPort: req(I), protocol: S, hostIP: S },
@@ -129,7 +143,12 @@ export const coreV1Schemas: Record<string, TypeSchema> = {
   SELinuxOptions: { user: S, role: S, type: S, level: S },
   SeccompProfile: { type: req(S), localhostProfile: S },
   AppArmorProfile: { type: req(S), localhostProfile: S },
-  WindowsSecurityContextOptions: { gmsaCredentialSpecName: S, gmsaCredentialSpec: S, runAsUserName: S, hostProcess: B },
+  WindowsSecurityContextOptions: {
+    gmsaCredentialSpecName: S,
+    gmsaCredentialSpec: S,
+    runAsUserName: S,
+    hostProcess: B,
+  },
   SecurityContext: {
     capabilities: ref('Capabilities'),
     privileged: B,
@@ -231,7 +250,11 @@ export const coreV1Schemas: Record<string, TypeSchema> = {
     requiredDuringSchedulingIgnoredDuringExecution: arr(ref('PodAffinityTerm')),
     preferredDuringSchedulingIgnoredDuringExecution: arr(ref('WeightedPodAffinityTerm')),
   },
-  Affinity: { nodeAffinity: ref('NodeAffinity'), podAffinity: ref('PodAffinity'), podAntiAffinity: ref('PodAntiAffinity') },
+  Affinity: {
+    nodeAffinity: ref('NodeAffinity'),
+    podAffinity: ref('PodAffinity'),
+    podAntiAffinity: ref('PodAntiAffinity'),
+  },
   Toleration: { key: S, operator: S, value: S, effect: S, tolerationSeconds: I64 },
   TopologySpreadConstraint: {
     maxSkew: req(I),
@@ -359,7 +382,13 @@ export const coreV1Schemas: Record<string, TypeSchema> = {
     resourceClaimStatuses: arr(ANY),
     extendedResourceClaimStatus: ANY,
   },
-  Pod: { kind: S, apiVersion: S, metadata: ref('ObjectMeta'), spec: ref('PodSpec'), status: ref('PodStatus') },
+  Pod: {
+    kind: S,
+    apiVersion: S,
+    metadata: ref('ObjectMeta'),
+    spec: ref('PodSpec'),
+    status: ref('PodStatus'),
+  },
   PodTemplateSpec: { metadata: ref('ObjectMeta'), spec: ref('PodSpec') },
 
   // Node
@@ -415,7 +444,13 @@ export const coreV1Schemas: Record<string, TypeSchema> = {
     runtimeHandlers: arr(ANY),
     features: ANY,
   },
-  Node: { kind: S, apiVersion: S, metadata: ref('ObjectMeta'), spec: ref('NodeSpec'), status: ref('NodeStatus') },
+  Node: {
+    kind: S,
+    apiVersion: S,
+    metadata: ref('ObjectMeta'),
+    spec: ref('NodeSpec'),
+    status: ref('NodeStatus'),
+  },
 
   // Service
   ServicePort: { name: S, protocol: S, appProtocol: S, port: req(I), targetPort: IOS, nodePort: I },
@@ -446,8 +481,17 @@ export const coreV1Schemas: Record<string, TypeSchema> = {
   PortStatus: { port: req(I), protocol: req(S), error: S },
   LoadBalancerIngress: { ip: S, hostname: S, ipMode: S, ports: arr(ref('PortStatus')) },
   LoadBalancerStatus: { ingress: arr(ref('LoadBalancerIngress')) },
-  ServiceStatus: { loadBalancer: ref('LoadBalancerStatus'), conditions: mergeBy('type', arr(ref('Condition'))) },
-  Service: { kind: S, apiVersion: S, metadata: ref('ObjectMeta'), spec: ref('ServiceSpec'), status: ref('ServiceStatus') },
+  ServiceStatus: {
+    loadBalancer: ref('LoadBalancerStatus'),
+    conditions: mergeBy('type', arr(ref('Condition'))),
+  },
+  Service: {
+    kind: S,
+    apiVersion: S,
+    metadata: ref('ObjectMeta'),
+    spec: ref('ServiceSpec'),
+    status: ref('ServiceStatus'),
+  },
 
   // Endpoints
   EndpointAddress: { ip: req(S), hostname: S, nodeName: S, targetRef: ref('ObjectReference') },
@@ -460,7 +504,14 @@ export const coreV1Schemas: Record<string, TypeSchema> = {
   Endpoints: { kind: S, apiVersion: S, metadata: ref('ObjectMeta'), subsets: arr(ref('EndpointSubset')) },
 
   // Config
-  ConfigMap: { kind: S, apiVersion: S, metadata: ref('ObjectMeta'), immutable: B, data: SMAP, binaryData: SMAP },
+  ConfigMap: {
+    kind: S,
+    apiVersion: S,
+    metadata: ref('ObjectMeta'),
+    immutable: B,
+    data: SMAP,
+    binaryData: SMAP,
+  },
   Secret: {
     kind: S,
     apiVersion: S,

@@ -45,7 +45,21 @@ export const schemas: Readonly<Record<string, TypeSchema>> = {
 /** Root kinds by apiVersion: "v1/Pod" → "Pod". Includes Status, DeleteOptions, Binding, Eviction, Scale, Table. */
 const ROOTS: Record<string, string> = {};
 for (const [gv, kinds] of Object.entries({
-  v1: ['Namespace', 'Pod', 'Node', 'Service', 'Endpoints', 'ConfigMap', 'Secret', 'ServiceAccount', 'Event', 'Binding', 'ComponentStatus', 'Status', 'DeleteOptions'],
+  v1: [
+    'Namespace',
+    'Pod',
+    'Node',
+    'Service',
+    'Endpoints',
+    'ConfigMap',
+    'Secret',
+    'ServiceAccount',
+    'Event',
+    'Binding',
+    'ComponentStatus',
+    'Status',
+    'DeleteOptions',
+  ],
   'apps/v1': ['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'ControllerRevision'],
   'batch/v1': ['Job', 'CronJob'],
   'coordination.k8s.io/v1': ['Lease'],
@@ -87,7 +101,9 @@ export const patchMeta: Readonly<Record<string, Record<string, PatchMeta>>> = ((
   for (const [t, fields] of Object.entries(schemas)) {
     for (const [f, s] of Object.entries(fields)) {
       if (s.patchStrategy) {
-        (out[t] ??= {})[f] = s.patchMergeKey ? { patchMergeKey: s.patchMergeKey, patchStrategy: s.patchStrategy } : { patchStrategy: s.patchStrategy };
+        (out[t] ??= {})[f] = s.patchMergeKey
+          ? { patchMergeKey: s.patchMergeKey, patchStrategy: s.patchStrategy }
+          : { patchStrategy: s.patchStrategy };
       }
     }
   }

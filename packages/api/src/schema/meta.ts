@@ -48,7 +48,14 @@ export const metaSchemas: Record<string, TypeSchema> = {
     message: req(S),
   },
   StatusCause: { reason: S, message: S, field: S },
-  StatusDetails: { name: S, group: S, kind: S, uid: S, causes: arr(ref('StatusCause')), retryAfterSeconds: I },
+  StatusDetails: {
+    name: S,
+    group: S,
+    kind: S,
+    uid: S,
+    causes: arr(ref('StatusCause')),
+    retryAfterSeconds: I,
+  },
   Status: {
     kind: S,
     apiVersion: S,
@@ -70,7 +77,13 @@ export const metaSchemas: Record<string, TypeSchema> = {
     dryRun: SARR,
     ignoreStoreReadErrorWithClusterBreakingPotential: B,
   },
-  TableColumnDefinition: { name: req(S), type: req(S), format: req(S), description: req(S), priority: req(I) },
+  TableColumnDefinition: {
+    name: req(S),
+    type: req(S),
+    format: req(S),
+    description: req(S),
+    priority: req(I),
+  },
   TableRowCondition: { type: req(S), status: req(S), reason: S, message: S },
   TableRow: { cells: req(arr(ANY)), conditions: arr(ref('TableRowCondition')), object: ANY },
   Table: {

@@ -42,7 +42,13 @@ export const otherSchemas: Record<string, TypeSchema> = {
   // autoscaling/v1
   ScaleSpec: { replicas: I },
   ScaleStatus: { replicas: req(I), selector: S },
-  Scale: { kind: S, apiVersion: S, metadata: ref('ObjectMeta'), spec: ref('ScaleSpec'), status: ref('ScaleStatus') },
+  Scale: {
+    kind: S,
+    apiVersion: S,
+    metadata: ref('ObjectMeta'),
+    spec: ref('ScaleSpec'),
+    status: ref('ScaleStatus'),
+  },
 
   // policy/v1
   Eviction: { kind: S, apiVersion: S, metadata: ref('ObjectMeta'), deleteOptions: ref('DeleteOptions') },

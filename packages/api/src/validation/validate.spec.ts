@@ -30,7 +30,9 @@ describe('name validators (apimachinery messages)', () => {
     expect(isQualifiedName('/name')).toEqual(['prefix part must be non-empty']);
     expect(isQualifiedName('a/b/c')[0]).toMatch(/^a qualified name must consist of/);
     expect(isValidLabelValue('')).toEqual([]);
-    expect(isValidLabelValue('-x')[0]).toMatch(/^a valid label must be an empty string or consist of alphanumeric characters/);
+    expect(isValidLabelValue('-x')[0]).toMatch(
+      /^a valid label must be an empty string or consist of alphanumeric characters/,
+    );
   });
 });
 
@@ -54,7 +56,9 @@ spec:
 
   it('requires container images, with the upstream cause', () => {
     const causes = validateObject(pod({ containers: [{ name: 'c' }] }));
-    expect(causes).toEqual([{ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.containers[0].image' }]);
+    expect(causes).toEqual([
+      { reason: 'FieldValueRequired', message: 'Required value', field: 'spec.containers[0].image' },
+    ]);
     const st = invalidStatus('Pod', 'p', causes);
     expect(st.message).toBe('Pod "p" is invalid: spec.containers[0].image: Required value');
     expect(st.code).toBe(422);
@@ -66,15 +70,31 @@ spec:
     o.metadata.labels = { 'a b': 'c' };
     delete o.metadata.namespace;
     const causes = validateObject(o);
-    expect(causes).toContainEqual({ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "Bad_Name": ${SUBDOMAIN_MSG}` });
-    expect(causes).toContainEqual({ reason: 'FieldValueRequired', field: 'metadata.namespace', message: 'Required value' });
-    expect(causes.some((c) => c.field === 'metadata.labels' && c.message!.startsWith('Invalid value: "a b": name part must consist'))).toBe(true);
+    expect(causes).toContainEqual({
+      reason: 'FieldValueInvalid',
+      field: 'metadata.name',
+      message: `Invalid value: "Bad_Name": ${SUBDOMAIN_MSG}`,
+    });
+    expect(causes).toContainEqual({
+      reason: 'FieldValueRequired',
+      field: 'metadata.namespace',
+      message: 'Required value',
+    });
+    expect(
+      causes.some(
+        (c) =>
+          c.field === 'metadata.labels' &&
+          c.message!.startsWith('Invalid value: "a b": name part must consist'),
+      ),
+    ).toBe(true);
     expect(validateObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: {} })).toContainEqual({
       reason: 'FieldValueRequired',
       field: 'metadata.name',
       message: 'Required value: name or generateName is required',
     });
-    expect(validateObject({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n', namespace: 'x' } })).toContainEqual({
+    expect(
+      validateObject({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n', namespace: 'x' } }),
+    ).toContainEqual({
       reason: 'FieldValueForbidden',
       field: 'metadata.namespace',
       message: 'Forbidden: not allowed on this type',
@@ -85,7 +105,12 @@ spec:
     const o = pod({
       restartPolicy: 'Sometimes',
       containers: [
-        { name: 'c', image: 'x', volumeMounts: [{ name: 'data', mountPath: '/d' }], ports: [{ containerPort: 70000 }] },
+        {
+          name: 'c',
+          image: 'x',
+          volumeMounts: [{ name: 'data', mountPath: '/d' }],
+          ports: [{ containerPort: 70000 }],
+        },
         { name: 'c', image: 'y' },
       ],
     });
@@ -95,8 +120,16 @@ spec:
       field: 'spec.restartPolicy',
       message: 'Unsupported value: "Sometimes": supported values: "Always", "Never", "OnFailure"',
     });
-    expect(causes).toContainEqual({ reason: 'FieldValueDuplicate', field: 'spec.containers[1].name', message: 'Duplicate value: "c"' });
-    expect(causes).toContainEqual({ reason: 'FieldValueNotFound', field: 'spec.containers[0].volumeMounts[0].name', message: 'Not found: "data"' });
+    expect(causes).toContainEqual({
+      reason: 'FieldValueDuplicate',
+      field: 'spec.containers[1].name',
+      message: 'Duplicate value: "c"',
+    });
+    expect(causes).toContainEqual({
+      reason: 'FieldValueNotFound',
+      field: 'spec.containers[0].volumeMounts[0].name',
+      message: 'Not found: "data"',
+    });
     expect(causes).toContainEqual({
       reason: 'FieldValueInvalid',
       field: 'spec.containers[0].ports[0].containerPort',
@@ -145,7 +178,9 @@ spec:
     expect(causes).toHaveLength(1);
     expect(causes[0].reason).toBe('FieldValueForbidden');
     expect(causes[0].field).toBe('spec');
-    expect(causes[0].message).toMatch(/^Forbidden: pod updates may not change fields other than `spec.containers\[\*\].image`/);
+    expect(causes[0].message).toMatch(
+      /^Forbidden: pod updates may not change fields other than `spec.containers\[\*\].image`/,
+    );
     expect(causes[0].message).toContain('spec.restartPolicy');
   });
 
@@ -181,23 +216,50 @@ spec:
     moved.spec.selector.matchLabels.app = 'z';
     moved.spec.template.metadata.labels.app = 'z';
     expect(validateObject(moved, good)).toEqual([
-      { reason: 'FieldValueInvalid', field: 'spec.selector', message: 'Invalid value: {"matchLabels":{"app":"z"}}: field is immutable' },
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.selector',
+        message: 'Invalid value: {"matchLabels":{"app":"z"}}: field is immutable',
+      },
     ]);
   });
 
   it('validates services and the clusterIP on update', () => {
-    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { ports: [{ port: 80 }, { port: 443 }] } } as KubeObject;
+    const svc = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { ports: [{ port: 80 }, { port: 443 }] },
+    } as KubeObject;
     defaultObject(svc);
-    expect(validateObject(svc)).toContainEqual({ reason: 'FieldValueRequired', field: 'spec.ports[0].name', message: 'Required value' });
-    const one = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { clusterIP: '10.96.0.10', ports: [{ port: 53, protocol: 'UDP' }] } } as KubeObject;
+    expect(validateObject(svc)).toContainEqual({
+      reason: 'FieldValueRequired',
+      field: 'spec.ports[0].name',
+      message: 'Required value',
+    });
+    const one = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { clusterIP: '10.96.0.10', ports: [{ port: 53, protocol: 'UDP' }] },
+    } as KubeObject;
     defaultObject(one);
     expect(validateObject(one)).toEqual([]);
     const moved = JSON.parse(JSON.stringify(one));
     moved.spec.clusterIP = '10.96.0.11';
     expect(validateObject(moved, one)).toEqual([
-      { reason: 'FieldValueInvalid', field: 'spec.clusterIP', message: 'Invalid value: "10.96.0.11": field is immutable' },
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.clusterIP',
+        message: 'Invalid value: "10.96.0.11": field is immutable',
+      },
     ]);
-    const bad = { apiVersion: 'v1', kind: 'Service', metadata: { name: '1web', namespace: 'default' }, spec: { ports: [{ port: 80 }] } } as KubeObject;
+    const bad = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: '1web', namespace: 'default' },
+      spec: { ports: [{ port: 80 }] },
+    } as KubeObject;
     defaultObject(bad);
     expect(validateObject(bad).map((c) => c.field)).toEqual(['metadata.name']);
   });
@@ -215,20 +277,53 @@ spec:
       field: 'spec.template.spec.restartPolicy',
       message: 'Unsupported value: "Always": supported values: "Never", "OnFailure"',
     });
-    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' }, data: { 'bad key': 'v' } } as KubeObject;
+    const cm = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c', namespace: 'default' },
+      data: { 'bad key': 'v' },
+    } as KubeObject;
     expect(validateObject(cm)[0]).toMatchObject({ reason: 'FieldValueInvalid', field: 'data[bad key]' });
-    const imm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' }, immutable: true, data: { a: '1' } } as KubeObject;
+    const imm = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c', namespace: 'default' },
+      immutable: true,
+      data: { a: '1' },
+    } as KubeObject;
     const changed = { ...imm, data: { a: '2' } } as KubeObject;
-    expect(validateObject(changed, imm)).toEqual([{ reason: 'FieldValueForbidden', field: 'data', message: 'Forbidden: field is immutable when `immutable` is set' }]);
+    expect(validateObject(changed, imm)).toEqual([
+      {
+        reason: 'FieldValueForbidden',
+        field: 'data',
+        message: 'Forbidden: field is immutable when `immutable` is set',
+      },
+    ]);
   });
 
   it('validates bindings, leases and endpoint slices', () => {
-    expect(validateObject({ apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p' }, target: { kind: 'Node' } } as KubeObject)).toEqual([
-      { reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' },
-    ]);
     expect(
-      validateObject({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'n1', namespace: 'kube-node-lease' }, spec: { leaseDurationSeconds: 0 } } as KubeObject),
-    ).toEqual([{ reason: 'FieldValueInvalid', field: 'spec.leaseDurationSeconds', message: 'Invalid value: 0: must be greater than 0' }]);
+      validateObject({
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name: 'p' },
+        target: { kind: 'Node' },
+      } as KubeObject),
+    ).toEqual([{ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
+    expect(
+      validateObject({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: 'n1', namespace: 'kube-node-lease' },
+        spec: { leaseDurationSeconds: 0 },
+      } as KubeObject),
+    ).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.leaseDurationSeconds',
+        message: 'Invalid value: 0: must be greater than 0',
+      },
+    ]);
     const es = {
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
@@ -241,14 +336,20 @@ spec:
   });
 
   it('returns the schema type errors alone when the object is not well-typed', () => {
-    const o = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 5 }] } } as unknown as KubeObject;
+    const o = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'default' },
+      spec: { containers: [{ name: 'c', image: 5 }] },
+    } as unknown as KubeObject;
     defaultObject(o);
     expect((o as any).spec.restartPolicy).toBeUndefined(); // not defaulted
     expect(validateObject(o)).toEqual([
       {
         reason: 'FieldValueInvalid',
         field: 'spec.containers[0].image',
-        message: 'Invalid value: "integer": spec.containers[0].image in body must be of type string: "integer"',
+        message:
+          'Invalid value: "integer": spec.containers[0].image in body must be of type string: "integer"',
       },
     ]);
   });

@@ -43,7 +43,7 @@ import {
 } from './names';
 
 type Causes = StatusCause[];
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 type Any = any;
 
 /** field.NotFound: message `Not found: <value>`. */
@@ -72,14 +72,21 @@ function canonical(v: unknown): unknown {
 }
 
 function nonNegative(out: Causes, path: string, v: number | undefined): void {
-  if (v !== undefined && v !== null && v < 0) out.push(fieldInvalid(path, v, 'must be greater than or equal to 0'));
+  if (v !== undefined && v !== null && v < 0)
+    out.push(fieldInvalid(path, v, 'must be greater than or equal to 0'));
 }
 
 function immutable(out: Causes, path: string, nv: unknown, ov: unknown): void {
   if (!isEqual(nv, ov)) out.push(fieldInvalid(path, nv, 'field is immutable'));
 }
 
-function notSupported(out: Causes, path: string, v: string | undefined, allowed: string[], required = false): void {
+function notSupported(
+  out: Causes,
+  path: string,
+  v: string | undefined,
+  allowed: string[],
+  required = false,
+): void {
   if (v === undefined || v === '') {
     if (required) out.push(fieldRequired(path, ''));
     return;
@@ -133,16 +140,21 @@ export function validateObjectMeta(
 ): Causes {
   const out: Causes = [];
   const m = meta ?? {};
-  if (!m.name && !m.generateName) out.push(fieldRequired(child(path, 'name'), 'name or generateName is required'));
+  if (!m.name && !m.generateName)
+    out.push(fieldRequired(child(path, 'name'), 'name or generateName is required'));
   if (m.name) for (const msg of nameRule(m.name)) out.push(fieldInvalid(child(path, 'name'), m.name, msg));
   if (m.generateName && !m.name) {
     // generateName gets a 5-char suffix; validate the prefix without a trailing '-'.
     const prefix = m.generateName.replace(/-$/, '');
-    if (prefix) for (const msg of nameRule(prefix)) out.push(fieldInvalid(child(path, 'generateName'), m.generateName, msg));
+    if (prefix)
+      for (const msg of nameRule(prefix))
+        out.push(fieldInvalid(child(path, 'generateName'), m.generateName, msg));
   }
   if (namespaced === true) {
     if (!m.namespace) out.push(fieldRequired(child(path, 'namespace'), ''));
-    else for (const msg of isDNS1123Label(m.namespace)) out.push(fieldInvalid(child(path, 'namespace'), m.namespace, msg));
+    else
+      for (const msg of isDNS1123Label(m.namespace))
+        out.push(fieldInvalid(child(path, 'namespace'), m.namespace, msg));
   } else if (namespaced === false && m.namespace) {
     out.push(fieldForbidden(child(path, 'namespace'), 'not allowed on this type'));
   }
@@ -153,7 +165,8 @@ export function validateObjectMeta(
   const controllers: string[] = [];
   refs.forEach((r, i) => {
     const p = idx(child(path, 'ownerReferences'), i);
-    if (!r.apiVersion) out.push(fieldInvalid(child(p, 'apiVersion'), r.apiVersion ?? '', 'version must not be empty'));
+    if (!r.apiVersion)
+      out.push(fieldInvalid(child(p, 'apiVersion'), r.apiVersion ?? '', 'version must not be empty'));
     if (!r.kind) out.push(fieldInvalid(child(p, 'kind'), r.kind ?? '', 'kind must not be empty'));
     if (!r.name) out.push(fieldInvalid(child(p, 'name'), r.name ?? '', 'name must not be empty'));
     if (!r.uid) out.push(fieldInvalid(child(p, 'uid'), r.uid ?? '', 'uid must not be empty'));
@@ -190,9 +203,23 @@ const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
 const RESTART_POLICIES = ['Always', 'Never', 'OnFailure'];
 const DNS_POLICIES = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'];
 const TAINT_EFFECTS = ['NoExecute', 'NoSchedule', 'PreferNoSchedule'];
-const HOST_PATH_TYPES = ['', 'BlockDevice', 'CharDevice', 'Directory', 'DirectoryOrCreate', 'File', 'FileOrCreate', 'Socket'];
+const HOST_PATH_TYPES = [
+  '',
+  'BlockDevice',
+  'CharDevice',
+  'Directory',
+  'DirectoryOrCreate',
+  'File',
+  'FileOrCreate',
+  'Socket',
+];
 
-function validatePortNumOrName(out: Causes, path: string, port: number | string | undefined, names: Set<string> | undefined): void {
+function validatePortNumOrName(
+  out: Causes,
+  path: string,
+  port: number | string | undefined,
+  names: Set<string> | undefined,
+): void {
   if (typeof port === 'number') {
     for (const m of isValidPortNum(port)) out.push(fieldInvalid(path, port, m));
   } else if (typeof port === 'string') {
@@ -202,27 +229,48 @@ function validatePortNumOrName(out: Causes, path: string, port: number | string 
     }
     const errs = isValidPortName(port);
     for (const m of errs) out.push(fieldInvalid(path, port, m));
-    if (!errs.length && names && !names.has(port)) out.push(fieldInvalid(path, port, 'must contain a valid port name'));
+    if (!errs.length && names && !names.has(port))
+      out.push(fieldInvalid(path, port, 'must contain a valid port name'));
   } else {
     out.push(fieldRequired(path, ''));
   }
 }
 
-function validateProbe(out: Causes, p: Probe | undefined, path: string, portNames: Set<string>, mustBeOne: boolean): void {
+function validateProbe(
+  out: Causes,
+  p: Probe | undefined,
+  path: string,
+  portNames: Set<string>,
+  mustBeOne: boolean,
+): void {
   if (!p) return;
   const handlers = (['exec', 'httpGet', 'tcpSocket', 'grpc'] as const).filter((h) => p[h]);
   if (handlers.length === 0) out.push(fieldRequired(path, 'must specify a handler type'));
-  if (handlers.length > 1) out.push(fieldForbidden(child(path, handlers[1]), 'may not specify more than 1 handler type'));
-  for (const f of ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold'] as const) {
+  if (handlers.length > 1)
+    out.push(fieldForbidden(child(path, handlers[1]), 'may not specify more than 1 handler type'));
+  for (const f of [
+    'initialDelaySeconds',
+    'timeoutSeconds',
+    'periodSeconds',
+    'successThreshold',
+    'failureThreshold',
+  ] as const) {
     nonNegative(out, child(path, f), p[f]);
   }
   if (mustBeOne && p.successThreshold !== undefined && p.successThreshold !== 1) {
     out.push(fieldInvalid(child(path, 'successThreshold'), p.successThreshold, 'must be 1'));
   }
   if (p.terminationGracePeriodSeconds !== undefined && p.terminationGracePeriodSeconds <= 0) {
-    out.push(fieldInvalid(child(path, 'terminationGracePeriodSeconds'), p.terminationGracePeriodSeconds, 'must be greater than 0'));
+    out.push(
+      fieldInvalid(
+        child(path, 'terminationGracePeriodSeconds'),
+        p.terminationGracePeriodSeconds,
+        'must be greater than 0',
+      ),
+    );
   }
-  if (p.exec && (!p.exec.command || p.exec.command.length === 0)) out.push(fieldRequired(child(path, 'exec.command'), ''));
+  if (p.exec && (!p.exec.command || p.exec.command.length === 0))
+    out.push(fieldRequired(child(path, 'exec.command'), ''));
   if (p.httpGet) {
     validatePortNumOrName(out, child(path, 'httpGet.port'), p.httpGet.port, portNames);
     notSupported(out, child(path, 'httpGet.scheme'), p.httpGet.scheme, ['HTTP', 'HTTPS']);
@@ -250,7 +298,13 @@ function validateResources(out: Causes, r: ResourceRequirements | undefined, pat
       try {
         v = QuantityValue.parse(String(q));
       } catch {
-        out.push(fieldInvalid(p, q, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
+        out.push(
+          fieldInvalid(
+            p,
+            q,
+            "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+          ),
+        );
         continue;
       }
       if (v.sign() < 0) out.push(fieldInvalid(p, q, 'must be greater than or equal to 0'));
@@ -260,7 +314,13 @@ function validateResources(out: Causes, r: ResourceRequirements | undefined, pat
   for (const [name, req] of Object.entries(parsed.requests)) {
     const lim = parsed.limits[name];
     if (lim && req.cmp(lim) > 0) {
-      out.push(fieldInvalid(key(child(path, 'requests'), name), r.requests![name], `must be less than or equal to ${name} limit of ${lim.toString()}`));
+      out.push(
+        fieldInvalid(
+          key(child(path, 'requests'), name),
+          r.requests![name],
+          `must be less than or equal to ${name} limit of ${lim.toString()}`,
+        ),
+      );
     }
   }
 }
@@ -271,10 +331,23 @@ function validateEnv(out: Causes, env: EnvVar[] | undefined, path: string): void
     if (!e.name) out.push(fieldRequired(child(p, 'name'), ''));
     else for (const m of isEnvVarName(e.name)) out.push(fieldInvalid(child(p, 'name'), e.name, m));
     if (e.valueFrom) {
-      const n = (['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'] as const).filter((k) => e.valueFrom![k]).length;
-      if (n === 0) out.push(fieldInvalid(child(p, 'valueFrom'), '', 'must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`'));
-      else if (n > 1) out.push(fieldInvalid(child(p, 'valueFrom'), '', 'may not have more than one field specified at a time'));
-      if (e.value) out.push(fieldInvalid(child(p, 'valueFrom'), '', 'may not be specified when `value` is not empty'));
+      const n = (['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'] as const).filter(
+        (k) => e.valueFrom![k],
+      ).length;
+      if (n === 0)
+        out.push(
+          fieldInvalid(
+            child(p, 'valueFrom'),
+            '',
+            'must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`',
+          ),
+        );
+      else if (n > 1)
+        out.push(
+          fieldInvalid(child(p, 'valueFrom'), '', 'may not have more than one field specified at a time'),
+        );
+      if (e.value)
+        out.push(fieldInvalid(child(p, 'valueFrom'), '', 'may not be specified when `value` is not empty'));
       const cm = e.valueFrom.configMapKeyRef;
       if (cm && !cm.key) out.push(fieldRequired(child(p, 'valueFrom.configMapKeyRef.key'), ''));
       const sk = e.valueFrom.secretKeyRef;
@@ -295,8 +368,12 @@ function validatePorts(out: Causes, ports: ContainerPort[] | undefined, path: st
       names.add(port.name);
     }
     if (!port.containerPort) out.push(fieldRequired(child(p, 'containerPort'), ''));
-    else for (const m of isValidPortNum(port.containerPort)) out.push(fieldInvalid(child(p, 'containerPort'), port.containerPort, m));
-    if (port.hostPort) for (const m of isValidPortNum(port.hostPort)) out.push(fieldInvalid(child(p, 'hostPort'), port.hostPort, m));
+    else
+      for (const m of isValidPortNum(port.containerPort))
+        out.push(fieldInvalid(child(p, 'containerPort'), port.containerPort, m));
+    if (port.hostPort)
+      for (const m of isValidPortNum(port.hostPort))
+        out.push(fieldInvalid(child(p, 'hostPort'), port.hostPort, m));
     notSupported(out, child(p, 'protocol'), port.protocol, PROTOCOLS, true);
   });
 }
@@ -317,9 +394,16 @@ function validateContainer(
   }
   if (!c.image || c.image.trim() === '') out.push(fieldRequired(child(path, 'image'), ''));
   notSupported(out, child(path, 'imagePullPolicy'), c.imagePullPolicy, PULL_POLICIES, true);
-  notSupported(out, child(path, 'terminationMessagePolicy'), c.terminationMessagePolicy, ['File', 'FallbackToLogsOnError'], true);
+  notSupported(
+    out,
+    child(path, 'terminationMessagePolicy'),
+    c.terminationMessagePolicy,
+    ['File', 'FallbackToLogsOnError'],
+    true,
+  );
   if (kind === 'initContainers') notSupported(out, child(path, 'restartPolicy'), c.restartPolicy, ['Always']);
-  else if (c.restartPolicy) out.push(fieldForbidden(child(path, 'restartPolicy'), 'may not be set for non-init containers'));
+  else if (c.restartPolicy)
+    out.push(fieldForbidden(child(path, 'restartPolicy'), 'may not be set for non-init containers'));
   validatePorts(out, c.ports, child(path, 'ports'));
   validateEnv(out, c.env, child(path, 'env'));
   validateResources(out, c.resources, child(path, 'resources'));
@@ -331,7 +415,13 @@ function validateContainer(
     validateProbe(out, c.startupProbe, child(path, 'startupProbe'), portNames, true);
   } else {
     for (const pr of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
-      if (c[pr]) out.push(fieldForbidden(child(path, pr), `may not be set for ${kind === 'initContainers' ? 'init containers without restartPolicy=Always' : 'ephemeral containers'}`));
+      if (c[pr])
+        out.push(
+          fieldForbidden(
+            child(path, pr),
+            `may not be set for ${kind === 'initContainers' ? 'init containers without restartPolicy=Always' : 'ephemeral containers'}`,
+          ),
+        );
     }
   }
   const mountPaths = new Set<string>();
@@ -341,13 +431,18 @@ function validateContainer(
     else if (!volumes.has(vm.name)) out.push(fieldNotFound(child(p, 'name'), vm.name));
     if (!vm.mountPath) out.push(fieldRequired(child(p, 'mountPath'), ''));
     else {
-      if (mountPaths.has(vm.mountPath)) out.push(fieldInvalid(child(p, 'mountPath'), vm.mountPath, 'must be unique'));
+      if (mountPaths.has(vm.mountPath))
+        out.push(fieldInvalid(child(p, 'mountPath'), vm.mountPath, 'must be unique'));
       mountPaths.add(vm.mountPath);
     }
     if (vm.subPath && (vm.subPath.startsWith('/') || vm.subPath.split('/').includes('..'))) {
       out.push(fieldInvalid(child(p, 'subPath'), vm.subPath, "must be a relative path without '..'"));
     }
-    notSupported(out, child(p, 'mountPropagation'), vm.mountPropagation, ['Bidirectional', 'HostToContainer', 'None']);
+    notSupported(out, child(p, 'mountPropagation'), vm.mountPropagation, [
+      'Bidirectional',
+      'HostToContainer',
+      'None',
+    ]);
   });
 }
 
@@ -364,7 +459,8 @@ function validateVolumes(out: Causes, vols: Volume[] | undefined, path: string):
     const rec = v as Any;
     const sources = Object.keys(rec).filter((k) => k !== 'name' && rec[k] !== undefined && rec[k] !== null);
     if (sources.length === 0) out.push(fieldRequired(p, 'must specify a volume type'));
-    if (sources.length > 1) out.push(fieldForbidden(child(p, sources[1]), 'may not specify more than 1 volume type'));
+    if (sources.length > 1)
+      out.push(fieldForbidden(child(p, sources[1]), 'may not specify more than 1 volume type'));
     if (v.hostPath) {
       if (!v.hostPath.path) out.push(fieldRequired(child(p, 'hostPath.path'), ''));
       if (v.hostPath.type !== undefined && !HOST_PATH_TYPES.includes(v.hostPath.type)) {
@@ -373,7 +469,8 @@ function validateVolumes(out: Causes, vols: Volume[] | undefined, path: string):
     }
     if (v.configMap && !v.configMap.name) out.push(fieldRequired(child(p, 'configMap.name'), ''));
     if (v.secret && !v.secret.secretName) out.push(fieldRequired(child(p, 'secret.secretName'), ''));
-    if (v.persistentVolumeClaim && !v.persistentVolumeClaim.claimName) out.push(fieldRequired(child(p, 'persistentVolumeClaim.claimName'), ''));
+    if (v.persistentVolumeClaim && !v.persistentVolumeClaim.claimName)
+      out.push(fieldRequired(child(p, 'persistentVolumeClaim.claimName'), ''));
     for (const [src, mode] of [
       ['configMap', v.configMap?.defaultMode],
       ['secret', v.secret?.defaultMode],
@@ -381,16 +478,30 @@ function validateVolumes(out: Causes, vols: Volume[] | undefined, path: string):
       ['projected', v.projected?.defaultMode],
     ] as const) {
       if (mode !== undefined && (mode < 0 || mode > 0o777)) {
-        out.push(fieldInvalid(child(p, `${src}.defaultMode`), mode, 'must be a number between 0 and 0777 (octal), both inclusive'));
+        out.push(
+          fieldInvalid(
+            child(p, `${src}.defaultMode`),
+            mode,
+            'must be a number between 0 and 0777 (octal), both inclusive',
+          ),
+        );
       }
     }
     if (v.emptyDir?.sizeLimit !== undefined) {
       try {
         if (QuantityValue.parse(String(v.emptyDir.sizeLimit)).sign() < 0) {
-          out.push(fieldInvalid(child(p, 'emptyDir.sizeLimit'), v.emptyDir.sizeLimit, 'must be greater than or equal to 0'));
+          out.push(
+            fieldInvalid(
+              child(p, 'emptyDir.sizeLimit'),
+              v.emptyDir.sizeLimit,
+              'must be greater than or equal to 0',
+            ),
+          );
         }
       } catch {
-        out.push(fieldInvalid(child(p, 'emptyDir.sizeLimit'), v.emptyDir.sizeLimit, 'must be a valid quantity'));
+        out.push(
+          fieldInvalid(child(p, 'emptyDir.sizeLimit'), v.emptyDir.sizeLimit, 'must be a valid quantity'),
+        );
       }
     }
   });
@@ -402,18 +513,34 @@ function validateTolerations(out: Causes, ts: Toleration[] | undefined, path: st
     const p = idx(path, i);
     if (t.key) for (const m of isQualifiedName(t.key)) out.push(fieldInvalid(child(p, 'key'), t.key, m));
     if (!t.key && t.operator !== 'Exists') {
-      out.push(fieldInvalid(child(p, 'operator'), t.operator ?? '', 'operator must be Exists when `key` is empty, which means "match all values and all keys"'));
+      out.push(
+        fieldInvalid(
+          child(p, 'operator'),
+          t.operator ?? '',
+          'operator must be Exists when `key` is empty, which means "match all values and all keys"',
+        ),
+      );
     }
     if (t.tolerationSeconds !== undefined && t.tolerationSeconds !== null && t.effect !== 'NoExecute') {
-      out.push(fieldInvalid(child(p, 'effect'), t.effect ?? '', "effect must be 'NoExecute' when `tolerationSeconds` is set"));
+      out.push(
+        fieldInvalid(
+          child(p, 'effect'),
+          t.effect ?? '',
+          "effect must be 'NoExecute' when `tolerationSeconds` is set",
+        ),
+      );
     }
     switch (t.operator ?? '') {
       case '':
       case 'Equal':
-        if (t.value) for (const m of isValidLabelValue(t.value)) out.push(fieldInvalid(child(p, 'value'), t.value, m));
+        if (t.value)
+          for (const m of isValidLabelValue(t.value)) out.push(fieldInvalid(child(p, 'value'), t.value, m));
         break;
       case 'Exists':
-        if (t.value) out.push(fieldInvalid(child(p, 'value'), t.value, "value must be empty when `operator` is 'Exists'"));
+        if (t.value)
+          out.push(
+            fieldInvalid(child(p, 'value'), t.value, "value must be empty when `operator` is 'Exists'"),
+          );
         break;
       default:
         out.push(fieldNotSupported(child(p, 'operator'), t.operator, ['Equal', 'Exists']));
@@ -427,20 +554,36 @@ function validateNodeSelectorTerm(out: Causes, term: Any, path: string): void {
     (term?.[which] ?? []).forEach((r: Any, i: number) => {
       const p = idx(child(path, which), i);
       if (!r.key) out.push(fieldRequired(child(p, 'key'), ''));
-      else if (which === 'matchExpressions') for (const m of isQualifiedName(r.key)) out.push(fieldInvalid(child(p, 'key'), r.key, m));
+      else if (which === 'matchExpressions')
+        for (const m of isQualifiedName(r.key)) out.push(fieldInvalid(child(p, 'key'), r.key, m));
       const vals: string[] = r.values ?? [];
       switch (r.operator) {
         case 'In':
         case 'NotIn':
-          if (vals.length === 0) out.push(fieldRequired(child(p, 'values'), 'must be specified when `operator` is \'In\' or \'NotIn\''));
+          if (vals.length === 0)
+            out.push(
+              fieldRequired(child(p, 'values'), "must be specified when `operator` is 'In' or 'NotIn'"),
+            );
           break;
         case 'Exists':
         case 'DoesNotExist':
-          if (vals.length > 0) out.push(fieldForbidden(child(p, 'values'), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+          if (vals.length > 0)
+            out.push(
+              fieldForbidden(
+                child(p, 'values'),
+                "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+              ),
+            );
           break;
         case 'Gt':
         case 'Lt':
-          if (vals.length !== 1) out.push(fieldRequired(child(p, 'values'), "must be specified single value when `operator` is 'Lt' or 'Gt'"));
+          if (vals.length !== 1)
+            out.push(
+              fieldRequired(
+                child(p, 'values'),
+                "must be specified single value when `operator` is 'Lt' or 'Gt'",
+              ),
+            );
           break;
         default:
           out.push(fieldInvalid(child(p, 'operator'), r.operator, 'not a valid selector operator'));
@@ -457,11 +600,18 @@ function validateLabelSelectorField(out: Causes, ls: LabelSelector | undefined, 
     switch (e.operator) {
       case 'In':
       case 'NotIn':
-        if (!e.values?.length) out.push(fieldRequired(child(p, 'values'), "must be specified when `operator` is 'In' or 'NotIn'"));
+        if (!e.values?.length)
+          out.push(fieldRequired(child(p, 'values'), "must be specified when `operator` is 'In' or 'NotIn'"));
         break;
       case 'Exists':
       case 'DoesNotExist':
-        if (e.values?.length) out.push(fieldForbidden(child(p, 'values'), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+        if (e.values?.length)
+          out.push(
+            fieldForbidden(
+              child(p, 'values'),
+              "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+            ),
+          );
         break;
       default:
         out.push(fieldInvalid(child(p, 'operator'), e.operator, 'not a valid selector operator'));
@@ -477,12 +627,16 @@ function validateAffinity(out: Causes, a: Any, path: string): void {
     const req = na.requiredDuringSchedulingIgnoredDuringExecution;
     if (req) {
       const p = child(path, 'nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution');
-      if (!req.nodeSelectorTerms?.length) out.push(fieldRequired(child(p, 'nodeSelectorTerms'), 'must have at least one node selector term'));
-      (req.nodeSelectorTerms ?? []).forEach((t: Any, i: number) => validateNodeSelectorTerm(out, t, idx(child(p, 'nodeSelectorTerms'), i)));
+      if (!req.nodeSelectorTerms?.length)
+        out.push(fieldRequired(child(p, 'nodeSelectorTerms'), 'must have at least one node selector term'));
+      (req.nodeSelectorTerms ?? []).forEach((t: Any, i: number) =>
+        validateNodeSelectorTerm(out, t, idx(child(p, 'nodeSelectorTerms'), i)),
+      );
     }
     (na.preferredDuringSchedulingIgnoredDuringExecution ?? []).forEach((t: Any, i: number) => {
       const p = idx(child(path, 'nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution'), i);
-      if (!(t.weight >= 1 && t.weight <= 100)) out.push(fieldInvalid(child(p, 'weight'), t.weight, 'must be in the range 1-100'));
+      if (!(t.weight >= 1 && t.weight <= 100))
+        out.push(fieldInvalid(child(p, 'weight'), t.weight, 'must be in the range 1-100'));
       validateNodeSelectorTerm(out, t.preference, child(p, 'preference'));
     });
   }
@@ -492,14 +646,18 @@ function validateAffinity(out: Causes, a: Any, path: string): void {
     (pa.requiredDuringSchedulingIgnoredDuringExecution ?? []).forEach((t: Any, i: number) => {
       const p = idx(child(path, `${which}.requiredDuringSchedulingIgnoredDuringExecution`), i);
       if (!t.topologyKey) out.push(fieldRequired(child(p, 'topologyKey'), 'can not be empty'));
-      else for (const m of isQualifiedName(t.topologyKey)) out.push(fieldInvalid(child(p, 'topologyKey'), t.topologyKey, m));
+      else
+        for (const m of isQualifiedName(t.topologyKey))
+          out.push(fieldInvalid(child(p, 'topologyKey'), t.topologyKey, m));
       validateLabelSelectorField(out, t.labelSelector, child(p, 'labelSelector'));
     });
     (pa.preferredDuringSchedulingIgnoredDuringExecution ?? []).forEach((t: Any, i: number) => {
       const p = idx(child(path, `${which}.preferredDuringSchedulingIgnoredDuringExecution`), i);
-      if (!(t.weight >= 1 && t.weight <= 100)) out.push(fieldInvalid(child(p, 'weight'), t.weight, 'must be in the range 1-100'));
+      if (!(t.weight >= 1 && t.weight <= 100))
+        out.push(fieldInvalid(child(p, 'weight'), t.weight, 'must be in the range 1-100'));
       const term = t.podAffinityTerm ?? {};
-      if (!term.topologyKey) out.push(fieldRequired(child(p, 'podAffinityTerm.topologyKey'), 'can not be empty'));
+      if (!term.topologyKey)
+        out.push(fieldRequired(child(p, 'podAffinityTerm.topologyKey'), 'can not be empty'));
       validateLabelSelectorField(out, term.labelSelector, child(p, 'podAffinityTerm.labelSelector'));
     });
   }
@@ -511,11 +669,23 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string): Causes
   if (!spec) return [fieldRequired(path, '')];
   const volumes = validateVolumes(out, spec.volumes, child(path, 'volumes'));
   const names = new Set<string>();
-  if (!spec.containers || spec.containers.length === 0) out.push(fieldRequired(child(path, 'containers'), ''));
-  (spec.initContainers ?? []).forEach((c, i) => validateContainer(out, c, idx(child(path, 'initContainers'), i), volumes, names, 'initContainers'));
-  (spec.containers ?? []).forEach((c, i) => validateContainer(out, c, idx(child(path, 'containers'), i), volumes, names, 'containers'));
+  if (!spec.containers || spec.containers.length === 0)
+    out.push(fieldRequired(child(path, 'containers'), ''));
+  (spec.initContainers ?? []).forEach((c, i) =>
+    validateContainer(out, c, idx(child(path, 'initContainers'), i), volumes, names, 'initContainers'),
+  );
+  (spec.containers ?? []).forEach((c, i) =>
+    validateContainer(out, c, idx(child(path, 'containers'), i), volumes, names, 'containers'),
+  );
   (spec.ephemeralContainers ?? []).forEach((c, i) =>
-    validateContainer(out, c, idx(child(path, 'ephemeralContainers'), i), volumes, names, 'ephemeralContainers'),
+    validateContainer(
+      out,
+      c,
+      idx(child(path, 'ephemeralContainers'), i),
+      volumes,
+      names,
+      'ephemeralContainers',
+    ),
   );
   notSupported(out, child(path, 'restartPolicy'), spec.restartPolicy, RESTART_POLICIES, true);
   notSupported(out, child(path, 'dnsPolicy'), spec.dnsPolicy, DNS_POLICIES, true);
@@ -523,28 +693,51 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string): Causes
     out.push(fieldRequired(child(path, 'dnsConfig'), 'must provide `dnsConfig` when `dnsPolicy` is None'));
   }
   if (spec.dnsPolicy === 'None' && spec.dnsConfig && !spec.dnsConfig.nameservers?.length) {
-    out.push(fieldRequired(child(path, 'dnsConfig.nameservers'), 'must provide at least one DNS nameserver when `dnsPolicy` is None'));
+    out.push(
+      fieldRequired(
+        child(path, 'dnsConfig.nameservers'),
+        'must provide at least one DNS nameserver when `dnsPolicy` is None',
+      ),
+    );
   }
   (spec.dnsConfig?.nameservers ?? []).forEach((ns, i) => {
-    for (const m of isValidIP(ns)) out.push(fieldInvalid(idx(child(path, 'dnsConfig.nameservers'), i), ns, m));
+    for (const m of isValidIP(ns))
+      out.push(fieldInvalid(idx(child(path, 'dnsConfig.nameservers'), i), ns, m));
   });
   nonNegative(out, child(path, 'terminationGracePeriodSeconds'), spec.terminationGracePeriodSeconds);
   if (spec.activeDeadlineSeconds !== undefined && spec.activeDeadlineSeconds !== null) {
     if (!(spec.activeDeadlineSeconds >= 1 && spec.activeDeadlineSeconds <= 2147483647)) {
-      out.push(fieldInvalid(child(path, 'activeDeadlineSeconds'), spec.activeDeadlineSeconds, 'must be between 1 and 2147483647, inclusive'));
+      out.push(
+        fieldInvalid(
+          child(path, 'activeDeadlineSeconds'),
+          spec.activeDeadlineSeconds,
+          'must be between 1 and 2147483647, inclusive',
+        ),
+      );
     }
   }
   out.push(...validateLabels(spec.nodeSelector, child(path, 'nodeSelector')));
   if (spec.serviceAccountName) {
-    for (const m of isDNS1123Subdomain(spec.serviceAccountName)) out.push(fieldInvalid(child(path, 'serviceAccountName'), spec.serviceAccountName, m));
+    for (const m of isDNS1123Subdomain(spec.serviceAccountName))
+      out.push(fieldInvalid(child(path, 'serviceAccountName'), spec.serviceAccountName, m));
   }
-  if (spec.nodeName) for (const m of isDNS1123Subdomain(spec.nodeName)) out.push(fieldInvalid(child(path, 'nodeName'), spec.nodeName, m));
-  if (spec.hostname) for (const m of isDNS1123Label(spec.hostname)) out.push(fieldInvalid(child(path, 'hostname'), spec.hostname, m));
-  if (spec.subdomain) for (const m of isDNS1123Label(spec.subdomain)) out.push(fieldInvalid(child(path, 'subdomain'), spec.subdomain, m));
+  if (spec.nodeName)
+    for (const m of isDNS1123Subdomain(spec.nodeName))
+      out.push(fieldInvalid(child(path, 'nodeName'), spec.nodeName, m));
+  if (spec.hostname)
+    for (const m of isDNS1123Label(spec.hostname))
+      out.push(fieldInvalid(child(path, 'hostname'), spec.hostname, m));
+  if (spec.subdomain)
+    for (const m of isDNS1123Label(spec.subdomain))
+      out.push(fieldInvalid(child(path, 'subdomain'), spec.subdomain, m));
   if (spec.priorityClassName) {
-    for (const m of isDNS1123Subdomain(spec.priorityClassName)) out.push(fieldInvalid(child(path, 'priorityClassName'), spec.priorityClassName, m));
+    for (const m of isDNS1123Subdomain(spec.priorityClassName))
+      out.push(fieldInvalid(child(path, 'priorityClassName'), spec.priorityClassName, m));
   }
-  notSupported(out, child(path, 'preemptionPolicy'), spec.preemptionPolicy, ['Never', 'PreemptLowerPriority']);
+  notSupported(out, child(path, 'preemptionPolicy'), spec.preemptionPolicy, [
+    'Never',
+    'PreemptLowerPriority',
+  ]);
   validateTolerations(out, spec.tolerations, child(path, 'tolerations'));
   validateAffinity(out, spec.affinity, child(path, 'affinity'));
   const seen = new Set<string>();
@@ -552,23 +745,39 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string): Causes
     const p = idx(child(path, 'topologySpreadConstraints'), i);
     if (!(c.maxSkew > 0)) out.push(fieldInvalid(child(p, 'maxSkew'), c.maxSkew, 'must be greater than zero'));
     if (!c.topologyKey) out.push(fieldRequired(child(p, 'topologyKey'), 'can not be empty'));
-    else for (const m of isQualifiedName(c.topologyKey)) out.push(fieldInvalid(child(p, 'topologyKey'), c.topologyKey, m));
-    notSupported(out, child(p, 'whenUnsatisfiable'), c.whenUnsatisfiable, ['DoNotSchedule', 'ScheduleAnyway'], true);
-    if (c.minDomains !== undefined && c.minDomains <= 0) out.push(fieldInvalid(child(p, 'minDomains'), c.minDomains, 'must be greater than 0'));
+    else
+      for (const m of isQualifiedName(c.topologyKey))
+        out.push(fieldInvalid(child(p, 'topologyKey'), c.topologyKey, m));
+    notSupported(
+      out,
+      child(p, 'whenUnsatisfiable'),
+      c.whenUnsatisfiable,
+      ['DoNotSchedule', 'ScheduleAnyway'],
+      true,
+    );
+    if (c.minDomains !== undefined && c.minDomains <= 0)
+      out.push(fieldInvalid(child(p, 'minDomains'), c.minDomains, 'must be greater than 0'));
     const k = `${c.topologyKey}/${c.whenUnsatisfiable}`;
     if (seen.has(k)) out.push(fieldDuplicate(p, `{${c.topologyKey}, ${c.whenUnsatisfiable}}`));
     seen.add(k);
     validateLabelSelectorField(out, c.labelSelector, child(p, 'labelSelector'));
   });
   (spec.hostAliases ?? []).forEach((h, i) => {
-    for (const m of isValidIP(h.ip ?? '')) out.push(fieldInvalid(child(idx(child(path, 'hostAliases'), i), 'ip'), h.ip, m));
+    for (const m of isValidIP(h.ip ?? ''))
+      out.push(fieldInvalid(child(idx(child(path, 'hostAliases'), i), 'ip'), h.ip, m));
   });
   if (spec.hostNetwork) {
     for (const which of ['containers', 'initContainers'] as const) {
       (spec[which] ?? []).forEach((c, ci) =>
         (c.ports ?? []).forEach((p, pi) => {
           if (p.hostPort && p.hostPort !== p.containerPort) {
-            out.push(fieldInvalid(child(idx(child(idx(child(path, which), ci), 'ports'), pi), 'containerPort'), p.containerPort, 'must match `hostPort` when `hostNetwork` is true'));
+            out.push(
+              fieldInvalid(
+                child(idx(child(idx(child(path, which), ci), 'ports'), pi), 'containerPort'),
+                p.containerPort,
+                'must match `hostPort` when `hostNetwork` is true',
+              ),
+            );
           }
         }),
       );
@@ -584,30 +793,43 @@ function changedPaths(a: unknown, b: unknown, path: string, out: string[]): void
   if (isEqual(a, b)) return;
   if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    for (const k of keys) changedPaths((a as Any)[k], (b as Any)[k], Array.isArray(a) ? `${path}[${k}]` : child(path, k), out);
+    for (const k of keys)
+      changedPaths((a as Any)[k], (b as Any)[k], Array.isArray(a) ? `${path}[${k}]` : child(path, k), out);
     return;
   }
   out.push(path);
 }
 
-function validatePodSpecUpdate(spec: PodSpec | undefined, old: PodSpec | undefined, deleting: boolean): Causes {
+function validatePodSpecUpdate(
+  spec: PodSpec | undefined,
+  old: PodSpec | undefined,
+  deleting: boolean,
+): Causes {
   if (!spec || !old) return [];
   const out: Causes = [];
   // Copy the mutable fields of new onto old, then everything else must be equal.
   const mutated: Any = JSON.parse(JSON.stringify(old));
   const cs = spec.containers ?? [];
-  if ((mutated.containers ?? []).length === cs.length) cs.forEach((c, i) => (mutated.containers[i].image = c.image));
+  if ((mutated.containers ?? []).length === cs.length)
+    cs.forEach((c, i) => (mutated.containers[i].image = c.image));
   const ics = spec.initContainers ?? [];
-  if ((mutated.initContainers ?? []).length === ics.length) ics.forEach((c, i) => (mutated.initContainers[i].image = c.image));
+  if ((mutated.initContainers ?? []).length === ics.length)
+    ics.forEach((c, i) => (mutated.initContainers[i].image = c.image));
   if (spec.activeDeadlineSeconds !== undefined && spec.activeDeadlineSeconds !== null) {
     const o = old.activeDeadlineSeconds;
-    if (o === undefined || o === null || spec.activeDeadlineSeconds <= o) mutated.activeDeadlineSeconds = spec.activeDeadlineSeconds;
+    if (o === undefined || o === null || spec.activeDeadlineSeconds <= o)
+      mutated.activeDeadlineSeconds = spec.activeDeadlineSeconds;
   }
   const oldTol = old.tolerations ?? [];
   const newTol = spec.tolerations ?? [];
-  const keepsOld = oldTol.every((t) => newTol.some((n) => isEqual({ ...n, tolerationSeconds: undefined }, { ...t, tolerationSeconds: undefined })));
+  const keepsOld = oldTol.every((t) =>
+    newTol.some((n) =>
+      isEqual({ ...n, tolerationSeconds: undefined }, { ...t, tolerationSeconds: undefined }),
+    ),
+  );
   if (keepsOld) mutated.tolerations = spec.tolerations;
-  if ((old.terminationGracePeriodSeconds ?? 0) < 0 && spec.terminationGracePeriodSeconds === 1) mutated.terminationGracePeriodSeconds = 1;
+  if ((old.terminationGracePeriodSeconds ?? 0) < 0 && spec.terminationGracePeriodSeconds === 1)
+    mutated.terminationGracePeriodSeconds = 1;
   // Graceful deletion may shorten the grace period (registry BeforeDelete writes it into the spec).
   if (deleting && (spec.terminationGracePeriodSeconds ?? 0) <= (old.terminationGracePeriodSeconds ?? 30)) {
     mutated.terminationGracePeriodSeconds = spec.terminationGracePeriodSeconds;
@@ -616,7 +838,8 @@ function validatePodSpecUpdate(spec: PodSpec | undefined, old: PodSpec | undefin
   if (!old.nodeName && spec.nodeName) mutated.nodeName = spec.nodeName;
   // Scheduling gates may only be removed.
   const oldGates = (old.schedulingGates ?? []).map((g) => g.name);
-  if ((spec.schedulingGates ?? []).every((g) => oldGates.includes(g.name))) mutated.schedulingGates = spec.schedulingGates;
+  if ((spec.schedulingGates ?? []).every((g) => oldGates.includes(g.name)))
+    mutated.schedulingGates = spec.schedulingGates;
   if (!isEqual(mutated, spec)) {
     const diff: string[] = [];
     changedPaths(mutated, spec, 'spec', diff);
@@ -633,7 +856,13 @@ function validatePodSpecUpdate(spec: PodSpec | undefined, old: PodSpec | undefin
 // ---------------------------------------------------------------------------------------------
 // Workloads
 
-function validateTemplate(out: Causes, t: PodTemplateSpec | undefined, selector: LabelSelector | undefined, path: string, restart: string[]): void {
+function validateTemplate(
+  out: Causes,
+  t: PodTemplateSpec | undefined,
+  selector: LabelSelector | undefined,
+  path: string,
+  restart: string[],
+): void {
   if (!t) {
     out.push(fieldRequired(path, ''));
     return;
@@ -645,7 +874,9 @@ function validateTemplate(out: Causes, t: PodTemplateSpec | undefined, selector:
     try {
       const sel = labelSelectorFromStructured(selector);
       if (!sel.empty() && !sel.matches(labels)) {
-        out.push(fieldInvalid(child(path, 'metadata.labels'), labels, '`selector` does not match template `labels`'));
+        out.push(
+          fieldInvalid(child(path, 'metadata.labels'), labels, '`selector` does not match template `labels`'),
+        );
       }
     } catch {
       // reported by the selector validation
@@ -653,9 +884,15 @@ function validateTemplate(out: Causes, t: PodTemplateSpec | undefined, selector:
   }
   out.push(...validatePodSpec(t.spec, child(path, 'spec')));
   const rp = t.spec?.restartPolicy;
-  if (rp && !restart.includes(rp)) out.push(fieldNotSupported(child(path, 'spec.restartPolicy'), rp, restart));
+  if (rp && !restart.includes(rp))
+    out.push(fieldNotSupported(child(path, 'spec.restartPolicy'), rp, restart));
   if (t.spec?.activeDeadlineSeconds !== undefined && restart.includes('Always')) {
-    out.push(fieldForbidden(child(path, 'spec.activeDeadlineSeconds'), 'activeDeadlineSeconds in ReplicaSet is not Supported'));
+    out.push(
+      fieldForbidden(
+        child(path, 'spec.activeDeadlineSeconds'),
+        'activeDeadlineSeconds in ReplicaSet is not Supported',
+      ),
+    );
   }
 }
 
@@ -679,7 +916,18 @@ function validateIntOrPercent(out: Causes, v: number | string | undefined, path:
     return v;
   }
   if (!PERCENT_RE.test(v)) {
-    out.push(fieldInvalid(path, v, regexError("a valid percent string must be a numeric string followed by an ending '%'", '[0-9]+%', '1%', '93%')));
+    out.push(
+      fieldInvalid(
+        path,
+        v,
+        regexError(
+          "a valid percent string must be a numeric string followed by an ending '%'",
+          '[0-9]+%',
+          '1%',
+          '93%',
+        ),
+      ),
+    );
     return undefined;
   }
   const pct = Number(v.slice(0, -1));
@@ -697,13 +945,28 @@ function validateDeployment(o: Any, old: Any): Causes {
   const st = s.strategy ?? {};
   notSupported(out, 'spec.strategy.type', st.type, ['Recreate', 'RollingUpdate']);
   if (st.type === 'Recreate' && st.rollingUpdate) {
-    out.push(fieldForbidden('spec.strategy.rollingUpdate', "may not be specified when strategy `type` is 'Recreate'"));
+    out.push(
+      fieldForbidden(
+        'spec.strategy.rollingUpdate',
+        "may not be specified when strategy `type` is 'Recreate'",
+      ),
+    );
   }
   if (st.type === 'RollingUpdate' && st.rollingUpdate) {
-    const mu = validateIntOrPercent(out, st.rollingUpdate.maxUnavailable, 'spec.strategy.rollingUpdate.maxUnavailable');
+    const mu = validateIntOrPercent(
+      out,
+      st.rollingUpdate.maxUnavailable,
+      'spec.strategy.rollingUpdate.maxUnavailable',
+    );
     const ms = validateIntOrPercent(out, st.rollingUpdate.maxSurge, 'spec.strategy.rollingUpdate.maxSurge');
     if (mu === 0 && ms === 0) {
-      out.push(fieldInvalid('spec.strategy.rollingUpdate.maxUnavailable', st.rollingUpdate.maxUnavailable, 'may not be 0 when `maxSurge` is 0'));
+      out.push(
+        fieldInvalid(
+          'spec.strategy.rollingUpdate.maxUnavailable',
+          st.rollingUpdate.maxUnavailable,
+          'may not be 0 when `maxSurge` is 0',
+        ),
+      );
     }
   }
   nonNegative(out, 'spec.minReadySeconds', s.minReadySeconds);
@@ -711,7 +974,13 @@ function validateDeployment(o: Any, old: Any): Causes {
   if (s.progressDeadlineSeconds !== undefined) {
     nonNegative(out, 'spec.progressDeadlineSeconds', s.progressDeadlineSeconds);
     if (s.progressDeadlineSeconds <= (s.minReadySeconds ?? 0)) {
-      out.push(fieldInvalid('spec.progressDeadlineSeconds', s.progressDeadlineSeconds, 'must be greater than minReadySeconds'));
+      out.push(
+        fieldInvalid(
+          'spec.progressDeadlineSeconds',
+          s.progressDeadlineSeconds,
+          'must be greater than minReadySeconds',
+        ),
+      );
     }
   }
   if (old?.spec) immutable(out, 'spec.selector', s.selector, old.spec.selector);
@@ -725,7 +994,8 @@ function validateReplicaSet(o: Any, old: Any): Causes {
   nonNegative(out, 'spec.replicas', s.replicas);
   nonNegative(out, 'spec.minReadySeconds', s.minReadySeconds);
   validateSelector(out, s.selector, 'spec.selector', 'deployment');
-  if (s.template || (s.replicas ?? 1) > 0) validateTemplate(out, s.template, s.selector, 'spec.template', ['Always']);
+  if (s.template || (s.replicas ?? 1) > 0)
+    validateTemplate(out, s.template, s.selector, 'spec.template', ['Always']);
   if (old?.spec) immutable(out, 'spec.selector', s.selector, old.spec.selector);
   return out;
 }
@@ -739,17 +1009,43 @@ function validateStatefulSet(o: Any, old: Any): Causes {
   const us = s.updateStrategy ?? {};
   notSupported(out, 'spec.updateStrategy.type', us.type, ['OnDelete', 'RollingUpdate'], true);
   if (us.type === 'OnDelete' && us.rollingUpdate) {
-    out.push(fieldInvalid('spec.updateStrategy.rollingUpdate', us.rollingUpdate, "only allowed for updateStrategy 'RollingUpdate'"));
+    out.push(
+      fieldInvalid(
+        'spec.updateStrategy.rollingUpdate',
+        us.rollingUpdate,
+        "only allowed for updateStrategy 'RollingUpdate'",
+      ),
+    );
   }
   nonNegative(out, 'spec.updateStrategy.rollingUpdate.partition', us.rollingUpdate?.partition);
   validateSelector(out, s.selector, 'spec.selector', 'statefulset');
   validateTemplate(out, s.template, s.selector, 'spec.template', ['Always']);
-  if (s.serviceName) for (const m of isDNS1123Label(s.serviceName)) out.push(fieldInvalid('spec.serviceName', s.serviceName, m));
+  if (s.serviceName)
+    for (const m of isDNS1123Label(s.serviceName))
+      out.push(fieldInvalid('spec.serviceName', s.serviceName, m));
   nonNegative(out, 'spec.revisionHistoryLimit', s.revisionHistoryLimit);
   nonNegative(out, 'spec.minReadySeconds', s.minReadySeconds);
   if (old?.spec) {
-    const a = { ...s, replicas: 0, ordinals: 0, template: 0, updateStrategy: 0, revisionHistoryLimit: 0, persistentVolumeClaimRetentionPolicy: 0, minReadySeconds: 0 };
-    const b = { ...old.spec, replicas: 0, ordinals: 0, template: 0, updateStrategy: 0, revisionHistoryLimit: 0, persistentVolumeClaimRetentionPolicy: 0, minReadySeconds: 0 };
+    const a = {
+      ...s,
+      replicas: 0,
+      ordinals: 0,
+      template: 0,
+      updateStrategy: 0,
+      revisionHistoryLimit: 0,
+      persistentVolumeClaimRetentionPolicy: 0,
+      minReadySeconds: 0,
+    };
+    const b = {
+      ...old.spec,
+      replicas: 0,
+      ordinals: 0,
+      template: 0,
+      updateStrategy: 0,
+      revisionHistoryLimit: 0,
+      persistentVolumeClaimRetentionPolicy: 0,
+      minReadySeconds: 0,
+    };
     if (!isEqual(a, b)) {
       out.push(
         fieldForbidden(
@@ -771,10 +1067,24 @@ function validateDaemonSet(o: Any, old: Any): Causes {
   const us = s.updateStrategy ?? {};
   notSupported(out, 'spec.updateStrategy.type', us.type, ['OnDelete', 'RollingUpdate'], true);
   if (us.type === 'RollingUpdate' && us.rollingUpdate) {
-    const mu = validateIntOrPercent(out, us.rollingUpdate.maxUnavailable, 'spec.updateStrategy.rollingUpdate.maxUnavailable');
-    const ms = validateIntOrPercent(out, us.rollingUpdate.maxSurge, 'spec.updateStrategy.rollingUpdate.maxSurge');
+    const mu = validateIntOrPercent(
+      out,
+      us.rollingUpdate.maxUnavailable,
+      'spec.updateStrategy.rollingUpdate.maxUnavailable',
+    );
+    const ms = validateIntOrPercent(
+      out,
+      us.rollingUpdate.maxSurge,
+      'spec.updateStrategy.rollingUpdate.maxSurge',
+    );
     if ((mu ?? 0) === 0 && (ms ?? 0) === 0) {
-      out.push(fieldInvalid('spec.updateStrategy.rollingUpdate.maxUnavailable', us.rollingUpdate.maxUnavailable, 'may not be 0 when `maxSurge` is 0'));
+      out.push(
+        fieldInvalid(
+          'spec.updateStrategy.rollingUpdate.maxUnavailable',
+          us.rollingUpdate.maxUnavailable,
+          'may not be 0 when `maxSurge` is 0',
+        ),
+      );
     }
   }
   nonNegative(out, 'spec.minReadySeconds', s.minReadySeconds);
@@ -789,13 +1099,18 @@ function validateJobSpec(out: Causes, s: Any, path: string): void {
   nonNegative(out, child(path, 'backoffLimit'), s.backoffLimit);
   nonNegative(out, child(path, 'ttlSecondsAfterFinished'), s.ttlSecondsAfterFinished);
   if (s.activeDeadlineSeconds !== undefined && s.activeDeadlineSeconds <= 0) {
-    out.push(fieldInvalid(child(path, 'activeDeadlineSeconds'), s.activeDeadlineSeconds, 'must be greater than 0'));
+    out.push(
+      fieldInvalid(child(path, 'activeDeadlineSeconds'), s.activeDeadlineSeconds, 'must be greater than 0'),
+    );
   }
   notSupported(out, child(path, 'completionMode'), s.completionMode, ['Indexed', 'NonIndexed']);
   if (s.completionMode === 'Indexed' && (s.completions === undefined || s.completions === null)) {
     out.push(fieldRequired(child(path, 'completions'), 'when completion mode is Indexed'));
   }
-  notSupported(out, child(path, 'podReplacementPolicy'), s.podReplacementPolicy, ['Failed', 'TerminatingOrFailed']);
+  notSupported(out, child(path, 'podReplacementPolicy'), s.podReplacementPolicy, [
+    'Failed',
+    'TerminatingOrFailed',
+  ]);
   if (s.selector) validateLabelSelectorField(out, s.selector, child(path, 'selector'));
   else if (s.manualSelector === true) out.push(fieldRequired(child(path, 'selector'), ''));
   validateTemplate(out, s.template, s.selector, child(path, 'template'), ['Never', 'OnFailure']);
@@ -810,14 +1125,16 @@ function validateJob(o: Any, old: Any): Causes {
   validateJobSpec(out, o.spec, 'spec');
   if (old?.spec) {
     immutable(out, 'spec.selector', o.spec.selector, old.spec.selector);
-    if (o.spec.completionMode !== 'Indexed') immutable(out, 'spec.completions', o.spec.completions, old.spec.completions);
+    if (o.spec.completionMode !== 'Indexed')
+      immutable(out, 'spec.completions', o.spec.completions, old.spec.completions);
     immutable(out, 'spec.completionMode', o.spec.completionMode, old.spec.completionMode);
     if (!old.spec.suspend) immutable(out, 'spec.template', o.spec.template, old.spec.template);
   }
   return out;
 }
 
-const CRON_FIELD = /^(\*|\?|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/[0-9]+)?(,(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/[0-9]+)?)*$/;
+const CRON_FIELD =
+  /^(\*|\?|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/[0-9]+)?(,(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/[0-9]+)?)*$/;
 
 function validateCronJob(o: Any): Causes {
   const out: Causes = [];
@@ -825,12 +1142,25 @@ function validateCronJob(o: Any): Causes {
   if (!s) return [fieldRequired('spec', '')];
   if (!s.schedule) out.push(fieldRequired('spec.schedule', ''));
   else {
-    const sched = String(s.schedule).replace(/^(TZ|CRON_TZ)=\S+\s+/, '').trim();
+    const sched = String(s.schedule)
+      .replace(/^(TZ|CRON_TZ)=\S+\s+/, '')
+      .trim();
     const fields = sched.split(/\s+/);
-    const ok = sched.startsWith('@') ? /^@(yearly|annually|monthly|weekly|daily|midnight|hourly|every\s.+)$/.test(sched) : fields.length === 5 && fields.every((f) => CRON_FIELD.test(f));
-    if (!ok) out.push(fieldInvalid('spec.schedule', s.schedule, `unparseable schedule: ${JSON.stringify(s.schedule)}`));
+    const ok = sched.startsWith('@')
+      ? /^@(yearly|annually|monthly|weekly|daily|midnight|hourly|every\s.+)$/.test(sched)
+      : fields.length === 5 && fields.every((f) => CRON_FIELD.test(f));
+    if (!ok)
+      out.push(
+        fieldInvalid('spec.schedule', s.schedule, `unparseable schedule: ${JSON.stringify(s.schedule)}`),
+      );
     if (/^(TZ|CRON_TZ)=/.test(String(s.schedule))) {
-      out.push(fieldInvalid('spec.schedule', s.schedule, 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead'));
+      out.push(
+        fieldInvalid(
+          'spec.schedule',
+          s.schedule,
+          'cannot use TZ or CRON_TZ in schedule, use timeZone field instead',
+        ),
+      );
     }
   }
   notSupported(out, 'spec.concurrencyPolicy', s.concurrencyPolicy, ['Allow', 'Forbid', 'Replace'], true);
@@ -876,11 +1206,14 @@ function validateService(o: Any, old: Any): Causes {
     }
     for (const m of isValidPortNum(p.port)) out.push(fieldInvalid(child(pp, 'port'), p.port, m));
     notSupported(out, child(pp, 'protocol'), p.protocol, PROTOCOLS, true);
-    if (p.targetPort !== undefined) validatePortNumOrName(out, child(pp, 'targetPort'), p.targetPort, undefined);
+    if (p.targetPort !== undefined)
+      validatePortNumOrName(out, child(pp, 'targetPort'), p.targetPort, undefined);
     if (p.nodePort) {
       if (type === 'ClusterIP' || type === 'ExternalName') {
         out.push(fieldForbidden(child(pp, 'nodePort'), `may not be used when \`type\` is '${type}'`));
-      } else for (const m of isValidPortNum(p.nodePort)) out.push(fieldInvalid(child(pp, 'nodePort'), p.nodePort, m));
+      } else
+        for (const m of isValidPortNum(p.nodePort))
+          out.push(fieldInvalid(child(pp, 'nodePort'), p.nodePort, m));
     }
     const k = `${p.port}/${p.protocol}`;
     if (keys.has(k)) out.push(fieldDuplicate(pp, { port: p.port, protocol: p.protocol }));
@@ -888,22 +1221,38 @@ function validateService(o: Any, old: Any): Causes {
   });
   if (type === 'ExternalName') {
     if (!s.externalName) out.push(fieldRequired('spec.externalName', ''));
-    else for (const m of isDNS1123Subdomain(String(s.externalName).replace(/\.$/, ''))) out.push(fieldInvalid('spec.externalName', s.externalName, m));
+    else
+      for (const m of isDNS1123Subdomain(String(s.externalName).replace(/\.$/, '')))
+        out.push(fieldInvalid('spec.externalName', s.externalName, m));
   }
-  if (s.clusterIP && s.clusterIP !== 'None') for (const m of isValidIP(s.clusterIP)) out.push(fieldInvalid('spec.clusterIP', s.clusterIP, m));
+  if (s.clusterIP && s.clusterIP !== 'None')
+    for (const m of isValidIP(s.clusterIP)) out.push(fieldInvalid('spec.clusterIP', s.clusterIP, m));
   (s.externalIPs ?? []).forEach((ip: string, i: number) => {
     for (const m of isValidIP(ip)) out.push(fieldInvalid(idx('spec.externalIPs', i), ip, m));
   });
   out.push(...validateLabels(s.selector, 'spec.selector'));
   if (s.sessionAffinityConfig?.clientIP?.timeoutSeconds !== undefined) {
     const t = s.sessionAffinityConfig.clientIP.timeoutSeconds;
-    if (!(t > 0 && t <= 86400)) out.push(fieldInvalid('spec.sessionAffinityConfig.clientIP.timeoutSeconds', t, 'must be greater than 0 and less than 86400'));
+    if (!(t > 0 && t <= 86400))
+      out.push(
+        fieldInvalid(
+          'spec.sessionAffinityConfig.clientIP.timeoutSeconds',
+          t,
+          'must be greater than 0 and less than 86400',
+        ),
+      );
   }
   notSupported(out, 'spec.externalTrafficPolicy', s.externalTrafficPolicy, ['Cluster', 'Local']);
   notSupported(out, 'spec.internalTrafficPolicy', s.internalTrafficPolicy, ['Cluster', 'Local']);
   if (old?.spec) {
     const oc = old.spec.clusterIP;
-    if (oc && s.clusterIP && s.clusterIP !== oc && old.spec.type !== 'ExternalName' && type !== 'ExternalName') {
+    if (
+      oc &&
+      s.clusterIP &&
+      s.clusterIP !== oc &&
+      old.spec.type !== 'ExternalName' &&
+      type !== 'ExternalName'
+    ) {
       out.push(fieldInvalid('spec.clusterIP', s.clusterIP, 'field is immutable'));
     }
   }
@@ -916,7 +1265,8 @@ function validateEndpoints(o: Any): Causes {
     const p = idx('subsets', i);
     for (const which of ['addresses', 'notReadyAddresses']) {
       (ss[which] ?? []).forEach((a: Any, j: number) => {
-        for (const m of isValidIP(a.ip ?? '')) out.push(fieldInvalid(child(idx(child(p, which), j), 'ip'), a.ip, m));
+        for (const m of isValidIP(a.ip ?? ''))
+          out.push(fieldInvalid(child(idx(child(p, which), j), 'ip'), a.ip, m));
       });
     }
     (ss.ports ?? []).forEach((pt: Any, j: number) => {
@@ -935,15 +1285,26 @@ function validateEndpointSlice(o: Any, old: Any): Causes {
     const p = idx('endpoints', i);
     const addrs: string[] = e.addresses ?? [];
     if (addrs.length === 0) out.push(fieldRequired(child(p, 'addresses'), 'must contain at least 1 address'));
-    if (addrs.length > 100) out.push({ reason: 'FieldValueTooMany', field: child(p, 'addresses'), message: `Too many: ${addrs.length}: must have at most 100 items` });
+    if (addrs.length > 100)
+      out.push({
+        reason: 'FieldValueTooMany',
+        field: child(p, 'addresses'),
+        message: `Too many: ${addrs.length}: must have at most 100 items`,
+      });
     addrs.forEach((a, j) => {
       const ap = idx(child(p, 'addresses'), j);
-      if (o.addressType === 'IPv4' && !/^\d+\.\d+\.\d+\.\d+$/.test(a)) out.push(fieldInvalid(ap, a, 'must be a valid IPv4 address'));
-      else if (o.addressType === 'IPv6' && !a.includes(':')) out.push(fieldInvalid(ap, a, 'must be a valid IPv6 address'));
-      else if (o.addressType !== 'FQDN' && isValidIP(a).length) out.push(fieldInvalid(ap, a, isValidIP(a)[0]));
+      if (o.addressType === 'IPv4' && !/^\d+\.\d+\.\d+\.\d+$/.test(a))
+        out.push(fieldInvalid(ap, a, 'must be a valid IPv4 address'));
+      else if (o.addressType === 'IPv6' && !a.includes(':'))
+        out.push(fieldInvalid(ap, a, 'must be a valid IPv6 address'));
+      else if (o.addressType !== 'FQDN' && isValidIP(a).length)
+        out.push(fieldInvalid(ap, a, isValidIP(a)[0]));
     });
-    if (e.nodeName) for (const m of isDNS1123Subdomain(e.nodeName)) out.push(fieldInvalid(child(p, 'nodeName'), e.nodeName, m));
-    if (e.hostname) for (const m of isDNS1123Label(e.hostname)) out.push(fieldInvalid(child(p, 'hostname'), e.hostname, m));
+    if (e.nodeName)
+      for (const m of isDNS1123Subdomain(e.nodeName))
+        out.push(fieldInvalid(child(p, 'nodeName'), e.nodeName, m));
+    if (e.hostname)
+      for (const m of isDNS1123Label(e.hostname)) out.push(fieldInvalid(child(p, 'hostname'), e.hostname, m));
   });
   (o.ports ?? []).forEach((pt: Any, i: number) => {
     const p = idx('ports', i);
@@ -951,7 +1312,8 @@ function validateEndpointSlice(o: Any, old: Any): Causes {
       out.push(fieldInvalid(child(p, 'port'), pt.port, 'must be between 0 and 65535, inclusive'));
     }
     notSupported(out, child(p, 'protocol'), pt.protocol, PROTOCOLS);
-    if (pt.name) for (const m of isDNS1123Label(pt.name)) out.push(fieldInvalid(child(p, 'name'), pt.name, m));
+    if (pt.name)
+      for (const m of isDNS1123Label(pt.name)) out.push(fieldInvalid(child(p, 'name'), pt.name, m));
   });
   if (old) immutable(out, 'addressType', o.addressType, old.addressType);
   return out;
@@ -963,11 +1325,17 @@ function validateEndpointSlice(o: Any, old: Any): Causes {
 const MAX_CONFIG_SIZE = 1024 * 1024;
 const B64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function validateDataKeys(out: Causes, data: Record<string, string> | undefined, field: string, other?: Record<string, string>): number {
+function validateDataKeys(
+  out: Causes,
+  data: Record<string, string> | undefined,
+  field: string,
+  other?: Record<string, string>,
+): number {
   let size = 0;
   for (const [k, v] of Object.entries(data ?? {})) {
     for (const m of isConfigMapKey(k)) out.push(fieldInvalid(key(field, k), k, m));
-    if (other && k in other) out.push(fieldInvalid(key(field, k), k, 'duplicate of key present in binaryData'));
+    if (other && k in other)
+      out.push(fieldInvalid(key(field, k), k, 'duplicate of key present in binaryData'));
     size += typeof v === 'string' ? v.length : 0;
   }
   return size;
@@ -975,13 +1343,16 @@ function validateDataKeys(out: Causes, data: Record<string, string> | undefined,
 
 function validateImmutableData(out: Causes, o: Any, old: Any, fields: string[]): void {
   if (!old || old.immutable !== true) return;
-  if (o.immutable !== true) out.push(fieldForbidden('immutable', 'field is immutable when `immutable` is set'));
-  for (const f of fields) if (!isEqual(o[f], old[f])) out.push(fieldForbidden(f, 'field is immutable when `immutable` is set'));
+  if (o.immutable !== true)
+    out.push(fieldForbidden('immutable', 'field is immutable when `immutable` is set'));
+  for (const f of fields)
+    if (!isEqual(o[f], old[f])) out.push(fieldForbidden(f, 'field is immutable when `immutable` is set'));
 }
 
 function validateConfigMap(o: Any, old: Any): Causes {
   const out: Causes = [];
-  const size = validateDataKeys(out, o.data, 'data', o.binaryData) + validateDataKeys(out, o.binaryData, 'binaryData');
+  const size =
+    validateDataKeys(out, o.data, 'data', o.binaryData) + validateDataKeys(out, o.binaryData, 'binaryData');
   if (size > MAX_CONFIG_SIZE) out.push(fieldTooLong('', MAX_CONFIG_SIZE));
   validateImmutableData(out, o, old, ['data', 'binaryData']);
   return out;
@@ -992,7 +1363,8 @@ function validateSecret(o: Any, old: Any): Causes {
   let size = 0;
   for (const [k, v] of Object.entries((o.data ?? {}) as Record<string, string>)) {
     for (const m of isConfigMapKey(k)) out.push(fieldInvalid(key('data', k), k, m));
-    if (typeof v === 'string' && (!B64_RE.test(v) || v.length % 4 !== 0)) out.push(fieldInvalid(key('data', k), '<secret contents redacted>', 'illegal base64 data'));
+    if (typeof v === 'string' && (!B64_RE.test(v) || v.length % 4 !== 0))
+      out.push(fieldInvalid(key('data', k), '<secret contents redacted>', 'illegal base64 data'));
     size += typeof v === 'string' ? Math.floor((v.length * 3) / 4) : 0;
   }
   if (size > MAX_CONFIG_SIZE) out.push(fieldTooLong('data', MAX_CONFIG_SIZE));
@@ -1013,7 +1385,8 @@ function validateSecret(o: Any, old: Any): Causes {
       }
       break;
     case 'kubernetes.io/basic-auth':
-      if (!('username' in data) && !('password' in data)) out.push(fieldRequired(key('data', 'username'), ''));
+      if (!('username' in data) && !('password' in data))
+        out.push(fieldRequired(key('data', 'username'), ''));
       break;
     case 'kubernetes.io/ssh-auth':
       if (!('ssh-privatekey' in data)) out.push(fieldRequired(key('data', 'ssh-privatekey'), ''));
@@ -1034,7 +1407,8 @@ function validateNode(o: Any, old: Any): Causes {
     const p = idx('spec.taints', i);
     if (!t.key) out.push(fieldRequired(child(p, 'key'), ''));
     else for (const m of isQualifiedName(t.key)) out.push(fieldInvalid(child(p, 'key'), t.key, m));
-    if (t.value) for (const m of isValidLabelValue(t.value)) out.push(fieldInvalid(child(p, 'value'), t.value, m));
+    if (t.value)
+      for (const m of isValidLabelValue(t.value)) out.push(fieldInvalid(child(p, 'value'), t.value, m));
     notSupported(out, child(p, 'effect'), t.effect, TAINT_EFFECTS, true);
     const k = `${t.key}:${t.effect}`;
     if (seen.has(k)) out.push(fieldDuplicate(p, `taints must be unique by key and effect pair`));
@@ -1043,13 +1417,21 @@ function validateNode(o: Any, old: Any): Causes {
   for (const [i, cidr] of (s.podCIDRs ?? (s.podCIDR ? [s.podCIDR] : [])).entries()) {
     const [ip, bits] = String(cidr).split('/');
     if (isValidIP(ip).length || !/^[0-9]+$/.test(bits ?? '')) {
-      out.push(fieldInvalid(s.podCIDRs ? idx('spec.podCIDRs', i) : 'spec.podCIDR', cidr, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)'));
+      out.push(
+        fieldInvalid(
+          s.podCIDRs ? idx('spec.podCIDRs', i) : 'spec.podCIDR',
+          cidr,
+          'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)',
+        ),
+      );
     }
   }
   if (old?.spec) {
     const oc = old.spec.podCIDRs ?? [];
     if (oc.length && !isEqual(s.podCIDRs ?? [], oc)) {
-      out.push(fieldForbidden('spec.podCIDRs', 'node updates may not change podCIDR except from "" to valid'));
+      out.push(
+        fieldForbidden('spec.podCIDRs', 'node updates may not change podCIDR except from "" to valid'),
+      );
     }
   }
   return out;
@@ -1069,7 +1451,11 @@ function validateEvent(o: Any): Causes {
 function validateLease(o: Any): Causes {
   const out: Causes = [];
   const s = o.spec ?? {};
-  if (s.leaseDurationSeconds !== undefined && s.leaseDurationSeconds !== null && s.leaseDurationSeconds <= 0) {
+  if (
+    s.leaseDurationSeconds !== undefined &&
+    s.leaseDurationSeconds !== null &&
+    s.leaseDurationSeconds <= 0
+  ) {
     out.push(fieldInvalid('spec.leaseDurationSeconds', s.leaseDurationSeconds, 'must be greater than 0'));
   }
   nonNegative(out, 'spec.leaseTransitions', s.leaseTransitions);
@@ -1079,7 +1465,8 @@ function validateLease(o: Any): Causes {
 function validateBinding(o: Any): Causes {
   const out: Causes = [];
   if (!o.target?.name) out.push(fieldRequired('target.name', ''));
-  if (o.target?.kind && o.target.kind !== 'Node') out.push(fieldNotSupported('target.kind', o.target.kind, ['Node', '<empty>']));
+  if (o.target?.kind && o.target.kind !== 'Node')
+    out.push(fieldNotSupported('target.kind', o.target.kind, ['Node', '<empty>']));
   return out;
 }
 
