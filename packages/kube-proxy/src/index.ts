@@ -1,1 +1,11 @@
-export {};
+export * from './service-ports';
+export * from './backend';
+export * from './errors';
+export * from './naming';
+export * from './exec';
+export * from './nftables/ruleset';
+export * from './nftables/backend';
+export * from './iptables/rules';
+export * from './iptables/backend';
+export * from './proxier';
+export * from './run';
