@@ -50,6 +50,10 @@ describe('deployment util', () => {
     expect(computeHash(t)).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]+$/);
     expect(safeEncodeString('0123')).toBe('4567');
     expect(equalIgnoreHash({ metadata: { labels: { app: 'x', 'pod-template-hash': 'abc' } }, spec: {} }, { metadata: { labels: { app: 'x' } }, spec: {} })).toBe(true);
+    // kubectl rollout undo sends creationTimestamp: null; typed comparison treats it as unset.
+    const withNull = { metadata: { creationTimestamp: null, labels: { app: 'x' } }, spec: { containers: [{ name: 'c', image: 'i', resources: {} }] } };
+    expect(equalIgnoreHash(withNull as never, { metadata: { labels: { app: 'x', 'pod-template-hash': 'h' } }, spec: { containers: [{ name: 'c', image: 'i' }] } })).toBe(true);
+    expect(computeHash(withNull)).toBe(computeHash({ metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'c', image: 'i' }] } }));
   });
 
   it('grows the new set by what maxSurge leaves', () => {

@@ -54,11 +54,29 @@ export function fnv32a(bytes: Uint8Array): number {
 }
 
 /**
+ * Drops JSON nulls, empty objects and empty arrays (recursively), so templates compare the way
+ * upstream's typed structs do: `creationTimestamp: null` (which kubectl sends in a rollback
+ * patch) equals a missing field.
+ */
+export function normalizeTemplate<T>(v: T): T {
+  if (Array.isArray(v)) return v.map((x) => normalizeTemplate(x)) as T;
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (x === null || x === undefined) continue;
+    const n = normalizeTemplate(x);
+    if (typeof n === 'object' && n !== null && (Array.isArray(n) ? n.length === 0 : Object.keys(n).length === 0)) continue;
+    out[k] = n;
+  }
+  return out as T;
+}
+
+/**
  * controller.ComputeHash: FNV-32a of the template's stable JSON, then the collision count's 4
  * little-endian bytes when set, rendered as the decimal string through SafeEncodeString.
  */
 export function computeHash(template: unknown, collisionCount?: number): string {
-  const json = new TextEncoder().encode(stableStringify(template));
+  const json = new TextEncoder().encode(stableStringify(normalizeTemplate(template)));
   let bytes = json;
   if (collisionCount !== undefined && collisionCount !== null) {
     bytes = new Uint8Array(json.length + 4);
@@ -76,8 +94,7 @@ export function equalIgnoreHash(a: ReplicaSet['spec']['template'], b: ReplicaSet
       delete c.metadata.labels[POD_TEMPLATE_HASH];
       if (Object.keys(c.metadata.labels).length === 0) delete c.metadata.labels;
     }
-    if (c.metadata && Object.keys(c.metadata).length === 0) delete c.metadata;
-    return c;
+    return normalizeTemplate(c);
   };
   return deepEqual(strip(a), strip(b));
 }
