@@ -54,7 +54,7 @@ export interface FakeApiServer {
 }
 
 /** Starts the server on 127.0.0.1:<ephemeral>; `stop()` shuts it down (force). */
-export async function startFakeApiServer(fake = new FakeClientset()): Promise<FakeApiServer> {
+export async function startFakeApiServer(fake = new FakeClientset(), port = 0): Promise<FakeApiServer> {
   const server = new Server();
   const state: FakeApiServer = { address: '', fake, stop: async () => void server.forceShutdown() };
   const info = (ref?: ResourceRef): ResourceInfo => resolveResource(ref!.resource, ref!.group ? `${ref!.group}/${ref!.version}` : ref!.version);
@@ -115,9 +115,9 @@ export async function startFakeApiServer(fake = new FakeClientset()): Promise<Fa
       call.on('cancelled', () => h?.stop());
     },
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
-  state.address = `127.0.0.1:${port}`;
+  state.address = `127.0.0.1:${bound}`;
   return state;
 }
