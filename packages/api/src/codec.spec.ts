@@ -1,5 +1,12 @@
 import { parse as parseYaml } from 'yaml';
-import { checkSchema, decodeObject, encodeObject, pruneUnknownFields, unknownFields } from './codec';
+import {
+  canonicalizeQuantities,
+  checkSchema,
+  decodeObject,
+  encodeObject,
+  pruneUnknownFields,
+  unknownFields,
+} from './codec';
 import { DecodeError } from './errors';
 import { patchMeta, fieldSchemaAt } from './schema/index';
 
@@ -99,6 +106,26 @@ describe('decodeObject / encodeObject', () => {
     expect(checkSchema({ ...svc, spec: { ports: [{ port: 80, targetPort: true }] } }).invalid[0].field).toBe(
       'spec.ports[0].targetPort',
     );
+  });
+
+  it('writes Quantity fields in canonical form, as Kubernetes stores them', () => {
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: {
+        containers: [
+          { name: 'c', resources: { limits: { cpu: 0.5, memory: '1.5Gi' }, requests: { cpu: '1000m' } } },
+        ],
+      },
+    };
+    expect(JSON.parse(encodeObject(pod)).spec.containers[0].resources).toEqual({
+      limits: { cpu: '500m', memory: '1536Mi' },
+      requests: { cpu: '1' },
+    });
+    expect(pod.spec.containers[0].resources.limits.cpu).toBe(0.5); // encode does not mutate
+    canonicalizeQuantities(pod);
+    expect(pod.spec.containers[0].resources.limits).toEqual({ cpu: '500m', memory: '1536Mi' });
   });
 
   it('encodes Dates as RFC 3339 seconds', () => {

@@ -4,7 +4,7 @@
  */
 import { DecodeError } from './errors';
 import type { KubeObject, StatusCause } from './meta';
-import { isQuantity } from './quantity';
+import { QuantityValue, isQuantity } from './quantity';
 import { schemaTypeFor, schemas, type FieldSchema } from './schema/index';
 
 /** Result of {@link checkSchema}. */
@@ -180,6 +180,37 @@ export function pruneUnknownFields<T>(obj: T): T {
   return t ? (prune(obj, { type: 'object', ref: t }) as T) : obj;
 }
 
+function canonicalize(value: unknown, schema: FieldSchema): unknown {
+  if (schema.type === 'quantity') return canonicalQuantityOf(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (schema.type === 'array' && Array.isArray(value)) {
+    value.forEach((v, i) => (value[i] = canonicalize(v, schema.items!)));
+  } else if (schema.type === 'map' && !Array.isArray(value)) {
+    const rec = value as Record<string, unknown>;
+    for (const k of Object.keys(rec)) rec[k] = canonicalize(rec[k], schema.items!);
+  } else if (schema.type === 'object' && schema.ref && !Array.isArray(value)) {
+    const fields = schemas[schema.ref];
+    const rec = value as Record<string, unknown>;
+    if (fields) for (const k of Object.keys(rec)) if (fields[k]) rec[k] = canonicalize(rec[k], fields[k]);
+  }
+  return value;
+}
+
+/**
+ * Rewrites every Quantity field of obj, in place, to its canonical string ("0.5" → "500m",
+ * 1 → "1", "1.5Gi" → "1536Mi"), as Kubernetes stores and returns them. Unparseable values are
+ * left for validation to report.
+ */
+export function canonicalizeQuantities<T>(obj: T): T {
+  const o = obj as Record<string, unknown>;
+  const t =
+    typeof o?.apiVersion === 'string' && typeof o?.kind === 'string'
+      ? schemaTypeFor(o.apiVersion, o.kind)
+      : undefined;
+  if (t) canonicalize(obj, { type: 'object', ref: t });
+  return obj;
+}
+
 /** Result of {@link decodeObject}. */
 export interface Decoded {
   object: KubeObject;
@@ -218,8 +249,18 @@ export function decodeObject(json: string | Uint8Array): Decoded {
   return { object: parsed as KubeObject, unknownFields: check.unknown, invalid: check.invalid };
 }
 
+function canonicalQuantityOf(value: unknown): unknown {
+  if (typeof value !== 'string' && typeof value !== 'number') return value;
+  try {
+    return QuantityValue.parse(String(value)).toString();
+  } catch {
+    return value;
+  }
+}
+
 function encodeValue(value: unknown, schema: FieldSchema | undefined): unknown {
   if (value instanceof Date) return value.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (schema?.type === 'quantity') return canonicalQuantityOf(value);
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value))
     return value.map((v) => encodeValue(v, schema?.type === 'array' ? schema.items : undefined));
@@ -239,8 +280,8 @@ function encodeValue(value: unknown, schema: FieldSchema | undefined): unknown {
 
 /**
  * Serializes an object as Kubernetes JSON: fields in schema order (kind, apiVersion, metadata,
- * spec, status), undefined and null dropped, Date values as RFC 3339 seconds, IntOrString and
- * Quantity kept as given. Unknown kinds keep their key order.
+ * spec, status), undefined and null dropped, Date values as RFC 3339 seconds, Quantity fields in
+ * canonical form ("0.5" → "500m"), IntOrString kept as given. Unknown kinds keep their key order.
  */
 export function encodeObject(obj: unknown): string {
   return JSON.stringify(toWire(obj));

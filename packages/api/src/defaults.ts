@@ -24,7 +24,7 @@ import type {
 import type { EndpointSlice } from './discovery-v1';
 import type { KubeObject } from './meta';
 import { podQOSClass } from './helpers';
-import { checkSchema } from './codec';
+import { canonicalizeQuantities, checkSchema } from './codec';
 
 /** 0644, the default mode of configMap/secret/downwardAPI/projected volume files. */
 export const DEFAULT_VOLUME_MODE = 0o644;
@@ -336,7 +336,8 @@ const DEFAULTERS: Record<string, (o: never) => void> = {
 
 /**
  * Applies Kubernetes defaults to obj in place, chosen by apiVersion + kind (see the file comment).
- * Objects of other kinds are left unchanged. Objects with type errors (see checkSchema) are left
+ * Quantity fields are rewritten to canonical form (canonicalizeQuantities). Objects of other kinds
+ * are left unchanged. Objects with type errors (see checkSchema) are left
  * unchanged too; validateObject reports those errors.
  */
 export function defaultObject(obj: KubeObject): void {
@@ -344,6 +345,7 @@ export function defaultObject(obj: KubeObject): void {
   // Like upstream, defaulting only sees well-typed objects: with type errors, leave it to validation.
   if (checkSchema(obj).invalid.length) return;
   obj.metadata ??= {};
+  canonicalizeQuantities(obj);
   const f = DEFAULTERS[`${obj.apiVersion}/${obj.kind}`];
   if (f) f(obj as never);
 }
