@@ -25,3 +25,4 @@ export * from './nodelifecycle/taints';
 export * from './nodelifecycle/node-lifecycle-controller';
 export * from './job/job-util';
 export * from './job/job-controller';
+export * from './cronjob/cronjob-controller';

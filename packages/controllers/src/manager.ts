@@ -23,6 +23,7 @@ import { GarbageCollector } from './gc/garbage-collector';
 import { PodGCController } from './gc/pod-gc';
 import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller';
 import { JobController } from './job/job-controller';
+import { CronJobController } from './cronjob/cronjob-controller';
 
 /** Options of {@link startControllerManager}. Durations in ms unless the name says seconds. */
 export interface ControllerManagerOptions {
@@ -92,6 +93,7 @@ export const controllerFactories: Record<string, ControllerFactory> = {
       defaultTolerationSeconds: { notReady: o.defaultNotReadyTolerationSeconds, unreachable: o.defaultUnreachableTolerationSeconds },
     }),
   job: (ctx, o) => new JobController(ctx, { backoffBaseMs: o.jobBackoffBaseMs, backoffMaxMs: o.jobBackoffMaxMs }),
+  cronjob: (ctx) => new CronJobController(ctx),
   podgc: (ctx, o) => new PodGCController(ctx, { terminatedPodThreshold: o.terminatedPodGCThreshold }),
 };
 
