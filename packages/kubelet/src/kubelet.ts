@@ -17,7 +17,7 @@ import type { CriRuntime } from './cri/runtime';
 import { GrpcCriRuntime } from './cri/grpc-runtime';
 import { ConfigError } from './errors';
 import { readMachineInfo, type MachineInfo } from './node/node-info';
-import { NodeManager } from './node/node-manager';
+import { NodeManager, type NodeManagerOptions } from './node/node-manager';
 import { formatPod } from './pod/actions';
 import { parseResolvConf, type ResolvConf } from './pod/dns';
 import type { NodeAllocatable, ObjectSource } from './pod/env';
@@ -181,6 +181,7 @@ export class Kubelet {
   private machine: MachineInfo;
   private cni?: CniManager;
   private server?: KubeletServer;
+  private readonly nodeOpts: NodeManagerOptions;
   readonly opts: Required<Pick<KubeletOptions, 'nodeName' | 'rootDir' | 'clusterDomain' | 'port'>> & KubeletOptions;
   readonly nodeIp: string;
 
@@ -251,9 +252,7 @@ export class Kubelet {
       opts.backoffInitialMs ?? 10_000,
       opts.backoffMaxMs ?? 300_000,
     );
-    this.nodeManager = new NodeManager(
-      cs,
-      {
+    this.nodeOpts = {
         nodeName: opts.nodeName,
         nodeIp: this.nodeIp,
         hostname: opts.hostname ?? os.hostname(),
@@ -266,7 +265,10 @@ export class Kubelet {
         leaseDurationSeconds: 40,
         statusUpdateMs: opts.nodeStatusUpdateMs ?? 10_000,
         statusReportMs: opts.nodeStatusReportMs ?? 60_000,
-      },
+    };
+    this.nodeManager = new NodeManager(
+      cs,
+      this.nodeOpts,
       () => (this.machine = readMachineInfo(opts.rootDir)),
       () => this.runtimeHealth(),
       this.clock,
@@ -347,7 +349,8 @@ export class Kubelet {
     await this.runtimeHealth();
     if (!this.opts.disableServer) {
       this.server = new KubeletServer(this, this.opts.address ?? '0.0.0.0', this.opts.port);
-      await this.server.listen();
+      // the Node advertises the port actually bound (--port 0 picks a free one)
+      this.nodeOpts.port = await this.server.listen();
     }
     await this.nodeManager.register();
     this.nodeManager.start();

@@ -1,5 +1,8 @@
 // The kubelet on a real node (root only): real apiserver + keelson-cri + CNI bridge/host-local.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { WebSocket } from 'ws';
+import { writeKubeconfig } from '@keelson/apiserver';
 import type { ConfigMap, Node, Pod, Secret } from '@keelson/api';
 import { isNotFound } from '@keelson/client';
 import { decodeFrame, exitCodeOf } from '../src/server/channel';
@@ -124,6 +127,32 @@ describeRoot('kubelet on a real runtime with CNI', () => {
     );
     await phase('envpod', 'Running');
     await waitFor('env in logs', async () => (await logs('envpod', 'c')).includes('COLOR=teal PASS=s3cret FILE=teal NS=default'), 20_000, 100);
+  });
+
+  it('serves kubectl logs and kubectl exec (stdout, stderr, exit code, stdin) through the apiserver proxy', async () => {
+    const kc = join(node.dir, 'kubeconfig');
+    await writeKubeconfig(kc, { url: node.api.url, grpcAddress: node.api.grpcAddress });
+    // async: the apiserver and kubelet live in this process
+    const kubectl = (args: string[], input?: string) =>
+      new Promise<{ stdout: string; stderr: string; status: number | null }>((resolve) => {
+        const p = spawn('kubectl', ['--kubeconfig', kc, ...args], { timeout: 20_000 });
+        let stdout = '';
+        let stderr = '';
+        p.stdout.on('data', (d) => (stdout += d));
+        p.stderr.on('data', (d) => (stderr += d));
+        p.on('close', (status) => resolve({ stdout, stderr, status }));
+        p.stdin.end(input ?? '');
+      });
+    const l = await kubectl(['logs', 'envpod']);
+    expect(l.stderr).toBe('');
+    expect(l.stdout).toContain('COLOR=teal PASS=s3cret');
+    const e = await kubectl(['exec', 'envpod', '--', 'sh', '-c', 'echo out; echo err >&2; exit 4']);
+    expect(e.stdout).toBe('out\n');
+    expect(e.stderr).toContain('err');
+    expect(e.status).toBe(4);
+    const i = await kubectl(['exec', '-i', 'envpod', '--', 'cat'], 'piped through stdin\n');
+    expect(i.stdout).toBe('piped through stdin\n');
+    expect(i.status).toBe(0);
   });
 
   it('restarts a container whose liveness probe fails and bumps restartCount', async () => {

@@ -151,13 +151,14 @@ export class KubeletServer {
     const reject = (code: number, msg: string) => {
       socket.end(`HTTP/1.1 ${code} ${code === 404 ? 'Not Found' : 'Bad Request'}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${msg}\n`);
     };
-    if ((parts[0] !== 'exec' && parts[0] !== 'attach') || parts.length < 3) return reject(404, '404 page not found');
+    if (parts[0] === 'attach' || parts[0] === 'portForward') return reject(400, `${parts[0]} is not supported by this kubelet yet`);
+    if (parts[0] !== 'exec' || parts.length < 3) return reject(404, '404 page not found');
     const pod = this.k.findPod(parts[1]!, parts[2]!);
     if (!pod) return reject(404, `pod "${parts[2]}" not found`);
     const name = this.resolveContainer(pod, parts[3]);
     if (!name) return reject(400, `container ${parts[3] ?? ''} is not valid for pod ${parts[2]}`);
     const cmd = url.searchParams.getAll('command');
-    if (parts[0] === 'exec' && cmd.length === 0) return reject(400, 'you must specify at least 1 command');
+    if (cmd.length === 0) return reject(400, 'you must specify at least 1 command');
     const opts = {
       stdin: truthy(url.searchParams.get('stdin') ?? url.searchParams.get('input')),
       stdout: truthy(url.searchParams.get('stdout') ?? url.searchParams.get('output')),
@@ -175,6 +176,10 @@ export class KubeletServer {
 
   private async exec(ws: WebSocket, pod: Pod, name: string, cmd: string[], o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }) {
     const protocol = ws.protocol || 'channel.k8s.io';
+    // buffer client frames (stdin may arrive at once) until the relay is connected
+    const early: Buffer[] = [];
+    const buffer = (data: Buffer) => early.push(Buffer.from(data));
+    ws.on('message', buffer);
     const send = (ch: number, data: Buffer | string) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame(protocol, ch, data));
     };
@@ -190,11 +195,16 @@ export class KubeletServer {
     }
     let url: string | undefined;
     try {
+      this.k.log.debug({ cmd, ...o }, 'exec');
       url = await this.k.cri.exec({ containerId: c.id, cmd, tty: o.tty, stdin: o.stdin, stdout: o.stdout, stderr: o.stdout && o.tty ? false : o.stderr });
     } catch (e) {
       this.k.log.debug({ err: (e as Error).message }, 'CRI Exec unavailable; using ExecSync');
     }
-    if (url) return this.relay(ws, protocol, url);
+    if (url) {
+      ws.off('message', buffer);
+      return this.relay(ws, protocol, url, early);
+    }
+    ws.off('message', buffer);
     // Fallback: ExecSync (no stdin, no tty).
     send(o.stdout ? STDOUT : o.stderr ? STDERR : ERROR, '');
     try {
@@ -208,7 +218,7 @@ export class KubeletServer {
   }
 
   /** Relays frames between the client and the runtime's streaming URL (v4 channel protocol upstream). */
-  private relay(client: WebSocket, protocol: string, url: string): Promise<void> {
+  private relay(client: WebSocket, protocol: string, url: string, early: Buffer[]): Promise<void> {
     return new Promise((resolve) => {
       const target = url.replace(/^http/, 'ws');
       const up = new WebSocket(target, ['v4.channel.k8s.io', 'channel.k8s.io']);
@@ -239,8 +249,8 @@ export class KubeletServer {
         }
         if (client.readyState === WebSocket.OPEN) client.send(encodeFrame(protocol, f.channel, f.data));
       });
-      client.on('message', (data: Buffer, isBinary: boolean) => {
-        const f = decodeFrame(protocol, isBinary ? data : Buffer.from(data));
+      const fromClient = (data: Buffer) => {
+        const f = decodeFrame(protocol, data);
         if (!f) return;
         if (f.channel === CLOSE) {
           // v5 half-close of stdin → the v4 runtime convention: an empty stdin frame
@@ -248,7 +258,9 @@ export class KubeletServer {
           return;
         }
         if (f.channel === STDIN || f.channel === RESIZE) toUp(Buffer.concat([Buffer.from([f.channel]), f.data]));
-      });
+      };
+      for (const b of early) fromClient(b);
+      client.on('message', (data: Buffer) => fromClient(Buffer.from(data)));
       const done = () => {
         if (client.readyState === WebSocket.OPEN) client.close(1000);
         if (up.readyState === WebSocket.OPEN || up.readyState === WebSocket.CONNECTING) up.close();
