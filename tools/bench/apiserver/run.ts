@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { Command } from 'commander';
 import { parse } from 'yaml';
-import { ApiServerClient, ListOptions, type WatchEvent } from '@keelson/api/generated/keelson/apiserver/v1/apiserver';
+import { ApiServerClient, ListOptions, type ListResponse, type WatchEvent } from '@keelson/api/generated/keelson/apiserver/v1/apiserver';
 
 const repo = resolve(__dirname, '../../..');
 const opts = new Command()
@@ -113,7 +113,7 @@ async function main() {
     let cont = '';
     do {
       const s = performance.now();
-      const r = await g(client.list, { ref: ref('grpc'), options: ListOptions.fromPartial({ limit: 500, continue: cont }) });
+      const r: ListResponse = await g(client.list, { ref: ref('grpc'), options: ListOptions.fromPartial({ limit: 500, continue: cont }) });
       paged.push(performance.now() - s);
       cont = JSON.parse(Buffer.from(r.list).toString()).metadata.continue ?? '';
     } while (cont);

@@ -6,6 +6,7 @@
  * (application/apply-patch+yaml) are merged like a strategic merge patch.
  */
 import * as jsonpatch from 'fast-json-patch';
+import { schemas, schemaTypeFor, type FieldSchema } from '@keelson/api';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, badRequest, failure } from '../errors';
 
@@ -89,8 +90,25 @@ function stripDirectives(v: Json): Json {
   return out;
 }
 
-function mergeList(field: string, orig: Json[], patch: Json[]): Json[] {
-  const meta = listPatchMeta(field, [...patch, ...orig]);
+/** Patch metadata of a list field from the schema table when the type is known, else the built-in table. */
+function metaFor(field: string, fs: FieldSchema | undefined, sample: Json[]): ListPatchMeta {
+  if (fs && fs.type === 'array') {
+    if (!fs.patchStrategy || !fs.patchStrategy.includes('merge')) return {};
+    return fs.patchMergeKey ? { mergeKey: fs.patchMergeKey, strategy: 'merge' } : { strategy: 'merge' };
+  }
+  return listPatchMeta(field, sample);
+}
+
+function childType(fs: FieldSchema | undefined): string | undefined {
+  if (!fs) return undefined;
+  if (fs.type === 'object') return fs.ref;
+  if (fs.type === 'array' && fs.items?.type === 'object') return fs.items.ref;
+  return undefined;
+}
+
+function mergeList(field: string, orig: Json[], patch: Json[], fs?: FieldSchema): Json[] {
+  const meta = metaFor(field, fs, [...patch, ...orig]);
+  const elType = childType(fs);
   if (patch.some((x) => isObj(x) && x.$patch === 'replace')) return stripDirectives(patch.filter((x) => !(isObj(x) && x.$patch === 'replace')));
   if (!meta.mergeKey) {
     if (meta.strategy === 'merge') {
@@ -112,14 +130,21 @@ function mergeList(field: string, orig: Json[], patch: Json[]): Json[] {
       if (idx >= 0) out.splice(idx, 1);
       continue;
     }
-    if (idx >= 0) out[idx] = strategicMergePatch(out[idx], el);
+    if (idx >= 0) out[idx] = strategicMergePatch(out[idx], el, elType);
     else out.push(stripDirectives(el));
   }
   return out;
 }
 
-/** Applies a strategic merge patch to `orig` (which is not modified). */
-export function strategicMergePatch(orig: Json, patch: Json): Json {
+/**
+ * Applies a strategic merge patch to `orig` (which is not modified). `typeName` names the schema
+ * type of `orig` in @keelson/api's table (e.g. "Deployment"); list merge keys come from it, and
+ * from a built-in table for types it lacks. Defaults to the type of orig's apiVersion/kind.
+ */
+export function strategicMergePatch(orig: Json, patch: Json, typeName?: string): Json {
+  if (typeName === undefined && isObj(orig) && typeof orig.apiVersion === 'string' && typeof orig.kind === 'string')
+    typeName = schemaTypeFor(orig.apiVersion, orig.kind);
+  const fields = typeName ? schemas[typeName] : undefined;
   if (!isObj(patch)) return patch;
   if (patch.$patch === 'replace') return stripDirectives(patch);
   if (patch.$patch === 'delete') return undefined;
@@ -131,10 +156,22 @@ export function strategicMergePatch(orig: Json, patch: Json): Json {
       if (Array.isArray(result[f]) && Array.isArray(v)) result[f] = result[f].filter((x: Json) => !v.includes(x));
       continue;
     }
+    const fs = fields?.[k];
     if (v === null) delete result[k];
-    else if (Array.isArray(v)) result[k] = Array.isArray(result[k]) ? mergeList(k, result[k], v) : stripDirectives(v);
+    else if (Array.isArray(v)) result[k] = Array.isArray(result[k]) ? mergeList(k, result[k], v, fs) : stripDirectives(v);
     else if (isObj(v)) {
-      const r = strategicMergePatch(result[k], v);
+      let r: Json;
+      if (fs?.type === 'map' && v.$patch === 'replace') r = stripDirectives(v);
+      else if (fs?.type === 'map' && v.$patch === 'delete') r = undefined;
+      else if (fs?.type === 'map') {
+        const base: Record<string, Json> = isObj(result[k]) ? { ...result[k] } : {};
+        for (const [mk, mv] of Object.entries(v)) {
+          if (mk === '$patch') continue;
+          if (mv === null) delete base[mk];
+          else base[mk] = isObj(mv) ? strategicMergePatch(base[mk], mv, fs.items?.type === 'object' ? fs.items.ref : '') : mv;
+        }
+        r = base;
+      } else r = strategicMergePatch(result[k], v, fields ? (childType(fs) ?? '') : undefined);
       if (r === undefined) delete result[k];
       else result[k] = r;
     } else result[k] = v;
