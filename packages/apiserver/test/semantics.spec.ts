@@ -202,3 +202,30 @@ it('answers 410 Expired for a watch older than the cache window, and for a compa
   expect(gone.status).toMatchObject({ code: 410, reason: 'Expired' });
   expect(await code(h().list(core('configmaps'), { resourceVersion: first, resourceVersionMatch: 'Exact' }))).toBe(410);
 });
+
+it('deletes collections by selector', async () => {
+  for (const [n, team] of [['dc1', 'x'], ['dc2', 'x'], ['dc3', 'y']]) await h().create(core('configmaps', 'kube-public'), { metadata: { name: n, labels: { team } } });
+  const gone = await h().deleteCollection(core('configmaps', 'kube-public'), { labelSelector: 'team=x' });
+  expect(gone.items.map((i) => i.metadata.name).sort()).toEqual(['dc1', 'dc2']);
+  const left = await h().list(core('configmaps', 'kube-public'));
+  expect(left.items.map((i) => i.metadata.name)).toEqual(['dc3']);
+});
+
+it('compacts old revisions periodically', async () => {
+  const c = await startApiServer({ storage: 'memory', compactionIntervalMs: 40 });
+  try {
+    const first = (await c.handler.create(core('configmaps'), { metadata: { name: 'old' } })).object as KubeObject;
+    await c.handler.patch(core('configmaps', 'default', 'old'), 'application/merge-patch+json', Buffer.from('{"data":{"a":"b"}}'));
+    const deadline = Date.now() + 5000;
+    let status = 0;
+    while (Date.now() < deadline) {
+      status = await code(c.handler.list(core('configmaps'), { resourceVersion: first.metadata.resourceVersion, resourceVersionMatch: 'Exact' }));
+      if (status === 410) break;
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    expect(status).toBe(410);
+    expect(((await c.handler.get(core('configmaps', 'default', 'old'))) as any).data).toEqual({ a: 'b' });
+  } finally {
+    await c.close();
+  }
+});
