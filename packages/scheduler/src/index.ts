@@ -17,3 +17,4 @@ export * from './plugins/topology';
 export * from './plugins/default-preemption';
 export * from './scheduler';
 export * from './testing/wrappers';
+export * from './cluster/cluster-scheduler';

@@ -1,0 +1,198 @@
+/**
+ * The scheduler in a cluster: a thin layer over the embeddable core. Informers on Nodes and Pods
+ * keep the cache and the scheduling queue current; one loop pops pods, asks the core for a node,
+ * assumes the pod, and binds it in the background through `pods/binding`, so the next decision
+ * already sees it. Failures become `FailedScheduling` events and a PodScheduled=False condition
+ * (reason Unschedulable) as upstream reports them; preemption nominates a node
+ * (`status.nominatedNodeName`) and evicts the victims.
+ */
+import type { Binding, Node, Pod } from '@keelson/api';
+import { EventRecorder, InformerFactory, isNotFound, objectFromDelete, type Clientset } from '@keelson/client';
+import { Scheduler } from '../scheduler';
+import type { SchedulerConfiguration } from '../framework/config';
+import { FitError } from '../framework/schedule-one';
+import type { QueuedPodInfo } from '../framework/interface';
+import { CycleState } from '../framework/interface';
+import { Code } from '../framework/status';
+import { SchedulingQueue } from '../queue/scheduling-queue';
+
+/** Minimal logger shape (pino-compatible). */
+export interface SchedulerLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+/** Options of {@link startScheduler}. */
+export interface ClusterSchedulerOptions {
+  config?: SchedulerConfiguration;
+  /** First and longest per-pod backoff after a failed attempt, ms (upstream: 1 s and 10 s). */
+  podInitialBackoffMs?: number;
+  podMaxBackoffMs?: number;
+  log?: SchedulerLogger;
+}
+
+/** A running cluster scheduler. */
+export interface RunningScheduler {
+  scheduler: Scheduler;
+  queue: SchedulingQueue;
+  /** Pods bound so far. */
+  readonly scheduled: number;
+  stop(): Promise<void>;
+}
+
+const isTerminal = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+
+/** Starts scheduling every pod whose spec.schedulerName has a profile. */
+export async function startScheduler(opts: ClusterSchedulerOptions, clientset: Clientset): Promise<RunningScheduler> {
+  const pods = clientset.resource<Pod>('pods');
+  const recorder = new EventRecorder(clientset, { component: 'default-scheduler' });
+  const scheduler = new Scheduler({
+    config: opts.config,
+    binder: async (pod, nodeName) => {
+      const binding: Binding = {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid },
+        target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
+      };
+      await pods.createSubresource(pod.metadata.namespace, pod.metadata.name!, 'binding', binding);
+    },
+    evict: async (victim) => {
+      recorder.event(victim, 'Normal', 'Preempted', 'Preempted by a pod with higher priority');
+      await pods.delete(victim.metadata.namespace, victim.metadata.name!, { preconditions: { uid: victim.metadata.uid } }).catch(() => undefined);
+    },
+  });
+  const profiles = new Set(scheduler.profileNames());
+  const queue = new SchedulingQueue({ initialBackoffMs: opts.podInitialBackoffMs, maxBackoffMs: opts.podMaxBackoffMs });
+  const responsible = (p: Pod) => profiles.has(p.spec?.schedulerName ?? 'default-scheduler');
+
+  const factory = new InformerFactory(clientset, {
+    informerOptions: { onError: (err) => opts.log?.warn({ err: String(err) }, 'informer error') },
+  });
+  const nodeInformer = factory.informerFor<Node>('nodes');
+  const podInformer = factory.informerFor<Pod>('pods');
+  nodeInformer.addEventHandler({
+    onAdd: (n) => {
+      scheduler.addNode(n);
+      queue.moveAllToActiveOrBackoff();
+    },
+    onUpdate: (_o, n) => {
+      scheduler.updateNode(n);
+      queue.moveAllToActiveOrBackoff();
+    },
+    onDelete: (n) => scheduler.removeNode(objectFromDelete(n)),
+  });
+  const onPod = (p: Pod) => {
+    if (p.spec?.nodeName) {
+      scheduler.addPod(p);
+      queue.delete(p);
+    } else if (responsible(p) && !isTerminal(p) && !p.metadata.deletionTimestamp) {
+      const fw = scheduler.frameworkFor(p);
+      if (fw?.runPreEnqueue(p).isSuccess() !== false) queue.add(p);
+    } else queue.delete(p);
+  };
+  podInformer.addEventHandler({
+    onAdd: onPod,
+    onUpdate: (_o, p) => onPod(p),
+    onDelete: (d) => {
+      const p = objectFromDelete(d);
+      queue.delete(p);
+      if (p.spec?.nodeName) {
+        scheduler.removePod(p);
+        queue.moveAllToActiveOrBackoff();
+      }
+    },
+  });
+  factory.start();
+  await factory.waitForCacheSync();
+
+  let scheduled = 0;
+  let running = true;
+  const flushTimer = setInterval(() => queue.flush(), 1000);
+
+  const scheduleOne = async (info: QueuedPodInfo) => {
+    const current = podInformer.lister().get(info.pod.metadata.namespace, info.pod.metadata.name!);
+    if (!current || current.spec?.nodeName || current.metadata.deletionTimestamp || current.metadata.uid !== info.pod.metadata.uid) {
+      queue.done(info.pod);
+      return;
+    }
+    const pod = current;
+    const fw = scheduler.frameworkFor(pod)!;
+    const result = scheduler.schedule(pod);
+    if (result.error) {
+      const fitError = result.error instanceof FitError ? result.error : undefined;
+      const fit = fitError !== undefined;
+      const message = result.error.message;
+      recorder.event(pod, 'Warning', 'FailedScheduling', message);
+      await pods
+        .patch(pod.metadata.namespace, pod.metadata.name!, 'strategic', {
+          status: {
+            conditions: [{ type: 'PodScheduled', status: 'False', reason: fit ? 'Unschedulable' : 'SchedulerError', message, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), lastProbeTime: null }],
+            ...(fitError?.nominatedNodeName ? { nominatedNodeName: fitError.nominatedNodeName } : {}),
+          },
+        }, { subresource: 'status' })
+        .catch((err) => opts.log?.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: String(err) }, 'status update failed'));
+      queue.addUnschedulable(info, !fit);
+      return;
+    }
+    const nodeName = result.nodeName;
+    const state = result.state ?? new CycleState();
+    scheduler.assume(pod, nodeName);
+    const reserve = fw.runReserve(state, pod, nodeName);
+    const permit = reserve.isSuccess() ? fw.runPermit(state, pod, nodeName) : undefined;
+    if (!reserve.isSuccess() || (permit && !permit.status.isSuccess() && permit.status.code !== Code.Wait)) {
+      scheduler.forget(pod);
+      queue.addUnschedulable(info, true);
+      return;
+    }
+    queue.done(pod);
+    // Binding cycle, in the background (upstream runs it in a goroutine).
+    void (async () => {
+      if (permit?.status.code === Code.Wait) await new Promise((r) => setTimeout(r, permit.timeoutMs));
+      const pre = await fw.runPreBind(state, pod, nodeName);
+      const bound = pre.isSuccess() ? await fw.runBind(state, pod, nodeName) : pre;
+      if (!bound.isSuccess()) {
+        scheduler.forget(pod);
+        fw.runUnreserve(state, pod, nodeName);
+        if (!(bound.reasons.join(' ').includes('not found') || bound.reasons.join(' ').includes('already'))) {
+          recorder.event(pod, 'Warning', 'FailedScheduling', `Binding rejected: ${bound.message()}`);
+          queue.add(pod);
+        }
+        return;
+      }
+      scheduled++;
+      recorder.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${nodeName}`);
+      fw.runPostBind(state, pod, nodeName);
+    })().catch((err) => opts.log?.warn({ err: String(err) }, 'binding cycle failed'));
+  };
+
+  const loop = (async () => {
+    while (running) {
+      const info = await queue.pop();
+      if (!info) break;
+      try {
+        await scheduleOne(info);
+      } catch (err) {
+        if (!isNotFound(err)) opts.log?.warn({ err: String(err) }, 'scheduling attempt failed');
+        queue.addUnschedulable(info, true);
+      }
+    }
+  })();
+  opts.log?.info({ profiles: [...profiles] }, 'scheduler started');
+
+  return {
+    scheduler,
+    queue,
+    get scheduled() {
+      return scheduled;
+    },
+    async stop() {
+      running = false;
+      clearInterval(flushTimer);
+      queue.close();
+      factory.shutdown();
+      await loop;
+      await recorder.flush();
+    },
+  };
+}
