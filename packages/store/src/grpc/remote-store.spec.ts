@@ -181,4 +181,15 @@ describe('RemoteStore over gRPC', () => {
     await expect(dead.get('/x')).rejects.toBeInstanceOf(StoreUnavailableError);
     await dead.close();
   });
+
+  it('moves to the next address of a list after UNAVAILABLE', async () => {
+    const multi = new RemoteStore(`127.0.0.1:1, 127.0.0.1:${server.port}`, { timeoutMs: 5000 });
+    try {
+      await expect(multi.currentRevision()).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(await multi.currentRevision()).toBe(await local.currentRevision());
+    } finally {
+      await multi.close();
+    }
+    expect(() => new RemoteStore(' , ')).toThrow(InvalidArgumentError);
+  });
 });

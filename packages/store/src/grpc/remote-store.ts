@@ -18,7 +18,7 @@ import {
   type TxnResponse,
   type WatchResponse,
 } from '../generated/keelson/store/v1/kv';
-import { StoreClosedError, StoreUnavailableError } from '../errors';
+import { InvalidArgumentError, StoreClosedError, StoreUnavailableError } from '../errors';
 import type {
   Compare,
   KV,
@@ -55,33 +55,67 @@ type Unary<Req, Res> = (
   cb: (err: ServiceError | null, res: Res) => void,
 ) => unknown;
 
-/** gRPC client of keelson-store implementing {@link KV}. */
+/**
+ * gRPC client of keelson-store implementing {@link KV}.
+ * With several addresses ("h1:p1,h2:p2") it talks to one at a time and moves to the next after a
+ * call fails with UNAVAILABLE (the failed call is not retried: its outcome is unknown).
+ */
 export class RemoteStore implements KV {
-  private readonly kv: KVServiceClient;
-  private readonly watchClient: WatchServiceClient;
+  private readonly addresses: string[];
+  private readonly clients: Array<{ kv: KVServiceClient; watch: WatchServiceClient } | undefined>;
+  private current = 0;
   private readonly watches = new Map<number, { stop(err?: Error): void }>();
   private nextWatchId = 1;
   private closed = false;
   private readonly timeoutMs: number | undefined;
 
   /**
-   * @param address "host:port" of a keelson-store (plaintext gRPC).
+   * @param address "host:port" of a keelson-store (plaintext gRPC), or several, comma-separated.
    * Connects lazily; calls fail with StoreUnavailableError (code UNAVAILABLE) while unreachable.
+   * @throws InvalidArgumentError for an empty address list.
    */
   constructor(address: string, opts: RemoteStoreOptions = {}) {
-    const options = { 'grpc.max_receive_message_length': 64 * 1024 * 1024 };
-    this.kv = new KVServiceClient(address, credentials.createInsecure(), options);
-    this.watchClient = new WatchServiceClient(address, credentials.createInsecure(), options);
+    this.addresses = address
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean);
+    if (!this.addresses.length)
+      throw new InvalidArgumentError('RemoteStore needs at least one host:port address');
+    this.clients = this.addresses.map(() => undefined);
     this.timeoutMs = opts.timeoutMs;
+  }
+
+  private client(i = this.current): { kv: KVServiceClient; watch: WatchServiceClient } {
+    let c = this.clients[i];
+    if (!c) {
+      const options = { 'grpc.max_receive_message_length': 64 * 1024 * 1024 };
+      const addr = this.addresses[i];
+      c = {
+        kv: new KVServiceClient(addr, credentials.createInsecure(), options),
+        watch: new WatchServiceClient(addr, credentials.createInsecure(), options),
+      };
+      this.clients[i] = c;
+    }
+    return c;
+  }
+
+  /** The KV client of the current address (its methods are the generated unary calls). */
+  private get kv(): KVServiceClient {
+    return this.client().kv;
   }
 
   private call<Req, Res>(method: Unary<Req, Res>, req: Req): Promise<Res> {
     if (this.closed) return Promise.reject(new StoreClosedError('remote store client is closed'));
     const opts = this.timeoutMs ? { deadline: Date.now() + this.timeoutMs } : {};
+    const at = this.current;
     return new Promise<Res>((resolve, reject) => {
-      method.call(this.kv, req, new Metadata(), opts, (err, res) =>
-        err ? reject(errorFromStatus(err)) : resolve(res),
-      );
+      method.call(this.client(at).kv, req, new Metadata(), opts, (err, res) => {
+        if (!err) return resolve(res);
+        if (err.code === GrpcStatus.UNAVAILABLE && this.current === at) {
+          this.current = (at + 1) % this.addresses.length;
+        }
+        reject(errorFromStatus(err));
+      });
     });
   }
 
@@ -168,7 +202,7 @@ export class RemoteStore implements KV {
       return { id, cancel: () => void (cancelled = true) };
     }
     let over = false;
-    const stream: ClientReadableStream<WatchResponse> = this.watchClient.watch({
+    const stream: ClientReadableStream<WatchResponse> = this.client().watch.watch({
       key,
       end: opts.end,
       prefix: !!opts.prefix,
@@ -193,8 +227,12 @@ export class RemoteStore implements KV {
         stop(err instanceof Error ? err : new Error(String(err)));
       }
     });
+    const at = this.current;
     stream.on('error', (err: ServiceError) => {
       if (over) return;
+      if (err.code === GrpcStatus.UNAVAILABLE && this.current === at) {
+        this.current = (at + 1) % this.addresses.length;
+      }
       if (err.code === GrpcStatus.CANCELLED) stop(new StoreUnavailableError(err.code, err.details));
       else stop(errorFromStatus(err));
     });
@@ -209,7 +247,9 @@ export class RemoteStore implements KV {
     if (this.closed) return;
     this.closed = true;
     for (const w of [...this.watches.values()]) w.stop(new StoreClosedError('remote store client closed'));
-    this.kv.close();
-    this.watchClient.close();
+    for (const c of this.clients) {
+      c?.kv.close();
+      c?.watch.close();
+    }
   }
 }
