@@ -223,3 +223,17 @@ export function checkSchema(info: ResourceInfo, obj: KubeObject): { unknown: str
   if (isPlainObject(obj.metadata)) for (const k of Object.keys(obj.metadata)) if (!META_FIELDS.has(k)) unknown.push(`metadata.${k}`);
   return { unknown, invalid: [] };
 }
+
+/**
+ * Drops fields the schema does not know (what decoding into Go types does upstream with
+ * fieldValidation Warn/Ignore) and canonicalizes Quantities ("0.5" → "500m"), through
+ * @keelson/api's pruneUnknownFields / canonicalizeQuantities when present.
+ */
+export function normalizeObject(obj: KubeObject, prune: boolean): KubeObject {
+  let out = obj;
+  const p = apiFn<(o: KubeObject) => KubeObject>('pruneUnknownFields');
+  if (prune && p) out = p(out);
+  const c = apiFn<(o: KubeObject) => KubeObject>('canonicalizeQuantities');
+  if (c) out = c(out) ?? out;
+  return out;
+}

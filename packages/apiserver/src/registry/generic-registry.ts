@@ -26,7 +26,7 @@ import {
   notFound,
   timeout,
 } from '../errors';
-import { checkSchema, defaultObject, validateObject } from '../admission';
+import { checkSchema, defaultObject, normalizeObject, validateObject } from '../admission';
 import { collectionPrefix, objectKey } from '../keys';
 import { fieldMatcher, labelMatcher, parseFieldSelector, parseLabelSelector } from '../selectors';
 import type { Storage } from '../storage/interfaces';
@@ -173,17 +173,18 @@ export class GenericRegistry {
     const obj = body as KubeObject;
     obj.apiVersion = gv;
     obj.kind = info.kind;
-    this.schemaCheck(info, obj, opts, warnings);
-    return obj;
+    const unknown = this.schemaCheck(info, obj, opts, warnings);
+    return normalizeObject(obj, unknown);
   }
 
-  private schemaCheck(info: ResourceInfo, obj: KubeObject, opts: WriteOptions, warnings: string[]): void {
+  /** Reports type errors (400) and unknown fields (400 Strict, warnings Warn); returns true when there were unknown fields. */
+  private schemaCheck(info: ResourceInfo, obj: KubeObject, opts: WriteOptions, warnings: string[]): boolean {
     const { unknown, invalid: bad } = checkSchema(info, obj);
     if (bad.length)
       throw new ApiError(
         failure(400, 'BadRequest', `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${bad.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', ')}`, { causes: bad }),
       );
-    if (!unknown.length) return;
+    if (!unknown.length) return false;
     const mode = opts.fieldValidation || 'Warn';
     if (mode === 'Strict')
       throw new ApiError(
@@ -192,6 +193,7 @@ export class GenericRegistry {
         }),
       );
     if (mode === 'Warn') for (const f of unknown) warnings.push(`unknown field "${f}"`);
+    return true;
   }
 
   /** Checks fieldValidation is one of the allowed values (400 otherwise). */
