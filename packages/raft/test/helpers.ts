@@ -14,7 +14,7 @@ const enc = new TextEncoder();
 export function newRaft(
   id: NodeId,
   peers: NodeId[],
-  opts: Partial<RaftConfig> & { terms?: number[]; term?: number } = {},
+  opts: Partial<RaftConfig> & { terms?: number[]; term?: number; commit?: number } = {},
 ): Raft {
   const storage = new MemoryStorage();
   storage.applySnapshot({
@@ -22,7 +22,7 @@ export function newRaft(
     data: new Uint8Array(0),
   });
   if (opts.terms) storage.append(opts.terms.map((t, i) => entry(i + 1, t)));
-  if (opts.term !== undefined) storage.setHardState({ term: opts.term, vote: '', commit: 0 });
+  if (opts.term !== undefined) storage.setHardState({ term: opts.term, vote: '', commit: opts.commit ?? 0 });
   return new Raft({ electionTick: 10, heartbeatTick: 1, random: () => 0, ...opts, id, storage });
 }
 

@@ -3,7 +3,7 @@
  * Understandable Consensus Algorithm (Extended Version)") and of Ongaro's thesis (2014). Each
  * test quotes or names the rule it checks.
  */
-import { NONE, ProposalDroppedError, Raft } from '../src';
+import { type Message, NONE, ProposalDroppedError, Raft } from '../src';
 import { entry, makeLeader, msg, newRaft, persist, take } from './helpers';
 import { SimCluster } from './sim/cluster';
 
@@ -249,6 +249,46 @@ describe('§5.4 safety', () => {
     // once index 3 (term 4) is on a majority, index 2 is committed indirectly.
     r.step(msg({ type: 'MsgAppResp', from: 'b', to: 'a', term: r.term, index: 3 }));
     expect(r.log.committed).toBe(3);
+  });
+
+  test('Figure 8: an old-term entry on a majority can still be overwritten, which is why §5.4.2 forbids committing it', () => {
+    const peers = ['s1', 's2', 's3', 's4', 's5'];
+    const opts = { preVote: false, checkQuorum: false, term: 3, commit: 1 };
+    // (b)/(c): s1 led term 2 and holds (2, term 2) alone; s5 led term 3 and holds (2, term 3) alone.
+    const s1 = newRaft('s1', peers, { ...opts, terms: [1, 2], maxSizePerMsg: 1 });
+    const s5 = newRaft('s5', peers, { ...opts, terms: [1, 3] });
+    const [s2, s3, s4] = ['s2', 's3', 's4'].map((id) => newRaft(id, peers, { ...opts, terms: [1] }));
+    const net = new Map([s1, s2, s3, s4, s5].map((r) => [r.id, r]));
+    /** Delivers `from`'s messages to `to` (and the answers back) for a few rounds. */
+    const exchange = (from: Raft, to: string[], keep: (m: Message) => boolean = () => true) => {
+      for (let round = 0; round < 10; round++) {
+        persist(from);
+        for (const m of take(from)) if (to.includes(m.to) && keep(m)) net.get(m.to)!.step(m);
+        for (const id of to) {
+          const r = net.get(id)!;
+          persist(r);
+          for (const m of take(r)) if (m.to === from.id) from.step(m);
+        }
+      }
+    };
+    // (c): s1 is elected in term 4 by s2 and s3 and replicates (2, term 2) to them, but every
+    // message that would make them store its own term-4 entry is lost.
+    s1.campaign('Election');
+    const wouldReject = (m: Message) => m.index > net.get(m.to)!.log.lastIndex();
+    exchange(s1, ['s2', 's3'], (m) => wouldReject(m) || m.entries.every((e) => e.index < 3));
+    expect(s1.state).toBe('Leader');
+    expect([s1, s2, s3].map((r) => r.log.term(2))).toEqual([2, 2, 2]); // on a majority ...
+    expect(s1.log.committed).toBe(1); // ... yet not committed by counting replicas
+    // (d): s1 crashes; s5 (last term 3) is elected by s2, s3, s4 and overwrites index 2.
+    s5.campaign('Election');
+    exchange(s5, ['s2', 's3', 's4']);
+    if (s5.state !== 'Leader') {
+      s5.campaign('Election');
+      exchange(s5, ['s2', 's3', 's4']);
+    }
+    expect(s5.state).toBe('Leader');
+    expect([s2, s3, s4].map((r) => r.log.term(2))).toEqual([3, 3, 3]);
+    expect(s5.log.committed).toBeGreaterThanOrEqual(3); // (2, term 3) is now the committed entry
   });
 
   test('a leader counts its own entry only once the application persisted it', () => {

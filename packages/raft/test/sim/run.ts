@@ -60,9 +60,12 @@ export function runSimulation(o: RunOptions): RunResult {
     }
     if (rand() < 0.003 && restartAt.size < maxCrashed) {
       const live = ids.filter((id) => c.members.get(id)!.alive);
-      const victim = pick(live);
+      // Half the crashes hit the leader and restart it soon (the Figure 8 pattern of §5.4.2).
+      const lead = c.leader();
+      const targeted = lead !== undefined && rand() < 0.5;
+      const victim = targeted ? lead : pick(live);
       c.crash(victim);
-      restartAt.set(victim, c.now + 30 + Math.floor(rand() * 300));
+      restartAt.set(victim, c.now + (targeted ? 10 + Math.floor(rand() * 60) : 30 + Math.floor(rand() * 300)));
     }
     for (const [id, at] of restartAt) {
       if (c.now >= at) {
