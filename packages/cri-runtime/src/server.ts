@@ -74,7 +74,7 @@ function toImage(img: StoredImage, spec?: ImageSpec): Image {
 export function criServices(
   rt: KeelsonRuntime,
   streaming?: StreamingServer,
-  pullOptions: Omit<PullOptions, 'auth'> = {},
+  pullOptions: Omit<PullOptions, 'auth'> & { offlineFallback?: boolean } = {},
 ): { runtime: Partial<RuntimeServiceServer>; image: Partial<ImageServiceServer> } {
   const runtime: Partial<RuntimeServiceServer> = {
     version: unary(() => ({
@@ -234,19 +234,35 @@ export function criServices(
       if (!req.image?.image)
         throw new CriError(grpcStatus.INVALID_ARGUMENT, 'PullImage: image.image is required');
       const a = req.auth;
-      const img = await pullImage(rt.images, req.image.image, {
-        ...pullOptions,
-        auth: a
-          ? {
-              username: a.username,
-              password: a.password,
-              auth: a.auth,
-              registryToken: a.registryToken,
-              identityToken: a.identityToken,
-            }
-          : undefined,
-      });
-      return { imageRef: img.id };
+      const auth = a
+        ? {
+            username: a.username,
+            password: a.password,
+            auth: a.auth,
+            registryToken: a.registryToken,
+            identityToken: a.identityToken,
+          }
+        : undefined;
+      try {
+        const img = await pullImage(rt.images, req.image.image, { ...pullOptions, auth });
+        return { imageRef: img.id };
+      } catch (e) {
+        // Offline clusters (DESIGN.md: no public registry is reachable) still run `:latest` images,
+        // which the kubelet pulls on every start: an unreachable registry is not an error when
+        // the image is already in the store.
+        if (
+          e instanceof CriError &&
+          e.code === grpcStatus.UNAVAILABLE &&
+          pullOptions.offlineFallback !== false
+        ) {
+          const local = await rt.resolveImage(req.image.image);
+          if (local) {
+            rt.opts.log?.(`PullImage ${req.image.image}: ${e.message}; using the image already in the store`);
+            return { imageRef: local.id };
+          }
+        }
+        throw e;
+      }
     }),
     removeImage: unary(async (req) => {
       if (!req.image?.image)
@@ -274,8 +290,12 @@ export interface CriServerOptions extends RuntimeOptions {
   listen: string;
   /** Address the exec/attach streaming server binds, `host:port` (default `127.0.0.1:0`); `''` disables it. */
   streamingAddress?: string;
-  /** Registry transport options for PullImage (plain HTTP decision, fetch). */
-  pull?: Omit<PullOptions, 'auth'>;
+  /**
+   * Registry options for PullImage (plain HTTP decision, fetch, timeout). `offlineFallback`
+   * (default true): when the registry is unreachable and the image is already stored, PullImage
+   * answers the stored image instead of failing.
+   */
+  pull?: Omit<PullOptions, 'auth'> & { offlineFallback?: boolean };
 }
 
 /** A running CRI server. */

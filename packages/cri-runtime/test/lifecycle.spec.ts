@@ -195,6 +195,19 @@ describeRoot('CRI lifecycle over gRPC (runc)', () => {
     await t.client.rt('removePodSandbox', { podSandboxId: otherId });
   });
 
+  test('PullImage of a stored image succeeds offline; of a missing one says the registry is unreachable', async () => {
+    // Port 1 on loopback: fetch refuses it outright ("bad port"), so no connection is even tried.
+    await t.server.runtime.images.importImage(t.busybox.dir, '127.0.0.1:1/library/busybox:latest');
+    const { imageRef } = await t.client.img('pullImage', { image: { image: '127.0.0.1:1/library/busybox' } });
+    expect(imageRef).toBe(t.busybox.id);
+    await expect(
+      t.client.img('pullImage', { image: { image: '127.0.0.1:1/library/other:1' } }),
+    ).rejects.toMatchObject({
+      code: 14,
+      details: expect.stringContaining('registry 127.0.0.1:1 unreachable'),
+    });
+  });
+
   test('bad requests get clear gRPC errors and leave nothing behind', async () => {
     await expect(t.client.rt('podSandboxStatus', { podSandboxId: 'nope' })).rejects.toMatchObject({
       code: 5,

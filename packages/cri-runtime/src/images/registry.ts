@@ -27,6 +27,8 @@ export interface PullOptions {
   plainHttp?: (host: string) => boolean;
   /** Injected fetch (tests); default the global fetch. */
   fetch?: typeof fetch;
+  /** Milliseconds to wait for a registry's response headers (default 20000). */
+  timeoutMs?: number;
 }
 
 const ACCEPT = [
@@ -113,13 +115,21 @@ class RegistryClient {
       if (this.token) headers.authorization = `Bearer ${this.token}`;
       else if (this.basic()) headers.authorization = this.basic()!;
       let r: Response;
+      // The timeout covers the response headers only: a large blob may take longer to stream.
+      const abort = new AbortController();
+      const timer = setTimeout(
+        () => abort.abort(new Error('timed out waiting for the registry')),
+        this.opts.timeoutMs ?? 20_000,
+      );
       try {
-        r = await this.fetch(`${this.base}${path}`, { headers, redirect: 'follow' });
+        r = await this.fetch(`${this.base}${path}`, { headers, redirect: 'follow', signal: abort.signal });
       } catch (e) {
         throw new CriError(
           grpcStatus.UNAVAILABLE,
           `registry ${this.host} unreachable: ${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ''}`,
         );
+      } finally {
+        clearTimeout(timer);
       }
       if (r.status === 401 && attempt === 0) {
         await r.body?.cancel();
