@@ -26,3 +26,5 @@ export * from './nodelifecycle/node-lifecycle-controller';
 export * from './job/job-util';
 export * from './job/job-controller';
 export * from './cronjob/cronjob-controller';
+export * from './util/revisions';
+export * from './statefulset/statefulset-controller';

@@ -24,6 +24,7 @@ import { PodGCController } from './gc/pod-gc';
 import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller';
 import { JobController } from './job/job-controller';
 import { CronJobController } from './cronjob/cronjob-controller';
+import { StatefulSetController } from './statefulset/statefulset-controller';
 
 /** Options of {@link startControllerManager}. Durations in ms unless the name says seconds. */
 export interface ControllerManagerOptions {
@@ -94,6 +95,7 @@ export const controllerFactories: Record<string, ControllerFactory> = {
     }),
   job: (ctx, o) => new JobController(ctx, { backoffBaseMs: o.jobBackoffBaseMs, backoffMaxMs: o.jobBackoffMaxMs }),
   cronjob: (ctx) => new CronJobController(ctx),
+  statefulset: (ctx) => new StatefulSetController(ctx),
   podgc: (ctx, o) => new PodGCController(ctx, { terminatedPodThreshold: o.terminatedPodGCThreshold }),
 };
 
