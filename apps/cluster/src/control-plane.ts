@@ -4,7 +4,7 @@
  * the scheduler and cluster DNS, each talking to the apiserver over gRPC like any client.
  */
 import type { Clientset } from '@keelson/client';
-import { createClientset, isAlreadyExists } from '@keelson/client';
+import { createClientset, isAlreadyExists, isNotFound } from '@keelson/client';
 import { startApiServer, type RunningApiServer } from '@keelson/apiserver';
 import { startControllerManager } from '@keelson/controllers';
 import { startScheduler } from '@keelson/scheduler';
@@ -99,9 +99,16 @@ async function ensureDnsService(clientset: Clientset, opts: ControlPlaneOptions)
     { name: 'dns', port: 53, protocol: 'UDP' },
     { name: 'dns-tcp', port: 53, protocol: 'TCP' },
   ];
-  const create = async (resource: string, obj: Record<string, unknown>) => {
+  const create = async (resource: string, obj: { metadata: { namespace: string; name: string } }) => {
+    const client = clientset.resource(resource);
     try {
-      await clientset.resource(resource).create(obj as never);
+      await client.get(obj.metadata.namespace, obj.metadata.name);
+      return;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    try {
+      await client.create(obj as never);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
@@ -118,7 +125,7 @@ async function ensureDnsService(clientset: Clientset, opts: ControlPlaneOptions)
     metadata: {
       name: 'kube-dns-keelson',
       namespace: 'kube-system',
-      labels: { 'kubernetes.io/service-name': 'kube-dns', 'endpointslice.kubernetes.io/managed-by': 'keelson.dev/cluster' },
+      labels: { 'kubernetes.io/service-name': 'kube-dns', 'endpointslice.kubernetes.io/managed-by': 'keelson.dev' },
     },
     addressType: 'IPv4',
     endpoints: [{ addresses: [opts.dnsListenIP], conditions: { ready: true } }],
