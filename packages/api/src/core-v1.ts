@@ -1048,12 +1048,21 @@ export interface TypedList<T> {
   metadata: ListMeta;
   items: T[];
 }
+/** core/v1 PodList. */
 export type PodList = TypedList<Pod>;
+/** core/v1 NodeList. */
 export type NodeList = TypedList<Node>;
+/** core/v1 ServiceList. */
 export type ServiceList = TypedList<Service>;
+/** core/v1 NamespaceList. */
 export type NamespaceList = TypedList<Namespace>;
+/** core/v1 EndpointsList. */
 export type EndpointsList = TypedList<Endpoints>;
+/** core/v1 ConfigMapList. */
 export type ConfigMapList = TypedList<ConfigMap>;
+/** core/v1 SecretList. */
 export type SecretList = TypedList<Secret>;
+/** core/v1 EventList. */
 export type EventList = TypedList<Event>;
+/** core/v1 ServiceAccountList. */
 export type ServiceAccountList = TypedList<ServiceAccount>;

@@ -3,6 +3,7 @@ import { ANY, B, I, I64, IOS, S, T, arr, mergeBy, ref, req, type TypeSchema } fr
 
 const cond = { type: req(S), status: req(S), lastTransitionTime: T, reason: S, message: S };
 
+/** Schema tables of the apps/v1 types, by type name. */
 export const appsV1Schemas: Record<string, TypeSchema> = {
   RollingUpdateDeployment: { maxUnavailable: IOS, maxSurge: IOS },
   DeploymentStrategy: { type: S, rollingUpdate: ref('RollingUpdateDeployment') },

@@ -1,6 +1,7 @@
 /** Schema tables for batch/v1 (batch-v1.ts). */
 import { B, I, I64, S, T, SARR, arr, mergeBy, ref, req, type TypeSchema } from './types';
 
+/** Schema tables of the batch/v1 types, by type name. */
 export const batchV1Schemas: Record<string, TypeSchema> = {
   PodFailurePolicyOnExitCodesRequirement: { containerName: S, operator: req(S), values: req(arr(I)) },
   PodFailurePolicyOnPodConditionsPattern: { type: req(S), status: S },

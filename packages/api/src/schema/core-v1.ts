@@ -64,6 +64,7 @@ const conditionFields = {
   message: S,
 };
 
+/** Schema tables of the core/v1 types, by type name. */
 export const coreV1Schemas: Record<string, TypeSchema> = {
   ObjectReference: {
     kind: S,

@@ -1,6 +1,7 @@
 /** Schema tables for metav1 types (meta.ts). */
 import { ANY, B, I, I64, SARR, SMAP, S, T, arr, mergeBy, mergeSet, ref, req, type TypeSchema } from './types';
 
+/** Schema tables of the metav1 types, by type name. */
 export const metaSchemas: Record<string, TypeSchema> = {
   ObjectMeta: {
     name: S,

@@ -1,6 +1,7 @@
 /** Schema tables for coordination/v1, discovery/v1, autoscaling/v1 and policy/v1. */
 import { B, I, S, SARR, SMAP, T, arr, ref, req, type TypeSchema } from './types';
 
+/** Schema tables of the coordination/v1, discovery/v1, autoscaling/v1 and policy/v1 types, by type name. */
 export const otherSchemas: Record<string, TypeSchema> = {
   // coordination.k8s.io/v1
   LeaseSpec: {
