@@ -41,6 +41,8 @@ import {
   rangeToPb,
   responseFromPb,
 } from './convert';
+import { checkCount, checkKey, checkValue, makeSpan } from '../span';
+import { normalizeTxn } from '../mvcc-state';
 
 /** Options of {@link RemoteStore}. */
 export interface RemoteStoreOptions {
@@ -125,6 +127,8 @@ export class RemoteStore implements KV {
     value: Uint8Array,
     opts: { prevKv?: boolean } = {},
   ): Promise<{ revision: number; prevKv?: KeyValue }> {
+    checkKey(key);
+    checkValue(value);
     const r = await this.call(this.kv.put as Unary<unknown, PutResponse>, {
       key,
       value: Buffer.from(value.buffer, value.byteOffset, value.byteLength),
@@ -141,6 +145,9 @@ export class RemoteStore implements KV {
 
   /** {@inheritDoc KV.range} */
   async range(key: string, opts: RangeOptions = {}): Promise<RangeResult> {
+    makeSpan(key, opts.end, opts.prefix);
+    checkCount('limit', opts.limit);
+    checkCount('revision', opts.revision);
     const r = await this.call(this.kv.range as Unary<unknown, RangeResponse>, rangeToPb(key, opts));
     return rangeResultFromPb(r);
   }
@@ -150,6 +157,7 @@ export class RemoteStore implements KV {
     key: string,
     opts: { end?: string; prefix?: boolean; prevKv?: boolean } = {},
   ): Promise<{ revision: number; deleted: number; prevKvs: KeyValue[] }> {
+    makeSpan(key, opts.end, opts.prefix);
     const r = await this.call(this.kv.deleteRange as Unary<unknown, DeleteRangeResponse>, {
       key,
       end: opts.end,
@@ -161,6 +169,7 @@ export class RemoteStore implements KV {
 
   /** {@inheritDoc KV.txn} */
   async txn(compares: Compare[], success: TxnOp[], failure: TxnOp[]): Promise<TxnResult> {
+    normalizeTxn(compares, success, failure); // same validation (and errors) as the server, no round trip
     const req = {
       compares: compares.map(compareToPb),
       success: success.map(opToPb),
@@ -172,6 +181,7 @@ export class RemoteStore implements KV {
 
   /** {@inheritDoc KV.compact} */
   async compact(revision: number): Promise<void> {
+    checkCount('revision', revision);
     await this.call(this.kv.compact as Unary<unknown, unknown>, { revision });
   }
 
@@ -194,10 +204,18 @@ export class RemoteStore implements KV {
    */
   watch(key: string, opts: WatchOptions, cb: WatchCallbacks): WatchHandle {
     const id = this.nextWatchId++;
-    if (this.closed) {
+    let early: Error | undefined;
+    try {
+      if (this.closed) throw new StoreClosedError('remote store client is closed');
+      makeSpan(key, opts?.end, opts?.prefix);
+      checkCount('startRevision', opts?.startRevision);
+    } catch (err) {
+      early = err as Error;
+    }
+    if (early) {
       let cancelled = false;
       queueMicrotask(() => {
-        if (!cancelled) cb.onError(new StoreClosedError('remote store client is closed'));
+        if (!cancelled) cb.onError(early);
       });
       return { id, cancel: () => void (cancelled = true) };
     }
