@@ -6,6 +6,7 @@ import {
   sandboxConfig,
   startTestRuntime,
   TestRuntime,
+  waitFor,
 } from './helpers';
 
 interface Session {
@@ -18,10 +19,9 @@ interface Session {
   };
 }
 
-function openSession(url: string, stdin?: string): Promise<Session> {
+function openSession(url: string, stdin?: string, s: Session = { stdout: '', stderr: '' }): Promise<Session> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url.replace(/^http/, 'ws'), ['v4.channel.k8s.io']);
-    const s: Session = { stdout: '', stderr: '' };
     ws.on('open', () => {
       if (stdin !== undefined) {
         ws.send(Buffer.concat([Buffer.from([0]), Buffer.from(stdin)]));
@@ -94,8 +94,9 @@ describeRoot('Exec and Attach streaming (websocket, v4.channel.k8s.io framing)',
 
   test('Attach streams the container output until it exits', async () => {
     const { url } = await t.client.rt('attach', { containerId, stdout: true, stderr: true });
-    const done = openSession(url);
-    await new Promise((r) => setTimeout(r, 700));
+    const live: Session = { stdout: '', stderr: '' };
+    const done = openSession(url, undefined, live);
+    await waitFor(() => live.stdout.includes('\n') && live.stderr.includes('\n'), 15000, 'attached output');
     await t.client.rt('stopContainer', { containerId, timeout: 0n });
     const s = await done;
     expect(s.stdout).toMatch(/^(tick \d+\n)+$/);
