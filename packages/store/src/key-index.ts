@@ -31,6 +31,7 @@ export class KeyIndex {
     return this.map.size;
   }
 
+  /** The entry of `key`, if the index has any history for it. */
   get(key: string): KeyEntry | undefined {
     return this.map.get(key);
   }

@@ -39,6 +39,7 @@ function buf(u: Uint8Array): Buffer {
   return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
+/** KeyValue → keelson.store.v1.KeyValue (value bytes shared, not copied). */
 export function kvToPb(kv: KeyValue): PbKeyValue {
   return {
     key: kv.key,
@@ -49,6 +50,7 @@ export function kvToPb(kv: KeyValue): PbKeyValue {
   };
 }
 
+/** keelson.store.v1.KeyValue → KeyValue. */
 export function kvFromPb(kv: PbKeyValue): KeyValue {
   return {
     key: kv.key,
@@ -59,6 +61,7 @@ export function kvFromPb(kv: PbKeyValue): KeyValue {
   };
 }
 
+/** A range call → RangeRequest (absent numbers become 0 = "none"/"current"). */
 export function rangeToPb(key: string, o: RangeOptions = {}): PbRangeRequest {
   return {
     key,
@@ -71,6 +74,7 @@ export function rangeToPb(key: string, o: RangeOptions = {}): PbRangeRequest {
   };
 }
 
+/** RangeRequest → RangeOptions. */
 export function rangeFromPb(r: PbRangeRequest): RangeOptions {
   return {
     end: r.end,
@@ -82,10 +86,12 @@ export function rangeFromPb(r: PbRangeRequest): RangeOptions {
   };
 }
 
+/** RangeResult → RangeResponse. */
 export function rangeResultToPb(r: RangeResult): PbRangeResponse {
   return { kvs: r.kvs.map(kvToPb), count: r.count, more: r.more, revision: r.revision };
 }
 
+/** RangeResponse → RangeResult. */
 export function rangeResultFromPb(r: PbRangeResponse): RangeResult {
   return { kvs: r.kvs.map(kvFromPb), count: r.count, more: r.more, revision: r.revision };
 }
@@ -109,6 +115,7 @@ function invert<K extends string, V extends number>(m: Record<K, V>): Map<number
 const TARGET_FROM_PB = invert(TARGET_TO_PB);
 const RESULT_FROM_PB = invert(RESULT_TO_PB);
 
+/** Compare → keelson.store.v1.Compare (bytes operand for value, number otherwise). */
 export function compareToPb(c: Compare): PbCompare {
   return {
     key: c.key,
@@ -136,6 +143,7 @@ export function compareFromPb(c: PbCompare): Compare {
   return { key: c.key, target, result, value: value ?? (target === 'value' ? Buffer.alloc(0) : 0) };
 }
 
+/** TxnOp → RequestOp. @throws InvalidArgumentError for an unknown op type. */
 export function opToPb(op: TxnOp): RequestOp {
   switch (op.type) {
     case 'put':
@@ -175,6 +183,7 @@ export function opFromPb(op: RequestOp): TxnOp {
   }
 }
 
+/** One txn response → ResponseOp (per-op revision is 0; the txn carries it). */
 export function responseToPb(r: TxnResult['responses'][number]): ResponseOp {
   switch (r.type) {
     case 'put':
@@ -191,6 +200,7 @@ export function responseToPb(r: TxnResult['responses'][number]): ResponseOp {
   }
 }
 
+/** ResponseOp → one txn response. @throws StoreUnavailableError for an empty op. */
 export function responseFromPb(r: ResponseOp): TxnResult['responses'][number] {
   const x = r.response;
   switch (x?.$case) {
@@ -205,6 +215,7 @@ export function responseFromPb(r: ResponseOp): TxnResult['responses'][number] {
   }
 }
 
+/** WatchEvent → keelson.store.v1.Event. */
 export function eventToPb(e: WatchEvent): PbEvent {
   return {
     type: e.type === 'put' ? Event_EventType.EVENT_TYPE_PUT : Event_EventType.EVENT_TYPE_DELETE,
@@ -213,6 +224,7 @@ export function eventToPb(e: WatchEvent): PbEvent {
   };
 }
 
+/** keelson.store.v1.Event → WatchEvent. */
 export function eventFromPb(e: PbEvent): WatchEvent {
   const out: WatchEvent = {
     type: e.type === Event_EventType.EVENT_TYPE_DELETE ? 'delete' : 'put',
