@@ -45,7 +45,7 @@ describe('gRPC Clientset against an in-process ApiServer', () => {
     expect(((await pods.get('ns1', 'a')) as { spec?: { nodeName?: string } }).spec?.nodeName).toBe('n1');
     expect(await cs.version()).toMatchObject({ major: '1' });
     const del = await pods.delete('ns1', 'a', { gracePeriodSeconds: 0 });
-    expect(del).toMatchObject({ kind: 'Status', status: 'Success' });
+    expect(del).toMatchObject({ kind: 'Pod', metadata: { name: 'a' } });
     expect(srv.fake.actions.map((a) => a.verb)).toEqual(['create', 'get', 'list', 'patch', 'patch', 'create', 'get', 'delete']);
   });
 

@@ -38,6 +38,11 @@ describe('FakeClientset', () => {
     const p = await cs.resource('pods').create({ metadata: { generateName: 'web-', namespace: 'ns1' } });
     expect(p.metadata.name).toMatch(/^web-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
     await expect(cs.resource('pods').create({ metadata: { namespace: 'ns1' } })).rejects.toMatchObject({ code: 422, reason: 'Invalid' });
+    await expect(cs.resource('pods').create({ metadata: { name: 'x', namespace: 'ns1', resourceVersion: '3' } })).rejects.toMatchObject({ code: 400 });
+    const created = await cs.resource('deployments').create({ metadata: { name: 'd', namespace: 'ns1' }, status: { replicas: 4 } } as KubeObject);
+    expect((created as { status?: unknown }).status).toBeUndefined();
+    const node = await cs.resource('nodes').create({ metadata: { name: 'n' }, status: { capacity: { cpu: '2' } } } as KubeObject);
+    expect((node as { status?: unknown }).status).toEqual({ capacity: { cpu: '2' } });
   });
 
   it('404, 409 AlreadyExists and 409 Conflict as ApiError', async () => {
@@ -166,6 +171,15 @@ describe('FakeClientset', () => {
     const still = await cms.get('ns1', 'c');
     await cms.update({ ...still, metadata: { ...still.metadata, finalizers: [] } });
     expect(isNotFound(await cms.get('ns1', 'c').catch((e) => e))).toBe(true);
+    await cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'g', namespace: 'ns1' } });
+    expect(await cms.delete('ns1', 'g', { propagationPolicy: 'Foreground' })).toMatchObject({ kind: 'Status' }); // default: no GC finalizers
+    const gcs = new FakeClientset({ gcFinalizers: true });
+    const gcms = gcs.resource('configmaps');
+    await gcms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'f', namespace: 'ns1' } });
+    const fg = (await gcms.delete('ns1', 'f', { propagationPolicy: 'Foreground' })) as KubeObject;
+    expect(fg.metadata.finalizers).toEqual(['foregroundDeletion']);
+    expect(fg.metadata.deletionTimestamp).toBeDefined();
+    expect(await gcms.delete('ns1', 'f', { propagationPolicy: 'Background' })).toMatchObject({ kind: 'Status', status: 'Success' });
 
     const pods = cs.resource('pods');
     await pods.create(pod('p', { spec: { nodeName: 'n1', containers: [] } }));
@@ -174,7 +188,7 @@ describe('FakeClientset', () => {
     expect(g.metadata.deletionTimestamp).toBe('1970-01-01T00:00:30Z');
     expect((await pods.get('ns1', 'p')).metadata.name).toBe('p');
     const st = await pods.delete('ns1', 'p', { gracePeriodSeconds: 0 });
-    expect(st).toMatchObject({ kind: 'Status', status: 'Success' });
+    expect(st).toMatchObject({ kind: 'Pod', metadata: { name: 'p' } }); // pods answer the deleted object
     expect(cs.objects('pods')).toEqual([]);
     await pods.create(pod('unbound'));
     await pods.delete('ns1', 'unbound');

@@ -6,12 +6,16 @@
  * Semantics follow the apiserver where it is cheap to do so:
  * - create sets uid, creationTimestamp (second precision), generation 1 and resourceVersion;
  *   honours generateName (5 random characters, as names.SimpleNameGenerator); a missing namespace
- *   of a namespaced object defaults to "default"; pods get status.phase "Pending" when unset.
+ *   of a namespaced object defaults to "default"; a set resourceVersion is 400; kinds with a
+ *   status subresource start with no status (nodes keep theirs; pods get { phase: "Pending" }).
+ *   Use {@link FakeClientset.seed} to store objects with a status.
  * - update fails with 409 Conflict on a stale metadata.resourceVersion, keeps status for resources
  *   with a status subresource, bumps generation when anything outside metadata/status changes, and
  *   is a no-op (no new resourceVersion, no event) when nothing changed.
  * - delete sets deletionTimestamp while finalizers remain (the object goes away when an update
- *   removes the last one); a bound pod (spec.nodeName set, not Succeeded/Failed) is deleted
+ *   removes the last one); with the `gcFinalizers` option, propagationPolicy Orphan/Foreground
+ *   add the "orphan" / "foregroundDeletion" finalizer (left for a garbage collector); pods, services and
+ *   namespaces answer the deleted object, other kinds a Success Status; a bound pod (spec.nodeName set, not Succeeded/Failed) is deleted
  *   gracefully (deletionTimestamp = now + grace, default spec.terminationGracePeriodSeconds or 30 s)
  *   until deleted again with gracePeriodSeconds 0, as the pod registry does.
  * - patch: "json" (RFC 6902 via fast-json-patch) and "merge" (RFC 7386); "strategic" and "apply"
@@ -88,6 +92,12 @@ export interface FakeClientsetOptions {
   historyLimit?: number;
   /** Extra resources (e.g. custom resources) besides @keelson/api's registry. */
   extraResources?: ResourceInfo[];
+  /**
+   * Model the apiserver's propagationPolicy handling: Orphan / Foreground deletes add the
+   * "orphan" / "foregroundDeletion" finalizer and leave the object for a garbage collector
+   * (default false: like client-go's fake, the policy is recorded but the object goes at once).
+   */
+  gcFinalizers?: boolean;
 }
 
 interface HistoryEntry {
@@ -202,12 +212,14 @@ export class FakeClientset implements Clientset {
   private readonly now: () => number;
   private readonly historyLimit: number;
   private readonly extra: ResourceInfo[];
+  private readonly gcFinalizers: boolean;
   private readonly clients = new Map<string, ResourceClient<KubeObject>>();
 
   constructor(opts: FakeClientsetOptions = {}) {
     this.now = opts.now ?? Date.now;
     this.historyLimit = opts.historyLimit ?? 10000;
     this.extra = opts.extraResources ?? [];
+    this.gcFinalizers = opts.gcFinalizers ?? false;
     if (opts.objects) this.seed(opts.objects);
   }
 
@@ -411,15 +423,17 @@ export class FakeClientset implements Clientset {
       meta.creationTimestamp ??= rfc3339(this.now());
       meta.generation ??= 1;
     } else {
+      if (meta.resourceVersion) throw newBadRequest('resourceVersion should not be set on objects to be created');
       meta.uid = randomUUID();
       meta.creationTimestamp = rfc3339(this.now());
       meta.generation = 1;
       delete meta.deletionTimestamp;
       delete meta.deletionGracePeriodSeconds;
-      if (info.group === '' && info.resource === 'pods') {
-        const st = ((obj as { status?: Record<string, unknown> }).status ??= {});
-        st.phase ??= 'Pending';
+      // A kind with a status subresource starts with an empty status (nodes keep theirs).
+      if (info.subresources.includes('status') && !(info.group === '' && info.resource === 'nodes')) {
+        delete (obj as { status?: unknown }).status;
       }
+      if (info.group === '' && info.resource === 'pods') (obj as { status?: unknown }).status = { phase: 'Pending' };
     }
     if (o.dryRun) return clone(obj);
     this.rv++;
@@ -511,6 +525,30 @@ export class FakeClientset implements Clientset {
     }
     if (opts.dryRun?.length) return clone(existing);
     const now = this.now();
+    // propagationPolicy Orphan/Foreground park the object behind the garbage collector's finalizers.
+    let base = existing;
+    const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : opts.orphanDependents === false ? 'Background' : undefined);
+    if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
+      throw newBadRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+    }
+    if (policy && this.gcFinalizers) {
+      const fins = new Set(existing.metadata.finalizers ?? []);
+      if (policy === 'Orphan') {
+        fins.add('orphan');
+        fins.delete('foregroundDeletion');
+      } else if (policy === 'Foreground') {
+        fins.add('foregroundDeletion');
+        fins.delete('orphan');
+      } else {
+        fins.delete('orphan');
+        fins.delete('foregroundDeletion');
+      }
+      if (JSON.stringify([...fins]) !== JSON.stringify(existing.metadata.finalizers ?? [])) {
+        base = clone(existing);
+        if (fins.size) base.metadata.finalizers = [...fins];
+        else delete base.metadata.finalizers;
+      }
+    }
     // Graceful pod deletion (pod registry's CheckGracefulDelete): bound, not terminated pods.
     if (info.group === '' && info.resource === 'pods') {
       const pod = existing as KubeObject & { spec?: { nodeName?: string; terminationGracePeriodSeconds?: number }; status?: { phase?: string } };
@@ -519,18 +557,18 @@ export class FakeClientset implements Clientset {
       if (!pod.spec?.nodeName || phase === 'Succeeded' || phase === 'Failed') grace = 0;
       const current = existing.metadata.deletionGracePeriodSeconds;
       if (grace > 0 && (current === undefined || grace < current || !existing.metadata.deletionTimestamp)) {
-        const next = clone(existing);
+        const next = clone(base);
         next.metadata.deletionTimestamp = rfc3339(now + grace * 1000);
         next.metadata.deletionGracePeriodSeconds = grace;
         return this.commitUpdate(info, existing, next);
       }
       if (grace > 0) return clone(existing);
     }
-    if (existing.metadata.finalizers?.length) {
-      if (existing.metadata.deletionTimestamp && existing.metadata.deletionGracePeriodSeconds === 0) return clone(existing);
-      const next = clone(existing);
+    if (base.metadata.finalizers?.length) {
+      if (base === existing && existing.metadata.deletionTimestamp && existing.metadata.deletionGracePeriodSeconds === 0) return clone(existing);
+      const next = clone(base);
       next.metadata.deletionTimestamp ??= rfc3339(now);
-      next.metadata.deletionGracePeriodSeconds = 0;
+      next.metadata.deletionGracePeriodSeconds ??= 0;
       return this.commitUpdate(info, existing, next);
     }
     this.rv++;
@@ -538,6 +576,8 @@ export class FakeClientset implements Clientset {
     gone.metadata.resourceVersion = String(this.rv);
     this.store(info).delete(objKey(existing.metadata.namespace, name));
     this.record(info, 'DELETED', gone);
+    // pods, services and namespaces answer the deleted object, the rest a Status (as upstream).
+    if (info.group === '' && ['pods', 'services', 'namespaces'].includes(info.resource)) return clone(gone);
     return {
       apiVersion: 'v1',
       kind: 'Status',
