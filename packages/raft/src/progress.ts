@@ -60,6 +60,8 @@ export class Progress {
   msgAppFlowPaused = false;
   /** Heard from since the last CheckQuorum round (thesis §6.2). */
   recentActive = false;
+  /** Leader's tick count when it sent the newest heartbeat this member acknowledged (lease, §6.4.1). */
+  leaseAckedAt = 0;
   readonly inflights: Inflights;
 
   constructor(

@@ -56,8 +56,12 @@ export interface RaftConfig {
   checkQuorum?: boolean;
   /**
    * How ReadIndex is confirmed (thesis §6.4): `Safe` (default) by a heartbeat round to a quorum;
-   * `LeaseBased` (§6.4.1) answers from the leader's commit index right away, relying on bounded
-   * clock drift and requires `checkQuorum`.
+   * `LeaseBased` (§6.4.1) answers from the leader's commit index at once while the leader holds
+   * a lease: a quorum acknowledged heartbeats sent less than `electionTick - 2` ticks ago (the
+   * lease starts when the heartbeat was *sent*). Otherwise it falls back to `Safe`. Correct only
+   * if members' ticks advance at the same rate within that 2-tick margin. Requires
+   * `checkQuorum`; in this mode a member also refuses votes for one election timeout after it
+   * starts, so a restart cannot shorten a lease it granted.
    */
   readOnlyOption?: 'Safe' | 'LeaseBased';
   /** Source of randomness in [0, 1) for election timeouts. Default: seeded from the id (deterministic). */
@@ -141,6 +145,8 @@ export class Raft {
   pendingConfIndex = 0;
   electionElapsed = 0;
   heartbeatElapsed = 0;
+  /** Ticks since this process started (leases are measured in it). */
+  ticks = 0;
   randomizedElectionTimeout = 0;
   readonly electionTimeout: number;
   readonly heartbeatTimeout: number;
@@ -353,10 +359,25 @@ export class Raft {
   private bcastHeartbeatWithCtx(ctx: Uint8Array): void {
     for (const [id, pr] of this.prs) {
       if (id === this.id) continue;
-      // Never advance a follower's commit past what it is known to hold.
+      // Never advance a follower's commit past what it is known to hold. `index` carries the
+      // send time in ticks, echoed back, for the leader lease (thesis §6.4.1).
       const commit = Math.min(pr.match, this.log.committed);
-      this.send(makeMessage({ type: 'MsgHeartbeat', to: id, commit, context: ctx }));
+      this.send(makeMessage({ type: 'MsgHeartbeat', to: id, commit, context: ctx, index: this.ticks }));
     }
+  }
+
+  /**
+   * Thesis §6.4.1: the leader holds a lease while a quorum acknowledged heartbeats it sent less
+   * than `electionTimeout - 2` ticks ago; those members will not vote for anyone else before the
+   * lease ends (they ignore votes for an election timeout after hearing from us).
+   */
+  leaseValid(): boolean {
+    if (this.state !== 'Leader' || this.leadTransferee !== NONE) return false;
+    const sent = this.voterIds()
+      .map((id) => (id === this.id ? this.ticks : this.prs.get(id)!.leaseAckedAt))
+      .sort((a, b) => b - a);
+    const start = sent[this.quorum() - 1];
+    return start > 0 && this.ticks - start < this.electionTimeout - 2;
   }
 
   // ---- role changes ------------------------------------------------------------------------
@@ -546,7 +567,9 @@ export class Raft {
         // Thesis §4.2.3: with CheckQuorum, a member that heard from a live leader within the
         // minimum election timeout ignores vote requests, so removed or partitioned members
         // cannot disrupt the cluster. A leadership transfer overrides this.
-        const inLease = this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTimeout;
+        const inLease =
+          (this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTimeout) ||
+          (this.readOnlyOption === 'LeaseBased' && this.ticks < this.electionTimeout);
         if (!isTransferCampaign(m) && inLease) return;
       }
       if (m.type === 'MsgPreVote') {
@@ -602,6 +625,7 @@ export class Raft {
 
   /** Advances logical time by one tick. */
   tick(): void {
+    this.ticks++;
     if (this.state === 'Leader') this.tickHeartbeat();
     else this.tickElection();
   }
@@ -678,7 +702,7 @@ export class Raft {
   /** Heartbeat receiver: advance commit (never past our last entry) and echo the read context. */
   handleHeartbeat(m: Message): void {
     this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-    this.send(makeMessage({ type: 'MsgHeartbeatResp', to: m.from, context: m.context }));
+    this.send(makeMessage({ type: 'MsgHeartbeatResp', to: m.from, context: m.context, index: m.index }));
   }
 
   /** InstallSnapshot receiver (Raft §7). */
@@ -801,7 +825,7 @@ export class Raft {
 
   /** Thesis §6.4 steps 2-3 (or §6.4.1 lease): record commitIndex and confirm leadership. */
   private sendReadIndexResponse(m: Message): void {
-    if (this.readOnlyOption === 'LeaseBased' || this.voterIds().length === 1) {
+    if (this.voterIds().length === 1 || (this.readOnlyOption === 'LeaseBased' && this.leaseValid())) {
       this.answerRead(m, this.log.committed);
       return;
     }
@@ -946,7 +970,8 @@ export function stepLeader(r: Raft, m: Message): void {
       if (pr.state === 'Replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
       if (pr.state === 'Snapshot' && ++pr.snapshotWaits > 3) pr.becomeProbe(); // snapshot lost: retry
       if (pr.match < r.log.lastIndex()) r.maybeSendAppend(m.from, true);
-      if (r.readOnlyOption === 'Safe' && m.context.length > 0) r.recvReadAck(m.from, m.context);
+      if (m.index > pr.leaseAckedAt) pr.leaseAckedAt = m.index;
+      if (m.context.length > 0) r.recvReadAck(m.from, m.context);
       return;
     }
     case 'MsgSnapStatus':

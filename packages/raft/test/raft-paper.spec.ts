@@ -3,7 +3,7 @@
  * Understandable Consensus Algorithm (Extended Version)") and of Ongaro's thesis (2014). Each
  * test quotes or names the rule it checks.
  */
-import { type Message, NONE, ProposalDroppedError, Raft } from '../src';
+import { type Message, NONE, ProposalDroppedError, Raft, checkOperations, kvModel } from '../src';
 import { entry, makeLeader, msg, newRaft, persist, take } from './helpers';
 import { SimCluster } from './sim/cluster';
 
@@ -658,15 +658,88 @@ describe('thesis §6.4 ReadIndex', () => {
     expect(rec.output).toEqual({ value: 'v1' });
   });
 
-  test('lease-based reads (§6.4.1) answer at once from the leader commit index', () => {
+  test('lease-based reads (§6.4.1) answer at once while a quorum acknowledged a recent heartbeat', () => {
     const r = newRaft('a', ['a', 'b', 'c'], { preVote: false, readOnlyOption: 'LeaseBased' });
     makeLeader(r);
     persist(r);
     r.step(msg({ type: 'MsgAppResp', from: 'b', to: 'a', term: r.term, index: 1 }));
     take(r);
+    // No heartbeat acknowledged yet: no lease, the read takes a heartbeat round.
     r.step(msg({ type: 'MsgReadIndex', from: 'a', context: enc.encode('r1') }));
+    const hbs = take(r).filter((m) => m.type === 'MsgHeartbeat');
+    expect(hbs).toHaveLength(2);
+    expect(r.readStates).toEqual([]);
+    for (let i = 0; i < 3; i++) r.tick();
+    const beat = take(r)
+      .filter((m) => m.type === 'MsgHeartbeat' && m.to === 'b')
+      .at(-1)!;
+    r.step(
+      msg({
+        type: 'MsgHeartbeatResp',
+        from: 'b',
+        to: 'a',
+        term: r.term,
+        index: beat.index,
+        context: beat.context,
+      }),
+    );
+    expect(r.readStates.map((s) => s.index)).toEqual([1]); // r1 answered by b's ack
+    expect(r.leaseValid()).toBe(true);
+    r.readStates = [];
+    r.step(msg({ type: 'MsgReadIndex', from: 'a', context: enc.encode('r2') }));
     expect(take(r).filter((m) => m.type === 'MsgHeartbeat')).toHaveLength(0);
     expect(r.readStates.map((s) => s.index)).toEqual([1]);
+    // The lease runs out electionTimeout - 2 ticks after that heartbeat was sent.
+    for (let i = 0; i < 8; i++) r.tick();
+    expect(r.leaseValid()).toBe(false);
+  });
+
+  test('§6.4.1 a leader cut off right after its quorum check stops serving lease reads before anyone else can lead', () => {
+    const c = new SimCluster({ seed: 1, ids: ['n1', 'n2', 'n3'], readOnlyOption: 'LeaseBased' });
+    const n1 = c.node('n1').raft;
+    for (let i = 0; i < 60 && c.leader() !== 'n1'; i++) {
+      if (i === 12) n1.campaign('Election');
+      c.tickAll();
+      c.stabilize();
+    }
+    expect(c.leader()).toBe('n1');
+    c.put('n1', 'k', 'v1');
+    c.stabilize();
+    c.tickAll();
+    c.stabilize();
+    expect(n1.leaseValid()).toBe(true);
+    while (n1.electionElapsed !== 0) {
+      c.tickAll();
+      c.stabilize();
+    }
+    c.isolate('n1'); // its next quorum check still sees the old acks as recent
+    let lastLeaseRead = -1;
+    for (let t = 0; t < 40 && c.leaders().length < 2; t++) {
+      if (n1.leaseValid()) lastLeaseRead = t;
+      c.tickAll();
+      c.stabilize();
+    }
+    expect(lastLeaseRead).toBeGreaterThanOrEqual(0); // n1 did hold a lease after the cut
+    const other = c.leaders().find((l) => l.id !== 'n1');
+    expect(other).toBeDefined();
+    expect(n1.state).toBe('Leader'); // n1 still believes it leads (CheckQuorum has not fired yet) ...
+    expect(n1.leaseValid()).toBe(false); // ... but its lease has expired
+    c.put(other!.id, 'k', 'v2');
+    c.stabilize();
+    const op = c.get('n1', 'k')!;
+    c.stabilize();
+    expect(c.isDone(op)).toBe(false); // no stale answer
+    expect(checkOperations(kvModel, c.history).ok).toBe(true);
+  });
+
+  test('LeaseBased: a restarted member refuses votes for an election timeout', () => {
+    const r = newRaft('a', ['a', 'b', 'c'], { readOnlyOption: 'LeaseBased', term: 2 });
+    r.step(msg({ type: 'MsgVote', from: 'c', to: 'a', term: 3 }));
+    expect(take(r)).toEqual([]);
+    for (let i = 0; i < 10; i++) r.tick();
+    take(r);
+    r.step(msg({ type: 'MsgVote', from: 'c', to: 'a', term: 9 }));
+    expect(take(r).map((m) => [m.type, m.reject])).toEqual([['MsgVoteResp', false]]);
   });
 
   test('LeaseBased without CheckQuorum is refused', () => {
