@@ -18,10 +18,13 @@ import {
   type WriteOptions as ProtoWriteOptions,
 } from '@keelson/api/generated/keelson/apiserver/v1/apiserver';
 import type { ApiHandler, ResourceRef } from '../api-handler';
-import { ApiError, badRequest, toApiError, tooLarge } from '../errors';
+import { ApiError, badRequest, failure, toApiError, tooLarge } from '../errors';
 import type { ListOptions, WriteOptions } from '../registry/generic-registry';
 import { MAX_BODY_BYTES } from '../rest/request';
 import { versionInfo } from '../rest/discovery';
+
+/** Events a watch may queue for a slow client before the server ends it (object-mode stream). */
+export const MAX_WATCH_BUFFER_EVENTS = 100_000;
 
 /** Trailing metadata key carrying the Status JSON. */
 export const STATUS_METADATA_KEY = 'keelson-status-bin';
@@ -166,7 +169,10 @@ export function apiServerImplementation(h: ApiHandler): ApiServerServer {
         .then(() =>
           h.watch(ref(call.request.ref), opts, {
             event: (type, obj: KubeObject, j?: string) => {
-              if (!ended) call.write({ type, object: Buffer.from(j ?? JSON.stringify(obj)) });
+              if (ended) return;
+              call.write({ type, object: Buffer.from(j ?? JSON.stringify(obj)) });
+              // a client that stops reading is cut off; it re-watches from its last resourceVersion
+              if (call.writableLength > MAX_WATCH_BUFFER_EVENTS) finish(new ApiError(failure(429, 'TooManyRequests', 'watch client is too slow; re-watch from the last resourceVersion')));
             },
             end: (err?: Error) => finish(err),
           }),

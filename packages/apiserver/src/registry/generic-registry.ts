@@ -341,6 +341,7 @@ export class GenericRegistry {
       throw badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
     }
     const limit = opts.limit && opts.limit > 0 ? Math.floor(opts.limit) : 0;
+    if (!limit && !opts.continue && opts.resourceVersionMatch !== 'Exact') return this.listFromCache(info, prefix, match);
     const items: KubeObject[] = [];
     let more = false;
     let lastKey = '';
@@ -393,6 +394,24 @@ export class GenericRegistry {
       if (remaining !== undefined) list.metadata.remainingItemCount = remaining;
     }
     return list;
+  }
+
+  /**
+   * A complete list served from the watch cache once it has caught up with the store's current
+   * revision (upstream's consistent list from cache): no store read, no decoding. The items are
+   * the cache's objects — callers must treat them as read-only.
+   */
+  private async listFromCache(info: ResourceInfo, prefix: string, match: (o: KubeObject) => boolean): Promise<KubeList> {
+    await this.cache.waitForRevision(await this.storage.currentRevision());
+    const keys: string[] = [];
+    for (const k of this.cache.state.keys()) if (k.startsWith(prefix)) keys.push(k);
+    keys.sort();
+    const items: KubeObject[] = [];
+    for (const k of keys) {
+      const o = this.cache.state.get(k)!;
+      if (match(o)) items.push(o);
+    }
+    return { kind: `${info.kind}List`, apiVersion: groupVersion(info), metadata: { resourceVersion: String(this.cache.revision) }, items };
   }
 
   /**

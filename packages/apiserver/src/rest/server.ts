@@ -39,6 +39,9 @@ export interface RestOptions {
   onRequest?: (method: string, path: string, code: number, ms: number) => void;
 }
 
+/** Bytes a watch may queue for a slow client before the server ends the watch. */
+export const MAX_WATCH_BUFFER_BYTES = 32 * 1024 * 1024;
+
 interface ParsedPath {
   ref: ResourceRef;
   watchPath: boolean;
@@ -171,6 +174,8 @@ export function createRestHandler(opts: RestOptions): {
           line = `{"type":"${type}","object":${JSON.stringify(t)}}\n`;
         } else line = `{"type":"${type}","object":${json ?? JSON.stringify(obj)}}\n`;
         res.write(line);
+        // a client that stops reading is cut off (it re-watches from its last resourceVersion)
+        if (res.writableLength > MAX_WATCH_BUFFER_BYTES) finish();
       },
       end: (err?: Error) => {
         if (err && !ended) {
