@@ -15,6 +15,7 @@ import {
   RuntimeServiceServer,
   RuntimeServiceService,
   ImageSpec,
+  CgroupDriver,
 } from './cri-api';
 import { CommandError, CriError, DigestMismatchError } from './errors';
 import { KeelsonRuntime, RuntimeOptions } from './runtime';
@@ -202,6 +203,7 @@ export function criServices(
       return { stats };
     }),
     updateRuntimeConfig: unary(() => ({})),
+    runtimeConfig: unary(() => ({ linux: { cgroupDriver: CgroupDriver.CGROUPFS } })),
   };
   const image: Partial<ImageServiceServer> = {
     listImages: unary(async (req) => {

@@ -247,6 +247,18 @@ describeRoot('CRI lifecycle over gRPC (runc)', () => {
         sandboxConfig: cfg,
       }),
     ).rejects.toMatchObject({ code: 3, details: expect.stringContaining('metadata.name') });
+    await expect(
+      t.client.rt('createContainer', {
+        podSandboxId,
+        config: {
+          ...containerConfig('relmount', ['true']),
+          mounts: [{ containerPath: 'data', hostPath: '/tmp' }],
+        },
+        sandboxConfig: cfg,
+      }),
+    ).rejects.toMatchObject({ code: 3, details: expect.stringContaining('"data" must be absolute') });
+    expect((await t.client.rt('listContainers', { filter: { podSandboxId } })).containers).toEqual([]);
+    expect(await t.client.rt('runtimeConfig', {})).toMatchObject({ linux: { cgroupDriver: 1 } });
     // A container whose command does not exist: StartContainer fails, status says StartError.
     const { containerId } = await t.client.rt('createContainer', {
       podSandboxId,
