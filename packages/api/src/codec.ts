@@ -262,20 +262,32 @@ function encodeValue(value: unknown, schema: FieldSchema | undefined): unknown {
   if (value instanceof Date) return value.toISOString().replace(/\.\d{3}Z$/, 'Z');
   if (schema?.type === 'quantity') return canonicalQuantityOf(value);
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value))
-    return value.map((v) => encodeValue(v, schema?.type === 'array' ? schema.items : undefined));
-  const entries = Object.entries(value).filter(([, v]) => v !== undefined && v !== null);
-  if (schema?.type === 'map')
-    return Object.fromEntries(entries.map(([k, v]) => [k, encodeValue(v, schema.items)]));
+  if (Array.isArray(value)) {
+    const items = schema?.type === 'array' ? schema.items : undefined;
+    return value.map((v) => encodeValue(v, items));
+  }
+  const rec = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
   const fields = schema?.type === 'object' && schema.ref ? schemas[schema.ref] : undefined;
-  if (!fields) return Object.fromEntries(entries.map(([k, v]) => [k, encodeValue(v, undefined)]));
-  const order = Object.keys(fields);
-  const rank = (k: string) => {
-    const i = order.indexOf(k);
-    return i < 0 ? order.length : i;
-  };
-  entries.sort((a, b) => rank(a[0]) - rank(b[0]));
-  return Object.fromEntries(entries.map(([k, v]) => [k, encodeValue(v, fields[k])]));
+  if (!fields) {
+    const items = schema?.type === 'map' ? schema.items : undefined;
+    for (const k in rec) {
+      const v = rec[k];
+      if (v !== undefined && v !== null) out[k] = encodeValue(v, items);
+    }
+    return out;
+  }
+  // Known fields in schema order, then unknown ones in their own order.
+  for (const k in fields) {
+    const v = rec[k];
+    if (v !== undefined && v !== null) out[k] = encodeValue(v, fields[k]);
+  }
+  for (const k in rec) {
+    if (k in fields) continue;
+    const v = rec[k];
+    if (v !== undefined && v !== null) out[k] = encodeValue(v, undefined);
+  }
+  return out;
 }
 
 /**
