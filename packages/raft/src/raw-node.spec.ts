@@ -71,7 +71,10 @@ describe('RawNode', () => {
     expect(() => n.propose(enc.encode('x'))).toThrow(ProposalDroppedError);
     expect(() => n.readIndex(enc.encode('x'))).toThrow(ProposalDroppedError);
     expect(() => n.step(makeMessage({ type: 'MsgHup', from: 'b', term: 1 }))).toThrow(RaftUsageError);
-    expect(() => n.step(makeMessage({ type: 'MsgApp', from: '', term: 1 }))).toThrow(RaftUsageError);
+    expect(() => n.step(makeMessage({ type: 'MsgApp', to: 'a', from: '', term: 1 }))).toThrow(RaftUsageError);
+    expect(() => n.step(makeMessage({ type: 'MsgApp', to: 'z', from: 'b', term: 1 }))).toThrow(
+      /addressed to z/,
+    );
   });
 
   test('configuration errors', () => {

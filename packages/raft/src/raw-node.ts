@@ -124,7 +124,7 @@ export class RawNode {
    * Feeds a message received from another member. Messages for local use only (MsgHup, MsgBeat,
    * MsgCheckQuorum, MsgUnreachable, MsgSnapStatus) are refused. A forwarded proposal that the
    * leader cannot accept is silently dropped (the proposer will time out and retry).
-   * @throws RaftUsageError for local message types.
+   * @throws RaftUsageError for local message types, or a message addressed to another member.
    */
   step(m: Message): void {
     if (
@@ -135,6 +135,11 @@ export class RawNode {
       m.type === 'MsgSnapStatus'
     ) {
       throw new RaftUsageError(`${m.type} is a local message and cannot be stepped from the network`);
+    }
+    if (m.to !== this.raft.id) {
+      throw new RaftUsageError(
+        `${m.type} addressed to ${m.to || '(nobody)'} was delivered to ${this.raft.id}`,
+      );
     }
     if (
       m.from === '' ||
