@@ -28,3 +28,4 @@ export * from './job/job-controller';
 export * from './cronjob/cronjob-controller';
 export * from './util/revisions';
 export * from './statefulset/statefulset-controller';
+export * from './daemonset/daemonset-controller';

@@ -25,6 +25,7 @@ import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controll
 import { JobController } from './job/job-controller';
 import { CronJobController } from './cronjob/cronjob-controller';
 import { StatefulSetController } from './statefulset/statefulset-controller';
+import { DaemonSetController } from './daemonset/daemonset-controller';
 
 /** Options of {@link startControllerManager}. Durations in ms unless the name says seconds. */
 export interface ControllerManagerOptions {
@@ -96,6 +97,7 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   job: (ctx, o) => new JobController(ctx, { backoffBaseMs: o.jobBackoffBaseMs, backoffMaxMs: o.jobBackoffMaxMs }),
   cronjob: (ctx) => new CronJobController(ctx),
   statefulset: (ctx) => new StatefulSetController(ctx),
+  daemonset: (ctx) => new DaemonSetController(ctx),
   podgc: (ctx, o) => new PodGCController(ctx, { terminatedPodThreshold: o.terminatedPodGCThreshold }),
 };
 
