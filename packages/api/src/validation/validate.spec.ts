@@ -212,6 +212,9 @@ spec:
     good.spec.template.metadata.labels.app = 'a';
     good.spec.strategy.rollingUpdate.maxSurge = 1;
     expect(validateObject(good)).toEqual([]);
+    const same = JSON.parse(JSON.stringify(good));
+    same.spec.selector.matchExpressions = []; // empty == unset, as Semantic.DeepEqual
+    expect(validateObject(same, good)).toEqual([]);
     const moved = JSON.parse(JSON.stringify(good));
     moved.spec.selector.matchLabels.app = 'z';
     moved.spec.template.metadata.labels.app = 'z';

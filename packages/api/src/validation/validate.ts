@@ -58,12 +58,16 @@ const child = (p: string, c: string) => (p ? `${p}.${c}` : c);
 function isEqual(a: unknown, b: unknown): boolean {
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
+// Like apimachinery's Semantic.DeepEqual: unset, null and empty lists compare equal.
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
   if (v && typeof v === 'object') {
     return Object.fromEntries(
       Object.keys(v)
-        .filter((k) => (v as Any)[k] !== undefined && (v as Any)[k] !== null)
+        .filter((k) => {
+          const x = (v as Any)[k];
+          return x !== undefined && x !== null && !(Array.isArray(x) && x.length === 0);
+        })
         .sort()
         .map((k) => [k, canonical((v as Any)[k])]),
     );
