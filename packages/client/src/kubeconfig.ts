@@ -24,6 +24,8 @@ export interface KubeconfigTarget {
   caData?: Buffer;
   /** True when the extension asks for TLS on the gRPC port (`extension.tls: true`). */
   tls: boolean;
+  /** The context's default namespace ("default" when unset). */
+  namespace: string;
   /** Names used: context, cluster and user. */
   context: string;
   cluster: string;
@@ -56,7 +58,7 @@ export function parseKubeconfig(text: string, opts: { baseDir?: string; context?
   }
   const contextName = opts.context ?? (doc['current-context'] as string | undefined);
   if (!contextName) throw new ClientConfigError('kubeconfig has no current-context');
-  const ctx = pick<{ cluster?: string; user?: string }>(doc.contexts, contextName, 'context');
+  const ctx = pick<{ cluster?: string; user?: string; namespace?: string }>(doc.contexts, contextName, 'context');
   if (!ctx?.cluster) throw new ClientConfigError(`kubeconfig context "${contextName}" not found or has no cluster`);
   const cluster = pick<Record<string, unknown>>(doc.clusters, ctx.cluster, 'cluster');
   if (!cluster) throw new ClientConfigError(`kubeconfig cluster "${ctx.cluster}" not found`);
@@ -89,6 +91,7 @@ export function parseKubeconfig(text: string, opts: { baseDir?: string; context?
     token,
     caData,
     tls: ext?.tls === true,
+    namespace: ctx.namespace || 'default',
     context: contextName,
     cluster: ctx.cluster,
     user: ctx.user,

@@ -135,3 +135,32 @@ describe('LeaderElector', () => {
     expect(a.isLeader()).toBe(false);
   });
 });
+
+describe('LeaderElector with a hanging apiserver', () => {
+  it('steps down at renewDeadline even if the renew call never answers', async () => {
+    const clock = new FakeClock(0);
+    const fake = new FakeClientset({ now: () => clock.now() });
+    let hang = false;
+    const cs = {
+      resource: (name: string, apiVersion?: string) => {
+        const rc = fake.resource(name, apiVersion);
+        return new Proxy(rc, {
+          get: (t, prop) =>
+            prop === 'get' && hang ? () => new Promise(() => {}) : (t as unknown as Record<string | symbol, unknown>)[prop as string],
+        });
+      },
+      version: () => fake.version(),
+      close: () => fake.close(),
+    } as unknown as FakeClientset;
+    const log: string[] = [];
+    const a = candidate(cs, clock, 'a', log);
+    const done = a.run();
+    await settle();
+    expect(a.isLeader()).toBe(true);
+    hang = true;
+    await advance(clock, 11_000);
+    await done;
+    expect(a.isLeader()).toBe(false);
+    expect(log.at(-1)).toBe('a stopped @10000');
+  });
+});

@@ -130,7 +130,9 @@ export class LeaderElector {
     while (!this.stopped) {
       await sleep(this.clock, this.retryMs, this.abort.signal);
       if (this.stopped) break;
-      if (await this.tryAcquireOrRenew()) {
+      // A renewal must finish before the renew deadline: a hung call counts as a failure.
+      const remaining = lastRenew + this.renewDeadlineMs - this.clock.now();
+      if (remaining > 0 && (await this.withTimeout(this.tryAcquireOrRenew(), remaining))) {
         lastRenew = this.clock.now();
         continue;
       }
@@ -144,6 +146,21 @@ export class LeaderElector {
     } catch (e) {
       this.opts.onError?.(e);
     }
+  }
+
+  /** Resolves the attempt's result, or false if it takes longer than `ms` (on the clock) or stop() is called. */
+  private withTimeout(p: Promise<boolean>, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const onAbort = () => done(false);
+      const timer = this.clock.setTimeout(() => done(false), ms);
+      const done = (v: boolean) => {
+        this.clock.clearTimeout(timer);
+        this.abort.signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      };
+      this.abort.signal.addEventListener('abort', onAbort, { once: true });
+      p.then(done, () => done(false));
+    });
   }
 
   private observe(lease: Lease): void {

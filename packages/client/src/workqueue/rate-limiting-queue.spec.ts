@@ -132,3 +132,19 @@ describe('FakeClock', () => {
     expect(c.now()).toBe(1030);
   });
 });
+
+describe('RateLimitingQueue drain', () => {
+  it('shutDownWithDrain waits for keys in flight', async () => {
+    const q = new RateLimitingQueue<string>();
+    q.add('a');
+    const k = await q.get();
+    let drained = false;
+    const p = q.shutDownWithDrain().then(() => (drained = true));
+    await Promise.resolve();
+    expect(drained).toBe(false);
+    expect(q.processingLen()).toBe(1);
+    q.done(k!);
+    await p;
+    expect(drained).toBe(true);
+  });
+});

@@ -41,6 +41,7 @@ export class RateLimitingQueue<K> {
   private readonly waiting = new Map<K, { at: number; timer: TimerHandle }>();
   private readonly getters: Array<(k: K | undefined) => void> = [];
   private shutting = false;
+  private readonly drainWaiters: Array<() => void> = [];
 
   constructor(opts: RateLimitingQueueOptions<K> = {}) {
     this.name = opts.name;
@@ -122,6 +123,7 @@ export class RateLimitingQueue<K> {
       this.dirty.delete(key);
       this.add(key);
     }
+    if (this.shutting && this.processing.size === 0) for (const w of this.drainWaiters.splice(0)) w();
   }
 
   /** Number of keys queued and ready (not counting ones being processed or waiting on a delay). */
@@ -141,6 +143,21 @@ export class RateLimitingQueue<K> {
     for (const w of this.waiting.values()) this.clock.clearTimeout(w.timer);
     this.waiting.clear();
     for (const g of this.getters.splice(0)) g(undefined);
+  }
+
+  /**
+   * Shuts down like {@link shutDown}, then resolves once every key handed out by get() has been
+   * marked done() (client-go ShutDownWithDrain).
+   */
+  shutDownWithDrain(): Promise<void> {
+    this.shutDown();
+    if (this.processing.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Number of keys handed out by get() and not yet done(). */
+  processingLen(): number {
+    return this.processing.size;
   }
 
   /** True after shutDown(). */
