@@ -83,8 +83,10 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<RunningNod
   return {
     async stop(removePods: boolean) {
       await proxy.stop(removePods).catch((e) => opts.log.warn({ err: String(e) }, 'proxy stop'));
-      await kubelet.stop().catch((e) => opts.log.warn({ err: String(e) }, 'kubelet stop'));
+      // With removePods the kubelet tears pods down itself (CNI DEL included).
+      await kubelet.stop({ removePods }).catch((e) => opts.log.warn({ err: String(e) }, 'kubelet stop'));
       if (removePods) {
+        // Anything the kubelet did not own (e.g. sandboxes of pods deleted while it was down).
         for (const sb of cri.runtime.listPodSandbox()) {
           await cri.runtime.stopPodSandbox(sb.id).catch(() => undefined);
           await cri.runtime.removePodSandbox(sb.id).catch(() => undefined);

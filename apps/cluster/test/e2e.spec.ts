@@ -1,0 +1,190 @@
+/**
+ * End to end: `keelson up` on a fresh data dir, then the real kubectl drives the cluster:
+ * a Deployment of busybox httpd pods behind a Service reached by DNS name and ClusterIP from a
+ * client pod and by NodePort from the host; rollout, undo and scale; the Job and memory-demo pods
+ * of the architecture document (and one that exceeds its limit and is OOMKilled); logs and exec;
+ * namespace deletion; finally `keelson down` leaves no process, bridge, nft table or cgroup.
+ * Needs root; skips with a printed reason otherwise.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = join(__dirname, '../../..');
+const keelson = join(root, 'keelson');
+const isRoot = process.getuid?.() === 0;
+const hasKubectl = spawnSync('sh', ['-c', 'command -v kubectl']).status === 0;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+(isRoot && hasKubectl ? describe : describe.skip)('keelson cluster end to end', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'keelson-e2e-'));
+  const kubeconfig = join(dataDir, 'kubeconfig');
+  const kubectl = async (...args: string[]) => (await run('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 180_000 })).stdout;
+  const apply = async (yaml: string) => {
+    const f = join(dataDir, `m-${Date.now()}-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(f, yaml);
+    return kubectl('apply', '-f', f);
+  };
+  const until = async (what: string, fn: () => Promise<boolean>, ms = 120_000) => {
+    const end = Date.now() + ms;
+    while (!(await fn().catch(() => false))) {
+      if (Date.now() > end) throw new Error(`timed out: ${what}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
+  let clusterId = '';
+
+  beforeAll(async () => {
+    const [api, grpc] = [await freePort(), await freePort()];
+    const up = await run(keelson, ['up', '--data-dir', dataDir, '--api-port', String(api), '--grpc-port', String(grpc), '--timeout', '240'], { timeout: 300_000 });
+    expect(up.stdout).toContain(`export KUBECONFIG=${kubeconfig}`);
+    clusterId = JSON.parse(require('node:fs').readFileSync(join(dataDir, 'state.json'), 'utf8')).id;
+  }, 320_000);
+
+  afterAll(async () => {
+    if (existsSync(join(dataDir, 'state.json'))) await run(keelson, ['down', '--data-dir', dataDir], { timeout: 180_000 }).catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 200_000);
+
+  it('answers kubectl get nodes, cluster-info and the kube-dns Service', async () => {
+    expect(await kubectl('get', 'nodes')).toMatch(/\sReady\s/);
+    expect(await kubectl('get', 'svc', '-n', 'kube-system', 'kube-dns', '-o', 'jsonpath={.spec.clusterIP}')).toBe('10.96.0.10');
+    expect(await kubectl('cluster-info')).toContain('is running at');
+  });
+
+  it('serves a Deployment behind a Service by DNS name, ClusterIP and NodePort', async () => {
+    await apply(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  replicas: 3
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      terminationGracePeriodSeconds: 2
+      containers:
+      - name: httpd
+        image: busybox
+        command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www"]
+        ports: [{ containerPort: 80 }]
+        readinessProbe: { httpGet: { path: /, port: 80 }, periodSeconds: 1 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec:
+  type: NodePort
+  selector: { app: web }
+  ports: [{ port: 80, targetPort: 80 }]
+`);
+    await kubectl('rollout', 'status', 'deployment/web', '--timeout=120s');
+    await kubectl('run', 'client', '--image=busybox', '--restart=Never', '--', 'sh', '-c',
+      'for i in $(seq 1 30); do wget -qO- http://web; done; nslookup web.default.svc.cluster.local');
+    await until('client pod completes', async () => (await kubectl('get', 'pod', 'client', '-o', 'jsonpath={.status.phase}')) === 'Succeeded');
+    const out = await kubectl('logs', 'client');
+    const hosts = new Set(out.split('\n').filter((l) => l.startsWith('web-')));
+    expect(hosts.size).toBeGreaterThanOrEqual(2);
+    expect(out).toMatch(/Name:\s+web\.default\.svc\.cluster\.local/);
+    const nodePort = await kubectl('get', 'svc', 'web', '-o', 'jsonpath={.spec.ports[0].nodePort}');
+    const nodeIP = await kubectl('get', 'nodes', '-o', 'jsonpath={.items[0].status.addresses[?(@.type=="InternalIP")].address}');
+    const res = await fetch(`http://${nodeIP}:${nodePort}/`, { signal: AbortSignal.timeout(5000) });
+    expect((await res.text()).trim()).toMatch(/^web-/);
+  }, 240_000);
+
+  it('rolls out a new template, undoes it, and scales', async () => {
+    await kubectl('set', 'image', 'deployment/web', 'httpd=busybox:latest');
+    await kubectl('rollout', 'status', 'deployment/web', '--timeout=120s');
+    expect(await kubectl('get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe('busybox:latest');
+    await kubectl('rollout', 'undo', 'deployment/web');
+    await kubectl('rollout', 'status', 'deployment/web', '--timeout=120s');
+    expect(await kubectl('get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe('busybox');
+    await kubectl('scale', 'deployment/web', '--replicas=5');
+    await until('5 ready replicas', async () => (await kubectl('get', 'deploy', 'web', '-o', 'jsonpath={.status.readyReplicas}')) === '5');
+  }, 300_000);
+
+  it('runs the architecture document Job to Complete, the memory demo, and OOMKills an overuser', async () => {
+    await apply(`
+apiVersion: batch/v1
+kind: Job
+metadata: { name: hello }
+spec:
+  template:
+    spec:
+      containers:
+      - name: hello
+        image: busybox
+        command: ['sh', '-c', 'echo "Hello, Kubernetes!" && sleep 1']
+      restartPolicy: OnFailure
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: memory-demo }
+spec:
+  containers:
+  - name: memory-demo-ctr
+    image: busybox
+    command: ["sh", "-c", "sleep 3600"]
+    resources: { limits: { memory: "200Mi" }, requests: { memory: "100Mi" } }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: memory-hog }
+spec:
+  restartPolicy: Never
+  containers:
+  - name: hog
+    image: busybox
+    command: ["sh", "-c", "x=a; while true; do x=$x$x; done"]
+    resources: { limits: { memory: "32Mi" } }
+`);
+    await kubectl('wait', '--for=condition=complete', 'job/hello', '--timeout=120s');
+    expect(await kubectl('logs', 'job/hello')).toContain('Hello, Kubernetes!');
+    await kubectl('wait', '--for=condition=Ready', 'pod/memory-demo', '--timeout=120s');
+    await until('memory-hog terminated', async () => (await kubectl('get', 'pod', 'memory-hog', '-o', 'jsonpath={.status.phase}')) === 'Failed');
+    expect(await kubectl('get', 'pod', 'memory-hog', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.reason}')).toBe('OOMKilled');
+  }, 300_000);
+
+  it('streams logs and runs exec in a pod', async () => {
+    const pod = await kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}');
+    expect((await kubectl('exec', pod, '--', 'cat', '/www/index.html')).trim()).toBe(pod);
+    expect(await kubectl('exec', pod, '--', 'sh', '-c', 'echo out; echo err 1>&2; exit 0')).toBe('out\n');
+  }, 60_000);
+
+  it('deletes everything in a deleted namespace', async () => {
+    await kubectl('create', 'namespace', 'scratch');
+    await kubectl('-n', 'scratch', 'create', 'deployment', 'sleeper', '--image=busybox', '--', 'sleep', '3600');
+    await kubectl('-n', 'scratch', 'create', 'configmap', 'cm', '--from-literal=a=b');
+    await until('sleeper running', async () => (await kubectl('-n', 'scratch', 'get', 'pods', '-o', 'jsonpath={.items[0].status.phase}')) === 'Running');
+    await kubectl('delete', 'namespace', 'scratch', '--timeout=120s');
+    await until('namespace gone', async () => !(await kubectl('get', 'ns')).includes('scratch'));
+  }, 200_000);
+
+  it('keelson down leaves nothing behind', async () => {
+    const state = JSON.parse(require('node:fs').readFileSync(join(dataDir, 'state.json'), 'utf8'));
+    await run(keelson, ['down', '--data-dir', dataDir], { timeout: 180_000 });
+    const pids = [state.supervisorPid, ...state.nodes.map((n: { pid?: number }) => n.pid)].filter(Boolean);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+    expect((await run('ip', ['link'])).stdout).not.toContain(`kb-${clusterId}`);
+    expect((await run('nft', ['list', 'tables'])).stdout).not.toContain(`keelson-${clusterId}`);
+    expect((await run('iptables-save', ['-t', 'nat'])).stdout).not.toMatch(/-s 10\.244\.0\.\d+\/32 .*-j CNI-/);
+    for (const h of ['memory', 'cpu', 'pids']) expect(existsSync(`/sys/fs/cgroup/${h}/keelson-${clusterId}`)).toBe(false);
+    expect(readdirSync('/var/run/netns').filter((n) => n.includes(clusterId))).toEqual([]);
+    expect((await run('mount', [])).stdout).not.toContain(dataDir);
+  }, 200_000);
+});
+
+if (!isRoot || !hasKubectl) console.log('skipped: the end-to-end suite needs root and kubectl');
