@@ -85,6 +85,7 @@ export class WatchCache {
   private stopped = false;
   private readyWaiters: Array<() => void> = [];
   private readonly historySize: number;
+  private readonly jsonCache = new WeakMap<KubeObject, string>();
 
   constructor(
     private readonly storage: Storage,
@@ -240,8 +241,18 @@ export class WatchCache {
       w.sink.event('DELETED', { ...ev.prev, metadata: { ...ev.prev.metadata, resourceVersion: String(ev.revision) } });
   }
 
+  /** The JSON text of a cached object, serialized once (objects in the cache are immutable). */
+  jsonOf(obj: KubeObject): string {
+    let j = this.jsonCache.get(obj);
+    if (j === undefined) {
+      j = JSON.stringify(obj);
+      this.jsonCache.set(obj, j);
+    }
+    return j;
+  }
+
   private send(w: Watcher, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject, ev: CacheEvent): void {
-    if (ev.json === undefined) ev.json = JSON.stringify(obj);
+    if (ev.json === undefined) ev.json = this.jsonOf(obj);
     try {
       w.sink.event(type, obj, ev.json);
     } catch (err) {
@@ -288,7 +299,7 @@ export class WatchCache {
     if (opts.initialEvents) {
       const items: KubeObject[] = [];
       for (const [k, obj] of this.state) if (k.startsWith(opts.prefix) && opts.filter(obj)) items.push(obj);
-      for (const obj of items) sink.event('ADDED', obj);
+      for (const obj of items) sink.event('ADDED', obj, this.jsonOf(obj));
       w.minRevision = this.rev;
       w.lastRevision = this.rev;
       if (opts.initialEventsEndBookmark)

@@ -22,6 +22,7 @@ import { ApiError, badRequest, failure, toApiError, tooLarge } from '../errors';
 import type { ListOptions, WriteOptions } from '../registry/generic-registry';
 import { MAX_BODY_BYTES } from '../rest/request';
 import { versionInfo } from '../rest/discovery';
+import { toJson } from '../serialize';
 
 /** Events a watch may queue for a slow client before the server ends it (object-mode stream). */
 export const MAX_WATCH_BUFFER_EVENTS = 100_000;
@@ -107,7 +108,7 @@ function writeOpts(o: ProtoWriteOptions | undefined): WriteOptions {
 }
 
 function json(o: unknown): Buffer {
-  return Buffer.from(JSON.stringify(o));
+  return Buffer.from(toJson(o));
 }
 
 function unary<Req, Res>(fn: (req: Req) => Promise<Res>) {

@@ -31,6 +31,7 @@ import { collectionPrefix, objectKey } from '../keys';
 import { fieldMatcher, labelMatcher, parseFieldSelector, parseLabelSelector } from '../selectors';
 import type { Storage } from '../storage/interfaces';
 import type { CacheSink, WatchCache } from '../watch-cache';
+import { ITEMS_JSON } from '../serialize';
 import { strategyFor } from './strategies/index';
 import { SYSTEM_NAMESPACES } from './strategies/namespaces';
 import type { Strategy, StrategyContext } from './strategy';
@@ -411,7 +412,9 @@ export class GenericRegistry {
       const o = this.cache.state.get(k)!;
       if (match(o)) items.push(o);
     }
-    return { kind: `${info.kind}List`, apiVersion: groupVersion(info), metadata: { resourceVersion: String(this.cache.revision) }, items };
+    const list: KubeList = { kind: `${info.kind}List`, apiVersion: groupVersion(info), metadata: { resourceVersion: String(this.cache.revision) }, items };
+    Object.defineProperty(list, ITEMS_JSON, { value: () => items.map((o) => this.cache.jsonOf(o)), enumerable: false });
+    return list;
   }
 
   /**

@@ -24,6 +24,7 @@ import {
 import { openApiV2, openApiV3ForPath, openApiV3Index } from './openapi';
 import { proxyLogs, proxyUpgrade } from './proxy';
 import { decodeBody, listOptions, MAX_BODY_BYTES, mediaType, readBody, sendError, sendJson, warningHeader, writeOptions } from './request';
+import { toJson } from '../serialize';
 import { tableRow, toTable, columnDefinitions, type IncludeObject } from './table-printers';
 
 /** Options of the REST handler. */
@@ -127,7 +128,7 @@ export function createRestHandler(opts: RestOptions): {
       res.end(text);
       return;
     }
-    const data = JSON.stringify(out);
+    const data = toJson(out);
     res.writeHead(code, { ...headers, 'Content-Type': type, 'Content-Length': Buffer.byteLength(data) });
     res.end(data);
   };
