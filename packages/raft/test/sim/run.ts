@@ -65,7 +65,10 @@ export function runSimulation(o: RunOptions): RunResult {
       const targeted = lead !== undefined && rand() < 0.5;
       const victim = targeted ? lead : pick(live);
       c.crash(victim);
-      restartAt.set(victim, c.now + (targeted ? 10 + Math.floor(rand() * 60) : 30 + Math.floor(rand() * 300)));
+      restartAt.set(
+        victim,
+        c.now + (targeted ? 10 + Math.floor(rand() * 60) : 30 + Math.floor(rand() * 300)),
+      );
     }
     for (const [id, at] of restartAt) {
       if (c.now >= at) {
@@ -74,6 +77,17 @@ export function runSimulation(o: RunOptions): RunResult {
       }
     }
     if (o.membership && rand() < 0.004) ids = changeMembership(c, ids, () => `n${nextId++}`, rand, restartAt);
+    // Leadership transfers (thesis §3.10) under the same faults.
+    if (rand() < 0.002) {
+      const lead = c.leader();
+      if (lead) {
+        const voters = c
+          .node(lead)
+          .raft.confState()
+          .voters.filter((id) => id !== lead);
+        if (voters.length) c.node(lead).transferLeadership(pick(voters));
+      }
+    }
     // Clients: at most one outstanding operation each.
     for (let i = 0; i < clients.length; i++) {
       const cur = clients[i];
