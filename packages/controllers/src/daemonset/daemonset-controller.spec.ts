@@ -1,5 +1,5 @@
 import { harness, makePod, type TestHarness } from '../testing';
-import type { DaemonSet, Node, Pod } from '../types';
+import type { DaemonSet, Node, Pod, Taint } from '../types';
 import { DaemonSetController, daemonPodNode, nodeShouldRunDaemonPod } from './daemonset-controller';
 
 function makeDS(extra: Partial<DaemonSet['spec']> = {}): DaemonSet {
@@ -10,7 +10,7 @@ function makeDS(extra: Partial<DaemonSet['spec']> = {}): DaemonSet {
     spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'c', image: 'v1' }] } }, ...extra },
   };
 }
-const node = (name: string, labels: Record<string, string> = {}, taints: Node['spec'] extends infer S ? NonNullable<S>['taints'] : never = []): Node => ({
+const node = (name: string, labels: Record<string, string> = {}, taints: Taint[] = []): Node => ({
   apiVersion: 'v1',
   kind: 'Node',
   metadata: { name, uid: `uid-${name}`, labels: { 'kubernetes.io/hostname': name, ...labels } },
