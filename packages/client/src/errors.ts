@@ -112,7 +112,11 @@ export function newAlreadyExists(info: Pick<ResourceInfo, 'group' | 'resource'>,
   });
 }
 /** 409 Conflict: `Operation cannot be fulfilled on pods "x": <why>` (errors.NewConflict). */
-export function newConflict(info: Pick<ResourceInfo, 'group' | 'resource'>, name: string, why: string): ApiError {
+export function newConflict(
+  info: Pick<ResourceInfo, 'group' | 'resource'>,
+  name: string,
+  why: string,
+): ApiError {
   return new ApiError({
     code: 409,
     reason: 'Conflict',
@@ -121,7 +125,8 @@ export function newConflict(info: Pick<ResourceInfo, 'group' | 'resource'>, name
   });
 }
 /** The message upstream uses for a stale resourceVersion. */
-export const OPTIMISTIC_LOCK_MESSAGE = 'the object has been modified; please apply your changes to the latest version and try again';
+export const OPTIMISTIC_LOCK_MESSAGE =
+  'the object has been modified; please apply your changes to the latest version and try again';
 
 /** 410 Expired: a watch or list from a resourceVersion older than the kept history (errors.NewResourceExpired). */
 export function newGone(message: string): ApiError {

@@ -6,7 +6,13 @@
  * transport failure (with grpc-js' connection backoff) and keeps idle connections alive with
  * HTTP/2 pings; every unary call has a deadline; a watch is one server stream, cancelled by stop().
  */
-import { ChannelCredentials, Metadata, status as GrpcStatus, type ServiceError, type CallOptions } from '@grpc/grpc-js';
+import {
+  ChannelCredentials,
+  Metadata,
+  status as GrpcStatus,
+  type ServiceError,
+  type CallOptions,
+} from '@grpc/grpc-js';
 import type { DeleteOptions, KubeList, KubeObject, ResourceInfo, Status, WatchEvent } from '@keelson/api';
 import {
   ApiServerClient,
@@ -15,7 +21,15 @@ import {
   type WriteOptions as PbWriteOptions,
   type WatchEvent as PbWatchEvent,
 } from '@keelson/api/generated/keelson/apiserver/v1/apiserver';
-import type { Clientset, ListOptions, PatchType, ResourceClient, WatchHandle, WatchHandlers, WriteOptions } from './interfaces';
+import type {
+  Clientset,
+  ListOptions,
+  PatchType,
+  ResourceClient,
+  WatchHandle,
+  WatchHandlers,
+  WriteOptions,
+} from './interfaces';
 import { ApiError } from './errors';
 import { loadKubeconfig } from './kubeconfig';
 import { PATCH_MEDIA_TYPES } from './patch';
@@ -93,7 +107,11 @@ function pbList(o: ListOptions = {}): PbListOptions {
   };
 }
 function pbWrite(o: WriteOptions = {}): PbWriteOptions {
-  return { fieldManager: o.fieldManager ?? '', fieldValidation: o.fieldValidation ?? '', dryRun: o.dryRun ?? false };
+  return {
+    fieldManager: o.fieldManager ?? '',
+    fieldValidation: o.fieldValidation ?? '',
+    dryRun: o.dryRun ?? false,
+  };
 }
 function encode(v: unknown): Buffer {
   return Buffer.from(JSON.stringify(v), 'utf8');
@@ -103,7 +121,12 @@ function decode<T>(b: Uint8Array | undefined): T {
   return JSON.parse(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')) as T;
 }
 
-type Unary<Req, Res> = (req: Req, md: Metadata, opts: Partial<CallOptions>, cb: (err: ServiceError | null, res: Res) => void) => unknown;
+type Unary<Req, Res> = (
+  req: Req,
+  md: Metadata,
+  opts: Partial<CallOptions>,
+  cb: (err: ServiceError | null, res: Res) => void,
+) => unknown;
 
 class GrpcClientset implements Clientset {
   readonly client: ApiServerClient;
@@ -113,16 +136,20 @@ class GrpcClientset implements Clientset {
 
   constructor(private readonly opts: ClientsetOptions) {
     const keepalive = opts.keepaliveMs ?? 30000;
-    this.client = new ApiServerClient(opts.grpcAddress, opts.credentials ?? ChannelCredentials.createInsecure(), {
-      'grpc.keepalive_time_ms': keepalive,
-      'grpc.keepalive_timeout_ms': 10000,
-      'grpc.keepalive_permit_without_calls': 1,
-      'grpc.initial_reconnect_backoff_ms': 200,
-      'grpc.max_reconnect_backoff_ms': 5000,
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
-      'grpc.max_send_message_length': 64 * 1024 * 1024,
-      'grpc.primary_user_agent': opts.userAgent ?? 'keelson-client',
-    });
+    this.client = new ApiServerClient(
+      opts.grpcAddress,
+      opts.credentials ?? ChannelCredentials.createInsecure(),
+      {
+        'grpc.keepalive_time_ms': keepalive,
+        'grpc.keepalive_timeout_ms': 10000,
+        'grpc.keepalive_permit_without_calls': 1,
+        'grpc.initial_reconnect_backoff_ms': 200,
+        'grpc.max_reconnect_backoff_ms': 5000,
+        'grpc.max_receive_message_length': 64 * 1024 * 1024,
+        'grpc.max_send_message_length': 64 * 1024 * 1024,
+        'grpc.primary_user_agent': opts.userAgent ?? 'keelson-client',
+      },
+    );
   }
 
   metadata(): Metadata {
@@ -133,12 +160,20 @@ class GrpcClientset implements Clientset {
 
   /** @internal Runs one unary call with the deadline; rejects with ApiError. */
   unary<Req, Res>(method: keyof ApiServerClient, req: Req): Promise<Res> {
-    if (this.closed) return Promise.reject(new ApiError({ code: 503, reason: 'ServiceUnavailable', message: 'clientset is closed' }));
+    if (this.closed)
+      return Promise.reject(
+        new ApiError({ code: 503, reason: 'ServiceUnavailable', message: 'clientset is closed' }),
+      );
     const fn = (this.client[method] as unknown as Unary<Req, Res>).bind(this.client);
     const deadline = Date.now() + (this.opts.timeoutMs ?? 30000);
     return new Promise<Res>((resolve, reject) => {
       fn(req, this.metadata(), { deadline }, (err, res) => (err ? reject(toApiError(err)) : resolve(res)));
     });
+  }
+
+  /** @internal */
+  isClosed(): boolean {
+    return this.closed;
   }
 
   /** @internal */
@@ -202,7 +237,10 @@ class GrpcResourceClient implements ResourceClient<KubeObject> {
   }
 
   async list(namespace?: string, opts?: ListOptions): Promise<KubeList<KubeObject>> {
-    const res = await this.cs.unary<unknown, { list: Uint8Array }>('list', { ref: this.ref(namespace), options: pbList(opts) });
+    const res = await this.cs.unary<unknown, { list: Uint8Array }>('list', {
+      ref: this.ref(namespace),
+      options: pbList(opts),
+    });
     const list = decode<KubeList<KubeObject>>(res.list);
     list.items ??= [];
     list.metadata ??= {};
@@ -210,11 +248,19 @@ class GrpcResourceClient implements ResourceClient<KubeObject> {
   }
 
   create(obj: KubeObject, opts?: WriteOptions): Promise<KubeObject> {
-    return this.object('create', { ref: this.ref(this.nsOf(obj)), object: encode(obj), options: pbWrite(opts) });
+    return this.object('create', {
+      ref: this.ref(this.nsOf(obj)),
+      object: encode(obj),
+      options: pbWrite(opts),
+    });
   }
 
   update(obj: KubeObject, opts?: WriteOptions): Promise<KubeObject> {
-    return this.object('update', { ref: this.ref(this.nsOf(obj), obj.metadata.name ?? ''), object: encode(obj), options: pbWrite(opts) });
+    return this.object('update', {
+      ref: this.ref(this.nsOf(obj), obj.metadata.name ?? ''),
+      object: encode(obj),
+      options: pbWrite(opts),
+    });
   }
 
   updateStatus(obj: KubeObject, opts?: WriteOptions): Promise<KubeObject> {
@@ -232,7 +278,12 @@ class GrpcResourceClient implements ResourceClient<KubeObject> {
     patch: unknown,
     opts: WriteOptions & { subresource?: string; force?: boolean } = {},
   ): Promise<KubeObject> {
-    const body = typeof patch === 'string' ? Buffer.from(patch, 'utf8') : patch instanceof Uint8Array ? Buffer.from(patch) : encode(patch);
+    const body =
+      typeof patch === 'string'
+        ? Buffer.from(patch, 'utf8')
+        : patch instanceof Uint8Array
+          ? Buffer.from(patch)
+          : encode(patch);
     return this.object('patch', {
       ref: this.ref(namespace, name, opts.subresource ?? ''),
       patchType: PATCH_MEDIA_TYPES[type],
@@ -243,16 +294,24 @@ class GrpcResourceClient implements ResourceClient<KubeObject> {
   }
 
   delete(namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<KubeObject | Status> {
-    return this.object('delete', { ref: this.ref(namespace, name), options: opts ? encode(opts) : Buffer.alloc(0) });
+    return this.object('delete', {
+      ref: this.ref(namespace, name),
+      options: opts ? encode(opts) : Buffer.alloc(0),
+    });
   }
 
-  async deleteCollection(namespace: string | undefined, listOpts?: ListOptions, opts?: DeleteOptions): Promise<KubeList<KubeObject>> {
+  async deleteCollection(
+    namespace: string | undefined,
+    listOpts?: ListOptions,
+    opts?: DeleteOptions,
+  ): Promise<KubeList<KubeObject>> {
     const res = await this.cs.unary<unknown, { list: Uint8Array }>('deleteCollection', {
       ref: this.ref(namespace),
       listOptions: pbList(listOpts),
       deleteOptions: opts ? encode(opts) : Buffer.alloc(0),
     });
-    const list = decode<KubeList<KubeObject>>(res.list) ?? ({ metadata: {}, items: [] } as KubeList<KubeObject>);
+    const list =
+      decode<KubeList<KubeObject>>(res.list) ?? ({ metadata: {}, items: [] } as KubeList<KubeObject>);
     list.items ??= [];
     return list;
   }
@@ -260,7 +319,18 @@ class GrpcResourceClient implements ResourceClient<KubeObject> {
   watch(namespace: string | undefined, opts: ListOptions, handlers: WatchHandlers<KubeObject>): WatchHandle {
     let done = false;
     let stopped = false;
-    const call = this.cs.client.watch({ ref: this.ref(namespace), options: pbList(opts) }, this.cs.metadata());
+    if (this.cs.isClosed()) {
+      queueMicrotask(() =>
+        handlers.onClose?.(
+          new ApiError({ code: 503, reason: 'ServiceUnavailable', message: 'clientset is closed' }),
+        ),
+      );
+      return { stop: () => {} };
+    }
+    const call = this.cs.client.watch(
+      { ref: this.ref(namespace), options: pbList(opts) },
+      this.cs.metadata(),
+    );
     const finish = (err?: Error) => {
       if (done) return;
       done = true;
@@ -282,7 +352,13 @@ class GrpcResourceClient implements ResourceClient<KubeObject> {
         object = decode<KubeObject>(ev.object);
       } catch (e) {
         call.cancel();
-        finish(new ApiError({ code: 500, reason: 'InternalError', message: `undecodable watch event: ${(e as Error).message}` }));
+        finish(
+          new ApiError({
+            code: 500,
+            reason: 'InternalError',
+            message: `undecodable watch event: ${(e as Error).message}`,
+          }),
+        );
         return;
       }
       if (ev.type === 'ERROR') {
@@ -304,16 +380,38 @@ class GrpcResourceClient implements ResourceClient<KubeObject> {
     return { stop };
   }
 
-  async getSubresource<R = unknown>(namespace: string | undefined, name: string, subresource: string): Promise<R> {
+  async getSubresource<R = unknown>(
+    namespace: string | undefined,
+    name: string,
+    subresource: string,
+  ): Promise<R> {
     return this.object<R>('get', { ref: this.ref(namespace, name, subresource), resourceVersion: '' });
   }
 
-  createSubresource<R = unknown>(namespace: string | undefined, name: string, subresource: string, body: unknown): Promise<R> {
-    return this.object<R>('create', { ref: this.ref(namespace, name, subresource), object: encode(body), options: pbWrite() });
+  createSubresource<R = unknown>(
+    namespace: string | undefined,
+    name: string,
+    subresource: string,
+    body: unknown,
+  ): Promise<R> {
+    return this.object<R>('create', {
+      ref: this.ref(namespace, name, subresource),
+      object: encode(body),
+      options: pbWrite(),
+    });
   }
 
-  updateSubresource<R = unknown>(namespace: string | undefined, name: string, subresource: string, body: unknown): Promise<R> {
-    return this.object<R>('update', { ref: this.ref(namespace, name, subresource), object: encode(body), options: pbWrite() });
+  updateSubresource<R = unknown>(
+    namespace: string | undefined,
+    name: string,
+    subresource: string,
+    body: unknown,
+  ): Promise<R> {
+    return this.object<R>('update', {
+      ref: this.ref(namespace, name, subresource),
+      object: encode(body),
+      options: pbWrite(),
+    });
   }
 }
 
@@ -330,7 +428,10 @@ export function createClientset(opts: ClientsetOptions): Clientset {
  * the gRPC address is found). TLS is used when the `keelson.dev/grpc` extension says `tls: true`
  * (with the cluster's CA). Throws ClientConfigError when the kubeconfig is unusable.
  */
-export function clientsetFromKubeconfig(path: string, opts: Partial<Omit<ClientsetOptions, 'grpcAddress'>> & { context?: string } = {}): Clientset {
+export function clientsetFromKubeconfig(
+  path: string,
+  opts: Partial<Omit<ClientsetOptions, 'grpcAddress'>> & { context?: string } = {},
+): Clientset {
   const t = loadKubeconfig(path, { context: opts.context });
   return createClientset({
     ...opts,

@@ -22,20 +22,33 @@ users:
 
 describe('parseKubeconfig', () => {
   it('prefers the keelson.dev/grpc extension', () => {
-    const t = parseKubeconfig(kc(`    server: https://10.0.0.1:6443
+    const t = parseKubeconfig(
+      kc(`    server: https://10.0.0.1:6443
     extensions:
     - name: keelson.dev/grpc
-      extension: { server: "10.0.0.1:7000" }`));
-    expect(t).toMatchObject({ grpcAddress: '10.0.0.1:7000', server: 'https://10.0.0.1:6443', token: 'abc', context: 'dev', cluster: 'c1', tls: false });
+      extension: { server: "10.0.0.1:7000" }`),
+    );
+    expect(t).toMatchObject({
+      grpcAddress: '10.0.0.1:7000',
+      server: 'https://10.0.0.1:6443',
+      token: 'abc',
+      context: 'dev',
+      cluster: 'c1',
+      tls: false,
+    });
   });
   it('falls back to the server port + 1 (443 when absent)', () => {
     expect(parseKubeconfig(kc('    server: https://127.0.0.1:6443')).grpcAddress).toBe('127.0.0.1:6444');
     expect(parseKubeconfig(kc('    server: https://api.example')).grpcAddress).toBe('api.example:444');
-    expect(parseKubeconfig(kc('    server: https://x:1'), { context: 'other' }).grpcAddress).toBe('[::1]:8081');
+    expect(parseKubeconfig(kc('    server: https://x:1'), { context: 'other' }).grpcAddress).toBe(
+      '[::1]:8081',
+    );
   });
   it('reads certificate-authority-data', () => {
-    const t = parseKubeconfig(kc(`    server: https://127.0.0.1:6443
-    certificate-authority-data: ${Buffer.from('PEM').toString('base64')}`));
+    const t = parseKubeconfig(
+      kc(`    server: https://127.0.0.1:6443
+    certificate-authority-data: ${Buffer.from('PEM').toString('base64')}`),
+    );
     expect(t.caData?.toString()).toBe('PEM');
   });
   it('rejects a missing context', () => {

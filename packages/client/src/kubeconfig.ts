@@ -49,7 +49,10 @@ function pick<T>(list: unknown, name: string, field: string): T | undefined {
  * certificate-authority). `context` overrides current-context.
  * Throws ClientConfigError when the context, cluster or server is missing.
  */
-export function parseKubeconfig(text: string, opts: { baseDir?: string; context?: string } = {}): KubeconfigTarget {
+export function parseKubeconfig(
+  text: string,
+  opts: { baseDir?: string; context?: string } = {},
+): KubeconfigTarget {
   let doc: Record<string, unknown>;
   try {
     doc = (parseYaml(text) ?? {}) as Record<string, unknown>;
@@ -58,8 +61,13 @@ export function parseKubeconfig(text: string, opts: { baseDir?: string; context?
   }
   const contextName = opts.context ?? (doc['current-context'] as string | undefined);
   if (!contextName) throw new ClientConfigError('kubeconfig has no current-context');
-  const ctx = pick<{ cluster?: string; user?: string; namespace?: string }>(doc.contexts, contextName, 'context');
-  if (!ctx?.cluster) throw new ClientConfigError(`kubeconfig context "${contextName}" not found or has no cluster`);
+  const ctx = pick<{ cluster?: string; user?: string; namespace?: string }>(
+    doc.contexts,
+    contextName,
+    'context',
+  );
+  if (!ctx?.cluster)
+    throw new ClientConfigError(`kubeconfig context "${contextName}" not found or has no cluster`);
   const cluster = pick<Record<string, unknown>>(doc.clusters, ctx.cluster, 'cluster');
   if (!cluster) throw new ClientConfigError(`kubeconfig cluster "${ctx.cluster}" not found`);
   const server = typeof cluster.server === 'string' ? cluster.server : '';
@@ -71,7 +79,9 @@ export function parseKubeconfig(text: string, opts: { baseDir?: string; context?
     try {
       url = new URL(server);
     } catch {
-      throw new ClientConfigError(`kubeconfig cluster "${ctx.cluster}" server ${JSON.stringify(server)} is not a URL`);
+      throw new ClientConfigError(
+        `kubeconfig cluster "${ctx.cluster}" server ${JSON.stringify(server)} is not a URL`,
+      );
     }
     const port = Number(url.port || (url.protocol === 'http:' ? 80 : 443));
     // URL.hostname keeps the brackets of an IPv6 literal ("[::1]").
@@ -79,12 +89,15 @@ export function parseKubeconfig(text: string, opts: { baseDir?: string; context?
   }
   const base = opts.baseDir ?? process.cwd();
   let caData: Buffer | undefined;
-  if (typeof cluster['certificate-authority-data'] === 'string') caData = Buffer.from(cluster['certificate-authority-data'], 'base64');
-  else if (typeof cluster['certificate-authority'] === 'string') caData = readFileSync(resolve(base, cluster['certificate-authority']));
+  if (typeof cluster['certificate-authority-data'] === 'string')
+    caData = Buffer.from(cluster['certificate-authority-data'], 'base64');
+  else if (typeof cluster['certificate-authority'] === 'string')
+    caData = readFileSync(resolve(base, cluster['certificate-authority']));
   let token: string | undefined;
   const user = ctx.user ? pick<Record<string, unknown>>(doc.users, ctx.user, 'user') : undefined;
   if (typeof user?.token === 'string') token = user.token;
-  else if (typeof user?.tokenFile === 'string') token = readFileSync(resolve(base, user.tokenFile), 'utf8').trim();
+  else if (typeof user?.tokenFile === 'string')
+    token = readFileSync(resolve(base, user.tokenFile), 'utf8').trim();
   return {
     grpcAddress,
     server,

@@ -56,9 +56,14 @@ export function applyPatchOfType<T>(obj: T, type: PatchType, patch: unknown): T 
   if (type === 'json') {
     if (!Array.isArray(decoded)) throw newBadRequest('json patch must be an array of operations');
     try {
-      return jp.applyPatch(structuredClone(obj), decoded as jsonpatch.Operation[], true, false).newDocument as T;
+      return jp.applyPatch(structuredClone(obj), decoded as jsonpatch.Operation[], true, false)
+        .newDocument as T;
     } catch (e) {
-      throw new ApiError({ code: 422, reason: 'Invalid', message: `the server rejected our request due to an error in our request: ${(e as Error).message}` });
+      throw new ApiError({
+        code: 422,
+        reason: 'Invalid',
+        message: `the server rejected our request due to an error in our request: ${(e as Error).message}`,
+      });
     }
   }
   if (!isPlainObject(decoded)) throw newBadRequest(`${type} patch must be a JSON object`);

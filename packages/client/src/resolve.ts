@@ -7,7 +7,11 @@ import { ClientConfigError } from './errors';
  * first in `extra` (e.g. custom resources), then in @keelson/api's registry.
  * Throws ClientConfigError when nothing matches.
  */
-export function resolveResource(name: string, apiVersion?: string, extra: readonly ResourceInfo[] = []): ResourceInfo {
+export function resolveResource(
+  name: string,
+  apiVersion?: string,
+  extra: readonly ResourceInfo[] = [],
+): ResourceInfo {
   const lower = name.toLowerCase();
   const own = extra.find(
     (x) =>
@@ -16,7 +20,9 @@ export function resolveResource(name: string, apiVersion?: string, extra: readon
   );
   const info = own ?? findResource(name, apiVersion);
   if (!info) {
-    throw new ClientConfigError(`the server doesn't have a resource type "${name}"${apiVersion ? ` in ${apiVersion}` : ''}`);
+    throw new ClientConfigError(
+      `the server doesn't have a resource type "${name}"${apiVersion ? ` in ${apiVersion}` : ''}`,
+    );
   }
   return info;
 }

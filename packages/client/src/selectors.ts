@@ -24,7 +24,8 @@ function cached<T>(cache: Map<string, T>, key: string, make: () => T): T {
     try {
       v = make();
     } catch (e) {
-      if (e instanceof LabelSelectorParseError || e instanceof FieldSelectorParseError) throw newBadRequest(e.message);
+      if (e instanceof LabelSelectorParseError || e instanceof FieldSelectorParseError)
+        throw newBadRequest(e.message);
       throw e;
     }
     if (cache.size >= CACHE_MAX) cache.clear();
@@ -49,7 +50,12 @@ export function compileFieldSelector(selector: string | undefined): FieldSelecto
  * spec.nodeName, status.phase ... for pods; see @keelson/api supportedFieldSelectors).
  * Throws ApiError 400 for a syntax error or a field the kind does not support.
  */
-export function matchesSelectors(obj: KubeObject, labelSelector?: string, fieldSelector?: string, kind?: string): boolean {
+export function matchesSelectors(
+  obj: KubeObject,
+  labelSelector?: string,
+  fieldSelector?: string,
+  kind?: string,
+): boolean {
   if (labelSelector && !compileLabelSelector(labelSelector).matches(obj.metadata?.labels ?? {})) return false;
   if (fieldSelector) {
     const fs = compileFieldSelector(fieldSelector);
@@ -65,7 +71,11 @@ export function matchesSelectors(obj: KubeObject, labelSelector?: string, fieldS
 }
 
 /** Validates selector strings up front (a watch or list with a bad selector fails with 400). */
-export function validateSelectors(labelSelector: string | undefined, fieldSelector: string | undefined, kind: string): void {
+export function validateSelectors(
+  labelSelector: string | undefined,
+  fieldSelector: string | undefined,
+  kind: string,
+): void {
   compileLabelSelector(labelSelector);
   const fs = compileFieldSelector(fieldSelector);
   try {

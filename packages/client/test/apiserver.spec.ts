@@ -30,7 +30,12 @@ async function until<T>(fn: () => T | Promise<T>, what: string, ms = 10_000): Pr
   }
 }
 
-const cm = (name: string, data: Record<string, string> = {}): ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data });
+const cm = (name: string, data: Record<string, string> = {}): ConfigMap => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'default' },
+  data,
+});
 
 describe('client against the real apiserver', () => {
   let server: RunningApiServer;
@@ -39,7 +44,12 @@ describe('client against the real apiserver', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), `kc-client-${process.pid}-`));
-    server = await startApiServer({ storage: 'memory', compactionIntervalMs: 0, kubeconfigOut: join(dir, 'kubeconfig'), watchCacheSize: 20 });
+    server = await startApiServer({
+      storage: 'memory',
+      compactionIntervalMs: 0,
+      kubeconfigOut: join(dir, 'kubeconfig'),
+      watchCacheSize: 20,
+    });
     cs = clientsetFromKubeconfig(join(dir, 'kubeconfig'), { timeoutMs: 5000 });
   });
   afterAll(async () => {
@@ -73,20 +83,32 @@ describe('client against the real apiserver', () => {
     const seen: string[] = [];
     inf.addEventHandler({
       onAdd: (o) => seen.push(`add ${o.metadata.name}`),
-      onUpdate: (o, n) => o.metadata.resourceVersion !== n.metadata.resourceVersion && seen.push(`update ${n.metadata.name}`),
+      onUpdate: (o, n) =>
+        o.metadata.resourceVersion !== n.metadata.resourceVersion && seen.push(`update ${n.metadata.name}`),
       onDelete: (o) => seen.push(`delete ${'key' in o ? o.key : o.metadata.name}`),
     });
     const cms = cs.resource<ConfigMap>('configmaps');
-    await cms.create({ ...cm('i1'), metadata: { name: 'i1', namespace: 'default', labels: { suite: 'informer' } } });
+    await cms.create({
+      ...cm('i1'),
+      metadata: { name: 'i1', namespace: 'default', labels: { suite: 'informer' } },
+    });
     f.start();
     expect(await f.waitForCacheSync()).toBe(true);
-    await cms.create({ ...cm('i2'), metadata: { name: 'i2', namespace: 'default', labels: { suite: 'informer' } } });
+    await cms.create({
+      ...cm('i2'),
+      metadata: { name: 'i2', namespace: 'default', labels: { suite: 'informer' } },
+    });
     await cms.create(cm('unlabelled'));
     await cms.patch('default', 'i1', 'merge', { data: { a: 'b' } });
     await cms.delete('default', 'i2');
     await until(() => seen.length >= 4, 'informer events');
     expect(seen).toEqual(['add i1', 'add i2', 'update i1', 'delete i2']);
-    expect(inf.lister().list().map((o) => o.metadata.name)).toEqual(['i1']);
+    expect(
+      inf
+        .lister()
+        .list()
+        .map((o) => o.metadata.name),
+    ).toEqual(['i1']);
     f.shutdown();
   });
 
@@ -95,7 +117,11 @@ describe('client against the real apiserver', () => {
     const first = await cms.create(cm('old'));
     for (let i = 0; i < 30; i++) await cms.patch('default', 'old', 'merge', { data: { i: String(i) } });
     const closed = await new Promise<Error | undefined>((resolve) => {
-      cms.watch('default', { resourceVersion: first.metadata.resourceVersion }, { onEvent: () => {}, onClose: resolve });
+      cms.watch(
+        'default',
+        { resourceVersion: first.metadata.resourceVersion },
+        { onEvent: () => {}, onClose: resolve },
+      );
     });
     expect(isGone(closed)).toBe(true);
   });
@@ -110,7 +136,10 @@ describe('client against the real apiserver', () => {
       leaseDurationMs: 3000,
       renewDeadlineMs: 2000,
       retryPeriodMs: 500,
-      callbacks: { onStartedLeading: () => started.push('me'), onStoppedLeading: () => started.push('stopped') },
+      callbacks: {
+        onStartedLeading: () => started.push('me'),
+        onStoppedLeading: () => started.push('stopped'),
+      },
     });
     const done = le.run();
     await until(() => le.isLeader(), 'leadership');
@@ -120,17 +149,25 @@ describe('client against the real apiserver', () => {
     le.stop();
     await done;
     expect(started).toEqual(['me', 'stopped']);
-    const released = await cs.resource<Lease>('leases', 'coordination.k8s.io/v1').get('default', 'client-test');
+    const released = await cs
+      .resource<Lease>('leases', 'coordination.k8s.io/v1')
+      .get('default', 'client-test');
     expect(released.spec?.holderIdentity ?? '').toBe('');
 
     const errors: unknown[] = [];
     const rec = new EventRecorder(cs, { component: 'client-test', onError: (e) => errors.push(e) });
-    const obj: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ev', namespace: 'default', uid: 'u' } };
+    const obj: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'ev', namespace: 'default', uid: 'u' },
+    };
     rec.event(obj, 'Normal', 'Tested', 'hello');
     rec.event(obj, 'Normal', 'Tested', 'hello');
     await rec.flush();
     expect(errors).toEqual([]);
-    const evs = (await cs.resource<Event>('events').list('default')).items.filter((e) => e.reason === 'Tested');
+    const evs = (await cs.resource<Event>('events').list('default')).items.filter(
+      (e) => e.reason === 'Tested',
+    );
     expect(evs).toHaveLength(1);
     expect(evs[0]!.count).toBe(2);
   });

@@ -2,10 +2,25 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject, WatchEvent } from '@keelson/api';
-import { createClientset, clientsetFromKubeconfig, isAlreadyExists, isConflict, isGone, isNotFound, ApiError, type Clientset } from '../src';
+import {
+  createClientset,
+  clientsetFromKubeconfig,
+  isAlreadyExists,
+  isConflict,
+  isGone,
+  isNotFound,
+  ApiError,
+  type Clientset,
+} from '../src';
 import { startFakeApiServer, type FakeApiServer } from './helpers/fake-apiserver';
 
-const pod = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns1' }, spec: { containers: [] } } as KubeObject);
+const pod = (name: string): KubeObject =>
+  ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'ns1' },
+    spec: { containers: [] },
+  }) as KubeObject;
 
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -39,14 +54,29 @@ describe('gRPC Clientset against an in-process ApiServer', () => {
     expect(list.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
     const patched = await pods.patch('ns1', 'a', 'merge', { metadata: { labels: { x: 'y' } } });
     expect(patched.metadata.labels).toEqual({ x: 'y' });
-    const st = await pods.patch('ns1', 'a', 'json', [{ op: 'add', path: '/status/phase', value: 'Running' }], { subresource: 'status' });
+    const st = await pods.patch(
+      'ns1',
+      'a',
+      'json',
+      [{ op: 'add', path: '/status/phase', value: 'Running' }],
+      { subresource: 'status' },
+    );
     expect((st as { status?: { phase?: string } }).status?.phase).toBe('Running');
     await pods.createSubresource('ns1', 'a', 'binding', { target: { name: 'n1' } });
     expect(((await pods.get('ns1', 'a')) as { spec?: { nodeName?: string } }).spec?.nodeName).toBe('n1');
     expect(await cs.version()).toMatchObject({ major: '1' });
     const del = await pods.delete('ns1', 'a', { gracePeriodSeconds: 0 });
     expect(del).toMatchObject({ kind: 'Pod', metadata: { name: 'a' } });
-    expect(srv.fake.actions.map((a) => a.verb)).toEqual(['create', 'get', 'list', 'patch', 'patch', 'create', 'get', 'delete']);
+    expect(srv.fake.actions.map((a) => a.verb)).toEqual([
+      'create',
+      'get',
+      'list',
+      'patch',
+      'patch',
+      'create',
+      'get',
+      'delete',
+    ]);
   });
 
   it('translates keelson-status-bin into ApiError', async () => {
@@ -58,7 +88,11 @@ describe('gRPC Clientset against an in-process ApiServer', () => {
     const c = await pods.create(pod('b'));
     expect(isAlreadyExists(await pods.create(pod('b')).catch((e) => e))).toBe(true);
     await pods.update({ ...c, metadata: { ...c.metadata, labels: { v: '1' } } });
-    expect(isConflict(await pods.update({ ...c, metadata: { ...c.metadata, labels: { v: '2' } } }).catch((e) => e))).toBe(true);
+    expect(
+      isConflict(
+        await pods.update({ ...c, metadata: { ...c.metadata, labels: { v: '2' } } }).catch((e) => e),
+      ),
+    ).toBe(true);
   });
 
   it('watch streams events in order and stop() closes without error', async () => {
@@ -66,13 +100,21 @@ describe('gRPC Clientset against an in-process ApiServer', () => {
     const rv = (await pods.list('ns1')).metadata.resourceVersion;
     const events: WatchEvent[] = [];
     const closed: Array<Error | undefined> = [];
-    const h = pods.watch('ns1', { resourceVersion: rv }, { onEvent: (e) => events.push(e), onClose: (e) => closed.push(e) });
+    const h = pods.watch(
+      'ns1',
+      { resourceVersion: rv },
+      { onEvent: (e) => events.push(e), onClose: (e) => closed.push(e) },
+    );
     await until(() => srv.fake.watchCount('pods') === 1);
     await pods.create(pod('w'));
     await pods.patch('ns1', 'w', 'merge', { metadata: { annotations: { a: 'b' } } });
     await pods.delete('ns1', 'w');
     await until(() => events.length === 3);
-    expect(events.map((e) => `${e.type}:${e.object.metadata.name}`)).toEqual(['ADDED:w', 'MODIFIED:w', 'DELETED:w']);
+    expect(events.map((e) => `${e.type}:${e.object.metadata.name}`)).toEqual([
+      'ADDED:w',
+      'MODIFIED:w',
+      'DELETED:w',
+    ]);
     h.stop();
     await until(() => closed.length === 1);
     expect(closed).toEqual([undefined]);
@@ -82,14 +124,21 @@ describe('gRPC Clientset against an in-process ApiServer', () => {
   it('a watch from a compacted resourceVersion ends with 410 Expired', async () => {
     srv.fake.compact();
     const closed: Array<Error | undefined> = [];
-    cs.resource('pods').watch('ns1', { resourceVersion: '1' }, { onEvent: () => {}, onClose: (e) => closed.push(e) });
+    cs.resource('pods').watch(
+      'ns1',
+      { resourceVersion: '1' },
+      { onEvent: () => {}, onClose: (e) => closed.push(e) },
+    );
     await until(() => closed.length === 1);
     expect(isGone(closed[0])).toBe(true);
   });
 
   it('unreachable server fails with 503 ServiceUnavailable', async () => {
     const dead = createClientset({ grpcAddress: '127.0.0.1:1', timeoutMs: 2000 });
-    const err = await dead.resource('pods').get('ns1', 'x').catch((e) => e);
+    const err = await dead
+      .resource('pods')
+      .get('ns1', 'x')
+      .catch((e) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect([503, 504]).toContain(err.code);
     dead.close();
@@ -134,7 +183,10 @@ describe('gRPC Clientset transport failures', () => {
     const { SharedInformer } = await import('../src');
     const inf = new SharedInformer(cs.resource('configmaps'), { onError: () => {} });
     const seen: string[] = [];
-    inf.addEventHandler({ onAdd: (o) => seen.push(`add ${o.metadata.name}`), onDelete: () => seen.push('delete') });
+    inf.addEventHandler({
+      onAdd: (o) => seen.push(`add ${o.metadata.name}`),
+      onDelete: () => seen.push('delete'),
+    });
     try {
       await fake.resource('configmaps').create({ metadata: { name: 'before', namespace: 'ns1' } });
       inf.run();
@@ -149,7 +201,9 @@ describe('gRPC Clientset transport failures', () => {
       await until(() => seen.includes('add after'), 5000);
       expect(seen).toEqual(['add before', 'add during', 'add after']);
       expect(inf.stats.lists).toBe(1);
-      const watches = fake.actions.filter((a) => a.verb === 'watch').map((a) => a.listOptions?.resourceVersion);
+      const watches = fake.actions
+        .filter((a) => a.verb === 'watch')
+        .map((a) => a.listOptions?.resourceVersion);
       // the first watch and the resumed one both start at the list's resourceVersion: nothing was
       // seen in between, and "during" (rv 2) is replayed from there
       expect(watches).toEqual(['1', '1']);
@@ -166,11 +220,18 @@ describe('gRPC Clientset transport failures', () => {
     const server = new Server();
     server.addService(ApiServerService, {
       watch: (call: { write(x: unknown): void }) => {
-        call.write({ type: 'ERROR', object: Buffer.from(JSON.stringify({ kind: 'Status', code: 410, reason: 'Expired', message: 'too old' })) });
+        call.write({
+          type: 'ERROR',
+          object: Buffer.from(
+            JSON.stringify({ kind: 'Status', code: 410, reason: 'Expired', message: 'too old' }),
+          ),
+        });
       },
     } as never);
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
+        e ? reject(e) : resolve(p),
+      ),
     );
     const cs = createClientset({ grpcAddress: `127.0.0.1:${port}` });
     try {

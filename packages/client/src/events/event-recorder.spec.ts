@@ -4,7 +4,11 @@ import { ApiError } from '../errors';
 import { FakeClientset } from '../fake';
 import { EventRecorder } from './event-recorder';
 
-const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns1', uid: 'u1', resourceVersion: '7' } };
+const pod: KubeObject = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'p', namespace: 'ns1', uid: 'u1', resourceVersion: '7' },
+};
 
 describe('EventRecorder', () => {
   it('creates an Event with the upstream fields', async () => {
@@ -16,7 +20,14 @@ describe('EventRecorder', () => {
     const [ev] = cs.objects<Event>('events');
     expect(ev).toMatchObject({
       metadata: { namespace: 'ns1' },
-      involvedObject: { kind: 'Pod', namespace: 'ns1', name: 'p', uid: 'u1', apiVersion: 'v1', resourceVersion: '7' },
+      involvedObject: {
+        kind: 'Pod',
+        namespace: 'ns1',
+        name: 'p',
+        uid: 'u1',
+        apiVersion: 'v1',
+        resourceVersion: '7',
+      },
       reason: 'Scheduled',
       message: 'Successfully assigned ns1/p to node1',
       source: { component: 'default-scheduler', host: 'node1' },
@@ -54,7 +65,9 @@ describe('EventRecorder', () => {
     const cs = new FakeClientset();
     const errors: unknown[] = [];
     const r = new EventRecorder(cs, { component: 'c', onError: (e) => errors.push(e) });
-    cs.prependReactor('create', 'events', () => ({ error: new ApiError({ code: 403, reason: 'Forbidden' }) }));
+    cs.prependReactor('create', 'events', () => ({
+      error: new ApiError({ code: 403, reason: 'Forbidden' }),
+    }));
     expect(() => r.event(pod, 'Normal', 'X', 'y')).not.toThrow();
     await r.flush();
     expect(errors).toHaveLength(1);

@@ -45,7 +45,8 @@ export function objectReference(obj: KubeObject, fieldPath?: string): ObjectRefe
     resourceVersion: obj.metadata.resourceVersion,
   };
   if (fieldPath) ref.fieldPath = fieldPath;
-  for (const k of Object.keys(ref) as Array<keyof ObjectReference>) if (ref[k] === undefined || ref[k] === '') delete ref[k];
+  for (const k of Object.keys(ref) as Array<keyof ObjectReference>)
+    if (ref[k] === undefined || ref[k] === '') delete ref[k];
   return ref;
 }
 
@@ -84,13 +85,27 @@ export class EventRecorder {
   event(obj: KubeObject | ObjectReference, type: EventType, reason: string, message: string): void {
     try {
       const ref = 'metadata' in obj ? objectReference(obj as KubeObject) : { ...(obj as ObjectReference) };
-      const key = JSON.stringify([this.opts.component, this.opts.host ?? '', ref.kind, ref.namespace, ref.name, ref.uid, ref.apiVersion, ref.fieldPath, type, reason, message]);
+      const key = JSON.stringify([
+        this.opts.component,
+        this.opts.host ?? '',
+        ref.kind,
+        ref.namespace,
+        ref.name,
+        ref.uid,
+        ref.apiVersion,
+        ref.fieldPath,
+        type,
+        reason,
+        message,
+      ]);
       const now = this.clock.now();
       if (this.pending >= (this.opts.maxPending ?? 1000)) return;
       this.pending++;
-      this.chain = this.chain.then(() => this.write(key, ref, type, reason, message, now)).finally(() => {
-        this.pending--;
-      });
+      this.chain = this.chain
+        .then(() => this.write(key, ref, type, reason, message, now))
+        .finally(() => {
+          this.pending--;
+        });
     } catch {
       // best effort: recording must never fail the caller
     }
@@ -108,7 +123,14 @@ export class EventRecorder {
     while (this.cache.size > max) this.cache.delete(this.cache.keys().next().value as string);
   }
 
-  private async write(key: string, ref: ObjectReference, type: EventType, reason: string, message: string, now: number): Promise<void> {
+  private async write(
+    key: string,
+    ref: ObjectReference,
+    type: EventType,
+    reason: string,
+    message: string,
+    now: number,
+  ): Promise<void> {
     const ts = rfc3339(now);
     const seen = this.cache.get(key);
     if (seen) {
@@ -119,7 +141,10 @@ export class EventRecorder {
         return;
       } catch (e) {
         if (!isNotFound(e)) {
-          this.opts.onError?.(e, this.build(seen.name, seen.namespace, ref, type, reason, message, seen.firstTimestamp, ts, count));
+          this.opts.onError?.(
+            e,
+            this.build(seen.name, seen.namespace, ref, type, reason, message, seen.firstTimestamp, ts, count),
+          );
           return;
         }
         this.cache.delete(key);

@@ -2,8 +2,18 @@ import type { KubeObject, WatchEvent } from '@keelson/api';
 import { FakeClientset } from './fake-clientset';
 import { ApiError, isAlreadyExists, isConflict, isGone, isNotFound, newNotFound } from '../errors';
 
-const pod = (name: string, extra: Record<string, unknown> = {}, labels?: Record<string, string>): KubeObject =>
-  ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns1', labels }, spec: { containers: [{ name: 'c', image: 'busybox' }] }, ...extra }) as KubeObject;
+const pod = (
+  name: string,
+  extra: Record<string, unknown> = {},
+  labels?: Record<string, string>,
+): KubeObject =>
+  ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'ns1', labels },
+    spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    ...extra,
+  }) as KubeObject;
 
 const flush = () => new Promise((r) => setImmediate(r));
 
@@ -11,7 +21,8 @@ function collect(cs: FakeClientset, resource: string, ns: string | undefined, op
   const events: Array<{ type: string; name?: string; rv?: string }> = [];
   const closed: Array<Error | undefined> = [];
   const h = cs.resource(resource).watch(ns, opts, {
-    onEvent: (e: WatchEvent) => events.push({ type: e.type, name: e.object.metadata.name, rv: e.object.metadata.resourceVersion }),
+    onEvent: (e: WatchEvent) =>
+      events.push({ type: e.type, name: e.object.metadata.name, rv: e.object.metadata.resourceVersion }),
     onClose: (err) => closed.push(err),
   });
   return { events, closed, h };
@@ -37,11 +48,20 @@ describe('FakeClientset', () => {
     const cs = new FakeClientset();
     const p = await cs.resource('pods').create({ metadata: { generateName: 'web-', namespace: 'ns1' } });
     expect(p.metadata.name).toMatch(/^web-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
-    await expect(cs.resource('pods').create({ metadata: { namespace: 'ns1' } })).rejects.toMatchObject({ code: 422, reason: 'Invalid' });
-    await expect(cs.resource('pods').create({ metadata: { name: 'x', namespace: 'ns1', resourceVersion: '3' } })).rejects.toMatchObject({ code: 400 });
-    const created = await cs.resource('deployments').create({ metadata: { name: 'd', namespace: 'ns1' }, status: { replicas: 4 } } as KubeObject);
+    await expect(cs.resource('pods').create({ metadata: { namespace: 'ns1' } })).rejects.toMatchObject({
+      code: 422,
+      reason: 'Invalid',
+    });
+    await expect(
+      cs.resource('pods').create({ metadata: { name: 'x', namespace: 'ns1', resourceVersion: '3' } }),
+    ).rejects.toMatchObject({ code: 400 });
+    const created = await cs
+      .resource('deployments')
+      .create({ metadata: { name: 'd', namespace: 'ns1' }, status: { replicas: 4 } } as KubeObject);
     expect((created as { status?: unknown }).status).toBeUndefined();
-    const node = await cs.resource('nodes').create({ metadata: { name: 'n' }, status: { capacity: { cpu: '2' } } } as KubeObject);
+    const node = await cs
+      .resource('nodes')
+      .create({ metadata: { name: 'n' }, status: { capacity: { cpu: '2' } } } as KubeObject);
     expect((node as { status?: unknown }).status).toEqual({ capacity: { cpu: '2' } });
   });
 
@@ -56,7 +76,9 @@ describe('FakeClientset', () => {
     expect(isAlreadyExists(await pods.create(pod('a')).catch((e) => e))).toBe(true);
     const a2 = await pods.update({ ...a, metadata: { ...a.metadata, labels: { x: '1' } } });
     expect(Number(a2.metadata.resourceVersion)).toBeGreaterThan(Number(a.metadata.resourceVersion));
-    const stale = await pods.update({ ...a, metadata: { ...a.metadata, labels: { x: '2' } } }).catch((e) => e);
+    const stale = await pods
+      .update({ ...a, metadata: { ...a.metadata, labels: { x: '2' } } })
+      .catch((e) => e);
     expect(isConflict(stale)).toBe(true);
     expect(stale.code).toBe(409);
   });
@@ -64,13 +86,22 @@ describe('FakeClientset', () => {
   it('update keeps status, bumps generation on spec change, no-op keeps resourceVersion', async () => {
     const cs = new FakeClientset();
     const deps = cs.resource('deployments', 'apps/v1');
-    const d = await deps.create({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: 'ns1' }, spec: { replicas: 1 } } as KubeObject);
+    const d = await deps.create({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'd', namespace: 'ns1' },
+      spec: { replicas: 1 },
+    } as KubeObject);
     const same = await deps.update(d);
     expect(same.metadata.resourceVersion).toBe(d.metadata.resourceVersion);
     const d2 = await deps.update({ ...d, spec: { replicas: 3 }, status: { replicas: 99 } } as KubeObject);
     expect(d2.metadata.generation).toBe(2);
     expect((d2 as { status?: unknown }).status).toBeUndefined();
-    const d3 = await deps.updateStatus({ ...d2, spec: { replicas: 7 }, status: { replicas: 3 } } as KubeObject);
+    const d3 = await deps.updateStatus({
+      ...d2,
+      spec: { replicas: 7 },
+      status: { replicas: 3 },
+    } as KubeObject);
     expect((d3 as unknown as { spec: { replicas: number } }).spec.replicas).toBe(3);
     expect((d3 as unknown as { status: { replicas: number } }).status.replicas).toBe(3);
     expect(d3.metadata.generation).toBe(2);
@@ -90,13 +121,16 @@ describe('FakeClientset', () => {
       pod('c', {}, { app: 'web', tier: 'x' }),
       { ...pod('d'), metadata: { name: 'd', namespace: 'ns2', labels: { app: 'web' } } },
     ]);
-    const names = async (ns: string | undefined, opts: object) => (await cs.resource('pods').list(ns, opts)).items.map((p) => p.metadata.name);
+    const names = async (ns: string | undefined, opts: object) =>
+      (await cs.resource('pods').list(ns, opts)).items.map((p) => p.metadata.name);
     expect(await names(undefined, { labelSelector: 'app=web' })).toEqual(['a', 'c', 'd']);
     expect(await names('ns1', { labelSelector: 'app=web' })).toEqual(['a', 'c']);
     expect(await names('ns1', { labelSelector: 'app in (web,db),!tier' })).toEqual(['a', 'b']);
     expect(await names(undefined, { fieldSelector: 'spec.nodeName=n1' })).toEqual(['a']);
     expect(await names(undefined, { fieldSelector: 'spec.nodeName=' })).toEqual(['c', 'd']);
-    expect(await names(undefined, { fieldSelector: 'status.phase!=Running,metadata.namespace=ns1' })).toEqual(['b', 'c']);
+    expect(await names(undefined, { fieldSelector: 'status.phase!=Running,metadata.namespace=ns1' })).toEqual(
+      ['b', 'c'],
+    );
     expect(await names(undefined, { fieldSelector: 'metadata.name=b' })).toEqual(['b']);
     const list = await cs.resource('pods').list('ns1', { limit: 2 });
     expect(list.items.map((p) => p.metadata.name)).toEqual(['a', 'b']);
@@ -135,7 +169,10 @@ describe('FakeClientset', () => {
     const cs = new FakeClientset();
     const pods = cs.resource('pods');
     await pods.create(pod('a', {}, { app: 'web' }));
-    const w = collect(cs, 'pods', undefined, { labelSelector: 'app=web', resourceVersion: String(cs.resourceVersion) });
+    const w = collect(cs, 'pods', undefined, {
+      labelSelector: 'app=web',
+      resourceVersion: String(cs.resourceVersion),
+    });
     await pods.patch('ns1', 'a', 'merge', { metadata: { labels: { app: 'db' } } });
     await pods.patch('ns1', 'a', 'merge', { metadata: { labels: { app: 'web' } } });
     await flush();
@@ -165,21 +202,30 @@ describe('FakeClientset', () => {
   it('delete honours finalizers and graceful pod deletion', async () => {
     const cs = new FakeClientset({ now: () => 0 });
     const cms = cs.resource('configmaps');
-    await cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'ns1', finalizers: ['x/y'] } });
+    await cms.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c', namespace: 'ns1', finalizers: ['x/y'] },
+    });
     const pending = (await cms.delete('ns1', 'c')) as KubeObject;
     expect(pending.metadata.deletionTimestamp).toBe('1970-01-01T00:00:00Z');
     const still = await cms.get('ns1', 'c');
     await cms.update({ ...still, metadata: { ...still.metadata, finalizers: [] } });
     expect(isNotFound(await cms.get('ns1', 'c').catch((e) => e))).toBe(true);
     await cms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'g', namespace: 'ns1' } });
-    expect(await cms.delete('ns1', 'g', { propagationPolicy: 'Foreground' })).toMatchObject({ kind: 'Status' }); // default: no GC finalizers
+    expect(await cms.delete('ns1', 'g', { propagationPolicy: 'Foreground' })).toMatchObject({
+      kind: 'Status',
+    }); // default: no GC finalizers
     const gcs = new FakeClientset({ gcFinalizers: true });
     const gcms = gcs.resource('configmaps');
     await gcms.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'f', namespace: 'ns1' } });
     const fg = (await gcms.delete('ns1', 'f', { propagationPolicy: 'Foreground' })) as KubeObject;
     expect(fg.metadata.finalizers).toEqual(['foregroundDeletion']);
     expect(fg.metadata.deletionTimestamp).toBeDefined();
-    expect(await gcms.delete('ns1', 'f', { propagationPolicy: 'Background' })).toMatchObject({ kind: 'Status', status: 'Success' });
+    expect(await gcms.delete('ns1', 'f', { propagationPolicy: 'Background' })).toMatchObject({
+      kind: 'Status',
+      status: 'Success',
+    });
 
     const pods = cs.resource('pods');
     await pods.create(pod('p', { spec: { nodeName: 'n1', containers: [] } }));
@@ -199,19 +245,46 @@ describe('FakeClientset', () => {
     const cs = new FakeClientset();
     const pods = cs.resource('pods');
     await pods.create(pod('a'));
-    await pods.createSubresource('ns1', 'a', 'binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'a' }, target: { kind: 'Node', name: 'n1' } });
-    const p = (await pods.get('ns1', 'a')) as KubeObject & { spec: { nodeName: string }; status: { conditions: Array<{ type: string; status: string }> } };
+    await pods.createSubresource('ns1', 'a', 'binding', {
+      apiVersion: 'v1',
+      kind: 'Binding',
+      metadata: { name: 'a' },
+      target: { kind: 'Node', name: 'n1' },
+    });
+    const p = (await pods.get('ns1', 'a')) as KubeObject & {
+      spec: { nodeName: string };
+      status: { conditions: Array<{ type: string; status: string }> };
+    };
     expect(p.spec.nodeName).toBe('n1');
     expect(p.status.conditions).toEqual([expect.objectContaining({ type: 'PodScheduled', status: 'True' })]);
-    expect(isConflict(await pods.createSubresource('ns1', 'a', 'binding', { target: { name: 'n2' } }).catch((e) => e))).toBe(true);
-    expect(cs.actions[1]).toMatchObject({ verb: 'create', resource: 'pods', subresource: 'binding', name: 'a', namespace: 'ns1' });
+    expect(
+      isConflict(
+        await pods.createSubresource('ns1', 'a', 'binding', { target: { name: 'n2' } }).catch((e) => e),
+      ),
+    ).toBe(true);
+    expect(cs.actions[1]).toMatchObject({
+      verb: 'create',
+      resource: 'pods',
+      subresource: 'binding',
+      name: 'a',
+      namespace: 'ns1',
+    });
   });
 
   it('scale subresource reads and writes spec.replicas', async () => {
     const cs = new FakeClientset();
     const rs = cs.resource('replicasets');
-    await rs.create({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'r', namespace: 'ns1' }, spec: { replicas: 2, selector: { matchLabels: { app: 'r' } } } } as KubeObject);
-    const s = await rs.getSubresource<{ spec: { replicas: number }; status: { selector: string } }>('ns1', 'r', 'scale');
+    await rs.create({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'r', namespace: 'ns1' },
+      spec: { replicas: 2, selector: { matchLabels: { app: 'r' } } },
+    } as KubeObject);
+    const s = await rs.getSubresource<{ spec: { replicas: number }; status: { selector: string } }>(
+      'ns1',
+      'r',
+      'scale',
+    );
     expect(s.spec.replicas).toBe(2);
     expect(s.status.selector).toBe('app=r');
     await rs.updateSubresource('ns1', 'r', 'scale', { ...s, spec: { replicas: 5 } });
@@ -226,27 +299,51 @@ describe('FakeClientset', () => {
     await pods.create(pod('a', {}, { a: '1', b: '2' }));
     const p1 = await pods.patch('ns1', 'a', 'merge', { metadata: { labels: { a: null, c: '3' } } });
     expect(p1.metadata.labels).toEqual({ b: '2', c: '3' });
-    const p2 = await pods.patch('ns1', 'a', 'json', [{ op: 'replace', path: '/metadata/labels/b', value: 'x' }]);
+    const p2 = await pods.patch('ns1', 'a', 'json', [
+      { op: 'replace', path: '/metadata/labels/b', value: 'x' },
+    ]);
     expect(p2.metadata.labels).toEqual({ b: 'x', c: '3' });
-    const bad = await pods.patch('ns1', 'a', 'json', [{ op: 'test', path: '/metadata/labels/b', value: 'nope' }]).catch((e) => e);
+    const bad = await pods
+      .patch('ns1', 'a', 'json', [{ op: 'test', path: '/metadata/labels/b', value: 'nope' }])
+      .catch((e) => e);
     expect(bad.code).toBe(422);
-    expect(isConflict(await pods.patch('ns1', 'a', 'merge', { metadata: { resourceVersion: '1' } }).catch((e) => e))).toBe(true);
-    const st = await pods.patch('ns1', 'a', 'strategic', { status: { phase: 'Running' } }, { subresource: 'status' });
+    expect(
+      isConflict(
+        await pods.patch('ns1', 'a', 'merge', { metadata: { resourceVersion: '1' } }).catch((e) => e),
+      ),
+    ).toBe(true);
+    const st = await pods.patch(
+      'ns1',
+      'a',
+      'strategic',
+      { status: { phase: 'Running' } },
+      { subresource: 'status' },
+    );
     expect((st as { status?: { phase?: string } }).status?.phase).toBe('Running');
     expect(cs.actions.at(-1)).toMatchObject({ verb: 'patch', subresource: 'status', patchType: 'strategic' });
   });
 
   it('reactors inject errors and results; actions are still recorded', async () => {
     const cs = new FakeClientset();
-    cs.prependReactor('create', 'pods', (a) => (a.name === 'boom' ? { error: newNotFound({ group: '', resource: 'namespaces' }, 'ns1') } : undefined));
+    cs.prependReactor('create', 'pods', (a) =>
+      a.name === 'boom' ? { error: newNotFound({ group: '', resource: 'namespaces' }, 'ns1') } : undefined,
+    );
     cs.prependReactor('get', '*', () => ({ result: { metadata: { name: 'canned' } } }));
     await expect(cs.resource('pods').create(pod('boom'))).rejects.toBeInstanceOf(ApiError);
     await cs.resource('pods').create(pod('ok'));
     expect((await cs.resource('nodes').get(undefined, 'x')).metadata.name).toBe('canned');
-    expect(cs.actions.map((a) => `${a.verb}:${a.resource}:${a.name}`)).toEqual(['create:pods:boom', 'create:pods:ok', 'get:nodes:x']);
+    expect(cs.actions.map((a) => `${a.verb}:${a.resource}:${a.name}`)).toEqual([
+      'create:pods:boom',
+      'create:pods:ok',
+      'get:nodes:x',
+    ]);
     const errs: Array<Error | undefined> = [];
     cs.prependReactor('watch', 'pods', () => ({ error: new ApiError({ code: 410, reason: 'Expired' }) }));
-    cs.resource('pods').watch('ns1', { resourceVersion: '1' }, { onEvent: () => {}, onClose: (e) => errs.push(e) });
+    cs.resource('pods').watch(
+      'ns1',
+      { resourceVersion: '1' },
+      { onEvent: () => {}, onClose: (e) => errs.push(e) },
+    );
     await flush();
     expect(isGone(errs[0])).toBe(true);
   });
@@ -268,7 +365,11 @@ describe('FakeClientset', () => {
 describe('FakeClientset selector errors', () => {
   it('a bad or unsupported selector is 400 BadRequest', async () => {
     const cs = new FakeClientset();
-    await expect(cs.resource('pods').list('ns1', { labelSelector: 'a in (' })).rejects.toMatchObject({ code: 400 });
-    await expect(cs.resource('configmaps').list('ns1', { fieldSelector: 'spec.nodeName=x' })).rejects.toMatchObject({ code: 400 });
+    await expect(cs.resource('pods').list('ns1', { labelSelector: 'a in (' })).rejects.toMatchObject({
+      code: 400,
+    });
+    await expect(
+      cs.resource('configmaps').list('ns1', { fieldSelector: 'spec.nodeName=x' }),
+    ).rejects.toMatchObject({ code: 400 });
   });
 });

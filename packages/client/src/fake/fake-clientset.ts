@@ -32,8 +32,24 @@
  * Not modelled: admission, validation, defaulting, owner-reference garbage collection.
  */
 import { randomUUID } from 'node:crypto';
-import { groupVersion, type DeleteOptions, type KubeList, type KubeObject, type ResourceInfo, type Status, type WatchEvent } from '@keelson/api';
-import type { Clientset, ListOptions, PatchType, ResourceClient, WatchHandle, WatchHandlers, WriteOptions } from '../interfaces';
+import {
+  groupVersion,
+  type DeleteOptions,
+  type KubeList,
+  type KubeObject,
+  type ResourceInfo,
+  type Status,
+  type WatchEvent,
+} from '@keelson/api';
+import type {
+  Clientset,
+  ListOptions,
+  PatchType,
+  ResourceClient,
+  WatchHandle,
+  WatchHandlers,
+  WriteOptions,
+} from '../interfaces';
 import {
   ApiError,
   OPTIMISTIC_LOCK_MESSAGE,
@@ -50,7 +66,8 @@ import { resolveResource } from '../resolve';
 import { matchesSelectors, validateSelectors } from '../selectors';
 
 /** The verbs recorded in {@link FakeClientset.actions} (Kubernetes API verbs). */
-export type FakeVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+export type FakeVerb =
+  'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
 /** One recorded API call, as client-go's testing.Action. */
 export interface FakeAction {
@@ -256,15 +273,23 @@ export class FakeClientset implements Clientset {
   }
 
   /** The current object (deep copy) or undefined, without recording an action. */
-  peek<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string): T | undefined {
+  peek<T extends KubeObject = KubeObject>(
+    resource: string,
+    namespace: string | undefined,
+    name: string,
+  ): T | undefined {
     const info = resolveResource(resource, undefined, this.extra);
-    return clone(this.store(info).get(objKey(info.namespaced ? namespace : undefined, name)) as T | undefined);
+    return clone(
+      this.store(info).get(objKey(info.namespaced ? namespace : undefined, name)) as T | undefined,
+    );
   }
 
   /** All current objects of a resource (deep copies, sorted by namespace/name), without recording an action. */
   objects<T extends KubeObject = KubeObject>(resource: string): T[] {
     const info = resolveResource(resource, undefined, this.extra);
-    return [...this.store(info).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, o]) => clone(o) as T);
+    return [...this.store(info).entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, o]) => clone(o) as T);
   }
 
   /** The cluster-wide resourceVersion of the last write, as a number. */
@@ -311,7 +336,12 @@ export class FakeClientset implements Clientset {
   }
 
   async version(): Promise<Record<string, string>> {
-    return { major: '1', minor: '32', gitVersion: 'v1.32.0-keelson-fake', platform: `${process.platform}/${process.arch}` };
+    return {
+      major: '1',
+      minor: '32',
+      gitVersion: 'v1.32.0-keelson-fake',
+      platform: `${process.platform}/${process.arch}`,
+    };
   }
 
   /** Ends all watches with onClose() (no error). */
@@ -325,7 +355,10 @@ export class FakeClientset implements Clientset {
   invoke(action: FakeAction): ReactorOutcome | undefined {
     this.actions.push(action);
     for (const r of this.reactors) {
-      if ((r.verb === '*' || r.verb === action.verb) && (r.resource === '*' || r.resource === action.resource)) {
+      if (
+        (r.verb === '*' || r.verb === action.verb) &&
+        (r.resource === '*' || r.resource === action.resource)
+      ) {
         const out = r.fn(action);
         if (out) return out;
       }
@@ -344,7 +377,13 @@ export class FakeClientset implements Clientset {
   }
 
   private record(info: ResourceInfo, type: HistoryEntry['type'], object: KubeObject, old?: KubeObject): void {
-    const e: HistoryEntry = { rv: this.rv, resKey: resKeyOf(info), type, object: clone(object), old: clone(old) };
+    const e: HistoryEntry = {
+      rv: this.rv,
+      resKey: resKeyOf(info),
+      type,
+      object: clone(object),
+      old: clone(old),
+    };
     this.history.push(e);
     if (this.history.length > this.historyLimit) {
       const dropped = this.history.splice(0, this.history.length - this.historyLimit);
@@ -370,7 +409,10 @@ export class FakeClientset implements Clientset {
     let listRv = String(this.rv);
     if (opts.continue) {
       try {
-        const tok = JSON.parse(Buffer.from(opts.continue, 'base64url').toString('utf8')) as { rv: string; start: string };
+        const tok = JSON.parse(Buffer.from(opts.continue, 'base64url').toString('utf8')) as {
+          rv: string;
+          start: string;
+        };
         startAfter = tok.start;
         listRv = tok.rv;
       } catch {
@@ -387,7 +429,9 @@ export class FakeClientset implements Clientset {
     const page = all.slice(0, limit);
     const metadata: KubeList['metadata'] = { resourceVersion: listRv };
     if (page.length < all.length) {
-      metadata.continue = Buffer.from(JSON.stringify({ rv: listRv, start: page[page.length - 1]![0] })).toString('base64url');
+      metadata.continue = Buffer.from(
+        JSON.stringify({ rv: listRv, start: page[page.length - 1]![0] }),
+      ).toString('base64url');
       metadata.remainingItemCount = all.length - page.length;
     }
     return {
@@ -414,7 +458,13 @@ export class FakeClientset implements Clientset {
       } while (s.has(objKey(meta.namespace, meta.name)));
     }
     if (!meta.name) {
-      throw newInvalid(info, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
+      throw newInvalid(info, '', [
+        {
+          reason: 'FieldValueRequired',
+          field: 'metadata.name',
+          message: 'Required value: name or generateName is required',
+        },
+      ]);
     }
     const key = objKey(meta.namespace, meta.name);
     if (s.has(key)) throw newAlreadyExists(info, meta.name);
@@ -423,7 +473,8 @@ export class FakeClientset implements Clientset {
       meta.creationTimestamp ??= rfc3339(this.now());
       meta.generation ??= 1;
     } else {
-      if (meta.resourceVersion) throw newBadRequest('resourceVersion should not be set on objects to be created');
+      if (meta.resourceVersion)
+        throw newBadRequest('resourceVersion should not be set on objects to be created');
       meta.uid = randomUUID();
       meta.creationTimestamp = rfc3339(this.now());
       meta.generation = 1;
@@ -433,7 +484,8 @@ export class FakeClientset implements Clientset {
       if (info.subresources.includes('status') && !(info.group === '' && info.resource === 'nodes')) {
         delete (obj as { status?: unknown }).status;
       }
-      if (info.group === '' && info.resource === 'pods') (obj as { status?: unknown }).status = { phase: 'Pending' };
+      if (info.group === '' && info.resource === 'pods')
+        (obj as { status?: unknown }).status = { phase: 'Pending' };
     }
     if (o.dryRun) return clone(obj);
     this.rv++;
@@ -447,16 +499,28 @@ export class FakeClientset implements Clientset {
    * @internal Replaces an object. `part` "main" keeps status (when the resource has a status
    * subresource), "status" takes only status from `obj`.
    */
-  doUpdate(info: ResourceInfo, obj: KubeObject, part: 'main' | 'status', o: { dryRun?: boolean } = {}): KubeObject {
+  doUpdate(
+    info: ResourceInfo,
+    obj: KubeObject,
+    part: 'main' | 'status',
+    o: { dryRun?: boolean } = {},
+  ): KubeObject {
     const name = obj.metadata?.name ?? '';
-    if (!name) throw newInvalid(info, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name is required' }]);
+    if (!name)
+      throw newInvalid(info, '', [
+        { reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name is required' },
+      ]);
     const namespace = info.namespaced ? obj.metadata.namespace || 'default' : undefined;
     const existing = this.mustGet(info, namespace, name);
     if (obj.metadata.resourceVersion && obj.metadata.resourceVersion !== existing.metadata.resourceVersion) {
       throw newConflict(info, name, OPTIMISTIC_LOCK_MESSAGE);
     }
     if (obj.metadata.uid && obj.metadata.uid !== existing.metadata.uid) {
-      throw newConflict(info, name, `Precondition failed: UID in precondition: ${obj.metadata.uid}, UID in object meta: ${existing.metadata.uid}`);
+      throw newConflict(
+        info,
+        name,
+        `Precondition failed: UID in precondition: ${obj.metadata.uid}, UID in object meta: ${existing.metadata.uid}`,
+      );
     }
     let next: KubeObject;
     const hasStatus = info.subresources.includes('status');
@@ -483,7 +547,8 @@ export class FakeClientset implements Clientset {
       m.generation = em.generation;
       if (em.deletionTimestamp) m.deletionTimestamp = em.deletionTimestamp;
       else delete m.deletionTimestamp;
-      if (em.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = em.deletionGracePeriodSeconds;
+      if (em.deletionGracePeriodSeconds !== undefined)
+        m.deletionGracePeriodSeconds = em.deletionGracePeriodSeconds;
       else delete m.deletionGracePeriodSeconds;
       if (withoutMetaStatus(next) !== withoutMetaStatus(existing)) m.generation = (em.generation ?? 0) + 1;
     }
@@ -498,7 +563,11 @@ export class FakeClientset implements Clientset {
     const key = objKey(existing.metadata.namespace, existing.metadata.name!);
     this.rv++;
     next.metadata.resourceVersion = String(this.rv);
-    if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length) && !this.gracefulPending(info, next)) {
+    if (
+      next.metadata.deletionTimestamp &&
+      !next.metadata.finalizers?.length &&
+      !this.gracefulPending(info, next)
+    ) {
       s.delete(key);
       this.record(info, 'DELETED', next, existing);
       return clone(next);
@@ -514,22 +583,43 @@ export class FakeClientset implements Clientset {
   }
 
   /** @internal */
-  doDelete(info: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOptions = {}): KubeObject | Status {
+  doDelete(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions = {},
+  ): KubeObject | Status {
     const existing = this.mustGet(info, namespace, name);
     const pre = opts.preconditions;
     if (pre?.uid && pre.uid !== existing.metadata.uid) {
-      throw newConflict(info, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${existing.metadata.uid}`);
+      throw newConflict(
+        info,
+        name,
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${existing.metadata.uid}`,
+      );
     }
     if (pre?.resourceVersion && pre.resourceVersion !== existing.metadata.resourceVersion) {
-      throw newConflict(info, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion}`);
+      throw newConflict(
+        info,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion}`,
+      );
     }
     if (opts.dryRun?.length) return clone(existing);
     const now = this.now();
     // propagationPolicy Orphan/Foreground park the object behind the garbage collector's finalizers.
     let base = existing;
-    const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : opts.orphanDependents === false ? 'Background' : undefined);
+    const policy =
+      opts.propagationPolicy ??
+      (opts.orphanDependents === true
+        ? 'Orphan'
+        : opts.orphanDependents === false
+          ? 'Background'
+          : undefined);
     if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
-      throw newBadRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+      throw newBadRequest(
+        `propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`,
+      );
     }
     if (policy && this.gcFinalizers) {
       const fins = new Set(existing.metadata.finalizers ?? []);
@@ -551,7 +641,10 @@ export class FakeClientset implements Clientset {
     }
     // Graceful pod deletion (pod registry's CheckGracefulDelete): bound, not terminated pods.
     if (info.group === '' && info.resource === 'pods') {
-      const pod = existing as KubeObject & { spec?: { nodeName?: string; terminationGracePeriodSeconds?: number }; status?: { phase?: string } };
+      const pod = existing as KubeObject & {
+        spec?: { nodeName?: string; terminationGracePeriodSeconds?: number };
+        status?: { phase?: string };
+      };
       const phase = pod.status?.phase;
       let grace = opts.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
       if (!pod.spec?.nodeName || phase === 'Succeeded' || phase === 'Failed') grace = 0;
@@ -565,7 +658,12 @@ export class FakeClientset implements Clientset {
       if (grace > 0) return clone(existing);
     }
     if (base.metadata.finalizers?.length) {
-      if (base === existing && existing.metadata.deletionTimestamp && existing.metadata.deletionGracePeriodSeconds === 0) return clone(existing);
+      if (
+        base === existing &&
+        existing.metadata.deletionTimestamp &&
+        existing.metadata.deletionGracePeriodSeconds === 0
+      )
+        return clone(existing);
       const next = clone(base);
       next.metadata.deletionTimestamp ??= rfc3339(now);
       next.metadata.deletionGracePeriodSeconds ??= 0;
@@ -611,19 +709,29 @@ export class FakeClientset implements Clientset {
       const scale = applyPatchOfType(this.scaleOf(info, existing), type, patch);
       return this.doUpdateScale(info, existing, scale, o) as unknown as KubeObject;
     }
-    if (subresource && subresource !== 'status') throw newBadRequest(`patch of subresource ${JSON.stringify(subresource)} is not supported`);
+    if (subresource && subresource !== 'status')
+      throw newBadRequest(`patch of subresource ${JSON.stringify(subresource)} is not supported`);
     const patched = applyPatchOfType(existing, type, patch);
-    if (patched.metadata?.resourceVersion !== existing.metadata.resourceVersion && patched.metadata?.resourceVersion) {
+    if (
+      patched.metadata?.resourceVersion !== existing.metadata.resourceVersion &&
+      patched.metadata?.resourceVersion
+    ) {
       throw newConflict(info, name, OPTIMISTIC_LOCK_MESSAGE);
     }
-    patched.metadata = { ...patched.metadata, name, namespace: existing.metadata.namespace, resourceVersion: existing.metadata.resourceVersion };
+    patched.metadata = {
+      ...patched.metadata,
+      name,
+      namespace: existing.metadata.namespace,
+      resourceVersion: existing.metadata.resourceVersion,
+    };
     if (!info.namespaced) delete patched.metadata.namespace;
     return this.doUpdate(info, patched, subresource === 'status' ? 'status' : 'main', o);
   }
 
   private scaleOf(info: ResourceInfo, o: KubeObject): KubeObject {
     if (!info.subresources.includes('scale')) throw newNotFound(info, `${o.metadata.name}/scale`);
-    const spec = (o as { spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string> } } }).spec ?? {};
+    const spec =
+      (o as { spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string> } } }).spec ?? {};
     const status = (o as { status?: { replicas?: number } }).status ?? {};
     const selector = Object.entries(spec.selector?.matchLabels ?? {})
       .map(([k, v]) => `${k}=${v}`)
@@ -643,14 +751,26 @@ export class FakeClientset implements Clientset {
     } as KubeObject;
   }
 
-  private doUpdateScale(info: ResourceInfo, existing: KubeObject, scale: KubeObject, o: { dryRun?: boolean } = {}): KubeObject {
-    if (scale.metadata?.resourceVersion && scale.metadata.resourceVersion !== existing.metadata.resourceVersion) {
+  private doUpdateScale(
+    info: ResourceInfo,
+    existing: KubeObject,
+    scale: KubeObject,
+    o: { dryRun?: boolean } = {},
+  ): KubeObject {
+    if (
+      scale.metadata?.resourceVersion &&
+      scale.metadata.resourceVersion !== existing.metadata.resourceVersion
+    ) {
       throw newConflict(info, existing.metadata.name!, OPTIMISTIC_LOCK_MESSAGE);
     }
     const replicas = (scale as { spec?: { replicas?: number } }).spec?.replicas;
     if (typeof replicas !== 'number' || replicas < 0 || !Number.isInteger(replicas)) {
       throw newInvalid({ group: 'autoscaling', kind: 'Scale' }, existing.metadata.name!, [
-        { reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` },
+        {
+          reason: 'FieldValueInvalid',
+          field: 'spec.replicas',
+          message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+        },
       ]);
     }
     const next = clone(existing);
@@ -669,17 +789,32 @@ export class FakeClientset implements Clientset {
   }
 
   /** @internal */
-  doCreateSubresource(info: ResourceInfo, namespace: string | undefined, name: string, sub: string, body: unknown): unknown {
+  doCreateSubresource(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    sub: string,
+    body: unknown,
+  ): unknown {
     const existing = this.mustGet(info, namespace, name);
     if (info.group === '' && info.resource === 'pods' && sub === 'binding') {
       const target = (body as { target?: { name?: string } })?.target?.name;
-      if (!target) throw newInvalid({ group: '', kind: 'Binding' }, name, [{ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
-      const pod = existing as KubeObject & { spec?: { nodeName?: string }; status?: { conditions?: Array<Record<string, unknown>> } };
-      if (existing.metadata.deletionTimestamp) throw newConflict(info, name, 'pod is being deleted, cannot be assigned to a host');
-      if (pod.spec?.nodeName) throw newConflict(info, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+      if (!target)
+        throw newInvalid({ group: '', kind: 'Binding' }, name, [
+          { reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' },
+        ]);
+      const pod = existing as KubeObject & {
+        spec?: { nodeName?: string };
+        status?: { conditions?: Array<Record<string, unknown>> };
+      };
+      if (existing.metadata.deletionTimestamp)
+        throw newConflict(info, name, 'pod is being deleted, cannot be assigned to a host');
+      if (pod.spec?.nodeName)
+        throw newConflict(info, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
       const next = clone(pod);
       specOf(next).nodeName = target;
-      const annotations = (body as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations;
+      const annotations = (body as { metadata?: { annotations?: Record<string, string> } }).metadata
+        ?.annotations;
       if (annotations) next.metadata.annotations = { ...next.metadata.annotations, ...annotations };
       const status = ((next as { status?: { conditions?: Array<Record<string, unknown>> } }).status ??= {});
       const conds = (status.conditions ??= []);
@@ -690,7 +825,8 @@ export class FakeClientset implements Clientset {
         c.status = 'True';
         delete c.reason;
         delete c.message;
-      } else conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: ts });
+      } else
+        conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: ts });
       this.commitUpdate(info, existing, next);
       return { apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Success', code: 201 };
     }
@@ -702,20 +838,38 @@ export class FakeClientset implements Clientset {
   }
 
   /** @internal */
-  doUpdateSubresource(info: ResourceInfo, namespace: string | undefined, name: string, sub: string, body: unknown): unknown {
+  doUpdateSubresource(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    sub: string,
+    body: unknown,
+  ): unknown {
     if (sub === 'status') {
       const obj = clone(body) as KubeObject;
       obj.metadata = { ...obj.metadata, name, namespace };
       return this.doUpdate(info, obj, 'status');
     }
-    if (sub === 'scale') return this.doUpdateScale(info, this.mustGet(info, namespace, name), clone(body) as KubeObject);
+    if (sub === 'scale')
+      return this.doUpdateScale(info, this.mustGet(info, namespace, name), clone(body) as KubeObject);
     throw newBadRequest(`update of subresource ${JSON.stringify(sub)} is not supported by the fake`);
   }
 
   /** @internal */
-  doWatch(info: ResourceInfo, namespace: string | undefined, opts: ListOptions, handlers: WatchHandlers<KubeObject>, injected?: ReactorOutcome): WatchHandle {
-    const w = new FakeWatcher(resKeyOf(info), info, info.namespaced ? namespace || undefined : undefined, opts, handlers, (x) =>
-      this.watchers.delete(x),
+  doWatch(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    opts: ListOptions,
+    handlers: WatchHandlers<KubeObject>,
+    injected?: ReactorOutcome,
+  ): WatchHandle {
+    const w = new FakeWatcher(
+      resKeyOf(info),
+      info,
+      info.namespaced ? namespace || undefined : undefined,
+      opts,
+      handlers,
+      (x) => this.watchers.delete(x),
     );
     this.watchers.add(w);
     if (injected) {
@@ -731,7 +885,10 @@ export class FakeClientset implements Clientset {
     }
     const rvText = opts.resourceVersion;
     if (!rvText || rvText === '0') {
-      for (const o of this.doList(info, namespace, { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector }).items) {
+      for (const o of this.doList(info, namespace, {
+        labelSelector: opts.labelSelector,
+        fieldSelector: opts.fieldSelector,
+      }).items) {
         w.push({ type: 'ADDED', object: o });
       }
     } else {
@@ -771,17 +928,22 @@ class FakeResourceClient implements ResourceClient<KubeObject> {
   }
 
   get(namespace: string | undefined, name: string): Promise<KubeObject> {
-    return this.run({ verb: 'get', namespace: this.ns(namespace), name }, () => this.cs.doGet(this.info, namespace, name));
+    return this.run({ verb: 'get', namespace: this.ns(namespace), name }, () =>
+      this.cs.doGet(this.info, namespace, name),
+    );
   }
 
   list(namespace?: string, opts: ListOptions = {}): Promise<KubeList<KubeObject>> {
-    return this.run({ verb: 'list', namespace: this.ns(namespace), listOptions: clone(opts) }, () => this.cs.doList(this.info, this.ns(namespace), opts));
+    return this.run({ verb: 'list', namespace: this.ns(namespace), listOptions: clone(opts) }, () =>
+      this.cs.doList(this.info, this.ns(namespace), opts),
+    );
   }
 
   create(obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     const ns = this.info.namespaced ? obj.metadata?.namespace || 'default' : undefined;
-    return this.run({ verb: 'create', namespace: ns, name: obj.metadata?.name || undefined, object: clone(obj) }, () =>
-      this.cs.doCreate(this.info, clone(obj), { dryRun: opts.dryRun }),
+    return this.run(
+      { verb: 'create', namespace: ns, name: obj.metadata?.name || undefined, object: clone(obj) },
+      () => this.cs.doCreate(this.info, clone(obj), { dryRun: opts.dryRun }),
     );
   }
 
@@ -794,8 +956,9 @@ class FakeResourceClient implements ResourceClient<KubeObject> {
 
   updateStatus(obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     const ns = this.info.namespaced ? obj.metadata?.namespace || 'default' : undefined;
-    return this.run({ verb: 'update', namespace: ns, name: obj.metadata?.name, subresource: 'status', object: clone(obj) }, () =>
-      this.cs.doUpdate(this.info, clone(obj), 'status', { dryRun: opts.dryRun }),
+    return this.run(
+      { verb: 'update', namespace: ns, name: obj.metadata?.name, subresource: 'status', object: clone(obj) },
+      () => this.cs.doUpdate(this.info, clone(obj), 'status', { dryRun: opts.dryRun }),
     );
   }
 
@@ -807,22 +970,46 @@ class FakeResourceClient implements ResourceClient<KubeObject> {
     opts: WriteOptions & { subresource?: string; force?: boolean } = {},
   ): Promise<KubeObject> {
     return this.run(
-      { verb: 'patch', namespace: this.ns(namespace), name, subresource: opts.subresource, patch: clone(patch), patchType: type },
-      () => this.cs.doPatch(this.info, namespace, name, type, patch, opts.subresource, { dryRun: opts.dryRun }),
+      {
+        verb: 'patch',
+        namespace: this.ns(namespace),
+        name,
+        subresource: opts.subresource,
+        patch: clone(patch),
+        patchType: type,
+      },
+      () =>
+        this.cs.doPatch(this.info, namespace, name, type, patch, opts.subresource, { dryRun: opts.dryRun }),
     );
   }
 
-  delete(namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KubeObject | Status> {
+  delete(
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions = {},
+  ): Promise<KubeObject | Status> {
     return this.run({ verb: 'delete', namespace: this.ns(namespace), name, deleteOptions: clone(opts) }, () =>
       this.cs.doDelete(this.info, namespace, name, opts),
     );
   }
 
-  deleteCollection(namespace: string | undefined, listOpts: ListOptions = {}, opts: DeleteOptions = {}): Promise<KubeList<KubeObject>> {
+  deleteCollection(
+    namespace: string | undefined,
+    listOpts: ListOptions = {},
+    opts: DeleteOptions = {},
+  ): Promise<KubeList<KubeObject>> {
     return this.run(
-      { verb: 'deletecollection', namespace: this.ns(namespace), listOptions: clone(listOpts), deleteOptions: clone(opts) },
+      {
+        verb: 'deletecollection',
+        namespace: this.ns(namespace),
+        listOptions: clone(listOpts),
+        deleteOptions: clone(opts),
+      },
       () => {
-        const list = this.cs.doList(this.info, this.ns(namespace), { labelSelector: listOpts.labelSelector, fieldSelector: listOpts.fieldSelector });
+        const list = this.cs.doList(this.info, this.ns(namespace), {
+          labelSelector: listOpts.labelSelector,
+          fieldSelector: listOpts.fieldSelector,
+        });
         for (const o of list.items) {
           try {
             this.cs.doDelete(this.info, o.metadata.namespace, o.metadata.name!, opts);
@@ -836,27 +1023,47 @@ class FakeResourceClient implements ResourceClient<KubeObject> {
   }
 
   watch(namespace: string | undefined, opts: ListOptions, handlers: WatchHandlers<KubeObject>): WatchHandle {
-    const action: FakeAction = { verb: 'watch', resource: this.info.resource, group: this.info.group, namespace: this.ns(namespace), listOptions: clone(opts) };
-    for (const k of Object.keys(action) as Array<keyof FakeAction>) if (action[k] === undefined) delete action[k];
+    const action: FakeAction = {
+      verb: 'watch',
+      resource: this.info.resource,
+      group: this.info.group,
+      namespace: this.ns(namespace),
+      listOptions: clone(opts),
+    };
+    for (const k of Object.keys(action) as Array<keyof FakeAction>)
+      if (action[k] === undefined) delete action[k];
     const out = this.cs.invoke(action);
     return this.cs.doWatch(this.info, this.ns(namespace), opts, handlers, out);
   }
 
   getSubresource<R = unknown>(namespace: string | undefined, name: string, subresource: string): Promise<R> {
-    return this.run({ verb: 'get', namespace: this.ns(namespace), name, subresource }, () =>
-      this.cs.doGetSubresource(this.info, namespace, name, subresource) as R,
+    return this.run(
+      { verb: 'get', namespace: this.ns(namespace), name, subresource },
+      () => this.cs.doGetSubresource(this.info, namespace, name, subresource) as R,
     );
   }
 
-  createSubresource<R = unknown>(namespace: string | undefined, name: string, subresource: string, body: unknown): Promise<R> {
-    return this.run({ verb: 'create', namespace: this.ns(namespace), name, subresource, object: clone(body) }, () =>
-      this.cs.doCreateSubresource(this.info, namespace, name, subresource, clone(body)) as R,
+  createSubresource<R = unknown>(
+    namespace: string | undefined,
+    name: string,
+    subresource: string,
+    body: unknown,
+  ): Promise<R> {
+    return this.run(
+      { verb: 'create', namespace: this.ns(namespace), name, subresource, object: clone(body) },
+      () => this.cs.doCreateSubresource(this.info, namespace, name, subresource, clone(body)) as R,
     );
   }
 
-  updateSubresource<R = unknown>(namespace: string | undefined, name: string, subresource: string, body: unknown): Promise<R> {
-    return this.run({ verb: 'update', namespace: this.ns(namespace), name, subresource, object: clone(body) }, () =>
-      this.cs.doUpdateSubresource(this.info, namespace, name, subresource, body) as R,
+  updateSubresource<R = unknown>(
+    namespace: string | undefined,
+    name: string,
+    subresource: string,
+    body: unknown,
+  ): Promise<R> {
+    return this.run(
+      { verb: 'update', namespace: this.ns(namespace), name, subresource, object: clone(body) },
+      () => this.cs.doUpdateSubresource(this.info, namespace, name, subresource, body) as R,
     );
   }
 }

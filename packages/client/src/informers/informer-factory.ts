@@ -48,13 +48,23 @@ export class InformerFactory {
    * created on first use. Same resource, namespace and selectors → same informer.
    * Throws ClientConfigError for an unknown resource.
    */
-  informerFor<T extends KubeObject = KubeObject>(resource: string, o: InformerForOptions = {}): SharedInformer<T> {
+  informerFor<T extends KubeObject = KubeObject>(
+    resource: string,
+    o: InformerForOptions = {},
+  ): SharedInformer<T> {
     const client = this.clientset.resource<T>(resource, o.apiVersion);
     const info = client.info;
     const namespace = info.namespaced ? (o.namespace ?? this.opts.namespace ?? '') : '';
     const labelSelector = o.labelSelector ?? this.opts.labelSelector ?? '';
     const fieldSelector = o.fieldSelector ?? this.opts.fieldSelector ?? '';
-    const key = JSON.stringify([info.group, info.version, info.resource, namespace, labelSelector, fieldSelector]);
+    const key = JSON.stringify([
+      info.group,
+      info.version,
+      info.resource,
+      namespace,
+      labelSelector,
+      fieldSelector,
+    ]);
     let inf = this.informers.get(key);
     if (!inf) {
       inf = new SharedInformer<T>(client, {

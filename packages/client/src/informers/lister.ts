@@ -60,7 +60,9 @@ export class NamespaceLister<T extends KubeObject> {
   /** Objects of this namespace matching the label selector, sorted by name. */
   list(selector?: SelectorLike): T[] {
     const m = toMatcher(selector);
-    return sortByKey(this.indexer.byIndex(NAMESPACE_INDEX, this.ns).filter((o) => m(o.metadata.labels ?? {})));
+    return sortByKey(
+      this.indexer.byIndex(NAMESPACE_INDEX, this.ns).filter((o) => m(o.metadata.labels ?? {})),
+    );
   }
 
   /** The cached object of this namespace, or undefined. */

@@ -153,36 +153,41 @@ export class Reflector<T extends KubeObject> {
         timeoutSeconds: this.opts.watchTimeoutSeconds ?? Math.floor(300 * (1 + Math.random())),
       };
       this.stats.watches++;
-      this.watchHandle = this.client.watch(this.opts.namespace, opts, {
-        onEvent: (e) => {
-          if (settled || this.stopping) return;
-          if (e.type === 'ERROR') {
-            this.watchHandle?.stop();
-            finish(new ApiError(e.object as never));
-            return;
-          }
-          const rv = e.object?.metadata?.resourceVersion;
-          try {
-            switch (e.type) {
-              case 'ADDED':
-                this.store.add(e.object);
-                break;
-              case 'MODIFIED':
-                this.store.update(e.object);
-                break;
-              case 'DELETED':
-                this.store.delete(e.object);
-                break;
-              case 'BOOKMARK':
-                break;
+      try {
+        this.watchHandle = this.client.watch(this.opts.namespace, opts, {
+          onEvent: (e) => {
+            if (settled || this.stopping) return;
+            if (e.type === 'ERROR') {
+              this.watchHandle?.stop();
+              finish(new ApiError(e.object as never));
+              return;
             }
-          } finally {
-            if (rv) this.lastRv = rv;
-            events++;
-          }
-        },
-        onClose: (err) => finish(err),
-      });
+            const rv = e.object?.metadata?.resourceVersion;
+            try {
+              switch (e.type) {
+                case 'ADDED':
+                  this.store.add(e.object);
+                  break;
+                case 'MODIFIED':
+                  this.store.update(e.object);
+                  break;
+                case 'DELETED':
+                  this.store.delete(e.object);
+                  break;
+                case 'BOOKMARK':
+                  break;
+              }
+            } finally {
+              if (rv) this.lastRv = rv;
+              events++;
+            }
+          },
+          onClose: (err) => finish(err),
+        });
+      } catch (e) {
+        finish(e as Error);
+        return;
+      }
       if (this.stopping) this.watchHandle?.stop();
     });
   }

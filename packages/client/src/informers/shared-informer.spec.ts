@@ -25,9 +25,12 @@ function recorder() {
     log,
     handler: {
       onAdd: (o: Pod, initial: boolean) => log.push(`add ${o.metadata.name}${initial ? ' (initial)' : ''}`),
-      onUpdate: (a: Pod, b: Pod) => log.push(`update ${b.metadata.name} ${a.metadata.resourceVersion}->${b.metadata.resourceVersion}`),
+      onUpdate: (a: Pod, b: Pod) =>
+        log.push(`update ${b.metadata.name} ${a.metadata.resourceVersion}->${b.metadata.resourceVersion}`),
       onDelete: (o: Pod | DeletedFinalStateUnknown<Pod>) =>
-        log.push(o instanceof DeletedFinalStateUnknown ? `delete-tombstone ${o.key}` : `delete ${o.metadata.name}`),
+        log.push(
+          o instanceof DeletedFinalStateUnknown ? `delete-tombstone ${o.key}` : `delete ${o.metadata.name}`,
+        ),
     },
   };
 }
@@ -36,7 +39,10 @@ function setup(objects: KubeObject[] = []) {
   const clock = new FakeClock(1_000_000);
   const cs = new FakeClientset({ objects, now: () => clock.now() });
   const errors: string[] = [];
-  const inf = new SharedInformer<Pod>(cs.resource<Pod>('pods'), { clock, onError: (e, ctx) => errors.push(`${ctx}: ${(e as Error).message}`) });
+  const inf = new SharedInformer<Pod>(cs.resource<Pod>('pods'), {
+    clock,
+    onError: (e, ctx) => errors.push(`${ctx}: ${(e as Error).message}`),
+  });
   return { clock, cs, inf, errors };
 }
 
@@ -102,9 +108,11 @@ describe('SharedInformer against FakeClientset', () => {
     clock.step(1);
     await settle();
     expect(cs.watchCount('pods')).toBe(1);
-    expect(cs.actions.filter((a) => a.resource === 'pods' && a.verb !== 'create' && a.verb !== 'delete').map((a) => [a.verb, a.listOptions?.resourceVersion])).toEqual([
-      ['watch', '2'],
-    ]);
+    expect(
+      cs.actions
+        .filter((a) => a.resource === 'pods' && a.verb !== 'create' && a.verb !== 'delete')
+        .map((a) => [a.verb, a.listOptions?.resourceVersion]),
+    ).toEqual([['watch', '2']]);
     expect(r.log).toEqual(['add c', 'delete a']);
     expect(inf.stats.lists).toBe(1);
     inf.stop();
@@ -113,7 +121,11 @@ describe('SharedInformer against FakeClientset', () => {
   it('backs off exponentially across repeated failures', async () => {
     const { clock, cs, inf } = setup();
     let failures = 3;
-    cs.prependReactor('list', 'pods', () => (failures-- > 0 ? { error: new ApiError({ code: 503, reason: 'ServiceUnavailable', message: 'down' }) } : undefined));
+    cs.prependReactor('list', 'pods', () =>
+      failures-- > 0
+        ? { error: new ApiError({ code: 503, reason: 'ServiceUnavailable', message: 'down' }) }
+        : undefined,
+    );
     inf.run();
     await settle();
     const listsAt = () => cs.actions.filter((a) => a.verb === 'list').length;
@@ -142,7 +154,9 @@ describe('SharedInformer against FakeClientset', () => {
     await waitForCacheSync(inf);
     await settle();
     let gone = true;
-    cs.prependReactor('watch', 'pods', () => (gone ? ((gone = false), { error: newGone('too old resource version: 2 (3)') }) : undefined));
+    cs.prependReactor('watch', 'pods', () =>
+      gone ? ((gone = false), { error: newGone('too old resource version: 2 (3)') }) : undefined,
+    );
     cs.breakWatches('pods');
     await cs.resource('pods').delete('ns1', 'a');
     await cs.resource('pods').create(pod('c'));
@@ -171,7 +185,12 @@ describe('SharedInformer against FakeClientset', () => {
     await settle(10);
     expect(inf.stats.relistsOnGone).toBe(1);
     expect(inf.stats.lists).toBe(2);
-    expect(inf.lister().list().map((p) => p.metadata.name)).toEqual(['a', 'b']);
+    expect(
+      inf
+        .lister()
+        .list()
+        .map((p) => p.metadata.name),
+    ).toEqual(['a', 'b']);
     inf.stop();
   });
 
@@ -194,12 +213,34 @@ describe('SharedInformer against FakeClientset', () => {
   it('a throwing handler does not starve the others', async () => {
     const { inf, errors } = setup([pod('a')]);
     const r = recorder();
-    inf.addEventHandler({ onAdd: () => { throw new Error('boom'); } });
+    inf.addEventHandler({
+      onAdd: () => {
+        throw new Error('boom');
+      },
+    });
     inf.addEventHandler(r.handler);
     inf.run();
     await waitForCacheSync(inf);
     expect(r.log).toEqual(['add a (initial)']);
     expect(errors).toEqual(['pods handler onAdd: boom']);
+    inf.stop();
+  });
+
+  it('a watch call that throws is retried with backoff, not fatal', async () => {
+    const { clock, cs, inf, errors } = setup([pod('a')]);
+    let throws = 1;
+    cs.prependReactor('watch', 'pods', () => {
+      if (throws-- > 0) throw new Error('channel closed');
+      return undefined;
+    });
+    inf.run();
+    await waitForCacheSync(inf);
+    await settle();
+    expect(errors).toEqual(['pods watch: channel closed']);
+    expect(cs.watchCount('pods')).toBe(0);
+    clock.step(800);
+    await settle();
+    expect(cs.watchCount('pods')).toBe(1);
     inf.stop();
   });
 
@@ -223,9 +264,18 @@ describe('InformerFactory', () => {
     const nodes = f.informerFor('nodes');
     f.start();
     expect(await f.waitForCacheSync()).toBe(true);
-    expect(f.lister('pods').list().map((p) => p.metadata.name)).toEqual(['a']);
+    expect(
+      f
+        .lister('pods')
+        .list()
+        .map((p) => p.metadata.name),
+    ).toEqual(['a']);
     expect(nodes.hasSynced()).toBe(true);
-    expect(cs.actions.filter((a) => a.verb === 'list').map((a) => [a.resource, a.namespace ?? '', a.listOptions?.labelSelector ?? ''])).toEqual([
+    expect(
+      cs.actions
+        .filter((a) => a.verb === 'list')
+        .map((a) => [a.resource, a.namespace ?? '', a.listOptions?.labelSelector ?? '']),
+    ).toEqual([
       ['pods', 'ns1', ''],
       ['pods', 'ns1', 'x=y'],
       ['nodes', '', ''],

@@ -102,7 +102,10 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Reflec
     private readonly opts: SharedInformerOptions = {},
   ) {
     this.clock = opts.clock ?? realClock;
-    this.indexer = new ThreadSafeStore<T>({ [NAMESPACE_INDEX]: namespaceIndexFunc, ...(opts.indexers as Indexers<T>) });
+    this.indexer = new ThreadSafeStore<T>({
+      [NAMESPACE_INDEX]: namespaceIndexFunc,
+      ...(opts.indexers as Indexers<T>),
+    });
     this.reflector = new Reflector<T>(client, this, {
       ...opts.reflector,
       name: opts.reflector?.name ?? client.info.resource,
@@ -280,7 +283,9 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Reflec
  * Resolves true when every informer has synced, false as soon as one is stopped before syncing
  * (client-go cache.WaitForCacheSync).
  */
-export function waitForCacheSync(...informers: Array<Pick<SharedInformer<KubeObject>, 'whenSynced'>>): Promise<boolean> {
+export function waitForCacheSync(
+  ...informers: Array<Pick<SharedInformer<KubeObject>, 'whenSynced'>>
+): Promise<boolean> {
   return new Promise((resolve) => {
     let left = informers.length;
     if (left === 0) return resolve(true);

@@ -16,7 +16,13 @@ async function advance(clock: FakeClock, ms: number): Promise<void> {
   }
 }
 
-function candidate(cs: FakeClientset, clock: FakeClock, identity: string, log: string[], extra: Partial<ConstructorParameters<typeof LeaderElector>[0]> = {}) {
+function candidate(
+  cs: FakeClientset,
+  clock: FakeClock,
+  identity: string,
+  log: string[],
+  extra: Partial<ConstructorParameters<typeof LeaderElector>[0]> = {},
+) {
   return new LeaderElector({
     clientset: cs,
     namespace: 'kube-system',
@@ -120,13 +126,18 @@ describe('LeaderElector', () => {
       identity: 'x',
       clock,
       jitterFactor: 0,
-      callbacks: { onStartedLeading: (s) => (leadSignal = s), onStoppedLeading: () => log.push(`x stopped @${clock.now()}`) },
+      callbacks: {
+        onStartedLeading: (s) => (leadSignal = s),
+        onStoppedLeading: () => log.push(`x stopped @${clock.now()}`),
+      },
       onError: () => {},
     }).run();
     void a.run();
     await settle();
     expect(leadSignal?.aborted).toBe(false);
-    cs.prependReactor('update', 'leases', () => ({ error: new ApiError({ code: 503, reason: 'ServiceUnavailable' }) }));
+    cs.prependReactor('update', 'leases', () => ({
+      error: new ApiError({ code: 503, reason: 'ServiceUnavailable' }),
+    }));
     await advance(clock, 12_000);
     await done;
     expect(leadSignal?.aborted).toBe(true);
@@ -146,7 +157,9 @@ describe('LeaderElector with a hanging apiserver', () => {
         const rc = fake.resource(name, apiVersion);
         return new Proxy(rc, {
           get: (t, prop) =>
-            prop === 'get' && hang ? () => new Promise(() => {}) : (t as unknown as Record<string | symbol, unknown>)[prop as string],
+            prop === 'get' && hang
+              ? () => new Promise(() => {})
+              : (t as unknown as Record<string | symbol, unknown>)[prop as string],
         });
       },
       version: () => fake.version(),

@@ -77,7 +77,8 @@ export class LeaderElector {
     this.leaseMs = opts.leaseDurationMs ?? 15000;
     this.renewDeadlineMs = opts.renewDeadlineMs ?? 10000;
     this.retryMs = opts.retryPeriodMs ?? 2000;
-    if (!(this.leaseMs > this.renewDeadlineMs)) throw new Error('leaseDuration must be greater than renewDeadline');
+    if (!(this.leaseMs > this.renewDeadlineMs))
+      throw new Error('leaseDuration must be greater than renewDeadline');
     if (!(this.renewDeadlineMs > this.retryMs * (opts.jitterFactor ?? 1.2))) {
       throw new Error('renewDeadline must be greater than retryPeriod * jitterFactor');
     }
@@ -198,7 +199,13 @@ export class LeaderElector {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
           metadata: { name: this.opts.name, namespace: this.opts.namespace },
-          spec: { holderIdentity: me, leaseDurationSeconds: seconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
+          spec: {
+            holderIdentity: me,
+            leaseDurationSeconds: seconds,
+            acquireTime: microTime(now),
+            renewTime: microTime(now),
+            leaseTransitions: 0,
+          },
         });
         this.observe(created);
         return true;
@@ -237,7 +244,13 @@ export class LeaderElector {
     try {
       const updated = await this.leases.update({
         ...lease,
-        spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(now), acquireTime: microTime(now) },
+        spec: {
+          ...lease.spec,
+          holderIdentity: '',
+          leaseDurationSeconds: 1,
+          renewTime: microTime(now),
+          acquireTime: microTime(now),
+        },
       });
       this.observe(updated);
     } catch (e) {

@@ -93,5 +93,8 @@ export class MaxOfRateLimiter<K> implements RateLimiter<K> {
  * overall bucket of 10 qps / burst 100.
  */
 export function defaultControllerRateLimiter<K>(clock: Clock = realClock): RateLimiter<K> {
-  return new MaxOfRateLimiter<K>(new ItemExponentialFailureRateLimiter<K>(5, 1_000_000), new BucketRateLimiter<K>(10, 100, clock));
+  return new MaxOfRateLimiter<K>(
+    new ItemExponentialFailureRateLimiter<K>(5, 1_000_000),
+    new BucketRateLimiter<K>(10, 100, clock),
+  );
 }

@@ -1,6 +1,10 @@
 import { FakeClock } from '../clock';
 import { RateLimitingQueue } from './rate-limiting-queue';
-import { BucketRateLimiter, ItemExponentialFailureRateLimiter, defaultControllerRateLimiter } from './rate-limiter';
+import {
+  BucketRateLimiter,
+  ItemExponentialFailureRateLimiter,
+  defaultControllerRateLimiter,
+} from './rate-limiter';
 
 describe('RateLimitingQueue', () => {
   it('de-duplicates queued keys and keeps FIFO order', async () => {

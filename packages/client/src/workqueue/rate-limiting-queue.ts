@@ -9,7 +9,12 @@
  * Time comes from an injectable {@link Clock}.
  */
 import { realClock, type Clock, type TimerHandle } from '../clock';
-import { BucketRateLimiter, ItemExponentialFailureRateLimiter, MaxOfRateLimiter, type RateLimiter } from './rate-limiter';
+import {
+  BucketRateLimiter,
+  ItemExponentialFailureRateLimiter,
+  MaxOfRateLimiter,
+  type RateLimiter,
+} from './rate-limiter';
 
 /** Options of {@link RateLimitingQueue}. */
 export interface RateLimitingQueueOptions<K> {
@@ -48,8 +53,16 @@ export class RateLimitingQueue<K> {
     this.clock = opts.clock ?? realClock;
     if (opts.rateLimiter) this.limiter = opts.rateLimiter;
     else {
-      const item = new ItemExponentialFailureRateLimiter<K>(opts.baseDelayMs ?? 5, opts.maxDelayMs ?? 1_000_000);
-      this.limiter = opts.bucket ? new MaxOfRateLimiter<K>(item, new BucketRateLimiter<K>(opts.bucket.qps, opts.bucket.burst, this.clock)) : item;
+      const item = new ItemExponentialFailureRateLimiter<K>(
+        opts.baseDelayMs ?? 5,
+        opts.maxDelayMs ?? 1_000_000,
+      );
+      this.limiter = opts.bucket
+        ? new MaxOfRateLimiter<K>(
+            item,
+            new BucketRateLimiter<K>(opts.bucket.qps, opts.bucket.burst, this.clock),
+          )
+        : item;
     }
   }
 
