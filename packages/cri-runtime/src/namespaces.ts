@@ -1,5 +1,7 @@
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { run, runOk } from './exec';
 
 /** The namespace files of a pod sandbox (each a bind mount of /proc/<pid>/ns/<type>). */
@@ -53,8 +55,8 @@ export async function createNamespaces(
 }
 
 /** Unmounts and deletes the namespace files. Idempotent. */
-export async function destroyNamespaces(ns: SandboxNamespaces): Promise<void> {
-  for (const file of [ns.net, ns.ipc, ns.uts]) {
+export async function destroyNamespaces(ns: SandboxNamespaces & { pid?: string }): Promise<void> {
+  for (const file of [ns.net, ns.ipc, ns.uts, ns.pid]) {
     if (!file || !existsSync(file)) continue;
     await run('umount', [file]);
     await rm(file, { force: true }).catch(async () => {
@@ -89,4 +91,40 @@ export async function netDev(
     out.push({ name: m[1], rxBytes: f[0], rxErrors: f[2], txBytes: f[8], txErrors: f[10] });
   }
   return out;
+}
+
+/**
+ * Starts the holder of a pod-wide PID namespace (`shareProcessNamespace`): a detached
+ * `unshare --pid=FILE --fork --kill-child=SIGKILL sleep infinity`, whose `sleep` is PID 1 of the
+ * new namespace (the pause container's role; it does not reap orphaned zombies). The namespace is
+ * also bind-mounted on `file`, which containers join. Resolves once the bind mount exists.
+ * @returns the pid of the `unshare` process (killing it kills the namespace's PID 1).
+ * @throws Error when the namespace does not appear within 10 s (the holder is killed).
+ */
+export async function startPidHolder(file: string): Promise<number> {
+  await writeFile(file, '');
+  const child = spawn('unshare', [`--pid=${file}`, '--fork', '--kill-child=SIGKILL', 'sleep', 'infinity'], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  child.on('error', () => undefined);
+  child.unref();
+  const parentDev = statSync(dirname(file)).dev;
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (statSync(file).dev !== parentDev) return child.pid!;
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  if (child.pid) stopPidHolder(child.pid);
+  throw new Error(`pod PID namespace holder did not start (unshare exit ${child.exitCode})`);
+}
+
+/** Kills a PID namespace holder started by {@link startPidHolder}. Idempotent. */
+export function stopPidHolder(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
 }

@@ -27,7 +27,14 @@ import { ImageStore, StoredImage } from './images/store';
 import { buildSpec, ociResources } from './oci/spec';
 import { chooseRuntime, OciRuntime, OciRuntimeName } from './oci/runtime';
 import { MONITOR_SOURCE } from './monitor/monitor-source';
-import { createNamespaces, destroyNamespaces, netDev, podIp } from './namespaces';
+import {
+  createNamespaces,
+  destroyNamespaces,
+  netDev,
+  podIp,
+  startPidHolder,
+  stopPidHolder,
+} from './namespaces';
 import { memoryCgroupDir, readUsage, removeCgroup } from './cgroups';
 import { status as grpcStatus } from '@grpc/grpc-js';
 
@@ -62,6 +69,9 @@ interface SandboxRecord {
   uts?: string;
   hostNetwork: boolean;
   hostPid: boolean;
+  /** Pod-wide PID namespace file (shareProcessNamespace), and its holder process. */
+  pidNs?: string;
+  pidHolder?: number;
   cgroupParent: string;
   ownCgroup: boolean;
   resolvConf?: string;
@@ -396,9 +406,14 @@ export class KeelsonRuntime {
           if (!/^[a-z0-9_.-]+$/i.test(k)) throw invalid(`RunPodSandbox: invalid sysctl name "${k}"`);
         }
         await createNamespaces({ net: rec.netns, ipc: rec.ipc, uts: rec.uts }, hostname, sysctls);
+        if (nsOpts?.pid === NamespaceMode.POD) {
+          rec.pidNs = join(dir, 'ns-pid');
+          rec.pidHolder = await startPidHolder(rec.pidNs);
+        }
         await this.saveSandbox(rec);
       } catch (e) {
-        await destroyNamespaces({ net: rec.netns, ipc: rec.ipc, uts: rec.uts });
+        if (rec.pidHolder) stopPidHolder(rec.pidHolder);
+        await destroyNamespaces({ net: rec.netns, ipc: rec.ipc, uts: rec.uts, pid: rec.pidNs });
         await rm(dir, { recursive: true, force: true });
         if (e instanceof CriError) throw e;
         throw new CriError(grpcStatus.INTERNAL, `RunPodSandbox: ${(e as Error).message}`);
@@ -420,7 +435,8 @@ export class KeelsonRuntime {
       for (const c of [...this.containers.values()].filter((c) => c.sandboxId === sb.id)) {
         await this.stopContainer(c.id, 0);
       }
-      await destroyNamespaces({ net: sb.netns, ipc: sb.ipc, uts: sb.uts });
+      if (sb.pidHolder) stopPidHolder(sb.pidHolder);
+      await destroyNamespaces({ net: sb.netns, ipc: sb.ipc, uts: sb.uts, pid: sb.pidNs });
       if (sb.state !== 'notready') {
         sb.state = 'notready';
         await this.saveSandbox(sb);
@@ -480,12 +496,13 @@ export class KeelsonRuntime {
     const info: Record<string, string> = {};
     if (verbose) {
       const namespaces = [
+        ...(sb.pidNs ? [{ type: 'pid', path: sb.pidNs }] : []),
         ...(sb.netns ? [{ type: 'network', path: sb.netns }] : []),
         ...(sb.ipc ? [{ type: 'ipc', path: sb.ipc }] : []),
         ...(sb.uts ? [{ type: 'uts', path: sb.uts }] : []),
       ];
       info.info = JSON.stringify({
-        pid: 0,
+        pid: sb.pidHolder ?? 0,
         processStatus: sb.state === 'ready' ? 'running' : 'stopped',
         netNamespacePath: sb.netns ?? '',
         netNamespaceClosed: sb.state !== 'ready',
@@ -607,6 +624,7 @@ export class KeelsonRuntime {
             ipcPath: sb.ipc,
             utsPath: sb.uts,
             hostPid: sb.hostPid,
+            pidPath: sb.pidNs,
             resolvConf: sb.resolvConf,
             hostnameFile: sb.hostnameFile,
           },

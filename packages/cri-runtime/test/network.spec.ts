@@ -34,6 +34,21 @@ function cni(command: 'ADD' | 'DEL', netns: string, conf: object, containerId: s
   return r.stdout;
 }
 
+function emptySecurity() {
+  return {
+    runAsUser: undefined,
+    runAsGroup: undefined,
+    readonlyRootfs: false,
+    supplementalGroups: [],
+    supplementalGroupsPolicy: 0,
+    privileged: false,
+    seccomp: undefined,
+    apparmor: undefined,
+    seccompProfilePath: '',
+    selinuxOptions: undefined,
+  };
+}
+
 describeRoot('sandbox networking, DNS, sysctls, host network', () => {
   let t: TestRuntime;
   const scratch = mkdtempSync(join(tmpdir(), 'kt-net-'));
@@ -157,6 +172,53 @@ describeRoot('sandbox networking, DNS, sysctls, host network', () => {
     const { readlinkSync } = await import('node:fs');
     expect(readlinkSync(`/proc/${info.pid}/ns/net`)).toBe(readlinkSync('/proc/self/ns/net'));
     await t.client.rt('removePodSandbox', { podSandboxId });
+  });
+
+  test('shareProcessNamespace: containers of a pod with pid mode POD see each other', async () => {
+    const nsOptions = {
+      network: NamespaceMode.POD,
+      pid: NamespaceMode.POD,
+      ipc: NamespaceMode.POD,
+      targetId: '',
+      usernsOptions: undefined,
+    };
+    const cfg = sandboxConfig(t.root);
+    cfg.linux = { ...cfg.linux!, securityContext: { ...emptySecurity(), namespaceOptions: nsOptions } };
+    const { podSandboxId } = await t.client.rt('runPodSandbox', { config: cfg });
+    const start = async (name: string, args: string[], shared: boolean) => {
+      const { containerId } = await t.client.rt('createContainer', {
+        podSandboxId,
+        config: {
+          ...containerConfig(name, args),
+          linux: {
+            securityContext: {
+              namespaceOptions: shared ? nsOptions : { ...nsOptions, pid: NamespaceMode.CONTAINER },
+            },
+          },
+        },
+        sandboxConfig: cfg,
+      });
+      await t.client.rt('startContainer', { containerId });
+      return containerId;
+    };
+    await start('a', ['sleep', '1001'], true);
+    const b = await start('b', ['sleep', '1002'], true);
+    const c = await start('c', ['sleep', '1003'], false);
+    const ps = async (id: string) =>
+      (
+        await t.client.rt('execSync', { containerId: id, cmd: ['ps', '-o', 'args'], timeout: 5n })
+      ).stdout.toString();
+    const seenByB = await ps(b);
+    expect(seenByB).toContain('sleep 1001');
+    expect(seenByB).toContain('sleep 1002');
+    const seenByC = await ps(c);
+    expect(seenByC).toContain('sleep 1003');
+    expect(seenByC).not.toContain('sleep 1001');
+    const info = JSON.parse(
+      (await t.client.rt('podSandboxStatus', { podSandboxId, verbose: true })).info.info,
+    );
+    await t.client.rt('removePodSandbox', { podSandboxId });
+    expect(info.runtimeSpec.linux.namespaces.map((n: { type: string }) => n.type)).toContain('pid');
   });
 
   test('the keelson-cri bin serves CRI on its socket and exits cleanly on SIGTERM', async () => {

@@ -55,7 +55,9 @@ async function measure(name: string, socket: string, logRoot: string, hostNetwor
         metadata: { name: podName, namespace: 'bench', uid: `${podName}-${Date.now()}`, attempt: 0 },
         hostname: hostNetwork ? '' : podName,
         logDirectory: join(logRoot, podName),
-        linux: hostNetwork ? { securityContext: { namespaceOptions: { network: 2 /* NODE */ } } } : {},
+        linux: hostNetwork
+          ? { securityContext: { namespaceOptions: { network: 2 /* NODE */, pid: 1 /* CONTAINER */ } } }
+          : {},
       };
       mkdirSync(config.logDirectory, { recursive: true });
       const t0 = process.hrtime.bigint();

@@ -47,8 +47,10 @@ export interface SandboxContext {
   ipcPath?: string;
   /** Bind-mounted UTS namespace file; undefined for host-network pods (they share the host's). */
   utsPath?: string;
-  /** Pod-wide PID sharing is not supported: containers get their own PID namespace unless NODE. */
+  /** Host PID namespace for the pod (NamespaceMode.NODE). */
   hostPid: boolean;
+  /** Pod-wide PID namespace file, joined by containers whose pid mode is POD (shareProcessNamespace). */
+  pidPath?: string;
   /** resolv.conf written from the sandbox DNSConfig, mounted at /etc/resolv.conf unless the container mounts one. */
   resolvConf?: string;
   /** File holding the pod hostname, mounted at /etc/hostname unless the container mounts one. */
@@ -288,7 +290,8 @@ export interface SpecInput {
 
 /**
  * Builds the OCI config.json for a CRI container: namespaces (joins the sandbox's network, IPC
- * and UTS namespace files; own mount and PID namespaces), cgroup path and resources, CRI mounts
+ * and UTS namespace files, and its PID namespace when shared; otherwise own mount and PID
+ * namespaces), cgroup path and resources, CRI mounts
  * as bind mounts (in the order given; later ones win on the same path), default mounts,
  * capabilities (containerd's defaults, adjusted by add/drop, all when privileged).
  * `tty` is not supported (no console socket): the container runs with pipes either way.
@@ -342,7 +345,9 @@ export function buildSpec(input: SpecInput): OciSpec {
 
   const namespaces: OciSpec['linux']['namespaces'] = [{ type: 'mount' }];
   const nsOpts = sc?.namespaceOptions;
-  if (nsOpts?.pid !== NamespaceMode.NODE) namespaces.push({ type: 'pid' });
+  if (nsOpts?.pid === NamespaceMode.POD && sandbox.pidPath)
+    namespaces.push({ type: 'pid', path: sandbox.pidPath });
+  else if (nsOpts?.pid !== NamespaceMode.NODE) namespaces.push({ type: 'pid' });
   if (sandbox.netnsPath) namespaces.push({ type: 'network', path: sandbox.netnsPath });
   if (sandbox.ipcPath) namespaces.push({ type: 'ipc', path: sandbox.ipcPath });
   if (sandbox.utsPath) namespaces.push({ type: 'uts', path: sandbox.utsPath });
