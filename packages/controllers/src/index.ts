@@ -29,3 +29,4 @@ export * from './cronjob/cronjob-controller';
 export * from './util/revisions';
 export * from './statefulset/statefulset-controller';
 export * from './daemonset/daemonset-controller';
+export * from './runtime/client-informers';

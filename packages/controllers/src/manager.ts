@@ -10,6 +10,7 @@ import { silentLogger } from './runtime/controller';
 import { ClientEventSink } from './runtime/events';
 import type { InformerSource } from './runtime/informer';
 import { ClientInformerSource } from './runtime/informer';
+import { FactoryInformerSource } from './runtime/client-informers';
 import { LeaseElector } from './runtime/leader-election';
 import type { Clock } from './util/clock';
 import { realClock } from './util/clock';
@@ -62,8 +63,13 @@ export interface ControllerManagerOptions {
   jobBackoffMaxMs?: number;
   clock?: Clock;
   log?: Logger;
-  /** Replaces the list+watch informers (tests). */
+  /** Replaces the informers (tests). */
   informers?: InformerSource;
+  /**
+   * "client" (default): @keelson/client's shared informers; "builtin": this package's minimal
+   * list+watch informers ({@link ClientInformerSource}).
+   */
+  informerImpl?: 'client' | 'builtin';
 }
 
 /** A running controller manager. */
@@ -133,7 +139,11 @@ export async function startControllerManager(opts: ControllerManagerOptions, cli
   let starting: Promise<void> | undefined;
 
   const startControllers = async () => {
-    informers = opts.informers ?? new ClientInformerSource(clientset, { onError: (r, e) => log.debug?.({ resource: r, err: String(e) }, 'informer error') });
+    informers =
+      opts.informers ??
+      (opts.informerImpl === 'builtin'
+        ? new ClientInformerSource(clientset, { onError: (r, e) => log.debug?.({ resource: r, err: String(e) }, 'informer error') })
+        : new FactoryInformerSource(clientset, { onError: (e) => log.debug?.({ err: String(e) }, 'informer error') }));
     const ctx: ControllerContext = {
       client: clientset,
       informers,
