@@ -19,6 +19,8 @@ import {
   ProposalDroppedError,
   RawNode,
   decodeConfChange,
+  decodeMessage,
+  encodeMessage,
   seededRandom,
 } from '../../src';
 
@@ -50,6 +52,8 @@ export interface SimOptions {
   stepsPerTick?: number;
   /** Report undeliverable messages to the sender (reportUnreachable / reportSnapshot). */
   reportFailures?: boolean;
+  /** Carry every message through encodeMessage/decodeMessage, as a real transport would. */
+  wireCodec?: boolean;
 }
 
 interface InFlight {
@@ -175,6 +179,7 @@ export class SimCluster {
       maxDelay: 0,
       stepsPerTick: 4,
       reportFailures: false,
+      wireCodec: false,
       ...o,
     };
     this.rand = seededRandom(o.seed);
@@ -264,6 +269,7 @@ export class SimCluster {
   }
 
   private send(m: Message): void {
+    if (this.opts.wireCodec) m = decodeMessage(encodeMessage(m));
     if (m.type === 'MsgSnap') this.stats.snapshotsSent++;
     if (this.rand() < this.opts.drop) {
       this.stats.dropped++;

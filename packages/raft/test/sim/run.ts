@@ -37,6 +37,7 @@ export function runSimulation(o: RunOptions): RunResult {
     keepEntries: 3,
     staleReads: o.staleReads ?? false,
     reportFailures: o.seed % 2 === 0, // half the runs exercise reportUnreachable / reportSnapshot
+    wireCodec: o.seed % 2 === 1, // the other half sends every message through the codec
     ...o.sim,
   });
   const rand = c.rand;
