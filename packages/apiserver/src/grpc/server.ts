@@ -123,6 +123,17 @@ function unary<Req, Res>(fn: (req: Req) => Promise<Res>) {
   };
 }
 
+let lastJson = '';
+let lastBytes: Buffer = Buffer.alloc(0);
+/** UTF-8 bytes of an event's JSON; consecutive calls with the same string (one event fanned out to many watchers) share one Buffer. */
+function eventBytes(j: string): Buffer {
+  if (j !== lastJson) {
+    lastJson = j;
+    lastBytes = Buffer.from(j);
+  }
+  return lastBytes;
+}
+
 /** The service implementation over a handler. */
 export function apiServerImplementation(h: ApiHandler): ApiServerServer {
   return {
@@ -171,7 +182,7 @@ export function apiServerImplementation(h: ApiHandler): ApiServerServer {
           h.watch(ref(call.request.ref), opts, {
             event: (type, obj: KubeObject, j?: string) => {
               if (ended) return;
-              call.write({ type, object: Buffer.from(j ?? JSON.stringify(obj)) });
+              call.write({ type, object: eventBytes(j ?? JSON.stringify(obj)) });
               // a client that stops reading is cut off; it re-watches from its last resourceVersion
               if (call.writableLength > MAX_WATCH_BUFFER_EVENTS) finish(new ApiError(failure(429, 'TooManyRequests', 'watch client is too slow; re-watch from the last resourceVersion')));
             },

@@ -20,6 +20,17 @@ async function storeModule(): Promise<StoreModule> {
   return (await import('@keelson/store')) as unknown as StoreModule;
 }
 
+/**
+ * The gRPC target for `store:` addresses: one "host:port" as is; several IPv4 "a:p,b:q" as the
+ * grpc-js multi-address target "ipv4:a:p,b:q" (pick-first across members); otherwise the first.
+ */
+export function remoteTarget(arg: string): string {
+  const addrs = arg.split(',').map((s) => s.trim()).filter(Boolean);
+  if (addrs.length <= 1) return addrs[0] ?? arg;
+  if (addrs.every((a) => /^\d{1,3}(\.\d{1,3}){3}:\d+$/.test(a))) return `ipv4:${addrs.join(',')}`;
+  return addrs[0];
+}
+
 /** Parses and opens a storage spec. */
 export async function openStorage(spec: string): Promise<Storage> {
   const i = spec.indexOf(':');
@@ -38,7 +49,7 @@ export async function openStorage(spec: string): Promise<Storage> {
       if (!arg) throw new Error('--storage store:HOST:PORT needs an address');
       const m = await storeModule();
       if (!m.RemoteStore) throw new Error('@keelson/store does not export RemoteStore yet');
-      return new KvStorage(new m.RemoteStore(arg));
+      return new KvStorage(new m.RemoteStore(remoteTarget(arg)));
     }
     case 'etcd': {
       if (!arg) throw new Error('--storage etcd:URL needs at least one URL');
