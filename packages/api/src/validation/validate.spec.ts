@@ -153,8 +153,9 @@ spec:
     });
     expect(causes).toContainEqual({
       reason: 'FieldValueInvalid',
-      field: 'spec.tolerations[0].value',
-      message: 'Invalid value: "v": value must be empty when `operator` is \'Exists\'',
+      field: 'spec.tolerations[0].operator',
+      message:
+        'Invalid value: map[string]string{"key":"k", "operator":"Exists", "value":"v"}: value must be empty when `operator` is \'Exists\'',
     });
   });
 
@@ -353,6 +354,30 @@ spec:
         field: 'spec.containers[0].image',
         message:
           'Invalid value: "integer": spec.containers[0].image in body must be of type string: "integer"',
+      },
+    ]);
+  });
+
+  it('validates topology spread constraints like upstream', () => {
+    const causes = validateObject(
+      pod({
+        containers: [{ name: 'c', image: 'x' }],
+        topologySpreadConstraints: [
+          { maxSkew: 0, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' },
+          { maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' },
+        ],
+      }),
+    );
+    expect(causes).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.topologySpreadConstraints[0].maxSkew',
+        message: 'Invalid value: 0: must be greater than zero',
+      },
+      {
+        reason: 'FieldValueDuplicate',
+        field: 'spec.topologySpreadConstraints[0].{topologyKey, whenUnsatisfiable}',
+        message: 'Duplicate value: "{zone, DoNotSchedule}"',
       },
     ]);
   });

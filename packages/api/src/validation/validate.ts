@@ -206,7 +206,7 @@ const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
 const RESTART_POLICIES = ['Always', 'Never', 'OnFailure'];
 const DNS_POLICIES = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'];
-const TAINT_EFFECTS = ['NoExecute', 'NoSchedule', 'PreferNoSchedule'];
+const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 const HOST_PATH_TYPES = [
   '',
   'BlockDevice',
@@ -534,17 +534,17 @@ function validateTolerations(out: Causes, ts: Toleration[] | undefined, path: st
         ),
       );
     }
+    // Upstream reports value problems on the operator path.
     switch (t.operator ?? '') {
       case '':
-      case 'Equal':
-        if (t.value)
-          for (const m of isValidLabelValue(t.value)) out.push(fieldInvalid(child(p, 'value'), t.value, m));
+      case 'Equal': {
+        const errs = isValidLabelValue(t.value ?? '');
+        if (errs.length) out.push(fieldInvalid(child(p, 'operator'), t.value ?? '', errs.join(';')));
         break;
+      }
       case 'Exists':
         if (t.value)
-          out.push(
-            fieldInvalid(child(p, 'value'), t.value, "value must be empty when `operator` is 'Exists'"),
-          );
+          out.push(fieldInvalid(child(p, 'operator'), t, "value must be empty when `operator` is 'Exists'"));
         break;
       default:
         out.push(fieldNotSupported(child(p, 'operator'), t.operator, ['Equal', 'Exists']));
@@ -744,26 +744,47 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string): Causes
   ]);
   validateTolerations(out, spec.tolerations, child(path, 'tolerations'));
   validateAffinity(out, spec.affinity, child(path, 'affinity'));
-  const seen = new Set<string>();
-  (spec.topologySpreadConstraints ?? []).forEach((c, i) => {
+  const tscs = spec.topologySpreadConstraints ?? [];
+  tscs.forEach((c, i) => {
     const p = idx(child(path, 'topologySpreadConstraints'), i);
     if (!(c.maxSkew > 0)) out.push(fieldInvalid(child(p, 'maxSkew'), c.maxSkew, 'must be greater than zero'));
     if (!c.topologyKey) out.push(fieldRequired(child(p, 'topologyKey'), 'can not be empty'));
     else
       for (const m of isQualifiedName(c.topologyKey))
         out.push(fieldInvalid(child(p, 'topologyKey'), c.topologyKey, m));
-    notSupported(
-      out,
-      child(p, 'whenUnsatisfiable'),
-      c.whenUnsatisfiable,
-      ['DoNotSchedule', 'ScheduleAnyway'],
-      true,
-    );
-    if (c.minDomains !== undefined && c.minDomains <= 0)
-      out.push(fieldInvalid(child(p, 'minDomains'), c.minDomains, 'must be greater than 0'));
-    const k = `${c.topologyKey}/${c.whenUnsatisfiable}`;
-    if (seen.has(k)) out.push(fieldDuplicate(p, `{${c.topologyKey}, ${c.whenUnsatisfiable}}`));
-    seen.add(k);
+    if (!['DoNotSchedule', 'ScheduleAnyway'].includes(c.whenUnsatisfiable)) {
+      out.push(
+        fieldNotSupported(child(p, 'whenUnsatisfiable'), c.whenUnsatisfiable ?? '', [
+          'DoNotSchedule',
+          'ScheduleAnyway',
+        ]),
+      );
+    }
+    if (
+      tscs
+        .slice(i + 1)
+        .some((o) => o.topologyKey === c.topologyKey && o.whenUnsatisfiable === c.whenUnsatisfiable)
+    ) {
+      out.push(
+        fieldDuplicate(
+          child(p, '{topologyKey, whenUnsatisfiable}'),
+          `{${c.topologyKey}, ${c.whenUnsatisfiable}}`,
+        ),
+      );
+    }
+    if (c.minDomains !== undefined && c.minDomains !== null) {
+      if (c.minDomains <= 0)
+        out.push(fieldInvalid(child(p, 'minDomains'), c.minDomains, 'must be greater than zero'));
+      if (c.whenUnsatisfiable !== 'DoNotSchedule') {
+        out.push(
+          fieldInvalid(
+            child(p, 'minDomains'),
+            c.minDomains,
+            `can only use minDomains if whenUnsatisfiable=DoNotSchedule, not ${c.whenUnsatisfiable}`,
+          ),
+        );
+      }
+    }
     validateLabelSelectorField(out, c.labelSelector, child(p, 'labelSelector'));
   });
   (spec.hostAliases ?? []).forEach((h, i) => {
@@ -913,7 +934,13 @@ function validateSelector(out: Causes, sel: LabelSelector | undefined, path: str
 
 const PERCENT_RE = /^[0-9]+%$/;
 
-function validateIntOrPercent(out: Causes, v: number | string | undefined, path: string): number | undefined {
+/** ValidatePositiveIntOrPercent (+ IsNotMoreThan100Percent when max100); returns the int or percent value. */
+function validateIntOrPercent(
+  out: Causes,
+  v: number | string | undefined,
+  path: string,
+  max100 = false,
+): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'number') {
     nonNegative(out, path, v);
@@ -935,7 +962,7 @@ function validateIntOrPercent(out: Causes, v: number | string | undefined, path:
     return undefined;
   }
   const pct = Number(v.slice(0, -1));
-  if (pct > 100) out.push(fieldInvalid(path, v, 'must not be greater than 100%'));
+  if (max100 && pct > 100) out.push(fieldInvalid(path, v, 'must not be greater than 100%'));
   return pct;
 }
 
@@ -947,7 +974,9 @@ function validateDeployment(o: Any, old: Any): Causes {
   validateSelector(out, s.selector, 'spec.selector', 'deployment');
   validateTemplate(out, s.template, s.selector, 'spec.template', ['Always']);
   const st = s.strategy ?? {};
-  notSupported(out, 'spec.strategy.type', st.type, ['Recreate', 'RollingUpdate']);
+  if (st.type !== undefined && st.type !== 'Recreate' && st.type !== 'RollingUpdate') {
+    out.push(fieldNotSupported('spec.strategy', st, ['Recreate', 'RollingUpdate']));
+  }
   if (st.type === 'Recreate' && st.rollingUpdate) {
     out.push(
       fieldForbidden(
@@ -961,6 +990,7 @@ function validateDeployment(o: Any, old: Any): Causes {
       out,
       st.rollingUpdate.maxUnavailable,
       'spec.strategy.rollingUpdate.maxUnavailable',
+      true,
     );
     const ms = validateIntOrPercent(out, st.rollingUpdate.maxSurge, 'spec.strategy.rollingUpdate.maxSurge');
     if (mu === 0 && ms === 0) {
@@ -1075,6 +1105,7 @@ function validateDaemonSet(o: Any, old: Any): Causes {
       out,
       us.rollingUpdate.maxUnavailable,
       'spec.updateStrategy.rollingUpdate.maxUnavailable',
+      true,
     );
     const ms = validateIntOrPercent(
       out,
