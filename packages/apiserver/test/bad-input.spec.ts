@@ -174,3 +174,37 @@ it('rejects unknown resources and methods', async () => {
   await expectRejected(() => req('PATCH', `${CM}/rv`, '{"data":{"a":"b"}}', 'application/bogus-patch'), [415]);
   await expectRejected(() => req('PATCH', `${CM}/rv`, '[{"op":"remove","path":"/nope"}]', 'application/json-patch+json'), [422]);
 });
+
+it('never answers 5xx to random paths, methods and media types', async () => {
+  const seg = fc.oneof(
+    fc.constantFrom('api', 'apis', 'v1', 'apps', 'namespaces', 'default', 'pods', 'configmaps', 'status', 'scale', 'watch', 'log', 'exec', 'binding', '%', '%zz', '..', 'finalize', 'openapi', 'v3', 'version'),
+    fc.stringMatching(/^[a-z0-9.-]{1,8}$/),
+  );
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(seg, { minLength: 1, maxLength: 7 }),
+      fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE'),
+      fc.constantFrom('application/json', 'application/yaml', 'application/merge-patch+json', 'application/json-patch+json', 'application/strategic-merge-patch+json', 'application/vnd.kubernetes.protobuf', 'text/plain'),
+      fc.constantFrom('{}', '[]', '', 'null', '{"metadata":{"name":"fz"}}', 'k8s\u0000garbage'),
+      fc.constantFrom('', '?watch=1&timeoutSeconds=1', '?limit=1', '?labelSelector=a%3Db', '?resourceVersion=0'),
+      async (segs, method, type, body, query) => {
+        const path = '/' + segs.join('/') + query;
+        const before = await s.storage.currentRevision();
+        const ctl = new AbortController();
+        const timer = setTimeout(() => ctl.abort(), 3000);
+        try {
+          const r = await fetch(s.url + path, { method, body: method === 'GET' || method === 'DELETE' ? undefined : body, headers: { 'content-type': type }, signal: ctl.signal });
+          expect(r.status).toBeLessThan(500);
+          await r.text().catch(() => undefined);
+        } catch (err) {
+          if ((err as Error).name !== 'AbortError') throw err;
+        } finally {
+          clearTimeout(timer);
+        }
+        // writes may succeed (e.g. a POST of {"metadata":{"name":"fz"}}); clean up so later cases start equal
+        if ((await s.storage.currentRevision()) !== before) await fetch(s.url + '/api/v1/namespaces/default/configmaps/fz', { method: 'DELETE' });
+      },
+    ),
+    { numRuns: 150 },
+  );
+}, 120000);

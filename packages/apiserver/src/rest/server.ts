@@ -48,9 +48,14 @@ interface ParsedPath {
   watchPath: boolean;
 }
 
-/** Parses a resource path (after /api or /apis). Returns undefined for non-resource paths. */
+/** Parses a resource path (after /api or /apis). Returns undefined for non-resource paths; throws 400 on bad escapes. */
 export function parseResourcePath(pathname: string): ParsedPath | undefined {
-  const segs = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  let segs: string[];
+  try {
+    segs = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    throw badRequest(`malformed URL path "${pathname}"`);
+  }
   let group: string;
   let version: string;
   let rest: string[];
