@@ -85,6 +85,20 @@ describeRoot('Exec and Attach streaming (websocket, v4.channel.k8s.io framing)',
     await expect(openSession(url)).rejects.toThrow(/404/);
   });
 
+  test('Exec with tty gives the command a terminal', async () => {
+    const { url } = await t.client.rt('exec', {
+      containerId,
+      cmd: ['sh', '-c', 'tty; read x; echo got $x; exit 2'],
+      tty: true,
+      stdin: true,
+      stdout: true,
+    });
+    const s = await openSession(url, 'typed\n');
+    expect(s.stdout).toMatch(/\/dev\/pts\/\d+\r\n/);
+    expect(s.stdout).toContain('got typed\r\n');
+    expect(s.status?.details?.causes[0].message).toBe('2');
+  });
+
   test('Exec of a successful command reports Success', async () => {
     const { url } = await t.client.rt('exec', { containerId, cmd: ['hostname'], stdout: true, stderr: true });
     const s = await openSession(url);

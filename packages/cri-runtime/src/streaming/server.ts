@@ -31,8 +31,10 @@ export interface StreamRequest {
  * 1 stdout, 2 stderr, 3 status (server → client, last message: a Kubernetes `Status` JSON,
  * `{"status":"Success"}` or `{"status":"Failure","reason":"NonZeroExitCode","details":
  * {"causes":[{"reason":"ExitCode","message":"<n>"}]}}`), 4 resize (accepted, ignored). Then the
- * server closes the socket. No TTY: `tty` requests run with pipes. Attach streams the container's
- * output from its log file from the moment of attaching (stdin is not connected).
+ * server closes the socket. Exec with `tty` runs `<oci runtime> exec --tty` under util-linux
+ * `script` (a pseudo-terminal relayed over the pipes: stdout carries the terminal, no resize).
+ * Attach streams the container's output from its log file from the moment of attaching (stdin
+ * is not connected).
  */
 export class StreamingServer {
   private readonly pending = new Map<string, { req: StreamRequest; expires: number }>();
@@ -111,10 +113,16 @@ export class StreamingServer {
   private serveExec(ws: WebSocket, req: StreamRequest): void {
     let argv: string[];
     try {
-      argv = this.rt.execCommand(req.containerId, req.cmd, false);
+      argv = this.rt.execCommand(req.containerId, req.cmd, req.tty);
     } catch (e) {
       this.finish(ws, null, (e as Error).message);
       return;
+    }
+    if (req.tty) {
+      // `<oci runtime> exec --tty` needs a terminal of its own: util-linux `script` gives it one
+      // and relays it over our pipes (-e: exit with the command's status).
+      const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+      argv = ['script', '-q', '-e', '-c', argv.map(quote).join(' '), '/dev/null'];
     }
     const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdout.on('data', (d: Buffer) => req.stdout && this.send(ws, Channel.stdout, d));
