@@ -82,3 +82,31 @@ describe('EventRecorder', () => {
     expect(cs2.objects<Event>('events')[0]!.count).toBe(1);
   });
 });
+
+describe('EventRecorder correlator', () => {
+  it('combines similar events after 10 distinct messages', async () => {
+    const clock = new FakeClock(0);
+    const cs = new FakeClientset();
+    const r = new EventRecorder(cs, { component: 'default-scheduler', clock });
+    for (let i = 0; i < 12; i++) r.event(pod, 'Warning', 'FailedScheduling', `0/${i} nodes are available`);
+    await r.flush();
+    const evs = cs.objects<Event>('events');
+    expect(evs).toHaveLength(10); // 9 distinct + 1 combined
+    const combined = evs.find((e) => e.message!.startsWith('(combined from similar events): '))!;
+    expect(combined.message).toBe('(combined from similar events): 0/11 nodes are available');
+    expect(combined.count).toBe(3);
+  });
+
+  it('drops an event storm beyond the burst, then allows one per refill period', async () => {
+    const clock = new FakeClock(0);
+    const cs = new FakeClientset();
+    const r = new EventRecorder(cs, { component: 'kubelet', clock, spamBurst: 3, spamRefillMs: 1000 });
+    for (let i = 0; i < 5; i++) r.event(pod, 'Normal', 'Pulled', 'same');
+    await r.flush();
+    expect(cs.objects<Event>('events')[0]!.count).toBe(3);
+    clock.step(1000);
+    r.event(pod, 'Normal', 'Pulled', 'same');
+    await r.flush();
+    expect(cs.objects<Event>('events')[0]!.count).toBe(4);
+  });
+});

@@ -8,8 +8,11 @@
  *   a new one is created;
  * - the Event is named "<involved name>.<hex nanoseconds>" in the involved object's namespace
  *   ("default" for cluster-scoped objects).
- * Not modelled: the similar-event aggregation ("combined from similar events") and the
- * per-object spam filter of upstream's correlator.
+ * - similar events (same object, type and reason, different messages) are combined once 10
+ *   distinct messages were seen within 10 minutes: the message becomes "(combined from similar
+ *   events): <latest>" and one event is bumped (EventAggregator);
+ * - a per source + object token bucket (burst 25, one token per 5 minutes) drops event storms
+ *   (EventSourceObjectSpamFilter).
  */
 import type { Event, KubeObject, ObjectReference } from '@keelson/api';
 import type { Clientset, ResourceClient } from '../interfaces';
@@ -29,6 +32,12 @@ export interface EventRecorderOptions {
   cacheSize?: number;
   /** Most writes waiting in the background; more are dropped (default 1000, upstream's queue length). */
   maxPending?: number;
+  /** Distinct messages per (object, type, reason) in 10 minutes before they are combined (default 10). */
+  maxSimilar?: number;
+  /** Spam filter: events per source + object allowed in a burst (default 25). */
+  spamBurst?: number;
+  /** Spam filter: ms to earn one more event (default 300000 = 5 minutes, i.e. qps 1/300). */
+  spamRefillMs?: number;
 }
 
 /** "Normal" or "Warning" (core/v1 event types). */
@@ -54,6 +63,9 @@ function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** EventAggregator's window (upstream defaultAggregateIntervalInSeconds: 600). */
+const AGGREGATE_INTERVAL_MS = 600_000;
+
 interface Seen {
   name: string;
   namespace: string;
@@ -66,6 +78,8 @@ export class EventRecorder {
   private readonly events: ResourceClient<Event>;
   private readonly clock: Clock;
   private readonly cache = new Map<string, Seen>();
+  private readonly similar = new Map<string, { messages: Set<string>; last: number }>();
+  private readonly spam = new Map<string, { tokens: number; at: number }>();
   private chain: Promise<void> = Promise.resolve();
   private pending = 0;
   private seq = 0n;
@@ -85,30 +99,54 @@ export class EventRecorder {
   event(obj: KubeObject | ObjectReference, type: EventType, reason: string, message: string): void {
     try {
       const ref = 'metadata' in obj ? objectReference(obj as KubeObject) : { ...(obj as ObjectReference) };
-      const key = JSON.stringify([
-        this.opts.component,
-        this.opts.host ?? '',
-        ref.kind,
-        ref.namespace,
-        ref.name,
-        ref.uid,
-        ref.apiVersion,
-        ref.fieldPath,
-        type,
-        reason,
-        message,
-      ]);
       const now = this.clock.now();
+      const source = [this.opts.component, this.opts.host ?? ''];
+      const object = [ref.kind, ref.namespace, ref.name, ref.uid, ref.apiVersion];
+      if (!this.spamAllows(JSON.stringify([...source, ...object, ref.fieldPath, type]), now)) return;
+      // EventAggregator: after `maxSimilar` distinct messages for one (object, type, reason)
+      // within 10 minutes, further ones are combined into a single event.
+      const aggKey = JSON.stringify([...source, ...object, ref.fieldPath, type, reason]);
+      let rec = this.similar.get(aggKey);
+      if (!rec || now - rec.last > AGGREGATE_INTERVAL_MS) rec = { messages: new Set(), last: now };
+      rec.messages.add(message);
+      rec.last = now;
+      this.similar.delete(aggKey);
+      this.similar.set(aggKey, rec);
+      if (this.similar.size > (this.opts.cacheSize ?? 4096))
+        this.similar.delete(this.similar.keys().next().value as string);
+      let key: string;
+      let text = message;
+      if (rec.messages.size >= (this.opts.maxSimilar ?? 10)) {
+        rec.messages.delete(rec.messages.values().next().value as string);
+        key = `aggregate:${aggKey}`;
+        text = `(combined from similar events): ${message}`;
+      } else key = JSON.stringify([aggKey, message]);
       if (this.pending >= (this.opts.maxPending ?? 1000)) return;
       this.pending++;
       this.chain = this.chain
-        .then(() => this.write(key, ref, type, reason, message, now))
+        .then(() => this.write(key, ref, type, reason, text, now))
         .finally(() => {
           this.pending--;
         });
     } catch {
       // best effort: recording must never fail the caller
     }
+  }
+
+  /** EventSourceObjectSpamFilter: a token bucket per source + object (burst 25, one token per 5 minutes). */
+  private spamAllows(key: string, now: number): boolean {
+    const burst = this.opts.spamBurst ?? 25;
+    const refillMs = this.opts.spamRefillMs ?? 300_000;
+    const b = this.spam.get(key) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + (now - b.at) / refillMs);
+    b.at = now;
+    this.spam.delete(key);
+    this.spam.set(key, b);
+    if (this.spam.size > (this.opts.cacheSize ?? 4096))
+      this.spam.delete(this.spam.keys().next().value as string);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
   }
 
   /** Resolves when every event recorded so far has been written (or failed). */
