@@ -11,8 +11,11 @@ import type { KubeObject } from './meta';
 
 /** One term: field, operator and unescaped value. */
 export interface FieldRequirement {
+  /** Field path, e.g. "spec.nodeName". */
   field: string;
+  /** "=" and "==" require equality, "!=" inequality. */
   operator: '=' | '==' | '!=';
+  /** Unescaped value; "" matches an unset field. */
   value: string;
 }
 

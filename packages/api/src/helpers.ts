@@ -58,10 +58,15 @@ export function controllerOf(obj: KubeObject): OwnerReference | undefined {
 
 /** Any condition shape (PodCondition, NodeCondition, DeploymentCondition, metav1.Condition ...). */
 export interface ConditionLike {
+  /** Condition type, e.g. "Ready", "Available". */
   type: string;
+  /** "True", "False" or "Unknown". */
   status: string;
+  /** When status last changed (RFC 3339). */
   lastTransitionTime?: Time | null;
+  /** CamelCase machine-readable reason. */
   reason?: string;
+  /** Human-readable detail. */
   message?: string;
 }
 

@@ -18,8 +18,11 @@ export type SelectorOperator = 'in' | 'notin' | '=' | '==' | '!=' | 'exists' | '
 
 /** One requirement of a selector. values is sorted for in/notin. */
 export interface LabelRequirement {
+  /** Label key (a qualified name). */
   key: string;
+  /** How the label's value is tested. */
   operator: SelectorOperator;
+  /** The values; one for =, ==, !=, gt, lt; none for exists and "!"; sorted for in/notin. */
   values: string[];
 }
 

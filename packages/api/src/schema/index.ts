@@ -86,7 +86,9 @@ export function schemaTypeFor(apiVersion: string, kind: string): string | undefi
 
 /** One list field's strategic-merge-patch metadata. */
 export interface PatchMeta {
+  /** The element field that identifies list items, e.g. "name"; absent for primitive lists merged as sets. */
   patchMergeKey?: string;
+  /** "merge", "retainKeys" or "merge,retainKeys". */
   patchStrategy: string;
 }
 
