@@ -2,7 +2,16 @@ import { parse as parseYaml } from 'yaml';
 import { defaultObject } from '../defaults';
 import { invalidStatus } from '../status';
 import { validateObject } from './validate';
-import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from './names';
+import {
+  isDNS1123Label,
+  isDNS1123Subdomain,
+  isEnvVarName,
+  isQualifiedName,
+  isValidIP,
+  isValidLabelValue,
+  isValidPortName,
+  isValidPortNum,
+} from './names';
 import type { KubeObject } from '../meta';
 
 const LABEL_MSG =
@@ -33,6 +42,36 @@ describe('name validators (apimachinery messages)', () => {
     expect(isValidLabelValue('-x')[0]).toMatch(
       /^a valid label must be an empty string or consist of alphanumeric characters/,
     );
+  });
+});
+
+describe('IP, port and env name validators', () => {
+  it.each([
+    ['10.9.8.7', true],
+    ['255.255.255.255', true],
+    ['256.1.1.1', false],
+    ['01.2.3.4', false],
+    ['::1', true],
+    ['2001:db8::ffff', true],
+    ['::ffff:10.0.0.1', true],
+    ['1:2:3:4:5:6:7:8', true],
+    ['1:2:3:4:5:6:7:8:9', false],
+    ['1::2::3', false],
+    ['12345::', false],
+    ['fe80::1%eth0', false],
+    ['', false],
+  ])('isValidIP(%j) → %s', (ip, ok) => {
+    expect(isValidIP(ip).length === 0).toBe(ok);
+  });
+
+  it('ports and env names', () => {
+    expect(isValidPortNum(0)).toEqual(['must be between 1 and 65535, inclusive']);
+    expect(isValidPortName('http')).toEqual([]);
+    expect(isValidPortName('http--x')).toEqual(['must not contain consecutive hyphens']);
+    expect(isValidPortName('123')).toEqual(['must contain at least one letter (a-z)']);
+    expect(isValidPortName('a-very-long-port-name')).toEqual(['must be no more than 15 characters']);
+    expect(isEnvVarName('MY_VAR')).toEqual([]);
+    expect(isEnvVarName('1VAR')[0]).toMatch(/^a valid environment variable name must consist of/);
   });
 });
 
