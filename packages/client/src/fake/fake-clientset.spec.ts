@@ -350,6 +350,9 @@ describe('FakeClientset', () => {
 
   it('cluster-scoped resources ignore namespace; deletecollection by selector', async () => {
     const cs = new FakeClientset();
+    cs.seed([{ metadata: { name: 'seeded' } }], 'nodes');
+    expect(cs.peek('nodes', undefined, 'seeded')).toMatchObject({ kind: 'Node', apiVersion: 'v1', metadata: { resourceVersion: '1' } });
+    cs.clearActions();
     const nodes = cs.resource('Node');
     const n = await nodes.create({ metadata: { name: 'n1', namespace: 'ignored', labels: { zone: 'a' } } });
     expect(n.metadata.namespace).toBeUndefined();
@@ -357,7 +360,7 @@ describe('FakeClientset', () => {
     await nodes.create({ metadata: { name: 'n2', labels: { zone: 'b' } } });
     const gone = await nodes.deleteCollection(undefined, { labelSelector: 'zone=a' });
     expect(gone.items.map((x) => x.metadata.name)).toEqual(['n1']);
-    expect(cs.objects('nodes').map((x) => x.metadata.name)).toEqual(['n2']);
+    expect(cs.objects('nodes').map((x) => x.metadata.name)).toEqual(['n2', 'seeded']);
     expect(() => cs.resource('widgets')).toThrow(/widgets/);
   });
 });

@@ -262,12 +262,14 @@ export class FakeClientset implements Clientset {
   /**
    * Stores objects as they are (status included), without recording actions; each gets the
    * server-set metadata it lacks (uid, creationTimestamp, generation, a new resourceVersion) and an
-   * ADDED event for open watches. The resource is found from apiVersion + kind.
+   * ADDED event for open watches. The resource is `resource` when given (e.g. "pods"), else
+   * found from each object's apiVersion + kind.
    * Throws ClientConfigError for an unknown kind, ApiError 409 for a duplicate.
    */
-  seed(objects: KubeObject[]): void {
+  seed(objects: KubeObject[], resource?: string): void {
+    const fixed = resource ? resolveResource(resource, undefined, this.extra) : undefined;
     for (const o of objects) {
-      const info = resolveResource(o.kind ?? '', o.apiVersion);
+      const info = fixed ?? resolveResource(o.kind ?? '', o.apiVersion, this.extra);
       this.doCreate(info, clone(o), { seed: true });
     }
   }
