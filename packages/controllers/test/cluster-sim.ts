@@ -17,7 +17,8 @@ import type { Lease, Node, Pod } from '../src/types';
 export interface SimCluster {
   server: RunningApiServer;
   client: Clientset;
-  cm: ControllerManagerHandle;
+  /** The in-process controller manager (undefined when started with `cmOpts` null). */
+  cm?: ControllerManagerHandle;
   kubeconfig: string;
   /** Stops a node's heartbeats and kubelet (it "dies"). */
   stopNode(name: string): void;
@@ -43,7 +44,8 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 20_000, w
   }
 }
 
-export async function startSimCluster(nodes: string[], cmOpts: ControllerManagerOptions = {}): Promise<SimCluster> {
+/** Starts the cluster; `cmOpts` null leaves the controller manager out (run it elsewhere). */
+export async function startSimCluster(nodes: string[], cmOpts: ControllerManagerOptions | null = {}): Promise<SimCluster> {
   const dir = mkdtempSync(join(tmpdir(), `kcm-${process.pid}-`));
   const kubeconfig = join(dir, 'kubeconfig');
   const server = await startApiServer({ storage: 'memory', compactionIntervalMs: 0, kubeconfigOut: kubeconfig, bookmarkIntervalMs: 1000 });
@@ -145,7 +147,7 @@ export async function startSimCluster(nodes: string[], cmOpts: ControllerManager
   pods.addEventHandler({ onAdd: handle, onUpdate: (_o, p) => handle(p) });
   pods.start();
   await pods.waitForSync();
-  const cm = await startControllerManager({ nodeMonitorPeriodMs: 300, workers: 2, ...cmOpts }, client);
+  const cm = cmOpts === null ? undefined : await startControllerManager({ nodeMonitorPeriodMs: 300, workers: 2, ...cmOpts }, client);
   return {
     server,
     client,
@@ -164,7 +166,7 @@ export async function startSimCluster(nodes: string[], cmOpts: ControllerManager
     async close() {
       for (const t of timers) clearInterval(t);
       pods.stop();
-      await cm.stop();
+      await cm?.stop();
       client.close();
       await server.close();
       rmSync(dir, { recursive: true, force: true });
