@@ -37,7 +37,7 @@ describeRoot('CRI container behaviour: OOM, stop timeout, resources, restart, cr
     return { podSandboxId, containerId, cfg };
   }
 
-  async function exited(containerId: string, ms = 20000) {
+  async function exited(containerId: string, ms = 60000) {
     return waitFor(
       async () => {
         const r = await t.client.rt('containerStatus', { containerId });
@@ -73,7 +73,7 @@ describeRoot('CRI container behaviour: OOM, stop timeout, resources, restart, cr
     expect(s.reason).toBe('OOMKilled');
     expect(s.exitCode).toBe(137);
     await t.client.rt('removePodSandbox', { podSandboxId });
-  }, 90000);
+  }, 180000);
 
   test('resources land in the cgroup and UpdateContainerResources changes them', async () => {
     // oom_score_adj -997 is what the kubelet asks for Guaranteed pods; it is clamped to ours.
@@ -145,7 +145,7 @@ describeRoot('CRI container behaviour: OOM, stop timeout, resources, restart, cr
     ]);
     await waitFor(
       () => readOr(join(cfg.logDirectory, 'polite.log')).includes('stdout F up'),
-      10000,
+      60000,
       'trap installed',
     );
     await t.client.rt('stopContainer', { containerId, timeout: 30n });
@@ -163,7 +163,7 @@ describeRoot('CRI container behaviour: OOM, stop timeout, resources, restart, cr
       'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done',
     ]);
     const logPath = join(cfg.logDirectory, 'ticker.log');
-    await waitFor(() => readOr(logPath).includes('tick 2'), 10000, 'first ticks');
+    await waitFor(() => readOr(logPath).includes('tick 2'), 60000, 'first ticks');
     await t.restart();
     const list = await t.client.rt('listContainers', { filter: { id: containerId } });
     expect(list.containers).toHaveLength(1);
@@ -171,8 +171,8 @@ describeRoot('CRI container behaviour: OOM, stop timeout, resources, restart, cr
     const sb = await t.client.rt('podSandboxStatus', { podSandboxId });
     expect(sb.status.id).toBe(podSandboxId);
     const before = readOr(logPath).split('\n').length;
-    await waitFor(() => readOr(logPath).split('\n').length > before + 2, 10000, 'more ticks after restart');
-    const ex = await t.client.rt('execSync', { containerId, cmd: ['echo', 'still here'], timeout: 5n });
+    await waitFor(() => readOr(logPath).split('\n').length > before + 2, 60000, 'more ticks after restart');
+    const ex = await t.client.rt('execSync', { containerId, cmd: ['echo', 'still here'], timeout: 30n });
     expect(ex.stdout.toString()).toBe('still here\n');
     await t.client.rt('stopContainer', { containerId, timeout: 0n });
     const s = (await t.client.rt('containerStatus', { containerId })).status;
@@ -191,7 +191,7 @@ describeRoot('CRI container behaviour: OOM, stop timeout, resources, restart, cr
     const { renameSync } = await import('node:fs');
     renameSync(logPath, `${logPath}.1`);
     await t.client.rt('reopenContainerLog', { containerId });
-    await waitFor(() => readOr(logPath).includes(' stdout F line '), 5000, 'new log file');
+    await waitFor(() => readOr(logPath).includes(' stdout F line '), 60000, 'new log file');
     expect(readOr(`${logPath}.1`)).toMatch(/stdout F line 1\n/);
     await t.client.rt('removePodSandbox', { podSandboxId });
   });

@@ -169,7 +169,7 @@ export function containerConfig(
 }
 
 /** Polls `fn` until it returns a truthy value or `ms` pass. */
-export async function waitFor<T>(fn: () => Promise<T> | T, ms = 15000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(fn: () => Promise<T> | T, ms = 60000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();

@@ -56,7 +56,7 @@ async function startRegistry(htpasswd?: string): Promise<Registry> {
         return false;
       }
     },
-    15000,
+    60000,
     'registry to listen',
   );
   return {
@@ -190,7 +190,7 @@ describe('image store import (OCI layout)', () => {
     } finally {
       await t.cleanup();
     }
-  }, 120000);
+  }, 180000);
 });
 
 const canRegistry = hasTool('docker-registry') && hasTool('skopeo');
@@ -208,7 +208,7 @@ const canRegistry = hasTool('docker-registry') && hasTool('skopeo');
     t = await startTestRuntime();
     reg = await startRegistry();
     skopeoPush(t.busybox.dir, `127.0.0.1:${reg.port}/library/busybox:1.36`);
-  }, 60000);
+  }, 180000);
   afterAll(async () => {
     await t?.cleanup();
     await reg?.stop();
@@ -327,5 +327,5 @@ const canRegistry = hasTool('docker-registry') && hasTool('skopeo');
       auth: { username: 'keelson', password: 's3cret' },
     });
     expect(imageRef).toBe(t.busybox.id);
-  }, 60000);
+  }, 180000);
 });

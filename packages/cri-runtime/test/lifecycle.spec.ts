@@ -53,7 +53,7 @@ describeRoot('CRI lifecycle over gRPC (runc)', () => {
     const logPath = join(cfg.logDirectory, 'main.log');
     const log = await waitFor(
       () => (readOr(logPath).split('\n').length >= 4 ? readOr(logPath) : ''),
-      10000,
+      60000,
       'log lines',
     );
     const lines = log.trim().split('\n');
@@ -184,7 +184,7 @@ describeRoot('CRI lifecycle over gRPC (runc)', () => {
     const ex = await t.client.rt('execSync', {
       containerId: a.containerId,
       cmd: ['ls', '/bin/busybox'],
-      timeout: 5n,
+      timeout: 30n,
     });
     expect(ex.exitCode).toBe(0);
     await t.server.runtime.images.importImage(t.busybox.dir);

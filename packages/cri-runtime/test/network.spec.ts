@@ -93,7 +93,7 @@ describeRoot('sandbox networking, DNS, sysctls, host network', () => {
       const ex = await t.client.rt('execSync', {
         containerId,
         cmd: ['ip', '-4', '-o', 'addr', 'show', 'eth0'],
-        timeout: 5n,
+        timeout: 30n,
       });
       expect(ex.stdout.toString()).toContain(`inet ${ip}/24`);
       const stats = await t.client.rt('podSandboxStats', { podSandboxId });
@@ -124,7 +124,9 @@ describeRoot('sandbox networking, DNS, sysctls, host network', () => {
     });
     await t.client.rt('startContainer', { containerId });
     const run = async (cmd: string) =>
-      (await t.client.rt('execSync', { containerId, cmd: ['sh', '-c', cmd], timeout: 5n })).stdout.toString();
+      (
+        await t.client.rt('execSync', { containerId, cmd: ['sh', '-c', cmd], timeout: 30n })
+      ).stdout.toString();
     expect(await run('cat /etc/resolv.conf')).toBe(
       'search default.svc.cluster.local svc.cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n',
     );
@@ -206,7 +208,7 @@ describeRoot('sandbox networking, DNS, sysctls, host network', () => {
     const c = await start('c', ['sleep', '1003'], false);
     const ps = async (id: string) =>
       (
-        await t.client.rt('execSync', { containerId: id, cmd: ['ps', '-o', 'args'], timeout: 5n })
+        await t.client.rt('execSync', { containerId: id, cmd: ['ps', '-o', 'args'], timeout: 30n })
       ).stdout.toString();
     const seenByB = await ps(b);
     expect(seenByB).toContain('sleep 1001');
@@ -245,7 +247,7 @@ describeRoot('sandbox networking, DNS, sysctls, host network', () => {
     let err = '';
     proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     try {
-      await waitFor(() => err.includes('serving CRI runtime.v1'), 30000, 'keelson-cri to serve');
+      await waitFor(() => err.includes('serving CRI runtime.v1'), 120000, 'keelson-cri to serve');
       const { CriTestClient } = await import('./helpers');
       const c = new CriTestClient(join(root, 'cri.sock'));
       const v = await c.rt('version', {});
@@ -260,5 +262,5 @@ describeRoot('sandbox networking, DNS, sysctls, host network', () => {
       if (proc.exitCode === null) proc.kill('SIGKILL');
       rmSync(root, { recursive: true, force: true });
     }
-  }, 60000);
+  }, 180000);
 });

@@ -110,7 +110,7 @@ describeRoot('Exec and Attach streaming (websocket, v4.channel.k8s.io framing)',
     const { url } = await t.client.rt('attach', { containerId, stdout: true, stderr: true });
     const live: Session = { stdout: '', stderr: '' };
     const done = openSession(url, undefined, live);
-    await waitFor(() => live.stdout.includes('\n') && live.stderr.includes('\n'), 15000, 'attached output');
+    await waitFor(() => live.stdout.includes('\n') && live.stderr.includes('\n'), 60000, 'attached output');
     await t.client.rt('stopContainer', { containerId, timeout: 0n });
     const s = await done;
     expect(s.stdout).toMatch(/^(tick \d+\n)+$/);
