@@ -56,6 +56,10 @@ const key = (p: string, k: string) => `${p}[${k}]`;
 const child = (p: string, c: string) => (p ? `${p}.${c}` : c);
 
 function isEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  const ja = JSON.stringify(a);
+  const jb = JSON.stringify(b);
+  if (ja === jb) return true; // common case: unchanged, same key order
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
 // Like apimachinery's Semantic.DeepEqual: unset, null and empty lists compare equal.
