@@ -474,9 +474,9 @@ export class Kubelet {
     if (pod.metadata.deletionTimestamp) {
       if (this.terminated.has(uid)) return 0;
       const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-      let state = await getRuntimePodState(this.cri, uid);
+      let state = await getRuntimePodState(this.cri, uid, this.syncer.stateCache);
       await this.syncer.killPod(view, state, grace, true);
-      state = await getRuntimePodState(this.cri, uid);
+      state = await getRuntimePodState(this.cri, uid, this.syncer.stateCache);
       const status = this.syncer.status(view, state, true);
       await this.writeStatus(view, status);
       try {
@@ -575,7 +575,7 @@ export class Kubelet {
 
   /** Runtime state of a pod (for the HTTP server). */
   runtimeState(uid: string): Promise<RuntimePodState> {
-    return getRuntimePodState(this.cri, uid);
+    return getRuntimePodState(this.cri, uid, this.syncer.stateCache);
   }
 
   /** Finds a pod by namespace/name among this node's pods. */

@@ -18,7 +18,7 @@ import type { Logger } from '../util/log';
 import { computePodActions, containersToRemove, formatPod } from './actions';
 import { formatResolvConf, podDnsConfig, podHostsFile, type ResolvConf } from './dns';
 import { expandCommand, resolveEnv, type NodeAllocatable, type ObjectSource } from './env';
-import { getRuntimePodState, netnsFromInfo, type RuntimePodState } from './runtime-state';
+import { getRuntimePodState, netnsFromInfo, RuntimeStateCache, type RuntimePodState } from './runtime-state';
 import { bindMount, containerConfig, podLogDirName, podSandboxConfig } from './sandbox-config';
 import { computePodStatus, type WaitingReason } from './status';
 import { containerMounts, setUpVolumes, tearDownVolumes, type VolumeContext } from './volumes';
@@ -77,6 +77,8 @@ export class PodSyncer {
   readonly backoff: Backoff;
   /** Image pull back-off table. */
   readonly imageBackoff: Backoff;
+  /** Runtime facts that do not change once known (sandbox IPs, exited containers). */
+  readonly stateCache = new RuntimeStateCache();
   private readonly podIps = new Map<string, string>();
   private readonly waiting = new Map<string, Map<string, WaitingReason>>();
 
@@ -127,14 +129,14 @@ export class PodSyncer {
   /** Syncs one pod toward its spec; never throws for per-container failures (they become waiting reasons). */
   async syncPod(pod: Pod): Promise<SyncResult> {
     const uid = pod.metadata.uid!;
-    let state = await getRuntimePodState(this.d.cri, uid);
+    let state = await getRuntimePodState(this.d.cri, uid, this.stateCache);
     this.learnIp(uid, state);
     const waiting = this.waitingOf(uid);
     const phase = pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') {
       if (state.containers.some((c) => c.state === 'running') || state.sandboxes.some((s) => s.ready)) {
         await this.killPod(pod, state, pod.spec?.terminationGracePeriodSeconds ?? 30);
-        state = await getRuntimePodState(this.d.cri, uid);
+        state = await getRuntimePodState(this.d.cri, uid, this.stateCache);
       }
       return { status: this.status(pod, state, true), resyncMs: this.cfg.resyncMs, terminal: true, state };
     }
@@ -149,7 +151,7 @@ export class PodSyncer {
       await this.killPod(pod, state, pod.spec?.terminationGracePeriodSeconds ?? 30);
     }
     if (actions.killPod && !actions.createSandbox) {
-      state = await getRuntimePodState(this.d.cri, uid);
+      state = await getRuntimePodState(this.d.cri, uid, this.stateCache);
       this.d.probes.syncPod(pod, state, () => this.podIp(uid));
       return { status: this.status(pod, state, true), resyncMs: this.cfg.resyncMs, terminal: true, state };
     }
@@ -163,7 +165,7 @@ export class PodSyncer {
       } catch (e) {
         this.d.log.warn({ pod: formatPod(pod), err: (e as Error).message }, 'creating pod sandbox failed');
         this.d.event?.(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(e as Error).message}`);
-        state = await getRuntimePodState(this.d.cri, uid);
+        state = await getRuntimePodState(this.d.cri, uid, this.stateCache);
         return { status: this.status(pod, state, false), resyncMs: this.cfg.shortResyncMs, terminal: false, state };
       }
     } else if (!this.podIps.get(uid) && sandboxId && this.d.cni) {
@@ -186,7 +188,7 @@ export class PodSyncer {
       actions.containersToStart.map((s) => this.startContainer(pod, sandboxId!, sandboxConfig, s.container, s.restartCount, false)),
     );
 
-    state = await getRuntimePodState(this.d.cri, uid);
+    state = await getRuntimePodState(this.d.cri, uid, this.stateCache);
     for (const c of containersToRemove(state)) await this.d.cri.removeContainer(c.id).catch(() => undefined);
     this.d.probes.syncPod(pod, state, () => this.podIp(uid));
     const pendingWaits = [...waiting.values()].some((w) => w.reason !== '');
@@ -427,13 +429,14 @@ export class PodSyncer {
 
   /** Removes everything of a pod that no longer exists: sandboxes, containers, volumes, logs, state. */
   async removePod(uid: string, pod?: Pod): Promise<void> {
-    const state = await getRuntimePodState(this.d.cri, uid);
+    const state = await getRuntimePodState(this.d.cri, uid, this.stateCache);
     if (pod) await this.killPod(pod, state, 0);
     for (const sb of state.sandboxes) await this.teardownSandbox(sb.id, true);
     await tearDownVolumes(this.podDir(uid)).catch(() => undefined);
     await rm(this.podDir(uid), { recursive: true, force: true }).catch(() => undefined);
     if (pod) await rm(this.podLogDir(pod), { recursive: true, force: true }).catch(() => undefined);
     this.podIps.delete(uid);
+    this.stateCache.forget(uid);
     this.waiting.delete(uid);
     this.backoff.resetPrefix(`${uid}/`);
     this.imageBackoff.resetPrefix(`${uid}/`);

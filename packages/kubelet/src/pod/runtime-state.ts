@@ -2,7 +2,7 @@
  * A pod's state as the runtime reports it (kubecontainer.PodStatus in upstream): its sandboxes
  * and containers, newest first, with times in ms.
  */
-import { ContainerState, PodSandboxState } from '../cri/cri-api';
+import { ContainerState, PodSandboxState, type ContainerStatus } from '../cri/cri-api';
 import type { CriRuntime } from '../cri/runtime';
 import { nanosToMs } from '../util/clock';
 import { CONTAINER_HASH_ANNOTATION, CONTAINER_NAME_LABEL, INIT_CONTAINER_ANNOTATION, POD_UID_LABEL, RESTART_COUNT_ANNOTATION } from './labels';
@@ -84,8 +84,32 @@ export function netnsFromInfo(info: Record<string, string>): string | undefined 
   return undefined;
 }
 
-/** Reads a pod's sandboxes and containers from the runtime (by the io.kubernetes.pod.uid label). */
-export async function getRuntimePodState(cri: CriRuntime, uid: string): Promise<RuntimePodState> {
+/**
+ * Caches what does not change once known, so a sync does not ask the runtime again: the IP and
+ * netns of a sandbox that has one, and the status of an exited container. Per pod uid.
+ */
+export class RuntimeStateCache {
+  private readonly pods = new Map<string, { sandboxes: Map<string, { ip: string; netnsPath?: string }>; exited: Map<string, ContainerStatus> }>();
+
+  /** @internal */
+  of(uid: string) {
+    let e = this.pods.get(uid);
+    if (!e) this.pods.set(uid, (e = { sandboxes: new Map(), exited: new Map() }));
+    return e;
+  }
+
+  /** Forgets a pod. */
+  forget(uid: string): void {
+    this.pods.delete(uid);
+  }
+}
+
+/**
+ * Reads a pod's sandboxes and containers from the runtime (by the io.kubernetes.pod.uid label).
+ * With a `cache`, sandboxes with a known IP and exited containers are not asked for again.
+ */
+export async function getRuntimePodState(cri: CriRuntime, uid: string, cache?: RuntimeStateCache): Promise<RuntimePodState> {
+  const c = cache?.of(uid);
   const [sbs, cs] = await Promise.all([
     cri.listPodSandbox({ labelSelector: { [POD_UID_LABEL]: uid } }),
     cri.listContainers({ labelSelector: { [POD_UID_LABEL]: uid } }),
@@ -94,12 +118,19 @@ export async function getRuntimePodState(cri: CriRuntime, uid: string): Promise<
   for (const sb of sbs) {
     let ip = '';
     let netnsPath: string | undefined;
-    try {
-      const st = await cri.podSandboxStatus(sb.id, true);
-      ip = st.status.network?.ip ?? '';
-      netnsPath = netnsFromInfo(st.info);
-    } catch {
-      /* removed meanwhile */
+    const known = c?.sandboxes.get(sb.id);
+    if (known) {
+      ip = known.ip;
+      netnsPath = known.netnsPath;
+    } else if (sb.state === PodSandboxState.SANDBOX_READY || !c) {
+      try {
+        const st = await cri.podSandboxStatus(sb.id, true);
+        ip = st.status.network?.ip ?? '';
+        netnsPath = netnsFromInfo(st.info);
+        if (ip && c) c.sandboxes.set(sb.id, { ip, netnsPath });
+      } catch {
+        /* removed meanwhile */
+      }
     }
     sandboxes.push({
       id: sb.id,
@@ -112,20 +143,30 @@ export async function getRuntimePodState(cri: CriRuntime, uid: string): Promise<
   }
   sandboxes.sort((a, b) => b.createdAt - a.createdAt || b.attempt - a.attempt);
   const containers: RuntimeContainer[] = [];
-  for (const c of cs) {
-    let st;
-    try {
-      st = await cri.containerStatus(c.id);
-    } catch {
-      continue;
-    }
-    const ann = st.annotations ?? c.annotations ?? {};
+  const statuses = await Promise.all(
+    cs.map(async (x) => {
+      const cached = c?.exited.get(x.id);
+      if (cached) return cached;
+      try {
+        const st = await cri.containerStatus(x.id);
+        if (c && st.state === ContainerState.CONTAINER_EXITED) c.exited.set(x.id, st);
+        return st;
+      } catch {
+        return undefined; // removed meanwhile
+      }
+    }),
+  );
+  for (let i = 0; i < cs.length; i++) {
+    const st = statuses[i];
+    if (!st) continue;
+    const c0 = cs[i]!;
+    const ann = st.annotations ?? c0.annotations ?? {};
     containers.push({
-      id: c.id,
-      sandboxId: c.podSandboxId,
-      name: c.labels[CONTAINER_NAME_LABEL] ?? c.metadata?.name ?? '',
-      attempt: c.metadata?.attempt ?? 0,
-      restartCount: Number(ann[RESTART_COUNT_ANNOTATION] ?? c.metadata?.attempt ?? 0),
+      id: c0.id,
+      sandboxId: c0.podSandboxId,
+      name: c0.labels[CONTAINER_NAME_LABEL] ?? c0.metadata?.name ?? '',
+      attempt: c0.metadata?.attempt ?? 0,
+      restartCount: Number(ann[RESTART_COUNT_ANNOTATION] ?? c0.metadata?.attempt ?? 0),
       state: stateOf(st.state),
       createdAt: nanosToMs(st.createdAt),
       startedAt: nanosToMs(st.startedAt),
@@ -133,8 +174,8 @@ export async function getRuntimePodState(cri: CriRuntime, uid: string): Promise<
       exitCode: st.exitCode,
       reason: st.reason,
       message: st.message,
-      image: st.image?.userSpecifiedImage || st.image?.image || c.image?.image || '',
-      imageRef: st.imageRef || c.imageRef,
+      image: st.image?.userSpecifiedImage || st.image?.image || c0.image?.image || '',
+      imageRef: st.imageRef || c0.imageRef,
       hash: ann[CONTAINER_HASH_ANNOTATION] ?? '',
       init: ann[INIT_CONTAINER_ANNOTATION] === 'true',
       logPath: st.logPath,
