@@ -1,5 +1,10 @@
 import { decodeConfChange } from './codec';
-import { ProposalDroppedError, RaftUsageError, SnapshotTemporarilyUnavailableError } from './errors';
+import {
+  CompactedError,
+  ProposalDroppedError,
+  RaftUsageError,
+  SnapshotTemporarilyUnavailableError,
+} from './errors';
 import { RaftLog } from './log';
 import { Progress } from './progress';
 import { hashString, seededRandom } from './rand';
@@ -308,8 +313,9 @@ export class Raft {
     if (prevTerm !== undefined) {
       try {
         ents = this.log.entriesFrom(pr.next, this.maxSizePerMsg);
-      } catch {
-        ents = undefined; // compacted meanwhile
+      } catch (e) {
+        if (!(e instanceof CompactedError)) throw e;
+        ents = undefined; // compacted meanwhile: send a snapshot instead
       }
     }
     if (prevTerm === undefined || ents === undefined) return this.maybeSendSnapshot(to, pr);
