@@ -351,7 +351,11 @@ describe('FakeClientset', () => {
   it('cluster-scoped resources ignore namespace; deletecollection by selector', async () => {
     const cs = new FakeClientset();
     cs.seed([{ metadata: { name: 'seeded' } }], 'nodes');
-    expect(cs.peek('nodes', undefined, 'seeded')).toMatchObject({ kind: 'Node', apiVersion: 'v1', metadata: { resourceVersion: '1' } });
+    expect(cs.peek('nodes', undefined, 'seeded')).toMatchObject({
+      kind: 'Node',
+      apiVersion: 'v1',
+      metadata: { resourceVersion: '1' },
+    });
     cs.clearActions();
     const nodes = cs.resource('Node');
     const n = await nodes.create({ metadata: { name: 'n1', namespace: 'ignored', labels: { zone: 'a' } } });

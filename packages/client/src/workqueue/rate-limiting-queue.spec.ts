@@ -152,3 +152,43 @@ describe('RateLimitingQueue drain', () => {
     expect(drained).toBe(true);
   });
 });
+
+describe('RateLimitingQueue (property)', () => {
+  it('never hands a key to two workers at once and processes every key added after its last get', async () => {
+    const fc = (await import('fast-check')).default;
+    type QOp = { t: 'add'; k: string } | { t: 'get' } | { t: 'done' };
+    const qop = fc.oneof(
+      fc.record({ t: fc.constant('add' as const), k: fc.constantFrom('a', 'b', 'c') }),
+      fc.constant({ t: 'get' as const }),
+      fc.constant({ t: 'done' as const }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(qop, { maxLength: 40 }), async (ops: QOp[]) => {
+        const q = new RateLimitingQueue<string>();
+        const inFlight: string[] = [];
+        const owed = new Set<string>(); // added and not yet handed out since
+        for (const o of ops) {
+          if (o.t === 'add') {
+            q.add(o.k);
+            owed.add(o.k);
+          } else if (o.t === 'get' && q.len() > 0) {
+            const k = (await q.get())!;
+            expect(inFlight).not.toContain(k);
+            inFlight.push(k);
+            owed.delete(k);
+          } else if (o.t === 'done' && inFlight.length > 0) {
+            q.done(inFlight.shift()!);
+          }
+        }
+        for (const k of inFlight.splice(0)) q.done(k);
+        while (q.len() > 0) {
+          const k = (await q.get())!;
+          owed.delete(k);
+          q.done(k);
+        }
+        expect([...owed]).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
