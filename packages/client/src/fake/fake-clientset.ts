@@ -29,7 +29,9 @@
  *   explicit resourceVersion replays the kept history, and one older than the history
  *   (see {@link FakeClientset.compact}) ends with 410 Expired; an unset or "0" resourceVersion
  *   starts with synthetic ADDED events for the current objects.
- * Not modelled: admission, validation, defaulting, owner-reference garbage collection.
+ * Not modelled: admission, validation, defaulting, owner-reference garbage collection, namespace
+ * existence/termination (objects may be created in any namespace), list resourceVersion
+ * semantics (a list always reads the latest state), bookmarks.
  */
 import { randomUUID } from 'node:crypto';
 import {
