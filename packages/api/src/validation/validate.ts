@@ -891,6 +891,7 @@ function validateTemplate(
   selector: LabelSelector | undefined,
   path: string,
   restart: string[],
+  owner = 'ReplicaSet',
 ): void {
   if (!t) {
     out.push(fieldRequired(path, ''));
@@ -915,11 +916,13 @@ function validateTemplate(
   const rp = t.spec?.restartPolicy;
   if (rp && !restart.includes(rp))
     out.push(fieldNotSupported(child(path, 'spec.restartPolicy'), rp, restart));
-  if (t.spec?.activeDeadlineSeconds !== undefined && restart.includes('Always')) {
+  const ads = t.spec?.activeDeadlineSeconds;
+  if (ads !== undefined && ads !== null && restart.includes('Always')) {
     out.push(
-      fieldForbidden(
+      fieldInvalid(
         child(path, 'spec.activeDeadlineSeconds'),
-        'activeDeadlineSeconds in ReplicaSet is not Supported',
+        ads,
+        `activeDeadlineSeconds in ${owner} is not Supported`,
       ),
     );
   }
@@ -1057,7 +1060,7 @@ function validateStatefulSet(o: Any, old: Any): Causes {
   }
   nonNegative(out, 'spec.updateStrategy.rollingUpdate.partition', us.rollingUpdate?.partition);
   validateSelector(out, s.selector, 'spec.selector', 'statefulset');
-  validateTemplate(out, s.template, s.selector, 'spec.template', ['Always']);
+  validateTemplate(out, s.template, s.selector, 'spec.template', ['Always'], 'StatefulSet');
   if (s.serviceName)
     for (const m of isDNS1123Label(s.serviceName))
       out.push(fieldInvalid('spec.serviceName', s.serviceName, m));
@@ -1101,7 +1104,7 @@ function validateDaemonSet(o: Any, old: Any): Causes {
   const s = o.spec;
   if (!s) return [fieldRequired('spec', '')];
   validateSelector(out, s.selector, 'spec.selector', 'daemonset');
-  validateTemplate(out, s.template, s.selector, 'spec.template', ['Always']);
+  validateTemplate(out, s.template, s.selector, 'spec.template', ['Always'], 'DaemonSet');
   const us = s.updateStrategy ?? {};
   notSupported(out, 'spec.updateStrategy.type', us.type, ['OnDelete', 'RollingUpdate'], true);
   if (us.type === 'RollingUpdate' && us.rollingUpdate) {
