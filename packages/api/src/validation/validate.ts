@@ -287,7 +287,7 @@ function validateProbe(
   if (p.grpc) validatePortNumOrName(out, child(path, 'grpc.port'), p.grpc.port, undefined);
 }
 
-const STANDARD_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage', 'storage', 'pods']);
+const STANDARD_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage']);
 
 function validateResources(out: Causes, r: ResourceRequirements | undefined, path: string): void {
   if (!r) return;
@@ -297,7 +297,7 @@ function validateResources(out: Causes, r: ResourceRequirements | undefined, pat
       const p = key(child(path, which), name);
       if (!STANDARD_RESOURCES.has(name) && !name.startsWith('hugepages-')) {
         if (!name.includes('/')) {
-          out.push(fieldInvalid(p, name, 'must be a standard resource type or fully qualified'));
+          out.push(fieldInvalid(p, name, 'must be a standard resource for containers'));
           continue;
         }
         for (const m of isQualifiedName(name)) out.push(fieldInvalid(p, name, m));
