@@ -184,4 +184,32 @@ describe('Kubelet with fakes', () => {
     await waitFor('ErrImagePull written', () => reasons().includes('ErrImagePull'));
     await waitFor('ImagePullBackOff', async () => (await getPod('img')).status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff');
   });
+
+  it('adopts running pods after a kubelet restart without recreating them, and removes pods deleted meanwhile', async () => {
+    await create(makePod('keep', [{ name: 'c', image: 'busybox:1.36' }]));
+    await create(makePod('drop', [{ name: 'c', image: 'busybox:1.36' }]));
+    await waitFor('both Running', async () => (await getPod('keep')).status?.phase === 'Running' && (await getPod('drop')).status?.phase === 'Running');
+    await k.stop(); // pods keep running in the runtime
+    const creates = cri.calls.filter((c) => c.startsWith('createContainer')).length;
+    // "drop" disappears while the kubelet is down (force delete)
+    await pods().delete('default', 'drop', { gracePeriodSeconds: 0 });
+    k = await startKubelet({ nodeName: 'n1', runtime: cri, rootDir: dir, nodeIp: '192.168.50.2', port: 0, address: '127.0.0.1', disableCni: true, relistMs: 30, resyncMs: 200, logger: silentLogger }, cs);
+    await waitFor('orphan sandbox removed', () => [...cri.sandboxes.values()].every((sb) => sb.status.metadata?.name !== 'drop'), 10_000);
+    expect([...cri.sandboxes.values()].filter((sb) => sb.status.metadata?.name === 'keep')).toHaveLength(1);
+    expect(cri.calls.filter((c) => c.startsWith('createContainer')).length).toBe(creates);
+    expect((await getPod('keep')).status?.phase).toBe('Running');
+  });
+
+  it('runs preStop hooks before stopping containers on deletion', async () => {
+    await create(
+      makePod('hooked', [{ name: 'c', image: 'busybox:1.36', lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo bye'] } } } }], { terminationGracePeriodSeconds: 5 }),
+    );
+    await waitFor('Running', async () => (await getPod('hooked')).status?.phase === 'Running');
+    await pods().delete('default', 'hooked');
+    await waitFor('stopped', () => cri.calls.some((c) => c.startsWith('stopContainer c')));
+    const hook = cri.calls.indexOf('execSync sh -c echo bye');
+    const stop = cri.calls.findIndex((c) => c.startsWith('stopContainer c'));
+    expect(hook).toBeGreaterThanOrEqual(0);
+    expect(hook).toBeLessThan(stop);
+  });
 });
