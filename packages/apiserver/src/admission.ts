@@ -69,32 +69,59 @@ export function validateMeta(info: ResourceInfo, obj: KubeObject): StatusCause[]
   if (info.namespaced && !obj.metadata.namespace) causes.push(requiredCause('metadata.namespace'));
   const labels = obj.metadata.labels as unknown;
   if (labels !== undefined && labels !== null) {
-    if (!isPlainObject(labels)) causes.push(invalidCause('metadata.labels', labels, 'must be a map of strings'));
+    if (!isPlainObject(labels))
+      causes.push(invalidCause('metadata.labels', labels, 'must be a map of strings'));
     else
       for (const [k, v] of Object.entries(labels)) {
         const keyName = k.includes('/') ? k.slice(k.indexOf('/') + 1) : k;
         const prefix = k.includes('/') ? k.slice(0, k.indexOf('/')) : '';
-        if (!QUALIFIED_NAME.test(keyName) || keyName.length > 63 || (prefix && (!SUBDOMAIN.test(prefix) || prefix.length > 253)))
-          causes.push(invalidCause('metadata.labels', k, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"));
+        if (
+          !QUALIFIED_NAME.test(keyName) ||
+          keyName.length > 63 ||
+          (prefix && (!SUBDOMAIN.test(prefix) || prefix.length > 253))
+        )
+          causes.push(
+            invalidCause(
+              'metadata.labels',
+              k,
+              "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+            ),
+          );
         if (typeof v !== 'string') causes.push(invalidCause(`metadata.labels`, v, 'must be a string'));
         else if (!LABEL_VALUE.test(v) || v.length > 63)
-          causes.push(invalidCause('metadata.labels', v, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"));
+          causes.push(
+            invalidCause(
+              'metadata.labels',
+              v,
+              "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+            ),
+          );
       }
   }
   const ann = obj.metadata.annotations as unknown;
   if (ann !== undefined && ann !== null) {
-    if (!isPlainObject(ann)) causes.push(invalidCause('metadata.annotations', ann, 'must be a map of strings'));
+    if (!isPlainObject(ann))
+      causes.push(invalidCause('metadata.annotations', ann, 'must be a map of strings'));
     else {
       let total = 0;
       for (const [k, v] of Object.entries(ann)) {
         if (typeof v !== 'string') causes.push(invalidCause(`metadata.annotations`, v, 'must be a string'));
         else total += k.length + v.length;
       }
-      if (total > 256 * 1024) causes.push({ reason: 'FieldValueTooLong', message: 'Too long: must have at most 262144 bytes', field: 'metadata.annotations' });
+      if (total > 256 * 1024)
+        causes.push({
+          reason: 'FieldValueTooLong',
+          message: 'Too long: must have at most 262144 bytes',
+          field: 'metadata.annotations',
+        });
     }
   }
   const fins = obj.metadata.finalizers as unknown;
-  if (fins !== undefined && fins !== null && (!Array.isArray(fins) || fins.some((f) => typeof f !== 'string')))
+  if (
+    fins !== undefined &&
+    fins !== null &&
+    (!Array.isArray(fins) || fins.some((f) => typeof f !== 'string'))
+  )
     causes.push(invalidCause('metadata.finalizers', fins, 'must be a list of strings'));
   return causes;
 }
@@ -112,9 +139,11 @@ function fallbackValidate(info: ResourceInfo, obj: KubeObject): StatusCause[] {
     if (!Array.isArray(cs) || cs.length === 0) causes.push(requiredCause(`${path}.containers`));
     else
       cs.forEach((c: any, i: number) => {
-        if (!isPlainObject(c)) return causes.push(invalidCause(`${path}.containers[${i}]`, c, 'must be an object'));
+        if (!isPlainObject(c))
+          return causes.push(invalidCause(`${path}.containers[${i}]`, c, 'must be an object'));
         if (!c.name) causes.push(requiredCause(`${path}.containers[${i}].name`));
-        else if (typeof c.name !== 'string' || !LABEL.test(c.name)) causes.push(invalidCause(`${path}.containers[${i}].name`, c.name, LABEL_MSG));
+        else if (typeof c.name !== 'string' || !LABEL.test(c.name))
+          causes.push(invalidCause(`${path}.containers[${i}].name`, c.name, LABEL_MSG));
         if (!c.image) causes.push(requiredCause(`${path}.containers[${i}].image`));
       });
   };
@@ -131,10 +160,14 @@ function fallbackValidate(info: ResourceInfo, obj: KubeObject): StatusCause[] {
         causes.push(requiredCause('spec'));
         break;
       }
-      if (spec.replicas !== undefined && (typeof spec.replicas !== 'number' || spec.replicas < 0 || !Number.isInteger(spec.replicas)))
+      if (
+        spec.replicas !== undefined &&
+        (typeof spec.replicas !== 'number' || spec.replicas < 0 || !Number.isInteger(spec.replicas))
+      )
         causes.push(invalidCause('spec.replicas', spec.replicas, 'must be greater than or equal to 0'));
       const sel = spec.selector;
-      if (!isPlainObject(sel) || (!sel.matchLabels && !sel.matchExpressions)) causes.push(requiredCause('spec.selector'));
+      if (!isPlainObject(sel) || (!sel.matchLabels && !sel.matchExpressions))
+        causes.push(requiredCause('spec.selector'));
       const tpl = spec.template;
       if (!isPlainObject(tpl)) causes.push(requiredCause('spec.template'));
       else {
@@ -143,7 +176,13 @@ function fallbackValidate(info: ResourceInfo, obj: KubeObject): StatusCause[] {
         if (isPlainObject(sel) && isPlainObject(sel.matchLabels))
           for (const [k, v] of Object.entries(sel.matchLabels))
             if (labels[k] !== v) {
-              causes.push(invalidCause('spec.template.metadata.labels', labels, '`selector` does not match template `labels`'));
+              causes.push(
+                invalidCause(
+                  'spec.template.metadata.labels',
+                  labels,
+                  '`selector` does not match template `labels`',
+                ),
+              );
               break;
             }
       }
@@ -156,20 +195,30 @@ function fallbackValidate(info: ResourceInfo, obj: KubeObject): StatusCause[] {
           else
             for (const [k, v] of Object.entries(o[key])) {
               if (typeof v !== 'string') causes.push(invalidCause(`${key}[${k}]`, v, 'must be a string'));
-              if (!/^[-._a-zA-Z0-9]+$/.test(k)) causes.push(invalidCause(key, k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"));
+              if (!/^[-._a-zA-Z0-9]+$/.test(k))
+                causes.push(
+                  invalidCause(
+                    key,
+                    k,
+                    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+                  ),
+                );
             }
         }
       break;
     case 'services': {
       const spec = o.spec;
-      if (spec !== undefined && !isPlainObject(spec)) causes.push(invalidCause('spec', spec, 'must be an object'));
+      if (spec !== undefined && !isPlainObject(spec))
+        causes.push(invalidCause('spec', spec, 'must be an object'));
       else if (spec?.type !== 'ExternalName' && spec?.clusterIP !== 'None') {
         const ports = spec?.ports;
         if (!Array.isArray(ports) || ports.length === 0) causes.push(requiredCause('spec.ports'));
         else
           ports.forEach((p: any, i: number) => {
             if (!isPlainObject(p) || typeof p.port !== 'number' || p.port < 1 || p.port > 65535)
-              causes.push(invalidCause(`spec.ports[${i}].port`, p?.port, 'must be between 1 and 65535, inclusive'));
+              causes.push(
+                invalidCause(`spec.ports[${i}].port`, p?.port, 'must be between 1 and 65535, inclusive'),
+              );
           });
       }
       break;
@@ -191,7 +240,8 @@ export function validateObject(info: ResourceInfo, obj: KubeObject, old?: KubeOb
   const causes = validateMeta(info, obj);
   const f = apiFn<ValidateFn>('validateObject');
   const more = f ? f(obj, old) : fallbackValidate(info, obj);
-  for (const c of more ?? []) if (!causes.some((x) => x.field === c.field && x.message === c.message)) causes.push(c);
+  for (const c of more ?? [])
+    if (!causes.some((x) => x.field === c.field && x.message === c.message)) causes.push(c);
   return causes;
 }
 
@@ -200,27 +250,64 @@ const TOP_LEVEL: Record<string, string[]> = {
   secrets: ['data', 'stringData', 'type', 'immutable'],
   serviceaccounts: ['secrets', 'imagePullSecrets', 'automountServiceAccountToken'],
   endpoints: ['subsets'],
-  events: ['involvedObject', 'reason', 'message', 'source', 'firstTimestamp', 'lastTimestamp', 'count', 'type', 'eventTime', 'series', 'action', 'related', 'reportingComponent', 'reportingInstance'],
+  events: [
+    'involvedObject',
+    'reason',
+    'message',
+    'source',
+    'firstTimestamp',
+    'lastTimestamp',
+    'count',
+    'type',
+    'eventTime',
+    'series',
+    'action',
+    'related',
+    'reportingComponent',
+    'reportingInstance',
+  ],
   endpointslices: ['addressType', 'endpoints', 'ports'],
   controllerrevisions: ['data', 'revision'],
   componentstatuses: ['conditions'],
 };
 const META_FIELDS = new Set([
-  'name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp',
-  'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields',
+  'name',
+  'generateName',
+  'namespace',
+  'selfLink',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
 ]);
 
 /**
  * Schema check: unknown field paths ("spec.foo") and type errors. Uses @keelson/api's checkSchema
  * when present; otherwise checks the top level and metadata only.
  */
-export function checkSchema(info: ResourceInfo, obj: KubeObject): { unknown: string[]; invalid: StatusCause[] } {
+export function checkSchema(
+  info: ResourceInfo,
+  obj: KubeObject,
+): { unknown: string[]; invalid: StatusCause[] } {
   const f = apiFn<SchemaFn>('checkSchema');
   if (f) return f(obj);
   const unknown: string[] = [];
-  const allowed = new Set(['apiVersion', 'kind', 'metadata', ...(TOP_LEVEL[info.resource] ?? ['spec', 'status'])]);
+  const allowed = new Set([
+    'apiVersion',
+    'kind',
+    'metadata',
+    ...(TOP_LEVEL[info.resource] ?? ['spec', 'status']),
+  ]);
   for (const k of Object.keys(obj)) if (!allowed.has(k)) unknown.push(k);
-  if (isPlainObject(obj.metadata)) for (const k of Object.keys(obj.metadata)) if (!META_FIELDS.has(k)) unknown.push(`metadata.${k}`);
+  if (isPlainObject(obj.metadata))
+    for (const k of Object.keys(obj.metadata)) if (!META_FIELDS.has(k)) unknown.push(`metadata.${k}`);
   return { unknown, invalid: [] };
 }
 

@@ -4,7 +4,15 @@
  * `status` (all kinds with one), `scale` (autoscaling/v1 Scale of Deployment, ReplicaSet,
  * StatefulSet), `binding` and `eviction` (pods), `finalize` (namespaces).
  */
-import { groupVersion, resourceForPath, type DeleteOptions, type KubeList, type KubeObject, type ResourceInfo, type Status } from '@keelson/api';
+import {
+  groupVersion,
+  resourceForPath,
+  type DeleteOptions,
+  type KubeList,
+  type KubeObject,
+  type ResourceInfo,
+  type Status,
+} from '@keelson/api';
 import { ApiError, badRequest, conflict, failure, methodNotAllowed } from './errors';
 import { GenericRegistry, type ListOptions, type WriteOptions } from './registry/generic-registry';
 import { applyPatch, parsePatch } from './rest/patch';
@@ -80,7 +88,8 @@ export class ApiHandler {
     const info = resourceForPath(ref.group ?? '', ref.version ?? '', ref.resource ?? '');
     if (!info) throw resourceNotFound();
     if (needName && !ref.name) throw badRequest('resource name may not be empty');
-    if (needName && info.namespaced && !ref.namespace) throw badRequest('namespace is required for a namespaced resource');
+    if (needName && info.namespaced && !ref.namespace)
+      throw badRequest('namespace is required for a namespaced resource');
     if (ref.subresource && !info.subresources.includes(ref.subresource)) throw resourceNotFound();
     return info;
   }
@@ -93,18 +102,24 @@ export class ApiHandler {
   async create(ref: ResourceRef, body: unknown, opts: WriteOptions = {}): Promise<HandlerResult> {
     const info = this.resolve(ref);
     const sub = ref.subresource ?? '';
-    if (sub === 'binding' && info.resource === 'pods') return this.bind(info, ref.namespace ?? '', ref.name ?? '', body);
-    if (info.resource === 'bindings') return this.bind(info, ref.namespace ?? '', (body as any)?.metadata?.name ?? '', body);
+    if (sub === 'binding' && info.resource === 'pods')
+      return this.bind(ref.namespace ?? '', ref.name ?? '', body);
     if (sub === 'eviction' && info.resource === 'pods') return this.evict(info, ref, body);
     if (sub) throw methodNotAllowed();
     if (ref.name) throw methodNotAllowed('POST is not supported on a named resource');
     let ns = this.nsOf(info, ref);
-    if (info.namespaced && !ns) ns = (isObj(body) && isObj(body.metadata) && typeof body.metadata.namespace === 'string' && body.metadata.namespace) || 'default';
+    if (info.namespaced && !ns)
+      ns =
+        (isObj(body) &&
+          isObj(body.metadata) &&
+          typeof body.metadata.namespace === 'string' &&
+          body.metadata.namespace) ||
+        'default';
     const r = await this.registry.create(info, ns, body, opts);
     return { object: r.object, code: 201, warnings: r.warnings };
   }
 
-  private async bind(info: ResourceInfo, namespace: string, name: string, body: unknown): Promise<HandlerResult> {
+  private async bind(namespace: string, name: string, body: unknown): Promise<HandlerResult> {
     if (!isObj(body) || !isObj(body.target) || typeof body.target.name !== 'string' || !body.target.name)
       throw new ApiError(
         failure(422, 'Invalid', `Binding "${name}" is invalid: target.name: Required value`, {
@@ -114,7 +129,9 @@ export class ApiHandler {
         }),
       );
     if (isObj(body.metadata) && body.metadata.name && body.metadata.name !== name)
-      throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+      throw badRequest(
+        `the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`,
+      );
     const node = body.target.name as string;
     const pods = resourceForPath('', 'v1', 'pods')!;
     const r = await this.registry.guaranteedUpdate(
@@ -122,15 +139,18 @@ export class ApiHandler {
       namespace,
       name,
       (pod: any) => {
-        if (pod.metadata.deletionTimestamp) throw conflict('', 'pods', name, `pod ${name} is being deleted, cannot be assigned to a host`);
-        if (pod.spec?.nodeName) throw conflict('', 'pods', name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+        if (pod.metadata.deletionTimestamp)
+          throw conflict('', 'pods', name, `pod ${name} is being deleted, cannot be assigned to a host`);
+        if (pod.spec?.nodeName)
+          throw conflict('', 'pods', name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
         pod.spec = { ...(pod.spec ?? {}), nodeName: node };
         pod.status ??= {};
         const conds: any[] = (pod.status.conditions ??= []);
         const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
         const c = conds.find((x) => x.type === 'PodScheduled');
         if (c) Object.assign(c, { status: 'True', lastTransitionTime: now });
-        else conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now });
+        else
+          conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now });
         return pod;
       },
       { fieldValidation: 'Ignore' },
@@ -146,7 +166,11 @@ export class ApiHandler {
   private async evict(info: ResourceInfo, ref: ResourceRef, body: unknown): Promise<HandlerResult> {
     const opts = (isObj(body) && isObj(body.deleteOptions) ? body.deleteOptions : {}) as DeleteOptions;
     await this.registry.delete(info, ref.namespace, ref.name ?? '', opts);
-    return { object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, code: 201, warnings: [] };
+    return {
+      object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 },
+      code: 201,
+      warnings: [],
+    };
   }
 
   /** Get, including `status` and `scale`. */
@@ -164,7 +188,10 @@ export class ApiHandler {
     const info = this.resolve(ref);
     if (ref.subresource) throw methodNotAllowed();
     if (ref.name) {
-      opts = { ...opts, fieldSelector: [opts.fieldSelector, `metadata.name=${ref.name}`].filter(Boolean).join(',') };
+      opts = {
+        ...opts,
+        fieldSelector: [opts.fieldSelector, `metadata.name=${ref.name}`].filter(Boolean).join(','),
+      };
     }
     return this.registry.list(info, this.nsOf(info, ref), opts);
   }
@@ -174,8 +201,10 @@ export class ApiHandler {
     const info = this.resolve(ref, true);
     const ns = this.nsOf(info, ref);
     const sub = ref.subresource ?? '';
-    if (sub === 'scale' && SCALABLE.has(info.resource)) return this.updateScale(info, ns, ref.name!, () => body, opts);
-    if (sub !== '' && sub !== 'status' && !(sub === 'finalize' && info.resource === 'namespaces')) throw methodNotAllowed();
+    if (sub === 'scale' && SCALABLE.has(info.resource))
+      return this.updateScale(info, ns, ref.name!, () => body, opts);
+    if (sub !== '' && sub !== 'status' && !(sub === 'finalize' && info.resource === 'namespaces'))
+      throw methodNotAllowed();
     const r = await this.registry.update(info, ns, ref.name!, body, opts, sub as '' | 'status' | 'finalize');
     return { object: r.object, code: 200, warnings: r.warnings };
   }
@@ -195,14 +224,28 @@ export class ApiHandler {
         const scale = makeScale(toScale(obj));
         if (!isObj(scale)) throw badRequest('the body of the request was not a JSON object: expected Scale');
         const replicas = scale.spec?.replicas;
-        if (replicas !== undefined && (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0))
+        if (
+          replicas !== undefined &&
+          (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)
+        )
           throw new ApiError(
-            failure(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, {
-              name,
-              group: 'autoscaling',
-              kind: 'Scale',
-              causes: [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, field: 'spec.replicas' }],
-            }),
+            failure(
+              422,
+              'Invalid',
+              `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+              {
+                name,
+                group: 'autoscaling',
+                kind: 'Scale',
+                causes: [
+                  {
+                    reason: 'FieldValueInvalid',
+                    message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+                    field: 'spec.replicas',
+                  },
+                ],
+              },
+            ),
           );
         obj.spec = { ...(obj.spec ?? {}), replicas: replicas ?? 0 };
         const rv = scale.metadata?.resourceVersion;
@@ -215,19 +258,41 @@ export class ApiHandler {
   }
 
   /** Patch, including `status` and `scale`; apply patches create missing objects. */
-  async patch(ref: ResourceRef, patchType: string, body: Buffer, opts: WriteOptions = {}): Promise<HandlerResult> {
+  async patch(
+    ref: ResourceRef,
+    patchType: string,
+    body: Buffer,
+    opts: WriteOptions = {},
+  ): Promise<HandlerResult> {
     const info = this.resolve(ref, true);
     const ns = this.nsOf(info, ref);
     const sub = ref.subresource ?? '';
     const patch = parsePatch(patchType, body);
     if (patchType === 'application/apply-patch+yaml' && !opts.fieldManager)
       throw new ApiError(
-        failure(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', {
-          causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }],
-        }),
+        failure(
+          422,
+          'Invalid',
+          'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+          {
+            causes: [
+              {
+                reason: 'FieldValueRequired',
+                message: 'Required value: is required for apply patch',
+                field: 'fieldManager',
+              },
+            ],
+          },
+        ),
       );
     if (sub === 'scale' && SCALABLE.has(info.resource))
-      return this.updateScale(info, ns, ref.name!, (scale) => applyPatch(patchType, scale, patch, true), opts);
+      return this.updateScale(
+        info,
+        ns,
+        ref.name!,
+        (scale) => applyPatch(patchType, scale, patch, true),
+        opts,
+      );
     if (sub !== '' && sub !== 'status') throw methodNotAllowed();
     try {
       const r = await this.registry.guaranteedUpdate(
@@ -238,7 +303,8 @@ export class ApiHandler {
           const patched = applyPatch(patchType, cur, patch, true);
           if (isObj(patched) && isObj(patched.metadata) && patchType !== 'application/json-patch+json') {
             // a resourceVersion only acts as a precondition when the patch itself carries one
-            if (!(isObj(patch) && isObj(patch.metadata) && patch.metadata.resourceVersion)) patched.metadata.resourceVersion = cur.metadata.resourceVersion;
+            if (!(isObj(patch) && isObj(patch.metadata) && patch.metadata.resourceVersion))
+              patched.metadata.resourceVersion = cur.metadata.resourceVersion;
           }
           return patched;
         },
@@ -247,7 +313,12 @@ export class ApiHandler {
       );
       return { object: r.object, code: 200, warnings: r.warnings };
     } catch (err) {
-      if (patchType === 'application/apply-patch+yaml' && err instanceof ApiError && err.code === 404 && sub === '') {
+      if (
+        patchType === 'application/apply-patch+yaml' &&
+        err instanceof ApiError &&
+        err.code === 404 &&
+        sub === ''
+      ) {
         const r = await this.registry.create(info, ns, patch, opts);
         return { object: r.object, code: 201, warnings: r.warnings };
       }
@@ -265,7 +336,11 @@ export class ApiHandler {
   }
 
   /** Delete every object a list selects. */
-  async deleteCollection(ref: ResourceRef, listOpts: ListOptions, opts: DeleteOptions = {}): Promise<KubeList> {
+  async deleteCollection(
+    ref: ResourceRef,
+    listOpts: ListOptions,
+    opts: DeleteOptions = {},
+  ): Promise<KubeList> {
     const info = this.resolve(ref);
     if (ref.subresource || ref.name) throw methodNotAllowed();
     return this.registry.deleteCollection(info, this.nsOf(info, ref), listOpts, opts ?? {});

@@ -24,13 +24,16 @@ export class ApiError extends Error {
 }
 
 /** Builds a Failure Status. */
-export function failure(
-  code: number,
-  reason: string,
-  message: string,
-  details?: Status['details'],
-): Status {
-  const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+export function failure(code: number, reason: string, message: string, details?: Status['details']): Status {
+  const s: Status = {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    code,
+  };
   if (details) s.details = details;
   return s;
 }
@@ -43,25 +46,38 @@ export function qualified(resource: string, group: string): string {
 /** 404 NotFound: `pods "x" not found`. */
 export function notFound(group: string, resource: string, name: string): ApiError {
   return new ApiError(
-    failure(404, 'NotFound', `${qualified(resource, group)} "${name}" not found`, { name, group: group || undefined, kind: resource }),
+    failure(404, 'NotFound', `${qualified(resource, group)} "${name}" not found`, {
+      name,
+      group: group || undefined,
+      kind: resource,
+    }),
   );
 }
 
 /** 409 AlreadyExists: `pods "x" already exists`. */
 export function alreadyExists(group: string, resource: string, name: string): ApiError {
   return new ApiError(
-    failure(409, 'AlreadyExists', `${qualified(resource, group)} "${name}" already exists`, { name, group: group || undefined, kind: resource }),
+    failure(409, 'AlreadyExists', `${qualified(resource, group)} "${name}" already exists`, {
+      name,
+      group: group || undefined,
+      kind: resource,
+    }),
   );
 }
 
 /** 409 Conflict: `Operation cannot be fulfilled on pods "x": <why>`. */
 export function conflict(group: string, resource: string, name: string, why: string): ApiError {
   return new ApiError(
-    failure(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(resource, group)} "${name}": ${why}`, {
-      name,
-      group: group || undefined,
-      kind: resource,
-    }),
+    failure(
+      409,
+      'Conflict',
+      `Operation cannot be fulfilled on ${qualified(resource, group)} "${name}": ${why}`,
+      {
+        name,
+        group: group || undefined,
+        kind: resource,
+      },
+    ),
   );
 }
 
@@ -105,7 +121,9 @@ export function forbidden(group: string, resource: string, name: string, why: st
 }
 
 /** 405 MethodNotAllowed. */
-export function methodNotAllowed(message = 'the server does not allow this method on the requested resource'): ApiError {
+export function methodNotAllowed(
+  message = 'the server does not allow this method on the requested resource',
+): ApiError {
   return new ApiError(failure(405, 'MethodNotAllowed', message));
 }
 
@@ -121,18 +139,28 @@ export function tooLarge(limit: number): ApiError {
 
 /** 415 UnsupportedMediaType. */
 export function unsupportedMediaType(type: string): ApiError {
-  return new ApiError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${type})`));
+  return new ApiError(
+    failure(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${type})`,
+    ),
+  );
 }
 
 /** 500 InternalError. */
 export function internalError(err: unknown): ApiError {
   const msg = err instanceof Error ? err.message : String(err);
-  return new ApiError(failure(500, 'InternalError', `Internal error occurred: ${msg}`, { causes: [{ message: msg }] }));
+  return new ApiError(
+    failure(500, 'InternalError', `Internal error occurred: ${msg}`, { causes: [{ message: msg }] }),
+  );
 }
 
 /** 504 Timeout (e.g. a resourceVersion newer than the store). */
 export function timeout(message: string, retryAfterSeconds = 1): ApiError {
-  return new ApiError(failure(504, 'Timeout', message, { retryAfterSeconds }), { 'Retry-After': String(retryAfterSeconds) });
+  return new ApiError(failure(504, 'Timeout', message, { retryAfterSeconds }), {
+    'Retry-After': String(retryAfterSeconds),
+  });
 }
 
 /** Wraps anything thrown into an ApiError (500 unless it already is one). */

@@ -4,16 +4,40 @@
  */
 export { startApiServer, type ApiServerOptions, type RunningApiServer } from './server';
 export { writeKubeconfig, kubeconfigDocument, GRPC_EXTENSION_NAME } from './kubeconfig';
-export { ApiHandler, type ResourceRef, type HandlerResult, toScale, formatLabelSelector } from './api-handler';
-export { GenericRegistry, type ListOptions, type WriteOptions, type WriteResult, type DeleteResult } from './registry/generic-registry';
+export {
+  ApiHandler,
+  type ResourceRef,
+  type HandlerResult,
+  toScale,
+  formatLabelSelector,
+} from './api-handler';
+export {
+  GenericRegistry,
+  type ListOptions,
+  type WriteOptions,
+  type WriteResult,
+  type DeleteResult,
+} from './registry/generic-registry';
 export { WatchCache, type CacheEvent, type CacheSink, type CacheWatchOptions } from './watch-cache';
-export type { Storage, StoredValue, ListResult, StorageEvent, StorageWatchCallbacks } from './storage/interfaces';
+export type {
+  Storage,
+  StoredValue,
+  ListResult,
+  StorageEvent,
+  StorageWatchCallbacks,
+} from './storage/interfaces';
 export type { KV } from './storage/kv-types';
 export { KvStorage } from './storage/kv-storage';
 export { MemoryKV, prefixEnd } from './storage/memory-kv';
 export { openStorage } from './storage/open-storage';
 export { IpAllocator, PortAllocator, AllocationError } from './registry/allocators';
-export { STATUS_METADATA_KEY, grpcCodeFor, toGrpcError, startGrpcServer, apiServerImplementation } from './grpc/server';
+export {
+  STATUS_METADATA_KEY,
+  grpcCodeFor,
+  toGrpcError,
+  startGrpcServer,
+  apiServerImplementation,
+} from './grpc/server';
 export { KUBE_VERSION, versionInfo } from './rest/discovery';
 export { objectKey, resourcePrefix, collectionPrefix, REGISTRY_ROOT } from './keys';
 export * from './errors';

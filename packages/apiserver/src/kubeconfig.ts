@@ -39,7 +39,10 @@ export function kubeconfigDocument(opts: { url: string; grpcAddress: string; nam
  * Writes the kubeconfig to `path` (mode 0600, parent directories created).
  * @param opts.url REST URL, e.g. "http://127.0.0.1:6443"; opts.grpcAddress "127.0.0.1:6444".
  */
-export async function writeKubeconfig(path: string, opts: { url: string; grpcAddress: string; name?: string }): Promise<void> {
+export async function writeKubeconfig(
+  path: string,
+  opts: { url: string; grpcAddress: string; name?: string },
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, stringify(kubeconfigDocument(opts)), { mode: 0o600 });
 }

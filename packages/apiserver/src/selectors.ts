@@ -15,7 +15,8 @@ export interface LabelRequirement {
 /** A compiled selector: true when the labels/fields match. */
 export type Matcher = (values: Record<string, string>) => boolean;
 
-const KEY_RE = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const KEY_RE =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const VALUE_RE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 
 function splitTop(s: string): string[] {
@@ -46,7 +47,10 @@ export function parseLabelSelector(selector: string): LabelRequirement[] {
     let m: RegExpMatchArray | null;
     let req: LabelRequirement;
     if ((m = part.match(/^([^\s!=<>()]+)\s+(in|notin)\s*\((.*)\)$/))) {
-      const values = m[3].split(',').map((v) => v.trim()).filter((v, i, a) => v !== '' || a.length > 1);
+      const values = m[3]
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v, i, a) => v !== '' || a.length > 1);
       req = { key: m[1], op: m[2] as 'in' | 'notin', values };
     } else if ((m = part.match(/^!\s*([^\s!=<>()]+)$/))) {
       req = { key: m[1], op: '!', values: [] };
@@ -54,15 +58,21 @@ export function parseLabelSelector(selector: string): LabelRequirement[] {
       const op = m[2] === '==' ? '=' : m[2] === '>' ? 'gt' : m[2] === '<' ? 'lt' : (m[2] as '=' | '!=');
       req = { key: m[1], op, values: [m[3]] };
       if ((op === 'gt' || op === 'lt') && !/^-?\d+$/.test(m[3]))
-        throw badRequest(`unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer`);
+        throw badRequest(
+          `unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer`,
+        );
     } else if ((m = part.match(/^([^\s!=<>()]+)$/))) {
       req = { key: m[1], op: 'exists', values: [] };
     } else throw bad();
     if (!KEY_RE.test(req.key) || req.key.length > 316)
-      throw badRequest(`unable to parse requirement: invalid label key "${req.key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`);
+      throw badRequest(
+        `unable to parse requirement: invalid label key "${req.key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+      );
     for (const v of req.values)
       if (!VALUE_RE.test(v) || v.length > 63)
-        throw badRequest(`unable to parse requirement: invalid label value: "${v}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`);
+        throw badRequest(
+          `unable to parse requirement: invalid label value: "${v}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+        );
     reqs.push(req);
   }
   return reqs;
@@ -120,5 +130,8 @@ export function parseFieldSelector(selector: string): FieldRequirement[] {
 /** Compiles field requirements into a matcher over a field map. */
 export function fieldMatcher(reqs: FieldRequirement[]): Matcher {
   if (!reqs.length) return () => true;
-  return (fields) => reqs.every((r) => (r.op === '=' ? (fields[r.field] ?? '') === r.value : (fields[r.field] ?? '') !== r.value));
+  return (fields) =>
+    reqs.every((r) =>
+      r.op === '=' ? (fields[r.field] ?? '') === r.value : (fields[r.field] ?? '') !== r.value,
+    );
 }

@@ -79,7 +79,8 @@ function parsePortRange(s: string): [number, number] {
 export async function startApiServer(opts: ApiServerOptions = {}): Promise<RunningApiServer> {
   const host = opts.bindAddress ?? '127.0.0.1';
   const ownsStorage = typeof opts.storage !== 'object';
-  const storage = typeof opts.storage === 'object' ? opts.storage : await openStorage(opts.storage ?? 'memory');
+  const storage =
+    typeof opts.storage === 'object' ? opts.storage : await openStorage(opts.storage ?? 'memory');
   const [pmin, pmax] = parsePortRange(opts.serviceNodePortRange ?? '30000-32767');
   const ctx: StrategyContext = {
     now: opts.now ?? (() => new Date()),
@@ -94,7 +95,8 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<Runni
     decode: GenericRegistry.decode,
     onEvent: (ev) => {
       // keep allocations in step with services written by other apiservers
-      if (ev.key.startsWith(svcPrefix) && ev.type === 'put' && !ev.prev) restoreServiceAllocations(ev.obj, ctx);
+      if (ev.key.startsWith(svcPrefix) && ev.type === 'put' && !ev.prev)
+        restoreServiceAllocations(ev.obj, ctx);
     },
   });
   await cache.start();
@@ -178,10 +180,17 @@ async function ignoreExists(p: Promise<unknown>): Promise<void> {
 }
 
 /** Creates the system namespaces and the `kubernetes` Service + Endpoints when missing. */
-async function bootstrap(registry: GenericRegistry, ctx: StrategyContext, host: string, port: number): Promise<void> {
+async function bootstrap(
+  registry: GenericRegistry,
+  ctx: StrategyContext,
+  host: string,
+  port: number,
+): Promise<void> {
   const nsInfo = resourceForPath('', 'v1', 'namespaces')!;
   for (const name of SYSTEM_NAMESPACES)
-    await ignoreExists(registry.create(nsInfo, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+    await ignoreExists(
+      registry.create(nsInfo, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }),
+    );
   const svcInfo = resourceForPath('', 'v1', 'services')!;
   const epInfo = resourceForPath('', 'v1', 'endpoints')!;
   const ip = ctx.serviceIPs.nth(1);
@@ -196,20 +205,43 @@ async function bootstrap(registry: GenericRegistry, ctx: StrategyContext, host: 
       registry.create(svcInfo, 'default', {
         apiVersion: 'v1',
         kind: 'Service',
-        metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-        spec: { type: 'ClusterIP', clusterIP: ip, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }], sessionAffinity: 'None' },
+        metadata: {
+          name: 'kubernetes',
+          namespace: 'default',
+          labels: { component: 'apiserver', provider: 'kubernetes' },
+        },
+        spec: {
+          type: 'ClusterIP',
+          clusterIP: ip,
+          ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }],
+          sessionAffinity: 'None',
+        },
       }),
     );
   const endpoints: KubeObject & { subsets: unknown[] } = {
     apiVersion: 'v1',
     kind: 'Endpoints',
-    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-    subsets: [{ addresses: [{ ip: host === '0.0.0.0' ? '127.0.0.1' : host }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
+    metadata: {
+      name: 'kubernetes',
+      namespace: 'default',
+      labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' },
+    },
+    subsets: [
+      {
+        addresses: [{ ip: host === '0.0.0.0' ? '127.0.0.1' : host }],
+        ports: [{ name: 'https', port, protocol: 'TCP' }],
+      },
+    ],
   };
   try {
     await registry.create(epInfo, 'default', endpoints);
   } catch (err) {
     if (!(err instanceof ApiError && err.code === 409)) throw err;
-    await registry.guaranteedUpdate(epInfo, 'default', 'kubernetes', (cur) => ({ ...cur, subsets: endpoints.subsets }) as KubeObject);
+    await registry.guaranteedUpdate(
+      epInfo,
+      'default',
+      'kubernetes',
+      (cur) => ({ ...cur, subsets: endpoints.subsets }) as KubeObject,
+    );
   }
 }

@@ -122,7 +122,11 @@ export class WatchCache {
     let revision = 0;
     let startKey: string | undefined;
     for (;;) {
-      const page = await this.storage.list(REGISTRY_ROOT, { startKey, limit: 1000, revision: revision || undefined });
+      const page = await this.storage.list(REGISTRY_ROOT, {
+        startKey,
+        limit: 1000,
+        revision: revision || undefined,
+      });
       revision = page.revision;
       for (const it of page.items) {
         try {
@@ -238,7 +242,10 @@ export class WatchCache {
     if (cur && old) this.send(w, 'MODIFIED', ev.obj, ev);
     else if (cur) this.send(w, 'ADDED', ev.obj, ev);
     else if (old && ev.prev)
-      w.sink.event('DELETED', { ...ev.prev, metadata: { ...ev.prev.metadata, resourceVersion: String(ev.revision) } });
+      w.sink.event('DELETED', {
+        ...ev.prev,
+        metadata: { ...ev.prev.metadata, resourceVersion: String(ev.revision) },
+      });
   }
 
   /** The JSON text of a cached object, serialized once (objects in the cache are immutable). */

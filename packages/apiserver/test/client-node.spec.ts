@@ -12,13 +12,20 @@ afterAll(async () => {
   await t?.close();
 });
 
-const pod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+const pod = (name: string) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name },
+  spec: { containers: [{ name: 'c', image: 'busybox' }] },
+});
 const ref = (name = '') => ({ group: '', version: 'v1', resource: 'pods', namespace: 'default', name });
 
 it('lists and watches pods', async () => {
   const h = t.server.handler;
   await h.create(ref(), pod('existing'));
-  const child = spawn(process.execPath, [join(__dirname, 'fixtures/client-node-probe.mjs'), t.kubeconfig], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(__dirname, 'fixtures/client-node-probe.mjs'), t.kubeconfig], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const lines: any[] = [];
   let err = '';
   let buf = '';
@@ -32,15 +39,39 @@ it('lists and watches pods', async () => {
   });
   child.stderr.on('data', (d) => (err += d));
   try {
-    await waitFor(() => lines.some((l) => l.step === 'watching'), 15000, `client-node to start watching (stderr: ${err})`);
+    await waitFor(
+      () => lines.some((l) => l.step === 'watching'),
+      15000,
+      `client-node to start watching (stderr: ${err})`,
+    );
     expect(lines.find((l) => l.step === 'list').names).toEqual(['existing']);
-    await waitFor(() => lines.some((l) => l.step === 'informer-add' && l.name === 'existing'), 10000, 'informer add of the existing pod');
+    await waitFor(
+      () => lines.some((l) => l.step === 'informer-add' && l.name === 'existing'),
+      10000,
+      'informer add of the existing pod',
+    );
     await h.create(ref(), pod('fresh'));
-    await h.patch(ref('fresh'), 'application/merge-patch+json', Buffer.from('{"metadata":{"labels":{"x":"y"}}}'));
+    await h.patch(
+      ref('fresh'),
+      'application/merge-patch+json',
+      Buffer.from('{"metadata":{"labels":{"x":"y"}}}'),
+    );
     await h.delete(ref('fresh'));
-    await waitFor(() => lines.filter((l) => l.step === 'event' && l.name === 'fresh').length >= 3, 10000, 'watch events');
-    expect(lines.filter((l) => l.step === 'event' && l.name === 'fresh').map((l) => l.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
-    await waitFor(() => lines.some((l) => l.step === 'informer-delete' && l.name === 'fresh'), 10000, 'informer delete');
+    await waitFor(
+      () => lines.filter((l) => l.step === 'event' && l.name === 'fresh').length >= 3,
+      10000,
+      'watch events',
+    );
+    expect(lines.filter((l) => l.step === 'event' && l.name === 'fresh').map((l) => l.type)).toEqual([
+      'ADDED',
+      'MODIFIED',
+      'DELETED',
+    ]);
+    await waitFor(
+      () => lines.some((l) => l.step === 'informer-delete' && l.name === 'fresh'),
+      10000,
+      'informer delete',
+    );
     expect(lines.some((l) => l.step === 'informer-add' && l.name === 'fresh')).toBe(true);
   } finally {
     child.stdin.write('stop\n');

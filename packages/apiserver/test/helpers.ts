@@ -11,7 +11,11 @@ export interface TestServer {
   server: RunningApiServer;
   dir: string;
   kubeconfig: string;
-  kubectl(args: string[], stdin?: string, extraEnv?: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }>;
+  kubectl(
+    args: string[],
+    stdin?: string,
+    extraEnv?: Record<string, string>,
+  ): Promise<{ code: number; stdout: string; stderr: string }>;
   spawnKubectl(args: string[]): ChildProcess;
   writeFile(name: string, content: string): string;
   close(): Promise<void>;
@@ -20,7 +24,12 @@ export interface TestServer {
 export async function startTestServer(opts: ApiServerOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), `kas-${process.pid}-`));
   const kubeconfig = join(dir, 'kubeconfig');
-  const server = await startApiServer({ storage: 'memory', kubeconfigOut: kubeconfig, compactionIntervalMs: 0, ...opts });
+  const server = await startApiServer({
+    storage: 'memory',
+    kubeconfigOut: kubeconfig,
+    compactionIntervalMs: 0,
+    ...opts,
+  });
   const env = { ...process.env, KUBECONFIG: kubeconfig, HOME: dir };
   return {
     server,
@@ -28,10 +37,17 @@ export async function startTestServer(opts: ApiServerOptions = {}): Promise<Test
     kubeconfig,
     kubectl(args, stdin, extraEnv) {
       return new Promise((resolve) => {
-        const child = execFile(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env: { ...env, ...extraEnv }, timeout: 30000 }, (err, stdout, stderr) => {
-          const code = err ? ((err as NodeJS.ErrnoException & { code?: number }).code as unknown as number) ?? 1 : 0;
-          resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
-        });
+        const child = execFile(
+          KUBECTL,
+          ['--kubeconfig', kubeconfig, ...args],
+          { env: { ...env, ...extraEnv }, timeout: 30000 },
+          (err, stdout, stderr) => {
+            const code = err
+              ? (((err as NodeJS.ErrnoException & { code?: number }).code as unknown as number) ?? 1)
+              : 0;
+            resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+          },
+        );
         if (stdin !== undefined) {
           child.stdin!.write(stdin);
           child.stdin!.end();
@@ -39,7 +55,10 @@ export async function startTestServer(opts: ApiServerOptions = {}): Promise<Test
       });
     },
     spawnKubectl(args) {
-      return spawn(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      return spawn(KUBECTL, ['--kubeconfig', kubeconfig, ...args], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     },
     writeFile(name, content) {
       const p = join(dir, name);
@@ -54,7 +73,11 @@ export async function startTestServer(opts: ApiServerOptions = {}): Promise<Test
 }
 
 /** Polls `fn` until it returns truthy or the deadline passes. */
-export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 10000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  timeoutMs = 10000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

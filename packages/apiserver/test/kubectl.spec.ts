@@ -72,26 +72,49 @@ suite('kubectl against keelson-apiserver', () => {
   });
 
   it('applies a namespace, a ConfigMap and the nginx Deployment', async () => {
-    expect(await ok(['apply', '-f', t.writeFile('ns.yaml', NS_AND_CM)])).toMatch(/namespace\/web created[\s\S]*configmap\/settings created/);
-    expect(await ok(['apply', '-f', t.writeFile('nginx.yaml', NGINX)])).toContain('deployment.apps/nginx-deployment created');
-    // re-apply with a change goes through the strategic merge patch path
-    expect(await ok(['apply', '-f', t.writeFile('nginx2.yaml', NGINX.replace('replicas: 3', 'replicas: 2'))])).toContain(
-      'deployment.apps/nginx-deployment configured',
+    expect(await ok(['apply', '-f', t.writeFile('ns.yaml', NS_AND_CM)])).toMatch(
+      /namespace\/web created[\s\S]*configmap\/settings created/,
     );
+    expect(await ok(['apply', '-f', t.writeFile('nginx.yaml', NGINX)])).toContain(
+      'deployment.apps/nginx-deployment created',
+    );
+    // re-apply with a change goes through the strategic merge patch path
+    expect(
+      await ok(['apply', '-f', t.writeFile('nginx2.yaml', NGINX.replace('replicas: 3', 'replicas: 2'))]),
+    ).toContain('deployment.apps/nginx-deployment configured');
     const d = JSON.parse(await ok(['get', 'deploy', 'nginx-deployment', '-o', 'json']));
     expect(d.spec.replicas).toBe(2);
     expect(d.spec.template.spec.containers).toHaveLength(1);
     expect(d.metadata.generation).toBe(2);
-    expect(d.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']).toContain('"replicas":2');
+    expect(d.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']).toContain(
+      '"replicas":2',
+    );
     expect(await ok(['get', 'cm', 'settings', '-n', 'web', '-o', 'jsonpath={.data.color}'])).toBe('blue');
   });
 
   it('prints upstream table columns', async () => {
     const wide = await ok(['get', 'deploy', '-o', 'wide']);
-    expect(wide.split('\n')[0].split(/\s{2,}/)).toEqual(['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR']);
+    expect(wide.split('\n')[0].split(/\s{2,}/)).toEqual([
+      'NAME',
+      'READY',
+      'UP-TO-DATE',
+      'AVAILABLE',
+      'AGE',
+      'CONTAINERS',
+      'IMAGES',
+      'SELECTOR',
+    ]);
     expect(wide).toMatch(/nginx-deployment\s+0\/2\s+0\s+0\s+\S+\s+nginx\s+nginx:1\.14\.2\s+app=nginx/);
     const svc = await ok(['get', 'svc', '-A']);
-    expect(svc.split('\n')[0].split(/\s{2,}/)).toEqual(['NAMESPACE', 'NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']);
+    expect(svc.split('\n')[0].split(/\s{2,}/)).toEqual([
+      'NAMESPACE',
+      'NAME',
+      'TYPE',
+      'CLUSTER-IP',
+      'EXTERNAL-IP',
+      'PORT(S)',
+      'AGE',
+    ]);
     expect(svc).toMatch(/default\s+kubernetes\s+ClusterIP\s+10\.96\.0\.1\s+<none>\s+443\/TCP/);
     const ns = await ok(['get', 'ns']);
     expect(ns.split('\n')[0].split(/\s{2,}/)).toEqual(['NAME', 'STATUS', 'AGE']);
@@ -103,19 +126,47 @@ suite('kubectl against keelson-apiserver', () => {
   it('prints pods with READY/STATUS/RESTARTS and wide columns', async () => {
     await ok(['run', 'p1', '--image=busybox', '--labels=tier=web', '--', 'sleep', '3600']);
     const out = await ok(['get', 'pods', '-o', 'wide']);
-    expect(out.split('\n')[0].split(/\s{2,}/)).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES']);
+    expect(out.split('\n')[0].split(/\s{2,}/)).toEqual([
+      'NAME',
+      'READY',
+      'STATUS',
+      'RESTARTS',
+      'AGE',
+      'IP',
+      'NODE',
+      'NOMINATED NODE',
+      'READINESS GATES',
+    ]);
     expect(out).toMatch(/p1\s+0\/1\s+Pending\s+0\s+\S+\s+<none>\s+<none>\s+<none>\s+<none>/);
     expect(await ok(['get', 'pods', '-l', 'tier=web', '-o', 'name'])).toBe('pod/p1\n');
     expect(await ok(['get', 'pods', '-l', 'tier=db', '-o', 'name'])).toBe('');
-    expect(await ok(['get', 'pods', '--field-selector', 'status.phase=Pending', '-o', 'name'])).toBe('pod/p1\n');
-    expect(await ok(['get', 'pods', '-A', '--field-selector', 'metadata.namespace=web', '-o', 'name'])).toBe('');
+    expect(await ok(['get', 'pods', '--field-selector', 'status.phase=Pending', '-o', 'name'])).toBe(
+      'pod/p1\n',
+    );
+    expect(await ok(['get', 'pods', '-A', '--field-selector', 'metadata.namespace=web', '-o', 'name'])).toBe(
+      '',
+    );
     const y = await ok(['get', 'pod', 'p1', '-o', 'yaml']);
     expect(y).toMatch(/phase: Pending/);
   });
 
   it('patches with json, merge and strategic patches', async () => {
-    await ok(['patch', 'deploy', 'nginx-deployment', '--type=json', '-p', '[{"op":"replace","path":"/spec/replicas","value":4}]']);
-    await ok(['patch', 'deploy', 'nginx-deployment', '--type=merge', '-p', '{"metadata":{"labels":{"patched":"merge"}}}']);
+    await ok([
+      'patch',
+      'deploy',
+      'nginx-deployment',
+      '--type=json',
+      '-p',
+      '[{"op":"replace","path":"/spec/replicas","value":4}]',
+    ]);
+    await ok([
+      'patch',
+      'deploy',
+      'nginx-deployment',
+      '--type=merge',
+      '-p',
+      '{"metadata":{"labels":{"patched":"merge"}}}',
+    ]);
     await ok([
       'patch',
       'deploy',
@@ -126,8 +177,18 @@ suite('kubectl against keelson-apiserver', () => {
     const d = JSON.parse(await ok(['get', 'deploy', 'nginx-deployment', '-o', 'json']));
     expect(d.spec.replicas).toBe(4);
     expect(d.metadata.labels.patched).toBe('merge');
-    expect(d.spec.template.spec.containers.map((c: { name: string }) => c.name)).toEqual(['nginx', 'sidecar']);
-    const bad = await t.kubectl(['patch', 'deploy', 'nginx-deployment', '--type=json', '-p', '[{"op":"test","path":"/spec/replicas","value":99}]']);
+    expect(d.spec.template.spec.containers.map((c: { name: string }) => c.name)).toEqual([
+      'nginx',
+      'sidecar',
+    ]);
+    const bad = await t.kubectl([
+      'patch',
+      'deploy',
+      'nginx-deployment',
+      '--type=json',
+      '-p',
+      '[{"op":"test","path":"/spec/replicas","value":99}]',
+    ]);
     expect(bad.code).not.toBe(0);
   });
 
@@ -139,8 +200,15 @@ suite('kubectl against keelson-apiserver', () => {
     expect(d.spec.replicas).toBe(5);
     expect(d.metadata.labels.env).toBe('test');
     expect(d.metadata.annotations.note).toBe('hello');
-    const scale = JSON.parse(await ok(['get', '--raw', '/apis/apps/v1/namespaces/default/deployments/nginx-deployment/scale']));
-    expect(scale).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 5 }, status: { selector: 'app=nginx' } });
+    const scale = JSON.parse(
+      await ok(['get', '--raw', '/apis/apps/v1/namespaces/default/deployments/nginx-deployment/scale']),
+    );
+    expect(scale).toMatchObject({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      spec: { replicas: 5 },
+      status: { selector: 'app=nginx' },
+    });
   });
 
   it('get -w sees a change', async () => {
@@ -166,12 +234,18 @@ suite('kubectl against keelson-apiserver', () => {
     const d = JSON.parse(await ok(['get', 'deploy', 'gen', '-o', 'json']));
     expect(d.spec.replicas).toBe(2);
     expect(d.spec.selector.matchLabels).toEqual({ app: 'gen' });
-    expect(d.spec.template.spec.containers[0]).toMatchObject({ name: 'busybox', image: 'busybox:1.36', ports: [{ containerPort: 8080, protocol: 'TCP' }] });
+    expect(d.spec.template.spec.containers[0]).toMatchObject({
+      name: 'busybox',
+      image: 'busybox:1.36',
+      ports: [{ containerPort: 8080, protocol: 'TCP' }],
+    });
     expect(d.metadata.creationTimestamp).toMatch(/Z$/);
     const svc = JSON.parse(await ok(['get', 'svc', 'gen', '-o', 'json']));
     expect(svc.spec.ports[0]).toMatchObject({ port: 80, targetPort: 8080, protocol: 'TCP' });
     expect(svc.spec.clusterIP).toMatch(/^10\.(9[6-9]|10[0-9]|11[01])\./);
-    expect(Buffer.from(JSON.parse(await ok(['get', 'secret', 'gen', '-o', 'json'])).data.k, 'base64').toString()).toBe('v');
+    expect(
+      Buffer.from(JSON.parse(await ok(['get', 'secret', 'gen', '-o', 'json'])).data.k, 'base64').toString(),
+    ).toBe('v');
     const job = JSON.parse(await ok(['get', 'job', 'gen', '-o', 'json']));
     expect(job.spec.template.spec.containers[0].command).toEqual(['true']);
     expect(job.spec.template.spec.restartPolicy).toBe('Never');
@@ -186,11 +260,15 @@ suite('kubectl against keelson-apiserver', () => {
     await ok(['patch', 'cm', 'settings', '-n', 'web', '--type=merge', '-p', '{"data":{"color":"blue"}}']);
     const ssa = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  namespace: web\ndata:\n  k: v1\n`;
     expect(await ok(['apply', '--server-side', '-f', '-'], ssa)).toContain('serverside-applied');
-    expect(await ok(['apply', '--server-side', '-f', '-'], ssa.replace('k: v1', 'k: v2'))).toContain('serverside-applied');
+    expect(await ok(['apply', '--server-side', '-f', '-'], ssa.replace('k: v1', 'k: v2'))).toContain(
+      'serverside-applied',
+    );
     expect(await ok(['get', 'cm', 'ssa', '-n', 'web', '-o', 'jsonpath={.data.k}'])).toBe('v2');
     await ok(['create', 'deployment', 'orphaner', '--image=busybox']);
     await ok(['delete', 'deploy', 'orphaner', '--cascade=orphan', '--wait=false']);
-    expect(await ok(['get', 'deploy', 'orphaner', '-o', 'jsonpath={.metadata.finalizers}'])).toBe('["orphan"]');
+    expect(await ok(['get', 'deploy', 'orphaner', '-o', 'jsonpath={.metadata.finalizers}'])).toBe(
+      '["orphan"]',
+    );
   });
 
   it('get -w on pods prints Table rows for new pods', async () => {
@@ -214,12 +292,17 @@ suite('kubectl against keelson-apiserver', () => {
     cm.data.color = 'red';
     const r = await t.kubectl(['replace', '-f', '-'], JSON.stringify(cm));
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('the object has been modified; please apply your changes to the latest version and try again');
+    expect(r.stderr).toContain(
+      'the object has been modified; please apply your changes to the latest version and try again',
+    );
     expect(await ok(['get', 'cm', 'settings', '-n', 'web', '-o', 'jsonpath={.data.color}'])).toBe('blue');
   });
 
   it('rejects unknown fields with fieldValidation=Strict', async () => {
-    const r = await t.kubectl(['apply', '-f', '-'], `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: strict\n  namespace: web\nbogus: 1\n`);
+    const r = await t.kubectl(
+      ['apply', '-f', '-'],
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: strict\n  namespace: web\nbogus: 1\n`,
+    );
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('unknown field "bogus"');
   });

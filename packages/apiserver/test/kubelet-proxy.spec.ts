@@ -27,7 +27,10 @@ beforeAll(async () => {
       setTimeout(() => res.end('line 3\n'), 100);
     } else res.end();
   });
-  const wss = new WebSocketServer({ noServer: true, handleProtocols: (ps) => (ps.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : [...ps][0]) });
+  const wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (ps) => (ps.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : [...ps][0]),
+  });
   kubelet.on('upgrade', (req, socket, head) => {
     seen.push(req.url!);
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -35,25 +38,39 @@ beforeAll(async () => {
       const cmd = url.searchParams.getAll('command').join(' ');
       // channel 1 = stdout, channel 3 = error/status (remotecommand protocol)
       ws.send(Buffer.concat([Buffer.from([1]), Buffer.from(`ran: ${cmd}\n`)]));
-      ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: 'Success' }))]));
+      ws.send(
+        Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: 'Success' }))]),
+      );
       setTimeout(() => ws.close(1000), 50);
     });
   });
   await new Promise<void>((r) => kubelet.listen(0, '127.0.0.1', () => r()));
   const port = (kubelet.address() as AddressInfo).port;
   const h = t.server.handler;
-  await h.create({ group: '', version: 'v1', resource: 'nodes' }, {
-    metadata: { name: 'node-1' },
-    status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } } },
-  });
-  await h.create({ group: '', version: 'v1', resource: 'pods', namespace: 'default' }, {
-    metadata: { name: 'web' },
-    spec: { nodeName: 'node-1', containers: [{ name: 'app', image: 'busybox' }] },
-  });
-  await h.create({ group: '', version: 'v1', resource: 'pods', namespace: 'default' }, {
-    metadata: { name: 'pending' },
-    spec: { containers: [{ name: 'app', image: 'busybox' }] },
-  });
+  await h.create(
+    { group: '', version: 'v1', resource: 'nodes' },
+    {
+      metadata: { name: 'node-1' },
+      status: {
+        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+        daemonEndpoints: { kubeletEndpoint: { Port: port } },
+      },
+    },
+  );
+  await h.create(
+    { group: '', version: 'v1', resource: 'pods', namespace: 'default' },
+    {
+      metadata: { name: 'web' },
+      spec: { nodeName: 'node-1', containers: [{ name: 'app', image: 'busybox' }] },
+    },
+  );
+  await h.create(
+    { group: '', version: 'v1', resource: 'pods', namespace: 'default' },
+    {
+      metadata: { name: 'pending' },
+      spec: { containers: [{ name: 'app', image: 'busybox' }] },
+    },
+  );
 });
 afterAll(async () => {
   await t?.close();
@@ -82,7 +99,11 @@ it('kubectl exec goes through the WebSocket upgrade to the kubelet', async () =>
   const r = await t.kubectl(['exec', 'web', '--', 'echo', 'hi']);
   expect(r.stdout).toBe('ran: echo hi\n');
   expect(r.code).toBe(0);
-  expect(seen.some((u) => u.startsWith('/exec/default/web/app?') && u.includes('command=echo') && u.includes('command=hi'))).toBe(true);
+  expect(
+    seen.some(
+      (u) => u.startsWith('/exec/default/web/app?') && u.includes('command=echo') && u.includes('command=hi'),
+    ),
+  ).toBe(true);
 });
 
 it('pipes raw WebSocket frames both ways', async () => {

@@ -21,10 +21,19 @@ async function freePort(): Promise<number> {
   });
 }
 
-const cm = (namespace = 'default', name = '') => ({ group: '', version: 'v1', resource: 'configmaps', namespace, name });
+const cm = (namespace = 'default', name = '') => ({
+  group: '',
+  version: 'v1',
+  resource: 'configmaps',
+  namespace,
+  name,
+});
 
 /** Behaviour every backend must show. */
-function behaves(name: string, open: () => Promise<{ server: RunningApiServer; cleanup: () => Promise<void> }>) {
+function behaves(
+  name: string,
+  open: () => Promise<{ server: RunningApiServer; cleanup: () => Promise<void> }>,
+) {
   describe(name, () => {
     let server: RunningApiServer;
     let cleanup: () => Promise<void>;
@@ -39,9 +48,13 @@ function behaves(name: string, open: () => Promise<{ server: RunningApiServer; c
       const h = server.handler;
       const a = (await h.create(cm(), { metadata: { name: 'a' }, data: { v: '1' } })).object as KubeObject;
       expect(Number(a.metadata.resourceVersion)).toBeGreaterThan(0);
-      await expect(h.create(cm(), { metadata: { name: 'a' } })).rejects.toMatchObject({ status: { code: 409, reason: 'AlreadyExists' } });
+      await expect(h.create(cm(), { metadata: { name: 'a' } })).rejects.toMatchObject({
+        status: { code: 409, reason: 'AlreadyExists' },
+      });
       const b = (await h.update(cm('default', 'a'), { ...a, data: { v: '2' } })).object as KubeObject;
-      await expect(h.update(cm('default', 'a'), { ...a, data: { v: '3' } })).rejects.toMatchObject({ status: { code: 409, reason: 'Conflict' } });
+      await expect(h.update(cm('default', 'a'), { ...a, data: { v: '3' } })).rejects.toMatchObject({
+        status: { code: 409, reason: 'Conflict' },
+      });
       expect(Number(b.metadata.resourceVersion)).toBeGreaterThan(Number(a.metadata.resourceVersion));
       for (const n of ['b', 'c', 'd']) await h.create(cm(), { metadata: { name: n } });
       const p1 = await h.list(cm(), { limit: 2 });
@@ -49,10 +62,14 @@ function behaves(name: string, open: () => Promise<{ server: RunningApiServer; c
       const p2 = await h.list(cm(), { limit: 2, continue: p1.metadata.continue });
       expect(p2.items.map((i) => i.metadata.name)).toEqual(['c', 'd']);
       const events: string[] = [];
-      const stop = await h.watch(cm(), { resourceVersion: p1.metadata.resourceVersion }, {
-        event: (type, obj) => events.push(`${type} ${obj.metadata.name}`),
-        end: () => undefined,
-      });
+      const stop = await h.watch(
+        cm(),
+        { resourceVersion: p1.metadata.resourceVersion },
+        {
+          event: (type, obj) => events.push(`${type} ${obj.metadata.name}`),
+          end: () => undefined,
+        },
+      );
       await h.delete(cm('default', 'b'));
       await h.patch(cm('default', 'c'), 'application/merge-patch+json', Buffer.from('{"data":{"x":"y"}}'));
       await waitFor(() => events.length >= 2, 10000, 'watch events');
@@ -74,7 +91,9 @@ function behaves(name: string, open: () => Promise<{ server: RunningApiServer; c
 
     it('bootstraps the system namespaces', async () => {
       const ns = await server.handler.list({ group: '', version: 'v1', resource: 'namespaces' });
-      expect(ns.items.map((i) => i.metadata.name)).toEqual(expect.arrayContaining(['default', 'kube-system', 'kube-public', 'kube-node-lease']));
+      expect(ns.items.map((i) => i.metadata.name)).toEqual(
+        expect.arrayContaining(['default', 'kube-system', 'kube-public', 'kube-node-lease']),
+      );
     });
   });
 }
@@ -95,11 +114,14 @@ it('embedded MvccStore: objects survive an apiserver restart on the same directo
   const dir = mkdtempSync(join(tmpdir(), `kas-restart-${process.pid}-`));
   try {
     const first = await startApiServer({ storage: `embedded:${dir}`, compactionIntervalMs: 0 });
-    const created = (await first.handler.create(cm(), { metadata: { name: 'kept' }, data: { a: 'b' } })).object as KubeObject;
+    const created = (await first.handler.create(cm(), { metadata: { name: 'kept' }, data: { a: 'b' } }))
+      .object as KubeObject;
     await first.close();
     const second = await startApiServer({ storage: `embedded:${dir}`, compactionIntervalMs: 0 });
     try {
-      const got = (await second.handler.get(cm('default', 'kept'))) as KubeObject & { data: Record<string, string> };
+      const got = (await second.handler.get(cm('default', 'kept'))) as KubeObject & {
+        data: Record<string, string>;
+      };
       expect(got.metadata.uid).toBe(created.metadata.uid);
       expect(got.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
       expect(got.data).toEqual({ a: 'b' });
@@ -128,32 +150,57 @@ behaves('RemoteStore to a keelson-store server', async () => {
 });
 
 const ETCD = '/usr/bin/etcd';
-(existsSync(ETCD) ? behaves : (n: string) => describe.skip(n, () => it('needs etcd', () => undefined)))('etcd 3.4 through etcd3', async () => {
-  const dir = mkdtempSync(join(tmpdir(), `kas-etcd-${process.pid}-`));
-  const client = await freePort();
-  const peer = await freePort();
-  const url = `http://127.0.0.1:${client}`;
-  const etcd: ChildProcess = spawn(
-    ETCD,
-    ['--name', `kas-${process.pid}`, '--data-dir', dir, '--listen-client-urls', url, '--advertise-client-urls', url, '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`, '--initial-cluster', `kas-${process.pid}=http://127.0.0.1:${peer}`],
-    { stdio: 'ignore' },
-  );
-  const kill = () => {
-    if (etcd.exitCode === null) etcd.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitFor(async () => (await fetch(`${url}/health`).then((r) => r.ok).catch(() => false)), 15000, 'etcd health');
-    const server = await startApiServer({ storage: `etcd:${url}`, compactionIntervalMs: 0 });
-    return {
-      server,
-      cleanup: async () => {
-        await server.close();
-        kill();
-      },
+(existsSync(ETCD) ? behaves : (n: string) => describe.skip(n, () => it('needs etcd', () => undefined)))(
+  'etcd 3.4 through etcd3',
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), `kas-etcd-${process.pid}-`));
+    const client = await freePort();
+    const peer = await freePort();
+    const url = `http://127.0.0.1:${client}`;
+    const etcd: ChildProcess = spawn(
+      ETCD,
+      [
+        '--name',
+        `kas-${process.pid}`,
+        '--data-dir',
+        dir,
+        '--listen-client-urls',
+        url,
+        '--advertise-client-urls',
+        url,
+        '--listen-peer-urls',
+        `http://127.0.0.1:${peer}`,
+        '--initial-advertise-peer-urls',
+        `http://127.0.0.1:${peer}`,
+        '--initial-cluster',
+        `kas-${process.pid}=http://127.0.0.1:${peer}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const kill = () => {
+      if (etcd.exitCode === null) etcd.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     };
-  } catch (err) {
-    kill();
-    throw err;
-  }
-});
+    try {
+      await waitFor(
+        async () =>
+          await fetch(`${url}/health`)
+            .then((r) => r.ok)
+            .catch(() => false),
+        15000,
+        'etcd health',
+      );
+      const server = await startApiServer({ storage: `etcd:${url}`, compactionIntervalMs: 0 });
+      return {
+        server,
+        cleanup: async () => {
+          await server.close();
+          kill();
+        },
+      };
+    } catch (err) {
+      kill();
+      throw err;
+    }
+  },
+);

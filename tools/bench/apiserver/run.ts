@@ -11,7 +11,12 @@ import { join, resolve } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { Command } from 'commander';
 import { parse } from 'yaml';
-import { ApiServerClient, ListOptions, type ListResponse, type WatchEvent } from '@keelson/api/generated/keelson/apiserver/v1/apiserver';
+import {
+  ApiServerClient,
+  ListOptions,
+  type ListResponse,
+  type WatchEvent,
+} from '@keelson/api/generated/keelson/apiserver/v1/apiserver';
 
 const repo = resolve(__dirname, '../../..');
 const opts = new Command()
@@ -55,7 +60,16 @@ const pod = (name: string) =>
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name, labels: { app: 'bench', shard: String(name.length % 7) } },
-      spec: { containers: [{ name: 'app', image: 'busybox:1.36', command: ['sleep', '3600'], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+      spec: {
+        containers: [
+          {
+            name: 'app',
+            image: 'busybox:1.36',
+            command: ['sleep', '3600'],
+            resources: { requests: { cpu: '10m', memory: '16Mi' } },
+          },
+        ],
+      },
     }),
   );
 
@@ -65,7 +79,20 @@ async function main() {
   const storage = opts.storage === 'embedded' ? `embedded:${join(dir, 'data')}` : 'memory';
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--conditions=keelson-source', '--import', 'tsx', join(repo, 'packages/apiserver/src/bin/keelson-apiserver.ts'), '--storage', storage, '--port', '0', '--grpc-port', '0', '--kubeconfig-out', kc],
+    [
+      '--conditions=keelson-source',
+      '--import',
+      'tsx',
+      join(repo, 'packages/apiserver/src/bin/keelson-apiserver.ts'),
+      '--storage',
+      storage,
+      '--port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--kubeconfig-out',
+      kc,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   try {
@@ -76,31 +103,50 @@ async function main() {
     const cfg = parse(readFileSync(kc, 'utf8'));
     const url: string = cfg.clusters[0].cluster.server;
     const grpcAddr: string = cfg.clusters[0].cluster.extensions[0].extension.server;
-    const client = new ApiServerClient(grpcAddr, credentials.createInsecure(), { 'grpc.max_receive_message_length': 512 * 1024 * 1024 });
+    const client = new ApiServerClient(grpcAddr, credentials.createInsecure(), {
+      'grpc.max_receive_message_length': 512 * 1024 * 1024,
+    });
     const agent = new Agent({ keepAlive: true, maxSockets: C });
     const http = (method: string, path: string, body?: Buffer, accept = 'application/json') =>
       new Promise<{ code: number; body: Buffer }>((res, rej) => {
-        const r = request(url + path, { method, agent, headers: { 'content-type': 'application/json', accept } }, (resp) => {
-          const chunks: Buffer[] = [];
-          resp.on('data', (c) => chunks.push(c));
-          resp.on('end', () => res({ code: resp.statusCode ?? 0, body: Buffer.concat(chunks) }));
-        });
+        const r = request(
+          url + path,
+          { method, agent, headers: { 'content-type': 'application/json', accept } },
+          (resp) => {
+            const chunks: Buffer[] = [];
+            resp.on('data', (c) => chunks.push(c));
+            resp.on('end', () => res({ code: resp.statusCode ?? 0, body: Buffer.concat(chunks) }));
+          },
+        );
         r.on('error', rej);
         r.end(body);
       });
     const g = <Req, Res>(m: (req: Req, cb: (e: Error | null, r: Res) => void) => unknown, req: Req) =>
       new Promise<Res>((res, rej) => m.call(client, req, (e, r) => (e ? rej(e) : res(r))));
-    const ref = (namespace: string, name = '') => ({ group: '', version: 'v1', resource: 'pods', namespace, name, subresource: '' });
+    const ref = (namespace: string, name = '') => ({
+      group: '',
+      version: 'v1',
+      resource: 'pods',
+      namespace,
+      name,
+      subresource: '',
+    });
     for (const ns of ['grpc', 'rest', 'fanout'])
       await http('POST', '/api/v1/namespaces', Buffer.from(JSON.stringify({ metadata: { name: ns } })));
 
     const rss0 = rssKb(child.pid!);
-    console.log(`keelson-apiserver (${storage === 'memory' ? 'memory storage' : 'embedded MvccStore'}), ${N} pods per protocol, concurrency ${C}`);
+    console.log(
+      `keelson-apiserver (${storage === 'memory' ? 'memory storage' : 'embedded MvccStore'}), ${N} pods per protocol, concurrency ${C}`,
+    );
 
     // gRPC
-    let t = await pool(N, (i) => g(client.create, { ref: ref('grpc'), object: pod(`p-${i}`), options: undefined }).then(() => undefined));
+    let t = await pool(N, (i) =>
+      g(client.create, { ref: ref('grpc'), object: pod(`p-${i}`), options: undefined }).then(() => undefined),
+    );
     console.log(`gRPC  create: ${fmt(N / t, 0)} /s`);
-    t = await pool(N, (i) => g(client.get, { ref: ref('grpc', `p-${(i * 7919) % N}`), resourceVersion: '' }).then(() => undefined));
+    t = await pool(N, (i) =>
+      g(client.get, { ref: ref('grpc', `p-${(i * 7919) % N}`), resourceVersion: '' }).then(() => undefined),
+    );
     console.log(`gRPC  get:    ${fmt(N / t, 0)} /s`);
     const glist: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -113,16 +159,23 @@ async function main() {
     let cont = '';
     do {
       const s = performance.now();
-      const r: ListResponse = await g(client.list, { ref: ref('grpc'), options: ListOptions.fromPartial({ limit: 500, continue: cont }) });
+      const r: ListResponse = await g(client.list, {
+        ref: ref('grpc'),
+        options: ListOptions.fromPartial({ limit: 500, continue: cont }),
+      });
       paged.push(performance.now() - s);
       cont = JSON.parse(Buffer.from(r.list).toString()).metadata.continue ?? '';
     } while (cont);
     console.log(`gRPC  list pages of 500: p50 ${fmt(pct(paged, 50))} ms over ${paged.length} pages`);
 
     // REST
-    t = await pool(N, (i) => http('POST', '/api/v1/namespaces/rest/pods', pod(`p-${i}`)).then(() => undefined));
+    t = await pool(N, (i) =>
+      http('POST', '/api/v1/namespaces/rest/pods', pod(`p-${i}`)).then(() => undefined),
+    );
     console.log(`REST  create: ${fmt(N / t, 0)} /s`);
-    t = await pool(N, (i) => http('GET', `/api/v1/namespaces/rest/pods/p-${(i * 7919) % N}`).then(() => undefined));
+    t = await pool(N, (i) =>
+      http('GET', `/api/v1/namespaces/rest/pods/p-${(i * 7919) % N}`).then(() => undefined),
+    );
     console.log(`REST  get:    ${fmt(N / t, 0)} /s`);
     for (const [label, accept] of [
       ['JSON', 'application/json'],
@@ -134,10 +187,14 @@ async function main() {
         await http('GET', '/api/v1/namespaces/rest/pods', undefined, accept);
         xs.push(performance.now() - s);
       }
-      console.log(`REST  list of ${N} (${label}): p50 ${fmt(pct(xs, 50))} ms, max ${fmt(Math.max(...xs))} ms`);
+      console.log(
+        `REST  list of ${N} (${label}): p50 ${fmt(pct(xs, 50))} ms, max ${fmt(Math.max(...xs))} ms`,
+      );
     }
     const rss1 = rssKb(child.pid!);
-    console.log(`memory: RSS ${fmt(rss0 / 1024)} MiB → ${fmt(rss1 / 1024)} MiB with ${2 * N} pods ≈ ${fmt(((rss1 - rss0) / 1024) * (10000 / (2 * N)))} MiB per 10k pods`);
+    console.log(
+      `memory: RSS ${fmt(rss0 / 1024)} MiB → ${fmt(rss1 / 1024)} MiB with ${2 * N} pods ≈ ${fmt(((rss1 - rss0) / 1024) * (10000 / (2 * N)))} MiB per 10k pods`,
+    );
 
     // watch fan-out
     await g(client.create, { ref: ref('fanout'), object: pod('target'), options: undefined });
@@ -147,7 +204,10 @@ async function main() {
     const streams = [];
     let ready = 0;
     for (let i = 0; i < W; i++) {
-      const st = client.watch({ ref: ref('fanout'), options: ListOptions.fromPartial({ allowWatchBookmarks: false }) });
+      const st = client.watch({
+        ref: ref('fanout'),
+        options: ListOptions.fromPartial({ allowWatchBookmarks: false }),
+      });
       st.on('data', (e: WatchEvent) => {
         if (e.type === 'ADDED') {
           ready++;

@@ -35,7 +35,9 @@ const program = new Command()
       kubeconfigOut: o.kubeconfigOut,
       onRequest: o.verbose ? (m, p, c, ms) => console.log(`${m} ${p} ${c} ${ms}ms`) : undefined,
     });
-    console.log(`keelson-apiserver: REST ${s.url}, gRPC ${s.grpcAddress}${o.kubeconfigOut ? `, kubeconfig ${o.kubeconfigOut}` : ''}`);
+    console.log(
+      `keelson-apiserver: REST ${s.url}, gRPC ${s.grpcAddress}${o.kubeconfigOut ? `, kubeconfig ${o.kubeconfigOut}` : ''}`,
+    );
     const stop = () => {
       s.close().then(
         () => process.exit(0),

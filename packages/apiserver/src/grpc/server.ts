@@ -6,7 +6,14 @@
  * 409 ALREADY_EXISTS or ABORTED (Conflict), 410 OUT_OF_RANGE, 413 RESOURCE_EXHAUSTED,
  * 429 UNAVAILABLE, 500 INTERNAL).
  */
-import { Metadata, Server, ServerCredentials, status as grpcStatus, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
+import {
+  Metadata,
+  Server,
+  ServerCredentials,
+  status as grpcStatus,
+  type ServerWritableStream,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
 import type { DeleteOptions, KubeObject } from '@keelson/api';
 import {
   ApiServerService,
@@ -71,7 +78,14 @@ export function toGrpcError(err: unknown): { code: grpcStatus; details: string; 
 
 function ref(r: ProtoRef | undefined): ResourceRef {
   if (!r) throw badRequest('ref is required');
-  return { group: r.group, version: r.version, resource: r.resource, namespace: r.namespace || undefined, name: r.name || undefined, subresource: r.subresource || undefined };
+  return {
+    group: r.group,
+    version: r.version,
+    resource: r.resource,
+    namespace: r.namespace || undefined,
+    name: r.name || undefined,
+    subresource: r.subresource || undefined,
+  };
 }
 
 function parseJson(b: Uint8Array | undefined, what: string, allowEmpty = false): unknown {
@@ -104,7 +118,11 @@ function listOpts(o: ProtoListOptions | undefined): ListOptions {
 
 function writeOpts(o: ProtoWriteOptions | undefined): WriteOptions {
   if (!o) return {};
-  return { fieldManager: o.fieldManager || undefined, fieldValidation: o.fieldValidation || undefined, dryRun: o.dryRun };
+  return {
+    fieldManager: o.fieldManager || undefined,
+    fieldValidation: o.fieldValidation || undefined,
+    dryRun: o.dryRun,
+  };
 }
 
 function json(o: unknown): Buffer {
@@ -141,7 +159,9 @@ export function apiServerImplementation(h: ApiHandler): ApiServerServer {
       const r = await h.create(ref(req.ref), parseJson(req.object, 'object'), writeOpts(req.options));
       return { object: json(r.object) };
     }),
-    get: unary(async (req) => ({ object: json(await h.get(ref(req.ref), req.resourceVersion || undefined)) })),
+    get: unary(async (req) => ({
+      object: json(await h.get(ref(req.ref), req.resourceVersion || undefined)),
+    })),
     list: unary(async (req) => ({ list: json(await h.list(ref(req.ref), listOpts(req.options))) })),
     update: unary(async (req) => {
       const r = await h.update(ref(req.ref), parseJson(req.object, 'object'), writeOpts(req.options));
@@ -149,7 +169,12 @@ export function apiServerImplementation(h: ApiHandler): ApiServerServer {
     }),
     patch: unary(async (req) => {
       if (req.patch.length > MAX_BODY_BYTES) throw tooLarge(MAX_BODY_BYTES);
-      const r = await h.patch(ref(req.ref), req.patchType || 'application/merge-patch+json', Buffer.from(req.patch), writeOpts(req.options));
+      const r = await h.patch(
+        ref(req.ref),
+        req.patchType || 'application/merge-patch+json',
+        Buffer.from(req.patch),
+        writeOpts(req.options),
+      );
       return { object: json(r.object) };
     }),
     delete: unary(async (req) => {
@@ -184,7 +209,16 @@ export function apiServerImplementation(h: ApiHandler): ApiServerServer {
               if (ended) return;
               call.write({ type, object: eventBytes(j ?? JSON.stringify(obj)) });
               // a client that stops reading is cut off; it re-watches from its last resourceVersion
-              if (call.writableLength > MAX_WATCH_BUFFER_EVENTS) finish(new ApiError(failure(429, 'TooManyRequests', 'watch client is too slow; re-watch from the last resourceVersion')));
+              if (call.writableLength > MAX_WATCH_BUFFER_EVENTS)
+                finish(
+                  new ApiError(
+                    failure(
+                      429,
+                      'TooManyRequests',
+                      'watch client is too slow; re-watch from the last resourceVersion',
+                    ),
+                  ),
+                );
             },
             end: (err?: Error) => finish(err),
           }),
@@ -193,7 +227,8 @@ export function apiServerImplementation(h: ApiHandler): ApiServerServer {
           (s) => {
             stop = s;
             if (ended) s();
-            else if (opts.timeoutSeconds && opts.timeoutSeconds > 0) timer = setTimeout(() => finish(), opts.timeoutSeconds * 1000);
+            else if (opts.timeoutSeconds && opts.timeoutSeconds > 0)
+              timer = setTimeout(() => finish(), opts.timeoutSeconds * 1000);
           },
           (err) => finish(err),
         );
@@ -202,11 +237,20 @@ export function apiServerImplementation(h: ApiHandler): ApiServerServer {
 }
 
 /** Starts a gRPC server on `host:port` (0 = any free port); resolves to it and the bound port. */
-export async function startGrpcServer(h: ApiHandler, host: string, port: number): Promise<{ server: Server; port: number }> {
-  const server = new Server({ 'grpc.max_receive_message_length': MAX_BODY_BYTES + 1024 * 1024, 'grpc.max_send_message_length': 256 * 1024 * 1024 });
+export async function startGrpcServer(
+  h: ApiHandler,
+  host: string,
+  port: number,
+): Promise<{ server: Server; port: number }> {
+  const server = new Server({
+    'grpc.max_receive_message_length': MAX_BODY_BYTES + 1024 * 1024,
+    'grpc.max_send_message_length': 256 * 1024 * 1024,
+  });
   server.addService(ApiServerService, apiServerImplementation(h));
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
   );
   return { server, port: bound };
 }

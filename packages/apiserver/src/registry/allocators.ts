@@ -34,7 +34,8 @@ export class IpAllocator {
     const [ip, bits] = cidr.split('/');
     const n = parseIPv4(ip);
     const b = Number(bits);
-    if (n === undefined || !Number.isInteger(b) || b < 8 || b > 30) throw new Error(`invalid service CIDR "${cidr}"`);
+    if (n === undefined || !Number.isInteger(b) || b < 8 || b > 30)
+      throw new Error(`invalid service CIDR "${cidr}"`);
     const mask = b === 0 ? 0 : (~0 << (32 - b)) >>> 0;
     this.base = (n & mask) >>> 0;
     this.size = 2 ** (32 - b);
@@ -54,9 +55,12 @@ export class IpAllocator {
   /** Marks a specific address used. Throws AllocationError (outside range or taken). */
   allocate(ip: string): void {
     if (!this.contains(ip))
-      throw new AllocationError(`failed to allocate IP ${ip}: the provided IP (${ip}) is not in the valid range. The range of valid IPs is ${this.cidr}`);
+      throw new AllocationError(
+        `failed to allocate IP ${ip}: the provided IP (${ip}) is not in the valid range. The range of valid IPs is ${this.cidr}`,
+      );
     const n = parseIPv4(ip)!;
-    if (this.used.has(n)) throw new AllocationError(`failed to allocate IP ${ip}: provided IP is already allocated`);
+    if (this.used.has(n))
+      throw new AllocationError(`failed to allocate IP ${ip}: provided IP is already allocated`);
     this.used.add(n);
   }
 
@@ -113,7 +117,9 @@ export class PortAllocator {
   /** Marks `port` used. Throws AllocationError (out of range or taken). */
   allocate(port: number): void {
     if (!Number.isInteger(port) || port < this.min || port > this.max)
-      throw new AllocationError(`provided port is not in the valid range. The range of valid ports is ${this.min}-${this.max}`);
+      throw new AllocationError(
+        `provided port is not in the valid range. The range of valid ports is ${this.min}-${this.max}`,
+      );
     if (this.used.has(port)) throw new AllocationError('provided port is already allocated');
     this.used.add(port);
   }

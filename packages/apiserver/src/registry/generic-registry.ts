@@ -7,7 +7,15 @@
  * fixed revision; watches served by the {@link WatchCache}.
  */
 import { randomUUID } from 'node:crypto';
-import { groupVersion, resourceForPath, type DeleteOptions, type KubeList, type KubeObject, type ResourceInfo, type Status } from '@keelson/api';
+import {
+  groupVersion,
+  resourceForPath,
+  type DeleteOptions,
+  type KubeList,
+  type KubeObject,
+  type ResourceInfo,
+  type Status,
+} from '@keelson/api';
 import {
   ApiError,
   KeyExistsError,
@@ -91,7 +99,8 @@ export function formatTime(d: Date): string {
 
 /** Parses a resourceVersion; throws 400 on garbage. */
 export function parseResourceVersion(rv: string): number {
-  if (!/^\d{1,15}$/.test(rv)) throw badRequest(`invalid resource version "${rv}": resourceVersion must be a non-negative integer`);
+  if (!/^\d{1,15}$/.test(rv))
+    throw badRequest(`invalid resource version "${rv}": resourceVersion must be a non-negative integer`);
   return Number(rv);
 }
 
@@ -108,11 +117,19 @@ function encodeContinue(rv: number, start: string): string {
 function decodeContinue(token: string): ContinueToken {
   try {
     const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as ContinueToken;
-    if (t.v !== 'meta.k8s.io/v1' || typeof t.rv !== 'number' || typeof t.start !== 'string' || t.start.includes('/..') || t.start.startsWith('/'))
+    if (
+      t.v !== 'meta.k8s.io/v1' ||
+      typeof t.rv !== 'number' ||
+      typeof t.start !== 'string' ||
+      t.start.includes('/..') ||
+      t.start.startsWith('/')
+    )
       throw new Error('bad');
     return t;
   } catch {
-    throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+    throw badRequest(
+      'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
+    );
   }
 }
 
@@ -147,7 +164,9 @@ export class GenericRegistry {
 
   /** Decodes a stored value, setting resourceVersion to the modRevision. */
   static decode(value: Uint8Array, modRevision: number): KubeObject {
-    const obj = JSON.parse(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8')) as KubeObject;
+    const obj = JSON.parse(
+      Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'),
+    ) as KubeObject;
     obj.metadata ??= {};
     obj.metadata.resourceVersion = String(modRevision);
     return obj;
@@ -159,18 +178,22 @@ export class GenericRegistry {
 
   /** Checks the body is an object of the resource's kind and reports unknown fields. */
   private decodeBody(info: ResourceInfo, body: unknown, opts: WriteOptions, warnings: string[]): KubeObject {
-    if (!isObj(body)) throw badRequest(`the body of the request was not a JSON object: expected ${info.kind}`);
+    if (!isObj(body))
+      throw badRequest(`the body of the request was not a JSON object: expected ${info.kind}`);
     const gv = groupVersion(info);
-    if (body.apiVersion !== undefined && body.apiVersion !== gv) {
-      if (typeof body.apiVersion !== 'string' || body.kind !== info.kind || !resourceForPath(info.group, info.version, info.resource))
-        throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${gv})`);
-      throw badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${gv})`);
-    }
+    if (body.apiVersion !== undefined && body.apiVersion !== gv)
+      throw badRequest(
+        `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${gv})`,
+      );
     if (body.kind !== undefined && body.kind !== info.kind)
-      throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${String(body.kind)}: the kind in the data (${String(body.kind)}) does not match the expected kind (${info.kind})`);
+      throw badRequest(
+        `${info.kind} in version "${info.version}" cannot be handled as a ${String(body.kind)}: the kind in the data (${String(body.kind)}) does not match the expected kind (${info.kind})`,
+      );
     if (body.metadata === undefined || body.metadata === null) body.metadata = {};
     if (!isObj(body.metadata))
-      throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: json: cannot unmarshal ${Array.isArray(body.metadata) ? 'array' : typeof body.metadata} into Go struct field ${info.kind}.metadata of type v1.ObjectMeta`);
+      throw badRequest(
+        `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: json: cannot unmarshal ${Array.isArray(body.metadata) ? 'array' : typeof body.metadata} into Go struct field ${info.kind}.metadata of type v1.ObjectMeta`,
+      );
     const obj = body as KubeObject;
     obj.apiVersion = gv;
     obj.kind = info.kind;
@@ -183,15 +206,29 @@ export class GenericRegistry {
     const { unknown, invalid: bad } = checkSchema(info, obj);
     if (bad.length)
       throw new ApiError(
-        failure(400, 'BadRequest', `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${bad.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', ')}`, { causes: bad }),
+        failure(
+          400,
+          'BadRequest',
+          `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${bad.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', ')}`,
+          { causes: bad },
+        ),
       );
     if (!unknown.length) return false;
     const mode = opts.fieldValidation || 'Warn';
     if (mode === 'Strict')
       throw new ApiError(
-        failure(400, 'BadRequest', `strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`, {
-          causes: unknown.map((f) => ({ reason: 'FieldValueInvalid', message: `unknown field "${f}"`, field: f })),
-        }),
+        failure(
+          400,
+          'BadRequest',
+          `strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`,
+          {
+            causes: unknown.map((f) => ({
+              reason: 'FieldValueInvalid',
+              message: `unknown field "${f}"`,
+              field: f,
+            })),
+          },
+        ),
       );
     if (mode === 'Warn') for (const f of unknown) warnings.push(`unknown field "${f}"`);
     return true;
@@ -200,7 +237,9 @@ export class GenericRegistry {
   /** Checks fieldValidation is one of the allowed values (400 otherwise). */
   static checkFieldValidation(v: string | undefined): void {
     if (v && !['Strict', 'Warn', 'Ignore'].includes(v))
-      throw badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`);
+      throw badRequest(
+        `fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`,
+      );
   }
 
   /** Namespace state: undefined (missing), 'Active' or 'Terminating'. */
@@ -223,7 +262,13 @@ export class GenericRegistry {
     if (phase === 'Terminating') {
       const msg = `unable to create new content in namespace ${namespace} because it is being terminated`;
       const err = forbidden(info.group, info.resource, name, msg);
-      err.status.details!.causes = [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }];
+      err.status.details!.causes = [
+        {
+          reason: 'NamespaceTerminating',
+          message: `namespace ${namespace} is being terminated`,
+          field: 'metadata.namespace',
+        },
+      ];
       throw err;
     }
   }
@@ -235,12 +280,19 @@ export class GenericRegistry {
     }
     const ons = obj.metadata.namespace;
     if (ons !== undefined && ons !== '' && namespace && ons !== namespace)
-      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      throw badRequest(
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
     if (namespace) obj.metadata.namespace = namespace;
   }
 
   /** Creates an object. Errors: 400, 403 (terminating namespace), 404 (namespace), 409 AlreadyExists, 422. */
-  async create(info: ResourceInfo, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
+  async create(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    body: unknown,
+    opts: WriteOptions = {},
+  ): Promise<WriteResult> {
     GenericRegistry.checkFieldValidation(opts.fieldValidation);
     const warnings: string[] = [];
     let obj = this.decodeBody(info, body, opts, warnings);
@@ -288,7 +340,12 @@ export class GenericRegistry {
   }
 
   /** Reads one object. Errors: 404. */
-  async get(info: ResourceInfo, namespace: string | undefined, name: string, resourceVersion?: string): Promise<KubeObject> {
+  async get(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    resourceVersion?: string,
+  ): Promise<KubeObject> {
     if (resourceVersion) parseResourceVersion(resourceVersion);
     const kv = await this.storage.get(objectKey(info, namespace, name));
     if (!kv) throw notFound(info.group, info.resource, name);
@@ -307,8 +364,11 @@ export class GenericRegistry {
     const lm = labelMatcher(parseLabelSelector(opts.labelSelector ?? ''));
     const freqs = parseFieldSelector(opts.fieldSelector ?? '');
     if (freqs.length) {
-      const known = new Set(Object.keys(this.fieldSet(info, { kind: info.kind, metadata: {} } as KubeObject)));
-      for (const r of freqs) if (!known.has(r.field)) throw badRequest(`field label not supported: ${r.field}`);
+      const known = new Set(
+        Object.keys(this.fieldSet(info, { kind: info.kind, metadata: {} } as KubeObject)),
+      );
+      for (const r of freqs)
+        if (!known.has(r.field)) throw badRequest(`field label not supported: ${r.field}`);
     }
     const fm = fieldMatcher(freqs);
     const noLabels = !opts.labelSelector?.trim();
@@ -332,7 +392,9 @@ export class GenericRegistry {
     } else if (opts.resourceVersion) {
       const rv = parseResourceVersion(opts.resourceVersion);
       if (opts.resourceVersionMatch && !['Exact', 'NotOlderThan'].includes(opts.resourceVersionMatch))
-        throw badRequest(`resourceVersionMatch: Unsupported value: "${opts.resourceVersionMatch}": supported values: "Exact", "NotOlderThan"`);
+        throw badRequest(
+          `resourceVersionMatch: Unsupported value: "${opts.resourceVersionMatch}": supported values: "Exact", "NotOlderThan"`,
+        );
       if (rv > 0) {
         const cur = await this.storage.currentRevision();
         if (rv > cur) throw timeout(`Too large resource version: ${rv}, current: ${cur}`);
@@ -342,7 +404,8 @@ export class GenericRegistry {
       throw badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
     }
     const limit = opts.limit && opts.limit > 0 ? Math.floor(opts.limit) : 0;
-    if (!limit && !opts.continue && opts.resourceVersionMatch !== 'Exact') return this.listFromCache(info, prefix, match);
+    if (!limit && !opts.continue && opts.resourceVersionMatch !== 'Exact')
+      return this.listFromCache(info, prefix, match);
     const items: KubeObject[] = [];
     let more = false;
     let lastKey = '';
@@ -360,7 +423,8 @@ export class GenericRegistry {
             );
           throw gone(`too old resource version: ${revision} (${err.compactRevision})`);
         }
-        if (err instanceof StorageFutureRevisionError) throw timeout(`Too large resource version: ${revision}`);
+        if (err instanceof StorageFutureRevisionError)
+          throw timeout(`Too large resource version: ${revision}`);
         throw err;
       }
       revision = page.revision;
@@ -402,7 +466,11 @@ export class GenericRegistry {
    * revision (upstream's consistent list from cache): no store read, no decoding. The items are
    * the cache's objects — callers must treat them as read-only.
    */
-  private async listFromCache(info: ResourceInfo, prefix: string, match: (o: KubeObject) => boolean): Promise<KubeList> {
+  private async listFromCache(
+    info: ResourceInfo,
+    prefix: string,
+    match: (o: KubeObject) => boolean,
+  ): Promise<KubeList> {
     await this.cache.waitForRevision(await this.storage.currentRevision());
     const keys: string[] = [];
     for (const k of this.cache.state.keys()) if (k.startsWith(prefix)) keys.push(k);
@@ -412,8 +480,16 @@ export class GenericRegistry {
       const o = this.cache.state.get(k)!;
       if (match(o)) items.push(o);
     }
-    const list: KubeList = { kind: `${info.kind}List`, apiVersion: groupVersion(info), metadata: { resourceVersion: String(this.cache.revision) }, items };
-    Object.defineProperty(list, ITEMS_JSON, { value: () => items.map((o) => this.cache.jsonOf(o)), enumerable: false });
+    const list: KubeList = {
+      kind: `${info.kind}List`,
+      apiVersion: groupVersion(info),
+      metadata: { resourceVersion: String(this.cache.revision) },
+      items,
+    };
+    Object.defineProperty(list, ITEMS_JSON, {
+      value: () => items.map((o) => this.cache.jsonOf(o)),
+      enumerable: false,
+    });
     return list;
   }
 
@@ -439,21 +515,28 @@ export class GenericRegistry {
       const old = GenericRegistry.decode(kv.value, kv.modRevision);
       const warnings: string[] = [];
       const proposed = await tryUpdate(clone(old));
-      if (!isObj(proposed)) throw badRequest(`the body of the request was not a JSON object: expected ${info.kind}`);
+      if (!isObj(proposed))
+        throw badRequest(`the body of the request was not a JSON object: expected ${info.kind}`);
       const body = this.decodeBody(info, proposed, opts, warnings);
       const clientRV = body.metadata.resourceVersion;
       if (clientRV) parseResourceVersion(String(clientRV));
       if (clientRV && String(clientRV) !== old.metadata.resourceVersion)
         throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
       if (body.metadata.name !== undefined && body.metadata.name !== name)
-        throw badRequest(`the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${name})`);
+        throw badRequest(
+          `the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${name})`,
+        );
       this.checkNamespace(info, body, namespace);
       let obj = this.prepareUpdate(info, strategy, body, old, subresource);
       obj = defaultObject(obj);
-      const causes = [...validateObject(info, obj, old), ...(subresource === '' ? (strategy.validateUpdate?.(obj, old) ?? []) : [])];
+      const causes = [
+        ...validateObject(info, obj, old),
+        ...(subresource === '' ? (strategy.validateUpdate?.(obj, old) ?? []) : []),
+      ];
       if (causes.length) throw invalid(info.group, info.kind, name, causes);
       const encoded = GenericRegistry.encode(obj);
-      if (Buffer.compare(Buffer.from(encoded), Buffer.from(GenericRegistry.encode(old))) === 0) return { object: old, warnings };
+      if (Buffer.compare(Buffer.from(encoded), Buffer.from(GenericRegistry.encode(old))) === 0)
+        return { object: old, warnings };
       if (opts.dryRun) return { object: obj, warnings };
       if (obj.metadata.deletionTimestamp && this.readyToDelete(strategy, obj)) {
         try {
@@ -478,7 +561,8 @@ export class GenericRegistry {
   }
 
   private mapWriteError(err: unknown, info: ResourceInfo, name: string): unknown {
-    if (err instanceof RevisionConflictError) return conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
+    if (err instanceof RevisionConflictError)
+      return conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
     if (err instanceof KeyNotFoundError) return notFound(info.group, info.resource, name);
     return err;
   }
@@ -488,7 +572,13 @@ export class GenericRegistry {
     return !(obj.metadata.finalizers ?? []).length && (obj.metadata.deletionGracePeriodSeconds ?? 0) === 0;
   }
 
-  private prepareUpdate(info: ResourceInfo, strategy: Strategy, body: KubeObject, old: KubeObject, subresource: UpdateSubresource): KubeObject {
+  private prepareUpdate(
+    info: ResourceInfo,
+    strategy: Strategy,
+    body: KubeObject,
+    old: KubeObject,
+    subresource: UpdateSubresource,
+  ): KubeObject {
     let obj: KubeObject;
     if (subresource === 'status') {
       obj = clone(old);
@@ -516,7 +606,8 @@ export class GenericRegistry {
     m.creationTimestamp = o.creationTimestamp;
     if (o.deletionTimestamp) m.deletionTimestamp = o.deletionTimestamp;
     else delete m.deletionTimestamp;
-    if (o.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = o.deletionGracePeriodSeconds;
+    if (o.deletionGracePeriodSeconds !== undefined)
+      m.deletionGracePeriodSeconds = o.deletionGracePeriodSeconds;
     else delete m.deletionGracePeriodSeconds;
     if (o.generation !== undefined) m.generation = o.generation;
     else delete m.generation;
@@ -538,7 +629,8 @@ export class GenericRegistry {
     opts: WriteOptions = {},
     subresource: UpdateSubresource = '',
   ): Promise<WriteResult> {
-    if (!isObj(body)) throw badRequest(`the body of the request was not a JSON object: expected ${info.kind}`);
+    if (!isObj(body))
+      throw badRequest(`the body of the request was not a JSON object: expected ${info.kind}`);
     return this.guaranteedUpdate(info, namespace, name, () => clone(body) as KubeObject, opts, subresource);
   }
 
@@ -546,22 +638,42 @@ export class GenericRegistry {
    * Deletes an object with DeleteOptions semantics: preconditions, propagationPolicy stored as
    * the `orphan`/`foregroundDeletion` finalizers, graceful deletion, finalizers. Errors: 404, 409.
    */
-  async delete(info: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+  async delete(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions = {},
+  ): Promise<DeleteResult> {
     const key = objectKey(info, namespace, name);
     const strategy = this.strategy(info);
-    if (opts.gracePeriodSeconds !== undefined && (typeof opts.gracePeriodSeconds !== 'number' || !Number.isInteger(opts.gracePeriodSeconds)))
+    if (
+      opts.gracePeriodSeconds !== undefined &&
+      (typeof opts.gracePeriodSeconds !== 'number' || !Number.isInteger(opts.gracePeriodSeconds))
+    )
       throw badRequest('gracePeriodSeconds must be an integer');
     const policy =
-      opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : opts.orphanDependents === false ? 'Background' : undefined);
+      opts.propagationPolicy ??
+      (opts.orphanDependents === true
+        ? 'Orphan'
+        : opts.orphanDependents === false
+          ? 'Background'
+          : undefined);
     if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy))
-      throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+      throw badRequest(
+        `propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`,
+      );
     for (let attempt = 0; ; attempt++) {
       const kv = await this.storage.get(key);
       if (!kv) throw notFound(info.group, info.resource, name);
       const old = GenericRegistry.decode(kv.value, kv.modRevision);
       const pre = opts.preconditions;
       if (pre?.uid && pre.uid !== old.metadata.uid)
-        throw conflict(info.group, info.resource, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`);
+        throw conflict(
+          info.group,
+          info.resource,
+          name,
+          `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`,
+        );
       if (pre?.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion)
         throw conflict(
           info.group,
@@ -570,9 +682,15 @@ export class GenericRegistry {
           `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`,
         );
       if (info.resource === 'namespaces') {
-        if (SYSTEM_NAMESPACES.slice(0, 3).includes(name)) throw forbidden('', 'namespaces', name, 'this namespace may not be deleted');
+        if (SYSTEM_NAMESPACES.slice(0, 3).includes(name))
+          throw forbidden('', 'namespaces', name, 'this namespace may not be deleted');
         if (old.metadata.deletionTimestamp)
-          throw conflict('', 'namespaces', name, 'The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.');
+          throw conflict(
+            '',
+            'namespaces',
+            name,
+            'The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.',
+          );
       }
       const obj = clone(old);
       const m = obj.metadata;
@@ -589,7 +707,8 @@ export class GenericRegistry {
       }
       if (fins.size) m.finalizers = [...fins];
       else delete m.finalizers;
-      const finalizersChanged = JSON.stringify(m.finalizers ?? []) !== JSON.stringify(old.metadata.finalizers ?? []);
+      const finalizersChanged =
+        JSON.stringify(m.finalizers ?? []) !== JSON.stringify(old.metadata.finalizers ?? []);
       const grace = strategy.gracePeriod?.(obj, opts.gracePeriodSeconds);
       const now = this.ctx.now();
       if (old.metadata.deletionTimestamp) {
@@ -611,7 +730,7 @@ export class GenericRegistry {
         m.deletionTimestamp = formatTime(now);
         m.deletionGracePeriodSeconds = 0;
       }
-      if (opts.dryRun?.length) return { object: obj, deleted: !!(this.readyToDelete(strategy, obj)) };
+      if (opts.dryRun?.length) return { object: obj, deleted: !!this.readyToDelete(strategy, obj) };
       try {
         if (this.readyToDelete(strategy, obj)) {
           const rev = await this.storage.delete(key, kv.modRevision);
@@ -642,8 +761,16 @@ export class GenericRegistry {
   }
 
   /** Deletes every object matching the list options; returns the affected objects as a list. */
-  async deleteCollection(info: ResourceInfo, namespace: string | undefined, listOpts: ListOptions, opts: DeleteOptions = {}): Promise<KubeList> {
-    const list = await this.list(info, namespace, { labelSelector: listOpts.labelSelector, fieldSelector: listOpts.fieldSelector });
+  async deleteCollection(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    listOpts: ListOptions,
+    opts: DeleteOptions = {},
+  ): Promise<KubeList> {
+    const list = await this.list(info, namespace, {
+      labelSelector: listOpts.labelSelector,
+      fieldSelector: listOpts.fieldSelector,
+    });
     const items: KubeObject[] = [];
     for (const it of list.items) {
       try {
@@ -654,7 +781,12 @@ export class GenericRegistry {
         throw err;
       }
     }
-    return { kind: `${info.kind}List`, apiVersion: groupVersion(info), metadata: { resourceVersion: list.metadata.resourceVersion }, items };
+    return {
+      kind: `${info.kind}List`,
+      apiVersion: groupVersion(info),
+      metadata: { resourceVersion: list.metadata.resourceVersion },
+      items,
+    };
   }
 
   /**
@@ -662,7 +794,13 @@ export class GenericRegistry {
    * as ADDED first; otherwise events after that revision. Errors: 400, 410 Expired, 504.
    * Returns a stop function.
    */
-  async watch(info: ResourceInfo, namespace: string | undefined, opts: ListOptions, sink: CacheSink, name?: string): Promise<() => void> {
+  async watch(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    opts: ListOptions,
+    sink: CacheSink,
+    name?: string,
+  ): Promise<() => void> {
     const filter = this.matcher(info, opts, name);
     const rvStr = opts.resourceVersion ?? '';
     let afterRevision: number | undefined;
@@ -672,11 +810,19 @@ export class GenericRegistry {
     if (opts.sendInitialEvents) {
       if (opts.resourceVersionMatch !== 'NotOlderThan')
         throw invalid('meta.k8s.io', 'ListOptions', '', [
-          { reason: 'FieldValueForbidden', message: "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan", field: 'sendInitialEvents' },
+          {
+            reason: 'FieldValueForbidden',
+            message: 'Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan',
+            field: 'sendInitialEvents',
+          },
         ]);
       if (!opts.allowWatchBookmarks)
         throw invalid('meta.k8s.io', 'ListOptions', '', [
-          { reason: 'FieldValueForbidden', message: 'Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true', field: 'allowWatchBookmarks' },
+          {
+            reason: 'FieldValueForbidden',
+            message: 'Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true',
+            field: 'allowWatchBookmarks',
+          },
         ]);
       initialEvents = true;
       endBookmark = true;
@@ -701,7 +847,11 @@ export class GenericRegistry {
         initialEventsEndBookmark: endBookmark,
         filter,
         allowBookmarks: !!opts.allowWatchBookmarks,
-        bookmark: (r, annotations) => ({ kind: info.kind, apiVersion: gv, metadata: annotations ? { resourceVersion: r, annotations } : { resourceVersion: r } }),
+        bookmark: (r, annotations) => ({
+          kind: info.kind,
+          apiVersion: gv,
+          metadata: annotations ? { resourceVersion: r, annotations } : { resourceVersion: r },
+        }),
       },
       sink,
     );

@@ -6,7 +6,8 @@
 import { groupVersion, resources, resourceVerbs, type ResourceInfo } from '@keelson/api';
 
 /** The Content-Type of aggregated discovery v2. */
-export const AGGREGATED_DISCOVERY_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+export const AGGREGATED_DISCOVERY_TYPE =
+  'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
 /** The Kubernetes version Keelson reports (kubectl's dispatcher picks its binary by minor). */
 export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-keelson' };
@@ -143,7 +144,12 @@ export function apiResourceList(group: string, version: string): object | undefi
       });
     }
   }
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: groupVersion({ group, version }), resources: list };
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: groupVersion({ group, version }),
+    resources: list,
+  };
 }
 
 /** Aggregated discovery for `/api` (core) or `/apis` (named groups). */
@@ -172,7 +178,11 @@ export function aggregatedDiscovery(core: boolean): object {
               ? {
                   subresources: r.subresources.map((s) => {
                     const si = subresourceInfo(r, s);
-                    return { subresource: s, responseKind: { group: si.group, version: si.version, kind: si.kind }, verbs: si.verbs };
+                    return {
+                      subresource: s,
+                      responseKind: { group: si.group, version: si.version, kind: si.kind },
+                      verbs: si.verbs,
+                    };
                   }),
                 }
               : {}),

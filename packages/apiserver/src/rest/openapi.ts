@@ -58,9 +58,24 @@ const PARAMS = {
       'fieldValidation instructs the server on how to handle objects in the request (POST/PUT/PATCH) containing unknown or duplicate fields. Valid values are: Ignore, Warn (default), Strict.',
     schema: { type: 'string', uniqueItems: true },
   },
-  dryRun: { name: 'dryRun', in: 'query', description: 'When present, indicates that modifications should not be persisted.', schema: { type: 'string', uniqueItems: true } },
-  fieldManager: { name: 'fieldManager', in: 'query', description: 'fieldManager is a name associated with the actor or entity that is making these changes.', schema: { type: 'string', uniqueItems: true } },
-  force: { name: 'force', in: 'query', description: 'Force is going to "force" Apply requests.', schema: { type: 'boolean', uniqueItems: true } },
+  dryRun: {
+    name: 'dryRun',
+    in: 'query',
+    description: 'When present, indicates that modifications should not be persisted.',
+    schema: { type: 'string', uniqueItems: true },
+  },
+  fieldManager: {
+    name: 'fieldManager',
+    in: 'query',
+    description: 'fieldManager is a name associated with the actor or entity that is making these changes.',
+    schema: { type: 'string', uniqueItems: true },
+  },
+  force: {
+    name: 'force',
+    in: 'query',
+    description: 'Force is going to "force" Apply requests.',
+    schema: { type: 'boolean', uniqueItems: true },
+  },
 };
 
 /** A loose schema per kind: the top-level shape with metadata, spec and status objects. */
@@ -69,11 +84,29 @@ function kindSchema(r: ResourceInfo): object {
     description: `${r.kind} (${groupVersion(r)}), served by Keelson.`,
     type: 'object',
     properties: {
-      apiVersion: { description: 'APIVersion defines the versioned schema of this representation of an object.', type: 'string' },
-      kind: { description: 'Kind is a string value representing the REST resource this object represents.', type: 'string' },
-      metadata: { description: "Standard object's metadata.", type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-      spec: { description: 'Specification of the desired behavior.', type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-      status: { description: 'Most recently observed status.', type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+      apiVersion: {
+        description: 'APIVersion defines the versioned schema of this representation of an object.',
+        type: 'string',
+      },
+      kind: {
+        description: 'Kind is a string value representing the REST resource this object represents.',
+        type: 'string',
+      },
+      metadata: {
+        description: "Standard object's metadata.",
+        type: 'object',
+        'x-kubernetes-preserve-unknown-fields': true,
+      },
+      spec: {
+        description: 'Specification of the desired behavior.',
+        type: 'object',
+        'x-kubernetes-preserve-unknown-fields': true,
+      },
+      status: {
+        description: 'Most recently observed status.',
+        type: 'object',
+        'x-kubernetes-preserve-unknown-fields': true,
+      },
     },
     'x-kubernetes-group-version-kind': [{ group: r.group, version: r.version, kind: r.kind }],
   };
@@ -91,7 +124,12 @@ export function openApiV3Doc(group: string, version: string): object | undefined
     const ok = { 200: { description: 'OK', content: { 'application/json': { schema: ref } } } };
     const base = `/${gvPath(group, version)}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.resource}`;
     paths[base] = {
-      get: { operationId: `list${r.kind}`, 'x-kubernetes-action': 'list', 'x-kubernetes-group-version-kind': gvk, responses: ok },
+      get: {
+        operationId: `list${r.kind}`,
+        'x-kubernetes-action': 'list',
+        'x-kubernetes-group-version-kind': gvk,
+        responses: ok,
+      },
       post: {
         operationId: `create${r.kind}`,
         'x-kubernetes-action': 'post',
@@ -102,7 +140,12 @@ export function openApiV3Doc(group: string, version: string): object | undefined
       },
     };
     paths[`${base}/{name}`] = {
-      get: { operationId: `read${r.kind}`, 'x-kubernetes-action': 'get', 'x-kubernetes-group-version-kind': gvk, responses: ok },
+      get: {
+        operationId: `read${r.kind}`,
+        'x-kubernetes-action': 'get',
+        'x-kubernetes-group-version-kind': gvk,
+        responses: ok,
+      },
       put: {
         operationId: `replace${r.kind}`,
         'x-kubernetes-action': 'put',
@@ -126,7 +169,12 @@ export function openApiV3Doc(group: string, version: string): object | undefined
         },
         responses: ok,
       },
-      delete: { operationId: `delete${r.kind}`, 'x-kubernetes-action': 'delete', 'x-kubernetes-group-version-kind': gvk, responses: ok },
+      delete: {
+        operationId: `delete${r.kind}`,
+        'x-kubernetes-action': 'delete',
+        'x-kubernetes-group-version-kind': gvk,
+        responses: ok,
+      },
     };
   }
   return {
@@ -143,7 +191,11 @@ function docHash(path: string): string {
   let h = hashes.get(path);
   if (!h) {
     const [g, v] = path.startsWith('api/') ? ['', path.slice(4)] : path.slice(5).split('/');
-    h = createHash('sha512').update(JSON.stringify(openApiV3Doc(g, v) ?? {})).digest('hex').slice(0, 128).toUpperCase();
+    h = createHash('sha512')
+      .update(JSON.stringify(openApiV3Doc(g, v) ?? {}))
+      .digest('hex')
+      .slice(0, 128)
+      .toUpperCase();
     hashes.set(path, h);
   }
   return h;
@@ -169,5 +221,10 @@ export function openApiV3ForPath(path: string): object | undefined {
 
 /** A Swagger 2.0 document with the same loose definitions (`/openapi/v2`, JSON only). */
 export function openApiV2(): object {
-  return { swagger: '2.0', info: { title: 'Kubernetes', version: KUBE_VERSION.gitVersion }, paths: {}, definitions: componentSchemas(true) };
+  return {
+    swagger: '2.0',
+    info: { title: 'Kubernetes', version: KUBE_VERSION.gitVersion },
+    paths: {},
+    definitions: componentSchemas(true),
+  };
 }

@@ -83,7 +83,13 @@ function stripDirectives(v: Json): Json {
   if (!isObj(v)) return v;
   const out: Record<string, Json> = {};
   for (const [k, x] of Object.entries(v)) {
-    if (k === '$patch' || k === '$retainKeys' || k.startsWith('$setElementOrder/') || k.startsWith('$deleteFromPrimitiveList/')) continue;
+    if (
+      k === '$patch' ||
+      k === '$retainKeys' ||
+      k.startsWith('$setElementOrder/') ||
+      k.startsWith('$deleteFromPrimitiveList/')
+    )
+      continue;
     if (x === null) continue;
     out[k] = stripDirectives(x);
   }
@@ -109,7 +115,8 @@ function childType(fs: FieldSchema | undefined): string | undefined {
 function mergeList(field: string, orig: Json[], patch: Json[], fs?: FieldSchema): Json[] {
   const meta = metaFor(field, fs, [...patch, ...orig]);
   const elType = childType(fs);
-  if (patch.some((x) => isObj(x) && x.$patch === 'replace')) return stripDirectives(patch.filter((x) => !(isObj(x) && x.$patch === 'replace')));
+  if (patch.some((x) => isObj(x) && x.$patch === 'replace'))
+    return stripDirectives(patch.filter((x) => !(isObj(x) && x.$patch === 'replace')));
   if (!meta.mergeKey) {
     if (meta.strategy === 'merge') {
       const out = [...orig];
@@ -142,7 +149,12 @@ function mergeList(field: string, orig: Json[], patch: Json[], fs?: FieldSchema)
  * from a built-in table for types it lacks. Defaults to the type of orig's apiVersion/kind.
  */
 export function strategicMergePatch(orig: Json, patch: Json, typeName?: string): Json {
-  if (typeName === undefined && isObj(orig) && typeof orig.apiVersion === 'string' && typeof orig.kind === 'string')
+  if (
+    typeName === undefined &&
+    isObj(orig) &&
+    typeof orig.apiVersion === 'string' &&
+    typeof orig.kind === 'string'
+  )
     typeName = schemaTypeFor(orig.apiVersion, orig.kind);
   const fields = typeName ? schemas[typeName] : undefined;
   if (!isObj(patch)) return patch;
@@ -153,12 +165,14 @@ export function strategicMergePatch(orig: Json, patch: Json, typeName?: string):
     if (k === '$patch' || k === '$retainKeys' || k.startsWith('$setElementOrder/')) continue;
     if (k.startsWith('$deleteFromPrimitiveList/')) {
       const f = k.slice('$deleteFromPrimitiveList/'.length);
-      if (Array.isArray(result[f]) && Array.isArray(v)) result[f] = result[f].filter((x: Json) => !v.includes(x));
+      if (Array.isArray(result[f]) && Array.isArray(v))
+        result[f] = result[f].filter((x: Json) => !v.includes(x));
       continue;
     }
     const fs = fields?.[k];
     if (v === null) delete result[k];
-    else if (Array.isArray(v)) result[k] = Array.isArray(result[k]) ? mergeList(k, result[k], v, fs) : stripDirectives(v);
+    else if (Array.isArray(v))
+      result[k] = Array.isArray(result[k]) ? mergeList(k, result[k], v, fs) : stripDirectives(v);
     else if (isObj(v)) {
       let r: Json;
       if (fs?.type === 'map' && v.$patch === 'replace') r = stripDirectives(v);
@@ -168,7 +182,10 @@ export function strategicMergePatch(orig: Json, patch: Json, typeName?: string):
         for (const [mk, mv] of Object.entries(v)) {
           if (mk === '$patch') continue;
           if (mv === null) delete base[mk];
-          else base[mk] = isObj(mv) ? strategicMergePatch(base[mk], mv, fs.items?.type === 'object' ? fs.items.ref : '') : mv;
+          else
+            base[mk] = isObj(mv)
+              ? strategicMergePatch(base[mk], mv, fs.items?.type === 'object' ? fs.items.ref : '')
+              : mv;
         }
         r = base;
       } else r = strategicMergePatch(result[k], v, fields ? (childType(fs) ?? '') : undefined);
@@ -176,7 +193,8 @@ export function strategicMergePatch(orig: Json, patch: Json, typeName?: string):
       else result[k] = r;
     } else result[k] = v;
   }
-  if (Array.isArray(patch.$retainKeys)) for (const k of Object.keys(result)) if (!patch.$retainKeys.includes(k)) delete result[k];
+  if (Array.isArray(patch.$retainKeys))
+    for (const k of Object.keys(result)) if (!patch.$retainKeys.includes(k)) delete result[k];
   return result;
 }
 
@@ -199,12 +217,19 @@ export function applyPatch(patchType: string, current: Json, body: Buffer | Json
   const patch = parsed ? body : parsePatch(patchType, body as Buffer);
   switch (patchType) {
     case 'application/json-patch+json': {
-      if (!Array.isArray(patch)) throw badRequest('error decoding patch: a JSON patch must be an array of operations');
+      if (!Array.isArray(patch))
+        throw badRequest('error decoding patch: a JSON patch must be an array of operations');
       try {
         const doc = structuredClone(current);
         return jsonpatch.applyPatch(doc, patch as jsonpatch.Operation[], true, true).newDocument;
       } catch (err) {
-        throw new ApiError(failure(422, 'Invalid', `the server rejected our request due to an error in our request: ${(err as Error).message.split('\n')[0]}`));
+        throw new ApiError(
+          failure(
+            422,
+            'Invalid',
+            `the server rejected our request due to an error in our request: ${(err as Error).message.split('\n')[0]}`,
+          ),
+        );
       }
     }
     case 'application/merge-patch+json':
@@ -212,9 +237,16 @@ export function applyPatch(patchType: string, current: Json, body: Buffer | Json
       return mergePatch(current, patch);
     case 'application/strategic-merge-patch+json':
     case 'application/apply-patch+yaml':
-      if (!isObj(patch)) throw badRequest('error decoding patch: a strategic merge patch must be a JSON object');
+      if (!isObj(patch))
+        throw badRequest('error decoding patch: a strategic merge patch must be a JSON object');
       return strategicMergePatch(current, patch);
     default:
-      throw new ApiError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`));
+      throw new ApiError(
+        failure(
+          415,
+          'UnsupportedMediaType',
+          `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`,
+        ),
+      );
   }
 }

@@ -23,7 +23,10 @@ interface Msg {
 const STR: FieldType = 'string';
 const labelSelector: Msg = {
   1: ['matchLabels', { map: STR as Scalar }],
-  2: ['matchExpressions', { rep: { 1: ['key', STR], 2: ['operator', STR], 3: ['values', { rep: 'string' }] } }],
+  2: [
+    'matchExpressions',
+    { rep: { 1: ['key', STR], 2: ['operator', STR], 3: ['values', { rep: 'string' }] } },
+  ],
 };
 const ownerReference: Msg = {
   1: ['kind', STR],
@@ -54,7 +57,18 @@ const container: Msg = {
   3: ['command', { rep: 'string' }],
   4: ['args', { rep: 'string' }],
   5: ['workingDir', STR],
-  6: ['ports', { rep: { 1: ['name', STR], 2: ['hostPort', 'int'], 3: ['containerPort', 'int'], 4: ['protocol', STR], 5: ['hostIP', STR] } }],
+  6: [
+    'ports',
+    {
+      rep: {
+        1: ['name', STR],
+        2: ['hostPort', 'int'],
+        3: ['containerPort', 'int'],
+        4: ['protocol', STR],
+        5: ['hostIP', STR],
+      },
+    },
+  ],
   7: ['env', { rep: { 1: ['name', STR], 2: ['value', STR] } }],
   8: ['resources', { 1: ['limits', { map: 'quantity' }], 2: ['requests', { map: 'quantity' }] }],
   13: ['terminationMessagePath', STR],
@@ -92,7 +106,12 @@ const jobSpec: Msg = {
 
 /** Message schemas by "apiVersion/Kind". */
 const KINDS: Record<string, Msg> = {
-  'v1/ConfigMap': { 1: ['metadata', objectMeta], 2: ['data', { map: 'string' }], 3: ['binaryData', { map: 'bytes' }], 4: ['immutable', 'bool?'] },
+  'v1/ConfigMap': {
+    1: ['metadata', objectMeta],
+    2: ['data', { map: 'string' }],
+    3: ['binaryData', { map: 'bytes' }],
+    4: ['immutable', 'bool?'],
+  },
   'v1/Secret': {
     1: ['metadata', objectMeta],
     2: ['data', { map: 'bytes' }],
@@ -100,7 +119,11 @@ const KINDS: Record<string, Msg> = {
     4: ['stringData', { map: 'string' }],
     5: ['immutable', 'bool?'],
   },
-  'v1/Namespace': { 1: ['metadata', objectMeta], 2: ['spec', { 1: ['finalizers', { rep: 'string' }] }], 3: ['status', { 1: ['phase', STR] }] },
+  'v1/Namespace': {
+    1: ['metadata', objectMeta],
+    2: ['spec', { 1: ['finalizers', { rep: 'string' }] }],
+    3: ['status', { 1: ['phase', STR] }],
+  },
   'v1/ServiceAccount': {
     1: ['metadata', objectMeta],
     3: ['imagePullSecrets', { rep: { 1: ['name', STR] } }],
@@ -111,7 +134,18 @@ const KINDS: Record<string, Msg> = {
     2: [
       'spec',
       {
-        1: ['ports', { rep: { 1: ['name', STR], 2: ['protocol', STR], 3: ['port', 'int'], 4: ['targetPort', 'intstr'], 5: ['nodePort', 'int'] } }],
+        1: [
+          'ports',
+          {
+            rep: {
+              1: ['name', STR],
+              2: ['protocol', STR],
+              3: ['port', 'int'],
+              4: ['targetPort', 'intstr'],
+              5: ['nodePort', 'int'],
+            },
+          },
+        ],
         2: ['selector', { map: 'string' }],
         3: ['clusterIP', STR],
         4: ['type', STR],
@@ -131,7 +165,13 @@ const KINDS: Record<string, Msg> = {
         1: ['replicas', 'int?'],
         2: ['selector', labelSelector],
         3: ['template', podTemplateSpec],
-        4: ['strategy', { 1: ['type', STR], 2: ['rollingUpdate', { 1: ['maxUnavailable', 'intstr'], 2: ['maxSurge', 'intstr'] }] }],
+        4: [
+          'strategy',
+          {
+            1: ['type', STR],
+            2: ['rollingUpdate', { 1: ['maxUnavailable', 'intstr'], 2: ['maxSurge', 'intstr'] }],
+          },
+        ],
         5: ['minReadySeconds', 'int'],
         6: ['revisionHistoryLimit', 'int?'],
         7: ['paused', 'bool'],
@@ -269,7 +309,8 @@ function readMessage(bytes: Uint8Array, schema: Msg): Record<string, unknown> {
  * envelope is malformed, and 415 when the kind is not one this decoder knows.
  */
 export function decodeKubernetesProtobuf(body: Buffer): Record<string, unknown> {
-  if (body.length < 4 || body.toString('latin1', 0, 4) !== 'k8s\0') throw badRequest('protobuf body is missing the k8s magic prefix');
+  if (body.length < 4 || body.toString('latin1', 0, 4) !== 'k8s\0')
+    throw badRequest('protobuf body is missing the k8s magic prefix');
   let apiVersion = '';
   let kind = '';
   let raw: Uint8Array | undefined;

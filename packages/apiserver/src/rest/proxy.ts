@@ -20,10 +20,24 @@ export interface KubeletTarget {
   container: string;
 }
 
-const LOG_PARAMS = ['follow', 'tailLines', 'sinceSeconds', 'sinceTime', 'previous', 'timestamps', 'limitBytes', 'pretty'];
+const LOG_PARAMS = [
+  'follow',
+  'tailLines',
+  'sinceSeconds',
+  'sinceTime',
+  'previous',
+  'timestamps',
+  'limitBytes',
+  'pretty',
+];
 
 /** Resolves the kubelet endpoint and container for a pod. Errors: 400 (unscheduled, bad container), 404. */
-export async function kubeletTarget(registry: GenericRegistry, namespace: string, podName: string, container: string | null): Promise<KubeletTarget> {
+export async function kubeletTarget(
+  registry: GenericRegistry,
+  namespace: string,
+  podName: string,
+  container: string | null,
+): Promise<KubeletTarget> {
   const pods = resourceForPath('', 'v1', 'pods')!;
   const nodes = resourceForPath('', 'v1', 'nodes')!;
   const pod = (await registry.get(pods, namespace, podName)) as KubeObject & { spec?: any };
@@ -47,14 +61,22 @@ export async function kubeletTarget(registry: GenericRegistry, namespace: string
   if (!nodeName) throw badRequest(`pod ${podName} does not have a host assigned`);
   const node = (await registry.get(nodes, undefined, nodeName)) as KubeObject & { status?: any };
   const addrs: any[] = node.status?.addresses ?? [];
-  const host = addrs.find((a) => a.type === 'InternalIP')?.address ?? addrs.find((a) => a.type === 'Hostname')?.address;
+  const host =
+    addrs.find((a) => a.type === 'InternalIP')?.address ?? addrs.find((a) => a.type === 'Hostname')?.address;
   if (!host) throw new ApiError(failure(500, 'InternalError', `node ${nodeName} has no InternalIP address`));
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
   return { host, port, namespace, pod: podName, container: c! };
 }
 
 /** Streams container logs from the kubelet to `res`. */
-export async function proxyLogs(registry: GenericRegistry, namespace: string, pod: string, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function proxyLogs(
+  registry: GenericRegistry,
+  namespace: string,
+  pod: string,
+  q: URLSearchParams,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const t = await kubeletTarget(registry, namespace, pod, q.get('container'));
   const params = new URLSearchParams();
   for (const p of LOG_PARAMS) {
@@ -63,15 +85,21 @@ export async function proxyLogs(registry: GenericRegistry, namespace: string, po
   }
   const path = `/containerLogs/${encodeURIComponent(t.namespace)}/${encodeURIComponent(t.pod)}/${encodeURIComponent(t.container)}${params.size ? `?${params}` : ''}`;
   await new Promise<void>((resolve) => {
-    const up = httpRequest({ host: t.host, port: t.port, path, method: 'GET', headers: { accept: '*/*' } }, (kres) => {
-      res.writeHead(kres.statusCode ?? 502, { 'Content-Type': kres.headers['content-type'] ?? 'text/plain', ...(kres.headers['transfer-encoding'] ? {} : {}) });
-      kres.pipe(res);
-      kres.on('end', resolve);
-      kres.on('error', () => {
-        res.destroy();
-        resolve();
-      });
-    });
+    const up = httpRequest(
+      { host: t.host, port: t.port, path, method: 'GET', headers: { accept: '*/*' } },
+      (kres) => {
+        res.writeHead(kres.statusCode ?? 502, {
+          'Content-Type': kres.headers['content-type'] ?? 'text/plain',
+          ...(kres.headers['transfer-encoding'] ? {} : {}),
+        });
+        kres.pipe(res);
+        kres.on('end', resolve);
+        kres.on('error', () => {
+          res.destroy();
+          resolve();
+        });
+      },
+    );
     up.on('error', (err) => {
       if (!res.headersSent) {
         const st = failure(500, 'InternalError', `Get "http://${t.host}:${t.port}${path}": ${err.message}`);
@@ -99,7 +127,10 @@ export async function proxyUpgrade(
   socket: Socket,
   head: Buffer,
 ): Promise<void> {
-  const t = kind === 'portForward' ? await kubeletTarget(registry, namespace, pod, q.get('container')).catch(() => undefined) : await kubeletTarget(registry, namespace, pod, q.get('container'));
+  const t =
+    kind === 'portForward'
+      ? await kubeletTarget(registry, namespace, pod, q.get('container')).catch(() => undefined)
+      : await kubeletTarget(registry, namespace, pod, q.get('container'));
   if (!t) throw badRequest(`pod ${pod} does not have a host assigned`);
   const params = new URLSearchParams(q);
   params.delete('container');

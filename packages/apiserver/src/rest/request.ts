@@ -44,7 +44,10 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
 
 /** The media type of a request (no parameters, lower case). */
 export function mediaType(req: IncomingMessage): string {
-  return String(req.headers['content-type'] ?? 'application/json').split(';')[0].trim().toLowerCase();
+  return String(req.headers['content-type'] ?? 'application/json')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
 }
 
 /** Decodes a JSON or YAML body. Throws ApiError 400 (malformed) or 415 (other media types). */
@@ -66,7 +69,9 @@ export function decodeBody(body: Buffer, type: string): unknown {
       throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
     }
   }
-  throw badRequest(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${type})`);
+  throw badRequest(
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${type})`,
+  );
 }
 
 function boolParam(v: string | null): boolean {
@@ -97,12 +102,23 @@ export function listOptions(q: URLSearchParams): ListOptions {
 /** Create/update/patch options from the query string. */
 export function writeOptions(q: URLSearchParams): WriteOptions {
   const dry = q.getAll('dryRun');
-  if (dry.some((d) => d !== 'All')) throw badRequest(`dryRun: Unsupported value: "${dry.find((d) => d !== 'All')}": supported values: "All"`);
-  return { fieldValidation: q.get('fieldValidation') ?? undefined, fieldManager: q.get('fieldManager') ?? undefined, dryRun: dry.length > 0 };
+  if (dry.some((d) => d !== 'All'))
+    throw badRequest(`dryRun: Unsupported value: "${dry.find((d) => d !== 'All')}": supported values: "All"`);
+  return {
+    fieldValidation: q.get('fieldValidation') ?? undefined,
+    fieldManager: q.get('fieldManager') ?? undefined,
+    dryRun: dry.length > 0,
+  };
 }
 
 /** Writes a JSON response. */
-export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}, contentType = 'application/json'): void {
+export function sendJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  contentType = 'application/json',
+): void {
   const data = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data), ...headers });
   res.end(data);

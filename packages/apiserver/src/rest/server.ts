@@ -23,7 +23,17 @@ import {
 } from './discovery';
 import { openApiV2, openApiV3ForPath, openApiV3Index } from './openapi';
 import { proxyLogs, proxyUpgrade } from './proxy';
-import { decodeBody, listOptions, MAX_BODY_BYTES, mediaType, readBody, sendError, sendJson, warningHeader, writeOptions } from './request';
+import {
+  decodeBody,
+  listOptions,
+  MAX_BODY_BYTES,
+  mediaType,
+  readBody,
+  sendError,
+  sendJson,
+  warningHeader,
+  writeOptions,
+} from './request';
 import { toJson } from '../serialize';
 import { tableRow, toTable, columnDefinitions, type IncludeObject } from './table-printers';
 
@@ -74,7 +84,11 @@ export function parseResourcePath(pathname: string): ParsedPath | undefined {
     rest = rest.slice(1);
   }
   let namespace: string | undefined;
-  if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && ['status', 'finalize'].includes(rest[2]))) {
+  if (
+    rest[0] === 'namespaces' &&
+    rest.length >= 3 &&
+    !(rest.length === 3 && ['status', 'finalize'].includes(rest[2]))
+  ) {
     namespace = rest[1];
     rest = rest.slice(2);
   }
@@ -100,14 +114,18 @@ function wantsYaml(req: IncomingMessage): boolean {
 function onlyProtobuf(req: IncomingMessage): boolean {
   const a = accepts(req);
   if (!a) return false;
-  return a.split(',').every((x) => x.trim().startsWith('application/vnd.kubernetes.protobuf') || x.includes('proto-openapi'));
+  return a
+    .split(',')
+    .every((x) => x.trim().startsWith('application/vnd.kubernetes.protobuf') || x.includes('proto-openapi'));
 }
 
 function includeObject(q: URLSearchParams): IncludeObject {
   const v = q.get('includeObject');
   if (v === null || v === '') return 'Metadata';
   if (v === 'None' || v === 'Metadata' || v === 'Object') return v;
-  throw badRequest(`includeObject: Unsupported value: "${v}": supported values: "None", "Metadata", "Object"`);
+  throw badRequest(
+    `includeObject: Unsupported value: "${v}": supported values: "None", "Metadata", "Object"`,
+  );
 }
 
 /** Creates the request listener and the upgrade listener of the REST server. */
@@ -118,7 +136,15 @@ export function createRestHandler(opts: RestOptions): {
   const h = opts.handler;
   const limit = opts.maxBodyBytes ?? MAX_BODY_BYTES;
 
-  const respond = (req: IncomingMessage, res: ServerResponse, code: number, body: unknown, resource: string, q: URLSearchParams, warnings: string[] = []) => {
+  const respond = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    code: number,
+    body: unknown,
+    resource: string,
+    q: URLSearchParams,
+    warnings: string[] = [],
+  ) => {
     const headers: Record<string, string | string[]> = {};
     if (warnings.length) headers.Warning = warningHeader(warnings);
     let out = body;
@@ -129,7 +155,11 @@ export function createRestHandler(opts: RestOptions): {
     }
     if (wantsYaml(req)) {
       const text = toYaml(out);
-      res.writeHead(code, { ...headers, 'Content-Type': 'application/yaml', 'Content-Length': Buffer.byteLength(text) });
+      res.writeHead(code, {
+        ...headers,
+        'Content-Type': 'application/yaml',
+        'Content-Length': Buffer.byteLength(text),
+      });
       res.end(text);
       return;
     }
@@ -138,18 +168,23 @@ export function createRestHandler(opts: RestOptions): {
     res.end(data);
   };
 
-  async function handleWatch(req: IncomingMessage, res: ServerResponse, ref: ResourceRef, q: URLSearchParams): Promise<void> {
+  async function handleWatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ref: ResourceRef,
+    q: URLSearchParams,
+  ): Promise<void> {
     const lo = listOptions(q);
     const table = wantsTable(req);
     const include = table ? includeObject(q) : 'Object';
     let first = true;
-    let stop: (() => void) | undefined;
+    const watch: { stop?: () => void } = {};
     let ended = false;
     let timer: NodeJS.Timeout | undefined;
     const finish = () => {
       if (ended) return;
       ended = true;
-      stop?.();
+      watch.stop?.();
       if (timer) clearTimeout(timer);
       res.end();
     };
@@ -194,13 +229,18 @@ export function createRestHandler(opts: RestOptions): {
     };
     req.on('close', finish);
     res.on('close', finish);
-    stop = await h.watch(ref, lo, sink);
-    if (ended) stop();
+    watch.stop = await h.watch(ref, lo, sink);
+    if (ended) watch.stop();
     startStream();
     if (lo.timeoutSeconds && lo.timeoutSeconds > 0) timer = setTimeout(finish, lo.timeoutSeconds * 1000);
   }
 
-  async function handleResource(req: IncomingMessage, res: ServerResponse, url: URL, parsed: ParsedPath): Promise<void> {
+  async function handleResource(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    parsed: ParsedPath,
+  ): Promise<void> {
     const { ref } = parsed;
     const q = url.searchParams;
     const method = req.method ?? 'GET';
@@ -249,12 +289,14 @@ export function createRestHandler(opts: RestOptions): {
       let opts: DeleteOptions = {};
       if (raw.length && raw.toString().trim()) {
         const b = decodeBody(raw, mediaType(req));
-        if (b !== null && (typeof b !== 'object' || Array.isArray(b))) throw badRequest('DeleteOptions must be a JSON object');
+        if (b !== null && (typeof b !== 'object' || Array.isArray(b)))
+          throw badRequest('DeleteOptions must be a JSON object');
         opts = (b ?? {}) as DeleteOptions;
       }
       const gp = q.get('gracePeriodSeconds');
       if (gp !== null) {
-        if (!/^-?\d+$/.test(gp)) throw badRequest(`gracePeriodSeconds: Invalid value: "${gp}": must be an integer`);
+        if (!/^-?\d+$/.test(gp))
+          throw badRequest(`gracePeriodSeconds: Invalid value: "${gp}": must be an integer`);
         opts.gracePeriodSeconds = Number(gp);
       }
       if (q.get('propagationPolicy')) opts.propagationPolicy = q.get('propagationPolicy')!;
@@ -277,14 +319,25 @@ export function createRestHandler(opts: RestOptions): {
     if (p === '/version' || p === '/version/') return sendJson(res, 200, versionInfo());
     if (/^\/(healthz|livez|readyz)(\/.*)?$/.test(p)) {
       const ok = !p.startsWith('/readyz') || opts.ready();
-      res.writeHead(ok ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+      res.writeHead(ok ? 200 : 500, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        'X-Content-Type-Options': 'nosniff',
+      });
       res.end(ok ? 'ok' : '[-]storage not ready\nreadyz check failed');
       return;
     }
     if (method === 'GET' && (p === '/api' || p === '/apis')) {
       if (/as=APIGroupDiscoveryList/.test(accepts(req)) && /v=v2(;|,|$)/.test(accepts(req)))
-        return sendJson(res, 200, aggregatedDiscovery(p === '/api'), { Vary: 'Accept' }, AGGREGATED_DISCOVERY_TYPE);
-      return sendJson(res, 200, p === '/api' ? apiVersions(opts.serverAddress()) : apiGroupList(), { Vary: 'Accept' });
+        return sendJson(
+          res,
+          200,
+          aggregatedDiscovery(p === '/api'),
+          { Vary: 'Accept' },
+          AGGREGATED_DISCOVERY_TYPE,
+        );
+      return sendJson(res, 200, p === '/api' ? apiVersions(opts.serverAddress()) : apiGroupList(), {
+        Vary: 'Accept',
+      });
     }
     if (method === 'GET') {
       let m: RegExpExecArray | null;
@@ -312,14 +365,19 @@ export function createRestHandler(opts: RestOptions): {
     }
     const parsed = parseResourcePath(p);
     if (!parsed) throw resourceNotFound();
-    if (onlyProtobuf(req) && !wantsTable(req)) throw notAcceptable('only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io');
+    if (onlyProtobuf(req) && !wantsTable(req))
+      throw notAcceptable(
+        'only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io',
+      );
     return handleResource(req, res, url, parsed);
   }
 
   return {
     request(req, res) {
       const started = Date.now();
-      res.on('finish', () => opts.onRequest?.(req.method ?? '', req.url ?? '', res.statusCode, Date.now() - started));
+      res.on('finish', () =>
+        opts.onRequest?.(req.method ?? '', req.url ?? '', res.statusCode, Date.now() - started),
+      );
       route(req, res).catch((err) => {
         const e = toApiError(err);
         if (e.code >= 500 && !(err instanceof ApiError)) console.error('apiserver: internal error', err);
@@ -339,11 +397,28 @@ export function createRestHandler(opts: RestOptions): {
         );
       };
       try {
-        if (!parsed || !parsed.ref.name || !parsed.ref.namespace || parsed.ref.resource !== 'pods') throw resourceNotFound();
+        if (!parsed || !parsed.ref.name || !parsed.ref.namespace || parsed.ref.resource !== 'pods')
+          throw resourceNotFound();
         const sub = parsed.ref.subresource;
-        const kind = sub === 'exec' ? 'exec' : sub === 'attach' ? 'attach' : sub === 'portforward' ? 'portForward' : undefined;
+        const kind =
+          sub === 'exec'
+            ? 'exec'
+            : sub === 'attach'
+              ? 'attach'
+              : sub === 'portforward'
+                ? 'portForward'
+                : undefined;
         if (!kind) throw resourceNotFound();
-        proxyUpgrade(h.registry, kind, parsed.ref.namespace, parsed.ref.name, url.searchParams, req, socket, head).catch(fail);
+        proxyUpgrade(
+          h.registry,
+          kind,
+          parsed.ref.namespace,
+          parsed.ref.name,
+          url.searchParams,
+          req,
+          socket,
+          head,
+        ).catch(fail);
       } catch (err) {
         fail(err);
       }

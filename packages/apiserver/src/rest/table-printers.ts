@@ -66,7 +66,13 @@ function containers(spec: Any): [string, string] {
   return [cs.map((c) => c?.name).join(','), cs.map((c) => c?.image).join(',')];
 }
 
-function podStatus(pod: Any): { reason: string; ready: number; total: number; restarts: number; lastRestart?: number } {
+function podStatus(pod: Any): {
+  reason: string;
+  ready: number;
+  total: number;
+  restarts: number;
+  lastRestart?: number;
+} {
   const spec = pod.spec ?? {};
   const status = pod.status ?? {};
   let restarts = 0;
@@ -92,7 +98,11 @@ function podStatus(pod: Any): { reason: string; ready: number; total: number; re
     const wait = cs.state?.waiting;
     if (term && term.exitCode === 0) continue;
     if (term) {
-      reason = term.reason ? `Init:${term.reason}` : term.signal ? `Init:Signal:${term.signal}` : `Init:ExitCode:${term.exitCode}`;
+      reason = term.reason
+        ? `Init:${term.reason}`
+        : term.signal
+          ? `Init:Signal:${term.signal}`
+          : `Init:ExitCode:${term.exitCode}`;
       initializing = true;
     } else if (wait?.reason && wait.reason !== 'PodInitializing') {
       reason = `Init:${wait.reason}`;
@@ -134,7 +144,11 @@ function podStatus(pod: Any): { reason: string; ready: number; total: number; re
 function servicePorts(spec: Any): string {
   const ports: Any[] = spec?.ports ?? [];
   if (!ports.length) return '<none>';
-  return ports.map((p) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol ?? 'TCP'}` : `${p.port}/${p.protocol ?? 'TCP'}`)).join(',');
+  return ports
+    .map((p) =>
+      p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol ?? 'TCP'}` : `${p.port}/${p.protocol ?? 'TCP'}`,
+    )
+    .join(',');
 }
 
 function externalIP(svc: Any): string {
@@ -175,8 +189,18 @@ function formatEndpoints(subsets: Any[]): string {
   return all.length > 3 ? `${all.slice(0, 3).join(',')} + ${all.length - 3} more...` : all.join(',');
 }
 
-const NAME: [string, string, number, string] = ['Name', 'string', 0, 'Name must be unique within a namespace.'];
-const AGE: [string, string, number, string] = ['Age', 'string', 0, 'CreationTimestamp is a timestamp representing the server time when this object was created.'];
+const NAME: [string, string, number, string] = [
+  'Name',
+  'string',
+  0,
+  'Name must be unique within a namespace.',
+];
+const AGE: [string, string, number, string] = [
+  'Age',
+  'string',
+  0,
+  'CreationTimestamp is a timestamp representing the server time when this object was created.',
+];
 
 const PRINTERS: Record<string, Printer> = {
   pods: {
@@ -184,39 +208,96 @@ const PRINTERS: Record<string, Printer> = {
       NAME,
       ['Ready', 'string', 0, 'The aggregate readiness state of this pod for accepting traffic.'],
       ['Status', 'string', 0, 'The aggregate status of the containers in this pod.'],
-      ['Restarts', 'string', 0, 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.'],
+      [
+        'Restarts',
+        'string',
+        0,
+        'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.',
+      ],
       AGE,
-      ['IP', 'string', 1, 'IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.'],
+      [
+        'IP',
+        'string',
+        1,
+        'IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.',
+      ],
       ['Node', 'string', 1, 'NodeName is a request to schedule this pod onto a specific node.'],
-      ['Nominated Node', 'string', 1, 'nominatedNodeName is set when this pod preempts other pods on the node.'],
-      ['Readiness Gates', 'string', 1, 'If specified, all readiness gates will be evaluated for pod readiness.'],
+      [
+        'Nominated Node',
+        'string',
+        1,
+        'nominatedNodeName is set when this pod preempts other pods on the node.',
+      ],
+      [
+        'Readiness Gates',
+        'string',
+        1,
+        'If specified, all readiness gates will be evaluated for pod readiness.',
+      ],
     ],
     row(o, now) {
       const s = podStatus(o);
-      const restarts = s.lastRestart !== undefined ? `${s.restarts} (${humanDuration(now - s.lastRestart)} ago)` : String(s.restarts);
+      const restarts =
+        s.lastRestart !== undefined
+          ? `${s.restarts} (${humanDuration(now - s.lastRestart)} ago)`
+          : String(s.restarts);
       const gates: Any[] = o.spec?.readinessGates ?? [];
       const conds: Any[] = o.status?.conditions ?? [];
       const gateStr = gates.length
         ? `${gates.filter((g) => conds.some((c) => c.type === g.conditionType && c.status === 'True')).length}/${gates.length}`
         : '<none>';
-      return [o.metadata.name, `${s.ready}/${s.total}`, s.reason, restarts, age(o.metadata.creationTimestamp, now), none(o.status?.podIP), none(o.spec?.nodeName), none(o.status?.nominatedNodeName), gateStr];
+      return [
+        o.metadata.name,
+        `${s.ready}/${s.total}`,
+        s.reason,
+        restarts,
+        age(o.metadata.creationTimestamp, now),
+        none(o.status?.podIP),
+        none(o.spec?.nodeName),
+        none(o.status?.nominatedNodeName),
+        gateStr,
+      ];
     },
   },
   deployments: {
     columns: [
       NAME,
       ['Ready', 'string', 0, 'Number of the pod with ready state'],
-      ['Up-to-date', 'string', 0, 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.'],
-      ['Available', 'string', 0, 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.'],
+      [
+        'Up-to-date',
+        'string',
+        0,
+        'Total number of non-terminated pods targeted by this deployment that have the desired template spec.',
+      ],
+      [
+        'Available',
+        'string',
+        0,
+        'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.',
+      ],
       AGE,
       ['Containers', 'string', 1, 'Names of each container in the template.'],
       ['Images', 'string', 1, 'Images referenced by each container in the template.'],
-      ['Selector', 'string', 1, 'Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.'],
+      [
+        'Selector',
+        'string',
+        1,
+        'Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.',
+      ],
     ],
     row(o, now) {
       const [c, i] = containers(o.spec?.template?.spec);
       const st = o.status ?? {};
-      return [o.metadata.name, `${st.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`, st.updatedReplicas ?? 0, st.availableReplicas ?? 0, age(o.metadata.creationTimestamp, now), c, i, none(formatLabelSelector(o.spec?.selector))];
+      return [
+        o.metadata.name,
+        `${st.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`,
+        st.updatedReplicas ?? 0,
+        st.availableReplicas ?? 0,
+        age(o.metadata.creationTimestamp, now),
+        c,
+        i,
+        none(formatLabelSelector(o.spec?.selector)),
+      ];
     },
   },
   replicasets: {
@@ -232,7 +313,16 @@ const PRINTERS: Record<string, Printer> = {
     ],
     row(o, now) {
       const [c, i] = containers(o.spec?.template?.spec);
-      return [o.metadata.name, o.spec?.replicas ?? 0, o.status?.replicas ?? 0, o.status?.readyReplicas ?? 0, age(o.metadata.creationTimestamp, now), c, i, none(formatLabelSelector(o.spec?.selector))];
+      return [
+        o.metadata.name,
+        o.spec?.replicas ?? 0,
+        o.status?.replicas ?? 0,
+        o.status?.readyReplicas ?? 0,
+        age(o.metadata.creationTimestamp, now),
+        c,
+        i,
+        none(formatLabelSelector(o.spec?.selector)),
+      ];
     },
   },
   statefulsets: {
@@ -245,18 +335,49 @@ const PRINTERS: Record<string, Printer> = {
     ],
     row(o, now) {
       const [c, i] = containers(o.spec?.template?.spec);
-      return [o.metadata.name, `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`, age(o.metadata.creationTimestamp, now), c, i];
+      return [
+        o.metadata.name,
+        `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`,
+        age(o.metadata.creationTimestamp, now),
+        c,
+        i,
+      ];
     },
   },
   daemonsets: {
     columns: [
       NAME,
-      ['Desired', 'integer', 0, 'The total number of nodes that should be running the daemon pod (including nodes correctly running the daemon pod).'],
-      ['Current', 'integer', 0, 'The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.'],
-      ['Ready', 'integer', 0, 'numberReady is the number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition.'],
+      [
+        'Desired',
+        'integer',
+        0,
+        'The total number of nodes that should be running the daemon pod (including nodes correctly running the daemon pod).',
+      ],
+      [
+        'Current',
+        'integer',
+        0,
+        'The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.',
+      ],
+      [
+        'Ready',
+        'integer',
+        0,
+        'numberReady is the number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition.',
+      ],
       ['Up-to-date', 'integer', 0, 'The total number of nodes that are running updated daemon pod'],
-      ['Available', 'integer', 0, 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)'],
-      ['Node Selector', 'string', 0, 'NodeSelector is a selector which must be true for the pod to fit on a node.'],
+      [
+        'Available',
+        'integer',
+        0,
+        'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)',
+      ],
+      [
+        'Node Selector',
+        'string',
+        0,
+        'NodeSelector is a selector which must be true for the pod to fit on a node.',
+      ],
       AGE,
       ['Containers', 'string', 1, 'Names of each container in the template.'],
       ['Images', 'string', 1, 'Images referenced by each container in the template.'],
@@ -265,23 +386,62 @@ const PRINTERS: Record<string, Printer> = {
     row(o, now) {
       const [c, i] = containers(o.spec?.template?.spec);
       const st = o.status ?? {};
-      const ns = Object.entries(o.spec?.template?.spec?.nodeSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-      return [o.metadata.name, st.desiredNumberScheduled ?? 0, st.currentNumberScheduled ?? 0, st.numberReady ?? 0, st.updatedNumberScheduled ?? 0, st.numberAvailable ?? 0, none(ns), age(o.metadata.creationTimestamp, now), c, i, none(formatLabelSelector(o.spec?.selector))];
+      const ns = Object.entries(o.spec?.template?.spec?.nodeSelector ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+      return [
+        o.metadata.name,
+        st.desiredNumberScheduled ?? 0,
+        st.currentNumberScheduled ?? 0,
+        st.numberReady ?? 0,
+        st.updatedNumberScheduled ?? 0,
+        st.numberAvailable ?? 0,
+        none(ns),
+        age(o.metadata.creationTimestamp, now),
+        c,
+        i,
+        none(formatLabelSelector(o.spec?.selector)),
+      ];
     },
   },
   services: {
     columns: [
       NAME,
       ['Type', 'string', 0, 'type determines how the Service is exposed.'],
-      ['Cluster-IP', 'string', 0, 'clusterIP is the IP address of the service and is usually assigned randomly.'],
-      ['External-IP', 'string', 0, 'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.'],
+      [
+        'Cluster-IP',
+        'string',
+        0,
+        'clusterIP is the IP address of the service and is usually assigned randomly.',
+      ],
+      [
+        'External-IP',
+        'string',
+        0,
+        'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.',
+      ],
       ['Port(s)', 'string', 0, 'The list of ports that are exposed by this service.'],
       AGE,
-      ['Selector', 'string', 1, 'Route service traffic to pods with label keys and values matching this selector.'],
+      [
+        'Selector',
+        'string',
+        1,
+        'Route service traffic to pods with label keys and values matching this selector.',
+      ],
     ],
     row(o, now) {
-      const sel = Object.entries(o.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-      return [o.metadata.name, o.spec?.type ?? 'ClusterIP', none(o.spec?.clusterIP), externalIP(o), servicePorts(o.spec), age(o.metadata.creationTimestamp, now), none(sel)];
+      const sel = Object.entries(o.spec?.selector ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+      return [
+        o.metadata.name,
+        o.spec?.type ?? 'ClusterIP',
+        none(o.spec?.clusterIP),
+        externalIP(o),
+        servicePorts(o.spec),
+        age(o.metadata.creationTimestamp, now),
+        none(sel),
+      ];
     },
   },
   nodes: {
@@ -293,18 +453,50 @@ const PRINTERS: Record<string, Printer> = {
       ['Version', 'string', 0, 'Kubelet Version reported by the node.'],
       ['Internal-IP', 'string', 1, 'List of addresses reachable to the node.'],
       ['External-IP', 'string', 1, 'List of addresses reachable to the node.'],
-      ['OS-Image', 'string', 1, 'OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).'],
-      ['Kernel-Version', 'string', 1, "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64)."],
-      ['Container-Runtime', 'string', 1, 'Container runtime version reported by the node through runtime remote API (e.g. containerd://1.4.2).'],
+      [
+        'OS-Image',
+        'string',
+        1,
+        'OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).',
+      ],
+      [
+        'Kernel-Version',
+        'string',
+        1,
+        "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).",
+      ],
+      [
+        'Container-Runtime',
+        'string',
+        1,
+        'Container runtime version reported by the node through runtime remote API (e.g. containerd://1.4.2).',
+      ],
     ],
     row(o, now) {
       const conds: Any[] = o.status?.conditions ?? [];
       const ready = conds.find((c) => c.type === 'Ready');
-      let status = ready ? (ready.status === 'True' ? 'Ready' : ready.status === 'False' ? 'NotReady' : 'Unknown') : 'Unknown';
+      let status = ready
+        ? ready.status === 'True'
+          ? 'Ready'
+          : ready.status === 'False'
+            ? 'NotReady'
+            : 'Unknown'
+        : 'Unknown';
       if (o.spec?.unschedulable) status += ',SchedulingDisabled';
       const addr = (t: string) => (o.status?.addresses ?? []).find((a: Any) => a.type === t)?.address;
       const info = o.status?.nodeInfo ?? {};
-      return [o.metadata.name, status, nodeRoles(o.metadata.labels), age(o.metadata.creationTimestamp, now), info.kubeletVersion ?? '', none(addr('InternalIP')), none(addr('ExternalIP')), info.osImage || '<unknown>', info.kernelVersion || '<unknown>', info.containerRuntimeVersion || '<unknown>'];
+      return [
+        o.metadata.name,
+        status,
+        nodeRoles(o.metadata.labels),
+        age(o.metadata.creationTimestamp, now),
+        info.kubeletVersion ?? '',
+        none(addr('InternalIP')),
+        none(addr('ExternalIP')),
+        info.osImage || '<unknown>',
+        info.kernelVersion || '<unknown>',
+        info.containerRuntimeVersion || '<unknown>',
+      ];
     },
   },
   namespaces: {
@@ -313,28 +505,61 @@ const PRINTERS: Record<string, Printer> = {
   },
   configmaps: {
     columns: [NAME, ['Data', 'string', 0, 'Data contains the configuration data.'], AGE],
-    row: (o, now) => [o.metadata.name, Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length, age(o.metadata.creationTimestamp, now)],
+    row: (o, now) => [
+      o.metadata.name,
+      Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length,
+      age(o.metadata.creationTimestamp, now),
+    ],
   },
   secrets: {
-    columns: [NAME, ['Type', 'string', 0, 'The type of the secret'], ['Data', 'string', 0, 'The number of data elements'], AGE],
-    row: (o, now) => [o.metadata.name, o.type ?? 'Opaque', Object.keys(o.data ?? {}).length, age(o.metadata.creationTimestamp, now)],
+    columns: [
+      NAME,
+      ['Type', 'string', 0, 'The type of the secret'],
+      ['Data', 'string', 0, 'The number of data elements'],
+      AGE,
+    ],
+    row: (o, now) => [
+      o.metadata.name,
+      o.type ?? 'Opaque',
+      Object.keys(o.data ?? {}).length,
+      age(o.metadata.creationTimestamp, now),
+    ],
   },
   endpoints: {
     columns: [NAME, ['Endpoints', 'string', 0, 'Endpoints of the service'], AGE],
     row: (o, now) => [o.metadata.name, formatEndpoints(o.subsets), age(o.metadata.creationTimestamp, now)],
   },
   serviceaccounts: {
-    columns: [NAME, ['Secrets', 'string', 0, 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.'], AGE],
+    columns: [
+      NAME,
+      [
+        'Secrets',
+        'string',
+        0,
+        'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.',
+      ],
+      AGE,
+    ],
     row: (o, now) => [o.metadata.name, (o.secrets ?? []).length, age(o.metadata.creationTimestamp, now)],
   },
   events: {
     columns: [
       ['Last Seen', 'string', 0, 'The time at which the most recent occurrence of this event was recorded.'],
       ['Type', 'string', 0, 'Type of this event (Normal, Warning), new types could be added in the future.'],
-      ['Reason', 'string', 0, 'A short, machine understandable string that gives the reason for this event being generated.'],
+      [
+        'Reason',
+        'string',
+        0,
+        'A short, machine understandable string that gives the reason for this event being generated.',
+      ],
       ['Object', 'string', 0, 'The object that this event is about.'],
       ['Subobject', 'string', 1, 'The subobject that this event is about.'],
-      ['Source', 'string', 1, 'The component reporting this event. Should be a short machine understandable string.'],
+      [
+        'Source',
+        'string',
+        1,
+        'The component reporting this event. Should be a short machine understandable string.',
+      ],
       ['Message', 'string', 0, 'A human-readable description of the status of this operation.'],
       ['First Seen', 'string', 1, 'The time at which the event was first recorded.'],
       ['Count', 'string', 1, 'The number of times this event has occurred.'],
@@ -344,8 +569,21 @@ const PRINTERS: Record<string, Printer> = {
       const last = o.lastTimestamp || o.eventTime || o.metadata.creationTimestamp;
       const first = o.firstTimestamp || o.eventTime || o.metadata.creationTimestamp;
       const io = o.involvedObject ?? {};
-      const src = o.source?.component ? `${o.source.component}${o.source.host ? `, ${o.source.host}` : ''}` : o.reportingComponent ?? '';
-      return [age(last, now), o.type ?? '', o.reason ?? '', `${String(io.kind ?? '').toLowerCase()}/${io.name ?? ''}`, io.fieldPath ?? '', src, (o.message ?? '').trim(), age(first, now), o.count ?? 1, o.metadata.name];
+      const src = o.source?.component
+        ? `${o.source.component}${o.source.host ? `, ${o.source.host}` : ''}`
+        : (o.reportingComponent ?? '');
+      return [
+        age(last, now),
+        o.type ?? '',
+        o.reason ?? '',
+        `${String(io.kind ?? '').toLowerCase()}/${io.name ?? ''}`,
+        io.fieldPath ?? '',
+        src,
+        (o.message ?? '').trim(),
+        age(first, now),
+        o.count ?? 1,
+        o.metadata.name,
+      ];
     },
   },
   jobs: {
@@ -364,21 +602,56 @@ const PRINTERS: Record<string, Printer> = {
       const st = o.status ?? {};
       const conds: Any[] = st.conditions ?? [];
       const has = (t: string) => conds.some((x) => x.type === t && x.status === 'True');
-      const status = has('Complete') ? 'Complete' : has('Failed') ? 'Failed' : o.metadata.deletionTimestamp ? 'Terminating' : has('Suspended') ? 'Suspended' : has('FailureTarget') ? 'FailureTarget' : 'Running';
-      const completions = o.spec?.completions !== undefined ? `${st.succeeded ?? 0}/${o.spec.completions}` : `${st.succeeded ?? 0}/1 of ${o.spec?.parallelism ?? 1}`;
+      const status = has('Complete')
+        ? 'Complete'
+        : has('Failed')
+          ? 'Failed'
+          : o.metadata.deletionTimestamp
+            ? 'Terminating'
+            : has('Suspended')
+              ? 'Suspended'
+              : has('FailureTarget')
+                ? 'FailureTarget'
+                : 'Running';
+      const completions =
+        o.spec?.completions !== undefined
+          ? `${st.succeeded ?? 0}/${o.spec.completions}`
+          : `${st.succeeded ?? 0}/1 of ${o.spec?.parallelism ?? 1}`;
       let duration = '';
-      if (st.startTime) duration = humanDuration((st.completionTime ? Date.parse(st.completionTime) : now) - Date.parse(st.startTime));
-      return [o.metadata.name, status, completions, duration, age(o.metadata.creationTimestamp, now), c, i, none(formatLabelSelector(o.spec?.selector))];
+      if (st.startTime)
+        duration = humanDuration(
+          (st.completionTime ? Date.parse(st.completionTime) : now) - Date.parse(st.startTime),
+        );
+      return [
+        o.metadata.name,
+        status,
+        completions,
+        duration,
+        age(o.metadata.creationTimestamp, now),
+        c,
+        i,
+        none(formatLabelSelector(o.spec?.selector)),
+      ];
     },
   },
   cronjobs: {
     columns: [
       NAME,
       ['Schedule', 'string', 0, 'The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron.'],
-      ['Timezone', 'string', 0, 'The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones.'],
+      [
+        'Timezone',
+        'string',
+        0,
+        'The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones.',
+      ],
       ['Suspend', 'boolean', 0, 'This flag tells the controller to suspend subsequent executions.'],
       ['Active', 'integer', 0, 'A list of pointers to currently running jobs.'],
-      ['Last Schedule', 'string', 0, 'Information when was the last time the job was successfully scheduled.'],
+      [
+        'Last Schedule',
+        'string',
+        0,
+        'Information when was the last time the job was successfully scheduled.',
+      ],
       AGE,
       ['Containers', 'string', 1, 'Names of each container in the template.'],
       ['Images', 'string', 1, 'Images referenced by each container in the template.'],
@@ -387,11 +660,26 @@ const PRINTERS: Record<string, Printer> = {
     row(o, now) {
       const [c, i] = containers(o.spec?.jobTemplate?.spec?.template?.spec);
       const last = o.status?.lastScheduleTime ? age(o.status.lastScheduleTime, now) : '<none>';
-      return [o.metadata.name, o.spec?.schedule ?? '', none(o.spec?.timeZone), !!o.spec?.suspend, (o.status?.active ?? []).length, last, age(o.metadata.creationTimestamp, now), c, i, none(formatLabelSelector(o.spec?.jobTemplate?.spec?.selector))];
+      return [
+        o.metadata.name,
+        o.spec?.schedule ?? '',
+        none(o.spec?.timeZone),
+        !!o.spec?.suspend,
+        (o.status?.active ?? []).length,
+        last,
+        age(o.metadata.creationTimestamp, now),
+        c,
+        i,
+        none(formatLabelSelector(o.spec?.jobTemplate?.spec?.selector)),
+      ];
     },
   },
   leases: {
-    columns: [NAME, ['Holder', 'string', 0, 'holderIdentity contains the identity of the holder of a current lease.'], AGE],
+    columns: [
+      NAME,
+      ['Holder', 'string', 0, 'holderIdentity contains the identity of the holder of a current lease.'],
+      AGE,
+    ],
     row: (o, now) => [o.metadata.name, o.spec?.holderIdentity ?? '', age(o.metadata.creationTimestamp, now)],
   },
   endpointslices: {
@@ -404,31 +692,60 @@ const PRINTERS: Record<string, Printer> = {
     ],
     row(o, now) {
       const ports: Any[] = o.ports ?? [];
-      const portStr = ports.length ? ports.map((p) => (p.port === undefined ? '<unset>' : String(p.port))).join(',') : '<unset>';
+      const portStr = ports.length
+        ? ports.map((p) => (p.port === undefined ? '<unset>' : String(p.port))).join(',')
+        : '<unset>';
       const addrs: string[] = [];
       for (const e of o.endpoints ?? []) for (const a of e.addresses ?? []) addrs.push(a);
-      const ep = !addrs.length ? '<unset>' : addrs.length > 3 ? `${addrs.slice(0, 3).join(',')} + ${addrs.length - 3} more...` : addrs.join(',');
+      const ep = !addrs.length
+        ? '<unset>'
+        : addrs.length > 3
+          ? `${addrs.slice(0, 3).join(',')} + ${addrs.length - 3} more...`
+          : addrs.join(',');
       return [o.metadata.name, o.addressType ?? '', portStr, ep, age(o.metadata.creationTimestamp, now)];
     },
   },
   controllerrevisions: {
-    columns: [NAME, ['Controller', 'string', 0, 'Controller of the object'], ['Revision', 'integer', 0, 'Revision indicates the revision of the state represented by Data.'], AGE],
+    columns: [
+      NAME,
+      ['Controller', 'string', 0, 'Controller of the object'],
+      ['Revision', 'integer', 0, 'Revision indicates the revision of the state represented by Data.'],
+      AGE,
+    ],
     row(o, now) {
       const ctrl = (o.metadata.ownerReferences ?? []).find((r: Any) => r.controller);
-      const c = ctrl ? `${ctrl.kind.toLowerCase()}.${ctrl.apiVersion.includes('/') ? ctrl.apiVersion.split('/')[0] : ''}/${ctrl.name}`.replace('./', '/') : '<none>';
+      const c = ctrl
+        ? `${ctrl.kind.toLowerCase()}.${ctrl.apiVersion.includes('/') ? ctrl.apiVersion.split('/')[0] : ''}/${ctrl.name}`.replace(
+            './',
+            '/',
+          )
+        : '<none>';
       return [o.metadata.name, c, o.revision ?? 0, age(o.metadata.creationTimestamp, now)];
     },
   },
   componentstatuses: {
-    columns: [NAME, ['Status', 'string', 0, 'Status of the component conditions'], ['Message', 'string', 0, 'Message of the component conditions'], ['Error', 'string', 0, 'Error of the component conditions']],
+    columns: [
+      NAME,
+      ['Status', 'string', 0, 'Status of the component conditions'],
+      ['Message', 'string', 0, 'Message of the component conditions'],
+      ['Error', 'string', 0, 'Error of the component conditions'],
+    ],
     row(o) {
       const c = (o.conditions ?? []).find((x: Any) => x.type === 'Healthy');
-      return [o.metadata.name, c ? (c.status === 'True' ? 'Healthy' : 'Unhealthy') : 'Unknown', c?.message ?? '', c?.error ?? ''];
+      return [
+        o.metadata.name,
+        c ? (c.status === 'True' ? 'Healthy' : 'Unhealthy') : 'Unknown',
+        c?.message ?? '',
+        c?.error ?? '',
+      ];
     },
   },
 };
 
-const DEFAULT_PRINTER: Printer = { columns: [NAME, AGE], row: (o, now) => [o.metadata.name, age(o.metadata.creationTimestamp, now)] };
+const DEFAULT_PRINTER: Printer = {
+  columns: [NAME, AGE],
+  row: (o, now) => [o.metadata.name, age(o.metadata.creationTimestamp, now)],
+};
 
 /** The column definitions of a resource's table. */
 export function columnDefinitions(resource: string): ColumnDefinition[] {
@@ -460,9 +777,21 @@ export function tableRow(resource: string, o: KubeObject, include: IncludeObject
 }
 
 /** Converts a list or one object into a meta.k8s.io/v1 Table. */
-export function toTable(resource: string, data: KubeList | KubeObject, include: IncludeObject, withColumns = true, now = Date.now()): object {
-  const items = 'items' in data && Array.isArray((data as KubeList).items) ? (data as KubeList).items : [data as KubeObject];
-  const meta = 'items' in data ? { ...(data as KubeList).metadata } : { resourceVersion: (data as KubeObject).metadata.resourceVersion };
+export function toTable(
+  resource: string,
+  data: KubeList | KubeObject,
+  include: IncludeObject,
+  withColumns = true,
+  now = Date.now(),
+): object {
+  const items =
+    'items' in data && Array.isArray((data as KubeList).items)
+      ? (data as KubeList).items
+      : [data as KubeObject];
+  const meta =
+    'items' in data
+      ? { ...(data as KubeList).metadata }
+      : { resourceVersion: (data as KubeObject).metadata.resourceVersion };
   const t: Record<string, unknown> = { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: meta };
   if (withColumns) t.columnDefinitions = columnDefinitions(resource);
   else t.columnDefinitions = null;

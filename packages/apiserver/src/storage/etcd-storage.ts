@@ -52,7 +52,10 @@ export class EtcdStorage implements Storage {
     }
   }
 
-  async list(prefix: string, opts: { startKey?: string; limit?: number; revision?: number } = {}): Promise<ListResult> {
+  async list(
+    prefix: string,
+    opts: { startKey?: string; limit?: number; revision?: number } = {},
+  ): Promise<ListResult> {
     try {
       const r = await this.client.kv.range({
         key: Buffer.from(opts.startKey ?? prefix),
@@ -61,14 +64,23 @@ export class EtcdStorage implements Storage {
         revision: opts.revision || undefined,
       });
       const items = r.kvs.map(toStored);
-      return { items, revision: opts.revision || Number(r.header.revision), more: r.more, remaining: Number(r.count) - items.length };
+      return {
+        items,
+        revision: opts.revision || Number(r.header.revision),
+        more: r.more,
+        remaining: Number(r.count) - items.length,
+      };
     } catch (err) {
       throw mapEtcdError(err);
     }
   }
 
   async count(prefix: string): Promise<number> {
-    const r = await this.client.kv.range({ key: Buffer.from(prefix), range_end: Buffer.from(prefixEnd(prefix)), count_only: true });
+    const r = await this.client.kv.range({
+      key: Buffer.from(prefix),
+      range_end: Buffer.from(prefixEnd(prefix)),
+      count_only: true,
+    });
     return Number(r.count);
   }
 

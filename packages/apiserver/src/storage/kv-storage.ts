@@ -17,7 +17,12 @@ import type { ListResult, Storage, StorageEvent, StorageWatchCallbacks, StoredVa
 /** Maps store errors (CompactedError, FutureRevisionError by name) to storage errors. */
 export function mapStoreError(err: unknown): Error {
   const e = err as { name?: string; compactRevision?: number; message?: string };
-  if (e && (e.name === 'CompactedError' || e instanceof StorageCompactedError || typeof e.compactRevision === 'number'))
+  if (
+    e &&
+    (e.name === 'CompactedError' ||
+      e instanceof StorageCompactedError ||
+      typeof e.compactRevision === 'number')
+  )
     return new StorageCompactedError(e.compactRevision ?? 0, e.message);
   if (e && (e.name === 'FutureRevisionError' || e instanceof StorageFutureRevisionError))
     return new StorageFutureRevisionError(e.message ?? 'future revision');
@@ -44,7 +49,10 @@ export class KvStorage implements Storage {
     }
   }
 
-  async list(prefix: string, opts: { startKey?: string; limit?: number; revision?: number } = {}): Promise<ListResult> {
+  async list(
+    prefix: string,
+    opts: { startKey?: string; limit?: number; revision?: number } = {},
+  ): Promise<ListResult> {
     const start = opts.startKey ?? prefix;
     try {
       const r = await this.kv.range(start, {
@@ -69,7 +77,11 @@ export class KvStorage implements Storage {
   }
 
   async create(key: string, value: Uint8Array): Promise<number> {
-    const r = await this.kv.txn([{ key, target: 'modRevision', result: '=', value: 0 }], [{ type: 'put', key, value }], []);
+    const r = await this.kv.txn(
+      [{ key, target: 'modRevision', result: '=', value: 0 }],
+      [{ type: 'put', key, value }],
+      [],
+    );
     if (!r.succeeded) throw new KeyExistsError(key);
     return r.revision;
   }

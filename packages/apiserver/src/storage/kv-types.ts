@@ -66,7 +66,11 @@ export interface WatchCallbacks {
 }
 /** The store API (etcd v3 KV + Watch + compact), as @keelson/store defines it. */
 export interface KV {
-  put(key: string, value: Uint8Array, opts?: { prevKv?: boolean }): Promise<{ revision: number; prevKv?: KeyValue }>;
+  put(
+    key: string,
+    value: Uint8Array,
+    opts?: { prevKv?: boolean },
+  ): Promise<{ revision: number; prevKv?: KeyValue }>;
   get(key: string, opts?: { revision?: number }): Promise<KeyValue | undefined>;
   range(key: string, opts?: RangeOptions): Promise<RangeResult>;
   delete(

@@ -27,16 +27,24 @@ it('gives one revision per write starting at 2, reads the past, and compacts', a
 
 it('ranges with prefix, limit and count; txns are atomic with one revision', async () => {
   const kv = new MemoryKV();
-  const t = await kv.txn([], [
-    { type: 'put', key: '/p/b', value: b('b') },
-    { type: 'put', key: '/p/a', value: b('a') },
-    { type: 'put', key: '/q', value: b('q') },
-  ], []);
+  const t = await kv.txn(
+    [],
+    [
+      { type: 'put', key: '/p/b', value: b('b') },
+      { type: 'put', key: '/p/a', value: b('a') },
+      { type: 'put', key: '/q', value: b('q') },
+    ],
+    [],
+  );
   expect(t.revision).toBe(2);
   const r = await kv.range('/p/', { prefix: true, limit: 1 });
   expect(r.kvs.map((x) => x.key)).toEqual(['/p/a']);
   expect([r.count, r.more]).toEqual([2, true]);
-  const failed = await kv.txn([{ key: '/q', target: 'modRevision', result: '=', value: 99 }], [{ type: 'delete', key: '/q' }], [{ type: 'range', key: '/q' }]);
+  const failed = await kv.txn(
+    [{ key: '/q', target: 'modRevision', result: '=', value: 99 }],
+    [{ type: 'delete', key: '/q' }],
+    [{ type: 'range', key: '/q' }],
+  );
   expect(failed.succeeded).toBe(false);
   expect(await kv.currentRevision()).toBe(2);
 });
@@ -48,16 +56,27 @@ it('watches from a revision with prevKv, in order, and reports compaction', asyn
   await kv.put('/w/1', b('b'));
   await kv.delete('/w/1');
   const seen: string[] = [];
-  const h = kv.watch('/w/', { prefix: true, startRevision: rev + 1, prevKv: true }, {
-    onEvents: (evs) => evs.forEach((e) => seen.push(`${e.type}:${e.kv.modRevision}:${e.prevKv ? Buffer.from(e.prevKv.value).toString() : ''}`)),
-    onError: () => undefined,
-  });
+  const h = kv.watch(
+    '/w/',
+    { prefix: true, startRevision: rev + 1, prevKv: true },
+    {
+      onEvents: (evs) =>
+        evs.forEach((e) =>
+          seen.push(
+            `${e.type}:${e.kv.modRevision}:${e.prevKv ? Buffer.from(e.prevKv.value).toString() : ''}`,
+          ),
+        ),
+      onError: () => undefined,
+    },
+  );
   await kv.put('/w/2', b('c'));
   await new Promise((r) => setTimeout(r, 10));
   h.cancel();
   expect(seen).toEqual(['put:3:a', 'delete:4:b', 'put:5:']);
   await kv.compact(5);
-  const err = await new Promise<Error>((resolve) => kv.watch('/w/', { prefix: true, startRevision: 2 }, { onEvents: () => undefined, onError: resolve }));
+  const err = await new Promise<Error>((resolve) =>
+    kv.watch('/w/', { prefix: true, startRevision: 2 }, { onEvents: () => undefined, onError: resolve }),
+  );
   expect(err).toBeInstanceOf(StorageCompactedError);
 });
 

@@ -62,7 +62,11 @@ export class MemoryKV implements KV {
     return this.compactRev;
   }
 
-  async put(key: string, value: Uint8Array, opts?: { prevKv?: boolean }): Promise<{ revision: number; prevKv?: KeyValue }> {
+  async put(
+    key: string,
+    value: Uint8Array,
+    opts?: { prevKv?: boolean },
+  ): Promise<{ revision: number; prevKv?: KeyValue }> {
     const r = await this.txn([], [{ type: 'put', key, value }], []);
     const resp = r.responses[0] as { type: 'put'; prevKv?: KeyValue };
     return { revision: r.revision, prevKv: opts?.prevKv ? resp.prevKv : undefined };
@@ -192,7 +196,11 @@ export class MemoryKV implements KV {
 
   private deliver(w: Watcher, events: KvWatchEvent[]): void {
     const mine = events
-      .filter((e) => e.kv.key >= w.start && (w.end === undefined ? e.kv.key === w.start : w.end === '\0' || e.kv.key < w.end))
+      .filter(
+        (e) =>
+          e.kv.key >= w.start &&
+          (w.end === undefined ? e.kv.key === w.start : w.end === '\0' || e.kv.key < w.end),
+      )
       .map((e) => (w.prevKv ? e : { type: e.type, kv: e.kv }));
     if (!mine.length) return;
     const rev = this.rev;
@@ -220,7 +228,13 @@ export class MemoryKV implements KV {
       a = Buffer.compare(x, y);
       b = 0;
     } else {
-      a = live ? (c.target === 'version' ? live.version : c.target === 'createRevision' ? live.createRevision : live.modRevision) : 0;
+      a = live
+        ? c.target === 'version'
+          ? live.version
+          : c.target === 'createRevision'
+            ? live.createRevision
+            : live.modRevision
+        : 0;
       b = c.value as number;
     }
     switch (c.result) {
@@ -238,7 +252,8 @@ export class MemoryKV implements KV {
   private rangeSync(key: string, opts: RangeOptions): RangeResult {
     this.checkOpen();
     const at = opts.revision && opts.revision > 0 ? opts.revision : this.rev;
-    if (opts.revision && opts.revision > 0 && opts.revision < this.compactRev) throw new StorageCompactedError(this.compactRev);
+    if (opts.revision && opts.revision > 0 && opts.revision < this.compactRev)
+      throw new StorageCompactedError(this.compactRev);
     if (at > this.rev) throw new StorageFutureRevisionError('required revision is a future revision');
     const [s, e] = this.bounds(key, opts);
     const kvs: KeyValue[] = [];

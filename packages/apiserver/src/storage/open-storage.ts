@@ -25,7 +25,10 @@ async function storeModule(): Promise<StoreModule> {
  * grpc-js multi-address target "ipv4:a:p,b:q" (pick-first across members); otherwise the first.
  */
 export function remoteTarget(arg: string): string {
-  const addrs = arg.split(',').map((s) => s.trim()).filter(Boolean);
+  const addrs = arg
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (addrs.length <= 1) return addrs[0] ?? arg;
   if (addrs.every((a) => /^\d{1,3}(\.\d{1,3}){3}:\d+$/.test(a))) return `ipv4:${addrs.join(',')}`;
   return addrs[0];
@@ -54,9 +57,16 @@ export async function openStorage(spec: string): Promise<Storage> {
     case 'etcd': {
       if (!arg) throw new Error('--storage etcd:URL needs at least one URL');
       const { EtcdStorage } = await import('./etcd-storage');
-      return new EtcdStorage(arg.split(',').map((s) => s.trim()).filter(Boolean));
+      return new EtcdStorage(
+        arg
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
     }
     default:
-      throw new Error(`unknown storage "${spec}": expected memory, embedded:DIR, store:ADDR[,ADDR] or etcd:URL[,URL]`);
+      throw new Error(
+        `unknown storage "${spec}": expected memory, embedded:DIR, store:ADDR[,ADDR] or etcd:URL[,URL]`,
+      );
   }
 }

@@ -8,7 +8,14 @@ import { podStrategy } from './pods';
 import { serviceStrategy } from './services';
 import { workloadStrategy } from './workloads';
 
-type Any = KubeObject & { spec?: any; status?: any; type?: string; involvedObject?: any; reason?: string; source?: any };
+type Any = KubeObject & {
+  spec?: any;
+  status?: any;
+  type?: string;
+  involvedObject?: any;
+  reason?: string;
+  source?: any;
+};
 
 const nodeStrategy: Strategy = {
   statusSubresource: true,

@@ -28,13 +28,19 @@ export const namespaceStrategy: Strategy = {
     }
     ns.status = { phase: 'Active' };
     // upstream labels every namespace with its name (NamespaceDefaultLabelName)
-    ns.metadata.labels = { ...(ns.metadata.labels ?? {}), 'kubernetes.io/metadata.name': ns.metadata.name ?? '' };
+    ns.metadata.labels = {
+      ...(ns.metadata.labels ?? {}),
+      'kubernetes.io/metadata.name': ns.metadata.name ?? '',
+    };
   },
   prepareForUpdate(obj, old) {
     const ns = obj as Ns;
     // spec.finalizers change only through namespaces/finalize
     ns.spec = { ...(ns.spec ?? {}), finalizers: (old as Ns).spec?.finalizers };
-    ns.metadata.labels = { ...(ns.metadata.labels ?? {}), 'kubernetes.io/metadata.name': ns.metadata.name ?? '' };
+    ns.metadata.labels = {
+      ...(ns.metadata.labels ?? {}),
+      'kubernetes.io/metadata.name': ns.metadata.name ?? '',
+    };
   },
   fields(obj) {
     return { 'status.phase': (obj as Ns).status?.phase ?? '' };

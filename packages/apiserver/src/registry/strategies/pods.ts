@@ -45,7 +45,8 @@ function defaultPodSpec(spec: any): void {
         c.terminationMessagePath ??= '/dev/termination-log';
         c.terminationMessagePolicy ??= 'File';
         c.resources ??= {};
-        if (Array.isArray(c.ports)) for (const p of c.ports) if (p && typeof p === 'object') p.protocol ??= 'TCP';
+        if (Array.isArray(c.ports))
+          for (const p of c.ports) if (p && typeof p === 'object') p.protocol ??= 'TCP';
       }
 }
 
@@ -54,21 +55,24 @@ export function defaultPodTemplateSpec(spec: any): void {
   defaultPodSpec(spec);
 }
 
-const MUTABLE_SPEC = 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)';
+const MUTABLE_SPEC =
+  'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)';
 
 function comparableSpec(spec: any): string {
   const s = JSON.parse(JSON.stringify(spec ?? {}));
-  for (const list of [s.containers, s.initContainers]) if (Array.isArray(list)) for (const c of list) if (c) delete c.image;
+  for (const list of [s.containers, s.initContainers])
+    if (Array.isArray(list)) for (const c of list) if (c) delete c.image;
   delete s.activeDeadlineSeconds;
   delete s.tolerations;
   delete s.terminationGracePeriodSeconds;
   return JSON.stringify(s, Object.keys(flatKeys(s)).sort());
 }
 function flatKeys(o: any, acc: Record<string, true> = {}): Record<string, true> {
-  if (o && typeof o === 'object') for (const [k, v] of Object.entries(o)) {
-    acc[k] = true;
-    flatKeys(v, acc);
-  }
+  if (o && typeof o === 'object')
+    for (const [k, v] of Object.entries(o)) {
+      acc[k] = true;
+      flatKeys(v, acc);
+    }
   return acc;
 }
 

@@ -68,7 +68,9 @@ function allocate(svc: Svc, old: Svc | undefined, ctx: StrategyContext): { ips: 
       const oldPorts: any[] = wantsNodePorts(old ?? ({} as Svc)) ? (old?.spec?.ports ?? []) : [];
       spec.ports.forEach((p: any, i: number) => {
         if (!p || typeof p !== 'object') return;
-        const prev = oldPorts.find((o) => o?.nodePort && (o.name ?? '') === (p.name ?? '') && o.port === p.port);
+        const prev = oldPorts.find(
+          (o) => o?.nodePort && (o.name ?? '') === (p.name ?? '') && o.port === p.port,
+        );
         if (p.nodePort && prev && prev.nodePort === p.nodePort) return;
         if (!p.nodePort && prev) {
           p.nodePort = prev.nodePort;
@@ -98,8 +100,10 @@ function allocate(svc: Svc, old: Svc | undefined, ctx: StrategyContext): { ips: 
 
 function releaseAll(svc: Svc, ctx: StrategyContext): void {
   const spec = svc.spec ?? {};
-  for (const ip of (spec.clusterIPs ?? [spec.clusterIP]) as string[]) if (ip && ip !== 'None') ctx.serviceIPs.release(ip);
-  if (wantsNodePorts(svc)) for (const p of spec.ports ?? []) if (p?.nodePort) ctx.nodePorts.release(p.nodePort);
+  for (const ip of (spec.clusterIPs ?? [spec.clusterIP]) as string[])
+    if (ip && ip !== 'None') ctx.serviceIPs.release(ip);
+  if (wantsNodePorts(svc))
+    for (const p of spec.ports ?? []) if (p?.nodePort) ctx.nodePorts.release(p.nodePort);
 }
 
 /** The service strategy. */
@@ -126,14 +130,19 @@ export const serviceStrategy: Strategy = {
       if (!svc.spec.clusterIPs) svc.spec.clusterIPs = prev.spec.clusterIPs;
       if (svc.spec.clusterIP !== prev.spec.clusterIP)
         throw invalid('', 'Service', svc.metadata.name ?? '', [
-          { reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(svc.spec.clusterIP)}: field is immutable`, field: 'spec.clusterIPs[0]' },
+          {
+            reason: 'FieldValueInvalid',
+            message: `Invalid value: ${JSON.stringify(svc.spec.clusterIP)}: field is immutable`,
+            field: 'spec.clusterIPs[0]',
+          },
         ]);
     }
     allocate(svc, prev, ctx);
     // nodePorts dropped by the update are released
     if (wantsNodePorts(prev)) {
       const keep = new Set(wantsNodePorts(svc) ? (svc.spec.ports ?? []).map((p: any) => p?.nodePort) : []);
-      for (const p of prev.spec?.ports ?? []) if (p?.nodePort && !keep.has(p.nodePort)) ctx.nodePorts.release(p.nodePort);
+      for (const p of prev.spec?.ports ?? [])
+        if (p?.nodePort && !keep.has(p.nodePort)) ctx.nodePorts.release(p.nodePort);
     }
   },
   afterDelete(obj, ctx) {
@@ -149,6 +158,8 @@ export const serviceStrategy: Strategy = {
 export function restoreServiceAllocations(obj: KubeObject, ctx: StrategyContext): void {
   const svc = obj as Svc;
   const spec = svc.spec ?? {};
-  for (const ip of (spec.clusterIPs ?? [spec.clusterIP]) as string[]) if (ip && ip !== 'None') ctx.serviceIPs.restore(ip);
-  if (wantsNodePorts(svc)) for (const p of spec.ports ?? []) if (p?.nodePort) ctx.nodePorts.restore(p.nodePort);
+  for (const ip of (spec.clusterIPs ?? [spec.clusterIP]) as string[])
+    if (ip && ip !== 'None') ctx.serviceIPs.restore(ip);
+  if (wantsNodePorts(svc))
+    for (const p of spec.ports ?? []) if (p?.nodePort) ctx.nodePorts.restore(p.nodePort);
 }
