@@ -165,6 +165,7 @@ export class KeelsonRuntime {
   private readonly nodePath: string;
   private readonly log: (msg: string) => void;
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly podIps = new Map<string, string>();
   /** Why `auto` did not pick crun, when it did not. */
   runtimeNote?: string;
   /** Pre-started idle monitors (see monitor-source.ts), so StartContainer skips Node.js boot. */
@@ -435,6 +436,7 @@ export class KeelsonRuntime {
       for (const c of [...this.containers.values()].filter((c) => c.sandboxId === sb.id)) {
         await this.stopContainer(c.id, 0);
       }
+      this.podIps.delete(sb.id);
       if (sb.pidHolder) stopPidHolder(sb.pidHolder);
       await destroyNamespaces({ net: sb.netns, ipc: sb.ipc, uts: sb.uts, pid: sb.pidNs });
       if (sb.state !== 'notready') {
@@ -492,7 +494,12 @@ export class KeelsonRuntime {
     const sb = this.sandbox(id);
     const config = PodSandboxConfig.fromJSON(sb.config);
     const nsOpts = config.linux?.securityContext?.namespaceOptions;
-    const ip = sb.state === 'ready' && sb.netns ? await podIp(sb.netns) : '';
+    let ip = '';
+    if (sb.state === 'ready' && sb.netns) {
+      // CNI assigns the address once; after it shows up, answer from memory (the kubelet asks often).
+      ip = this.podIps.get(sb.id) ?? (await podIp(sb.netns));
+      if (ip) this.podIps.set(sb.id, ip);
+    }
     const info: Record<string, string> = {};
     if (verbose) {
       const namespaces = [

@@ -10,7 +10,6 @@ import { ContainerState } from '../src/cri-api';
 import {
   containerConfig,
   describeRoot,
-  isRoot,
   readOr,
   removeBusyboxLayout,
   sandboxConfig,
@@ -84,7 +83,7 @@ function skopeoPush(layout: string, dest: string, creds?: string): void {
   if (r.status !== 0) throw new Error(`skopeo ${args.join(' ')}: ${r.stderr}`);
 }
 
-describe('image store import (OCI layout)', () => {
+describeRoot('image store import (OCI layout)', () => {
   const dirs: string[] = [];
   afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
   const tmp = () => {
@@ -163,7 +162,6 @@ describe('image store import (OCI layout)', () => {
   });
 
   test('the node image runs node from the host binary', async () => {
-    if (!isRoot) return console.log('skipped: needs root');
     const layout = tmp();
     const built = await buildNodeImage(layout, { ref: 'keelson/node:test' });
     expect(built.ref).toBe('docker.io/keelson/node:test');
