@@ -3,7 +3,7 @@
  * selected controllers, optionally waits to win a Lease, then runs every controller's workers.
  */
 import { hostname } from 'node:os';
-import type { Clientset } from '@keelson/client';
+import { EventRecorder, type Clientset } from '@keelson/client';
 import { InvalidArgumentError } from './errors';
 import type { Controller, ControllerContext, Logger } from './runtime/controller';
 import { silentLogger } from './runtime/controller';
@@ -70,6 +70,11 @@ export interface ControllerManagerOptions {
    * list+watch informers ({@link ClientInformerSource}).
    */
   informerImpl?: 'client' | 'builtin';
+  /**
+   * "client" (default): @keelson/client's EventRecorder (aggregation, spam filter as client-go);
+   * "builtin": this package's minimal {@link ClientEventSink}.
+   */
+  eventRecorderImpl?: 'client' | 'builtin';
 }
 
 /** A running controller manager. */
@@ -147,7 +152,11 @@ export async function startControllerManager(opts: ControllerManagerOptions, cli
     const ctx: ControllerContext = {
       client: clientset,
       informers,
-      recorder: (component) => new ClientEventSink(clientset, component, clock),
+      recorder: (component) => {
+        if (opts.eventRecorderImpl === 'builtin') return new ClientEventSink(clientset, component, clock);
+        const r = new EventRecorder(clientset, { component, onError: (e) => log.debug?.({ err: String(e) }, 'event write failed') });
+        return { event: (obj, type, reason, message) => r.event(obj, type, reason, message) };
+      },
       clock,
       log,
     };
