@@ -21,10 +21,15 @@ export interface KeyEntry {
   current: KeyValue | undefined;
 }
 
-/** Sorted key → {@link KeyEntry} index. Not thread-safe; the store mutates it synchronously. */
+/**
+ * Sorted key → {@link KeyEntry} index. Not thread-safe; the store mutates it synchronously.
+ * New keys go to an unsorted list first and are merged into the sorted array by the next scan,
+ * so a burst of creates costs O(k log k + n) once instead of O(n) per key.
+ */
 export class KeyIndex {
   private readonly map = new Map<string, KeyEntry>();
-  private sorted: string[] = [];
+  private sorted: KeyEntry[] = [];
+  private fresh: KeyEntry[] = [];
 
   /** Number of keys with any history (live or tombstoned). */
   get size(): number {
@@ -42,9 +47,7 @@ export class KeyIndex {
     if (!e) {
       e = { key, history: [], current: undefined };
       this.map.set(key, e);
-      const at = this.lowerBound(key);
-      if (at === this.sorted.length) this.sorted.push(key);
-      else this.sorted.splice(at, 0, key);
+      this.fresh.push(e);
     }
     return e;
   }
@@ -58,22 +61,34 @@ export class KeyIndex {
         removed = true;
       }
     }
-    if (removed) this.sorted = this.sorted.filter((k) => this.map.has(k));
+    if (removed) {
+      this.sorted = this.sorted.filter((e) => this.map.has(e.key));
+      this.fresh = this.fresh.filter((e) => this.map.has(e.key));
+    }
   }
 
-  /** Entries inside `span`, in key order. */
-  *entries(span: KeySpan): Generator<KeyEntry> {
+  /** Calls `fn` for every entry inside `span`, in key order. `fn` must not add keys. */
+  scan(span: KeySpan, fn: (e: KeyEntry) => void): void {
     if (span.end === undefined) {
       const e = this.map.get(span.start);
-      if (e) yield e;
+      if (e) fn(e);
       return;
     }
+    this.settle();
+    const s = this.sorted;
     const end = span.end;
-    for (let i = this.lowerBound(span.start); i < this.sorted.length; i++) {
-      const k = this.sorted[i];
-      if (end !== null && k >= end) return;
-      yield this.map.get(k)!;
+    for (let i = this.lowerBound(span.start); i < s.length; i++) {
+      const e = s[i];
+      if (end !== null && e.key >= end) return;
+      fn(e);
     }
+  }
+
+  /** Entries inside `span`, in key order (a snapshot: safe to add keys while iterating). */
+  entries(span: KeySpan): KeyEntry[] {
+    const out: KeyEntry[] = [];
+    this.scan(span, (e) => out.push(e));
+    return out;
   }
 
   /** Every entry, in no particular order. */
@@ -81,15 +96,33 @@ export class KeyIndex {
     return this.map.values();
   }
 
+  /** Merges new keys into the sorted array. */
+  private settle(): void {
+    if (!this.fresh.length) return;
+    const add = this.fresh.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.fresh = [];
+    const old = this.sorted;
+    if (!old.length || old[old.length - 1].key < add[0].key) {
+      this.sorted = old.length ? old.concat(add) : add;
+      return;
+    }
+    const out: KeyEntry[] = new Array(old.length + add.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < old.length && j < add.length) out[k++] = old[i].key < add[j].key ? old[i++] : add[j++];
+    while (i < old.length) out[k++] = old[i++];
+    while (j < add.length) out[k++] = add[j++];
+    this.sorted = out;
+  }
+
   private lowerBound(key: string): number {
     const s = this.sorted;
-    // Fast path: appending keys in increasing order.
-    if (s.length === 0 || s[s.length - 1] < key) return s.length;
     let lo = 0;
     let hi = s.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (s[mid] < key) lo = mid + 1;
+      if (s[mid].key < key) lo = mid + 1;
       else hi = mid;
     }
     return lo;

@@ -258,12 +258,12 @@ export class MvccState {
   private rangeCurrent(op: Extract<NormalOp, { type: 'range' }>): RangeResult {
     const kvs: KeyValue[] = [];
     let count = 0;
-    for (const e of this.index.entries(op.span)) {
-      if (!e.current) continue;
+    const take = op.countOnly ? 0 : op.limit === 0 ? Infinity : op.limit;
+    this.index.scan(op.span, (e) => {
+      if (!e.current) return;
       count++;
-      if (!op.countOnly && (op.limit === 0 || kvs.length < op.limit))
-        kvs.push(copyKv(e.current, op.keysOnly));
-    }
+      if (kvs.length < take) kvs.push(copyKv(e.current, op.keysOnly));
+    });
     return { kvs, count, more: !op.countOnly && op.limit > 0 && count > op.limit, revision: this.revision };
   }
 
@@ -280,12 +280,13 @@ export class MvccState {
   ): { items: ReadItem[]; count: number } {
     const items: ReadItem[] = [];
     let count = 0;
-    for (const e of this.index.entries(span)) {
+    const take = countOnly ? 0 : limit === 0 ? Infinity : limit;
+    this.index.scan(span, (e) => {
       const item = this.itemAt(e, revision);
-      if (!item) continue;
+      if (!item) return;
       count++;
-      if (!countOnly && (limit === 0 || items.length < limit)) items.push(item);
-    }
+      if (items.length < take) items.push(item);
+    });
     return { items, count };
   }
 
