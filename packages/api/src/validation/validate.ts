@@ -919,9 +919,8 @@ function validateTemplate(
   const ads = t.spec?.activeDeadlineSeconds;
   if (ads !== undefined && ads !== null && restart.includes('Always')) {
     out.push(
-      fieldInvalid(
+      fieldForbidden(
         child(path, 'spec.activeDeadlineSeconds'),
-        ads,
         `activeDeadlineSeconds in ${owner} is not Supported`,
       ),
     );
