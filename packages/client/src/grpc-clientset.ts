@@ -426,7 +426,7 @@ export function createClientset(opts: ClientsetOptions): Clientset {
 /**
  * A Clientset for the current context of a kubeconfig file (see {@link loadKubeconfig} for how
  * the gRPC address is found). TLS is used when the `keelson.dev/grpc` extension says `tls: true`
- * (with the cluster's CA). Throws ClientConfigError when the kubeconfig is unusable.
+ * (with the cluster's CA, and the user's client certificate and key when present). Throws ClientConfigError when the kubeconfig is unusable.
  */
 export function clientsetFromKubeconfig(
   path: string,
@@ -437,6 +437,10 @@ export function clientsetFromKubeconfig(
     ...opts,
     grpcAddress: t.grpcAddress,
     token: opts.token ?? t.token,
-    credentials: opts.credentials ?? (t.tls ? ChannelCredentials.createSsl(t.caData ?? null) : undefined),
+    credentials:
+      opts.credentials ??
+      (t.tls
+        ? ChannelCredentials.createSsl(t.caData ?? null, t.keyData ?? null, t.certData ?? null)
+        : undefined),
   });
 }

@@ -51,6 +51,17 @@ describe('parseKubeconfig', () => {
     );
     expect(t.caData?.toString()).toBe('PEM');
   });
+  it('reads the user client certificate and key data', () => {
+    const text = kc('    server: https://127.0.0.1:6443').replace(
+      'user: { token: abc }',
+      `user: { client-certificate-data: ${Buffer.from('CERT').toString('base64')}, client-key-data: ${Buffer.from('KEY').toString('base64')} }`,
+    );
+    const t = parseKubeconfig(text);
+    expect(t.certData?.toString()).toBe('CERT');
+    expect(t.keyData?.toString()).toBe('KEY');
+    expect(t.token).toBeUndefined();
+    expect(t.namespace).toBe('default');
+  });
   it('rejects a missing context', () => {
     expect(() => parseKubeconfig('apiVersion: v1\nkind: Config\n')).toThrow(ClientConfigError);
     expect(() => parseKubeconfig(kc('    server: x'), { context: 'nope' })).toThrow(/nope/);

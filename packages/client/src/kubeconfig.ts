@@ -22,6 +22,9 @@ export interface KubeconfigTarget {
   token?: string;
   /** PEM CA bundle (certificate-authority-data or certificate-authority), if any. */
   caData?: Buffer;
+  /** PEM client certificate and key of the user (client-certificate[-data], client-key[-data]), if any. */
+  certData?: Buffer;
+  keyData?: Buffer;
   /** True when the extension asks for TLS on the gRPC port (`extension.tls: true`). */
   tls: boolean;
   /** The context's default namespace ("default" when unset). */
@@ -95,6 +98,13 @@ export function parseKubeconfig(
     caData = readFileSync(resolve(base, cluster['certificate-authority']));
   let token: string | undefined;
   const user = ctx.user ? pick<Record<string, unknown>>(doc.users, ctx.user, 'user') : undefined;
+  const fileOrData = (o: Record<string, unknown> | undefined, field: string): Buffer | undefined => {
+    if (typeof o?.[`${field}-data`] === 'string') return Buffer.from(o[`${field}-data`] as string, 'base64');
+    if (typeof o?.[field] === 'string') return readFileSync(resolve(base, o[field] as string));
+    return undefined;
+  };
+  const certData = fileOrData(user, 'client-certificate');
+  const keyData = fileOrData(user, 'client-key');
   if (typeof user?.token === 'string') token = user.token;
   else if (typeof user?.tokenFile === 'string')
     token = readFileSync(resolve(base, user.tokenFile), 'utf8').trim();
@@ -103,6 +113,8 @@ export function parseKubeconfig(
     server,
     token,
     caData,
+    certData,
+    keyData,
     tls: ext?.tls === true,
     namespace: ctx.namespace || 'default',
     context: contextName,
