@@ -99,7 +99,7 @@ async function ensureDnsService(clientset: Clientset, opts: ControlPlaneOptions)
     { name: 'dns', port: 53, protocol: 'UDP' },
     { name: 'dns-tcp', port: 53, protocol: 'TCP' },
   ];
-  const create = async (resource: string, obj: { metadata: { namespace: string; name: string } }) => {
+  const create = async (resource: string, obj: { metadata: { namespace: string; name: string; [k: string]: unknown }; [k: string]: unknown }) => {
     const client = clientset.resource(resource);
     try {
       await client.get(obj.metadata.namespace, obj.metadata.name);

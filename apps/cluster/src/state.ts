@@ -14,6 +14,8 @@ export interface NodeState {
   /** Bridge pods of this node attach to. */
   bridge: string;
   pid?: number;
+  /** Set by `keelson node stop`: the supervisor does not restart the node until `node start`. */
+  stopped?: boolean;
 }
 
 /** The whole cluster's state. */
@@ -45,4 +47,16 @@ export function readState(path: string): ClusterState | undefined {
 export function writeState(path: string, state: ClusterState): void {
   writeFileSync(`${path}.tmp`, JSON.stringify(state, null, 2));
   renameSync(`${path}.tmp`, path);
+}
+
+/**
+ * Read-modify-write of state.json (the supervisor and `keelson node` both change it).
+ * @returns the written state, or undefined when there is none
+ */
+export function updateState(path: string, change: (s: ClusterState) => void): ClusterState | undefined {
+  const s = readState(path);
+  if (!s) return undefined;
+  change(s);
+  writeState(path, s);
+  return s;
 }

@@ -10,8 +10,8 @@ import { existsSync, openSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { startControlPlane, type ControlPlaneOptions } from './control-plane';
 import type { ClusterPaths } from './paths';
-import { writeState, type ClusterState } from './state';
-import { teardownBridge } from './host';
+import { readState, updateState, writeState, type ClusterState } from './state';
+import { teardownBridge, teardownNodeNetwork } from './host';
 import { selfCommand } from './self';
 
 /** Options of {@link runSupervisor}. */
@@ -36,12 +36,18 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<void> {
   const start = (nodeName: string, attempt: number) => {
     if (stopping) return;
     const out = openSync(paths.log(`node-${nodeName}`), 'a');
-    const [cmd, ...args] = selfCommand(['_node', '--data-dir', paths.dataDir, '--name', nodeName, ...opts.nodeArgs]);
+    const node = state.nodes.find((n) => n.name === nodeName)!;
+    // A node with its own network namespace runs its agents inside it. nsenter joins only the
+    // network namespace; `ip netns exec` would also remount /sys and hide the cgroup mounts.
+    const argv = selfCommand(['_node', '--data-dir', paths.dataDir, '--name', nodeName, ...opts.nodeArgs]);
+    const [cmd, ...args] = node.netns ? ['nsenter', `--net=/var/run/netns/${node.netns}`, '--', ...argv] : argv;
     const child = spawn(cmd, args, { stdio: ['ignore', out, out] });
     children.set(nodeName, child);
-    const node = state.nodes.find((n) => n.name === nodeName)!;
     node.pid = child.pid;
-    writeState(paths.state, state);
+    updateState(paths.state, (st) => {
+      const n = st.nodes.find((x) => x.name === nodeName);
+      if (n) n.pid = child.pid;
+    });
     const startedAt = Date.now();
     child.on('exit', (code, signal) => {
       children.delete(nodeName);
@@ -49,6 +55,19 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<void> {
       // A node that ran for a minute restarts from the first backoff step again.
       const next = Date.now() - startedAt > 60_000 ? 0 : attempt + 1;
       const delay = Math.min(60_000, 1000 * 2 ** next);
+      const isStopped = () => readState(paths.state)?.nodes.find((n) => n.name === nodeName)?.stopped === true;
+      if (isStopped()) {
+        // `keelson node stop`: wait for `keelson node start`.
+        log.warn({ node: nodeName, code, signal }, 'node stopped by keelson node stop');
+        const poll = setInterval(() => {
+          if (stopping) return clearInterval(poll);
+          if (!isStopped()) {
+            clearInterval(poll);
+            start(nodeName, 0);
+          }
+        }, 1000);
+        return;
+      }
       log.warn({ node: nodeName, code, signal, restartInMs: delay }, 'node agents exited; restarting');
       setTimeout(() => start(nodeName, next), delay);
     });
@@ -76,6 +95,7 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<void> {
       await cp.stop();
       if (existsSync(`${paths.dataDir}/stopping`)) {
         for (const n of state.nodes) if (!n.netns) teardownBridge(n.bridge, state.serviceCIDR);
+        if (state.nodes.some((n) => n.netns)) teardownNodeNetwork(state.id, state.nodes, state.serviceCIDR);
       }
       resolve();
     };

@@ -10,6 +10,7 @@ import { status } from '../commands/status';
 import { logs } from '../commands/logs';
 import { imageImport, imageList } from '../commands/image';
 import { nodeCommand, runCommand } from '../commands/internal';
+import { nodeAction } from '../commands/node';
 import { formatChecks, runChecks } from '../doctor';
 
 const int = (v: string) => {
@@ -82,6 +83,19 @@ program
     console.log(formatChecks(checks));
     if (checks.some((c) => c.required && !c.ok)) process.exitCode = 1;
   });
+
+const node = program.command('node').description('nodes of the local cluster');
+for (const action of ['stop', 'start'] as const) {
+  node
+    .command(`${action} <name>`)
+    .description(action === 'stop' ? 'kill a node\'s agents and cut its network (simulated failure)' : 'reconnect a stopped node and restart its agents')
+    .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())
+    .action((name, o) => nodeAction({ dataDir: o.dataDir, action, name }));
+}
+node
+  .command('list')
+  .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())
+  .action((o) => nodeAction({ dataDir: o.dataDir, action: 'list' }));
 
 const image = program.command('image').description('local images on the nodes');
 image

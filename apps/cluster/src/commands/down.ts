@@ -8,7 +8,7 @@ import { existsSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { ClusterPaths } from '../paths';
 import { readState } from '../state';
-import { teardownBridge } from '../host';
+import { teardownBridge, teardownNodeNetwork } from '../host';
 import { proxyTable } from '../node-agent';
 
 const alive = (pid?: number) => {
@@ -40,6 +40,7 @@ export async function down(opts: { dataDir: string; purge: boolean }): Promise<v
   // Node agents that outlived the supervisor (killed hard) are ended by their recorded PID.
   for (const n of state.nodes) if (alive(n.pid)) process.kill(n.pid!, 'SIGKILL');
   for (const n of state.nodes) if (!n.netns) teardownBridge(n.bridge, state.serviceCIDR);
+  if (state.nodes.some((n) => n.netns)) teardownNodeNetwork(state.id, state.nodes, state.serviceCIDR);
   const run = (args: string[]) => {
     try {
       execFileSync(args[0], args.slice(1), { stdio: 'ignore' });

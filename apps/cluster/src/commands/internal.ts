@@ -9,8 +9,8 @@ import { readState } from '../state';
 import { componentLogger } from '../logger';
 import { runSupervisor } from '../supervisor';
 import { startNodeAgent } from '../node-agent';
-import { setupBridge } from '../host';
-import { CLUSTER_DOMAIN, DNS_SERVICE_IP } from './up';
+import { setupBridge, setupNodeNetwork } from '../host';
+import { CLUSTER_DOMAIN, DNS_SERVICE_IP, controlPlaneAddresses } from './up';
 import { CliError } from '../errors';
 
 /** `_run`: sets up host networking, runs the supervisor until SIGTERM. */
@@ -29,13 +29,15 @@ export async function runCommand(opts: {
   if (!state) throw new CliError(`no cluster state in ${paths.state}`);
   const log = componentLogger('supervisor', paths.log('supervisor-events'));
   for (const n of state.nodes) if (!n.netns) setupBridge(n.bridge, `${n.ip}/${n.podCIDR.split('/')[1]}`, state.serviceCIDR);
+  if (state.nodes.some((n) => n.netns)) setupNodeNetwork(state.id, state.nodes, state.serviceCIDR);
+  const { bindAddress } = controlPlaneAddresses(state.nodes);
   await runSupervisor({
     paths,
     state,
     log,
     nodeArgs: ['--oci-runtime', opts.ociRuntime],
     controlPlane: {
-      bindAddress: '127.0.0.1',
+      bindAddress,
       apiPort: opts.apiPort,
       grpcPort: opts.grpcPort,
       serviceCIDR: state.serviceCIDR,

@@ -15,6 +15,7 @@ import { formatChecks, runChecks } from '../doctor';
 import { selfCommand } from '../self';
 import { getJson, readyNodes, resolveA } from '../wait';
 import { CliError } from '../errors';
+import { HOST_BRIDGE_IP } from '../host';
 
 /** Flags of `keelson up`. */
 export interface UpOptions {
@@ -40,11 +41,30 @@ export function clusterIdFor(dataDir: string): string {
   return createHash('sha256').update(dataDir).digest('hex').slice(0, 6);
 }
 
-/** The node list for N nodes: node 1 in the host namespace (N = 1), else one namespace each. */
+/** Most nodes a local cluster gets (pod CIDRs 10.244.1-200.0/24, node addresses 10.250.0.11-210). */
+export const MAX_NODES = 200;
+
+/**
+ * The node list for N nodes. One node runs in the host's network namespace, named after the
+ * host, with pod CIDR 10.244.0.0/24 and its bridge gateway as node IP. Several nodes each get a
+ * network namespace `kn-<id>-<i>` with address 10.250.0.<10+i> on the host bridge and pod CIDR
+ * 10.244.<i>.0/24 (DESIGN.md, "Local multi-node on one machine").
+ */
 export function planNodes(id: string, count: number): NodeState[] {
-  if (count !== 1) throw new CliError('--nodes greater than 1 is not supported yet: local multi-node clusters are in progress');
-  const name = hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '') || 'keelson-node';
-  return [{ name, ip: '10.244.0.1', podCIDR: '10.244.0.0/24', bridge: `kb-${id}` }];
+  if (count < 1 || count > MAX_NODES) throw new CliError(`--nodes must be between 1 and ${MAX_NODES}`);
+  if (count === 1) {
+    const name = hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '') || 'keelson-node';
+    return [{ name, ip: '10.244.0.1', podCIDR: '10.244.0.0/24', bridge: `kb-${id}` }];
+  }
+  return Array.from({ length: count }, (_, k) => {
+    const i = k + 1;
+    return { name: `node${i}`, netns: `kn-${id}-${i}`, ip: `10.250.0.${10 + i}`, podCIDR: `10.244.${i}.0/24`, bridge: `kb-${id}` };
+  });
+}
+
+/** Where the control plane listens and DNS is published: loopback + the pod bridge (one node) or the host bridge (several). */
+export function controlPlaneAddresses(nodes: NodeState[]): { bindAddress: string; dnsAddress: string } {
+  return nodes.length === 1 && !nodes[0].netns ? { bindAddress: '127.0.0.1', dnsAddress: nodes[0].ip } : { bindAddress: HOST_BRIDGE_IP, dnsAddress: HOST_BRIDGE_IP };
 }
 
 /** Parses "10s", "2m", "500ms", or a bare number of seconds, into ms. */
@@ -101,11 +121,12 @@ export async function up(opts: UpOptions): Promise<void> {
     if (!existsSync(join(paths.images, 'node', 'index.json'))) await buildNodeImage(join(paths.images, 'node'));
 
     step(1);
+    const addrs = controlPlaneAddresses(nodes);
     const state: ClusterState = {
       id,
       dataDir: paths.dataDir,
-      apiserver: { url: `http://127.0.0.1:${opts.apiPort}`, grpcAddress: `127.0.0.1:${opts.grpcPort}` },
-      dnsAddress: nodes[0].ip,
+      apiserver: { url: `http://${addrs.bindAddress}:${opts.apiPort}`, grpcAddress: `${addrs.bindAddress}:${opts.grpcPort}` },
+      dnsAddress: addrs.dnsAddress,
       clusterCIDR: CLUSTER_CIDR,
       serviceCIDR: SERVICE_CIDR,
       proxyMode: opts.proxyMode,
