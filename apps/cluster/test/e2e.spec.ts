@@ -7,7 +7,7 @@
  * Needs root; skips with a printed reason otherwise.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,7 +50,7 @@ function freePort(): Promise<number> {
     const [api, grpc] = [await freePort(), await freePort()];
     const up = await run(keelson, ['up', '--data-dir', dataDir, '--api-port', String(api), '--grpc-port', String(grpc), '--timeout', '240'], { timeout: 300_000 });
     expect(up.stdout).toContain(`export KUBECONFIG=${kubeconfig}`);
-    clusterId = JSON.parse(require('node:fs').readFileSync(join(dataDir, 'state.json'), 'utf8')).id;
+    clusterId = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')).id;
   }, 320_000);
 
   afterAll(async () => {
@@ -174,7 +174,7 @@ spec:
   }, 200_000);
 
   it('keelson down leaves nothing behind', async () => {
-    const state = JSON.parse(require('node:fs').readFileSync(join(dataDir, 'state.json'), 'utf8'));
+    const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8'));
     await run(keelson, ['down', '--data-dir', dataDir], { timeout: 180_000 });
     const pids = [state.supervisorPid, ...state.nodes.map((n: { pid?: number }) => n.pid)].filter(Boolean);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
