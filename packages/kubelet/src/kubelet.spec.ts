@@ -53,7 +53,11 @@ describe('Kubelet with fakes', () => {
 
   const pods = () => cs.resource<Pod>('pods');
   const getPod = (name: string) => pods().get('default', name);
-  const create = (p: Pod) => pods().create({ ...p, metadata: { name: p.metadata.name, namespace: 'default', labels: p.metadata.labels } });
+  const create = (p: Pod) =>
+    pods().create({
+      ...p,
+      metadata: { name: p.metadata.name, namespace: 'default', labels: p.metadata.labels },
+    });
 
   it('registers its Node and renews a Lease in kube-node-lease', async () => {
     const node = await cs.resource<Node>('nodes').get(undefined, 'n1');
@@ -65,27 +69,45 @@ describe('Kubelet with fakes', () => {
     const lease = await waitFor('lease', () => cs.resource<Lease>('leases').get('kube-node-lease', 'n1'));
     const first = lease.spec!.renewTime!;
     expect(lease.spec?.holderIdentity).toBe('n1');
-    await waitFor('lease renewal', async () => (await cs.resource<Lease>('leases').get('kube-node-lease', 'n1')).spec!.renewTime !== first);
+    await waitFor(
+      'lease renewal',
+      async () => (await cs.resource<Lease>('leases').get('kube-node-lease', 'n1')).spec!.renewTime !== first,
+    );
   });
 
   it('runs a bound pod to Running and Ready and reports status via pods/status', async () => {
     await create(makePod('web', [{ name: 'c', image: 'busybox:1.36', env: [{ name: 'X', value: '1' }] }]));
     const pod = await waitFor('Running', async () => {
       const p = await getPod('web');
-      return p.status?.phase === 'Running' && p.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
+      return p.status?.phase === 'Running' &&
+        p.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True'
+        ? p
+        : undefined;
     });
     expect(pod.status?.podIP).toBe('10.244.1.7');
     expect(pod.status?.hostIP).toBe('192.168.50.2');
     const cst = pod.status!.containerStatuses![0]!;
-    expect(cst).toMatchObject({ name: 'c', ready: true, started: true, restartCount: 0, image: 'busybox:1.36' });
+    expect(cst).toMatchObject({
+      name: 'c',
+      ready: true,
+      started: true,
+      restartCount: 0,
+      image: 'busybox:1.36',
+    });
     expect(cst.containerID).toMatch(/^fake:\/\//);
     expect(cri.calls).toContain('runPodSandbox web');
     expect(cri.calls).not.toContain('pullImage busybox:1.36'); // IfNotPresent and present
-    const patches = cs.actions.filter((a) => a.verb === 'patch' && a.resource === 'pods' && a.subresource === 'status');
+    const patches = cs.actions.filter(
+      (a) => a.verb === 'patch' && a.resource === 'pods' && a.subresource === 'status',
+    );
     expect(patches.length).toBeGreaterThan(0);
     // the sandbox carries the pod identity labels
     const sb = [...cri.sandboxes.values()][0]!;
-    expect(sb.status.labels).toMatchObject({ 'io.kubernetes.pod.name': 'web', 'io.kubernetes.pod.namespace': 'default', app: 'web' });
+    expect(sb.status.labels).toMatchObject({
+      'io.kubernetes.pod.name': 'web',
+      'io.kubernetes.pod.namespace': 'default',
+      app: 'web',
+    });
     const cc = cri.containersNamed('c')[0]!.config;
     expect(cc.envs.map((e) => `${e.key}=${e.value.toString()}`)).toEqual(['X=1']);
     expect(cc.logPath).toBe('c/0.log');
@@ -97,29 +119,54 @@ describe('Kubelet with fakes', () => {
   });
 
   it('resolves env from a ConfigMap and reports CreateContainerConfigError while it is missing', async () => {
-    await create(makePod('cfg', [{ name: 'c', image: 'busybox:1.36', env: [{ name: 'COLOR', valueFrom: { configMapKeyRef: { name: 'settings', key: 'color' } } }] }]));
-    await waitFor('CreateContainerConfigError', async () => (await getPod('cfg')).status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError');
-    await cs.resource<ConfigMap>('configmaps').create({ metadata: { name: 'settings', namespace: 'default' }, data: { color: 'teal' } } as ConfigMap);
+    await create(
+      makePod('cfg', [
+        {
+          name: 'c',
+          image: 'busybox:1.36',
+          env: [{ name: 'COLOR', valueFrom: { configMapKeyRef: { name: 'settings', key: 'color' } } }],
+        },
+      ]),
+    );
+    await waitFor(
+      'CreateContainerConfigError',
+      async () =>
+        (await getPod('cfg')).status?.containerStatuses?.[0]?.state?.waiting?.reason ===
+        'CreateContainerConfigError',
+    );
+    await cs
+      .resource<ConfigMap>('configmaps')
+      .create({ metadata: { name: 'settings', namespace: 'default' }, data: { color: 'teal' } } as ConfigMap);
     await waitFor('Running', async () => (await getPod('cfg')).status?.phase === 'Running');
-    expect(cri.containersNamed('c')[0]!.config.envs.map((e) => `${e.key}=${e.value.toString()}`)).toEqual(['COLOR=teal']);
+    expect(cri.containersNamed('c')[0]!.config.envs.map((e) => `${e.key}=${e.value.toString()}`)).toEqual([
+      'COLOR=teal',
+    ]);
   });
 
   it('restarts a crashing container with growing back-off and shows CrashLoopBackOff', async () => {
     await create(makePod('crash', [{ name: 'c', image: 'busybox:1.36' }]));
     await waitFor('first start', () => cri.containersNamed('c').length === 1);
     cri.exitContainer(cri.containersNamed('c')[0]!.status.id, 1);
-    await waitFor('restart 1', () => cri.containersNamed('c').some((x) => x.status.metadata?.attempt === 1 && x.status.state === 1));
+    await waitFor('restart 1', () =>
+      cri.containersNamed('c').some((x) => x.status.metadata?.attempt === 1 && x.status.state === 1),
+    );
     const second = cri.containersNamed('c').find((x) => x.status.metadata?.attempt === 1)!;
     cri.exitContainer(second.status.id, 1);
     const p = await waitFor('CrashLoopBackOff', async () => {
       const pod = await getPod('crash');
-      return pod.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff' ? pod : undefined;
+      return pod.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff'
+        ? pod
+        : undefined;
     });
     const st = p.status!.containerStatuses![0]!;
     expect(st.restartCount).toBe(1);
-    expect(st.state!.waiting!.message).toMatch(/^back-off 0s restarting failed container=c pod=crash_default\(/);
+    expect(st.state!.waiting!.message).toMatch(
+      /^back-off 0s restarting failed container=c pod=crash_default\(/,
+    );
     expect(st.lastState!.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
-    await waitFor('restart 2 after back-off', () => cri.containersNamed('c').some((x) => x.status.metadata?.attempt === 2));
+    await waitFor('restart 2 after back-off', () =>
+      cri.containersNamed('c').some((x) => x.status.metadata?.attempt === 2),
+    );
     const pod = await waitFor('restartCount 2', async () => {
       const x = await getPod('crash');
       return x.status?.containerStatuses?.[0]?.restartCount === 2 ? x : undefined;
@@ -135,13 +182,18 @@ describe('Kubelet with fakes', () => {
       const x = await getPod('job');
       return x.status?.phase === 'Failed' ? x : undefined;
     });
-    expect(pod.status!.containerStatuses![0]!.state!.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+    expect(pod.status!.containerStatuses![0]!.state!.terminated).toMatchObject({
+      exitCode: 1,
+      reason: 'Error',
+    });
     await waitFor('sandbox stopped', () => [...cri.sandboxes.values()].every((s) => s.status.state === 1));
     expect(cri.containersNamed('c')).toHaveLength(1);
   });
 
   it('deletes gracefully: stops containers, writes final status, deletes with grace 0 and a uid precondition', async () => {
-    await create(makePod('gone', [{ name: 'c', image: 'busybox:1.36' }], { terminationGracePeriodSeconds: 7 }));
+    await create(
+      makePod('gone', [{ name: 'c', image: 'busybox:1.36' }], { terminationGracePeriodSeconds: 7 }),
+    );
     const running = await waitFor('Running', async () => {
       const x = await getPod('gone');
       return x.status?.phase === 'Running' ? x : undefined;
@@ -156,7 +208,9 @@ describe('Kubelet with fakes', () => {
       }
     });
     expect(cri.calls).toContain('stopContainer c 7');
-    const del = cs.actions.filter((a) => a.verb === 'delete' && a.resource === 'pods' && a.deleteOptions?.gracePeriodSeconds === 0);
+    const del = cs.actions.filter(
+      (a) => a.verb === 'delete' && a.resource === 'pods' && a.deleteOptions?.gracePeriodSeconds === 0,
+    );
     expect(del[0]!.deleteOptions!.preconditions).toEqual({ uid: running.metadata.uid });
     await waitFor('sandbox removed', () => cri.sandboxes.size === 0);
   });
@@ -182,19 +236,46 @@ describe('Kubelet with fakes', () => {
         .filter((a) => a.verb === 'patch' && a.name === 'img')
         .map((a) => (a.patch as Pod).status?.containerStatuses?.[0]?.state?.waiting?.reason);
     await waitFor('ErrImagePull written', () => reasons().includes('ErrImagePull'));
-    await waitFor('ImagePullBackOff', async () => (await getPod('img')).status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff');
+    await waitFor(
+      'ImagePullBackOff',
+      async () =>
+        (await getPod('img')).status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff',
+    );
   });
 
   it('adopts running pods after a kubelet restart without recreating them, and removes pods deleted meanwhile', async () => {
     await create(makePod('keep', [{ name: 'c', image: 'busybox:1.36' }]));
     await create(makePod('drop', [{ name: 'c', image: 'busybox:1.36' }]));
-    await waitFor('both Running', async () => (await getPod('keep')).status?.phase === 'Running' && (await getPod('drop')).status?.phase === 'Running');
+    await waitFor(
+      'both Running',
+      async () =>
+        (await getPod('keep')).status?.phase === 'Running' &&
+        (await getPod('drop')).status?.phase === 'Running',
+    );
     await k.stop(); // pods keep running in the runtime
     const creates = cri.calls.filter((c) => c.startsWith('createContainer')).length;
     // "drop" disappears while the kubelet is down (force delete)
     await pods().delete('default', 'drop', { gracePeriodSeconds: 0 });
-    k = await startKubelet({ nodeName: 'n1', runtime: cri, rootDir: dir, nodeIp: '192.168.50.2', port: 0, address: '127.0.0.1', disableCni: true, relistMs: 30, resyncMs: 200, logger: silentLogger }, cs);
-    await waitFor('orphan sandbox removed', () => [...cri.sandboxes.values()].every((sb) => sb.status.metadata?.name !== 'drop'), 10_000);
+    k = await startKubelet(
+      {
+        nodeName: 'n1',
+        runtime: cri,
+        rootDir: dir,
+        nodeIp: '192.168.50.2',
+        port: 0,
+        address: '127.0.0.1',
+        disableCni: true,
+        relistMs: 30,
+        resyncMs: 200,
+        logger: silentLogger,
+      },
+      cs,
+    );
+    await waitFor(
+      'orphan sandbox removed',
+      () => [...cri.sandboxes.values()].every((sb) => sb.status.metadata?.name !== 'drop'),
+      10_000,
+    );
     expect([...cri.sandboxes.values()].filter((sb) => sb.status.metadata?.name === 'keep')).toHaveLength(1);
     expect(cri.calls.filter((c) => c.startsWith('createContainer')).length).toBe(creates);
     expect((await getPod('keep')).status?.phase).toBe('Running');
@@ -202,7 +283,17 @@ describe('Kubelet with fakes', () => {
 
   it('runs preStop hooks before stopping containers on deletion', async () => {
     await create(
-      makePod('hooked', [{ name: 'c', image: 'busybox:1.36', lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo bye'] } } } }], { terminationGracePeriodSeconds: 5 }),
+      makePod(
+        'hooked',
+        [
+          {
+            name: 'c',
+            image: 'busybox:1.36',
+            lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo bye'] } } },
+          },
+        ],
+        { terminationGracePeriodSeconds: 5 },
+      ),
     );
     await waitFor('Running', async () => (await getPod('hooked')).status?.phase === 'Running');
     await pods().delete('default', 'hooked');

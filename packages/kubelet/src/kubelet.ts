@@ -182,7 +182,8 @@ export class Kubelet {
   private cni?: CniManager;
   private server?: KubeletServer;
   private readonly nodeOpts: NodeManagerOptions;
-  readonly opts: Required<Pick<KubeletOptions, 'nodeName' | 'rootDir' | 'clusterDomain' | 'port'>> & KubeletOptions;
+  readonly opts: Required<Pick<KubeletOptions, 'nodeName' | 'rootDir' | 'clusterDomain' | 'port'>> &
+    KubeletOptions;
   readonly nodeIp: string;
 
   constructor(
@@ -191,7 +192,8 @@ export class Kubelet {
   ) {
     if (!opts.nodeName) throw new ConfigError('--node-name is required');
     if (!opts.rootDir) throw new ConfigError('--root-dir is required');
-    if (!opts.runtime && !opts.containerRuntimeEndpoint) throw new ConfigError('--container-runtime-endpoint is required');
+    if (!opts.runtime && !opts.containerRuntimeEndpoint)
+      throw new ConfigError('--container-runtime-endpoint is required');
     this.opts = { clusterDomain: 'cluster.local', port: 10250, ...opts };
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger ?? createLogger();
@@ -205,7 +207,11 @@ export class Kubelet {
       /* none */
     }
     if (!opts.disableCni) {
-      this.cni = new CniManager(opts.cniConfDir ?? join(opts.rootDir, 'cni', 'net.d'), join(opts.rootDir, 'cni', 'cache'), opts.cniBinDirs);
+      this.cni = new CniManager(
+        opts.cniConfDir ?? join(opts.rootDir, 'cni', 'net.d'),
+        join(opts.rootDir, 'cni', 'cache'),
+        opts.cniBinDirs,
+      );
     }
     this.probes = new ProbeManager(
       (p, t) => runProbe(this.cri, p, t),
@@ -253,18 +259,18 @@ export class Kubelet {
       opts.backoffMaxMs ?? 300_000,
     );
     this.nodeOpts = {
-        nodeName: opts.nodeName,
-        nodeIp: this.nodeIp,
-        hostname: opts.hostname ?? os.hostname(),
-        podCidr: opts.podCidr,
-        port: this.opts.port,
-        maxPods: opts.maxPods ?? 110,
-        labels: opts.nodeLabels ?? {},
-        reserved: opts.reserved ?? {},
-        leaseRenewMs: opts.leaseRenewMs ?? 10_000,
-        leaseDurationSeconds: 40,
-        statusUpdateMs: opts.nodeStatusUpdateMs ?? 10_000,
-        statusReportMs: opts.nodeStatusReportMs ?? 60_000,
+      nodeName: opts.nodeName,
+      nodeIp: this.nodeIp,
+      hostname: opts.hostname ?? os.hostname(),
+      podCidr: opts.podCidr,
+      port: this.opts.port,
+      maxPods: opts.maxPods ?? 110,
+      labels: opts.nodeLabels ?? {},
+      reserved: opts.reserved ?? {},
+      leaseRenewMs: opts.leaseRenewMs ?? 10_000,
+      leaseDurationSeconds: 40,
+      statusUpdateMs: opts.nodeStatusUpdateMs ?? 10_000,
+      statusReportMs: opts.nodeStatusReportMs ?? 60_000,
     };
     this.nodeManager = new NodeManager(
       cs,
@@ -281,11 +287,17 @@ export class Kubelet {
     return {
       milliCpu: a?.cpu ? Math.round(parseQuantity(a.cpu) * 1000) : this.machine.cpus * 1000,
       memoryBytes: a?.memory ? parseQuantity(a.memory) : this.machine.memoryBytes,
-      ephemeralStorageBytes: a?.['ephemeral-storage'] ? parseQuantity(a['ephemeral-storage']) : this.machine.fsCapacityBytes,
+      ephemeralStorageBytes: a?.['ephemeral-storage']
+        ? parseQuantity(a['ephemeral-storage'])
+        : this.machine.fsCapacityBytes,
     };
   }
 
-  private async getOrUndefined<T extends KubeObject>(resource: string, ns: string, name: string): Promise<T | undefined> {
+  private async getOrUndefined<T extends KubeObject>(
+    resource: string,
+    ns: string,
+    name: string,
+  ): Promise<T | undefined> {
     try {
       return await this.cs.resource<T>(resource).get(ns, name);
     } catch (e) {
@@ -294,16 +306,24 @@ export class Kubelet {
     }
   }
 
-  private async requestToken(ns: string, sa: string, audience: string | undefined, exp: number, pod: Pod): Promise<string | undefined> {
-    const res = await this.cs.resource('serviceaccounts').createSubresource<{ status?: { token?: string } }>(ns, sa, 'token', {
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenRequest',
-      spec: {
-        audiences: audience ? [audience] : [],
-        expirationSeconds: exp,
-        boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid },
-      },
-    });
+  private async requestToken(
+    ns: string,
+    sa: string,
+    audience: string | undefined,
+    exp: number,
+    pod: Pod,
+  ): Promise<string | undefined> {
+    const res = await this.cs
+      .resource('serviceaccounts')
+      .createSubresource<{ status?: { token?: string } }>(ns, sa, 'token', {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: {
+          audiences: audience ? [audience] : [],
+          expirationSeconds: exp,
+          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid },
+        },
+      });
     return res.status?.token;
   }
 
@@ -315,7 +335,11 @@ export class Kubelet {
       this.syncer.cfg.runtimeName = this.runtimeName;
       return { runtimeName: this.runtimeName, runtimeVersion: this.runtimeVersion, notReadyReason: '' };
     } catch (e) {
-      return { runtimeName: this.runtimeName, runtimeVersion: this.runtimeVersion, notReadyReason: `container runtime is down: ${(e as Error).message}` };
+      return {
+        runtimeName: this.runtimeName,
+        runtimeVersion: this.runtimeVersion,
+        notReadyReason: `container runtime is down: ${(e as Error).message}`,
+      };
     }
   }
 
@@ -325,8 +349,17 @@ export class Kubelet {
     const ev: Event = {
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: { name: `${pod.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: pod.metadata.namespace },
-      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid },
+      metadata: {
+        name: `${pod.metadata.name}.${randomBytes(8).toString('hex')}`,
+        namespace: pod.metadata.namespace,
+      },
+      involvedObject: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        name: pod.metadata.name,
+        namespace: pod.metadata.namespace,
+        uid: pod.metadata.uid,
+      },
       reason,
       message,
       type,
@@ -356,7 +389,8 @@ export class Kubelet {
     this.nodeManager.start();
     const podCidr = this.opts.podCidr ?? this.nodeManager.current?.spec?.podCIDR;
     if (this.cni) {
-      if (!podCidr) this.log.warn({}, 'no pod CIDR (--pod-cidr or Node spec.podCIDR); CNI config not written');
+      if (!podCidr)
+        this.log.warn({}, 'no pod CIDR (--pod-cidr or Node spec.podCIDR); CNI config not written');
       else {
         await this.cni.ensureConfig(
           defaultConfList({
@@ -392,7 +426,9 @@ export class Kubelet {
     await Promise.all([...this.workers.values()].map((w) => w.done?.catch(() => undefined)));
     if (opts.removePods) {
       for (const [uid, pod] of this.pods) await this.syncer.removePod(uid, pod).catch(() => undefined);
-      const left = await this.cri.listPodSandbox({ labelSelector: { [KUBELET_MANAGED_LABEL]: 'true' } }).catch(() => []);
+      const left = await this.cri
+        .listPodSandbox({ labelSelector: { [KUBELET_MANAGED_LABEL]: 'true' } })
+        .catch(() => []);
       for (const sb of left) await this.syncer.removeOrphanSandbox(sb.id).catch(() => undefined);
     }
     await this.server?.close();
@@ -412,21 +448,27 @@ export class Kubelet {
         }
         for (const uid of [...this.pods.keys()]) if (!seen.has(uid)) this.forget(uid);
         this.synced = true;
-        this.watch = pods.watch(undefined, { fieldSelector, resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true }, {
-          onEvent: (ev) => {
-            if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.upsert(ev.object);
-            else if (ev.type === 'DELETED') this.forget(ev.object.metadata.uid!);
+        this.watch = pods.watch(
+          undefined,
+          { fieldSelector, resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true },
+          {
+            onEvent: (ev) => {
+              if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.upsert(ev.object);
+              else if (ev.type === 'DELETED') this.forget(ev.object.metadata.uid!);
+            },
+            onClose: (err) => {
+              if (this.stopped) return;
+              if (err && !isGone(err)) this.log.warn({ err: err.message }, 'pod watch closed');
+              this.clock.setTimeout(() => void this.listAndWatch(), err ? 1000 : 0);
+            },
           },
-          onClose: (err) => {
-            if (this.stopped) return;
-            if (err && !isGone(err)) this.log.warn({ err: err.message }, 'pod watch closed');
-            this.clock.setTimeout(() => void this.listAndWatch(), err ? 1000 : 0);
-          },
-        });
+        );
         return;
       } catch (e) {
         this.log.warn({ err: (e as Error).message }, 'listing pods failed; retrying');
-        await new Promise((r) => this.clock.setTimeout(() => r(undefined), Math.min(5000, 200 * 2 ** attempt)));
+        await new Promise((r) =>
+          this.clock.setTimeout(() => r(undefined), Math.min(5000, 200 * 2 ** attempt)),
+        );
       }
     }
   }
@@ -505,7 +547,9 @@ export class Kubelet {
       return;
     }
     try {
-      await this.cs.resource<Pod>('pods').patch(pod.metadata.namespace, pod.metadata.name!, 'merge', { status }, { subresource: 'status' });
+      await this.cs
+        .resource<Pod>('pods')
+        .patch(pod.metadata.namespace, pod.metadata.name!, 'merge', { status }, { subresource: 'status' });
       this.lastStatus.set(uid, status);
     } catch (e) {
       if (isNotFound(e)) return;
@@ -547,7 +591,8 @@ export class Kubelet {
       } catch (e) {
         this.log.debug({ err: (e as Error).message }, 'relist failed');
       }
-      if (!this.stopped) this.relistTimer = this.clock.setTimeout(() => void tick(), this.opts.relistMs ?? 1000);
+      if (!this.stopped)
+        this.relistTimer = this.clock.setTimeout(() => void tick(), this.opts.relistMs ?? 1000);
     };
     this.relistTimer = this.clock.setTimeout(() => void tick(), this.opts.relistMs ?? 1000);
   }
@@ -580,7 +625,8 @@ export class Kubelet {
 
   /** Finds a pod by namespace/name among this node's pods. */
   findPod(namespace: string, name: string): Pod | undefined {
-    for (const p of this.pods.values()) if (p.metadata.namespace === namespace && p.metadata.name === name) return p;
+    for (const p of this.pods.values())
+      if (p.metadata.namespace === namespace && p.metadata.name === name) return p;
     return undefined;
   }
 

@@ -20,7 +20,8 @@ import { isRoot, removeCgroupTree } from './helpers';
 
 const hasContainerd = spawnSync('sh', ['-c', 'command -v containerd && command -v ctr']).status === 0;
 const run = isRoot && hasContainerd;
-if (!run) console.log(`skipped: kubelet with containerd: ${isRoot ? 'containerd/ctr not installed' : 'needs root'}`);
+if (!run)
+  console.log(`skipped: kubelet with containerd: ${isRoot ? 'containerd/ctr not installed' : 'needs root'}`);
 const d = run ? describe : describe.skip;
 const PAUSE = 'docker.io/keelson/pause:1';
 
@@ -67,7 +68,9 @@ d('kubelet with containerd 1.6', () => {
         '      runtime_type = "io.containerd.runc.v2"',
       ].join('\n'),
     );
-    proc = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc = spawn('containerd', ['--config', join(dir, 'config.toml')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     proc.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
     await waitFor('containerd socket', () => existsSync(sock), 20_000, 100);
     for (const [name, opts] of [
@@ -76,15 +79,20 @@ d('kubelet with containerd 1.6', () => {
     ] as const) {
       const img = await buildBusyboxImage(join(dir, name), opts);
       spawnSync('tar', ['-cf', `${img.dir}.tar`, '-C', img.dir, '.']);
-      const r = spawnSync('ctr', ['-a', sock, '-n', 'k8s.io', 'images', 'import', `${img.dir}.tar`], { encoding: 'utf8' });
+      const r = spawnSync('ctr', ['-a', sock, '-n', 'k8s.io', 'images', 'import', `${img.dir}.tar`], {
+        encoding: 'utf8',
+      });
       if (r.status !== 0) throw new Error(`ctr import: ${r.stderr}`);
     }
     api = await startApiServer({ storage: 'memory' });
     cs = createClientset({ grpcAddress: api.grpcAddress });
     for (const ns of ['default', 'kube-node-lease']) {
-      await cs.resource<Namespace>('namespaces').create({ metadata: { name: ns } }).catch((e) => {
-        if (!isAlreadyExists(e)) throw e;
-      });
+      await cs
+        .resource<Namespace>('namespaces')
+        .create({ metadata: { name: ns } })
+        .catch((e) => {
+          if (!isAlreadyExists(e)) throw e;
+        });
     }
     k = await startKubelet(
       {
@@ -115,7 +123,10 @@ d('kubelet with containerd 1.6', () => {
         await new Promise((r) => proc!.once('exit', r));
       }
       // leftover shims/containers of this containerd root
-      spawnSync('sh', ['-c', `grep " ${dir}" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l`]);
+      spawnSync('sh', [
+        '-c',
+        `grep " ${dir}" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l`,
+      ]);
       spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
       if (!hadK8sCgroup) removeCgroupTree('/k8s.io');
       await rm(dir, { recursive: true, force: true });
@@ -157,8 +168,18 @@ d('kubelet with containerd 1.6', () => {
     expect(p.status?.podIP).toMatch(/^10\.235\./);
     expect(p.status?.containerStatuses?.[0]?.containerID).toMatch(/^containerd:\/\//);
     const port = k!.port;
-    await waitFor('logs', async () => (await (await fetch(`http://127.0.0.1:${port}/containerLogs/default/ctd/c`)).text()) === 'hello-containerd\n', 20_000, 200);
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/exec/default/ctd/c?command=sh&command=-c&command=echo%20via-exec%3B%20exit%205&stdout=1&stderr=1`, ['v4.channel.k8s.io']);
+    await waitFor(
+      'logs',
+      async () =>
+        (await (await fetch(`http://127.0.0.1:${port}/containerLogs/default/ctd/c`)).text()) ===
+        'hello-containerd\n',
+      20_000,
+      200,
+    );
+    const ws = new WebSocket(
+      `ws://127.0.0.1:${port}/exec/default/ctd/c?command=sh&command=-c&command=echo%20via-exec%3B%20exit%205&stdout=1&stderr=1`,
+      ['v4.channel.k8s.io'],
+    );
     let out = '';
     let code = -1;
     await new Promise<void>((resolve, reject) => {
@@ -173,6 +194,15 @@ d('kubelet with containerd 1.6', () => {
     expect(out).toBe('via-exec\n');
     expect(code).toBe(5);
     await cs.resource<Pod>('pods').delete('default', 'ctd');
-    await waitFor('deleted', async () => get('ctd').then(() => false, (e) => isNotFound(e)), 30_000, 200);
+    await waitFor(
+      'deleted',
+      async () =>
+        get('ctd').then(
+          () => false,
+          (e) => isNotFound(e),
+        ),
+      30_000,
+      200,
+    );
   });
 });

@@ -61,7 +61,10 @@ export interface TestNode {
 }
 
 /** Starts apiserver, keelson-cri and a kubelet named `nodeName` with CNI on a unique bridge. */
-export async function startTestNode(nodeName: string, extra: Partial<KubeletOptions> = {}): Promise<TestNode> {
+export async function startTestNode(
+  nodeName: string,
+  extra: Partial<KubeletOptions> = {},
+): Promise<TestNode> {
   const dir = await mkdtemp(join(tmpdir(), 'kt-kubelet-'));
   const pid = process.pid;
   const bridge = `ktb${pid % 100000}`;
@@ -91,12 +94,20 @@ export async function startTestNode(nodeName: string, extra: Partial<KubeletOpti
         });
     }
     const criRoot = join(dir, 'cri');
-    const cri = await startCriServer({ root: criRoot, listen: `unix://${join(dir, 'cri.sock')}`, ociRuntime: 'runc', cgroupRoot });
+    const cri = await startCriServer({
+      root: criRoot,
+      listen: `unix://${join(dir, 'cri.sock')}`,
+      ociRuntime: 'runc',
+      cgroupRoot,
+    });
     cleanups.push(async () => {
       const rt = cri.runtime;
       for (const s of rt.listPodSandbox()) await rt.removePodSandbox(s.id).catch(() => undefined);
       await cri.close();
-      const mounts = spawnSync('findmnt', ['-rn', '-o', 'TARGET']).stdout.toString().split('\n').filter((m) => m.startsWith(dir));
+      const mounts = spawnSync('findmnt', ['-rn', '-o', 'TARGET'])
+        .stdout.toString()
+        .split('\n')
+        .filter((m) => m.startsWith(dir));
       for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
       removeCgroupTree(cgroupRoot);
     });

@@ -38,21 +38,38 @@ describeRoot('kubelet on a real runtime with CNI', () => {
     ...extra,
   });
   const phase = (name: string, want: string) =>
-    waitFor(`${name} ${want}`, async () => {
-      const p = await get(name);
-      return p.status?.phase === want ? p : undefined;
-    }, 60_000, 100);
+    waitFor(
+      `${name} ${want}`,
+      async () => {
+        const p = await get(name);
+        return p.status?.phase === want ? p : undefined;
+      },
+      60_000,
+      100,
+    );
   const ready = (name: string) =>
-    waitFor(`${name} Ready`, async () => {
-      const p = await get(name);
-      return p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
-    }, 60_000, 100);
+    waitFor(
+      `${name} Ready`,
+      async () => {
+        const p = await get(name);
+        return p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
+      },
+      60_000,
+      100,
+    );
   const logs = async (name: string, c: string, q = '') =>
     (await fetch(`http://127.0.0.1:${node.kubelet.port}/containerLogs/default/${name}/${c}${q}`)).text();
 
-  async function exec(name: string, c: string, cmd: string[]): Promise<{ out: string; err: string; code: number }> {
+  async function exec(
+    name: string,
+    c: string,
+    cmd: string[],
+  ): Promise<{ out: string; err: string; code: number }> {
     const q = cmd.map((x) => `command=${encodeURIComponent(x)}`).join('&');
-    const ws = new WebSocket(`ws://127.0.0.1:${node.kubelet.port}/exec/default/${name}/${c}?${q}&stdout=1&stderr=1`, ['v5.channel.k8s.io', 'v4.channel.k8s.io']);
+    const ws = new WebSocket(
+      `ws://127.0.0.1:${node.kubelet.port}/exec/default/${name}/${c}?${q}&stdout=1&stderr=1`,
+      ['v5.channel.k8s.io', 'v4.channel.k8s.io'],
+    );
     let out = '';
     let err = '';
     let code = -1;
@@ -81,10 +98,18 @@ describeRoot('kubelet on a real runtime with CNI', () => {
     await pods().create(
       pod('web', {
         containers: [
-          bb('httpd', 'mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 8080 -h /www', {
-            ports: [{ containerPort: 8080, name: 'http' }],
-            readinessProbe: { httpGet: { path: '/ready.html', port: 'http' }, periodSeconds: 1, failureThreshold: 1 },
-          }),
+          bb(
+            'httpd',
+            'mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 8080 -h /www',
+            {
+              ports: [{ containerPort: 8080, name: 'http' }],
+              readinessProbe: {
+                httpGet: { path: '/ready.html', port: 'http' },
+                periodSeconds: 1,
+                failureThreshold: 1,
+              },
+            },
+          ),
         ],
       }),
     );
@@ -97,19 +122,43 @@ describeRoot('kubelet on a real runtime with CNI', () => {
     expect(r.out).toContain(`${running.status!.podIP}\tweb`);
     await ready('web');
     await exec('web', 'httpd', ['rm', '/www/ready.html']);
-    await waitFor('web unready again', async () => (await get('web')).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'False', 30_000, 100);
+    await waitFor(
+      'web unready again',
+      async () => (await get('web')).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'False',
+      30_000,
+      100,
+    );
   });
 
   it('lets two pods reach each other by pod IP over the bridge', async () => {
     const web = await get('web');
-    await pods().create(pod('client', { restartPolicy: 'Never', containers: [bb('wget', `wget -q -O- http://${web.status!.podIP}:8080/index.html`)] }));
+    await pods().create(
+      pod('client', {
+        restartPolicy: 'Never',
+        containers: [bb('wget', `wget -q -O- http://${web.status!.podIP}:8080/index.html`)],
+      }),
+    );
     await phase('client', 'Succeeded');
     expect(await logs('client', 'wget')).toBe('hello-from-web\n');
   });
 
   it('passes env from a ConfigMap and a Secret, and mounts a ConfigMap volume', async () => {
-    await node.cs.resource<ConfigMap>('configmaps').create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'default' }, data: { color: 'teal' } } as ConfigMap);
-    await node.cs.resource<Secret>('secrets').create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: 'default' }, data: { password: Buffer.from('s3cret').toString('base64') } } as Secret);
+    await node.cs
+      .resource<ConfigMap>('configmaps')
+      .create({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'settings', namespace: 'default' },
+        data: { color: 'teal' },
+      } as ConfigMap);
+    await node.cs
+      .resource<Secret>('secrets')
+      .create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'creds', namespace: 'default' },
+        data: { password: Buffer.from('s3cret').toString('base64') },
+      } as Secret);
     await pods().create(
       pod('envpod', {
         volumes: [{ name: 'cfg', configMap: { name: 'settings' } }],
@@ -126,7 +175,12 @@ describeRoot('kubelet on a real runtime with CNI', () => {
       }),
     );
     await phase('envpod', 'Running');
-    await waitFor('env in logs', async () => (await logs('envpod', 'c')).includes('COLOR=teal PASS=s3cret FILE=teal NS=default'), 20_000, 100);
+    await waitFor(
+      'env in logs',
+      async () => (await logs('envpod', 'c')).includes('COLOR=teal PASS=s3cret FILE=teal NS=default'),
+      20_000,
+      100,
+    );
   });
 
   it('serves kubectl logs and kubectl exec (stdout, stderr, exit code, stdin) through the apiserver proxy', async () => {
@@ -158,47 +212,80 @@ describeRoot('kubelet on a real runtime with CNI', () => {
   it('restarts a container whose liveness probe fails and bumps restartCount', async () => {
     await pods().create(
       pod('live', {
-        containers: [bb('c', 'sleep 3600', { livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 2 } })],
+        containers: [
+          bb('c', 'sleep 3600', {
+            livenessProbe: {
+              exec: { command: ['cat', '/tmp/healthy'] },
+              periodSeconds: 1,
+              failureThreshold: 2,
+            },
+          }),
+        ],
       }),
     );
-    const p = await waitFor('restartCount ≥ 1', async () => {
-      const x = await get('live');
-      return (x.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? x : undefined;
-    }, 60_000, 200);
+    const p = await waitFor(
+      'restartCount ≥ 1',
+      async () => {
+        const x = await get('live');
+        return (x.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? x : undefined;
+      },
+      60_000,
+      200,
+    );
     expect(p.status?.containerStatuses?.[0]?.lastState?.terminated).toBeDefined();
   });
 
   it('puts a crashing container into CrashLoopBackOff with growing restart counts, and keeps the previous log', async () => {
     await pods().create(pod('crash', { containers: [bb('c', 'echo attempt; exit 1')] }));
-    const p = await waitFor('CrashLoopBackOff', async () => {
-      const x = await get('crash');
-      const st = x.status?.containerStatuses?.[0];
-      return st?.state?.waiting?.reason === 'CrashLoopBackOff' && st.restartCount >= 2 ? x : undefined;
-    }, 60_000, 100);
+    const p = await waitFor(
+      'CrashLoopBackOff',
+      async () => {
+        const x = await get('crash');
+        const st = x.status?.containerStatuses?.[0];
+        return st?.state?.waiting?.reason === 'CrashLoopBackOff' && st.restartCount >= 2 ? x : undefined;
+      },
+      60_000,
+      100,
+    );
     const st = p.status!.containerStatuses![0]!;
     expect(st.lastState?.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
-    expect(st.state!.waiting!.message).toMatch(/^back-off \d+s restarting failed container=c pod=crash_default/);
+    expect(st.state!.waiting!.message).toMatch(
+      /^back-off \d+s restarting failed container=c pod=crash_default/,
+    );
     expect(await logs('crash', 'c', '?previous=true')).toBe('attempt\n');
   });
 
   it('ends a Never pod that exits 1 as Failed', async () => {
     await pods().create(pod('fail', { restartPolicy: 'Never', containers: [bb('c', 'exit 1')] }));
     const p = await phase('fail', 'Failed');
-    expect(p.status!.containerStatuses![0]!.state!.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+    expect(p.status!.containerStatuses![0]!.state!.terminated).toMatchObject({
+      exitCode: 1,
+      reason: 'Error',
+    });
   });
 
   it('deletes a pod within its grace period (SIGKILL after the grace for a PID 1 that ignores SIGTERM)', async () => {
     await pods().delete('default', 'web');
-    await waitFor('web deleted', async () => {
-      try {
-        await get('web');
-        return false;
-      } catch (e) {
-        return isNotFound(e);
-      }
-    }, 30_000, 100);
+    await waitFor(
+      'web deleted',
+      async () => {
+        try {
+          await get('web');
+          return false;
+        } catch (e) {
+          return isNotFound(e);
+        }
+      },
+      30_000,
+      100,
+    );
     const left = node.cri.runtime.listPodSandbox().filter((s) => s.metadata?.name === 'web');
-    await waitFor('web sandbox removed', () => node.cri.runtime.listPodSandbox().filter((s) => s.metadata?.name === 'web').length === 0, 20_000, 100);
+    await waitFor(
+      'web sandbox removed',
+      () => node.cri.runtime.listPodSandbox().filter((s) => s.metadata?.name === 'web').length === 0,
+      20_000,
+      100,
+    );
     expect(left.every((s) => s.state !== 0 || true)).toBe(true);
   });
 });

@@ -71,23 +71,35 @@ async function main() {
   let kubelet: ChildProcess | undefined;
   const api = await startApiServer({ storage: 'memory' });
   const cs = createClientset({ grpcAddress: api.grpcAddress });
-  const cri = await startCriServer({ root: join(dir, 'cri'), listen: `unix://${join(dir, 'cri.sock')}`, ociRuntime: 'runc', cgroupRoot });
+  const cri = await startCriServer({
+    root: join(dir, 'cri'),
+    listen: `unix://${join(dir, 'cri.sock')}`,
+    ociRuntime: 'runc',
+    cgroupRoot,
+  });
   let cleaned = false;
   const cleanup = async () => {
     if (cleaned) return;
     cleaned = true;
     // teardown through the kubelet (CNI DEL): delete every pod, wait for the runtime to be empty
     if (kubelet && kubelet.exitCode === null) {
-      await cs.resource<Pod>('pods').deleteCollection('default', {}, { gracePeriodSeconds: 0 }).catch(() => undefined);
+      await cs
+        .resource<Pod>('pods')
+        .deleteCollection('default', {}, { gracePeriodSeconds: 0 })
+        .catch(() => undefined);
       for (let i = 0; i < 600 && cri.runtime.listPodSandbox().length > 0; i++) await sleep(200);
       kubelet.kill('SIGTERM');
       await new Promise((r) => kubelet!.once('exit', r));
     }
-    for (const s of cri.runtime.listPodSandbox()) await cri.runtime.removePodSandbox(s.id).catch(() => undefined);
+    for (const s of cri.runtime.listPodSandbox())
+      await cri.runtime.removePodSandbox(s.id).catch(() => undefined);
     await cri.close();
     cs.close();
     await api.close();
-    const mounts = spawnSync('findmnt', ['-rn', '-o', 'TARGET']).stdout.toString().split('\n').filter((m) => m.startsWith(dir));
+    const mounts = spawnSync('findmnt', ['-rn', '-o', 'TARGET'])
+      .stdout.toString()
+      .split('\n')
+      .filter((m) => m.startsWith(dir));
     for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
     spawnSync('ip', ['link', 'del', bridge]);
     removeCgroupTree(cgroupRoot);
@@ -101,9 +113,12 @@ async function main() {
   }
   try {
     for (const ns of ['default', 'kube-node-lease']) {
-      await cs.resource<Namespace>('namespaces').create({ metadata: { name: ns } }).catch((e) => {
-        if (!isAlreadyExists(e)) throw e;
-      });
+      await cs
+        .resource<Namespace>('namespaces')
+        .create({ metadata: { name: ns } })
+        .catch((e) => {
+          if (!isAlreadyExists(e)) throw e;
+        });
     }
     const img = await buildBusyboxImage(join(dir, 'busybox-oci'));
     await cri.runtime.images.importImage(img.dir, img.ref);
@@ -116,8 +131,26 @@ async function main() {
         '--import',
         'tsx',
         'packages/kubelet/src/bin/keelson-kubelet.ts',
-        ...['--kubeconfig', kc, '--node-name', NODE, '--container-runtime-endpoint', `unix://${join(dir, 'cri.sock')}`],
-        ...['--pod-cidr', podCidr, '--root-dir', join(dir, 'kubelet'), '--node-ip', '127.0.0.1', '--port', '0', '--address', '127.0.0.1'],
+        ...[
+          '--kubeconfig',
+          kc,
+          '--node-name',
+          NODE,
+          '--container-runtime-endpoint',
+          `unix://${join(dir, 'cri.sock')}`,
+        ],
+        ...[
+          '--pod-cidr',
+          podCidr,
+          '--root-dir',
+          join(dir, 'kubelet'),
+          '--node-ip',
+          '127.0.0.1',
+          '--port',
+          '0',
+          '--address',
+          '127.0.0.1',
+        ],
         ...['--cni-bridge', bridge, '--max-pods', String(Math.max(110, PODS + 10))],
       ],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KEELSON_LOG_LEVEL: 'warn' } },
@@ -125,7 +158,10 @@ async function main() {
     kubelet.stderr!.on('data', (d) => process.stderr.write(`[kubelet] ${d}`));
     kubelet.on('exit', (code, sig) => console.log(`kubelet exited: ${code ?? sig}`));
     for (let i = 0; ; i++) {
-      const n = await cs.resource<Node>('nodes').get(undefined, NODE).catch(() => undefined);
+      const n = await cs
+        .resource<Node>('nodes')
+        .get(undefined, NODE)
+        .catch(() => undefined);
       if (n?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True') break;
       if (i > 300) throw new Error('node never became Ready');
       await sleep(100);
@@ -133,15 +169,20 @@ async function main() {
     const created = new Map<string, number>();
     const running = new Map<string, number>();
     const ready = new Map<string, number>();
-    const watch = cs.resource<Pod>('pods').watch('default', { fieldSelector: `spec.nodeName=${NODE}` }, {
-      onEvent: (ev) => {
-        const p = ev.object;
-        const name = p.metadata.name!;
-        const t = Date.now();
-        if (p.status?.phase === 'Running' && !running.has(name)) running.set(name, t);
-        if (p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' && !ready.has(name)) ready.set(name, t);
+    const watch = cs.resource<Pod>('pods').watch(
+      'default',
+      { fieldSelector: `spec.nodeName=${NODE}` },
+      {
+        onEvent: (ev) => {
+          const p = ev.object;
+          const name = p.metadata.name!;
+          const t = Date.now();
+          if (p.status?.phase === 'Running' && !running.has(name)) running.set(name, t);
+          if (p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' && !ready.has(name))
+            ready.set(name, t);
+        },
       },
-    });
+    );
     console.log(`creating ${PODS} pods on ${NODE} ...`);
     const t0 = Date.now();
     await Promise.all(
@@ -160,7 +201,11 @@ async function main() {
                 name: 'web',
                 image: 'busybox:latest',
                 imagePullPolicy: 'IfNotPresent',
-                command: ['sh', '-c', 'mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www'],
+                command: [
+                  'sh',
+                  '-c',
+                  'mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www',
+                ],
                 ports: [{ containerPort: 8080 }],
                 readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 2 },
               },
@@ -176,7 +221,9 @@ async function main() {
     const toReady = [...ready].map(([n, t]) => t - created.get(n)!);
     console.log(`all ${ready.size}/${PODS} Ready after ${total} ms`);
     console.log(`creation → Running: p50 ${pct(toRun, 50)} ms, p99 ${pct(toRun, 99)} ms (n=${toRun.length})`);
-    console.log(`creation → Ready:   p50 ${pct(toReady, 50)} ms, p99 ${pct(toReady, 99)} ms (n=${toReady.length})`);
+    console.log(
+      `creation → Ready:   p50 ${pct(toReady, 50)} ms, p99 ${pct(toReady, 99)} ms (n=${toReady.length})`,
+    );
     await sleep(5000);
     const a = procStat(kubelet.pid!);
     await sleep(IDLE_S * 1000);

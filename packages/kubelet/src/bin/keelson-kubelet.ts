@@ -35,10 +35,15 @@ const program = new Command('keelson-kubelet')
   .description('Keelson node agent: registers the node and runs its pods through CRI')
   .requiredOption('--kubeconfig <file>', 'kubeconfig of the apiserver')
   .requiredOption('--node-name <name>', 'name of this node')
-  .requiredOption('--container-runtime-endpoint <endpoint>', 'CRI endpoint, e.g. unix:///run/keelson/cri.sock')
+  .requiredOption(
+    '--container-runtime-endpoint <endpoint>',
+    'CRI endpoint, e.g. unix:///run/keelson/cri.sock',
+  )
   .requiredOption('--root-dir <dir>', 'kubelet state directory')
   .option('--pod-cidr <cidr>', 'pod CIDR of this node (default: the Node spec.podCIDR)')
-  .option('--cluster-dns <ips>', 'comma-separated cluster DNS server IPs', (v) => v.split(',').filter(Boolean))
+  .option('--cluster-dns <ips>', 'comma-separated cluster DNS server IPs', (v) =>
+    v.split(',').filter(Boolean),
+  )
   .option('--cluster-domain <domain>', 'cluster domain', 'cluster.local')
   .option('--node-ip <ip>', 'node IP address')
   .option('--hostname-override <name>', 'Hostname address reported')

@@ -16,14 +16,23 @@ describe('CNI', () => {
           isGateway: true,
           ipMasq: true,
           hairpinMode: true,
-          ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.3.0/24' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '/r/cni/networks' },
+          ipam: {
+            type: 'host-local',
+            ranges: [[{ subnet: '10.244.3.0/24' }]],
+            routes: [{ dst: '0.0.0.0/0' }],
+            dataDir: '/r/cni/networks',
+          },
         },
       ],
     });
   });
 
   it('reads the pod IP from a CNI 1.0.0 result', () => {
-    expect(podIpFromResult({ ips: [{ address: 'fd00::5/64' }, { address: '10.244.3.7/24', gateway: '10.244.3.1' }] })).toBe('10.244.3.7');
+    expect(
+      podIpFromResult({
+        ips: [{ address: 'fd00::5/64' }, { address: '10.244.3.7/24', gateway: '10.244.3.1' }],
+      }),
+    ).toBe('10.244.3.7');
     expect(podIpFromResult({})).toBeUndefined();
   });
 
@@ -33,17 +42,23 @@ describe('CNI', () => {
       // Two fake plugins that log their env and stdin and answer a result.
       const log = join(dir, 'calls.log');
       for (const name of ['first', 'second']) {
-        const script = `#!/bin/sh\nin=$(cat)\necho "${name} $CNI_COMMAND $CNI_CONTAINERID $CNI_NETNS $CNI_IFNAME $in" >> ${log}\n` +
+        const script =
+          `#!/bin/sh\nin=$(cat)\necho "${name} $CNI_COMMAND $CNI_CONTAINERID $CNI_NETNS $CNI_IFNAME $in" >> ${log}\n` +
           `if [ "$CNI_COMMAND" = ADD ]; then echo '{"cniVersion":"1.0.0","ips":[{"address":"10.244.9.${name === 'first' ? 2 : 3}/24"}]}'; fi\n`;
         await writeFile(join(dir, name), script);
         await chmod(join(dir, name), 0o755);
       }
-      const failing = '#!/bin/sh\ncat >/dev/null\necho \'{"code":7,"msg":"bad config","details":"x"}\'\nexit 1\n';
+      const failing =
+        '#!/bin/sh\ncat >/dev/null\necho \'{"code":7,"msg":"bad config","details":"x"}\'\nexit 1\n';
       await writeFile(join(dir, 'broken'), failing);
       await chmod(join(dir, 'broken'), 0o755);
       const confDir = join(dir, 'net.d');
       const mgr = new CniManager(confDir, join(dir, 'cache'), [dir]);
-      const list = { cniVersion: '1.0.0', name: 'testnet', plugins: [{ type: 'first', a: 1 }, { type: 'second' }] };
+      const list = {
+        cniVersion: '1.0.0',
+        name: 'testnet',
+        plugins: [{ type: 'first', a: 1 }, { type: 'second' }],
+      };
       const res = await mgr.addList(list, 'sb1', '/var/run/netns/x', 'eth0');
       expect(podIpFromResult(res)).toBe('10.244.9.3');
       await mgr.delList(list, 'sb1', '/var/run/netns/x', 'eth0');
@@ -60,11 +75,19 @@ describe('CNI', () => {
       expect(secondConf.prevResult.ips[0].address).toBe('10.244.9.2/24');
       const delConf = JSON.parse(lines[2]!.split(' ').slice(5).join(' '));
       expect(delConf.prevResult.ips[0].address).toBe('10.244.9.3/24');
-      await expect(mgr.addList({ ...list, plugins: [{ type: 'broken' }] }, 'sb2', '/x', 'eth0')).rejects.toMatchObject({ code: 7, message: 'CNI broken ADD: bad config: x' });
-      await expect(mgr.addList({ ...list, plugins: [{ type: 'absent' }] }, 'sb2', '/x', 'eth0')).rejects.toThrow('plugin not found');
+      await expect(
+        mgr.addList({ ...list, plugins: [{ type: 'broken' }] }, 'sb2', '/x', 'eth0'),
+      ).rejects.toMatchObject({ code: 7, message: 'CNI broken ADD: bad config: x' });
+      await expect(
+        mgr.addList({ ...list, plugins: [{ type: 'absent' }] }, 'sb2', '/x', 'eth0'),
+      ).rejects.toThrow('plugin not found');
       // ensureConfig writes once, loadConfig reads it back
-      await mgr.ensureConfig(defaultConfList({ podCidr: '10.244.9.0/24', bridge: 'kbr-t', ipamDataDir: '/d' }));
-      await mgr.ensureConfig(defaultConfList({ podCidr: '10.244.8.0/24', bridge: 'kbr-u', ipamDataDir: '/d' }));
+      await mgr.ensureConfig(
+        defaultConfList({ podCidr: '10.244.9.0/24', bridge: 'kbr-t', ipamDataDir: '/d' }),
+      );
+      await mgr.ensureConfig(
+        defaultConfList({ podCidr: '10.244.8.0/24', bridge: 'kbr-u', ipamDataDir: '/d' }),
+      );
       expect((await mgr.loadConfig()).plugins[0]!.bridge).toBe('kbr-t');
     } finally {
       await rm(dir, { recursive: true, force: true });

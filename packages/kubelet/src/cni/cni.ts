@@ -93,10 +93,17 @@ export function podIpFromResult(result: CniResult): string | undefined {
 export function execPlugin(
   binDirs: string[],
   conf: Record<string, unknown> & { type: string },
-  env: { command: 'ADD' | 'DEL' | 'CHECK' | 'VERSION'; containerId: string; netns: string; ifname: string; args?: string },
+  env: {
+    command: 'ADD' | 'DEL' | 'CHECK' | 'VERSION';
+    containerId: string;
+    netns: string;
+    ifname: string;
+    args?: string;
+  },
 ): Promise<Record<string, unknown>> {
   const bin = binDirs.map((d) => join(d, conf.type)).find((p) => existsSync(p));
-  if (!bin) return Promise.reject(new CniError(conf.type, env.command, `plugin not found in ${binDirs.join(':')}`));
+  if (!bin)
+    return Promise.reject(new CniError(conf.type, env.command, `plugin not found in ${binDirs.join(':')}`));
   return new Promise((resolve, reject) => {
     const child = spawn(bin, [], {
       env: {
@@ -124,7 +131,8 @@ export function execPlugin(
         /* non-JSON output */
       }
       if (code !== 0) {
-        const msg = (parsed.msg as string) ?? (text || Buffer.concat(err).toString('utf8').trim() || `exit ${code}`);
+        const msg =
+          (parsed.msg as string) ?? (text || Buffer.concat(err).toString('utf8').trim() || `exit ${code}`);
         const details = parsed.details ? `: ${parsed.details as string}` : '';
         reject(new CniError(conf.type, env.command, msg + details, parsed.code as number | undefined));
         return;
@@ -151,19 +159,27 @@ export class CniManager {
   /** Writes `list` as `<confDir>/10-keelson.conflist` unless some *.conflist already exists. */
   async ensureConfig(list: CniConfList): Promise<void> {
     await mkdir(this.confDir, { recursive: true });
-    const existing = (await readdir(this.confDir)).filter((f) => f.endsWith('.conflist') || f.endsWith('.conf'));
+    const existing = (await readdir(this.confDir)).filter(
+      (f) => f.endsWith('.conflist') || f.endsWith('.conf'),
+    );
     if (existing.length) return;
     await writeFile(join(this.confDir, '10-keelson.conflist'), JSON.stringify(list, null, 2) + '\n');
   }
 
   /** The first configuration list in confDir (lexical order), as libcni picks the default network. */
   async loadConfig(): Promise<CniConfList> {
-    const files = (await readdir(this.confDir)).filter((f) => f.endsWith('.conflist') || f.endsWith('.conf')).sort();
+    const files = (await readdir(this.confDir))
+      .filter((f) => f.endsWith('.conflist') || f.endsWith('.conf'))
+      .sort();
     if (!files.length) throw new CniError('-', 'load', `no network configuration in ${this.confDir}`);
     const raw = JSON.parse(await readFile(join(this.confDir, files[0]!), 'utf8')) as Record<string, unknown>;
     if (Array.isArray(raw.plugins)) return raw as unknown as CniConfList;
     // a single .conf: wrap it into a list
-    return { cniVersion: String(raw.cniVersion ?? '1.0.0'), name: String(raw.name ?? 'net'), plugins: [raw as CniPluginConf] };
+    return {
+      cniVersion: String(raw.cniVersion ?? '1.0.0'),
+      name: String(raw.name ?? 'net'),
+      plugins: [raw as CniPluginConf],
+    };
   }
 
   private cacheFile(net: string, containerId: string) {
@@ -175,10 +191,22 @@ export class CniManager {
   }
 
   /** ADD of one list; resolves with the final result, cached for DEL/CHECK. */
-  async addList(list: CniConfList, containerId: string, netns: string, ifname: string, args?: string): Promise<CniResult> {
+  async addList(
+    list: CniConfList,
+    containerId: string,
+    netns: string,
+    ifname: string,
+    args?: string,
+  ): Promise<CniResult> {
     let prev: Record<string, unknown> | undefined;
     for (const p of list.plugins) {
-      prev = await execPlugin(this.binDirs, CniManager.pluginConf(list, p, prev), { command: 'ADD', containerId, netns, ifname, args });
+      prev = await execPlugin(this.binDirs, CniManager.pluginConf(list, p, prev), {
+        command: 'ADD',
+        containerId,
+        netns,
+        ifname,
+        args,
+      });
     }
     await mkdir(this.cacheDir, { recursive: true });
     await writeFile(this.cacheFile(list.name, containerId), JSON.stringify(prev ?? {}));
@@ -186,7 +214,13 @@ export class CniManager {
   }
 
   /** DEL of one list, plugins in reverse order; missing netns is allowed (spec: DEL must succeed). */
-  async delList(list: CniConfList, containerId: string, netns: string, ifname: string, args?: string): Promise<void> {
+  async delList(
+    list: CniConfList,
+    containerId: string,
+    netns: string,
+    ifname: string,
+    args?: string,
+  ): Promise<void> {
     let prev: unknown;
     try {
       prev = JSON.parse(await readFile(this.cacheFile(list.name, containerId), 'utf8'));
@@ -194,7 +228,13 @@ export class CniManager {
       prev = undefined;
     }
     for (const p of [...list.plugins].reverse()) {
-      await execPlugin(this.binDirs, CniManager.pluginConf(list, p, prev), { command: 'DEL', containerId, netns, ifname, args });
+      await execPlugin(this.binDirs, CniManager.pluginConf(list, p, prev), {
+        command: 'DEL',
+        containerId,
+        netns,
+        ifname,
+        args,
+      });
     }
     await rm(this.cacheFile(list.name, containerId), { force: true });
   }
@@ -203,7 +243,12 @@ export class CniManager {
   async checkList(list: CniConfList, containerId: string, netns: string, ifname: string): Promise<void> {
     const prev = JSON.parse(await readFile(this.cacheFile(list.name, containerId), 'utf8'));
     for (const p of list.plugins) {
-      await execPlugin(this.binDirs, CniManager.pluginConf(list, p, prev), { command: 'CHECK', containerId, netns, ifname });
+      await execPlugin(this.binDirs, CniManager.pluginConf(list, p, prev), {
+        command: 'CHECK',
+        containerId,
+        netns,
+        ifname,
+      });
     }
   }
 
@@ -211,7 +256,11 @@ export class CniManager {
    * Sets up a pod sandbox's network: loopback on "lo", then the default network on "eth0".
    * Resolves with the pod IP.
    */
-  async setUpPod(sandboxId: string, netns: string, pod: { namespace: string; name: string; uid: string }): Promise<string> {
+  async setUpPod(
+    sandboxId: string,
+    netns: string,
+    pod: { namespace: string; name: string; uid: string },
+  ): Promise<string> {
     const list = await this.loadConfig();
     const args = `IgnoreUnknown=1;K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.name};K8S_POD_INFRA_CONTAINER_ID=${sandboxId};K8S_POD_UID=${pod.uid}`;
     await this.addList(loopbackConfList, sandboxId, netns, 'lo', args);

@@ -109,7 +109,8 @@ export class FakeCriRuntime implements CriRuntime {
     if (!sb) return;
     sb.status.state = PodSandboxState.SANDBOX_NOTREADY;
     for (const c of this.containers.values()) {
-      if (c.sandboxId === id && c.status.state === ContainerState.CONTAINER_RUNNING) this.exitContainer(c.status.id, 137, 'Error');
+      if (c.sandboxId === id && c.status.state === ContainerState.CONTAINER_RUNNING)
+        this.exitContainer(c.status.id, 137, 'Error');
     }
   }
 
@@ -142,7 +143,8 @@ export class FakeCriRuntime implements CriRuntime {
   }
 
   async createContainer(podSandboxId: string, config: ContainerConfig) {
-    if (!this.sandboxes.has(podSandboxId)) throw new CriError('createContainer', `sandbox ${podSandboxId} not found`, 5);
+    if (!this.sandboxes.has(podSandboxId))
+      throw new CriError('createContainer', `sandbox ${podSandboxId} not found`, 5);
     const id = `c${++this.n}`;
     this.calls.push(`createContainer ${config.metadata?.name} ${config.metadata?.attempt}`);
     this.containers.set(id, {
@@ -230,7 +232,15 @@ export class FakeCriRuntime implements CriRuntime {
 
   async imageStatus(image: string): Promise<Image | undefined> {
     if (!this.images.has(image)) return undefined;
-    return { id: `sha256:${image}`, repoTags: [image], repoDigests: [], size: 1n, username: '', spec: imageSpec(image), pinned: false };
+    return {
+      id: `sha256:${image}`,
+      repoTags: [image],
+      repoDigests: [],
+      size: 1n,
+      username: '',
+      spec: imageSpec(image),
+      pinned: false,
+    };
   }
 
   async pullImage(image: string) {

@@ -50,12 +50,15 @@ export class GrpcCriRuntime implements CriRuntime {
     const fn = (client as Record<string, Unary<Req, Res>>)[method]!;
     return new Promise<Res>((resolve, reject) => {
       const deadline = new Date(Date.now() + timeoutMs);
-      (fn as unknown as (r: Req, m: unknown, o: unknown, cb: (e: ServiceError | null, r: Res) => void) => void).call(
-        client,
-        req,
-        new Metadata(),
-        { deadline },
-        (err, res) => (err ? reject(new CriError(method, err.details || err.message, err.code)) : resolve(res)),
+      (
+        fn as unknown as (
+          r: Req,
+          m: unknown,
+          o: unknown,
+          cb: (e: ServiceError | null, r: Res) => void,
+        ) => void
+      ).call(client, req, new Metadata(), { deadline }, (err, res) =>
+        err ? reject(new CriError(method, err.details || err.message, err.code)) : resolve(res),
       );
     });
   }
@@ -81,19 +84,22 @@ export class GrpcCriRuntime implements CriRuntime {
   }
 
   async podSandboxStatus(id: string, verbose = false) {
-    const res = await this.call<object, { status?: import('./cri-api').PodSandboxStatus; info: Record<string, string> }>(
-      this.rt,
-      'podSandboxStatus',
-      { podSandboxId: id, verbose },
-    );
+    const res = await this.call<
+      object,
+      { status?: import('./cri-api').PodSandboxStatus; info: Record<string, string> }
+    >(this.rt, 'podSandboxStatus', { podSandboxId: id, verbose });
     if (!res.status) throw new CriError('podSandboxStatus', `no status for sandbox ${id}`, 5);
     return { status: res.status, info: res.info ?? {} };
   }
 
   async listPodSandbox(filter?: Partial<PodSandboxFilter>) {
-    const res = await this.call<object, { items: import('./cri-api').PodSandbox[] }>(this.rt, 'listPodSandbox', {
-      filter: filter ? PodSandboxFilterMsg.fromPartial(filter) : undefined,
-    });
+    const res = await this.call<object, { items: import('./cri-api').PodSandbox[] }>(
+      this.rt,
+      'listPodSandbox',
+      {
+        filter: filter ? PodSandboxFilterMsg.fromPartial(filter) : undefined,
+      },
+    );
     return res.items ?? [];
   }
 
@@ -111,7 +117,12 @@ export class GrpcCriRuntime implements CriRuntime {
   }
 
   async stopContainer(id: string, timeoutSeconds: number) {
-    await this.call(this.rt, 'stopContainer', { containerId: id, timeout: BigInt(timeoutSeconds) }, this.timeoutMs + timeoutSeconds * 1000);
+    await this.call(
+      this.rt,
+      'stopContainer',
+      { containerId: id, timeout: BigInt(timeoutSeconds) },
+      this.timeoutMs + timeoutSeconds * 1000,
+    );
   }
 
   async removeContainer(id: string) {
@@ -119,17 +130,25 @@ export class GrpcCriRuntime implements CriRuntime {
   }
 
   async listContainers(filter?: Partial<ContainerFilter>) {
-    const res = await this.call<object, { containers: import('./cri-api').Container[] }>(this.rt, 'listContainers', {
-      filter: filter ? ContainerFilterMsg.fromPartial(filter) : undefined,
-    });
+    const res = await this.call<object, { containers: import('./cri-api').Container[] }>(
+      this.rt,
+      'listContainers',
+      {
+        filter: filter ? ContainerFilterMsg.fromPartial(filter) : undefined,
+      },
+    );
     return res.containers ?? [];
   }
 
   async containerStatus(id: string) {
-    const res = await this.call<object, { status?: import('./cri-api').ContainerStatus }>(this.rt, 'containerStatus', {
-      containerId: id,
-      verbose: false,
-    });
+    const res = await this.call<object, { status?: import('./cri-api').ContainerStatus }>(
+      this.rt,
+      'containerStatus',
+      {
+        containerId: id,
+        verbose: false,
+      },
+    );
     if (!res.status) throw new CriError('containerStatus', `no status for container ${id}`, 5);
     return res.status;
   }
@@ -144,13 +163,23 @@ export class GrpcCriRuntime implements CriRuntime {
     );
   }
 
-  async exec(req: { containerId: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }) {
+  async exec(req: {
+    containerId: string;
+    cmd: string[];
+    tty: boolean;
+    stdin: boolean;
+    stdout: boolean;
+    stderr: boolean;
+  }) {
     const res = await this.call<object, { url: string }>(this.rt, 'exec', req);
     return res.url;
   }
 
   async imageStatus(image: string): Promise<Image | undefined> {
-    const res = await this.call<object, { image?: Image }>(this.img, 'imageStatus', { image: imageSpec(image), verbose: false });
+    const res = await this.call<object, { image?: Image }>(this.img, 'imageStatus', {
+      image: imageSpec(image),
+      verbose: false,
+    });
     return res.image && res.image.id ? res.image : undefined;
   }
 
@@ -158,7 +187,10 @@ export class GrpcCriRuntime implements CriRuntime {
     const res = await this.call<object, { imageRef: string }>(
       this.img,
       'pullImage',
-      { image: imageSpec(image), sandboxConfig: sandboxConfig ? PodSandboxConfigMsg.fromPartial(sandboxConfig) : undefined },
+      {
+        image: imageSpec(image),
+        sandboxConfig: sandboxConfig ? PodSandboxConfigMsg.fromPartial(sandboxConfig) : undefined,
+      },
       600_000,
     );
     return res.imageRef;

@@ -32,11 +32,18 @@ export interface CriRuntime {
   /** RuntimeService.RemovePodSandbox: removes the sandbox and its containers (idempotent). */
   removePodSandbox(id: string): Promise<void>;
   /** RuntimeService.PodSandboxStatus; `info` carries verbose runtime data (e.g. the netns path). */
-  podSandboxStatus(id: string, verbose?: boolean): Promise<{ status: PodSandboxStatus; info: Record<string, string> }>;
+  podSandboxStatus(
+    id: string,
+    verbose?: boolean,
+  ): Promise<{ status: PodSandboxStatus; info: Record<string, string> }>;
   /** RuntimeService.ListPodSandbox. */
   listPodSandbox(filter?: Partial<PodSandboxFilter>): Promise<PodSandbox[]>;
   /** RuntimeService.CreateContainer; resolves with the container id. */
-  createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string>;
+  createContainer(
+    podSandboxId: string,
+    config: ContainerConfig,
+    sandboxConfig: PodSandboxConfig,
+  ): Promise<string>;
   /** RuntimeService.StartContainer. */
   startContainer(id: string): Promise<void>;
   /** RuntimeService.StopContainer: SIGTERM (or the image's stop signal), SIGKILL after `timeoutSeconds`. */
@@ -50,7 +57,14 @@ export interface CriRuntime {
   /** RuntimeService.ExecSync: runs `cmd` in the container; `timeoutSeconds` 0 means none. */
   execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResponse>;
   /** RuntimeService.Exec: resolves with the runtime's streaming URL for the session. */
-  exec(req: { containerId: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<string>;
+  exec(req: {
+    containerId: string;
+    cmd: string[];
+    tty: boolean;
+    stdin: boolean;
+    stdout: boolean;
+    stderr: boolean;
+  }): Promise<string>;
   /** ImageService.ImageStatus: the image, or undefined when not present. */
   imageStatus(image: string): Promise<Image | undefined>;
   /** ImageService.PullImage: resolves with the image reference (id/digest). */

@@ -9,7 +9,14 @@ import { isAlreadyExists, isConflict, isNotFound, type Clientset } from '@keelso
 import type { Logger } from '../util/log';
 import type { Clock } from '../util/clock';
 import type { MachineInfo } from './node-info';
-import { initialNode, nodeLabels, nodeStatus, nodeStatusChanged, type NodeOptions, type RuntimeHealth } from './node-status';
+import {
+  initialNode,
+  nodeLabels,
+  nodeStatus,
+  nodeStatusChanged,
+  type NodeOptions,
+  type RuntimeHealth,
+} from './node-status';
 
 /** Lease namespace for node heartbeats. */
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
@@ -71,21 +78,29 @@ export class NodeManager {
         } catch (e) {
           if (!isAlreadyExists(e)) throw e;
           const existing = await nodes.get(undefined, this.o.nodeName);
-          existing.metadata.labels = { ...(existing.metadata.labels ?? {}), ...nodeLabels(this.machine(), this.o) };
+          existing.metadata.labels = {
+            ...(existing.metadata.labels ?? {}),
+            ...nodeLabels(this.machine(), this.o),
+          };
           existing.spec = existing.spec ?? {};
           if (this.o.podCidr && !existing.spec.podCIDR) {
             existing.spec.podCIDR = this.o.podCidr;
             existing.spec.podCIDRs = [this.o.podCidr];
           }
           const updated = await nodes.update(existing);
-          this.node = await nodes.updateStatus({ ...updated, status: nodeStatus(this.machine(), this.o, h, this.clock.now(), existing.status) });
+          this.node = await nodes.updateStatus({
+            ...updated,
+            status: nodeStatus(this.machine(), this.o, h, this.clock.now(), existing.status),
+          });
         }
         this.lastWrite = this.clock.now();
         this.log.info({ node: this.o.nodeName }, 'node registered');
         return this.node;
       } catch (e) {
         this.log.warn({ err: (e as Error).message, attempt }, 'node registration failed; retrying');
-        await new Promise((r) => this.clock.setTimeout(() => r(undefined), Math.min(7000, 200 * 2 ** attempt)));
+        await new Promise((r) =>
+          this.clock.setTimeout(() => r(undefined), Math.min(7000, 200 * 2 ** attempt)),
+        );
       }
     }
     throw new Error('stopped');
@@ -95,13 +110,18 @@ export class NodeManager {
   start(): void {
     const leaseTick = async () => {
       if (this.stopped) return;
-      await this.renewLease().catch((e) => this.log.warn({ err: (e as Error).message }, 'lease renew failed'));
+      await this.renewLease().catch((e) =>
+        this.log.warn({ err: (e as Error).message }, 'lease renew failed'),
+      );
       if (!this.stopped) this.leaseTimer = this.clock.setTimeout(() => void leaseTick(), this.o.leaseRenewMs);
     };
     const statusTick = async () => {
       if (this.stopped) return;
-      await this.updateStatus().catch((e) => this.log.warn({ err: (e as Error).message }, 'node status update failed'));
-      if (!this.stopped) this.statusTimer = this.clock.setTimeout(() => void statusTick(), this.o.statusUpdateMs);
+      await this.updateStatus().catch((e) =>
+        this.log.warn({ err: (e as Error).message }, 'node status update failed'),
+      );
+      if (!this.stopped)
+        this.statusTimer = this.clock.setTimeout(() => void statusTick(), this.o.statusUpdateMs);
     };
     void leaseTick();
     this.statusTimer = this.clock.setTimeout(() => void statusTick(), this.o.statusUpdateMs);
@@ -131,8 +151,16 @@ export class NodeManager {
             this.lease = await leases.create({
               apiVersion: 'coordination.k8s.io/v1',
               kind: 'Lease',
-              metadata: { name: this.o.nodeName, namespace: NODE_LEASE_NAMESPACE, ...(owner ? { ownerReferences: owner } : {}) },
-              spec: { holderIdentity: this.o.nodeName, leaseDurationSeconds: this.o.leaseDurationSeconds, renewTime: now },
+              metadata: {
+                name: this.o.nodeName,
+                namespace: NODE_LEASE_NAMESPACE,
+                ...(owner ? { ownerReferences: owner } : {}),
+              },
+              spec: {
+                holderIdentity: this.o.nodeName,
+                leaseDurationSeconds: this.o.leaseDurationSeconds,
+                renewTime: now,
+              },
             });
             return this.lease;
           } catch (ce) {
@@ -143,7 +171,12 @@ export class NodeManager {
       }
       const next: Lease = {
         ...this.lease!,
-        spec: { ...this.lease!.spec, holderIdentity: this.o.nodeName, leaseDurationSeconds: this.o.leaseDurationSeconds, renewTime: now },
+        spec: {
+          ...this.lease!.spec,
+          holderIdentity: this.o.nodeName,
+          leaseDurationSeconds: this.o.leaseDurationSeconds,
+          renewTime: now,
+        },
       };
       try {
         this.lease = await leases.update(next);
@@ -165,9 +198,20 @@ export class NodeManager {
     const h = await this.health();
     const now = this.clock.now();
     const status = nodeStatus(this.machine(), this.o, h, now, this.node?.status);
-    if (!force && !nodeStatusChanged(this.node?.status, status) && now - this.lastWrite < this.o.statusReportMs) return false;
+    if (
+      !force &&
+      !nodeStatusChanged(this.node?.status, status) &&
+      now - this.lastWrite < this.o.statusReportMs
+    )
+      return false;
     try {
-      this.node = await nodes.patch(undefined, this.o.nodeName, 'merge', { status }, { subresource: 'status' });
+      this.node = await nodes.patch(
+        undefined,
+        this.o.nodeName,
+        'merge',
+        { status },
+        { subresource: 'status' },
+      );
     } catch (e) {
       if (isNotFound(e)) {
         // the Node was deleted: register again

@@ -47,7 +47,10 @@ function ki(bytes: number): string {
 }
 
 /** capacity and allocatable of the node. */
-export function nodeResources(m: MachineInfo, o: NodeOptions): { capacity: Record<string, string>; allocatable: Record<string, string> } {
+export function nodeResources(
+  m: MachineInfo,
+  o: NodeOptions,
+): { capacity: Record<string, string>; allocatable: Record<string, string> } {
   const capacity: Record<string, string> = {
     cpu: String(m.cpus),
     'ephemeral-storage': ki(m.fsCapacityBytes),
@@ -61,7 +64,10 @@ export function nodeResources(m: MachineInfo, o: NodeOptions): { capacity: Recor
   const resStorage = o.reserved['ephemeral-storage'] ? parseQuantity(o.reserved['ephemeral-storage']) : 0;
   const cpuMilli = Math.max(0, m.cpus * 1000 - resMilli);
   const memBytes = Math.max(0, m.memoryBytes - resMem - (o.evictionMemoryBytes ?? 100 * MI));
-  const storage = Math.max(0, Math.floor(m.fsCapacityBytes * (1 - (o.evictionStorageFraction ?? 0.1))) - resStorage);
+  const storage = Math.max(
+    0,
+    Math.floor(m.fsCapacityBytes * (1 - (o.evictionStorageFraction ?? 0.1))) - resStorage,
+  );
   return {
     capacity,
     allocatable: {
@@ -91,17 +97,48 @@ export function nodeLabels(m: MachineInfo, o: NodeOptions): Record<string, strin
  * The four kubelet-owned conditions, keeping lastTransitionTime from `old` when the status did
  * not change; lastHeartbeatTime = now.
  */
-export function nodeConditions(m: MachineInfo, h: RuntimeHealth, now: number, old: NodeCondition[] = [], evictionMemoryBytes = 100 * MI): NodeCondition[] {
+export function nodeConditions(
+  m: MachineInfo,
+  h: RuntimeHealth,
+  now: number,
+  old: NodeCondition[] = [],
+  evictionMemoryBytes = 100 * MI,
+): NodeCondition[] {
   const memPressure = m.memoryAvailableBytes > 0 && m.memoryAvailableBytes < evictionMemoryBytes;
   const diskPressure = m.fsCapacityBytes > 0 && m.fsAvailableBytes / m.fsCapacityBytes < 0.1;
   const list: Omit<NodeCondition, 'lastHeartbeatTime' | 'lastTransitionTime'>[] = [
     memPressure
-      ? { type: 'MemoryPressure', status: 'True', reason: 'KubeletHasInsufficientMemory', message: 'kubelet has insufficient memory available' }
-      : { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
+      ? {
+          type: 'MemoryPressure',
+          status: 'True',
+          reason: 'KubeletHasInsufficientMemory',
+          message: 'kubelet has insufficient memory available',
+        }
+      : {
+          type: 'MemoryPressure',
+          status: 'False',
+          reason: 'KubeletHasSufficientMemory',
+          message: 'kubelet has sufficient memory available',
+        },
     diskPressure
-      ? { type: 'DiskPressure', status: 'True', reason: 'KubeletHasDiskPressure', message: 'kubelet has disk pressure' }
-      : { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
-    { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
+      ? {
+          type: 'DiskPressure',
+          status: 'True',
+          reason: 'KubeletHasDiskPressure',
+          message: 'kubelet has disk pressure',
+        }
+      : {
+          type: 'DiskPressure',
+          status: 'False',
+          reason: 'KubeletHasNoDiskPressure',
+          message: 'kubelet has no disk pressure',
+        },
+    {
+      type: 'PIDPressure',
+      status: 'False',
+      reason: 'KubeletHasSufficientPID',
+      message: 'kubelet has sufficient PID available',
+    },
     h.notReadyReason
       ? { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: h.notReadyReason }
       : { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
@@ -109,12 +146,23 @@ export function nodeConditions(m: MachineInfo, h: RuntimeHealth, now: number, ol
   const t = rfc3339(now);
   return list.map((c) => {
     const prev = old.find((x) => x.type === c.type);
-    return { ...c, lastHeartbeatTime: t, lastTransitionTime: prev && prev.status === c.status && prev.lastTransitionTime ? prev.lastTransitionTime : t };
+    return {
+      ...c,
+      lastHeartbeatTime: t,
+      lastTransitionTime:
+        prev && prev.status === c.status && prev.lastTransitionTime ? prev.lastTransitionTime : t,
+    };
   });
 }
 
 /** The full NodeStatus. */
-export function nodeStatus(m: MachineInfo, o: NodeOptions, h: RuntimeHealth, now: number, old?: NodeStatus): NodeStatus {
+export function nodeStatus(
+  m: MachineInfo,
+  o: NodeOptions,
+  h: RuntimeHealth,
+  now: number,
+  old?: NodeStatus,
+): NodeStatus {
   const { capacity, allocatable } = nodeResources(m, o);
   return {
     capacity,
@@ -149,7 +197,10 @@ export function initialNode(m: MachineInfo, o: NodeOptions, h: RuntimeHealth, no
     metadata: {
       name: o.nodeName,
       labels: nodeLabels(m, o),
-      annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
+      annotations: {
+        'node.alpha.kubernetes.io/ttl': '0',
+        'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+      },
     },
     spec: {
       ...(o.podCidr ? { podCIDR: o.podCidr, podCIDRs: [o.podCidr] } : {}),
@@ -162,6 +213,9 @@ export function initialNode(m: MachineInfo, o: NodeOptions, h: RuntimeHealth, no
 /** True when two statuses differ in anything but heartbeat times. */
 export function nodeStatusChanged(a: NodeStatus | undefined, b: NodeStatus): boolean {
   const strip = (s: NodeStatus | undefined) =>
-    JSON.stringify({ ...s, conditions: (s?.conditions ?? []).map((c) => ({ ...c, lastHeartbeatTime: undefined })) });
+    JSON.stringify({
+      ...s,
+      conditions: (s?.conditions ?? []).map((c) => ({ ...c, lastHeartbeatTime: undefined })),
+    });
   return strip(a) !== strip(b);
 }

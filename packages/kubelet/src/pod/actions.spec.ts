@@ -23,7 +23,12 @@ describe('computePodActions', () => {
 
   it('starts only the first init container on a new pod', () => {
     const { o } = setup();
-    const pod = makePod('p', [{ name: 'main' }], { initContainers: [{ name: 'i1', image: 'busybox' }, { name: 'i2', image: 'busybox' }] });
+    const pod = makePod('p', [{ name: 'main' }], {
+      initContainers: [
+        { name: 'i1', image: 'busybox' },
+        { name: 'i2', image: 'busybox' },
+      ],
+    });
     const a = computePodActions(pod, { uid: 'uid-p', sandboxes: [], containers: [] }, o);
     expect(a.initToStart?.container.name).toBe('i1');
     expect(a.containersToStart).toEqual([]);
@@ -31,7 +36,12 @@ describe('computePodActions', () => {
 
   it('runs init containers in order, then the regular containers', () => {
     const { o } = setup();
-    const pod = makePod('p', [{ name: 'main' }], { initContainers: [{ name: 'i1', image: 'busybox' }, { name: 'i2', image: 'busybox' }] });
+    const pod = makePod('p', [{ name: 'main' }], {
+      initContainers: [
+        { name: 'i1', image: 'busybox' },
+        { name: 'i2', image: 'busybox' },
+      ],
+    });
     let a = computePodActions(pod, runtimeState('uid-p', [rc('i1', 'running')]), o);
     expect(a.initToStart).toBeUndefined();
     expect(a.initPending).toBe(true);
@@ -44,7 +54,10 @@ describe('computePodActions', () => {
 
   it('fails the pod when an init container fails under restartPolicy Never', () => {
     const { o } = setup();
-    const pod = makePod('p', [{ name: 'main' }], { restartPolicy: 'Never', initContainers: [{ name: 'i1', image: 'busybox' }] });
+    const pod = makePod('p', [{ name: 'main' }], {
+      restartPolicy: 'Never',
+      initContainers: [{ name: 'i1', image: 'busybox' }],
+    });
     const a = computePodActions(pod, runtimeState('uid-p', [rc('i1', 'exited', { exitCode: 1 })]), o);
     expect(a.initFailed).toBe(true);
     expect(a.killPod).toBe(true);
@@ -54,13 +67,21 @@ describe('computePodActions', () => {
     const { o } = setup();
     const pod = makePod();
     const a = computePodActions(pod, runtimeState('uid-p', [rc('c', 'running')]), o);
-    expect(a).toMatchObject({ killPod: false, createSandbox: false, containersToStart: [], containersToKill: [] });
+    expect(a).toMatchObject({
+      killPod: false,
+      createSandbox: false,
+      containersToStart: [],
+      containersToKill: [],
+    });
   });
 
   it('restarts an exited container at once the first time, then backs off with doubling delays', () => {
     const { clock, backoff } = setup();
     const pod = makePod();
-    const exitedAt = (t: number, restartCount: number) => runtimeState('uid-p', [rc('c', 'exited', { exitCode: 1, finishedAt: t, startedAt: t - 100, restartCount })]);
+    const exitedAt = (t: number, restartCount: number) =>
+      runtimeState('uid-p', [
+        rc('c', 'exited', { exitCode: 1, finishedAt: t, startedAt: t - 100, restartCount }),
+      ]);
     // first crash: restart immediately, arming 10 s
     let a = computePodActions(pod, exitedAt(clock.now(), 0), { now: clock.now(), backoff });
     expect(a.containersToStart.map((s) => s.restartCount)).toEqual([1]);
@@ -91,7 +112,9 @@ describe('computePodActions', () => {
     const key = `uid-p/c/${containerHash(pod.spec!.containers[0]!)}`;
     for (let i = 0; i < 12; i++) backoff.next(key, clock.now());
     expect(backoff.get(key)).toBe(300_000);
-    const longRun = runtimeState('uid-p', [rc('c', 'exited', { exitCode: 1, startedAt: clock.now() - 700_000, finishedAt: clock.now() })]);
+    const longRun = runtimeState('uid-p', [
+      rc('c', 'exited', { exitCode: 1, startedAt: clock.now() - 700_000, finishedAt: clock.now() }),
+    ]);
     const a = computePodActions(pod, longRun, { now: clock.now(), backoff });
     expect(a.containersToStart).toHaveLength(1);
     expect(backoff.get(key)).toBe(10_000);
@@ -135,7 +158,14 @@ describe('computePodActions', () => {
       ...o,
       probes: { livenessFailed: (id) => id === c.id, startupFailed: () => false },
     });
-    expect(a.containersToKill).toEqual([{ id: c.id, name: 'c', reason: 'Unhealthy', message: 'Container c failed liveness probe, will be restarted' }]);
+    expect(a.containersToKill).toEqual([
+      {
+        id: c.id,
+        name: 'c',
+        reason: 'Unhealthy',
+        message: 'Container c failed liveness probe, will be restarted',
+      },
+    ]);
     expect(a.containersToStart.map((s) => s.restartCount)).toEqual([4]);
   });
 

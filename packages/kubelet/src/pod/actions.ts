@@ -93,7 +93,12 @@ export function formatPod(pod: Pod): string {
  * doBackOff: true (with the CrashLoopBackOff message) when the newest exited container of `c` is
  * still inside its back-off window; otherwise arms/doubles the back-off and returns false.
  */
-export function checkBackoff(pod: Pod, c: Container, state: RuntimePodState, o: ComputeOptions): string | undefined {
+export function checkBackoff(
+  pod: Pod,
+  c: Container,
+  state: RuntimePodState,
+  o: ComputeOptions,
+): string | undefined {
   const exited = state.containers.find((x) => x.name === c.name && x.state === 'exited');
   if (!exited) return undefined;
   const key = backoffKey(pod, c);
@@ -164,9 +169,14 @@ export function computePodActions(pod: Pod, state: RuntimePodState, o: ComputeOp
     }
     if (inits.length > 0) {
       actions.initPending = true;
-      actions.initToStart = { container: inits[0]!, init: true, restartCount: nextRestartCount(inits[0]!.name) };
+      actions.initToStart = {
+        container: inits[0]!,
+        init: true,
+        restartCount: nextRestartCount(inits[0]!.name),
+      };
     } else {
-      for (const c of spec.containers) actions.containersToStart.push({ container: c, init: false, restartCount: nextRestartCount(c.name) });
+      for (const c of spec.containers)
+        actions.containersToStart.push({ container: c, init: false, restartCount: nextRestartCount(c.name) });
     }
     return actions;
   }
@@ -219,7 +229,12 @@ export function computePodActions(pod: Pod, state: RuntimePodState, o: ComputeOp
         keep++;
         continue;
       }
-      actions.containersToKill.push({ id: l.id, name: c.name, reason, message: `${message}, will be restarted` });
+      actions.containersToKill.push({
+        id: l.id,
+        name: c.name,
+        reason,
+        message: `${message}, will be restarted`,
+      });
       if (restartPolicy(pod) !== 'Never') {
         actions.containersToStart.push({ container: c, init: false, restartCount: l.restartCount + 1 });
       }

@@ -79,7 +79,11 @@ export function podDnsConfig(pod: Pod, s: DnsSettings): ResolvConf {
   if (policy === 'None') {
     r = { nameservers: [], searches: [], options: [] };
   } else if (policy === 'Default') {
-    r = { nameservers: [...s.hostResolv.nameservers], searches: [...s.hostResolv.searches], options: [...s.hostResolv.options] };
+    r = {
+      nameservers: [...s.hostResolv.nameservers],
+      searches: [...s.hostResolv.searches],
+      options: [...s.hostResolv.options],
+    };
   } else {
     const ns = pod.metadata.namespace ?? 'default';
     const d = s.clusterDomain;
@@ -118,7 +122,9 @@ export function podHostsFile(pod: Pod, podIps: string[], clusterDomain: string):
   ];
   for (const ip of podIps) {
     if (spec.subdomain) {
-      lines.push(`${ip}\t${hostname}.${spec.subdomain}.${pod.metadata.namespace}.svc.${clusterDomain}\t${hostname}`);
+      lines.push(
+        `${ip}\t${hostname}.${spec.subdomain}.${pod.metadata.namespace}.svc.${clusterDomain}\t${hostname}`,
+      );
     } else {
       lines.push(`${ip}\t${hostname}`);
     }

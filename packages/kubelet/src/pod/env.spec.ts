@@ -2,14 +2,27 @@ import type { ConfigMap, Secret } from '@keelson/api';
 import { makePod } from '../testing/builders';
 import { expand, expandCommand, resolveEnv, type ObjectSource } from './env';
 
-const objects = (cms: Record<string, Record<string, string>>, secrets: Record<string, Record<string, string>>): ObjectSource => ({
-  configMap: async (_ns, name) => (cms[name] ? ({ metadata: { name }, data: cms[name] } as ConfigMap) : undefined),
+const objects = (
+  cms: Record<string, Record<string, string>>,
+  secrets: Record<string, Record<string, string>>,
+): ObjectSource => ({
+  configMap: async (_ns, name) =>
+    cms[name] ? ({ metadata: { name }, data: cms[name] } as ConfigMap) : undefined,
   secret: async (_ns, name) =>
     secrets[name]
-      ? ({ metadata: { name }, data: Object.fromEntries(Object.entries(secrets[name]).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) } as Secret)
+      ? ({
+          metadata: { name },
+          data: Object.fromEntries(
+            Object.entries(secrets[name]).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+          ),
+        } as Secret)
       : undefined,
 });
-const ctx = { hostIp: '192.168.1.10', podIps: ['10.244.1.5'], node: { milliCpu: 2000, memoryBytes: 4 * 2 ** 30 } };
+const ctx = {
+  hostIp: '192.168.1.10',
+  podIps: ['10.244.1.5'],
+  node: { milliCpu: 2000, memoryBytes: 4 * 2 ** 30 },
+};
 
 describe('expand', () => {
   const look = (n: string) => ({ A: 'x', B: 'y' })[n];
@@ -48,7 +61,12 @@ describe('resolveEnv', () => {
         ],
       },
     ]);
-    const env = await resolveEnv(pod, pod.spec!.containers[0]!, objects({ cfg: { color: 'blue', 'bad key': 'x', size: 'L' } }, { sec: { password: 's3cret' } }), ctx);
+    const env = await resolveEnv(
+      pod,
+      pod.spec!.containers[0]!,
+      objects({ cfg: { color: 'blue', 'bad key': 'x', size: 'L' } }, { sec: { password: 's3cret' } }),
+      ctx,
+    );
     const m = Object.fromEntries(env.map((e) => [e.name, e.value]));
     expect(m).toEqual({
       color: 'blue',
@@ -70,23 +88,41 @@ describe('resolveEnv', () => {
   });
 
   it('expands references to earlier variables only', async () => {
-    const pod = makePod('p', [{ name: 'c', env: [{ name: 'A', value: 'a' }, { name: 'B', value: '$(A)-$(C)' }, { name: 'C', value: 'c' }] }]);
+    const pod = makePod('p', [
+      {
+        name: 'c',
+        env: [
+          { name: 'A', value: 'a' },
+          { name: 'B', value: '$(A)-$(C)' },
+          { name: 'C', value: 'c' },
+        ],
+      },
+    ]);
     const env = await resolveEnv(pod, pod.spec!.containers[0]!, objects({}, {}), ctx);
     expect(env.find((e) => e.name === 'B')!.value).toBe('a-$(C)');
   });
 
   it('fails with CreateContainerConfigError for a missing configmap or key', async () => {
-    const pod = makePod('p', [{ name: 'c', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'missing' } } }] }]);
-    await expect(resolveEnv(pod, pod.spec!.containers[0]!, objects({ cfg: {} }, {}), ctx)).rejects.toMatchObject({
+    const pod = makePod('p', [
+      { name: 'c', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'missing' } } }] },
+    ]);
+    await expect(
+      resolveEnv(pod, pod.spec!.containers[0]!, objects({ cfg: {} }, {}), ctx),
+    ).rejects.toMatchObject({
       reason: 'CreateContainerConfigError',
       message: "couldn't find key missing in ConfigMap default/cfg",
     });
     const pod2 = makePod('p', [{ name: 'c', envFrom: [{ secretRef: { name: 'gone' } }] }]);
-    await expect(resolveEnv(pod2, pod2.spec!.containers[0]!, objects({}, {}), ctx)).rejects.toThrow('secret "gone" not found');
+    await expect(resolveEnv(pod2, pod2.spec!.containers[0]!, objects({}, {}), ctx)).rejects.toThrow(
+      'secret "gone" not found',
+    );
   });
 
   it('expands $(VAR) in command and args', () => {
     const pod = makePod('p', [{ name: 'c', command: ['sh', '-c'], args: ['echo $(MSG) $$(MSG)'] }]);
-    expect(expandCommand(pod.spec!.containers[0]!, [{ name: 'MSG', value: 'hi' }])).toEqual({ command: ['sh', '-c'], args: ['echo hi $(MSG)'] });
+    expect(expandCommand(pod.spec!.containers[0]!, [{ name: 'MSG', value: 'hi' }])).toEqual({
+      command: ['sh', '-c'],
+      args: ['echo hi $(MSG)'],
+    });
   });
 });

@@ -108,8 +108,19 @@ export function formatMap(m: Record<string, string> | undefined): string {
  * ephemeral-storage; an unset limit falls back to node allocatable (as upstream's
  * MergeContainerResourceLimits).
  */
-export function resourceFieldValue(pod: Pod, container: Container, resource: string, divisor: string | undefined, node: NodeAllocatable, containerName?: string): string {
-  const c = containerName ? [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((x) => x.name === containerName) ?? container : container;
+export function resourceFieldValue(
+  pod: Pod,
+  container: Container,
+  resource: string,
+  divisor: string | undefined,
+  node: NodeAllocatable,
+  containerName?: string,
+): string {
+  const c = containerName
+    ? ([...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(
+        (x) => x.name === containerName,
+      ) ?? container)
+    : container;
   const [kind, res] = resource.split('.', 2) as ['limits' | 'requests', string];
   const div = parseQuantity(divisor && divisor !== '0' ? divisor : '1');
   let value: number | undefined;
@@ -124,7 +135,8 @@ export function resourceFieldValue(pod: Pod, container: Container, resource: str
       else if (res === 'ephemeral-storage') value = node.ephemeralStorageBytes ?? 0;
     }
   }
-  if (value === undefined) throw new PodConfigError('CreateContainerConfigError', `unsupported resource ${resource}`);
+  if (value === undefined)
+    throw new PodConfigError('CreateContainerConfigError', `unsupported resource ${resource}`);
   if (res === 'cpu') return String(Math.ceil(Math.round(value * 1000) / Math.max(1, Math.round(div * 1000))));
   return String(Math.ceil(value / div - 1e-9));
 }
@@ -192,7 +204,11 @@ export async function resolveEnv(
         const v = (cm as { data?: Record<string, string> } | undefined)?.data?.[r.key];
         if (v === undefined) {
           if (r.optional) continue;
-          throw cfgErr(cm ? `couldn't find key ${r.key} in ConfigMap ${ns}/${r.name}` : `configmap "${r.name}" not found`);
+          throw cfgErr(
+            cm
+              ? `couldn't find key ${r.key} in ConfigMap ${ns}/${r.name}`
+              : `configmap "${r.name}" not found`,
+          );
         }
         value = v;
       } else if (vf.secretKeyRef) {
@@ -201,7 +217,9 @@ export async function resolveEnv(
         const v = s ? decodeSecret(s, r.key) : undefined;
         if (v === undefined) {
           if (r.optional) continue;
-          throw cfgErr(s ? `couldn't find key ${r.key} in Secret ${ns}/${r.name}` : `secret "${r.name}" not found`);
+          throw cfgErr(
+            s ? `couldn't find key ${r.key} in Secret ${ns}/${r.name}` : `secret "${r.name}" not found`,
+          );
         }
         value = v;
       }
@@ -215,7 +233,10 @@ export async function resolveEnv(
 }
 
 /** Expands $(VAR) in a container's command and args against its resolved environment. */
-export function expandCommand(container: Container, env: { name: string; value: string }[]): { command: string[]; args: string[] } {
+export function expandCommand(
+  container: Container,
+  env: { name: string; value: string }[],
+): { command: string[]; args: string[] } {
   const map = new Map(env.map((e) => [e.name, e.value]));
   const look = (n: string) => map.get(n);
   return {
@@ -223,4 +244,3 @@ export function expandCommand(container: Container, env: { name: string; value: 
     args: (container.args ?? []).map((s) => expand(s, look)),
   };
 }
-

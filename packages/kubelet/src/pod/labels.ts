@@ -52,5 +52,8 @@ function stable(v: unknown): unknown {
 
 /** A stable hash (8 hex chars) of a container spec; a change means "restart the container". */
 export function containerHash(c: Container): string {
-  return createHash('sha256').update(JSON.stringify(stable(c))).digest('hex').slice(0, 8);
+  return createHash('sha256')
+    .update(JSON.stringify(stable(c)))
+    .digest('hex')
+    .slice(0, 8);
 }

@@ -114,7 +114,11 @@ export class PodSyncer {
   }
 
   private dns(pod: Pod): ResolvConf {
-    return podDnsConfig(pod, { clusterDns: this.cfg.clusterDns, clusterDomain: this.cfg.clusterDomain, hostResolv: this.cfg.hostResolv });
+    return podDnsConfig(pod, {
+      clusterDns: this.cfg.clusterDns,
+      clusterDomain: this.cfg.clusterDomain,
+      hostResolv: this.cfg.hostResolv,
+    });
   }
 
   private sandboxConfig(pod: Pod, attempt: number): PodSandboxConfig {
@@ -123,7 +127,13 @@ export class PodSyncer {
 
   private volumeCtx(pod: Pod): VolumeContext {
     const ip = this.podIp(pod.metadata.uid!);
-    return { src: this.d.objects, hostIp: this.cfg.nodeIp, podIps: ip ? [ip] : [], node: this.d.node(), serviceAccountToken: this.d.serviceAccountToken };
+    return {
+      src: this.d.objects,
+      hostIp: this.cfg.nodeIp,
+      podIps: ip ? [ip] : [],
+      node: this.d.node(),
+      serviceAccountToken: this.d.serviceAccountToken,
+    };
   }
 
   /** Syncs one pod toward its spec; never throws for per-container failures (they become waiting reasons). */
@@ -147,7 +157,10 @@ export class PodSyncer {
       probes: this.d.probes,
       backoffResetMs: this.cfg.backoffResetMs,
     });
-    if (actions.killPod && (state.sandboxes.some((s) => s.ready) || state.containers.some((c) => c.state === 'running'))) {
+    if (
+      actions.killPod &&
+      (state.sandboxes.some((s) => s.ready) || state.containers.some((c) => c.state === 'running'))
+    ) {
       await this.killPod(pod, state, pod.spec?.terminationGracePeriodSeconds ?? 30);
     }
     if (actions.killPod && !actions.createSandbox) {
@@ -164,9 +177,19 @@ export class PodSyncer {
         waiting.delete('__sandbox');
       } catch (e) {
         this.d.log.warn({ pod: formatPod(pod), err: (e as Error).message }, 'creating pod sandbox failed');
-        this.d.event?.(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(e as Error).message}`);
+        this.d.event?.(
+          pod,
+          'Warning',
+          'FailedCreatePodSandBox',
+          `Failed to create pod sandbox: ${(e as Error).message}`,
+        );
         state = await getRuntimePodState(this.d.cri, uid, this.stateCache);
-        return { status: this.status(pod, state, false), resyncMs: this.cfg.shortResyncMs, terminal: false, state };
+        return {
+          status: this.status(pod, state, false),
+          resyncMs: this.cfg.shortResyncMs,
+          terminal: false,
+          state,
+        };
       }
     } else if (!this.podIps.get(uid) && sandboxId && this.d.cni) {
       const ip = await this.d.cni.cachedPodIp(sandboxId);
@@ -182,10 +205,19 @@ export class PodSyncer {
 
     for (const [name, message] of actions.backoff) waiting.set(name, { reason: 'CrashLoopBackOff', message });
     if (actions.initToStart) {
-      await this.startContainer(pod, sandboxId!, sandboxConfig, actions.initToStart.container, actions.initToStart.restartCount, true);
+      await this.startContainer(
+        pod,
+        sandboxId!,
+        sandboxConfig,
+        actions.initToStart.container,
+        actions.initToStart.restartCount,
+        true,
+      );
     }
     await Promise.all(
-      actions.containersToStart.map((s) => this.startContainer(pod, sandboxId!, sandboxConfig, s.container, s.restartCount, false)),
+      actions.containersToStart.map((s) =>
+        this.startContainer(pod, sandboxId!, sandboxConfig, s.container, s.restartCount, false),
+      ),
     );
 
     state = await getRuntimePodState(this.d.cri, uid, this.stateCache);
@@ -242,10 +274,19 @@ export class PodSyncer {
         const st = await this.d.cri.podSandboxStatus(id, true);
         let ip = st.status.network?.ip ?? '';
         if (!ip) {
-          if (!this.d.cni) throw new PodConfigError('NetworkNotReady', 'runtime reported no pod IP and CNI is disabled');
+          if (!this.d.cni)
+            throw new PodConfigError('NetworkNotReady', 'runtime reported no pod IP and CNI is disabled');
           const netns = netnsFromInfo(st.info);
-          if (!netns) throw new PodConfigError('NetworkNotReady', `runtime reported no network namespace for sandbox ${id}`);
-          ip = await this.d.cni.setUpPod(id, netns, { namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', uid });
+          if (!netns)
+            throw new PodConfigError(
+              'NetworkNotReady',
+              `runtime reported no network namespace for sandbox ${id}`,
+            );
+          ip = await this.d.cni.setUpPod(id, netns, {
+            namespace: pod.metadata.namespace ?? '',
+            name: pod.metadata.name ?? '',
+            uid,
+          });
         }
         this.podIps.set(uid, ip);
       }
@@ -304,7 +345,14 @@ export class PodSyncer {
   }
 
   /** Pull, resolve env and mounts, CreateContainer, StartContainer, postStart. Records waiting reasons on failure. */
-  private async startContainer(pod: Pod, sandboxId: string, sandboxConfig: PodSandboxConfig, c: Container, restartCount: number, init: boolean): Promise<void> {
+  private async startContainer(
+    pod: Pod,
+    sandboxId: string,
+    sandboxConfig: PodSandboxConfig,
+    c: Container,
+    restartCount: number,
+    init: boolean,
+  ): Promise<void> {
     const uid = pod.metadata.uid!;
     const waiting = this.waitingOf(uid);
     try {
@@ -315,12 +363,17 @@ export class PodSyncer {
     let id: string;
     try {
       const ip = this.podIp(uid);
-      const env = await resolveEnv(pod, c, this.d.objects, { hostIp: this.cfg.nodeIp, podIps: ip ? [ip] : [], node: this.d.node() });
+      const env = await resolveEnv(pod, c, this.d.objects, {
+        hostIp: this.cfg.nodeIp,
+        podIps: ip ? [ip] : [],
+        node: this.d.node(),
+      });
       const { command, args } = expandCommand(c, env);
       const dir = this.podDir(uid);
       const mounts = containerMounts(pod, c, dir);
       const has = (p: string) => mounts.some((m) => m.containerPath === p);
-      if (!pod.spec?.hostNetwork && !has('/etc/hosts')) mounts.push(bindMount(join(dir, 'etc-hosts'), '/etc/hosts'));
+      if (!pod.spec?.hostNetwork && !has('/etc/hosts'))
+        mounts.push(bindMount(join(dir, 'etc-hosts'), '/etc/hosts'));
       if (!has('/etc/resolv.conf')) mounts.push(bindMount(join(dir, 'resolv.conf'), '/etc/resolv.conf'));
       await mkdir(join(this.podLogDir(pod), c.name), { recursive: true });
       const config = containerConfig(pod, c, { restartCount, init, env, command, args, mounts });
@@ -329,7 +382,10 @@ export class PodSyncer {
       const reason = e instanceof PodConfigError ? 'CreateContainerConfigError' : 'CreateContainerError';
       waiting.set(c.name, { reason, message: (e as Error).message });
       this.d.event?.(pod, 'Warning', 'Failed', `Error: ${(e as Error).message}`);
-      this.d.log.warn({ pod: formatPod(pod), container: c.name, err: (e as Error).message }, 'create container failed');
+      this.d.log.warn(
+        { pod: formatPod(pod), container: c.name, err: (e as Error).message },
+        'create container failed',
+      );
       return;
     }
     this.d.event?.(pod, 'Normal', 'Created', `Created container ${c.name}`);
@@ -344,7 +400,13 @@ export class PodSyncer {
     waiting.delete(c.name);
     this.d.event?.(pod, 'Normal', 'Started', `Started container ${c.name}`);
     if (c.lifecycle?.postStart) {
-      const err = await this.runHook(pod, c, id, c.lifecycle.postStart, pod.spec?.terminationGracePeriodSeconds ?? 30);
+      const err = await this.runHook(
+        pod,
+        c,
+        id,
+        c.lifecycle.postStart,
+        pod.spec?.terminationGracePeriodSeconds ?? 30,
+      );
       if (err) {
         this.d.event?.(pod, 'Warning', 'FailedPostStartHook', err);
         await this.stopContainer(pod, id, c.name, pod.spec?.terminationGracePeriodSeconds ?? 30, false);
@@ -353,16 +415,28 @@ export class PodSyncer {
   }
 
   /** Runs a lifecycle hook; resolves with an error message or undefined on success. */
-  async runHook(pod: Pod, c: Container, containerId: string, h: LifecycleHandler, timeoutS: number): Promise<string | undefined> {
+  async runHook(
+    pod: Pod,
+    c: Container,
+    containerId: string,
+    h: LifecycleHandler,
+    timeoutS: number,
+  ): Promise<string | undefined> {
     const ip = this.podIp(pod.metadata.uid!);
     try {
       if (h.exec) {
         const r = await this.d.cri.execSync(containerId, h.exec.command ?? [], timeoutS);
-        if (r.exitCode !== 0) return `command '${(h.exec.command ?? []).join(' ')}' exited with ${r.exitCode}: ${Buffer.from(r.stdout ?? []).toString()}${Buffer.from(r.stderr ?? []).toString()}`;
+        if (r.exitCode !== 0)
+          return `command '${(h.exec.command ?? []).join(' ')}' exited with ${r.exitCode}: ${Buffer.from(r.stdout ?? []).toString()}${Buffer.from(r.stderr ?? []).toString()}`;
         return undefined;
       }
       if (h.httpGet) {
-        const r = await httpProbe(h.httpGet, h.httpGet.host || ip, resolvePort(h.httpGet.port, c), timeoutS * 1000);
+        const r = await httpProbe(
+          h.httpGet,
+          h.httpGet.host || ip,
+          resolvePort(h.httpGet.port, c),
+          timeoutS * 1000,
+        );
         return r.result === 'success' ? undefined : r.message;
       }
       if (h.tcpSocket) {
@@ -370,7 +444,9 @@ export class PodSyncer {
         return r.result === 'success' ? undefined : r.message;
       }
       if (h.sleep) {
-        await new Promise((res) => this.d.clock.setTimeout(() => res(undefined), Math.min(h.sleep!.seconds, timeoutS) * 1000));
+        await new Promise((res) =>
+          this.d.clock.setTimeout(() => res(undefined), Math.min(h.sleep!.seconds, timeoutS) * 1000),
+        );
         return undefined;
       }
     } catch (e) {
@@ -380,16 +456,29 @@ export class PodSyncer {
   }
 
   /** Runs preStop (when asked) within the grace period, then StopContainer with what remains. */
-  private async stopContainer(pod: Pod, id: string, name: string, graceS: number, preStop: boolean): Promise<void> {
+  private async stopContainer(
+    pod: Pod,
+    id: string,
+    name: string,
+    graceS: number,
+    preStop: boolean,
+  ): Promise<void> {
     const started = this.d.clock.now();
-    const c = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((x) => x.name === name);
+    const c = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(
+      (x) => x.name === name,
+    );
     if (preStop && c?.lifecycle?.preStop) {
       const hook = this.runHook(pod, c, id, c.lifecycle.preStop, graceS);
-      const timeout = new Promise<string>((res) => this.d.clock.setTimeout(() => res('preStop hook timed out'), graceS * 1000));
+      const timeout = new Promise<string>((res) =>
+        this.d.clock.setTimeout(() => res('preStop hook timed out'), graceS * 1000),
+      );
       const err = await Promise.race([hook, timeout]);
       if (err) this.d.event?.(pod, 'Warning', 'FailedPreStopHook', err);
     }
-    const remaining = Math.max(this.cfg.minGraceSeconds, Math.ceil(graceS - (this.d.clock.now() - started) / 1000));
+    const remaining = Math.max(
+      this.cfg.minGraceSeconds,
+      Math.ceil(graceS - (this.d.clock.now() - started) / 1000),
+    );
     try {
       await this.d.cri.stopContainer(id, remaining);
     } catch (e) {
@@ -403,7 +492,9 @@ export class PodSyncer {
    */
   async killPod(pod: Pod, state: RuntimePodState, graceS: number, preStop = false): Promise<void> {
     await Promise.all(
-      state.containers.filter((c) => c.state === 'running' || c.state === 'created').map((c) => this.stopContainer(pod, c.id, c.name, graceS, preStop)),
+      state.containers
+        .filter((c) => c.state === 'running' || c.state === 'created')
+        .map((c) => this.stopContainer(pod, c.id, c.name, graceS, preStop)),
     );
     for (const sb of state.sandboxes) {
       if (!sb.ready) continue;
@@ -423,7 +514,9 @@ export class PodSyncer {
         this.d.log.warn({ sandbox: id, err: (e as Error).message }, 'CNI teardown failed');
       }
     }
-    await this.d.cri.stopPodSandbox(id).catch((e) => this.d.log.warn({ sandbox: id, err: (e as Error).message }, 'stop sandbox failed'));
+    await this.d.cri
+      .stopPodSandbox(id)
+      .catch((e) => this.d.log.warn({ sandbox: id, err: (e as Error).message }, 'stop sandbox failed'));
     if (remove) await this.d.cri.removePodSandbox(id).catch(() => undefined);
   }
 

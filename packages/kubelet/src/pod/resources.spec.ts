@@ -12,8 +12,15 @@ describe('container resources → CRI', () => {
   });
 
   it('builds LinuxContainerResources', () => {
-    const r = linuxResources({ resources: { requests: { cpu: '250m' }, limits: { cpu: '500m', memory: '128Mi' } } });
-    expect(r).toMatchObject({ cpuShares: 256n, cpuQuota: 50_000n, cpuPeriod: 100_000n, memoryLimitInBytes: 134_217_728n });
+    const r = linuxResources({
+      resources: { requests: { cpu: '250m' }, limits: { cpu: '500m', memory: '128Mi' } },
+    });
+    expect(r).toMatchObject({
+      cpuShares: 256n,
+      cpuQuota: 50_000n,
+      cpuPeriod: 100_000n,
+      memoryLimitInBytes: 134_217_728n,
+    });
     const onlyLimit = linuxResources({ resources: { limits: { cpu: '1' } } });
     expect(onlyLimit.cpuShares).toBe(1024n);
     const none = linuxResources({});

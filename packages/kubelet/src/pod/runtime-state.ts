@@ -5,7 +5,13 @@
 import { ContainerState, PodSandboxState, type ContainerStatus } from '../cri/cri-api';
 import type { CriRuntime } from '../cri/runtime';
 import { nanosToMs } from '../util/clock';
-import { CONTAINER_HASH_ANNOTATION, CONTAINER_NAME_LABEL, INIT_CONTAINER_ANNOTATION, POD_UID_LABEL, RESTART_COUNT_ANNOTATION } from './labels';
+import {
+  CONTAINER_HASH_ANNOTATION,
+  CONTAINER_NAME_LABEL,
+  INIT_CONTAINER_ANNOTATION,
+  POD_UID_LABEL,
+  RESTART_COUNT_ANNOTATION,
+} from './labels';
 
 /** One sandbox of a pod. */
 export interface RuntimeSandbox {
@@ -89,7 +95,10 @@ export function netnsFromInfo(info: Record<string, string>): string | undefined 
  * netns of a sandbox that has one, and the status of an exited container. Per pod uid.
  */
 export class RuntimeStateCache {
-  private readonly pods = new Map<string, { sandboxes: Map<string, { ip: string; netnsPath?: string }>; exited: Map<string, ContainerStatus> }>();
+  private readonly pods = new Map<
+    string,
+    { sandboxes: Map<string, { ip: string; netnsPath?: string }>; exited: Map<string, ContainerStatus> }
+  >();
 
   /** @internal */
   of(uid: string) {
@@ -108,7 +117,11 @@ export class RuntimeStateCache {
  * Reads a pod's sandboxes and containers from the runtime (by the io.kubernetes.pod.uid label).
  * With a `cache`, sandboxes with a known IP and exited containers are not asked for again.
  */
-export async function getRuntimePodState(cri: CriRuntime, uid: string, cache?: RuntimeStateCache): Promise<RuntimePodState> {
+export async function getRuntimePodState(
+  cri: CriRuntime,
+  uid: string,
+  cache?: RuntimeStateCache,
+): Promise<RuntimePodState> {
   const c = cache?.of(uid);
   const [sbs, cs] = await Promise.all([
     cri.listPodSandbox({ labelSelector: { [POD_UID_LABEL]: uid } }),
@@ -191,7 +204,10 @@ export function latestContainer(state: RuntimePodState, name: string): RuntimeCo
 }
 
 /** The two newest containers named `name` (current, previous). */
-export function lastTwo(state: RuntimePodState, name: string): [RuntimeContainer | undefined, RuntimeContainer | undefined] {
+export function lastTwo(
+  state: RuntimePodState,
+  name: string,
+): [RuntimeContainer | undefined, RuntimeContainer | undefined] {
   const xs = state.containers.filter((c) => c.name === name);
   return [xs[0], xs[1]];
 }

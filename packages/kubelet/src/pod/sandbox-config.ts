@@ -4,7 +4,13 @@
  * generateContainerConfig). Pure: paths and resolved values come in as arguments.
  */
 import type { Container, Pod } from '@keelson/api';
-import { NamespaceMode, Protocol, type ContainerConfig, type Mount, type PodSandboxConfig } from '../cri/cri-api';
+import {
+  NamespaceMode,
+  Protocol,
+  type ContainerConfig,
+  type Mount,
+  type PodSandboxConfig,
+} from '../cri/cri-api';
 import { imageSpec } from '../cri/runtime';
 import type { ResolvConf } from './dns';
 import { podHostname } from './dns';
@@ -34,16 +40,32 @@ function protocolOf(p?: string): Protocol {
 }
 
 /** Builds the PodSandboxConfig: metadata, hostname, log directory, DNS, host ports, labels, namespaces. */
-export function podSandboxConfig(pod: Pod, attempt: number, logDirectory: string, dns: ResolvConf, cgroupParent = ''): PodSandboxConfig {
+export function podSandboxConfig(
+  pod: Pod,
+  attempt: number,
+  logDirectory: string,
+  dns: ResolvConf,
+  cgroupParent = '',
+): PodSandboxConfig {
   const spec = pod.spec!;
   const ports = [...(spec.initContainers ?? []), ...spec.containers].flatMap((c) =>
     (c.ports ?? [])
       .filter((p) => p.hostPort)
-      .map((p) => ({ protocol: protocolOf(p.protocol), containerPort: p.containerPort, hostPort: p.hostPort!, hostIp: p.hostIP ?? '' })),
+      .map((p) => ({
+        protocol: protocolOf(p.protocol),
+        containerPort: p.containerPort,
+        hostPort: p.hostPort!,
+        hostIp: p.hostIP ?? '',
+      })),
   );
   const hostNet = spec.hostNetwork === true;
   return {
-    metadata: { name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '', namespace: pod.metadata.namespace ?? '', attempt },
+    metadata: {
+      name: pod.metadata.name ?? '',
+      uid: pod.metadata.uid ?? '',
+      namespace: pod.metadata.namespace ?? '',
+      attempt,
+    },
     hostname: hostNet ? '' : podHostname(pod),
     logDirectory,
     dnsConfig: { servers: dns.nameservers, searches: dns.searches, options: dns.options },
@@ -55,14 +77,24 @@ export function podSandboxConfig(pod: Pod, attempt: number, logDirectory: string
       securityContext: {
         namespaceOptions: {
           network: hostNet ? NamespaceMode.NODE : NamespaceMode.POD,
-          pid: spec.hostPID ? NamespaceMode.NODE : spec.shareProcessNamespace ? NamespaceMode.POD : NamespaceMode.CONTAINER,
+          pid: spec.hostPID
+            ? NamespaceMode.NODE
+            : spec.shareProcessNamespace
+              ? NamespaceMode.POD
+              : NamespaceMode.CONTAINER,
           ipc: spec.hostIPC ? NamespaceMode.NODE : NamespaceMode.POD,
           targetId: '',
           usernsOptions: undefined,
         },
         selinuxOptions: undefined,
-        runAsUser: spec.securityContext?.runAsUser !== undefined ? { value: BigInt(spec.securityContext.runAsUser) } : undefined,
-        runAsGroup: spec.securityContext?.runAsGroup !== undefined ? { value: BigInt(spec.securityContext.runAsGroup) } : undefined,
+        runAsUser:
+          spec.securityContext?.runAsUser !== undefined
+            ? { value: BigInt(spec.securityContext.runAsUser) }
+            : undefined,
+        runAsGroup:
+          spec.securityContext?.runAsGroup !== undefined
+            ? { value: BigInt(spec.securityContext.runAsGroup) }
+            : undefined,
         readonlyRootfs: false,
         supplementalGroups: (spec.securityContext?.supplementalGroups ?? []).map(BigInt),
         supplementalGroupsPolicy: 0,
@@ -115,11 +147,22 @@ export function containerConfig(pod: Pod, c: Container, inp: ContainerRuntimeInp
     linux: {
       resources: linuxResources(c),
       securityContext: {
-        capabilities: sc?.capabilities ? { addCapabilities: sc.capabilities.add ?? [], dropCapabilities: sc.capabilities.drop ?? [], addAmbientCapabilities: [] } : undefined,
+        capabilities: sc?.capabilities
+          ? {
+              addCapabilities: sc.capabilities.add ?? [],
+              dropCapabilities: sc.capabilities.drop ?? [],
+              addAmbientCapabilities: [],
+            }
+          : undefined,
         privileged: sc?.privileged ?? false,
         namespaceOptions: undefined,
         selinuxOptions: undefined,
-        runAsUser: sc?.runAsUser !== undefined ? { value: BigInt(sc.runAsUser) } : pod.spec?.securityContext?.runAsUser !== undefined ? { value: BigInt(pod.spec.securityContext.runAsUser) } : undefined,
+        runAsUser:
+          sc?.runAsUser !== undefined
+            ? { value: BigInt(sc.runAsUser) }
+            : pod.spec?.securityContext?.runAsUser !== undefined
+              ? { value: BigInt(pod.spec.securityContext.runAsUser) }
+              : undefined,
         runAsGroup: sc?.runAsGroup !== undefined ? { value: BigInt(sc.runAsGroup) } : undefined,
         runAsUsername: '',
         readonlyRootfs: sc?.readOnlyRootFilesystem ?? false,

@@ -65,7 +65,14 @@ function terminatedOf(c: RuntimeContainer, runtimeName: string): ContainerState 
   };
 }
 
-function containerStatuses(pod: Pod, specs: Container[], state: RuntimePodState, inp: StatusInputs, init: boolean, initPending: boolean): ContainerStatus[] {
+function containerStatuses(
+  pod: Pod,
+  specs: Container[],
+  state: RuntimePodState,
+  inp: StatusInputs,
+  init: boolean,
+  initPending: boolean,
+): ContainerStatus[] {
   return specs.map((c) => {
     const xs = state.containers.filter((x) => x.name === c.name);
     const [l, prev] = xs;
@@ -84,7 +91,9 @@ function containerStatuses(pod: Pod, specs: Container[], state: RuntimePodState,
       if (l.state === 'running') {
         st.state = { running: { startedAt: rfc3339(l.startedAt || l.createdAt) } };
         st.started = inp.started(l.id, c);
-        st.ready = init ? c.restartPolicy === 'Always' && inp.ready(l.id, c) : inp.ready(l.id, c) && st.started === true;
+        st.ready = init
+          ? c.restartPolicy === 'Always' && inp.ready(l.id, c)
+          : inp.ready(l.id, c) && st.started === true;
       } else if (l.state === 'exited') {
         st.state = terminatedOf(l, inp.runtimeName);
       } else {
@@ -94,7 +103,10 @@ function containerStatuses(pod: Pod, specs: Container[], state: RuntimePodState,
     }
     // A container that will be (re)started next sync shows why it waits (upstream reasonCache).
     const w = inp.waiting.get(c.name);
-    const willRestart = !l || (l.state === 'exited' && (init ? l.exitCode !== 0 && shouldRestart(pod, l.exitCode) : shouldRestart(pod, l.exitCode)));
+    const willRestart =
+      !l ||
+      (l.state === 'exited' &&
+        (init ? l.exitCode !== 0 && shouldRestart(pod, l.exitCode) : shouldRestart(pod, l.exitCode)));
     if (w && willRestart && !inp.podIsTerminal) {
       if (st.state?.terminated) st.lastState = st.state;
       st.state = { waiting: { reason: w.reason, ...(w.message ? { message: w.message } : {}) } };
@@ -104,7 +116,12 @@ function containerStatuses(pod: Pod, specs: Container[], state: RuntimePodState,
 }
 
 /** getPhase (kubelet_pods.go): the pod phase from container statuses. */
-export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: ContainerStatus[], podIsTerminal: boolean): string {
+export function podPhase(
+  pod: Pod,
+  initStatuses: ContainerStatus[],
+  statuses: ContainerStatus[],
+  podIsTerminal: boolean,
+): string {
   const spec = pod.spec!;
   let pendingInit = 0;
   let failedInit = 0;
@@ -146,7 +163,9 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
   }
   const restart = spec.restartPolicy ?? 'Always';
   if (failedInit > 0 && restart === 'Never') return 'Failed';
-  const anyRegularStarted = statuses.some((s) => s.state?.running || s.state?.terminated || s.lastState?.terminated);
+  const anyRegularStarted = statuses.some(
+    (s) => s.state?.running || s.state?.terminated || s.lastState?.terminated,
+  );
   if ((pendingInit > 0 && !anyRegularStarted) || waiting > 0) return 'Pending';
   if (running > 0 && unknown === 0) return 'Running';
   if (running === 0 && stopped > 0 && unknown === 0) {
@@ -160,7 +179,12 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
 }
 
 function condition(type: string, ok: boolean, reason?: string, message?: string): PodCondition {
-  return { type, status: ok ? 'True' : 'False', ...(reason && !ok ? { reason } : {}), ...(message && !ok ? { message } : {}) };
+  return {
+    type,
+    status: ok ? 'True' : 'False',
+    ...(reason && !ok ? { reason } : {}),
+    ...(message && !ok ? { message } : {}),
+  };
 }
 
 /**
@@ -172,10 +196,16 @@ export function computePodStatus(pod: Pod, state: RuntimePodState, inp: StatusIn
   const inits = spec.initContainers ?? [];
   const old = pod.status ?? {};
   const anyRegularRan = spec.containers.some((c) => state.containers.some((x) => x.name === c.name));
-  const initDone = anyRegularRan || inits.every((c) => {
-    const l = state.containers.find((x) => x.name === c.name);
-    return l && ((l.state === 'exited' && l.exitCode === 0) || (c.restartPolicy === 'Always' && l.state === 'running'));
-  });
+  const initDone =
+    anyRegularRan ||
+    inits.every((c) => {
+      const l = state.containers.find((x) => x.name === c.name);
+      return (
+        l &&
+        ((l.state === 'exited' && l.exitCode === 0) ||
+          (c.restartPolicy === 'Always' && l.state === 'running'))
+      );
+    });
   const initStatuses = containerStatuses(pod, inits, state, inp, true, !initDone);
   const statuses = containerStatuses(pod, spec.containers, state, inp, false, !initDone);
   let phase = podPhase(pod, initStatuses, statuses, inp.podIsTerminal);
@@ -187,24 +217,43 @@ export function computePodStatus(pod: Pod, state: RuntimePodState, inp: StatusIn
       return !(s?.state?.terminated?.exitCode === 0) && !(c.restartPolicy === 'Always' && s?.state?.running);
     })
     .map((c) => c.name);
-  const unready = spec.containers.filter((c) => !statuses.find((s) => s.name === c.name)?.ready).map((c) => c.name);
+  const unready = spec.containers
+    .filter((c) => !statuses.find((s) => s.name === c.name)?.ready)
+    .map((c) => c.name);
 
   const conds: PodCondition[] = [];
   conds.push(condition('PodReadyToStartContainers', inp.sandboxReady));
   conds.push(
     initDone || incompleteInit.length === 0
       ? condition('Initialized', true)
-      : condition('Initialized', false, 'ContainersNotInitialized', `containers with incomplete status: [${incompleteInit.join(' ')}]`),
+      : condition(
+          'Initialized',
+          false,
+          'ContainersNotInitialized',
+          `containers with incomplete status: [${incompleteInit.join(' ')}]`,
+        ),
   );
   let containersReady: PodCondition;
   if (phase === 'Succeeded') containersReady = condition('ContainersReady', false, 'PodCompleted');
-  else if (unready.length) containersReady = condition('ContainersReady', false, 'ContainersNotReady', `containers with unready status: [${unready.join(' ')}]`);
+  else if (unready.length)
+    containersReady = condition(
+      'ContainersReady',
+      false,
+      'ContainersNotReady',
+      `containers with unready status: [${unready.join(' ')}]`,
+    );
   else containersReady = condition('ContainersReady', true);
   let ready: PodCondition = { ...containersReady, type: 'Ready' };
   const gates = (spec.readinessGates ?? []).map((g) => g.conditionType);
   if (containersReady.status === 'True' && gates.length) {
     const missing = gates.filter((g) => (old.conditions ?? []).find((c) => c.type === g)?.status !== 'True');
-    if (missing.length) ready = condition('Ready', false, 'ReadinessGatesNotReady', `corresponding condition of pod readiness gate "${missing[0]}" does not exist.`);
+    if (missing.length)
+      ready = condition(
+        'Ready',
+        false,
+        'ReadinessGatesNotReady',
+        `corresponding condition of pod readiness gate "${missing[0]}" does not exist.`,
+      );
   }
   conds.push(ready, containersReady);
   conds.push(condition('PodScheduled', true));
@@ -216,7 +265,10 @@ export function computePodStatus(pod: Pod, state: RuntimePodState, inp: StatusIn
     if (!mine.has(c.type)) continue;
     const prev = (old.conditions ?? []).find((x) => x.type === c.type);
     c.lastProbeTime = null;
-    c.lastTransitionTime = prev && prev.status === c.status && prev.lastTransitionTime ? prev.lastTransitionTime : rfc3339(inp.now);
+    c.lastTransitionTime =
+      prev && prev.status === c.status && prev.lastTransitionTime
+        ? prev.lastTransitionTime
+        : rfc3339(inp.now);
     if (c.type === 'PodScheduled' && prev) {
       c.lastTransitionTime = prev.lastTransitionTime ?? c.lastTransitionTime;
     }
@@ -227,7 +279,11 @@ export function computePodStatus(pod: Pod, state: RuntimePodState, inp: StatusIn
     conditions: conds,
     hostIP: inp.hostIp,
     hostIPs: inp.hostIp ? [{ ip: inp.hostIp }] : [],
-    ...(inp.podIps.length ? { podIP: inp.podIps[0], podIPs: inp.podIps.map((ip) => ({ ip })) } : old.podIP ? { podIP: old.podIP, podIPs: old.podIPs } : {}),
+    ...(inp.podIps.length
+      ? { podIP: inp.podIps[0], podIPs: inp.podIps.map((ip) => ({ ip })) }
+      : old.podIP
+        ? { podIP: old.podIP, podIPs: old.podIPs }
+        : {}),
     startTime: old.startTime ?? rfc3339(inp.now),
     ...(inits.length ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: statuses,

@@ -21,7 +21,13 @@ export interface VolumeContext {
   podIps: string[];
   node: NodeAllocatable;
   /** Requests a service account token (TokenRequest); undefined when unavailable. */
-  serviceAccountToken?(namespace: string, sa: string, audience: string | undefined, expirationSeconds: number, pod: Pod): Promise<string | undefined>;
+  serviceAccountToken?(
+    namespace: string,
+    sa: string,
+    audience: string | undefined,
+    expirationSeconds: number,
+    pod: Pod,
+  ): Promise<string | undefined>;
 }
 
 /** Directory of a volume of the pod. */
@@ -43,7 +49,8 @@ export function volumeDir(podDir: string, v: Volume): string {
 /** Relative file path sanity check (no absolute paths, no ".."). */
 function safeRel(p: string): string {
   const n = normalize(p);
-  if (n.startsWith('/') || n.split('/').includes('..')) throw new PodConfigError('FailedMount', `invalid path "${p}"`);
+  if (n.startsWith('/') || n.split('/').includes('..'))
+    throw new PodConfigError('FailedMount', `invalid path "${p}"`);
   return n;
 }
 
@@ -52,7 +59,10 @@ function safeRel(p: string): string {
  * `..<timestamp>` directory, `..data` symlink swapped with rename, top-level symlinks into
  * `..data`. Old data directories are removed.
  */
-export async function atomicWrite(dir: string, files: Map<string, { data: Buffer; mode: number }>): Promise<void> {
+export async function atomicWrite(
+  dir: string,
+  files: Map<string, { data: Buffer; mode: number }>,
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   const stamp = `..${new Date().toISOString().replace(/[:.]/g, '_')}.${process.pid}.${Math.random().toString(36).slice(2, 8)}`;
   const tsDir = join(dir, stamp);
@@ -127,13 +137,25 @@ function secretData(s: Secret): Record<string, Buffer> {
   return o;
 }
 
-function downwardFiles(pod: Pod, items: { path: string; fieldRef?: { fieldPath: string }; resourceFieldRef?: { containerName?: string; resource: string; divisor?: string }; mode?: number }[], defaultMode: number, ctx: VolumeContext) {
+function downwardFiles(
+  pod: Pod,
+  items: {
+    path: string;
+    fieldRef?: { fieldPath: string };
+    resourceFieldRef?: { containerName?: string; resource: string; divisor?: string };
+    mode?: number;
+  }[],
+  defaultMode: number,
+  ctx: VolumeContext,
+) {
   const out = new Map<string, { data: Buffer; mode: number }>();
   for (const it of items) {
     let v = '';
     if (it.fieldRef) v = podFieldValue(pod, it.fieldRef.fieldPath, ctx.hostIp, ctx.podIps);
     else if (it.resourceFieldRef) {
-      const c = pod.spec!.containers.find((x) => x.name === it.resourceFieldRef!.containerName) ?? pod.spec!.containers[0]!;
+      const c =
+        pod.spec!.containers.find((x) => x.name === it.resourceFieldRef!.containerName) ??
+        pod.spec!.containers[0]!;
       v = resourceFieldValue(pod, c, it.resourceFieldRef.resource, it.resourceFieldRef.divisor, ctx.node);
     }
     out.set(safeRel(it.path), { data: Buffer.from(v, 'utf8'), mode: it.mode ?? defaultMode });
@@ -163,7 +185,16 @@ export async function setUpVolumes(pod: Pod, podDir: string, ctx: VolumeContext)
         }
         throw new PodConfigError('FailedMount', `configmap "${v.configMap.name}" not found`);
       }
-      await atomicWrite(dir, projectKeys(cmData(cm), v.configMap.items, v.configMap.defaultMode ?? 0o644, `ConfigMap ${v.configMap.name}`, v.configMap.optional ?? false));
+      await atomicWrite(
+        dir,
+        projectKeys(
+          cmData(cm),
+          v.configMap.items,
+          v.configMap.defaultMode ?? 0o644,
+          `ConfigMap ${v.configMap.name}`,
+          v.configMap.optional ?? false,
+        ),
+      );
     } else if (v.secret) {
       const s = await ctx.src.secret(ns, v.secret.secretName ?? '');
       if (!s) {
@@ -173,9 +204,21 @@ export async function setUpVolumes(pod: Pod, podDir: string, ctx: VolumeContext)
         }
         throw new PodConfigError('FailedMount', `secret "${v.secret.secretName}" not found`);
       }
-      await atomicWrite(dir, projectKeys(secretData(s), v.secret.items, v.secret.defaultMode ?? 0o644, `Secret ${v.secret.secretName}`, v.secret.optional ?? false));
+      await atomicWrite(
+        dir,
+        projectKeys(
+          secretData(s),
+          v.secret.items,
+          v.secret.defaultMode ?? 0o644,
+          `Secret ${v.secret.secretName}`,
+          v.secret.optional ?? false,
+        ),
+      );
     } else if (v.downwardAPI) {
-      await atomicWrite(dir, downwardFiles(pod, v.downwardAPI.items ?? [], v.downwardAPI.defaultMode ?? 0o644, ctx));
+      await atomicWrite(
+        dir,
+        downwardFiles(pod, v.downwardAPI.items ?? [], v.downwardAPI.defaultMode ?? 0o644, ctx),
+      );
     } else if (v.projected) {
       const mode = v.projected.defaultMode ?? 0o644;
       const files = new Map<string, { data: Buffer; mode: number }>();
@@ -187,20 +230,43 @@ export async function setUpVolumes(pod: Pod, podDir: string, ctx: VolumeContext)
             if (s.configMap.optional || s.configMap.name === 'kube-root-ca.crt') continue;
             throw new PodConfigError('FailedMount', `configmap "${s.configMap.name}" not found`);
           }
-          for (const [k, f] of projectKeys(cmData(cm), s.configMap.items, mode, `ConfigMap ${s.configMap.name}`, s.configMap.optional ?? false)) files.set(k, f);
+          for (const [k, f] of projectKeys(
+            cmData(cm),
+            s.configMap.items,
+            mode,
+            `ConfigMap ${s.configMap.name}`,
+            s.configMap.optional ?? false,
+          ))
+            files.set(k, f);
         } else if (s.secret) {
           const sec = await ctx.src.secret(ns, s.secret.name ?? '');
           if (!sec) {
             if (s.secret.optional) continue;
             throw new PodConfigError('FailedMount', `secret "${s.secret.name}" not found`);
           }
-          for (const [k, f] of projectKeys(secretData(sec), s.secret.items, mode, `Secret ${s.secret.name}`, s.secret.optional ?? false)) files.set(k, f);
+          for (const [k, f] of projectKeys(
+            secretData(sec),
+            s.secret.items,
+            mode,
+            `Secret ${s.secret.name}`,
+            s.secret.optional ?? false,
+          ))
+            files.set(k, f);
         } else if (s.downwardAPI) {
           for (const [k, f] of downwardFiles(pod, s.downwardAPI.items ?? [], mode, ctx)) files.set(k, f);
         } else if (s.serviceAccountToken) {
           const sa = pod.spec?.serviceAccountName ?? pod.spec?.serviceAccount ?? 'default';
-          const tok = await ctx.serviceAccountToken?.(ns, sa, s.serviceAccountToken.audience, s.serviceAccountToken.expirationSeconds ?? 3607, pod).catch(() => undefined);
-          if (tok !== undefined) files.set(safeRel(s.serviceAccountToken.path), { data: Buffer.from(tok, 'utf8'), mode });
+          const tok = await ctx
+            .serviceAccountToken?.(
+              ns,
+              sa,
+              s.serviceAccountToken.audience,
+              s.serviceAccountToken.expirationSeconds ?? 3607,
+              pod,
+            )
+            .catch(() => undefined);
+          if (tok !== undefined)
+            files.set(safeRel(s.serviceAccountToken.path), { data: Buffer.from(tok, 'utf8'), mode });
         }
       }
       await atomicWrite(dir, files);
@@ -251,7 +317,8 @@ export function containerMounts(pod: Pod, c: Container, podDir: string): Mount[]
   const out: Mount[] = [];
   for (const m of c.volumeMounts ?? []) {
     const v = vols.get(m.name);
-    if (!v) throw new PodConfigError('CreateContainerConfigError', `volume "${m.name}" not found in pod spec`);
+    if (!v)
+      throw new PodConfigError('CreateContainerConfigError', `volume "${m.name}" not found in pod spec`);
     let host = v.hostPath ? v.hostPath.path : volumeDir(podDir, v);
     if (m.subPath) host = join(host, safeRel(m.subPath));
     const ro = m.readOnly ?? (v.configMap || v.secret || v.downwardAPI || v.projected ? true : false);

@@ -16,7 +16,8 @@ function setup(results: ProbeResult[] | (() => ProbeResult)) {
   const mgr = new ProbeManager(
     async () => {
       calls.push(clock.now());
-      const r = typeof results === 'function' ? results() : (results[Math.min(i++, results.length - 1)] ?? 'success');
+      const r =
+        typeof results === 'function' ? results() : (results[Math.min(i++, results.length - 1)] ?? 'success');
       return { result: r, message: r === 'failure' ? 'boom' : '' };
     },
     clock,
@@ -46,14 +47,32 @@ describe('ProbeManager', () => {
   });
 
   it('flips liveness to failure only after failureThreshold consecutive failures, then holds', async () => {
-    const { clock, calls, events, mgr } = setup(['failure', 'success', 'failure', 'failure', 'failure', 'success']);
-    const pod = makePod('p', [{ name: 'c', livenessProbe: { httpGet: { port: 80 }, periodSeconds: 1, failureThreshold: 3 } }]);
+    const { clock, calls, events, mgr } = setup([
+      'failure',
+      'success',
+      'failure',
+      'failure',
+      'failure',
+      'success',
+    ]);
+    const pod = makePod('p', [
+      { name: 'c', livenessProbe: { httpGet: { port: 80 }, periodSeconds: 1, failureThreshold: 3 } },
+    ]);
     const c = rc('c', 'running', { startedAt: clock.now() });
     mgr.syncPod(pod, runtimeState('uid-p', [c]), () => '10.0.0.1');
     await advance(clock, 1000, 1);
     await advance(clock, 4000);
     expect(mgr.livenessFailed(c.id)).toBe(true);
-    expect(events).toEqual([{ podUid: 'uid-p', containerName: 'c', containerId: c.id, type: 'liveness', result: 'failure', message: 'boom' }]);
+    expect(events).toEqual([
+      {
+        podUid: 'uid-p',
+        containerName: 'c',
+        containerId: c.id,
+        type: 'liveness',
+        result: 'failure',
+        message: 'boom',
+      },
+    ]);
     const n = calls.length;
     await advance(clock, 5000);
     expect(calls.length).toBe(n); // on hold until a new container replaces it
@@ -102,7 +121,9 @@ describe('ProbeManager', () => {
 
   it('reports startup failure after failureThreshold', async () => {
     const { clock, mgr } = setup(['failure']);
-    const pod = makePod('p', [{ name: 'c', startupProbe: { exec: { command: ['x'] }, periodSeconds: 1, failureThreshold: 2 } }]);
+    const pod = makePod('p', [
+      { name: 'c', startupProbe: { exec: { command: ['x'] }, periodSeconds: 1, failureThreshold: 2 } },
+    ]);
     const c = rc('c', 'running', { startedAt: clock.now() });
     mgr.syncPod(pod, runtimeState('uid-p', [c]), () => '10.0.0.1');
     await advance(clock, 3000);

@@ -54,11 +54,20 @@ class ProbeWorker {
   }
 
   private get probe(): Probe {
-    return (this.type === 'liveness' ? this.container.livenessProbe : this.type === 'readiness' ? this.container.readinessProbe : this.container.startupProbe)!;
+    return (
+      this.type === 'liveness'
+        ? this.container.livenessProbe
+        : this.type === 'readiness'
+          ? this.container.readinessProbe
+          : this.container.startupProbe
+    )!;
   }
 
   start() {
-    const delayMs = Math.max(0, this.startedAt + (this.probe.initialDelaySeconds ?? 0) * 1000 - this.mgr.clock.now());
+    const delayMs = Math.max(
+      0,
+      this.startedAt + (this.probe.initialDelaySeconds ?? 0) * 1000 - this.mgr.clock.now(),
+    );
     this.schedule(delayMs);
   }
 
@@ -78,11 +87,19 @@ class ProbeWorker {
     // startup done: that worker stops probing
     if (this.type === 'startup' && this.result === 'success') return;
     if (this.onHold) return;
-    if (this.type !== 'startup' && this.container.startupProbe && !this.mgr.startupSucceeded(this.containerId)) {
+    if (
+      this.type !== 'startup' &&
+      this.container.startupProbe &&
+      !this.mgr.startupSucceeded(this.containerId)
+    ) {
       this.schedule(periodMs);
       return;
     }
-    const out = await this.mgr.runner(this.probe, { podIp: this.podIp(), containerId: this.containerId, container: this.container });
+    const out = await this.mgr.runner(this.probe, {
+      podIp: this.podIp(),
+      containerId: this.containerId,
+      container: this.container,
+    });
     if (this.stopped) return;
     this.record(out);
     this.schedule(periodMs);
@@ -98,7 +115,11 @@ class ProbeWorker {
     if (r === 'failure') this.lastMessage = out.message;
     const failureThreshold = this.probe.failureThreshold ?? 3;
     const successThreshold = this.type === 'readiness' ? (this.probe.successThreshold ?? 1) : 1;
-    if ((r === 'failure' && this.resultRun < failureThreshold) || (r === 'success' && this.resultRun < successThreshold)) return;
+    if (
+      (r === 'failure' && this.resultRun < failureThreshold) ||
+      (r === 'success' && this.resultRun < successThreshold)
+    )
+      return;
     const changed = this.result !== r;
     this.result = r;
     if ((this.type === 'liveness' || this.type === 'startup') && r === 'failure') {
@@ -106,7 +127,14 @@ class ProbeWorker {
       this.resultRun = 0;
     }
     if (changed) {
-      this.mgr.emit({ podUid: this.podUid, containerName: this.container.name, containerId: this.containerId, type: this.type, result: r, message: out.message });
+      this.mgr.emit({
+        podUid: this.podUid,
+        containerName: this.container.name,
+        containerId: this.containerId,
+        type: this.type,
+        result: r,
+        message: out.message,
+      });
     }
   }
 }
@@ -142,12 +170,16 @@ export class ProbeManager {
   syncPod(pod: Pod, state: RuntimePodState, podIp: () => string): void {
     const uid = pod.metadata.uid ?? '';
     const live = new Set<string>();
-    const specs = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always')];
+    const specs = [
+      ...(pod.spec?.containers ?? []),
+      ...(pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always'),
+    ];
     for (const c of specs) {
       const l = state.containers.find((x) => x.name === c.name);
       if (!l || l.state !== 'running') continue;
       for (const type of ['startup', 'liveness', 'readiness'] as const) {
-        const probe = type === 'liveness' ? c.livenessProbe : type === 'readiness' ? c.readinessProbe : c.startupProbe;
+        const probe =
+          type === 'liveness' ? c.livenessProbe : type === 'readiness' ? c.readinessProbe : c.startupProbe;
         if (!probe) continue;
         const k = this.key(l.id, type);
         live.add(k);

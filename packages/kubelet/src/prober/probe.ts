@@ -39,7 +39,12 @@ export function resolvePort(port: IntOrString, c: Container): number {
 export const PROBE_USER_AGENT = 'kube-probe/1.32';
 
 /** HTTP GET; success for status 200–399 (redirects are not followed). */
-export function httpProbe(action: HTTPGetAction, host: string, port: number, timeoutMs: number): Promise<ProbeOutcome> {
+export function httpProbe(
+  action: HTTPGetAction,
+  host: string,
+  port: number,
+  timeoutMs: number,
+): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
     const scheme = (action.scheme ?? 'HTTP').toUpperCase();
     const lib = scheme === 'HTTPS' ? https : http;
@@ -53,21 +58,39 @@ export function httpProbe(action: HTTPGetAction, host: string, port: number, tim
       }
     };
     const req = lib.request(
-      { host, port, path: action.path || '/', method: 'GET', headers, timeout: timeoutMs, rejectUnauthorized: false, agent: false },
+      {
+        host,
+        port,
+        path: action.path || '/',
+        method: 'GET',
+        headers,
+        timeout: timeoutMs,
+        rejectUnauthorized: false,
+        agent: false,
+      },
       (res) => {
         const code = res.statusCode ?? 0;
         res.resume();
         res.on('end', () => undefined);
-        if (code >= 200 && code < 400) finish({ result: 'success', message: `HTTP probe succeeded with statuscode: ${code}` });
+        if (code >= 200 && code < 400)
+          finish({ result: 'success', message: `HTTP probe succeeded with statuscode: ${code}` });
         else finish({ result: 'failure', message: `HTTP probe failed with statuscode: ${code}` });
         req.destroy();
       },
     );
     const timer = setTimeout(() => {
-      finish({ result: 'failure', message: `Get "${scheme.toLowerCase()}://${host}:${port}${action.path || '/'}": context deadline exceeded` });
+      finish({
+        result: 'failure',
+        message: `Get "${scheme.toLowerCase()}://${host}:${port}${action.path || '/'}": context deadline exceeded`,
+      });
       req.destroy();
     }, timeoutMs);
-    req.on('error', (e) => finish({ result: 'failure', message: `Get "${scheme.toLowerCase()}://${host}:${port}${action.path || '/'}": ${e.message}` }));
+    req.on('error', (e) =>
+      finish({
+        result: 'failure',
+        message: `Get "${scheme.toLowerCase()}://${host}:${port}${action.path || '/'}": ${e.message}`,
+      }),
+    );
     req.on('close', () => clearTimeout(timer));
     req.end();
   });
@@ -141,7 +164,12 @@ export function decodeHealthCheckResponse(b: Buffer): number {
 }
 
 /** grpc.health.v1.Health/Check; success when the answer is SERVING. */
-export function grpcProbe(host: string, port: number, service: string, timeoutMs: number): Promise<ProbeOutcome> {
+export function grpcProbe(
+  host: string,
+  port: number,
+  service: string,
+  timeoutMs: number,
+): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
     const client = new Client(`${host}:${port}`, credentials.createInsecure());
     client.makeUnaryRequest(
@@ -153,12 +181,19 @@ export function grpcProbe(host: string, port: number, service: string, timeoutMs
       (err: ServiceError | null, res?: Buffer) => {
         client.close();
         if (err) {
-          resolve({ result: 'failure', message: `timeout: failed to connect service "${host}:${port}" within ${timeoutMs / 1000}s: ${err.details}` });
+          resolve({
+            result: 'failure',
+            message: `timeout: failed to connect service "${host}:${port}" within ${timeoutMs / 1000}s: ${err.details}`,
+          });
           return;
         }
         const st = decodeHealthCheckResponse(res ?? Buffer.alloc(0));
         if (st === 1) resolve({ result: 'success', message: '' });
-        else resolve({ result: 'failure', message: `service unhealthy (responded with "${['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][st] ?? st}")` });
+        else
+          resolve({
+            result: 'failure',
+            message: `service unhealthy (responded with "${['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][st] ?? st}")`,
+          });
       },
     );
   });
@@ -171,14 +206,27 @@ export async function runProbe(cri: CriRuntime, p: Probe, t: ProbeTarget): Promi
   try {
     if (p.exec) {
       const res = await cri.execSync(t.containerId, p.exec.command ?? [], timeoutS);
-      const out = Buffer.concat([res.stdout ?? Buffer.alloc(0), res.stderr ?? Buffer.alloc(0)]).toString('utf8');
-      return res.exitCode === 0 ? { result: 'success', message: out } : { result: 'failure', message: out || `command exited with ${res.exitCode}` };
+      const out = Buffer.concat([res.stdout ?? Buffer.alloc(0), res.stderr ?? Buffer.alloc(0)]).toString(
+        'utf8',
+      );
+      return res.exitCode === 0
+        ? { result: 'success', message: out }
+        : { result: 'failure', message: out || `command exited with ${res.exitCode}` };
     }
     if (p.httpGet) {
-      return await httpProbe(p.httpGet, p.httpGet.host || t.podIp, resolvePort(p.httpGet.port, t.container), timeoutMs);
+      return await httpProbe(
+        p.httpGet,
+        p.httpGet.host || t.podIp,
+        resolvePort(p.httpGet.port, t.container),
+        timeoutMs,
+      );
     }
     if (p.tcpSocket) {
-      return await tcpProbe(p.tcpSocket.host || t.podIp, resolvePort(p.tcpSocket.port, t.container), timeoutMs);
+      return await tcpProbe(
+        p.tcpSocket.host || t.podIp,
+        resolvePort(p.tcpSocket.port, t.container),
+        timeoutMs,
+      );
     }
     if (p.grpc) {
       return await grpcProbe(t.podIp, p.grpc.port, p.grpc.service ?? '', timeoutMs);

@@ -1,11 +1,23 @@
-import { CLOSE, decodeFrame, encodeFrame, errorPayload, exitCodeOf, exitStatus, negotiateProtocol, STDOUT } from './channel';
+import {
+  CLOSE,
+  decodeFrame,
+  encodeFrame,
+  errorPayload,
+  exitCodeOf,
+  exitStatus,
+  negotiateProtocol,
+  STDOUT,
+} from './channel';
 
 describe('Kubernetes WebSocket channel framing', () => {
   it('prefixes binary frames with the channel byte', () => {
     const f = encodeFrame('v4.channel.k8s.io', STDOUT, 'hi') as Buffer;
     expect([...f]).toEqual([1, 104, 105]);
     expect(decodeFrame('v4.channel.k8s.io', f)).toEqual({ channel: 1, data: Buffer.from('hi') });
-    expect(decodeFrame('v5.channel.k8s.io', Buffer.from([CLOSE, 0]))).toEqual({ channel: 255, data: Buffer.from([0]) });
+    expect(decodeFrame('v5.channel.k8s.io', Buffer.from([CLOSE, 0]))).toEqual({
+      channel: 255,
+      data: Buffer.from([0]),
+    });
     expect(decodeFrame('v4.channel.k8s.io', Buffer.alloc(0))).toBeUndefined();
   });
 
@@ -26,7 +38,8 @@ describe('Kubernetes WebSocket channel framing', () => {
     expect(s).toEqual({
       metadata: {},
       status: 'Failure',
-      message: 'command terminated with non-zero exit code: error executing command [sh -c exit 3], exit code 3',
+      message:
+        'command terminated with non-zero exit code: error executing command [sh -c exit 3], exit code 3',
       reason: 'NonZeroExitCode',
       details: { causes: [{ reason: 'ExitCode', message: '3' }] },
     });

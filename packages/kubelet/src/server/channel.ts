@@ -17,7 +17,13 @@ export const RESIZE = 4;
 export const CLOSE = 255;
 
 /** Subprotocols the kubelet accepts, most preferred first. */
-export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'v4.base64.channel.k8s.io', 'channel.k8s.io', 'base64.channel.k8s.io'];
+export const EXEC_PROTOCOLS = [
+  'v5.channel.k8s.io',
+  'v4.channel.k8s.io',
+  'v4.base64.channel.k8s.io',
+  'channel.k8s.io',
+  'base64.channel.k8s.io',
+];
 
 /** The first offered protocol we support, in our preference order; false when none. */
 export function negotiateProtocol(offered: Set<string> | string[]): string | false {
@@ -41,7 +47,10 @@ export function encodeFrame(protocol: string, channel: number, data: Buffer | st
 }
 
 /** Decodes a frame; undefined for an empty message. */
-export function decodeFrame(protocol: string, msg: Buffer | string): { channel: number; data: Buffer } | undefined {
+export function decodeFrame(
+  protocol: string,
+  msg: Buffer | string,
+): { channel: number; data: Buffer } | undefined {
   if (isBase64Protocol(protocol)) {
     const s = typeof msg === 'string' ? msg : msg.toString('utf8');
     if (!s.length) return undefined;

@@ -3,16 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { criLogToLines, followLog, formatCriLogLine, parseCriLogLine, renderLogs } from './logs';
 
-const LOG = [
-  '2026-01-01T12:00:00.000000001Z stdout F line one',
-  '2026-01-01T12:00:01.5Z stderr F oops',
-  '2026-01-01T12:00:02.000000000Z stdout P part-',
-  '2026-01-01T12:00:02.100000000Z stdout P two-',
-  '2026-01-01T12:00:02.200000000Z stdout F three',
-  '2026-01-01T12:00:03Z stdout F ',
-  'garbage line',
-  '2026-01-01T12:00:04Z stdout F last',
-].join('\n') + '\n';
+const LOG =
+  [
+    '2026-01-01T12:00:00.000000001Z stdout F line one',
+    '2026-01-01T12:00:01.5Z stderr F oops',
+    '2026-01-01T12:00:02.000000000Z stdout P part-',
+    '2026-01-01T12:00:02.100000000Z stdout P two-',
+    '2026-01-01T12:00:02.200000000Z stdout F three',
+    '2026-01-01T12:00:03Z stdout F ',
+    'garbage line',
+    '2026-01-01T12:00:04Z stdout F last',
+  ].join('\n') + '\n';
 
 describe('CRI log parsing', () => {
   it('parses a record', () => {
@@ -29,7 +30,13 @@ describe('CRI log parsing', () => {
   });
 
   it('joins partial records and keeps empty lines', () => {
-    expect(criLogToLines(LOG).map((l) => l.text)).toEqual(['line one\n', 'oops\n', 'part-two-three\n', '\n', 'last\n']);
+    expect(criLogToLines(LOG).map((l) => l.text)).toEqual([
+      'line one\n',
+      'oops\n',
+      'part-two-three\n',
+      '\n',
+      'last\n',
+    ]);
   });
 
   it('renders with tailLines, sinceMs, timestamps and limitBytes', () => {
@@ -51,13 +58,27 @@ describe('CRI log parsing', () => {
     const dir = await mkdtemp(join(tmpdir(), 'kubelet-logs-'));
     try {
       const path = join(dir, '0.log');
-      await writeFile(path, formatCriLogLine({ timestamp: '2026-01-01T00:00:00Z', stream: 'stdout', content: 'a' }));
+      await writeFile(
+        path,
+        formatCriLogLine({ timestamp: '2026-01-01T00:00:00Z', stream: 'stdout', content: 'a' }),
+      );
       const got: string[] = [];
       let stop = false;
       const ac = new AbortController();
-      const done = followLog(path, 0, {}, (s) => got.push(s), async () => stop, ac.signal, 10);
+      const done = followLog(
+        path,
+        0,
+        {},
+        (s) => got.push(s),
+        async () => stop,
+        ac.signal,
+        10,
+      );
       await new Promise((r) => setTimeout(r, 30));
-      await appendFile(path, formatCriLogLine({ timestamp: '2026-01-01T00:00:01Z', stream: 'stdout', content: 'b' }));
+      await appendFile(
+        path,
+        formatCriLogLine({ timestamp: '2026-01-01T00:00:01Z', stream: 'stdout', content: 'b' }),
+      );
       await appendFile(path, '2026-01-01T00:00:02Z stdout F c'); // incomplete line: held back
       await new Promise((r) => setTimeout(r, 50));
       await appendFile(path, '\n');

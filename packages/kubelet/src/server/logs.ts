@@ -37,7 +37,12 @@ export function parseCriLogLine(line: string): CriLogRecord | undefined {
 }
 
 /** Formats a record in the CRI log format (for writers and tests). */
-export function formatCriLogLine(r: { timestamp: string; stream: string; partial?: boolean; content: string }): string {
+export function formatCriLogLine(r: {
+  timestamp: string;
+  stream: string;
+  partial?: boolean;
+  content: string;
+}): string {
   return `${r.timestamp} ${r.stream} ${r.partial ? 'P' : 'F'} ${r.content}\n`;
 }
 
@@ -54,7 +59,9 @@ export interface LogOptions {
 }
 
 /** Full lines (partials joined) from CRI log text: [timestamp of first part, stream, text with "\n" for full lines]. */
-export function criLogToLines(text: string): { timestamp: string; time: number; stream: string; text: string }[] {
+export function criLogToLines(
+  text: string,
+): { timestamp: string; time: number; stream: string; text: string }[] {
   const out: { timestamp: string; time: number; stream: string; text: string }[] = [];
   const pending = new Map<string, { timestamp: string; time: number; text: string }>();
   for (const raw of text.split('\n')) {
@@ -62,7 +69,9 @@ export function criLogToLines(text: string): { timestamp: string; time: number; 
     const r = parseCriLogLine(raw);
     if (!r) continue;
     const p = pending.get(r.stream);
-    const acc = p ? { ...p, text: p.text + r.content } : { timestamp: r.timestamp, time: r.time, text: r.content };
+    const acc = p
+      ? { ...p, text: p.text + r.content }
+      : { timestamp: r.timestamp, time: r.time, text: r.content };
     if (r.partial) {
       pending.set(r.stream, acc);
       continue;
@@ -78,9 +87,11 @@ export function criLogToLines(text: string): { timestamp: string; time: number; 
 export function renderLogs(text: string, o: LogOptions): string {
   let lines = criLogToLines(text);
   if (o.sinceMs !== undefined) lines = lines.filter((l) => l.time >= o.sinceMs!);
-  if (o.tailLines !== undefined && o.tailLines >= 0) lines = o.tailLines === 0 ? [] : lines.slice(-o.tailLines);
+  if (o.tailLines !== undefined && o.tailLines >= 0)
+    lines = o.tailLines === 0 ? [] : lines.slice(-o.tailLines);
   let s = lines.map((l) => (o.timestamps ? `${l.timestamp} ${l.text}` : l.text)).join('');
-  if (o.limitBytes !== undefined && o.limitBytes >= 0) s = Buffer.from(s).subarray(0, o.limitBytes).toString('utf8');
+  if (o.limitBytes !== undefined && o.limitBytes >= 0)
+    s = Buffer.from(s).subarray(0, o.limitBytes).toString('utf8');
   return s;
 }
 
@@ -128,10 +139,14 @@ export async function followLog(
     if (await shouldStop()) return;
     await new Promise<void>((r) => {
       const t = setTimeout(r, pollMs);
-      signal.addEventListener('abort', () => {
-        clearTimeout(t);
-        r();
-      }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          r();
+        },
+        { once: true },
+      );
     });
   }
 }

@@ -31,18 +31,38 @@ describe('kubelet HTTP server', () => {
       if (cmd[0] === 'fail') return { stdout: Buffer.alloc(0), stderr: Buffer.from('bad\n'), exitCode: 3 };
       return { stdout: Buffer.from(`ran ${cmd.join(' ')}\n`), stderr: Buffer.alloc(0), exitCode: 0 };
     });
-    k = await startKubelet({ nodeName: 'n1', runtime: cri, rootDir: dir, nodeIp: '127.0.0.1', port: 0, address: '127.0.0.1', disableCni: true, relistMs: 30, logger: silentLogger }, cs);
+    k = await startKubelet(
+      {
+        nodeName: 'n1',
+        runtime: cri,
+        rootDir: dir,
+        nodeIp: '127.0.0.1',
+        port: 0,
+        address: '127.0.0.1',
+        disableCni: true,
+        relistMs: 30,
+        logger: silentLogger,
+      },
+      cs,
+    );
     base = `http://127.0.0.1:${k.port}`;
     const pod = makePod('web', [{ name: 'c', image: 'busybox:1.36' }]);
     await cs.resource<Pod>('pods').create({ ...pod, metadata: { name: 'web', namespace: 'default' } });
-    await waitFor('Running', async () => (await cs.resource<Pod>('pods').get('default', 'web')).status?.phase === 'Running');
+    await waitFor(
+      'Running',
+      async () => (await cs.resource<Pod>('pods').get('default', 'web')).status?.phase === 'Running',
+    );
     const uid = (await cs.resource<Pod>('pods').get('default', 'web')).metadata.uid!;
     // the fake runtime does not write logs: write the CRI log file where the kubelet expects it
     const logDir = join(dir, 'pod-logs', `default_web_${uid}`, 'c');
     await mkdir(logDir, { recursive: true });
     await writeFile(
       join(logDir, '0.log'),
-      ['hello', 'world', 'third'].map((s, i) => formatCriLogLine({ timestamp: `2026-01-01T00:00:0${i}.000000000Z`, stream: 'stdout', content: s })).join(''),
+      ['hello', 'world', 'third']
+        .map((s, i) =>
+          formatCriLogLine({ timestamp: `2026-01-01T00:00:0${i}.000000000Z`, stream: 'stdout', content: s }),
+        )
+        .join(''),
     );
   });
 
@@ -60,7 +80,9 @@ describe('kubelet HTTP server', () => {
 
   it('serves container logs with tailLines and timestamps', async () => {
     expect(await (await fetch(`${base}/containerLogs/default/web/c`)).text()).toBe('hello\nworld\nthird\n');
-    expect(await (await fetch(`${base}/containerLogs/default/web/c?tailLines=1&timestamps=true`)).text()).toBe('2026-01-01T00:00:02.000000000Z third\n');
+    expect(
+      await (await fetch(`${base}/containerLogs/default/web/c?tailLines=1&timestamps=true`)).text(),
+    ).toBe('2026-01-01T00:00:02.000000000Z third\n');
     const prev = await fetch(`${base}/containerLogs/default/web/c?previous=true`);
     expect(prev.status).toBe(400);
     expect(await prev.text()).toContain('previous terminated container "c" in pod "web" not found');
@@ -89,9 +111,15 @@ describe('kubelet HTTP server', () => {
     const status = JSON.parse(ok.frames.find((f) => f.channel === 3)!.data.toString());
     expect(exitCodeOf(status)).toBe(0);
     const bad = await exec('command=fail&stdout=1&stderr=1', 'v4.channel.k8s.io');
-    expect(Buffer.concat(bad.frames.filter((f) => f.channel === 2).map((f) => f.data)).toString()).toBe('bad\n');
+    expect(Buffer.concat(bad.frames.filter((f) => f.channel === 2).map((f) => f.data)).toString()).toBe(
+      'bad\n',
+    );
     const st = JSON.parse(bad.frames.find((f) => f.channel === 3)!.data.toString());
-    expect(st).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } });
+    expect(st).toMatchObject({
+      status: 'Failure',
+      reason: 'NonZeroExitCode',
+      details: { causes: [{ reason: 'ExitCode', message: '3' }] },
+    });
   });
 
   it('rejects exec without a WebSocket upgrade', async () => {

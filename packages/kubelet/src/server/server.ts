@@ -12,7 +12,20 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { Pod } from '@keelson/api';
 import type { Kubelet } from '../kubelet';
 import type { RuntimeContainer } from '../pod/runtime-state';
-import { CLOSE, ERROR, RESIZE, STDERR, STDIN, STDOUT, decodeFrame, encodeFrame, errorPayload, errorStatus, exitStatus, negotiateProtocol } from './channel';
+import {
+  CLOSE,
+  ERROR,
+  RESIZE,
+  STDERR,
+  STDIN,
+  STDOUT,
+  decodeFrame,
+  encodeFrame,
+  errorPayload,
+  errorStatus,
+  exitStatus,
+  negotiateProtocol,
+} from './channel';
 import { followLog, renderLogs, type LogOptions } from './logs';
 
 function truthy(v: string | null): boolean {
@@ -22,7 +35,10 @@ function truthy(v: string | null): boolean {
 /** Kubelet HTTP API. */
 export class KubeletServer {
   private http?: Server;
-  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => negotiateProtocol(p) });
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (p) => negotiateProtocol(p),
+  });
   private readonly sockets = new Set<Socket>();
   port = 0;
 
@@ -70,13 +86,22 @@ export class KubeletServer {
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (url.pathname === '/healthz') return this.text(res, 200, 'ok');
     if (url.pathname === '/pods' || url.pathname === '/pods/') {
-      const items = [...this.k.pods.values()].map((p) => ({ ...p, status: this.k.statusOf(p.metadata.uid!) ?? p.status }));
+      const items = [...this.k.pods.values()].map((p) => ({
+        ...p,
+        status: this.k.statusOf(p.metadata.uid!) ?? p.status,
+      }));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items }));
       return;
     }
-    if (parts[0] === 'containerLogs' && parts.length >= 3) return this.logs(req, res, url, parts[1]!, parts[2]!, parts[3]);
-    if (parts[0] === 'exec') return this.text(res, 400, 'Upgrade request required (WebSocket, subprotocol v5.channel.k8s.io or v4.channel.k8s.io)');
+    if (parts[0] === 'containerLogs' && parts.length >= 3)
+      return this.logs(req, res, url, parts[1]!, parts[2]!, parts[3]);
+    if (parts[0] === 'exec')
+      return this.text(
+        res,
+        400,
+        'Upgrade request required (WebSocket, subprotocol v5.channel.k8s.io or v4.channel.k8s.io)',
+      );
     return this.text(res, 404, `404 page not found`);
   }
 
@@ -91,21 +116,39 @@ export class KubeletServer {
     return join(this.k.syncer.podLogDir(pod), c.logPath || `${c.name}/${c.restartCount}.log`);
   }
 
-  private async logs(req: IncomingMessage, res: ServerResponse, url: URL, ns: string, podName: string, cname?: string) {
+  private async logs(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    ns: string,
+    podName: string,
+    cname?: string,
+  ) {
     const pod = this.k.findPod(ns, podName);
     if (!pod) return this.text(res, 404, `pod "${podName}" not found in namespace "${ns}"`);
     const name = this.resolveContainer(pod, cname);
     if (!name) {
       const all = pod.spec?.containers.map((c) => c.name).join(' ');
-      return this.text(res, 400, cname ? `container ${cname} is not valid for pod ${podName}` : `a container name must be specified for pod ${podName}, choose one of: [${all}]`);
+      return this.text(
+        res,
+        400,
+        cname
+          ? `container ${cname} is not valid for pod ${podName}`
+          : `a container name must be specified for pod ${podName}, choose one of: [${all}]`,
+      );
     }
     const state = await this.k.runtimeState(pod.metadata.uid!);
     const xs = state.containers.filter((c) => c.name === name);
     const previous = truthy(url.searchParams.get('previous'));
     const target = previous ? xs[1] : xs[0];
     if (!target) {
-      if (previous) return this.text(res, 400, `previous terminated container "${name}" in pod "${podName}" not found`);
-      return this.text(res, 400, `container "${name}" in pod "${podName}" is waiting to start: ContainerCreating`);
+      if (previous)
+        return this.text(res, 400, `previous terminated container "${name}" in pod "${podName}" not found`);
+      return this.text(
+        res,
+        400,
+        `container "${name}" in pod "${podName}" is waiting to start: ContainerCreating`,
+      );
     }
     const o: LogOptions = { timestamps: truthy(url.searchParams.get('timestamps')) };
     const tail = url.searchParams.get('tailLines');
@@ -149,9 +192,12 @@ export class KubeletServer {
     const url = new URL(req.url ?? '/', 'http://kubelet');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const reject = (code: number, msg: string) => {
-      socket.end(`HTTP/1.1 ${code} ${code === 404 ? 'Not Found' : 'Bad Request'}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${msg}\n`);
+      socket.end(
+        `HTTP/1.1 ${code} ${code === 404 ? 'Not Found' : 'Bad Request'}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${msg}\n`,
+      );
     };
-    if (parts[0] === 'attach' || parts[0] === 'portForward') return reject(400, `${parts[0]} is not supported by this kubelet yet`);
+    if (parts[0] === 'attach' || parts[0] === 'portForward')
+      return reject(400, `${parts[0]} is not supported by this kubelet yet`);
     if (parts[0] !== 'exec' || parts.length < 3) return reject(404, '404 page not found');
     const pod = this.k.findPod(parts[1]!, parts[2]!);
     if (!pod) return reject(404, `pod "${parts[2]}" not found`);
@@ -174,7 +220,13 @@ export class KubeletServer {
     });
   }
 
-  private async exec(ws: WebSocket, pod: Pod, name: string, cmd: string[], o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }) {
+  private async exec(
+    ws: WebSocket,
+    pod: Pod,
+    name: string,
+    cmd: string[],
+    o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean },
+  ) {
     const protocol = ws.protocol || 'channel.k8s.io';
     // buffer client frames (stdin may arrive at once) until the relay is connected
     const early: Buffer[] = [];
@@ -196,7 +248,14 @@ export class KubeletServer {
     let url: string | undefined;
     try {
       this.k.log.debug({ cmd, ...o }, 'exec');
-      url = await this.k.cri.exec({ containerId: c.id, cmd, tty: o.tty, stdin: o.stdin, stdout: o.stdout, stderr: o.stdout && o.tty ? false : o.stderr });
+      url = await this.k.cri.exec({
+        containerId: c.id,
+        cmd,
+        tty: o.tty,
+        stdin: o.stdin,
+        stdout: o.stdout,
+        stderr: o.stdout && o.tty ? false : o.stderr,
+      });
     } catch (e) {
       this.k.log.debug({ err: (e as Error).message }, 'CRI Exec unavailable; using ExecSync');
     }
@@ -257,7 +316,8 @@ export class KubeletServer {
           if (f.data[0] === STDIN) toUp(Buffer.from([STDIN]));
           return;
         }
-        if (f.channel === STDIN || f.channel === RESIZE) toUp(Buffer.concat([Buffer.from([f.channel]), f.data]));
+        if (f.channel === STDIN || f.channel === RESIZE)
+          toUp(Buffer.concat([Buffer.from([f.channel]), f.data]));
       };
       for (const b of early) fromClient(b);
       client.on('message', (data: Buffer) => fromClient(Buffer.from(data)));
@@ -268,7 +328,10 @@ export class KubeletServer {
       };
       up.on('close', done);
       up.on('error', (e) => {
-        if (client.readyState === WebSocket.OPEN) client.send(encodeFrame(protocol, ERROR, errorPayload(protocol, errorStatus(`streaming: ${e.message}`))));
+        if (client.readyState === WebSocket.OPEN)
+          client.send(
+            encodeFrame(protocol, ERROR, errorPayload(protocol, errorStatus(`streaming: ${e.message}`))),
+          );
         done();
       });
       client.on('close', done);

@@ -3,14 +3,22 @@ import type { Container, Pod } from '@keelson/api';
 import type { RuntimeContainer, RuntimePodState } from '../pod/runtime-state';
 
 /** A pod bound to node "n1" with the given containers (default one busybox container "c"). */
-export function makePod(name = 'p', containers: Partial<Container>[] = [{ name: 'c' }], extra: Partial<NonNullable<Pod['spec']>> = {}): Pod {
+export function makePod(
+  name = 'p',
+  containers: Partial<Container>[] = [{ name: 'c' }],
+  extra: Partial<NonNullable<Pod['spec']>> = {},
+): Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: 'default', uid: `uid-${name}`, labels: { app: name } },
     spec: {
       nodeName: 'n1',
-      containers: containers.map((c, i) => ({ name: c.name ?? `c${i}`, image: 'busybox:latest', ...c })) as Container[],
+      containers: containers.map((c, i) => ({
+        name: c.name ?? `c${i}`,
+        image: 'busybox:latest',
+        ...c,
+      })) as Container[],
       ...extra,
     },
   };
@@ -19,7 +27,11 @@ export function makePod(name = 'p', containers: Partial<Container>[] = [{ name: 
 let seq = 0;
 
 /** A runtime container record. */
-export function rc(name: string, state: RuntimeContainer['state'], o: Partial<RuntimeContainer> = {}): RuntimeContainer {
+export function rc(
+  name: string,
+  state: RuntimeContainer['state'],
+  o: Partial<RuntimeContainer> = {},
+): RuntimeContainer {
   seq++;
   return {
     id: `id-${name}-${seq}`,
@@ -44,7 +56,11 @@ export function rc(name: string, state: RuntimeContainer['state'], o: Partial<Ru
 }
 
 /** A runtime state with one ready sandbox and the given containers (newest first). */
-export function runtimeState(uid: string, containers: RuntimeContainer[], sandboxReady = true): RuntimePodState {
+export function runtimeState(
+  uid: string,
+  containers: RuntimeContainer[],
+  sandboxReady = true,
+): RuntimePodState {
   return {
     uid,
     sandboxes: [{ id: 'sb1', attempt: 0, ready: sandboxReady, createdAt: 500, ip: '10.244.1.5' }],

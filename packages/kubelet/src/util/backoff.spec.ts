@@ -48,6 +48,13 @@ describe('Backoff', () => {
   });
 
   it('formats durations like Go', () => {
-    expect([10_000, 20_000, 40_000, 80_000, 160_000, 300_000].map(goDuration)).toEqual(['10s', '20s', '40s', '1m20s', '2m40s', '5m0s']);
+    expect([10_000, 20_000, 40_000, 80_000, 160_000, 300_000].map(goDuration)).toEqual([
+      '10s',
+      '20s',
+      '40s',
+      '1m20s',
+      '2m40s',
+      '5m0s',
+    ]);
   });
 });
