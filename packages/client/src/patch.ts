@@ -4,6 +4,7 @@
  * here (no patchMergeKey-aware list merging) — the real apiserver implements them fully.
  */
 import * as jsonpatch from 'fast-json-patch';
+import { parse as parseYaml } from 'yaml';
 import type { PatchType } from './interfaces';
 import { newBadRequest, ApiError } from './errors';
 
@@ -49,7 +50,11 @@ export function decodePatch(patch: unknown): unknown {
 export function applyPatchOfType<T>(obj: T, type: PatchType, patch: unknown): T {
   let decoded: unknown;
   try {
-    decoded = decodePatch(patch);
+    // apply patches are YAML (a superset of JSON)
+    decoded =
+      type === 'apply' && (typeof patch === 'string' || patch instanceof Uint8Array)
+        ? parseYaml(typeof patch === 'string' ? patch : Buffer.from(patch).toString('utf8'))
+        : decodePatch(patch);
   } catch (e) {
     throw newBadRequest(`invalid patch: ${(e as Error).message}`);
   }
