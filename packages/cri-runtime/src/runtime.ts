@@ -21,7 +21,7 @@ import {
   PodSandboxStatusResponse,
   Signal,
 } from './cri-api';
-import { alreadyExists, CriError, invalid, notFound, precondition } from './errors';
+import { alreadyExists, CommandError, CriError, invalid, notFound, precondition } from './errors';
 import { run } from './exec';
 import { ImageStore, StoredImage } from './images/store';
 import { buildSpec, ociResources } from './oci/spec';
@@ -417,6 +417,12 @@ export class KeelsonRuntime {
         await destroyNamespaces({ net: rec.netns, ipc: rec.ipc, uts: rec.uts, pid: rec.pidNs });
         await rm(dir, { recursive: true, force: true });
         if (e instanceof CriError) throw e;
+        if (e instanceof CommandError && e.exitCode === 2) {
+          // The namespace script exits 2 when a sysctl cannot be written (unknown or not namespaced).
+          throw invalid(
+            `RunPodSandbox: sysctls ${JSON.stringify(config.linux?.sysctls ?? {})} rejected: ${e.stderr.trim()}`,
+          );
+        }
         throw new CriError(grpcStatus.INTERNAL, `RunPodSandbox: ${(e as Error).message}`);
       }
       this.sandboxes.set(id, rec);

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { ContainerState, PodSandboxState } from '../src/cri-api';
 import {
   containerConfig,
@@ -217,6 +217,18 @@ describeRoot('CRI lifecycle over gRPC (runc)', () => {
       { code: 3, details: expect.stringContaining('namespace and uid') },
     );
     const before = (await t.client.rt('listPodSandbox', {})).items.length;
+    // A sandbox that fails half-way (bad sysctl, after the directory was made) leaves nothing.
+    const sandboxDirsBefore = readdirSync(join(t.root, 'sandboxes')).length;
+    const badSysctl = sandboxConfig(t.root);
+    badSysctl.linux = { ...badSysctl.linux!, sysctls: { 'net.ipv4.no_such_knob': '1' } };
+    await expect(t.client.rt('runPodSandbox', { config: badSysctl })).rejects.toMatchObject({
+      code: 3,
+      details: expect.stringContaining('no_such_knob'),
+    });
+    // Its namespace files (network under /var/run/netns, IPC/UTS under the root) are unmounted.
+    expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(join(t.root, 'sandboxes'));
+    expect(readdirSync(join(t.root, 'sandboxes')).length).toBe(sandboxDirsBefore);
+    expect((await t.client.rt('listPodSandbox', {})).items.length).toBe(before);
     const cfg = sandboxConfig(t.root);
     await expect(
       t.client.rt('createContainer', {
