@@ -267,6 +267,23 @@ it('rejects bogus resourceVersions, continue tokens and selectors', async () => 
   await expectRejected(() => req('PUT', `${CM}/rv`, JSON.stringify({ ...cm, data: { a: 'c' } })), [409]);
 });
 
+it('answers metadata-only clients with PartialObjectMetadataList', async () => {
+  const r = await fetch(`${s.url}/api/v1/namespaces`, {
+    headers: { accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json' },
+  });
+  expect(r.headers.get('content-type')).toBe(
+    'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io',
+  );
+  const body = await r.json();
+  expect(body.kind).toBe('PartialObjectMetadataList');
+  expect(body.items[0]).toEqual({
+    kind: 'PartialObjectMetadata',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: expect.objectContaining({ name: 'default' }),
+  });
+  expect(body.items[0].spec).toBeUndefined();
+});
+
 it('rejects unknown resources and methods', async () => {
   await fc.assert(
     fc.asyncProperty(

@@ -106,6 +106,28 @@ function wantsTable(req: IncomingMessage): boolean {
   return /as=Table/.test(a) && /g=meta\.k8s\.io/.test(a);
 }
 
+function wantsPartialMetadata(req: IncomingMessage): boolean {
+  const a = accepts(req);
+  return /as=PartialObjectMetadata(List)?/.test(a) && /g=meta\.k8s\.io/.test(a) && !/as=Table/.test(a);
+}
+
+/** metav1.PartialObjectMetadata(List) of an object or list (metadata-only clients, e.g. client-go metadata informers). */
+function toPartialMetadata(body: KubeObject | (KubeObject & { items?: KubeObject[] })): object {
+  const one = (o: KubeObject) => ({
+    kind: 'PartialObjectMetadata',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: o.metadata,
+  });
+  if (Array.isArray((body as { items?: KubeObject[] }).items))
+    return {
+      kind: 'PartialObjectMetadataList',
+      apiVersion: 'meta.k8s.io/v1',
+      metadata: body.metadata,
+      items: (body as { items: KubeObject[] }).items.map(one),
+    };
+  return one(body);
+}
+
 function wantsYaml(req: IncomingMessage): boolean {
   const a = accepts(req).split(',')[0].trim();
   return a.startsWith('application/yaml');
@@ -152,6 +174,15 @@ export function createRestHandler(opts: RestOptions): {
     if (wantsTable(req) && body && typeof body === 'object' && (body as KubeObject).kind !== 'Status') {
       out = toTable(resource, body as KubeObject, includeObject(q));
       type = 'application/json;as=Table;v=v1;g=meta.k8s.io';
+    } else if (
+      wantsPartialMetadata(req) &&
+      body &&
+      typeof body === 'object' &&
+      (body as KubeObject).kind !== 'Status'
+    ) {
+      const list = Array.isArray((body as { items?: unknown }).items);
+      out = toPartialMetadata(body as KubeObject);
+      type = `application/json;as=${list ? 'PartialObjectMetadataList' : 'PartialObjectMetadata'};v=v1;g=meta.k8s.io`;
     }
     if (wantsYaml(req)) {
       const text = toYaml(out);
