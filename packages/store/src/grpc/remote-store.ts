@@ -48,6 +48,11 @@ import { normalizeTxn } from '../mvcc-state';
 export interface RemoteStoreOptions {
   /** Per-call deadline for unary calls, ms (default none). */
   timeoutMs?: number;
+  /**
+   * HTTP/2 keepalive ping period while calls (e.g. watches) are open, ms (default 30,000): a
+   * server that vanished without closing the connection fails the watch within this plus 10 s.
+   */
+  keepaliveMs?: number;
 }
 
 type Unary<Req, Res> = (
@@ -70,6 +75,7 @@ export class RemoteStore implements KV {
   private nextWatchId = 1;
   private closed = false;
   private readonly timeoutMs: number | undefined;
+  private readonly keepaliveMs: number;
 
   /**
    * @param address "host:port" of a keelson-store (plaintext gRPC), or several, comma-separated.
@@ -85,12 +91,17 @@ export class RemoteStore implements KV {
       throw new InvalidArgumentError('RemoteStore needs at least one host:port address');
     this.clients = this.addresses.map(() => undefined);
     this.timeoutMs = opts.timeoutMs;
+    this.keepaliveMs = opts.keepaliveMs ?? 30_000;
   }
 
   private client(i = this.current): { kv: KVServiceClient; watch: WatchServiceClient } {
     let c = this.clients[i];
     if (!c) {
-      const options = { 'grpc.max_receive_message_length': 64 * 1024 * 1024 };
+      const options = {
+        'grpc.max_receive_message_length': 64 * 1024 * 1024,
+        'grpc.keepalive_time_ms': this.keepaliveMs,
+        'grpc.keepalive_timeout_ms': 10_000,
+      };
       const addr = this.addresses[i];
       c = {
         kv: new KVServiceClient(addr, credentials.createInsecure(), options),
