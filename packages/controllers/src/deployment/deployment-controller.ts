@@ -18,6 +18,8 @@ import { claimObjects, liveOwnerCheck } from '../util/claim';
 import { clone, controllerOf, controllerRef, deepEqual, keyOf } from '../util/objects';
 import { selectorIsEmpty, selectorMatcher } from '../util/selectors';
 import {
+  DESIRED_REPLICAS,
+  MAX_REPLICAS,
   POD_TEMPLATE_HASH,
   REVISION,
   Reasons,
@@ -207,13 +209,7 @@ class DeploymentSync {
 
   private async writeRevision(rev: string): Promise<void> {
     if (this.d.metadata.annotations?.[REVISION] === rev) return;
-    const next = clone(this.d);
-    next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [REVISION]: rev };
-    this.d = await this.x.dClient.update(next);
-  }
-
-  private async updateRS(rs: ReplicaSet): Promise<ReplicaSet> {
-    return clone(await this.x.rsClient.update(rs));
+    this.d = await this.x.dClient.patch(this.d.metadata.namespace, this.d.metadata.name!, 'merge', { metadata: { annotations: { [REVISION]: rev } } });
   }
 
   /** getAllReplicaSetsAndSyncRevision + getNewReplicaSet. */
@@ -227,8 +223,12 @@ class DeploymentSync {
       const mrsChanged = (copy.spec.minReadySeconds ?? 0) !== (this.d.spec.minReadySeconds ?? 0);
       let rs = existing;
       if (annChanged || mrsChanged) {
-        copy.spec.minReadySeconds = this.d.spec.minReadySeconds ?? 0;
-        rs = await this.updateRS(copy);
+        rs = clone(
+          await this.x.rsClient.patch(copy.metadata.namespace, copy.metadata.name!, 'merge', {
+            metadata: { annotations: copy.metadata.annotations },
+            spec: { minReadySeconds: this.d.spec.minReadySeconds ?? 0 },
+          }),
+        );
       }
       await this.writeRevision(rs.metadata.annotations?.[REVISION] ?? String(newRevision));
       if (deadline !== undefined && !getCondition(this.d.status?.conditions, 'Progressing')) {
@@ -290,14 +290,24 @@ class DeploymentSync {
     return { newRS: created, oldRSs };
   }
 
-  /** scaleReplicaSetAndRecordEvent; returns the updated set. */
+  /**
+   * scaleReplicaSetAndRecordEvent; returns the updated set. Uses a JSON merge patch of
+   * spec.replicas and the replicas annotations, so a concurrent status write by the ReplicaSet
+   * controller never turns a scale into a conflict.
+   */
   private async scaleRS(rs: ReplicaSet, to: number): Promise<ReplicaSet> {
     const from = rs.spec.replicas ?? 0;
     const copy = clone(rs);
     copy.spec.replicas = to;
     const annChanged = setReplicasAnnotations(copy, replicasOf(this.d), replicasOf(this.d) + maxSurge(this.d));
     if (from === to && !annChanged) return rs;
-    const updated = await this.updateRS(copy);
+    const a = copy.metadata.annotations!;
+    const updated = clone(
+      await this.x.rsClient.patch(rs.metadata.namespace, rs.metadata.name!, 'merge', {
+        metadata: { annotations: { [DESIRED_REPLICAS]: a[DESIRED_REPLICAS], [MAX_REPLICAS]: a[MAX_REPLICAS] } },
+        spec: { replicas: to },
+      }),
+    );
     if (from !== to) {
       this.x.events.event(this.x.dObj(this.d), 'Normal', 'ScalingReplicaSet', `Scaled ${to > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${to}`);
     }
