@@ -420,4 +420,82 @@ spec:
       },
     ]);
   });
+
+  it('validates statefulsets as apps validation does (template pod spec may mount claim templates)', () => {
+    // The StatefulSet example of the Kubernetes docs ("StatefulSet Basics", web.yaml).
+    const ss = parseYaml(`
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web, namespace: default}
+spec:
+  serviceName: nginx
+  replicas: 2
+  selector: {matchLabels: {app: nginx}}
+  template:
+    metadata: {labels: {app: nginx}}
+    spec:
+      containers:
+      - name: nginx
+        image: registry.k8s.io/nginx-slim:0.21
+        ports: [{containerPort: 80, name: web}]
+        volumeMounts: [{name: www, mountPath: /usr/share/nginx/html}]
+  volumeClaimTemplates:
+  - metadata: {name: www}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+`);
+    defaultObject(ss);
+    expect(ss.spec.podManagementPolicy).toBe('OrderedReady');
+    expect(validateObject(ss)).toEqual([]);
+    const scaled = JSON.parse(JSON.stringify(ss));
+    scaled.spec.replicas = 5;
+    expect(validateObject(scaled, ss)).toEqual([]);
+    const renamed = JSON.parse(JSON.stringify(ss));
+    renamed.spec.serviceName = 'other';
+    expect(validateObject(renamed, ss)[0]).toMatchObject({ reason: 'FieldValueForbidden', field: 'spec' });
+    const bad = JSON.parse(JSON.stringify(ss));
+    bad.metadata.name = 'web.v1';
+    bad.spec.podManagementPolicy = 'Sometimes';
+    expect(validateObject(bad)).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        field: 'metadata.name',
+        message: 'Invalid value: "web.v1": must not contain dots',
+      },
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.podManagementPolicy',
+        message: "Invalid value: \"Sometimes\": must be 'OrderedReady' or 'Parallel'",
+      },
+    ]);
+  });
+
+  it('validates daemonset rolling updates (exactly one of maxUnavailable/maxSurge)', () => {
+    const ds = parseYaml(`
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  selector: {matchLabels: {name: agent}}
+  updateStrategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 1, maxSurge: 1}}
+  template:
+    metadata: {labels: {name: agent}}
+    spec: {containers: [{name: a, image: busybox}]}
+`);
+    defaultObject(ds);
+    expect(validateObject(ds)).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.updateStrategy.rollingUpdate.maxSurge',
+        message: 'Invalid value: 1: may not be set when maxUnavailable is non-zero',
+      },
+    ]);
+    ds.spec.updateStrategy.rollingUpdate = { maxUnavailable: 0, maxSurge: 0 };
+    expect(validateObject(ds)).toEqual([
+      {
+        reason: 'FieldValueRequired',
+        field: 'spec.updateStrategy.rollingUpdate.maxUnavailable',
+        message: 'Required value: cannot be 0 when maxSurge is 0',
+      },
+    ]);
+  });
 });

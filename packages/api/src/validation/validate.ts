@@ -109,6 +109,7 @@ function notSupported(
 const NAME_RULE: Record<string, (n: string) => string[]> = {
   Namespace: isDNS1123Label,
   Service: isDNS1035Label,
+  StatefulSet: isDNS1123Label,
 };
 
 /** ValidateLabels: keys are qualified names, values label values. */
@@ -1044,30 +1045,93 @@ function validateStatefulSet(o: Any, old: Any): Causes {
   const out: Causes = [];
   const s = o.spec;
   if (!s) return [fieldRequired('spec', '')];
-  nonNegative(out, 'spec.replicas', s.replicas);
-  notSupported(out, 'spec.podManagementPolicy', s.podManagementPolicy, ['OrderedReady', 'Parallel'], true);
-  const us = s.updateStrategy ?? {};
-  notSupported(out, 'spec.updateStrategy.type', us.type, ['OnDelete', 'RollingUpdate'], true);
-  if (us.type === 'OnDelete' && us.rollingUpdate) {
+  // ValidateStatefulSetSpec (apps validation): policies are Invalid "must be 'A' or 'B'", not NotSupported.
+  if (!s.podManagementPolicy) out.push(fieldRequired('spec.podManagementPolicy', ''));
+  else if (s.podManagementPolicy !== 'OrderedReady' && s.podManagementPolicy !== 'Parallel') {
     out.push(
-      fieldInvalid(
-        'spec.updateStrategy.rollingUpdate',
-        us.rollingUpdate,
-        "only allowed for updateStrategy 'RollingUpdate'",
-      ),
+      fieldInvalid('spec.podManagementPolicy', s.podManagementPolicy, "must be 'OrderedReady' or 'Parallel'"),
     );
   }
-  nonNegative(out, 'spec.updateStrategy.rollingUpdate.partition', us.rollingUpdate?.partition);
-  validateSelector(out, s.selector, 'spec.selector', 'statefulset');
-  validateTemplate(out, s.template, s.selector, 'spec.template', ['Always'], 'StatefulSet');
-  if (s.serviceName)
-    for (const m of isDNS1123Label(s.serviceName))
-      out.push(fieldInvalid('spec.serviceName', s.serviceName, m));
-  nonNegative(out, 'spec.revisionHistoryLimit', s.revisionHistoryLimit);
+  const us = s.updateStrategy ?? {};
+  if (!us.type) out.push(fieldRequired('spec.updateStrategy', ''));
+  else if (us.type === 'OnDelete') {
+    if (us.rollingUpdate) {
+      out.push(
+        fieldInvalid(
+          'spec.updateStrategy.rollingUpdate',
+          us.rollingUpdate,
+          "only allowed for updateStrategy 'RollingUpdate'",
+        ),
+      );
+    }
+  } else if (us.type === 'RollingUpdate') {
+    const ru = us.rollingUpdate;
+    if (ru) {
+      nonNegative(out, 'spec.updateStrategy.rollingUpdate.partition', ru.partition);
+      if (ru.maxUnavailable !== undefined && ru.maxUnavailable !== null) {
+        const p = 'spec.updateStrategy.rollingUpdate.maxUnavailable';
+        const v = validateIntOrPercent(out, ru.maxUnavailable, p, true);
+        if (v === 0) out.push(fieldInvalid(p, ru.maxUnavailable, 'cannot be 0'));
+      }
+    }
+  } else {
+    out.push(fieldInvalid('spec.updateStrategy', us, "must be 'RollingUpdate' or 'OnDelete'"));
+  }
+  const ret = s.persistentVolumeClaimRetentionPolicy;
+  if (ret) {
+    for (const f of ['whenDeleted', 'whenScaled']) {
+      if (ret[f] !== 'Retain' && ret[f] !== 'Delete') {
+        out.push(
+          fieldNotSupported(`spec.persistentVolumeClaimRetentionPolicy.${f}`, ret[f] ?? '', [
+            'Retain',
+            'Delete',
+          ]),
+        );
+      }
+    }
+  }
+  nonNegative(out, 'spec.replicas', s.replicas);
   nonNegative(out, 'spec.minReadySeconds', s.minReadySeconds);
+  nonNegative(out, 'spec.ordinals.start', s.ordinals?.start);
+  validateSelector(out, s.selector, 'spec.selector', 'statefulset');
+  // Upstream validates only the template's labels and annotations for StatefulSets (its pod spec
+  // may mount volumeClaimTemplates); the pods themselves are validated when created.
+  const t = s.template;
+  if (!t) out.push(fieldRequired('spec.template', ''));
+  else {
+    const labels = t.metadata?.labels ?? {};
+    try {
+      const sel = labelSelectorFromStructured(s.selector);
+      if (s.selector && !sel.empty() && !sel.matches(labels)) {
+        out.push(
+          fieldInvalid(
+            'spec.template.metadata.labels',
+            labels,
+            '`selector` does not match template `labels`',
+          ),
+        );
+      }
+    } catch {
+      // reported by the selector validation
+    }
+    out.push(...validateLabels(t.metadata?.labels, 'spec.template.labels'));
+    out.push(...validateAnnotations(t.metadata?.annotations, 'spec.template.annotations'));
+    const rp = t.spec?.restartPolicy;
+    if (rp !== 'Always')
+      out.push(fieldNotSupported('spec.template.spec.restartPolicy', rp ?? '', ['Always']));
+    const ads = t.spec?.activeDeadlineSeconds;
+    if (ads !== undefined && ads !== null) {
+      out.push(
+        fieldForbidden(
+          'spec.template.spec.activeDeadlineSeconds',
+          'activeDeadlineSeconds in StatefulSet is not Supported',
+        ),
+      );
+    }
+  }
+  nonNegative(out, 'spec.revisionHistoryLimit', s.revisionHistoryLimit);
   if (old?.spec) {
-    const a = {
-      ...s,
+    const mutable = {
       replicas: 0,
       ordinals: 0,
       template: 0,
@@ -1076,17 +1140,7 @@ function validateStatefulSet(o: Any, old: Any): Causes {
       persistentVolumeClaimRetentionPolicy: 0,
       minReadySeconds: 0,
     };
-    const b = {
-      ...old.spec,
-      replicas: 0,
-      ordinals: 0,
-      template: 0,
-      updateStrategy: 0,
-      revisionHistoryLimit: 0,
-      persistentVolumeClaimRetentionPolicy: 0,
-      minReadySeconds: 0,
-    };
-    if (!isEqual(a, b)) {
+    if (!isEqual({ ...s, ...mutable }, { ...old.spec, ...mutable })) {
       out.push(
         fieldForbidden(
           'spec',
@@ -1105,28 +1159,23 @@ function validateDaemonSet(o: Any, old: Any): Causes {
   validateSelector(out, s.selector, 'spec.selector', 'daemonset');
   validateTemplate(out, s.template, s.selector, 'spec.template', ['Always'], 'DaemonSet');
   const us = s.updateStrategy ?? {};
-  notSupported(out, 'spec.updateStrategy.type', us.type, ['OnDelete', 'RollingUpdate'], true);
-  if (us.type === 'RollingUpdate' && us.rollingUpdate) {
-    const mu = validateIntOrPercent(
-      out,
-      us.rollingUpdate.maxUnavailable,
-      'spec.updateStrategy.rollingUpdate.maxUnavailable',
-      true,
-    );
-    const ms = validateIntOrPercent(
-      out,
-      us.rollingUpdate.maxSurge,
-      'spec.updateStrategy.rollingUpdate.maxSurge',
-    );
-    if ((mu ?? 0) === 0 && (ms ?? 0) === 0) {
-      out.push(
-        fieldInvalid(
-          'spec.updateStrategy.rollingUpdate.maxUnavailable',
-          us.rollingUpdate.maxUnavailable,
-          'may not be 0 when `maxSurge` is 0',
-        ),
-      );
+  if (us.type === 'RollingUpdate') {
+    const ru = us.rollingUpdate;
+    if (!ru) out.push(fieldRequired('spec.updateStrategy.rollingUpdate', ''));
+    else {
+      // ValidateRollingUpdateDaemonSet: exactly one of maxUnavailable / maxSurge is non-zero.
+      const base = 'spec.updateStrategy.rollingUpdate';
+      const mu = validateIntOrPercent(out, ru.maxUnavailable, `${base}.maxUnavailable`, true) ?? 0;
+      const ms = validateIntOrPercent(out, ru.maxSurge, `${base}.maxSurge`, true) ?? 0;
+      if (mu !== 0 && ms !== 0)
+        out.push(
+          fieldInvalid(`${base}.maxSurge`, ru.maxSurge, 'may not be set when maxUnavailable is non-zero'),
+        );
+      if (mu === 0 && ms === 0)
+        out.push(fieldRequired(`${base}.maxUnavailable`, 'cannot be 0 when maxSurge is 0'));
     }
+  } else if (us.type !== 'OnDelete') {
+    out.push(fieldNotSupported('spec.updateStrategy', us, ['RollingUpdate', 'OnDelete']));
   }
   nonNegative(out, 'spec.minReadySeconds', s.minReadySeconds);
   nonNegative(out, 'spec.revisionHistoryLimit', s.revisionHistoryLimit);
@@ -1513,6 +1562,7 @@ function validateBinding(o: Any): Causes {
 
 function validateControllerRevision(o: Any, old: Any): Causes {
   const out: Causes = [];
+  if (o.data === undefined || o.data === null) out.push(fieldRequired('data', 'data is mandatory'));
   nonNegative(out, 'revision', o.revision);
   if (old) immutable(out, 'data', o.data, old.data);
   return out;
