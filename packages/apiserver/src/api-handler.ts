@@ -179,7 +179,7 @@ export class ApiHandler {
     const obj = await this.registry.get(info, this.nsOf(info, ref), ref.name!, resourceVersion);
     const sub = ref.subresource ?? '';
     if (sub === 'scale' && SCALABLE.has(info.resource)) return toScale(obj);
-    if (sub === '' || sub === 'status' || sub === 'finalize') return obj;
+    if (sub === '' || sub === 'status' || sub === 'finalize' || sub === 'ephemeralcontainers') return obj;
     throw methodNotAllowed();
   }
 
@@ -293,7 +293,7 @@ export class ApiHandler {
         (scale) => applyPatch(patchType, scale, patch, true),
         opts,
       );
-    if (sub !== '' && sub !== 'status') throw methodNotAllowed();
+    if (sub !== '' && sub !== 'status' && sub !== 'ephemeralcontainers') throw methodNotAllowed();
     try {
       const r = await this.registry.guaranteedUpdate(
         info,
@@ -309,7 +309,7 @@ export class ApiHandler {
           return patched;
         },
         opts,
-        sub as '' | 'status',
+        sub as '' | 'status' | 'ephemeralcontainers',
       );
       return { object: r.object, code: 200, warnings: r.warnings };
     } catch (err) {

@@ -372,3 +372,27 @@ it('compacts old revisions periodically', async () => {
     await c.close();
   }
 });
+
+it('adds ephemeral containers only through pods/ephemeralcontainers', async () => {
+  await h().create(core('pods'), pod('dbg'));
+  const patch = Buffer.from(
+    JSON.stringify({
+      spec: {
+        ephemeralContainers: [{ name: 'debugger', image: 'busybox', stdin: true, tty: true }],
+        nodeName: 'sneaky',
+      },
+    }),
+  );
+  const r = (
+    await h().patch(
+      core('pods', 'default', 'dbg', 'ephemeralcontainers'),
+      'application/strategic-merge-patch+json',
+      patch,
+    )
+  ).object as any;
+  expect(r.spec.ephemeralContainers.map((c: { name: string }) => c.name)).toEqual(['debugger']);
+  expect(r.spec.nodeName).toBeUndefined();
+  expect(
+    await code(h().patch(core('pods', 'default', 'dbg'), 'application/strategic-merge-patch+json', patch)),
+  ).toBe(422);
+});

@@ -80,7 +80,7 @@ export interface DeleteResult {
 }
 
 /** A subresource the update path understands. */
-export type UpdateSubresource = '' | 'status' | 'finalize' | 'binding';
+export type UpdateSubresource = '' | 'status' | 'finalize' | 'binding' | 'ephemeralcontainers';
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -529,8 +529,9 @@ export class GenericRegistry {
       this.checkNamespace(info, body, namespace);
       let obj = this.prepareUpdate(info, strategy, body, old, subresource);
       obj = defaultObject(obj);
+      // pods/ephemeralcontainers is the one sanctioned way to change that part of a pod spec
       const causes = [
-        ...validateObject(info, obj, old),
+        ...validateObject(info, obj, subresource === 'ephemeralcontainers' ? undefined : old),
         ...(subresource === '' ? (strategy.validateUpdate?.(obj, old) ?? []) : []),
       ];
       if (causes.length) throw invalid(info.group, info.kind, name, causes);
@@ -588,6 +589,11 @@ export class GenericRegistry {
       obj = clone(old);
       (obj as any).spec = { ...((old as any).spec ?? {}), nodeName: (body as any).spec?.nodeName };
       (obj as any).status = (body as any).status;
+    } else if (subresource === 'ephemeralcontainers') {
+      obj = clone(old);
+      const eph = (body as any).spec?.ephemeralContainers;
+      (obj as any).spec = { ...((old as any).spec ?? {}), ephemeralContainers: eph };
+      if (eph === undefined) delete (obj as any).spec.ephemeralContainers;
     } else if (subresource === 'finalize') {
       obj = clone(old);
       (obj as any).spec = { ...((old as any).spec ?? {}), finalizers: (body as any).spec?.finalizers ?? [] };
