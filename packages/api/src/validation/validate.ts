@@ -1188,11 +1188,7 @@ function validateJobSpec(out: Causes, s: Any, path: string): void {
   nonNegative(out, child(path, 'completions'), s.completions);
   nonNegative(out, child(path, 'backoffLimit'), s.backoffLimit);
   nonNegative(out, child(path, 'ttlSecondsAfterFinished'), s.ttlSecondsAfterFinished);
-  if (s.activeDeadlineSeconds !== undefined && s.activeDeadlineSeconds <= 0) {
-    out.push(
-      fieldInvalid(child(path, 'activeDeadlineSeconds'), s.activeDeadlineSeconds, 'must be greater than 0'),
-    );
-  }
+  nonNegative(out, child(path, 'activeDeadlineSeconds'), s.activeDeadlineSeconds);
   notSupported(out, child(path, 'completionMode'), s.completionMode, ['Indexed', 'NonIndexed']);
   if (s.completionMode === 'Indexed' && (s.completions === undefined || s.completions === null)) {
     out.push(fieldRequired(child(path, 'completions'), 'when completion mode is Indexed'));
