@@ -99,7 +99,12 @@ export async function startSimCluster(nodes: string[], cmOpts: ControllerManager
       if (p.metadata.deletionTimestamp) return;
       const live = [...alive];
       if (!live.length) return;
-      const target = live[rr++ % live.length]!;
+      // Respect a node-name affinity (DaemonSet pods), else round-robin.
+      const pinned = p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.find(
+        (f: { key: string; operator: string }) => f.key === 'metadata.name' && f.operator === 'In',
+      )?.values?.[0] as string | undefined;
+      if (pinned && !alive.has(pinned)) return;
+      const target = pinned ?? live[rr++ % live.length]!;
       op = pc.createSubresource(p.metadata.namespace, p.metadata.name!, 'binding', {
         apiVersion: 'v1',
         kind: 'Binding',

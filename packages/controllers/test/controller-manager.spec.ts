@@ -218,6 +218,42 @@ describe('controller manager (integration)', () => {
     expect((await c.client.resource('configmaps').list('doomed')).items).toEqual([]);
   });
 
+  it('runs a StatefulSet in ordinal order and a DaemonSet on every node', async () => {
+    await c.client.resource('statefulsets').create({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db', namespace: 'default' },
+      spec: { replicas: 3, serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+    } as KubeObject);
+    await waitFor(async () => (await activePods('app=db')).filter((p) => p.status?.phase === 'Running').length === 3, 20_000, 'statefulset pods');
+    const names = (await activePods('app=db')).map((p) => p.metadata.name).sort();
+    expect(names).toEqual(['db-0', 'db-1', 'db-2']);
+    const db0 = (await activePods('app=db')).find((p) => p.metadata.name === 'db-0')!;
+    expect(db0.spec.hostname).toBe('db-0');
+    expect(db0.spec.subdomain).toBe('db');
+    await c.client.resource('daemonsets').create({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'agent', namespace: 'default' },
+      spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+    } as KubeObject);
+    // node-c was lost in an earlier test: its taints are tolerated by daemon pods, but its kubelet is gone.
+    await waitFor(async () => {
+      const ps = (await activePods('app=agent')).filter((p) => p.status?.phase === 'Running');
+      return ps.length === 2 && new Set(ps.map((p) => p.spec.nodeName)).size === 2;
+    }, 20_000, 'daemon pods on live nodes');
+  });
+
+  it('kubectl rollout restart rolls the pods', async () => {
+    const before = (await activePods('app=again')).map((p) => p.metadata.name);
+    const r = await c.kubectl(['rollout', 'restart', 'deployment/again']);
+    expect(r.stdout).toContain('restarted');
+    await waitFor(async () => {
+      const ps = await activePods('app=again');
+      return ps.length === 2 && ps.every((p) => !before.includes(p.metadata.name) && p.status?.phase === 'Running');
+    }, 30_000, 'restarted pods');
+  });
+
   it('keeps Endpoints and EndpointSlices for a Service', async () => {
     await c.client.resource<Deployment>('deployments').create(deployment('svcapp', 2, 'busybox'));
     await c.client.resource('services').create({
