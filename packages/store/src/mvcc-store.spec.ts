@@ -303,6 +303,16 @@ describe('MvccStore', () => {
       expect((await store.put('k', new Uint8Array(MAX_VALUE_BYTES))).revision).toBe(2);
     });
 
+    it('rejects keys with lone surrogates (they would not survive UTF-8) but takes astral characters', async () => {
+      await expect(store.put('bad\uD800', enc('x'))).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(store.put('bad\uDC00x', enc('x'))).rejects.toBeInstanceOf(InvalidArgumentError);
+      const key = 'pod-\u{1F600}';
+      await store.put(key, enc('x'));
+      await store.close();
+      store = await MvccStore.open(dir, { sync: false, progressIntervalMs: 0 });
+      expect((await store.get(key))?.key).toBe(key);
+    });
+
     it('rejects calls after close', async () => {
       const d2 = mkdtempSync(join(tmpdir(), 'keelson-store-spec-'));
       const s2 = await MvccStore.open(d2, { sync: false, progressIntervalMs: 0 });

@@ -381,6 +381,7 @@ export class MvccStore implements KV {
 
   /** {@inheritDoc KV.watch} */
   watch(key: string, opts: WatchOptions, cb: WatchCallbacks): WatchHandle {
+    opts = opts ?? {};
     let span: KeySpan;
     let start: number;
     try {

@@ -51,12 +51,17 @@ export function spanContains(span: KeySpan, k: string): boolean {
   return k >= span.start && (span.end === null || k < span.end);
 }
 
-/** Checks a key for put. @throws EmptyKeyError, InvalidArgumentError */
+/** Checks a key for put. @throws EmptyKeyError, InvalidArgumentError (not a string, lone surrogate) */
 export function checkKey(key: unknown): string {
   if (typeof key !== 'string') throw new InvalidArgumentError('key must be a string');
   if (key === '') throw new EmptyKeyError();
+  // Keys are stored as UTF-8; a lone surrogate would come back as U+FFFD, a different key.
+  if (LONE_SURROGATE.test(key))
+    throw new InvalidArgumentError('key must be well-formed UTF-16 (no lone surrogates)');
   return key;
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Checks a value for put. @throws InvalidArgumentError, ValueTooLargeError */
 export function checkValue(value: unknown): Uint8Array {
