@@ -5,6 +5,7 @@ export * from './errors';
 export * from './resolve';
 export * from './selectors';
 export * from './patch';
+export * from './strategic-merge';
 export * from './fake/fake-clientset';
 export * from './kubeconfig';
 export * from './grpc-clientset';

@@ -1,12 +1,14 @@
 /**
- * Patch application for the fake clientset: JSON patch (RFC 6902, via fast-json-patch) and JSON
- * merge patch (RFC 7386). Strategic merge patch and apply patches are applied as merge patches
- * here (no patchMergeKey-aware list merging) — the real apiserver implements them fully.
+ * Patch application for the fake clientset: JSON patch (RFC 6902, via fast-json-patch), JSON
+ * merge patch (RFC 7386) and strategic merge patch (strategic-merge.ts, list merge keys from
+ * @keelson/api's schemas). Apply patches are applied as merge patches here (no field
+ * ownership) — the real apiserver implements server-side apply.
  */
 import * as jsonpatch from 'fast-json-patch';
 import { parse as parseYaml } from 'yaml';
 import type { PatchType } from './interfaces';
 import { newBadRequest, ApiError } from './errors';
+import { strategicMergePatch } from './strategic-merge';
 
 const jp: typeof jsonpatch = (jsonpatch as unknown as { applyPatch?: unknown }).applyPatch
   ? jsonpatch
@@ -72,5 +74,6 @@ export function applyPatchOfType<T>(obj: T, type: PatchType, patch: unknown): T 
     }
   }
   if (!isPlainObject(decoded)) throw newBadRequest(`${type} patch must be a JSON object`);
+  if (type === 'strategic') return strategicMergePatch(obj, decoded);
   return applyMergePatch(obj, decoded) as T;
 }

@@ -18,9 +18,9 @@
  *   namespaces answer the deleted object, other kinds a Success Status; a bound pod (spec.nodeName set, not Succeeded/Failed) is deleted
  *   gracefully (deletionTimestamp = now + grace, default spec.terminationGracePeriodSeconds or 30 s)
  *   until deleted again with gracePeriodSeconds 0, as the pod registry does.
- * - patch: "json" (RFC 6902 via fast-json-patch) and "merge" (RFC 7386); "strategic" and "apply"
- *   are applied as merge patches (no merge keys for lists) — the real apiserver does them fully;
- *   an "apply" patch of a missing object creates it.
+ * - patch: "json" (RFC 6902 via fast-json-patch), "merge" (RFC 7386) and "strategic" (list merge
+ *   keys and directives from @keelson/api's schemas; kinds without a schema merge like "merge");
+ *   "apply" is applied as a merge patch (no field ownership/conflicts) and creates a missing object.
  * - subresources: status (get/update/patch), pods/binding (sets spec.nodeName and the
  *   PodScheduled condition; 409 if already bound), pods/eviction (deletes), scale (autoscaling/v1
  *   Scale over spec.replicas).
