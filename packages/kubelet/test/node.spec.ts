@@ -143,22 +143,18 @@ describeRoot('kubelet on a real runtime with CNI', () => {
   });
 
   it('passes env from a ConfigMap and a Secret, and mounts a ConfigMap volume', async () => {
-    await node.cs
-      .resource<ConfigMap>('configmaps')
-      .create({
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: 'settings', namespace: 'default' },
-        data: { color: 'teal' },
-      } as ConfigMap);
-    await node.cs
-      .resource<Secret>('secrets')
-      .create({
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: 'creds', namespace: 'default' },
-        data: { password: Buffer.from('s3cret').toString('base64') },
-      } as Secret);
+    await node.cs.resource<ConfigMap>('configmaps').create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'settings', namespace: 'default' },
+      data: { color: 'teal' },
+    } as ConfigMap);
+    await node.cs.resource<Secret>('secrets').create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'creds', namespace: 'default' },
+      data: { password: Buffer.from('s3cret').toString('base64') },
+    } as Secret);
     await pods().create(
       pod('envpod', {
         volumes: [{ name: 'cfg', configMap: { name: 'settings' } }],
@@ -207,6 +203,30 @@ describeRoot('kubelet on a real runtime with CNI', () => {
     const i = await kubectl(['exec', '-i', 'envpod', '--', 'cat'], 'piped through stdin\n');
     expect(i.stdout).toBe('piped through stdin\n');
     expect(i.status).toBe(0);
+  });
+
+  it('attaches to a running container and streams its output', async () => {
+    await pods().create(pod('ticker', { containers: [bb('c', 'while true; do echo tick; sleep 1; done')] }));
+    await phase('ticker', 'Running');
+    const ws = new WebSocket(
+      `ws://127.0.0.1:${node.kubelet.port}/attach/default/ticker/c?stdout=1&stderr=1`,
+      ['v4.channel.k8s.io'],
+    );
+    const got = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no output; got ${JSON.stringify(out)}`)), 15_000);
+      ws.on('message', (d: Buffer) => {
+        const f = decodeFrame('v4.channel.k8s.io', d);
+        if (f?.channel === 1) out += f.data.toString();
+        if (out.includes('tick\n')) {
+          clearTimeout(timer);
+          resolve(out);
+        }
+      });
+      ws.on('error', reject);
+    });
+    ws.close();
+    expect(got).toContain('tick\n');
   });
 
   it('restarts a container whose liveness probe fails and bumps restartCount', async () => {

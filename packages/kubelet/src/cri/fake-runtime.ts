@@ -142,7 +142,7 @@ export class FakeCriRuntime implements CriRuntime {
       }));
   }
 
-  async createContainer(podSandboxId: string, config: ContainerConfig) {
+  async createContainer(podSandboxId: string, config: ContainerConfig, _sandboxConfig?: PodSandboxConfig) {
     if (!this.sandboxes.has(podSandboxId))
       throw new CriError('createContainer', `sandbox ${podSandboxId} not found`, 5);
     const id = `c${++this.n}`;
@@ -228,6 +228,10 @@ export class FakeCriRuntime implements CriRuntime {
 
   async exec(): Promise<string> {
     throw new CriError('exec', 'not implemented by the fake', 12);
+  }
+
+  async attach(): Promise<string> {
+    throw new CriError('attach', 'not implemented by the fake', 12);
   }
 
   async imageStatus(image: string): Promise<Image | undefined> {

@@ -175,6 +175,11 @@ export class GrpcCriRuntime implements CriRuntime {
     return res.url;
   }
 
+  async attach(req: { containerId: string; stdin: boolean; tty: boolean; stdout: boolean; stderr: boolean }) {
+    const res = await this.call<object, { url: string }>(this.rt, 'attach', req);
+    return res.url;
+  }
+
   async imageStatus(image: string): Promise<Image | undefined> {
     const res = await this.call<object, { image?: Image }>(this.img, 'imageStatus', {
       image: imageSpec(image),

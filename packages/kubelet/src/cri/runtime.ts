@@ -65,6 +65,14 @@ export interface CriRuntime {
     stdout: boolean;
     stderr: boolean;
   }): Promise<string>;
+  /** RuntimeService.Attach: resolves with the runtime's streaming URL for attaching to the container's main process. */
+  attach(req: {
+    containerId: string;
+    stdin: boolean;
+    tty: boolean;
+    stdout: boolean;
+    stderr: boolean;
+  }): Promise<string>;
   /** ImageService.ImageStatus: the image, or undefined when not present. */
   imageStatus(image: string): Promise<Image | undefined>;
   /** ImageService.PullImage: resolves with the image reference (id/digest). */

@@ -196,15 +196,16 @@ export class KubeletServer {
         `HTTP/1.1 ${code} ${code === 404 ? 'Not Found' : 'Bad Request'}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${msg}\n`,
       );
     };
-    if (parts[0] === 'attach' || parts[0] === 'portForward')
-      return reject(400, `${parts[0]} is not supported by this kubelet yet`);
-    if (parts[0] !== 'exec' || parts.length < 3) return reject(404, '404 page not found');
+    if (parts[0] === 'portForward') return reject(400, 'portForward is not supported by this kubelet yet');
+    if ((parts[0] !== 'exec' && parts[0] !== 'attach') || parts.length < 3)
+      return reject(404, '404 page not found');
+    const attach = parts[0] === 'attach';
     const pod = this.k.findPod(parts[1]!, parts[2]!);
     if (!pod) return reject(404, `pod "${parts[2]}" not found`);
     const name = this.resolveContainer(pod, parts[3]);
     if (!name) return reject(400, `container ${parts[3] ?? ''} is not valid for pod ${parts[2]}`);
     const cmd = url.searchParams.getAll('command');
-    if (cmd.length === 0) return reject(400, 'you must specify at least 1 command');
+    if (!attach && cmd.length === 0) return reject(400, 'you must specify at least 1 command');
     const opts = {
       stdin: truthy(url.searchParams.get('stdin') ?? url.searchParams.get('input')),
       stdout: truthy(url.searchParams.get('stdout') ?? url.searchParams.get('output')),
@@ -213,7 +214,7 @@ export class KubeletServer {
     };
     if (!req.headers['sec-websocket-protocol']) req.headers['sec-websocket-protocol'] = 'channel.k8s.io';
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      void this.exec(ws, pod, name, cmd, opts).catch((e) => {
+      void this.exec(ws, pod, name, attach ? undefined : cmd, opts).catch((e) => {
         this.k.log.warn({ err: (e as Error).message }, 'exec failed');
         ws.close();
       });
@@ -224,7 +225,7 @@ export class KubeletServer {
     ws: WebSocket,
     pod: Pod,
     name: string,
-    cmd: string[],
+    cmd: string[] | undefined,
     o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean },
   ) {
     const protocol = ws.protocol || 'channel.k8s.io';
@@ -247,23 +248,30 @@ export class KubeletServer {
     }
     let url: string | undefined;
     try {
-      this.k.log.debug({ cmd, ...o }, 'exec');
-      url = await this.k.cri.exec({
-        containerId: c.id,
-        cmd,
+      this.k.log.debug({ cmd, ...o }, cmd ? 'exec' : 'attach');
+      const streams = {
         tty: o.tty,
         stdin: o.stdin,
         stdout: o.stdout,
         stderr: o.stdout && o.tty ? false : o.stderr,
-      });
+      };
+      url = cmd
+        ? await this.k.cri.exec({ containerId: c.id, cmd, ...streams })
+        : await this.k.cri.attach({ containerId: c.id, ...streams });
     } catch (e) {
-      this.k.log.debug({ err: (e as Error).message }, 'CRI Exec unavailable; using ExecSync');
+      this.k.log.debug({ err: (e as Error).message }, 'CRI streaming unavailable');
+      if (!cmd) {
+        ws.off('message', buffer);
+        send(o.stdout ? STDOUT : o.stderr ? STDERR : ERROR, '');
+        return finish(errorStatus(`attach: ${(e as Error).message}`));
+      }
     }
     if (url) {
       ws.off('message', buffer);
       return this.relay(ws, protocol, url, early);
     }
     ws.off('message', buffer);
+    if (!cmd) return;
     // Fallback: ExecSync (no stdin, no tty).
     send(o.stdout ? STDOUT : o.stderr ? STDERR : ERROR, '');
     try {
