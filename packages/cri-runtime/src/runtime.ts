@@ -772,6 +772,7 @@ export class KeelsonRuntime {
         throw precondition(`StartContainer: pod sandbox ${c.sandboxId} is not ready`);
       const dir = this.containerDir(c.id);
       const oci = this.ociFor(c.runtime);
+      const cfg = ContainerConfig.fromJSON(c.config);
       const monitorCfg = {
         id: c.id,
         dir,
@@ -781,6 +782,9 @@ export class KeelsonRuntime {
         logPath: c.logPath,
         keep: oci.supportsKeep,
         memoryCgroup: memoryCgroupDir(c.cgroupsPath),
+        tty: cfg.tty,
+        stdin: cfg.stdin,
+        stdinOnce: cfg.stdinOnce,
       };
       await writeFile(join(dir, 'monitor.json'), JSON.stringify(monitorCfg));
       const { child, control } = this.takeMonitor(join(dir, 'monitor.json'));
@@ -1099,12 +1103,22 @@ export class KeelsonRuntime {
     return [oci.bin, ...oci.execArgs(c.id, cmd, { tty })];
   }
 
-  /** Verifies a container exists and is running; returns its log path (for Attach). */
-  attachTarget(id: string): { id: string; logPath: string } {
+  /**
+   * Verifies a container exists and is running; returns its log path (Attach reads output from
+   * it) and, for containers created with `stdin`, the monitor's socket that feeds the stdin.
+   */
+  attachTarget(id: string): { id: string; logPath: string; stdinSocket?: string; tty: boolean } {
     const c = this.container(id);
     if (this.stateOf(c).state !== ContainerState.CONTAINER_RUNNING)
       throw precondition(`container ${c.id} is not running`);
-    return { id: c.id, logPath: c.logPath };
+    const cfg = ContainerConfig.fromJSON(c.config);
+    const sock = join(this.containerDir(c.id), 'attach.sock');
+    return {
+      id: c.id,
+      logPath: c.logPath,
+      stdinSocket: cfg.stdin && existsSync(sock) ? sock : undefined,
+      tty: cfg.tty,
+    };
   }
 
   /** Whether the container is still running (streaming attach stops when it exits). */

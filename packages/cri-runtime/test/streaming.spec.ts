@@ -1,4 +1,6 @@
 import WebSocket from 'ws';
+import { join } from 'node:path';
+import { ContainerState } from '../src/cri-api';
 import {
   containerConfig,
   describeRoot,
@@ -7,6 +9,7 @@ import {
   startTestRuntime,
   TestRuntime,
   waitFor,
+  readOr,
 } from './helpers';
 
 interface Session {
@@ -116,6 +119,58 @@ describeRoot('Exec and Attach streaming (websocket, v4.channel.k8s.io framing)',
     expect(s.stdout).toMatch(/^(tick \d+\n)+$/);
     expect(s.stderr).toMatch(/^(warn \d+\n)+$/);
     expect(s.status?.status).toBe('Success');
+  });
+
+  test('Attach with stdin feeds a stdin container; stdin_once closes it', async () => {
+    const cfg = sandboxConfig(t.root);
+    const { podSandboxId: pod } = await t.client.rt('runPodSandbox', { config: cfg });
+    const { containerId: cid } = await t.client.rt('createContainer', {
+      podSandboxId: pod,
+      config: {
+        ...containerConfig('reader', [
+          'sh',
+          '-c',
+          'echo ready; while read x; do echo got $x; done; echo eof',
+        ]),
+        stdin: true,
+        stdinOnce: true,
+      },
+      sandboxConfig: cfg,
+    });
+    await t.client.rt('startContainer', { containerId: cid });
+    const log = join(cfg.logDirectory, 'reader.log');
+    await waitFor(() => readOr(log).includes('stdout F ready'), 60000, 'reader ready');
+    const { url } = await t.client.rt('attach', { containerId: cid, stdin: true, stdout: true });
+    const s = await openSession(url, 'one\ntwo\n');
+    expect(s.stdout).toBe('got one\ngot two\neof\n');
+    const st = (await t.client.rt('containerStatus', { containerId: cid })).status;
+    expect(st.state).toBe(ContainerState.CONTAINER_EXITED);
+    expect(st.exitCode).toBe(0);
+    await t.client.rt('removePodSandbox', { podSandboxId: pod });
+  });
+
+  test('a tty container gets a terminal; its output is logged on stdout', async () => {
+    const cfg = sandboxConfig(t.root);
+    const { podSandboxId: pod } = await t.client.rt('runPodSandbox', { config: cfg });
+    const { containerId: cid } = await t.client.rt('createContainer', {
+      podSandboxId: pod,
+      config: {
+        ...containerConfig('term', ['sh', '-c', 'tty; echo to-stderr >&2; exit 6']),
+        tty: true,
+        stdin: true,
+      },
+      sandboxConfig: cfg,
+    });
+    await t.client.rt('startContainer', { containerId: cid });
+    const st = await waitFor(async () => {
+      const r = await t.client.rt('containerStatus', { containerId: cid });
+      return r.status.state === ContainerState.CONTAINER_EXITED ? r.status : undefined;
+    });
+    expect(st.exitCode).toBe(6);
+    const log = readOr(join(cfg.logDirectory, 'term.log'));
+    expect(log).toMatch(/ stdout F \/dev\/pts\/\d+\n/);
+    expect(log).toMatch(/ stdout F to-stderr\n/);
+    await t.client.rt('removePodSandbox', { podSandboxId: pod });
   });
 
   test('Exec on an unknown container is NOT_FOUND', async () => {

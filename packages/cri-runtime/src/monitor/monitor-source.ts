@@ -113,7 +113,30 @@ function oomKills() {
 const args = ['--root', cfg.runtimeRoot, 'run', '--bundle', cfg.bundle, '--pid-file', dir + '/container.pid'];
 if (cfg.keep) args.push('--keep');
 args.push(cfg.id);
-const child = spawn(cfg.runtime, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+let cmd = cfg.runtime;
+let argv = args;
+if (cfg.tty) {
+  // The OCI runtime needs a terminal for a terminal container: util-linux script provides one and
+  // relays it to our pipes (-e: exit with the runtime's status). Output is then all on stdout.
+  const q = (a) => "'" + a.replace(/'/g, "'\\''") + "'";
+  cmd = 'script';
+  argv = ['-q', '-e', '-c', [cfg.runtime].concat(args).map(q).join(' '), '/dev/null'];
+}
+const child = spawn(cmd, argv, { stdio: [cfg.stdin || cfg.tty ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+let attachServer = null;
+if (cfg.stdin) {
+  // Attach: every connection to <dir>/attach.sock writes into the container's stdin; with
+  // stdinOnce the first connection to end closes it.
+  try { fs.unlinkSync(dir + '/attach.sock'); } catch (e) {}
+  attachServer = net.createServer((sock) => {
+    sock.on('error', () => {});
+    sock.on('data', (d) => { try { child.stdin.write(d); } catch (e) {} });
+    sock.on('end', () => { if (cfg.stdinOnce) try { child.stdin.end(); } catch (e) {} });
+  });
+  attachServer.listen(dir + '/attach.sock');
+  attachServer.unref();
+}
+if (child.stdin) child.stdin.on('error', () => {});
 const pumps = Promise.all([pump(child.stdout, 'stdout'), pump(child.stderr, 'stderr')]);
 let oomSeen = 0;
 let pid = 0;
@@ -144,6 +167,7 @@ child.on('exit', async (code, signal) => {
   if (!started) exitCode = 128;
   writeJson('exit.json', { exitCode, finishedAt, oomKilled: oomSeen > 0, started, message });
   if (!started) hs('err ' + (message || 'the OCI runtime exited with ' + code).replace(/\n/g, ' '));
+  if (attachServer) try { attachServer.close(); fs.unlinkSync(dir + '/attach.sock'); } catch (e) {}
   if (logFd >= 0) try { fs.closeSync(logFd); } catch (e) {}
   process.exit(0);
 });

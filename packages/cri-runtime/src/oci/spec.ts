@@ -294,7 +294,7 @@ export interface SpecInput {
  * namespaces), cgroup path and resources, CRI mounts
  * as bind mounts (in the order given; later ones win on the same path), default mounts,
  * capabilities (containerd's defaults, adjusted by add/drop, all when privileged).
- * `tty` is not supported (no console socket): the container runs with pipes either way.
+ * `tty` sets `process.terminal` (the monitor then gives the OCI runtime a pseudo-terminal).
  * @throws CriError INVALID_ARGUMENT for an empty command or unknown user.
  */
 export function buildSpec(input: SpecInput): OciSpec {
@@ -358,7 +358,7 @@ export function buildSpec(input: SpecInput): OciSpec {
   return {
     ociVersion: '1.0.2',
     process: {
-      terminal: false,
+      terminal: config.tty,
       user: resolveUser(config, image, input.lookupUser),
       args: processArgs(config, image),
       env: mergeEnv(image.config?.Env ?? [], config.envs ?? []),

@@ -2,7 +2,7 @@ import { createServer, IncomingMessage, Server } from 'node:http';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { KeelsonRuntime } from '../runtime';
 
@@ -33,8 +33,9 @@ export interface StreamRequest {
  * {"causes":[{"reason":"ExitCode","message":"<n>"}]}}`), 4 resize (accepted, ignored). Then the
  * server closes the socket. Exec with `tty` runs `<oci runtime> exec --tty` under util-linux
  * `script` (a pseudo-terminal relayed over the pipes: stdout carries the terminal, no resize).
- * Attach streams the container's output from its log file from the moment of attaching (stdin
- * is not connected).
+ * Attach streams the container's output from its log file from the moment of attaching; stdin
+ * (channel 0) goes to the container's stdin when it was created with `stdin: true` (an empty
+ * stdin message closes it for `stdin_once` containers).
  */
 export class StreamingServer {
   private readonly pending = new Map<string, { req: StreamRequest; expires: number }>();
@@ -145,11 +146,22 @@ export class StreamingServer {
 
   private serveAttach(ws: WebSocket, req: StreamRequest): void {
     let logPath: string;
+    let stdinSocket: string | undefined;
     try {
-      logPath = this.rt.attachTarget(req.containerId).logPath;
+      ({ logPath, stdinSocket } = this.rt.attachTarget(req.containerId));
     } catch (e) {
       this.finish(ws, null, (e as Error).message);
       return;
+    }
+    if (req.stdin && stdinSocket) {
+      const sock = connect(stdinSocket);
+      sock.on('error', () => undefined);
+      ws.on('message', (data: Buffer) => {
+        if (!data.length || data[0] !== Channel.stdin) return;
+        if (data.length === 1) sock.end();
+        else sock.write(data.subarray(1));
+      });
+      ws.on('close', () => sock.end());
     }
     let offset = 0;
     try {
