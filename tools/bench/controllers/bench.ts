@@ -3,6 +3,8 @@
  *
  *   node --conditions=keelson-source --import tsx tools/bench/controllers/bench.ts [--replicas 1000] [--scale 10000] [--nodes 20]
  *
+ * KCM_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes node flags to the controller manager.
+ *
  * An in-memory apiserver with a simulated binder and kubelets (packages/controllers/test/cluster-sim.ts)
  * in this process; keelson-controller-manager (replicaset, deployment, garbagecollector,
  * endpoints, endpointslice) as a child process, so its CPU time and RSS can be read from /proc.
@@ -34,7 +36,7 @@ async function main() {
   const root = join(__dirname, '../../..');
   const cm = spawn(
     process.execPath,
-    ['--conditions=keelson-source', '--import', 'tsx', join(root, 'packages/controllers/src/bin/keelson-controller-manager.ts'), '--kubeconfig', c.kubeconfig, '--controllers', 'replicaset,deployment,garbagecollector,endpoints,endpointslice', '--log-level', 'warn'],
+    [...(process.env.KCM_NODE_ARGS ? process.env.KCM_NODE_ARGS.split(' ') : []), '--conditions=keelson-source', '--import', 'tsx', join(root, 'packages/controllers/src/bin/keelson-controller-manager.ts'), '--kubeconfig', c.kubeconfig, '--controllers', 'replicaset,deployment,garbagecollector,endpoints,endpointslice', '--log-level', 'warn'],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   const dc = c.client.resource<Deployment>('deployments');

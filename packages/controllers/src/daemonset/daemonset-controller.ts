@@ -6,6 +6,7 @@
  * are deleted; RollingUpdate replaces old-revision pods at most maxUnavailable at a time.
  */
 import type { KubeObject } from '@keelson/api';
+import { ownedOrOrphans } from '../runtime/informer';
 import type { ControllerContext, SyncResult } from '../runtime/controller';
 import { QueueController, isNotFoundErr } from '../runtime/controller';
 import type { EventSink } from '../runtime/events';
@@ -198,7 +199,7 @@ export class DaemonSetController extends QueueController {
     const now = this.ctx.clock.now();
     const pods = await claimObjects(
       { owner: ds, apiVersion: 'apps/v1', kind: 'DaemonSet', match: selectorMatcher(ds.spec.selector), canAdopt: liveOwnerCheck(client.resource('daemonsets'), ds) },
-      this.pods.lister().list(ns),
+      ownedOrOrphans(this.pods.lister(), ns, ds.metadata.uid!),
       pc,
     );
     let revisions = ownedRevisions(ds, this.revs.lister().list(ns));

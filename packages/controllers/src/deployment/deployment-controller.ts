@@ -8,6 +8,7 @@
  * reuses it and gives it the next revision.
  */
 import type { KubeObject } from '@keelson/api';
+import { ownedOrOrphans } from '../runtime/informer';
 import type { ControllerContext, SyncResult } from '../runtime/controller';
 import { QueueController, isAlreadyExistsErr, isNotFoundErr } from '../runtime/controller';
 import type { EventSink } from '../runtime/events';
@@ -167,7 +168,7 @@ class DeploymentSync {
     const match = selectorMatcher(d.spec.selector);
     let rsList = await claimObjects(
       { owner: d, apiVersion: 'apps/v1', kind: 'Deployment', match, canAdopt: liveOwnerCheck(this.x.dClient, d) },
-      this.x.rsLister.list(ns).map((r) => clone(r)),
+      ownedOrOrphans(this.x.rsLister, ns, d.metadata.uid!).map((r) => clone(r)),
       this.x.rsClient,
     );
     rsList = rsList.map((r) => clone(r));

@@ -10,6 +10,7 @@
  * batch.kubernetes.io/job-tracking finalizer, removed after the count is stored.
  */
 import type { KubeObject } from '@keelson/api';
+import { ownedOrOrphans } from '../runtime/informer';
 import type { ControllerContext, SyncResult } from '../runtime/controller';
 import { QueueController, isNotFoundErr } from '../runtime/controller';
 import type { EventSink } from '../runtime/events';
@@ -120,7 +121,7 @@ export class JobController extends QueueController {
     const match = selectorMatcher(jobSelector(job));
     const pods = await claimObjects(
       { owner: job, apiVersion: 'batch/v1', kind: 'Job', match, canAdopt: liveOwnerCheck(jc, job) },
-      this.pods.lister().list(ns),
+      ownedOrOrphans(this.pods.lister(), ns, job.metadata.uid!),
       pc,
     );
     const finished = isJobFinished(job);

@@ -6,6 +6,7 @@
  * double creation while its own writes are in flight.
  */
 import type { KubeObject } from '@keelson/api';
+import { ownedOrOrphans } from '../runtime/informer';
 import type { ControllerContext, SyncResult } from '../runtime/controller';
 import { QueueController, isNotFoundErr, isConflictErr } from '../runtime/controller';
 import type { EventSink } from '../runtime/events';
@@ -234,8 +235,8 @@ export class ReplicaSetController extends QueueController {
     const now = this.ctx.clock.now();
     const needsSync = this.expectations.satisfied(key);
     const match = selectorMatcher(rs.spec.selector);
-    const allPods = this.podInformer.lister().list(ns);
-    const claimed = await this.claimPods(rs, allPods.filter((p) => isPodActive(p)), match);
+    const candidates = ownedOrOrphans(this.podInformer.lister(), ns, rs.metadata.uid!);
+    const claimed = await this.claimPods(rs, candidates.filter((p) => isPodActive(p)), match);
     let manageErr: unknown;
     if (needsSync && !rs.metadata.deletionTimestamp) {
       try {

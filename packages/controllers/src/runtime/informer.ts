@@ -25,6 +25,27 @@ export interface Lister<T extends KubeObject> {
   list(namespace?: string): T[];
   /** The cached object, or undefined. Cluster-scoped objects use namespace "" or undefined. */
   get(namespace: string | undefined, name: string): T | undefined;
+  /**
+   * Objects in `namespace` whose controller ownerReference has `uid`, plus those with no
+   * controller (the candidates a controller claims). Optional: {@link ownedOrOrphans} falls
+   * back to filtering `list(namespace)`.
+   */
+  ownedOrOrphans?(namespace: string, uid: string): T[];
+}
+
+/** The index value of an object for {@link Lister.ownedOrOrphans}: "namespace/controller-uid" ("namespace/" when none). */
+export function controllerIndexValue(o: KubeObject): string {
+  const ref = o.metadata.ownerReferences?.find((r) => r.controller);
+  return `${o.metadata.namespace ?? ''}/${ref?.uid ?? ''}`;
+}
+
+/** Objects a controller with `uid` may claim in `namespace`: its own and orphans. */
+export function ownedOrOrphans<T extends KubeObject>(l: Lister<T>, namespace: string, uid: string): T[] {
+  if (l.ownedOrOrphans) return l.ownedOrOrphans(namespace, uid);
+  return l.list(namespace).filter((o) => {
+    const v = controllerIndexValue(o);
+    return v === `${namespace}/${uid}` || v === `${namespace}/`;
+  });
 }
 
 /** A shared informer for one resource. */

@@ -8,6 +8,7 @@
  * recreated pods the new revision.
  */
 import type { KubeObject } from '@keelson/api';
+import { ownedOrOrphans } from '../runtime/informer';
 import type { ControllerContext, SyncResult } from '../runtime/controller';
 import { QueueController, isAlreadyExistsErr, isNotFoundErr } from '../runtime/controller';
 import type { EventSink } from '../runtime/events';
@@ -94,7 +95,7 @@ export class StatefulSetController extends QueueController {
     const pc = client.resource<Pod>('pods');
     const match = selectorMatcher(set.spec.selector);
     const pods = (
-      await claimObjects({ owner: set, apiVersion: 'apps/v1', kind: 'StatefulSet', match, canAdopt: liveOwnerCheck(client.resource('statefulsets'), set) }, this.pods.lister().list(ns), pc)
+      await claimObjects({ owner: set, apiVersion: 'apps/v1', kind: 'StatefulSet', match, canAdopt: liveOwnerCheck(client.resource('statefulsets'), set) }, ownedOrOrphans(this.pods.lister(), ns, set.metadata.uid!), pc)
     ).filter((p) => ordinalOf(set, p) >= 0);
     let revisions = ownedRevisions(set, this.revs.lister().list(ns));
     const ensured = await ensureRevision(client, set, 'StatefulSet', revisions, set.spec.selector.matchLabels ?? {}, set.status?.collisionCount);
