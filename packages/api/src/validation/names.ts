@@ -147,6 +147,25 @@ export function isEnvVarName(value: string): string[] {
   return errs;
 }
 
+/**
+ * IsRelaxedEnvVarName: any printable ASCII except '=' (RelaxedEnvironmentVariableValidation, on by
+ * default since Kubernetes 1.32 and GA in 1.34; the rule validateObject applies to env names).
+ */
+export function isRelaxedEnvVarName(value: string): string[] {
+  const errs: string[] = [];
+  if (value.length === 0) errs.push(`environment variable name ${emptyError}`);
+  for (const ch of value) {
+    const c = ch.codePointAt(0)!;
+    if (c > 0x7e || c < 0x20 || ch === '=') {
+      errs.push(
+        "a valid environment variable name must consist only of printable ASCII characters other than '='",
+      );
+      break;
+    }
+  }
+  return errs;
+}
+
 /** IsConfigMapKey: keys of ConfigMap/Secret data. */
 export function isConfigMapKey(value: string): string[] {
   const errs: string[] = [];

@@ -7,6 +7,7 @@ import {
   isDNS1123Subdomain,
   isEnvVarName,
   isQualifiedName,
+  isRelaxedEnvVarName,
   isValidIP,
   isValidLabelValue,
   isValidPortName,
@@ -72,6 +73,17 @@ describe('IP, port and env name validators', () => {
     expect(isValidPortName('a-very-long-port-name')).toEqual(['must be no more than 15 characters']);
     expect(isEnvVarName('MY_VAR')).toEqual([]);
     expect(isEnvVarName('1VAR')[0]).toMatch(/^a valid environment variable name must consist of/);
+    expect(isRelaxedEnvVarName('1VAR')).toEqual([]);
+    expect(isRelaxedEnvVarName('A=B')).toEqual([
+      "a valid environment variable name must consist only of printable ASCII characters other than '='",
+    ]);
+    expect(
+      validateObject(
+        pod({ containers: [{ name: 'c', image: 'x', env: [{ name: '1VAR', value: 'x' }, { name: '' }] }] }),
+      ),
+    ).toEqual([
+      { reason: 'FieldValueRequired', field: 'spec.containers[0].env[1].name', message: 'Required value' },
+    ]);
   });
 });
 

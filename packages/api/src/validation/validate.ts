@@ -33,7 +33,7 @@ import {
   isDNS1035Label,
   isDNS1123Label,
   isDNS1123Subdomain,
-  isEnvVarName,
+  isRelaxedEnvVarName,
   isQualifiedName,
   isValidIP,
   isValidLabelValue,
@@ -338,7 +338,7 @@ function validateEnv(out: Causes, env: EnvVar[] | undefined, path: string): void
   (env ?? []).forEach((e, i) => {
     const p = idx(path, i);
     if (!e.name) out.push(fieldRequired(child(p, 'name'), ''));
-    else for (const m of isEnvVarName(e.name)) out.push(fieldInvalid(child(p, 'name'), e.name, m));
+    else for (const m of isRelaxedEnvVarName(e.name)) out.push(fieldInvalid(child(p, 'name'), e.name, m));
     if (e.valueFrom) {
       const n = (['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'] as const).filter(
         (k) => e.valueFrom![k],
@@ -444,8 +444,12 @@ function validateContainer(
         out.push(fieldInvalid(child(p, 'mountPath'), vm.mountPath, 'must be unique'));
       mountPaths.add(vm.mountPath);
     }
-    if (vm.subPath && (vm.subPath.startsWith('/') || vm.subPath.split('/').includes('..'))) {
-      out.push(fieldInvalid(child(p, 'subPath'), vm.subPath, "must be a relative path without '..'"));
+    if (vm.subPath) {
+      // validateLocalDescendingPath
+      if (vm.subPath.startsWith('/'))
+        out.push(fieldInvalid(child(p, 'subPath'), vm.subPath, 'must be a relative path'));
+      if (vm.subPath.split('/').includes('..'))
+        out.push(fieldInvalid(child(p, 'subPath'), vm.subPath, "must not contain '..'"));
     }
     notSupported(out, child(p, 'mountPropagation'), vm.mountPropagation, [
       'Bidirectional',
