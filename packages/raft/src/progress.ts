@@ -51,6 +51,7 @@ export class Progress {
   match = 0;
   /** Next index to send (Raft Figure 2 nextIndex). */
   next: number;
+  /** Replication mode (see {@link ProgressState}). */
   state: ProgressState = 'Probe';
   /** In Snapshot state: index of the snapshot being installed. */
   pendingSnapshot = 0;

@@ -83,12 +83,19 @@ export interface RaftConfig {
 
 /** What {@link Raft.status} reports. */
 export interface Status {
+  /** This member. */
   id: NodeId;
+  /** Term, vote and commit index. */
   hardState: HardState;
+  /** Leader and role. */
   softState: SoftState;
+  /** Highest index the application reported applied. */
   applied: number;
+  /** Index of the last log entry (persisted or not). */
   lastIndex: number;
+  /** Target of a leadership transfer in progress, or NONE. */
   leadTransferee: NodeId;
+  /** Current configuration. */
   config: ConfState;
   /** Leader only: each member's replication progress. */
   progress?: Record<
@@ -148,10 +155,13 @@ export class Raft {
   leadTransferee: NodeId = NONE;
   /** Index of the latest config change entry that may not be applied yet (thesis §4.1). */
   pendingConfIndex = 0;
+  /** Ticks since the last election reset (leader: since the last CheckQuorum round). */
   electionElapsed = 0;
+  /** Leader: ticks since the last heartbeat broadcast. */
   heartbeatElapsed = 0;
   /** Ticks since this process started (leases are measured in it). */
   ticks = 0;
+  /** This term's election timeout, drawn from [electionTimeout, 2*electionTimeout) (Raft §5.2). */
   randomizedElectionTimeout = 0;
   readonly electionTimeout: number;
   readonly heartbeatTimeout: number;

@@ -20,9 +20,13 @@ export type EntryType = 'Normal' | 'ConfChange';
 
 /** One log entry (Raft §5.3). `data` of an empty Normal entry is a leader's no-op (§8). */
 export interface Entry {
+  /** Term of the leader that created the entry. */
   term: number;
+  /** Position in the log (1-based). */
   index: number;
+  /** Application data or a membership change. */
   type: EntryType;
+  /** Opaque payload (an encoded {@link ConfChange} for `ConfChange` entries). */
   data: Uint8Array;
 }
 
@@ -38,7 +42,9 @@ export interface HardState {
 
 /** The cluster configuration: voting members and non-voting learners (thesis §4.1, §4.2.1). */
 export interface ConfState {
+  /** Members whose votes and acknowledgements count toward quorums. */
   voters: NodeId[];
+  /** Non-voting members that receive the log (thesis §4.2.1). */
   learners: NodeId[];
 }
 
@@ -54,7 +60,9 @@ export interface SnapshotMetadata {
 
 /** A state-machine snapshot: opaque application bytes plus metadata (Raft §7). */
 export interface Snapshot {
+  /** Position and configuration the snapshot stands for. */
   metadata: SnapshotMetadata;
+  /** The application's serialized state machine. */
   data: Uint8Array;
 }
 
@@ -65,7 +73,9 @@ export interface Snapshot {
  * - `RemoveNode`: remove a voter or learner.
  */
 export interface ConfChange {
+  /** What to do with `nodeId`. */
   type: 'AddNode' | 'AddLearner' | 'RemoveNode';
+  /** The member concerned. */
   nodeId: NodeId;
   /** Opaque application data (e.g. the new member's address). */
   context?: Uint8Array;
@@ -103,16 +113,27 @@ export type MessageType =
  * `rejectHint`/`logTerm` carry the fast back-off hint (thesis §5.3 "accelerated log backtracking").
  */
 export interface Message {
+  /** Message kind. */
   type: MessageType;
+  /** Recipient. */
   to: NodeId;
+  /** Sender (for MsgTransferLeader: the transferee). */
   from: NodeId;
+  /** Sender's term (0 for local messages and forwarded proposals/reads). */
   term: number;
+  /** prevLogTerm (MsgApp), lastLogTerm (votes), or the hint's term on a rejection. */
   logTerm: number;
+  /** prevLogIndex (MsgApp), lastLogIndex (votes), acknowledged index (MsgAppResp), read index, or heartbeat send tick. */
   index: number;
+  /** Entries to append (MsgApp) or to propose (MsgProp). */
   entries: Entry[];
+  /** Leader's commit index (MsgApp, MsgHeartbeat). */
   commit: number;
+  /** The snapshot of a MsgSnap. */
   snapshot?: Snapshot;
+  /** True on a refused vote or append. */
   reject: boolean;
+  /** Fast back-off hint: an index at or below which the follower's log may match. */
   rejectHint: number;
   /** Opaque bytes: the ReadIndex request context, or `"transfer"` on a forced campaign. */
   context: Uint8Array;
@@ -120,7 +141,9 @@ export interface Message {
 
 /** Volatile state worth reporting to the application (it changes rarely; not persisted). */
 export interface SoftState {
+  /** The known leader, or {@link NONE}. */
   lead: NodeId;
+  /** This member's role. */
   raftState: StateType;
 }
 
@@ -129,7 +152,9 @@ export interface SoftState {
  * it may serve the read identified by `requestCtx` from its local state machine.
  */
 export interface ReadState {
+  /** Serve the read once the applied index reaches this. */
   index: number;
+  /** The `ctx` passed to `RawNode.readIndex`. */
   requestCtx: Uint8Array;
 }
 

@@ -27,10 +27,13 @@ export interface Model<S, I, O> {
 
 /** One client operation: invocation time, response time (undefined if none), input, output. */
 export interface Operation<I, O> {
+  /** Optional client label (not used by the checker; handy in reports). */
   clientId?: number | string;
+  /** The operation's arguments. */
   input: I;
   /** Invocation time (any monotonic number; ties are broken as "call before return"). */
   call: number;
+  /** The response (ignored when `ret` is undefined). */
   output?: O;
   /** Response time, > call; undefined if the operation never returned. */
   ret?: number;
@@ -38,6 +41,7 @@ export interface Operation<I, O> {
 
 /** Result of {@link checkOperations}. */
 export interface CheckResult {
+  /** True if every partition is linearizable. */
   ok: boolean;
   /** For a failure: index of the first partition that is not linearizable. */
   failedPartition?: number;
