@@ -63,6 +63,8 @@ interface Pending {
 
 const EMPTY = new Uint8Array(0);
 const CATCH_UP_CHUNK = 1000;
+/** Dropped records from which a compaction also asks LevelDB to compact the range on disk. */
+const COMPACT_RANGE_MIN = 10_000;
 
 /** Local MVCC key-value store on LevelDB (etcd v3 KV semantics). See {@link KV}. */
 export class MvccStore implements KV {
@@ -372,9 +374,20 @@ export class MvccStore implements KV {
         );
         throw this.failed;
       }
+      return dropped.length;
     });
-    this.compacting = run.catch(() => undefined);
-    return run;
+    // Deleted records only free disk when LevelDB compacts their files; after a large compaction
+    // ask it to do so now, in the background (the next compaction and close() wait for it).
+    this.compacting = run.then(
+      async (dropped) => {
+        const db = this.db as unknown as { compactRange?(a: Buffer, b: Buffer): Promise<void> };
+        if (dropped >= COMPACT_RANGE_MIN && typeof db.compactRange === 'function') {
+          await db.compactRange(recordKey(0, 0), recordKey(rev, 0)).catch(() => undefined);
+        }
+      },
+      () => undefined,
+    );
+    await run;
   }
 
   // ---- watch ----
