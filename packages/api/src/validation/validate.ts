@@ -223,23 +223,17 @@ const HOST_PATH_TYPES = [
   'Socket',
 ];
 
+/** ValidatePortNumOrName: a number must be a port number, a string a port name (IANA_SVC_NAME). */
 function validatePortNumOrName(
   out: Causes,
   path: string,
   port: number | string | undefined,
-  names: Set<string> | undefined,
+  _names?: Set<string>,
 ): void {
   if (typeof port === 'number') {
     for (const m of isValidPortNum(port)) out.push(fieldInvalid(path, port, m));
   } else if (typeof port === 'string') {
-    if (/^[0-9]+$/.test(port)) {
-      for (const m of isValidPortNum(Number(port))) out.push(fieldInvalid(path, port, m));
-      return;
-    }
-    const errs = isValidPortName(port);
-    for (const m of errs) out.push(fieldInvalid(path, port, m));
-    if (!errs.length && names && !names.has(port))
-      out.push(fieldInvalid(path, port, 'must contain a valid port name'));
+    for (const m of isValidPortName(port)) out.push(fieldInvalid(path, port, m));
   } else {
     out.push(fieldRequired(path, ''));
   }
