@@ -404,8 +404,14 @@ export class GenericRegistry {
       throw badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
     }
     const limit = opts.limit && opts.limit > 0 ? Math.floor(opts.limit) : 0;
-    if (!limit && !opts.continue && opts.resourceVersionMatch !== 'Exact')
-      return this.listFromCache(info, prefix, match);
+    if (!limit && !opts.continue && opts.resourceVersionMatch !== 'Exact') {
+      const cached = await this.listFromCache(info, prefix, match).catch((err) => {
+        // a cache that cannot catch up (store watch restarting) falls back to reading the store
+        if (err instanceof ApiError && err.code === 504) return undefined;
+        throw err;
+      });
+      if (cached) return cached;
+    }
     const items: KubeObject[] = [];
     let more = false;
     let lastKey = '';
@@ -471,7 +477,7 @@ export class GenericRegistry {
     prefix: string,
     match: (o: KubeObject) => boolean,
   ): Promise<KubeList> {
-    await this.cache.waitForRevision(await this.storage.currentRevision());
+    await this.cache.waitForRevision(await this.storage.currentRevision(), 1000);
     const keys: string[] = [];
     for (const k of this.cache.state.keys()) if (k.startsWith(prefix)) keys.push(k);
     keys.sort();
