@@ -136,7 +136,7 @@ export async function startStoreServer(
               end(
                 new StoreUnavailableError(
                   GrpcStatus.RESOURCE_EXHAUSTED,
-                  `watch consumer too slow: more than ${maxBuffered} responses buffered; re-watch from revision ${events[0].kv.modRevision}`,
+                  `watch consumer too slow: more than ${maxBuffered} responses buffered; re-watch from the revision after the last event received`,
                 ),
               );
             }
