@@ -60,4 +60,53 @@ describe('linearizability of the replicated KV', () => {
     expect(cluster.stats.getsDone).toBeGreaterThan(5);
     expect(checkOperations(kvModel, cluster.history).ok).toBe(true);
   });
+
+  /**
+   * n1 leads with a lease; it is cut off, another member is elected and accepts a write, then n1
+   * is asked to read. Returns how many of 10 seeds produced a non-linearizable history.
+   */
+  function leaseScenario(readOnlyOption: 'Safe' | 'LeaseBased', n1StepsPerTick: number): number {
+    let stale = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      const c = new SimCluster({
+        seed,
+        ids: ['n1', 'n2', 'n3'],
+        readOnlyOption,
+        tickPeriods: { n1: n1StepsPerTick },
+      });
+      for (let i = 0; i < 600 && (c.leader() !== 'n1' || c.leaders().length > 1); i++) {
+        const lead = c.leader();
+        if (lead && lead !== 'n1' && i % 40 === 0) c.node(lead).transferLeadership('n1');
+        c.step();
+      }
+      expect(c.leader()).toBe('n1');
+      c.put('n1', 'k', 'v1');
+      for (let i = 0; i < 40; i++) c.step();
+      c.isolate('n1');
+      let other: string | undefined;
+      for (let i = 0; i < 400 && !other; i++) {
+        c.step();
+        other = c.leaders().find((l) => l.id !== 'n1')?.id;
+      }
+      expect(other).toBeDefined();
+      c.put(other!, 'k', 'v2');
+      for (let i = 0; i < 10; i++) c.step();
+      c.get('n1', 'k');
+      for (let i = 0; i < 5; i++) c.step();
+      if (!checkOperations(kvModel, c.history).ok) stale++;
+    }
+    return stale;
+  }
+
+  test('lease reads are linearizable when members tick at the same rate', () => {
+    expect(leaseScenario('LeaseBased', 4)).toBe(0);
+  });
+
+  test('BROKEN on purpose: lease reads rely on bounded clock drift; a leader ticking at half speed serves stale reads', () => {
+    expect(leaseScenario('LeaseBased', 8)).toBeGreaterThan(0);
+  });
+
+  test('ReadIndex (Safe) reads do not depend on clocks: the same drift stays linearizable', () => {
+    expect(leaseScenario('Safe', 8)).toBe(0);
+  });
 });

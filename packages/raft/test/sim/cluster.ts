@@ -50,6 +50,8 @@ export interface SimOptions {
   maxDelay?: number;
   /** Sim steps per tick. */
   stepsPerTick?: number;
+  /** Per-member steps per tick, to model clocks running at different rates (default stepsPerTick). */
+  tickPeriods?: Record<NodeId, number>;
   /** Report undeliverable messages to the sender (reportUnreachable / reportSnapshot). */
   reportFailures?: boolean;
   /** Carry every message through encodeMessage/decodeMessage, as a real transport would. */
@@ -178,6 +180,7 @@ export class SimCluster {
       duplicate: 0,
       maxDelay: 0,
       stepsPerTick: 4,
+      tickPeriods: {},
       reportFailures: false,
       wireCodec: false,
       ...o,
@@ -376,7 +379,10 @@ export class SimCluster {
   /** One simulation step: tick (every stepsPerTick), deliver due messages in random order, process readies. */
   step(): void {
     this.now++;
-    if (this.now % this.opts.stepsPerTick === 0) this.tickAll();
+    for (const m of this.members.values()) {
+      const period = this.opts.tickPeriods[m.id] ?? this.opts.stepsPerTick;
+      if (this.now % period === 0) m.node?.tick();
+    }
     const due: InFlight[] = [];
     const later: InFlight[] = [];
     for (const f of this.queue) (f.at <= this.now ? due : later).push(f);
