@@ -1121,6 +1121,16 @@ export class KeelsonRuntime {
     };
   }
 
+  /**
+   * The network namespace file port-forwarding connects in (undefined for host-network pods).
+   * @throws CriError NOT_FOUND, FAILED_PRECONDITION when the sandbox is not ready.
+   */
+  portForwardTarget(sandboxId: string): string | undefined {
+    const sb = this.sandbox(sandboxId);
+    if (sb.state !== 'ready') throw precondition(`pod sandbox ${sb.id} is not ready`);
+    return sb.netns;
+  }
+
   /** Whether the container is still running (streaming attach stops when it exits). */
   isRunning(id: string): boolean {
     const c = this.containers.get(id);

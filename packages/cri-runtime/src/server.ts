@@ -188,6 +188,25 @@ export function criServices(
         }),
       };
     }),
+    portForward: unary((req) => {
+      if (!streaming) throw new CriError(grpcStatus.UNIMPLEMENTED, 'PortForward: streaming server disabled');
+      rt.portForwardTarget(req.podSandboxId);
+      const bad = req.port.find((p) => !(p > 0 && p < 65536));
+      if (bad !== undefined)
+        throw new CriError(grpcStatus.INVALID_ARGUMENT, `PortForward: invalid port ${bad}`);
+      return {
+        url: streaming.register({
+          kind: 'portforward',
+          containerId: req.podSandboxId,
+          ports: req.port,
+          cmd: [],
+          tty: false,
+          stdin: true,
+          stdout: true,
+          stderr: false,
+        }),
+      };
+    }),
     containerStats: unary(async (req) => ({ stats: await rt.containerStats(req.containerId) })),
     listContainerStats: unary(async (req) => ({ stats: await rt.listContainerStats(req.filter) })),
     podSandboxStats: unary(async (req) => ({ stats: await rt.podSandboxStats(req.podSandboxId) })),

@@ -173,6 +173,50 @@ describeRoot('Exec and Attach streaming (websocket, v4.channel.k8s.io framing)',
     await t.client.rt('removePodSandbox', { podSandboxId: pod });
   });
 
+  test('PortForward reaches a port on the pod loopback (port header, data, close)', async () => {
+    const cfg = sandboxConfig(t.root);
+    const { podSandboxId: pod } = await t.client.rt('runPodSandbox', { config: cfg });
+    const { containerId: web } = await t.client.rt('createContainer', {
+      podSandboxId: pod,
+      config: containerConfig('web', ['httpd', '-f', '-p', '127.0.0.1:8080', '-h', '/var/www']),
+      sandboxConfig: cfg,
+    });
+    await t.client.rt('startContainer', { containerId: web });
+    await waitFor(async () => {
+      const r = await t.client.rt('execSync', {
+        containerId: web,
+        cmd: ['wget', '-q', '-O', '-', 'http://127.0.0.1:8080/'],
+        timeout: 30n,
+      });
+      return r.exitCode === 0;
+    });
+    const { url } = await t.client.rt('portForward', { podSandboxId: pod, port: [8080] });
+    expect(url).toMatch(/\/portforward\/[a-f0-9]+$/);
+    const frames = await new Promise<Buffer[]>((resolve, reject) => {
+      const ws = new WebSocket(url.replace(/^http/, 'ws'), ['v4.channel.k8s.io']);
+      const got: Buffer[] = [];
+      ws.on('open', () => ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('GET / HTTP/1.0\r\n\r\n')])));
+      ws.on('message', (d: Buffer) => got.push(d));
+      ws.on('close', () => resolve(got));
+      ws.on('error', reject);
+    });
+    // First frames: the port (8080 = 0x1f90, little endian) on the data and error channels.
+    expect(frames[0]).toEqual(Buffer.from([0, 0x90, 0x1f]));
+    expect(frames[1]).toEqual(Buffer.from([1, 0x90, 0x1f]));
+    const data = Buffer.concat(
+      frames
+        .slice(2)
+        .filter((f) => f[0] === 0)
+        .map((f) => f.subarray(1)),
+    ).toString();
+    expect(data).toMatch(/^HTTP\/1\.[01] 200 OK/);
+    expect(data).toContain('hello from keelson busybox');
+    await expect(t.client.rt('portForward', { podSandboxId: pod, port: [0] })).rejects.toMatchObject({
+      code: 3,
+    });
+    await t.client.rt('removePodSandbox', { podSandboxId: pod });
+  });
+
   test('Exec on an unknown container is NOT_FOUND', async () => {
     await expect(t.client.rt('exec', { containerId: 'nope', cmd: ['true'] })).rejects.toMatchObject({
       code: 5,

@@ -14,8 +14,11 @@ export const STREAM_PROTOCOLS = ['v4.channel.k8s.io', 'channel.k8s.io'];
 
 /** A pending Exec or Attach session, registered by the CRI call and redeemed by one websocket. */
 export interface StreamRequest {
-  kind: 'exec' | 'attach';
+  kind: 'exec' | 'attach' | 'portforward';
+  /** Container for exec/attach; the pod sandbox id for portforward. */
   containerId: string;
+  /** TCP ports to forward (portforward only). */
+  ports?: number[];
   cmd: string[];
   tty: boolean;
   stdin: boolean;
@@ -60,7 +63,7 @@ export class StreamingServer {
       handleProtocols: (protocols) => STREAM_PROTOCOLS.find((p) => protocols.has(p)) ?? false,
     });
     this.http.on('upgrade', (req: IncomingMessage, socket, head) => {
-      const m = /^\/(exec|attach)\/([a-f0-9]+)$/.exec((req.url ?? '').split('?')[0]);
+      const m = /^\/(exec|attach|portforward)\/([a-f0-9]+)$/.exec((req.url ?? '').split('?')[0]);
       const p = m ? this.pending.get(m[2]) : undefined;
       if (!m || !p || p.expires < Date.now() || p.req.kind !== m[1]) {
         socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
@@ -108,7 +111,67 @@ export class StreamingServer {
 
   private serve(ws: WebSocket, req: StreamRequest): void {
     if (req.kind === 'exec') this.serveExec(ws, req);
+    else if (req.kind === 'portforward') this.servePortForward(ws, req);
     else this.serveAttach(ws, req);
+  }
+
+  /**
+   * Port forwarding (the Kubernetes websocket port-forward framing): for the i-th requested port,
+   * channel 2i carries data and 2i+1 errors; the server first sends the port (uint16, little
+   * endian) on both. Each port gets one TCP connection to 127.0.0.1:<port> inside the pod's
+   * network namespace (`nsenter --net=<netns> busybox nc`), or on the host for host-network pods.
+   * The socket closes when every connection has ended.
+   */
+  private servePortForward(ws: WebSocket, req: StreamRequest): void {
+    let netns: string | undefined;
+    try {
+      netns = this.rt.portForwardTarget(req.containerId);
+    } catch (e) {
+      this.finish(ws, null, (e as Error).message);
+      return;
+    }
+    const ports = req.ports ?? [];
+    let open = ports.length;
+    const streams: Array<{ write(b: Buffer): void; end(): void }> = [];
+    ports.forEach((port, i) => {
+      const head = Buffer.alloc(2);
+      head.writeUInt16LE(port);
+      this.send(ws, 2 * i, head);
+      this.send(ws, 2 * i + 1, head);
+      const done = (err?: string) => {
+        if (err) this.send(ws, 2 * i + 1, err);
+        if (--open === 0) ws.close(1000);
+      };
+      if (!netns) {
+        const sock = connect(port, '127.0.0.1');
+        sock.on('data', (d: Buffer) => this.send(ws, 2 * i, d));
+        sock.on('error', (e) => done(`port ${port}: ${e.message}`));
+        sock.on('end', () => done());
+        streams[i] = { write: (b) => sock.write(b), end: () => sock.end() };
+      } else {
+        const nc = spawn('nsenter', [`--net=${netns}`, '/bin/busybox', 'nc', '127.0.0.1', String(port)], {
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        let errText = '';
+        nc.stdout.on('data', (d: Buffer) => this.send(ws, 2 * i, d));
+        nc.stderr.on('data', (d: Buffer) => (errText += d.toString()));
+        nc.stdin.on('error', () => undefined);
+        nc.on('error', (e) => done(`port ${port}: ${e.message}`));
+        nc.on('close', (code) =>
+          done(code ? `port ${port}: ${errText.trim() || `nc exited ${code}`}` : undefined),
+        );
+        streams[i] = { write: (b) => nc.stdin.write(b), end: () => nc.stdin.end() };
+        ws.on('close', () => nc.kill('SIGKILL'));
+      }
+    });
+    ws.on('message', (data: Buffer) => {
+      if (!data.length || data[0] % 2 !== 0) return;
+      const s = streams[data[0] / 2];
+      if (!s) return;
+      if (data.length === 1) s.end();
+      else s.write(data.subarray(1));
+    });
+    if (!ports.length) this.finish(ws, null, 'no ports requested');
   }
 
   private serveExec(ws: WebSocket, req: StreamRequest): void {
