@@ -111,7 +111,7 @@ describe('Kubelet with fakes', () => {
     const cc = cri.containersNamed('c')[0]!.config;
     expect(cc.envs.map((e) => `${e.key}=${e.value.toString()}`)).toEqual(['X=1']);
     expect(cc.logPath).toBe('c/0.log');
-    expect(cc.mounts.map((m) => m.containerPath).sort()).toEqual(['/etc/hosts', '/etc/resolv.conf']);
+    expect(cc.mounts.map((m) => m.containerPath).sort()).toEqual(['/dev/termination-log', '/etc/hosts', '/etc/resolv.conf']);
     // no status writes while nothing changes
     const n = cs.actions.filter((a) => a.verb === 'patch' && a.resource === 'pods').length;
     await new Promise((r) => setTimeout(r, 400));

@@ -623,6 +623,11 @@ export class Kubelet {
     return getRuntimePodState(this.cri, uid, this.syncer.stateCache);
   }
 
+  /** Directory holding a pod's container logs. */
+  podLogDir(pod: Pod): string {
+    return this.syncer.podLogDir(pod);
+  }
+
   /** Finds a pod by namespace/name among this node's pods. */
   findPod(namespace: string, name: string): Pod | undefined {
     for (const p of this.pods.values())

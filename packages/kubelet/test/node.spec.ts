@@ -275,12 +275,25 @@ describeRoot('kubelet on a real runtime with CNI', () => {
     expect(await logs('crash', 'c', '?previous=true')).toBe('attempt\n');
   });
 
-  it('ends a Never pod that exits 1 as Failed', async () => {
-    await pods().create(pod('fail', { restartPolicy: 'Never', containers: [bb('c', 'exit 1')] }));
+  it('ends a Never pod that exits 1 as Failed, with termination messages (file and FallbackToLogsOnError)', async () => {
+    await pods().create(
+      pod('fail', {
+        restartPolicy: 'Never',
+        containers: [
+          bb('c', 'echo went wrong > /dev/termination-log; exit 1'),
+          bb('d', 'echo from the log; exit 2', { terminationMessagePolicy: 'FallbackToLogsOnError' }),
+        ],
+      }),
+    );
     const p = await phase('fail', 'Failed');
     expect(p.status!.containerStatuses![0]!.state!.terminated).toMatchObject({
       exitCode: 1,
       reason: 'Error',
+      message: 'went wrong\n',
+    });
+    expect(p.status!.containerStatuses![1]!.state!.terminated).toMatchObject({
+      exitCode: 2,
+      message: 'from the log\n',
     });
   });
 

@@ -3,8 +3,8 @@
  * runtime and CNI (upstream kuberuntime_manager.go SyncPod / KillPod and
  * kuberuntime_container.go startContainer), then computes the API status.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Container, LifecycleHandler, Pod, PodStatus } from '@keelson/api';
 import type { PodSandboxConfig } from '../cri/cri-api';
 import type { CniManager } from '../cni/cni';
@@ -21,6 +21,7 @@ import { expandCommand, resolveEnv, type NodeAllocatable, type ObjectSource } fr
 import { getRuntimePodState, netnsFromInfo, RuntimeStateCache, type RuntimePodState } from './runtime-state';
 import { bindMount, containerConfig, podLogDirName, podSandboxConfig } from './sandbox-config';
 import { computePodStatus, type WaitingReason } from './status';
+import { renderLogs } from '../server/logs';
 import { containerMounts, setUpVolumes, tearDownVolumes, type VolumeContext } from './volumes';
 
 /** Settings of the pod syncer. */
@@ -80,6 +81,8 @@ export class PodSyncer {
   /** Runtime facts that do not change once known (sandbox IPs, exited containers). */
   readonly stateCache = new RuntimeStateCache();
   private readonly podIps = new Map<string, string>();
+  /** Termination messages of exited containers, by container id. */
+  private readonly messages = new Map<string, string>();
   private readonly waiting = new Map<string, Map<string, WaitingReason>>();
 
   constructor(
@@ -139,14 +142,14 @@ export class PodSyncer {
   /** Syncs one pod toward its spec; never throws for per-container failures (they become waiting reasons). */
   async syncPod(pod: Pod): Promise<SyncResult> {
     const uid = pod.metadata.uid!;
-    let state = await getRuntimePodState(this.d.cri, uid, this.stateCache);
+    let state = await this.podState(pod);
     this.learnIp(uid, state);
     const waiting = this.waitingOf(uid);
     const phase = pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') {
       if (state.containers.some((c) => c.state === 'running') || state.sandboxes.some((s) => s.ready)) {
         await this.killPod(pod, state, pod.spec?.terminationGracePeriodSeconds ?? 30);
-        state = await getRuntimePodState(this.d.cri, uid, this.stateCache);
+        state = await this.podState(pod);
       }
       return { status: this.status(pod, state, true), resyncMs: this.cfg.resyncMs, terminal: true, state };
     }
@@ -164,7 +167,7 @@ export class PodSyncer {
       await this.killPod(pod, state, pod.spec?.terminationGracePeriodSeconds ?? 30);
     }
     if (actions.killPod && !actions.createSandbox) {
-      state = await getRuntimePodState(this.d.cri, uid, this.stateCache);
+      state = await this.podState(pod);
       this.d.probes.syncPod(pod, state, () => this.podIp(uid));
       return { status: this.status(pod, state, true), resyncMs: this.cfg.resyncMs, terminal: true, state };
     }
@@ -183,7 +186,7 @@ export class PodSyncer {
           'FailedCreatePodSandBox',
           `Failed to create pod sandbox: ${(e as Error).message}`,
         );
-        state = await getRuntimePodState(this.d.cri, uid, this.stateCache);
+        state = await this.podState(pod);
         return {
           status: this.status(pod, state, false),
           resyncMs: this.cfg.shortResyncMs,
@@ -220,7 +223,7 @@ export class PodSyncer {
       ),
     );
 
-    state = await getRuntimePodState(this.d.cri, uid, this.stateCache);
+    state = await this.podState(pod);
     for (const c of containersToRemove(state)) await this.d.cri.removeContainer(c.id).catch(() => undefined);
     this.d.probes.syncPod(pod, state, () => this.podIp(uid));
     const pendingWaits = [...waiting.values()].some((w) => w.reason !== '');
@@ -230,6 +233,46 @@ export class PodSyncer {
       terminal: false,
       state,
     };
+  }
+
+  private terminationFile(uid: string, name: string, restartCount: number): string {
+    return join(this.podDir(uid), 'containers', name, `${restartCount}.termination-log`);
+  }
+
+  /**
+   * The runtime state with termination messages filled in for exited containers (upstream: the
+   * terminationMessagePath file, at most 4096 bytes; with FallbackToLogsOnError and a failure,
+   * the last 80 lines / 2048 bytes of the log).
+   */
+  private async podState(pod: Pod): Promise<RuntimePodState> {
+    const uid = pod.metadata.uid!;
+    const state = await getRuntimePodState(this.d.cri, uid, this.stateCache);
+    for (const c of state.containers) {
+      if (c.state !== 'exited' || c.message) continue;
+      const known = this.messages.get(c.id);
+      if (known !== undefined) {
+        c.message = known;
+        continue;
+      }
+      const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(
+        (x) => x.name === c.name,
+      );
+      let msg = await readFile(this.terminationFile(uid, c.name, c.restartCount), 'utf8')
+        .then((t) => t.slice(0, 4096))
+        .catch(() => '');
+      if (!msg && c.exitCode !== 0 && spec?.terminationMessagePolicy === 'FallbackToLogsOnError') {
+        const logPath =
+          c.logPath && c.logPath.startsWith('/')
+            ? c.logPath
+            : join(this.podLogDir(pod), c.logPath || `${c.name}/${c.restartCount}.log`);
+        const text = await readFile(logPath, 'utf8').catch(() => '');
+        msg = renderLogs(text, { tailLines: 80 });
+        if (Buffer.byteLength(msg) > 2048) msg = Buffer.from(msg).subarray(-2048).toString('utf8');
+      }
+      this.messages.set(c.id, msg);
+      c.message = msg;
+    }
+    return state;
   }
 
   private learnIp(uid: string, state: RuntimePodState) {
@@ -375,6 +418,13 @@ export class PodSyncer {
       if (!pod.spec?.hostNetwork && !has('/etc/hosts'))
         mounts.push(bindMount(join(dir, 'etc-hosts'), '/etc/hosts'));
       if (!has('/etc/resolv.conf')) mounts.push(bindMount(join(dir, 'resolv.conf'), '/etc/resolv.conf'));
+      const termPath = c.terminationMessagePath ?? '/dev/termination-log';
+      if (!has(termPath)) {
+        const file = this.terminationFile(uid, c.name, restartCount);
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(file, '');
+        mounts.push(bindMount(file, termPath));
+      }
       await mkdir(join(this.podLogDir(pod), c.name), { recursive: true });
       const config = containerConfig(pod, c, { restartCount, init, env, command, args, mounts });
       id = await this.d.cri.createContainer(sandboxId, config, sandboxConfig);
@@ -530,6 +580,7 @@ export class PodSyncer {
     if (pod) await rm(this.podLogDir(pod), { recursive: true, force: true }).catch(() => undefined);
     this.podIps.delete(uid);
     this.stateCache.forget(uid);
+    for (const c of state.containers) this.messages.delete(c.id);
     this.waiting.delete(uid);
     this.backoff.resetPrefix(`${uid}/`);
     this.imageBackoff.resetPrefix(`${uid}/`);

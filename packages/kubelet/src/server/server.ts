@@ -10,8 +10,10 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Pod } from '@keelson/api';
-import type { Kubelet } from '../kubelet';
-import type { RuntimeContainer } from '../pod/runtime-state';
+import type { PodStatus } from '@keelson/api';
+import type { CriRuntime } from '../cri/runtime';
+import type { Logger } from '../util/log';
+import type { RuntimeContainer, RuntimePodState } from '../pod/runtime-state';
 import {
   CLOSE,
   ERROR,
@@ -32,6 +34,20 @@ function truthy(v: string | null): boolean {
   return v === '1' || v === 'true' || v === 'True';
 }
 
+/** What the HTTP server needs from the kubelet. */
+export interface KubeletView {
+  /** The node's pods by uid. */
+  readonly pods: Map<string, Pod>;
+  readonly cri: CriRuntime;
+  readonly log: Logger;
+  /** The latest computed status of a pod. */
+  statusOf(uid: string): PodStatus | undefined;
+  findPod(namespace: string, name: string): Pod | undefined;
+  runtimeState(uid: string): Promise<RuntimePodState>;
+  /** Directory holding the pod's container logs. */
+  podLogDir(pod: Pod): string;
+}
+
 /** Kubelet HTTP API. */
 export class KubeletServer {
   private http?: Server;
@@ -43,7 +59,7 @@ export class KubeletServer {
   port = 0;
 
   constructor(
-    private readonly k: Kubelet,
+    private readonly k: KubeletView,
     private readonly address: string,
     private readonly wantPort: number,
   ) {}
@@ -113,7 +129,7 @@ export class KubeletServer {
 
   private logPathOf(pod: Pod, c: RuntimeContainer): string {
     if (c.logPath && isAbsolute(c.logPath)) return c.logPath;
-    return join(this.k.syncer.podLogDir(pod), c.logPath || `${c.name}/${c.restartCount}.log`);
+    return join(this.k.podLogDir(pod), c.logPath || `${c.name}/${c.restartCount}.log`);
   }
 
   private async logs(
