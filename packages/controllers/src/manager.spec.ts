@@ -56,7 +56,14 @@ describe('leader election', () => {
     const client = new FakeClientset({ now: () => clock.now() });
     const events: string[] = [];
     const mk = (id: string) =>
-      new LeaseElector(client, { name: 'kcm', identity: id, clock, leaseDurationMs: 15_000, onStartedLeading: () => events.push(`${id} leads`), onStoppedLeading: () => events.push(`${id} stops`) });
+      new LeaseElector(client, {
+        name: 'kcm',
+        identity: id,
+        clock,
+        leaseDurationMs: 15_000,
+        onStartedLeading: () => events.push(`${id} leads`),
+        onStoppedLeading: () => events.push(`${id} stops`),
+      });
     const a = mk('a');
     const b = mk('b');
     expect(await a.tryAcquireOrRenew()).toBe(true);
@@ -67,19 +74,39 @@ describe('leader election', () => {
     expect(await b.tryAcquireOrRenew()).toBe(false);
     clock.advance(16_000);
     expect(await b.tryAcquireOrRenew()).toBe(true);
-    const lease = client.peek<{ spec: { holderIdentity: string; leaseTransitions: number } } & import('@keelson/api').KubeObject>('leases', 'kube-system', 'kcm')!;
+    const lease = client.peek<
+      { spec: { holderIdentity: string; leaseTransitions: number } } & import('@keelson/api').KubeObject
+    >('leases', 'kube-system', 'kcm')!;
     expect(lease.spec.holderIdentity).toBe('b');
     expect(lease.spec.leaseTransitions).toBe(1);
   });
 
   it('startControllerManager with leaderElect runs controllers only on the leader', async () => {
     const client = new FakeClientset();
-    const m1 = await startControllerManager({ leaderElect: true, identity: 'one', controllers: ['replicaset'], retryPeriodMs: 20, informerImpl: 'builtin' }, client);
+    const m1 = await startControllerManager(
+      {
+        leaderElect: true,
+        identity: 'one',
+        controllers: ['replicaset'],
+        retryPeriodMs: 20,
+        informerImpl: 'builtin',
+      },
+      client,
+    );
     const wait = async (f: () => boolean) => {
       for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 10));
     };
     await wait(() => m1.isLeader());
-    const m2 = await startControllerManager({ leaderElect: true, identity: 'two', controllers: ['replicaset'], retryPeriodMs: 20, informerImpl: 'builtin' }, client);
+    const m2 = await startControllerManager(
+      {
+        leaderElect: true,
+        identity: 'two',
+        controllers: ['replicaset'],
+        retryPeriodMs: 20,
+        informerImpl: 'builtin',
+      },
+      client,
+    );
     await new Promise((r) => setTimeout(r, 100));
     expect(m1.isLeader()).toBe(true);
     expect(m2.isLeader()).toBe(false);

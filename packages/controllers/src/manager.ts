@@ -103,9 +103,13 @@ export const controllerFactories: Record<string, ControllerFactory> = {
     new NodeLifecycleController(ctx, {
       gracePeriodMs: o.nodeMonitorGracePeriodMs,
       monitorPeriodMs: o.nodeMonitorPeriodMs,
-      defaultTolerationSeconds: { notReady: o.defaultNotReadyTolerationSeconds, unreachable: o.defaultUnreachableTolerationSeconds },
+      defaultTolerationSeconds: {
+        notReady: o.defaultNotReadyTolerationSeconds,
+        unreachable: o.defaultUnreachableTolerationSeconds,
+      },
     }),
-  job: (ctx, o) => new JobController(ctx, { backoffBaseMs: o.jobBackoffBaseMs, backoffMaxMs: o.jobBackoffMaxMs }),
+  job: (ctx, o) =>
+    new JobController(ctx, { backoffBaseMs: o.jobBackoffBaseMs, backoffMaxMs: o.jobBackoffMaxMs }),
   cronjob: (ctx) => new CronJobController(ctx),
   statefulset: (ctx) => new StatefulSetController(ctx),
   daemonset: (ctx) => new DaemonSetController(ctx),
@@ -113,12 +117,19 @@ export const controllerFactories: Record<string, ControllerFactory> = {
 };
 
 /** Resolves a --controllers list against the known names. Throws InvalidArgumentError on unknown names. */
-export function resolveControllers(spec: string[] | undefined, known: string[] = Object.keys(controllerFactories)): string[] {
-  const items = (spec && spec.length ? spec : ['*']).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+export function resolveControllers(
+  spec: string[] | undefined,
+  known: string[] = Object.keys(controllerFactories),
+): string[] {
+  const items = (spec && spec.length ? spec : ['*'])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   const on = new Set<string>();
   for (const it of items) {
     const name = it.startsWith('-') ? it.slice(1) : it;
-    if (name !== '*' && !known.includes(name)) throw new InvalidArgumentError(`unknown controller "${name}"; known: ${known.join(', ')}`);
+    if (name !== '*' && !known.includes(name))
+      throw new InvalidArgumentError(`unknown controller "${name}"; known: ${known.join(', ')}`);
   }
   if (items.includes('*')) for (const k of known) on.add(k);
   for (const it of items) {
@@ -134,7 +145,10 @@ export function resolveControllers(spec: string[] | undefined, known: string[] =
  * leader election, once campaigning has begun — controllers start when the Lease is won).
  * Throws InvalidArgumentError for unknown controller names.
  */
-export async function startControllerManager(opts: ControllerManagerOptions, clientset: Clientset): Promise<ControllerManagerHandle> {
+export async function startControllerManager(
+  opts: ControllerManagerOptions,
+  clientset: Clientset,
+): Promise<ControllerManagerHandle> {
   const names = resolveControllers(opts.controllers);
   const clock = opts.clock ?? realClock;
   const log = opts.log ?? silentLogger;
@@ -147,14 +161,21 @@ export async function startControllerManager(opts: ControllerManagerOptions, cli
     informers =
       opts.informers ??
       (opts.informerImpl === 'builtin'
-        ? new ClientInformerSource(clientset, { onError: (r, e) => log.debug?.({ resource: r, err: String(e) }, 'informer error') })
-        : new FactoryInformerSource(clientset, { onError: (e) => log.debug?.({ err: String(e) }, 'informer error') }));
+        ? new ClientInformerSource(clientset, {
+            onError: (r, e) => log.debug?.({ resource: r, err: String(e) }, 'informer error'),
+          })
+        : new FactoryInformerSource(clientset, {
+            onError: (e) => log.debug?.({ err: String(e) }, 'informer error'),
+          }));
     const ctx: ControllerContext = {
       client: clientset,
       informers,
       recorder: (component) => {
         if (opts.eventRecorderImpl === 'builtin') return new ClientEventSink(clientset, component, clock);
-        const r = new EventRecorder(clientset, { component, onError: (e) => log.debug?.({ err: String(e) }, 'event write failed') });
+        const r = new EventRecorder(clientset, {
+          component,
+          onError: (e) => log.debug?.({ err: String(e) }, 'event write failed'),
+        });
         return { event: (obj, type, reason, message) => r.event(obj, type, reason, message) };
       },
       clock,

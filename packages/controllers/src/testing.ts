@@ -41,7 +41,13 @@ export function harness(): TestHarness {
     events,
     ctx,
     seed(resource, ...objs) {
-      client.seed(objs.map((o) => ({ ...o, kind: o.kind ?? client.resource(resource).info.kind, apiVersion: o.apiVersion ?? groupVersionOf(client, resource) })));
+      client.seed(
+        objs.map((o) => ({
+          ...o,
+          kind: o.kind ?? client.resource(resource).info.kind,
+          apiVersion: o.apiVersion ?? groupVersionOf(client, resource),
+        })),
+      );
       for (const o of objs) {
         const stored = client.peek(resource, o.metadata.namespace, o.metadata.name!);
         informers.informer(resource).add(stored ?? o);
@@ -51,7 +57,11 @@ export function harness(): TestHarness {
       for (const r of resources) {
         const inf = informers.informer(r);
         const live = client.objects(r);
-        const keys = new Set(live.map((o) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name!)));
+        const keys = new Set(
+          live.map((o) =>
+            o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name!,
+          ),
+        );
         for (const [k, o] of [...inf.store.items]) if (!keys.has(k)) inf.remove(o);
         for (const o of live) {
           const k = o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name!;
@@ -62,7 +72,9 @@ export function harness(): TestHarness {
     writes() {
       return client.actions
         .filter((a) => !['get', 'list', 'watch'].includes(a.verb))
-        .map((a) => `${a.verb} ${a.resource}${a.subresource ? '/' + a.subresource : ''} ${a.namespace ? a.namespace + '/' : ''}${a.name ?? ''}`.trimEnd());
+        .map((a) =>
+          `${a.verb} ${a.resource}${a.subresource ? '/' + a.subresource : ''} ${a.namespace ? a.namespace + '/' : ''}${a.name ?? ''}`.trimEnd(),
+        );
     },
   };
 }
@@ -104,16 +116,42 @@ export function makePod(name: string, o: PodOpts = {}): Pod {
       creationTimestamp: rfc3339(created),
       resourceVersion: '1',
       ...(o.owner
-        ? { ownerReferences: [{ apiVersion: o.owner.apiVersion ?? 'apps/v1', kind: o.owner.kind!, name: o.owner.metadata.name!, uid: o.owner.metadata.uid!, controller: true, blockOwnerDeletion: true }] }
+        ? {
+            ownerReferences: [
+              {
+                apiVersion: o.owner.apiVersion ?? 'apps/v1',
+                kind: o.owner.kind!,
+                name: o.owner.metadata.name!,
+                uid: o.owner.metadata.uid!,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
+          }
         : {}),
       ...(o.deleting ? { deletionTimestamp: rfc3339(created + 1000) } : {}),
     },
-    spec: { containers: [{ name: 'c', image: 'busybox' }], ...(o.node ? { nodeName: o.node } : {}), ...(o.spec ?? {}) },
+    spec: {
+      containers: [{ name: 'c', image: 'busybox' }],
+      ...(o.node ? { nodeName: o.node } : {}),
+      ...(o.spec ?? {}),
+    },
     status: {
       phase: o.phase ?? (o.node ? 'Running' : 'Pending'),
       ...(o.ip ? { podIP: o.ip, podIPs: [{ ip: o.ip }] } : {}),
-      conditions: o.ready !== undefined ? [{ type: 'Ready', status: o.ready ? 'True' : 'False', lastTransitionTime: rfc3339(o.readySince ?? created) }] : [],
-      containerStatuses: [{ name: 'c', ready: !!o.ready, restartCount: o.restarts ?? 0, image: 'busybox', imageID: '' }],
+      conditions:
+        o.ready !== undefined
+          ? [
+              {
+                type: 'Ready',
+                status: o.ready ? 'True' : 'False',
+                lastTransitionTime: rfc3339(o.readySince ?? created),
+              },
+            ]
+          : [],
+      containerStatuses: [
+        { name: 'c', ready: !!o.ready, restartCount: o.restarts ?? 0, image: 'busybox', imageID: '' },
+      ],
     },
   };
 }

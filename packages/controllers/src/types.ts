@@ -7,7 +7,6 @@
 import type { Condition, KubeObject, LabelSelector, ObjectMeta } from '@keelson/api';
 
 /** A loosely typed nested record (pod spec, container ...). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
 /** core/v1 PodTemplateSpec. */
@@ -238,7 +237,14 @@ export interface CronJob extends KubeObject {
     failedJobsHistoryLimit?: number;
   };
   status?: {
-    active?: { kind?: string; namespace?: string; name?: string; uid?: string; apiVersion?: string; resourceVersion?: string }[];
+    active?: {
+      kind?: string;
+      namespace?: string;
+      name?: string;
+      uid?: string;
+      apiVersion?: string;
+      resourceVersion?: string;
+    }[];
     lastScheduleTime?: string;
     lastSuccessfulTime?: string;
   };
@@ -252,7 +258,10 @@ export interface StatefulSet extends KubeObject {
     template: PodTemplate;
     serviceName?: string;
     podManagementPolicy?: 'OrderedReady' | 'Parallel' | string;
-    updateStrategy?: { type?: 'RollingUpdate' | 'OnDelete' | string; rollingUpdate?: { partition?: number; maxUnavailable?: number | string } };
+    updateStrategy?: {
+      type?: 'RollingUpdate' | 'OnDelete' | string;
+      rollingUpdate?: { partition?: number; maxUnavailable?: number | string };
+    };
     revisionHistoryLimit?: number;
     minReadySeconds?: number;
   };
@@ -275,7 +284,10 @@ export interface DaemonSet extends KubeObject {
   spec: {
     selector: LabelSelector;
     template: PodTemplate;
-    updateStrategy?: { type?: 'RollingUpdate' | 'OnDelete' | string; rollingUpdate?: { maxUnavailable?: number | string; maxSurge?: number | string } };
+    updateStrategy?: {
+      type?: 'RollingUpdate' | 'OnDelete' | string;
+      rollingUpdate?: { maxUnavailable?: number | string; maxSurge?: number | string };
+    };
     minReadySeconds?: number;
     revisionHistoryLimit?: number;
   };

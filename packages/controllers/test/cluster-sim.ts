@@ -11,7 +11,11 @@ import { execFile } from 'node:child_process';
 import { startApiServer, type RunningApiServer } from '@keelson/apiserver';
 import { createClientset, type Clientset } from '@keelson/client';
 import { ListWatchInformer } from '../src/runtime/informer';
-import { startControllerManager, type ControllerManagerHandle, type ControllerManagerOptions } from '../src/manager';
+import {
+  startControllerManager,
+  type ControllerManagerHandle,
+  type ControllerManagerOptions,
+} from '../src/manager';
 import type { Lease, Node, Pod } from '../src/types';
 
 export interface SimCluster {
@@ -29,7 +33,11 @@ export interface SimCluster {
 const KUBECTL = '/usr/bin/kubectl';
 
 /** Polls `fn` until truthy or the deadline (ms) passes. */
-export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -39,16 +47,25 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 20_000, w
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
 /** Starts the cluster; `cmOpts` null leaves the controller manager out (run it elsewhere). */
-export async function startSimCluster(nodes: string[], cmOpts: ControllerManagerOptions | null = {}): Promise<SimCluster> {
+export async function startSimCluster(
+  nodes: string[],
+  cmOpts: ControllerManagerOptions | null = {},
+): Promise<SimCluster> {
   const dir = mkdtempSync(join(tmpdir(), `kcm-${process.pid}-`));
   const kubeconfig = join(dir, 'kubeconfig');
-  const server = await startApiServer({ storage: 'memory', compactionIntervalMs: 0, kubeconfigOut: kubeconfig, bookmarkIntervalMs: 1000 });
+  const server = await startApiServer({
+    storage: 'memory',
+    compactionIntervalMs: 0,
+    kubeconfigOut: kubeconfig,
+    bookmarkIntervalMs: 1000,
+  });
   const client = createClientset({ grpcAddress: server.grpcAddress, userAgent: 'controllers-test' });
   const alive = new Set(nodes);
   const timers: NodeJS.Timeout[] = [];
@@ -63,7 +80,18 @@ export async function startSimCluster(nodes: string[], cmOpts: ControllerManager
     const created = await client.resource<Node>('nodes').get(undefined, n);
     await client.resource<Node>('nodes').updateStatus({
       ...created,
-      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now(), lastTransitionTime: now() }] },
+      status: {
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'KubeletReady',
+            message: 'kubelet is posting ready status',
+            lastHeartbeatTime: now(),
+            lastTransitionTime: now(),
+          },
+        ],
+      },
     });
     await client.resource<Lease>('leases').create({
       apiVersion: 'coordination.k8s.io/v1',
@@ -79,7 +107,14 @@ export async function startSimCluster(nodes: string[], cmOpts: ControllerManager
         void client
           .resource<Lease>('leases')
           .get('kube-node-lease', n)
-          .then((l) => client.resource<Lease>('leases').update({ ...l, spec: { ...l.spec, renewTime: new Date().toISOString().replace('Z', '000Z') } }))
+          .then((l) =>
+            client
+              .resource<Lease>('leases')
+              .update({
+                ...l,
+                spec: { ...l.spec, renewTime: new Date().toISOString().replace('Z', '000Z') },
+              }),
+          )
           .catch(() => undefined);
       }
     }, 300),
@@ -100,9 +135,10 @@ export async function startSimCluster(nodes: string[], cmOpts: ControllerManager
       const live = [...alive];
       if (!live.length) return;
       // Respect a node-name affinity (DaemonSet pods), else round-robin.
-      const pinned = p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.find(
-        (f: { key: string; operator: string }) => f.key === 'metadata.name' && f.operator === 'In',
-      )?.values?.[0] as string | undefined;
+      const pinned =
+        p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.find(
+          (f: { key: string; operator: string }) => f.key === 'metadata.name' && f.operator === 'In',
+        )?.values?.[0] as string | undefined;
       if (pinned && !alive.has(pinned)) return;
       const target = pinned ?? live[rr++ % live.length]!;
       op = pc.createSubresource(p.metadata.namespace, p.metadata.name!, 'binding', {
@@ -114,7 +150,11 @@ export async function startSimCluster(nodes: string[], cmOpts: ControllerManager
     } else if (!alive.has(node)) {
       return;
     } else if (p.metadata.deletionTimestamp) {
-      if ((p.metadata.finalizers ?? []).length && (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed')) return;
+      if (
+        (p.metadata.finalizers ?? []).length &&
+        (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed')
+      )
+        return;
       op = pc.delete(p.metadata.namespace, p.metadata.name!, { gracePeriodSeconds: 0 });
     } else if (p.status?.phase === 'Pending' || !p.status?.phase) {
       const t = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -140,7 +180,15 @@ export async function startSimCluster(nodes: string[], cmOpts: ControllerManager
             imageID: '',
             ready: !terminated,
             restartCount: 0,
-            state: terminated ? { terminated: { exitCode: want === 'fail' ? 1 : 0, reason: want === 'fail' ? 'Error' : 'Completed', finishedAt: t } } : { running: { startedAt: t } },
+            state: terminated
+              ? {
+                  terminated: {
+                    exitCode: want === 'fail' ? 1 : 0,
+                    reason: want === 'fail' ? 'Error' : 'Completed',
+                    finishedAt: t,
+                  },
+                }
+              : { running: { startedAt: t } },
           })),
         },
       });
@@ -152,7 +200,10 @@ export async function startSimCluster(nodes: string[], cmOpts: ControllerManager
   pods.addEventHandler({ onAdd: handle, onUpdate: (_o, p) => handle(p) });
   pods.start();
   await pods.waitForSync();
-  const cm = cmOpts === null ? undefined : await startControllerManager({ nodeMonitorPeriodMs: 300, workers: 2, ...cmOpts }, client);
+  const cm =
+    cmOpts === null
+      ? undefined
+      : await startControllerManager({ nodeMonitorPeriodMs: 300, workers: 2, ...cmOpts }, client);
   return {
     server,
     client,
@@ -163,9 +214,14 @@ export async function startSimCluster(nodes: string[], cmOpts: ControllerManager
     },
     kubectl(args) {
       return new Promise((resolve) => {
-        execFile(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { timeout: 30_000, env: { ...process.env, HOME: dir } }, (err, stdout, stderr) => {
-          resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-        });
+        execFile(
+          KUBECTL,
+          ['--kubeconfig', kubeconfig, ...args],
+          { timeout: 30_000, env: { ...process.env, HOME: dir } },
+          (err, stdout, stderr) => {
+            resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+          },
+        );
       });
     },
     async close() {

@@ -9,7 +9,12 @@ import { startSimCluster, waitFor, type SimCluster } from './cluster-sim';
 
 jest.setTimeout(60_000);
 
-const deployment = (name: string, replicas: number, image: string, extra: Partial<Deployment['spec']> = {}): Deployment => ({
+const deployment = (
+  name: string,
+  replicas: number,
+  image: string,
+  extra: Partial<Deployment['spec']> = {},
+): Deployment => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: { name, namespace: 'default' },
@@ -20,7 +25,14 @@ const deployment = (name: string, replicas: number, image: string, extra: Partia
       metadata: { labels: { app: name } },
       spec: {
         containers: [{ name: 'c', image }],
-        tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 1 }],
+        tolerations: [
+          {
+            key: 'node.kubernetes.io/unreachable',
+            operator: 'Exists',
+            effect: 'NoExecute',
+            tolerationSeconds: 1,
+          },
+        ],
       },
     },
     strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } },
@@ -41,16 +53,25 @@ describe('controller manager (integration)', () => {
     await c?.close();
   });
 
-  const pods = async (sel: string, ns = 'default') => (await c.client.resource<Pod>('pods').list(ns, { labelSelector: sel })).items;
+  const pods = async (sel: string, ns = 'default') =>
+    (await c.client.resource<Pod>('pods').list(ns, { labelSelector: sel })).items;
   const activePods = async (sel: string) => (await pods(sel)).filter((p) => !p.metadata.deletionTimestamp);
 
   it('rolls a Deployment out, updates it without dropping below replicas - maxUnavailable, and rolls back', async () => {
     const dc = c.client.resource<Deployment>('deployments');
     await dc.create(deployment('web', 4, 'busybox:1'));
-    await waitFor(async () => {
-      const d = await dc.get('default', 'web');
-      return d.status?.availableReplicas === 4 && d.status.updatedReplicas === 4 && d.status.observedGeneration === d.metadata.generation;
-    }, 20_000, 'initial rollout');
+    await waitFor(
+      async () => {
+        const d = await dc.get('default', 'web');
+        return (
+          d.status?.availableReplicas === 4 &&
+          d.status.updatedReplicas === 4 &&
+          d.status.observedGeneration === d.metadata.generation
+        );
+      },
+      20_000,
+      'initial rollout',
+    );
     const status = await c.kubectl(['rollout', 'status', 'deployment/web', '--timeout=10s']);
     expect(status.stdout).toContain('successfully rolled out');
 
@@ -61,7 +82,12 @@ describe('controller manager (integration)', () => {
       const ready = inf
         .lister()
         .list('default')
-        .filter((p) => p.metadata.labels?.app === 'web' && !p.metadata.deletionTimestamp && p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')).length;
+        .filter(
+          (p) =>
+            p.metadata.labels?.app === 'web' &&
+            !p.metadata.deletionTimestamp &&
+            p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'),
+        ).length;
       minReady = Math.min(minReady, ready);
     };
     inf.addEventHandler({ onAdd: check, onUpdate: check, onDelete: check });
@@ -74,13 +100,24 @@ describe('controller manager (integration)', () => {
     const d = await dc.get('default', 'web');
     d.spec.template.spec.containers[0].image = 'busybox:2';
     await dc.update(d);
-    await waitFor(async () => {
-      const x = await dc.get('default', 'web');
-      return x.status?.updatedReplicas === 4 && x.status.replicas === 4 && x.status.availableReplicas === 4 && x.status.observedGeneration === x.metadata.generation;
-    }, 30_000, 'rolling update');
+    await waitFor(
+      async () => {
+        const x = await dc.get('default', 'web');
+        return (
+          x.status?.updatedReplicas === 4 &&
+          x.status.replicas === 4 &&
+          x.status.availableReplicas === 4 &&
+          x.status.observedGeneration === x.metadata.generation
+        );
+      },
+      30_000,
+      'rolling update',
+    );
     inf.stop();
     expect(minReady).toBeGreaterThanOrEqual(3);
-    const rsList = (await c.client.resource<ReplicaSet>('replicasets').list('default', { labelSelector: 'app=web' })).items;
+    const rsList = (
+      await c.client.resource<ReplicaSet>('replicasets').list('default', { labelSelector: 'app=web' })
+    ).items;
     expect(rsList).toHaveLength(2);
     const first = rsList.find((r) => r.spec.template.spec.containers[0].image === 'busybox:1')!;
     expect(first.spec.replicas).toBe(0);
@@ -91,43 +128,88 @@ describe('controller manager (integration)', () => {
     const undo = await c.kubectl(['rollout', 'undo', 'deployment/web']);
     expect(undo.stderr).toBe('');
     expect(undo.stdout).toContain('rolled back');
-    await waitFor(async () => {
-      const rs = await c.client.resource<ReplicaSet>('replicasets').get('default', first.metadata.name!);
-      const x = await dc.get('default', 'web');
-      return rs.spec.replicas === 4 && rs.status?.availableReplicas === 4 && x.status?.updatedReplicas === 4 && x.status.replicas === 4;
-    }, 30_000, 'rollback');
+    await waitFor(
+      async () => {
+        const rs = await c.client.resource<ReplicaSet>('replicasets').get('default', first.metadata.name!);
+        const x = await dc.get('default', 'web');
+        return (
+          rs.spec.replicas === 4 &&
+          rs.status?.availableReplicas === 4 &&
+          x.status?.updatedReplicas === 4 &&
+          x.status.replicas === 4
+        );
+      },
+      30_000,
+      'rollback',
+    );
     const reused = await c.client.resource<ReplicaSet>('replicasets').get('default', first.metadata.name!);
     expect(reused.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('3');
-    expect((await c.client.resource<ReplicaSet>('replicasets').list('default', { labelSelector: 'app=web' })).items).toHaveLength(2);
+    expect(
+      (await c.client.resource<ReplicaSet>('replicasets').list('default', { labelSelector: 'app=web' }))
+        .items,
+    ).toHaveLength(2);
     const desc = await c.kubectl(['describe', 'deployment', 'web']);
     expect(desc.stdout).toMatch(/ScalingReplicaSet\s+.*Scaled up replica set web-\w+ from 0 to 1/);
   });
 
   it('replaces a deleted pod', async () => {
     await c.client.resource<Deployment>('deployments').create(deployment('again', 2, 'busybox'));
-    await waitFor(async () => (await activePods('app=again')).filter((p) => p.status?.phase === 'Running').length === 2, 20_000, 'two pods');
+    await waitFor(
+      async () => (await activePods('app=again')).filter((p) => p.status?.phase === 'Running').length === 2,
+      20_000,
+      'two pods',
+    );
     const [victim] = await activePods('app=again');
     await c.client.resource('pods').delete('default', victim!.metadata.name!);
-    await waitFor(async () => {
-      const ps = await activePods('app=again');
-      return ps.length === 2 && !ps.some((p) => p.metadata.name === victim!.metadata.name) && ps.every((p) => p.status?.phase === 'Running');
-    }, 20_000, 'replacement pod');
+    await waitFor(
+      async () => {
+        const ps = await activePods('app=again');
+        return (
+          ps.length === 2 &&
+          !ps.some((p) => p.metadata.name === victim!.metadata.name) &&
+          ps.every((p) => p.status?.phase === 'Running')
+        );
+      },
+      20_000,
+      'replacement pod',
+    );
   });
 
   it('deletes the pods of a node whose heartbeats stop; the ReplicaSet recreates them elsewhere', async () => {
     await c.client.resource<Deployment>('deployments').create(deployment('spread', 3, 'busybox'));
-    await waitFor(async () => (await activePods('app=spread')).filter((p) => p.status?.phase === 'Running').length === 3, 20_000, 'three pods');
+    await waitFor(
+      async () => (await activePods('app=spread')).filter((p) => p.status?.phase === 'Running').length === 3,
+      20_000,
+      'three pods',
+    );
     const onC = (await activePods('app=spread')).filter((p) => p.spec.nodeName === 'node-c');
     c.stopNode('node-c');
-    await waitFor(async () => {
-      const n = await c.client.resource('nodes').get(undefined, 'node-c');
-      const ready = (n as unknown as { status: { conditions: { type: string; status: string }[] } }).status.conditions.find((x) => x.type === 'Ready');
-      return ready?.status === 'Unknown' && (n as unknown as { spec: { taints?: { key: string }[] } }).spec.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable');
-    }, 20_000, 'node-c Unknown and tainted');
-    await waitFor(async () => {
-      const ps = await activePods('app=spread');
-      return ps.length === 3 && ps.every((p) => p.spec.nodeName !== 'node-c' && p.status?.phase === 'Running');
-    }, 20_000, 'pods moved off node-c');
+    await waitFor(
+      async () => {
+        const n = await c.client.resource('nodes').get(undefined, 'node-c');
+        const ready = (
+          n as unknown as { status: { conditions: { type: string; status: string }[] } }
+        ).status.conditions.find((x) => x.type === 'Ready');
+        return (
+          ready?.status === 'Unknown' &&
+          (n as unknown as { spec: { taints?: { key: string }[] } }).spec.taints?.some(
+            (t) => t.key === 'node.kubernetes.io/unreachable',
+          )
+        );
+      },
+      20_000,
+      'node-c Unknown and tainted',
+    );
+    await waitFor(
+      async () => {
+        const ps = await activePods('app=spread');
+        return (
+          ps.length === 3 && ps.every((p) => p.spec.nodeName !== 'node-c' && p.status?.phase === 'Running')
+        );
+      },
+      20_000,
+      'pods moved off node-c',
+    );
     if (onC.length) {
       const old = await c.client.resource<Pod>('pods').get('default', onC[0]!.metadata.name!);
       expect(old.metadata.deletionTimestamp).toBeDefined();
@@ -140,12 +222,22 @@ describe('controller manager (integration)', () => {
       apiVersion: 'batch/v1',
       kind: 'Job',
       metadata: { name: 'flaky', namespace: 'default' },
-      spec: { backoffLimit: 2, template: { metadata: { labels: { 'sim/outcome': 'fail' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
+      spec: {
+        backoffLimit: 2,
+        template: {
+          metadata: { labels: { 'sim/outcome': 'fail' } },
+          spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] },
+        },
+      },
     });
-    const j = await waitFor(async () => {
-      const x = await jc.get('default', 'flaky');
-      return x.status?.conditions?.some((k) => k.type === 'Failed' && k.status === 'True') ? x : undefined;
-    }, 30_000, 'job failed');
+    const j = await waitFor(
+      async () => {
+        const x = await jc.get('default', 'flaky');
+        return x.status?.conditions?.some((k) => k.type === 'Failed' && k.status === 'True') ? x : undefined;
+      },
+      30_000,
+      'job failed',
+    );
     expect(j.status).toMatchObject({ failed: 3, active: 0 });
     expect(j.status!.conditions!.find((k) => k.type === 'Failed')!.reason).toBe('BackoffLimitExceeded');
     const ps = await pods('batch.kubernetes.io/job-name=flaky');
@@ -156,41 +248,77 @@ describe('controller manager (integration)', () => {
       apiVersion: 'batch/v1',
       kind: 'Job',
       metadata: { name: 'ok', namespace: 'default' },
-      spec: { completions: 2, parallelism: 2, template: { metadata: { labels: { 'sim/outcome': 'succeed' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
+      spec: {
+        completions: 2,
+        parallelism: 2,
+        template: {
+          metadata: { labels: { 'sim/outcome': 'succeed' } },
+          spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] },
+        },
+      },
     });
-    await waitFor(async () => (await jc.get('default', 'ok')).status?.conditions?.some((k) => k.type === 'Complete' && k.status === 'True'), 20_000, 'job complete');
+    await waitFor(
+      async () =>
+        (await jc.get('default', 'ok')).status?.conditions?.some(
+          (k) => k.type === 'Complete' && k.status === 'True',
+        ),
+      20_000,
+      'job complete',
+    );
   });
 
   it('cascading deletes: Background, Foreground and Orphan', async () => {
     const dc = c.client.resource<Deployment>('deployments');
     const rsc = c.client.resource<ReplicaSet>('replicasets');
     for (const n of ['bg', 'fg', 'orph']) await dc.create(deployment(n, 2, 'busybox'));
-    for (const n of ['bg', 'fg', 'orph']) await waitFor(async () => (await activePods(`app=${n}`)).filter((p) => p.status?.phase === 'Running').length === 2, 20_000, `${n} pods`);
+    for (const n of ['bg', 'fg', 'orph'])
+      await waitFor(
+        async () => (await activePods(`app=${n}`)).filter((p) => p.status?.phase === 'Running').length === 2,
+        20_000,
+        `${n} pods`,
+      );
 
     await dc.delete('default', 'bg', { propagationPolicy: 'Background' });
-    await waitFor(async () => (await rsc.list('default', { labelSelector: 'app=bg' })).items.length === 0 && (await pods('app=bg')).length === 0, 20_000, 'background cascade');
+    await waitFor(
+      async () =>
+        (await rsc.list('default', { labelSelector: 'app=bg' })).items.length === 0 &&
+        (await pods('app=bg')).length === 0,
+      20_000,
+      'background cascade',
+    );
 
     // The apiserver answers with the object, now carrying the foregroundDeletion finalizer.
     const fg = (await dc.delete('default', 'fg', { propagationPolicy: 'Foreground' })) as Deployment;
     expect(fg.metadata.finalizers).toContain('foregroundDeletion');
-    await waitFor(async () => {
-      try {
-        await dc.get('default', 'fg');
-        return false;
-      } catch {
-        return (await rsc.list('default', { labelSelector: 'app=fg' })).items.length === 0 && (await pods('app=fg')).length === 0;
-      }
-    }, 20_000, 'foreground cascade');
+    await waitFor(
+      async () => {
+        try {
+          await dc.get('default', 'fg');
+          return false;
+        } catch {
+          return (
+            (await rsc.list('default', { labelSelector: 'app=fg' })).items.length === 0 &&
+            (await pods('app=fg')).length === 0
+          );
+        }
+      },
+      20_000,
+      'foreground cascade',
+    );
 
     await dc.delete('default', 'orph', { propagationPolicy: 'Orphan' });
-    await waitFor(async () => {
-      try {
-        await dc.get('default', 'orph');
-        return false;
-      } catch {
-        return true;
-      }
-    }, 20_000, 'orphaning owner gone');
+    await waitFor(
+      async () => {
+        try {
+          await dc.get('default', 'orph');
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      20_000,
+      'orphaning owner gone',
+    );
     const left = (await rsc.list('default', { labelSelector: 'app=orph' })).items;
     expect(left).toHaveLength(1);
     expect(left[0]!.metadata.ownerReferences ?? []).toEqual([]);
@@ -198,22 +326,45 @@ describe('controller manager (integration)', () => {
   });
 
   it('namespace deletion removes everything in it', async () => {
-    await c.client.resource('namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } } as KubeObject);
-    await waitFor(async () => c.client.resource('serviceaccounts').get('doomed', 'default'), 10_000, 'default ServiceAccount');
+    await c.client
+      .resource('namespaces')
+      .create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } } as KubeObject);
+    await waitFor(
+      async () => c.client.resource('serviceaccounts').get('doomed', 'default'),
+      10_000,
+      'default ServiceAccount',
+    );
     const d = deployment('inner', 2, 'busybox');
     d.metadata.namespace = 'doomed';
     await c.client.resource<Deployment>('deployments').create(d);
-    await c.client.resource('configmaps').create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'doomed' } } as KubeObject);
-    await waitFor(async () => (await c.client.resource<Pod>('pods').list('doomed')).items.filter((p) => p.status?.phase === 'Running').length === 2, 20_000, 'pods in doomed');
+    await c.client
+      .resource('configmaps')
+      .create({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'cfg', namespace: 'doomed' },
+      } as KubeObject);
+    await waitFor(
+      async () =>
+        (await c.client.resource<Pod>('pods').list('doomed')).items.filter(
+          (p) => p.status?.phase === 'Running',
+        ).length === 2,
+      20_000,
+      'pods in doomed',
+    );
     await c.client.resource('namespaces').delete(undefined, 'doomed');
-    await waitFor(async () => {
-      try {
-        await c.client.resource('namespaces').get(undefined, 'doomed');
-        return false;
-      } catch {
-        return true;
-      }
-    }, 30_000, 'namespace gone');
+    await waitFor(
+      async () => {
+        try {
+          await c.client.resource('namespaces').get(undefined, 'doomed');
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      30_000,
+      'namespace gone',
+    );
     expect((await c.client.resource('pods').list('doomed')).items).toEqual([]);
     expect((await c.client.resource('configmaps').list('doomed')).items).toEqual([]);
   });
@@ -223,9 +374,21 @@ describe('controller manager (integration)', () => {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
       metadata: { name: 'db', namespace: 'default' },
-      spec: { replicas: 3, serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+      spec: {
+        replicas: 3,
+        serviceName: 'db',
+        selector: { matchLabels: { app: 'db' } },
+        template: {
+          metadata: { labels: { app: 'db' } },
+          spec: { containers: [{ name: 'c', image: 'busybox' }] },
+        },
+      },
     } as KubeObject);
-    await waitFor(async () => (await activePods('app=db')).filter((p) => p.status?.phase === 'Running').length === 3, 20_000, 'statefulset pods');
+    await waitFor(
+      async () => (await activePods('app=db')).filter((p) => p.status?.phase === 'Running').length === 3,
+      20_000,
+      'statefulset pods',
+    );
     const names = (await activePods('app=db')).map((p) => p.metadata.name).sort();
     expect(names).toEqual(['db-0', 'db-1', 'db-2']);
     const db0 = (await activePods('app=db')).find((p) => p.metadata.name === 'db-0')!;
@@ -235,23 +398,40 @@ describe('controller manager (integration)', () => {
       apiVersion: 'apps/v1',
       kind: 'DaemonSet',
       metadata: { name: 'agent', namespace: 'default' },
-      spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+      spec: {
+        selector: { matchLabels: { app: 'agent' } },
+        template: {
+          metadata: { labels: { app: 'agent' } },
+          spec: { containers: [{ name: 'c', image: 'busybox' }] },
+        },
+      },
     } as KubeObject);
     // node-c was lost in an earlier test: its taints are tolerated by daemon pods, but its kubelet is gone.
-    await waitFor(async () => {
-      const ps = (await activePods('app=agent')).filter((p) => p.status?.phase === 'Running');
-      return ps.length === 2 && new Set(ps.map((p) => p.spec.nodeName)).size === 2;
-    }, 20_000, 'daemon pods on live nodes');
+    await waitFor(
+      async () => {
+        const ps = (await activePods('app=agent')).filter((p) => p.status?.phase === 'Running');
+        return ps.length === 2 && new Set(ps.map((p) => p.spec.nodeName)).size === 2;
+      },
+      20_000,
+      'daemon pods on live nodes',
+    );
   });
 
   it('kubectl rollout restart rolls the pods', async () => {
     const before = (await activePods('app=again')).map((p) => p.metadata.name);
     const r = await c.kubectl(['rollout', 'restart', 'deployment/again']);
     expect(r.stdout).toContain('restarted');
-    await waitFor(async () => {
-      const ps = await activePods('app=again');
-      return ps.length === 2 && ps.every((p) => !before.includes(p.metadata.name) && p.status?.phase === 'Running');
-    }, 30_000, 'restarted pods');
+    await waitFor(
+      async () => {
+        const ps = await activePods('app=again');
+        return (
+          ps.length === 2 &&
+          ps.every((p) => !before.includes(p.metadata.name) && p.status?.phase === 'Running')
+        );
+      },
+      30_000,
+      'restarted pods',
+    );
   });
 
   it('keeps Endpoints and EndpointSlices for a Service', async () => {
@@ -260,15 +440,36 @@ describe('controller manager (integration)', () => {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: 'svcapp', namespace: 'default' },
-      spec: { selector: { app: 'svcapp' }, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+      spec: {
+        selector: { app: 'svcapp' },
+        ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+      },
     } as KubeObject);
-    await waitFor(async () => {
-      const ep = (await c.client.resource('endpoints').get('default', 'svcapp')) as unknown as { subsets?: { addresses?: unknown[]; ports?: { port: number }[] }[] };
-      return ep.subsets?.[0]?.addresses?.length === 2 && ep.subsets[0].ports?.[0]?.port === 8080;
-    }, 20_000, 'endpoints');
-    await waitFor(async () => {
-      const sl = (await c.client.resource('endpointslices').list('default', { labelSelector: 'kubernetes.io/service-name=svcapp' })).items as unknown as { endpoints: { conditions: { ready: boolean } }[] }[];
-      return sl.length === 1 && sl[0]!.endpoints.length === 2 && sl[0]!.endpoints.every((e) => e.conditions.ready);
-    }, 20_000, 'endpointslice');
+    await waitFor(
+      async () => {
+        const ep = (await c.client.resource('endpoints').get('default', 'svcapp')) as unknown as {
+          subsets?: { addresses?: unknown[]; ports?: { port: number }[] }[];
+        };
+        return ep.subsets?.[0]?.addresses?.length === 2 && ep.subsets[0].ports?.[0]?.port === 8080;
+      },
+      20_000,
+      'endpoints',
+    );
+    await waitFor(
+      async () => {
+        const sl = (
+          await c.client
+            .resource('endpointslices')
+            .list('default', { labelSelector: 'kubernetes.io/service-name=svcapp' })
+        ).items as unknown as { endpoints: { conditions: { ready: boolean } }[] }[];
+        return (
+          sl.length === 1 &&
+          sl[0]!.endpoints.length === 2 &&
+          sl[0]!.endpoints.every((e) => e.conditions.ready)
+        );
+      },
+      20_000,
+      'endpointslice',
+    );
   });
 });

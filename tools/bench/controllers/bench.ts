@@ -19,7 +19,13 @@ import { parseArgs } from 'node:util';
 import { startSimCluster, waitFor } from '../../../packages/controllers/test/cluster-sim';
 import type { Deployment, Pod } from '../../../packages/controllers/src/types';
 
-const { values } = parseArgs({ options: { replicas: { type: 'string', default: '1000' }, scale: { type: 'string', default: '10000' }, nodes: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: {
+    replicas: { type: 'string', default: '1000' },
+    scale: { type: 'string', default: '10000' },
+    nodes: { type: 'string', default: '20' },
+  },
+});
 const replicas = Number(values.replicas);
 const scale = Number(values.scale);
 const nodes = Array.from({ length: Number(values.nodes) }, (_, i) => `bench-node-${i}`);
@@ -36,11 +42,26 @@ async function main() {
   const root = join(__dirname, '../../..');
   const cm = spawn(
     process.execPath,
-    [...(process.env.KCM_NODE_ARGS ? process.env.KCM_NODE_ARGS.split(' ') : []), '--conditions=keelson-source', '--import', 'tsx', join(root, 'packages/controllers/src/bin/keelson-controller-manager.ts'), '--kubeconfig', c.kubeconfig, '--controllers', 'replicaset,deployment,garbagecollector,endpoints,endpointslice', '--log-level', 'warn'],
+    [
+      ...(process.env.KCM_NODE_ARGS ? process.env.KCM_NODE_ARGS.split(' ') : []),
+      '--conditions=keelson-source',
+      '--import',
+      'tsx',
+      join(root, 'packages/controllers/src/bin/keelson-controller-manager.ts'),
+      '--kubeconfig',
+      c.kubeconfig,
+      '--controllers',
+      'replicaset,deployment,garbagecollector,endpoints,endpointslice',
+      '--log-level',
+      'warn',
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   const dc = c.client.resource<Deployment>('deployments');
-  const podCount = async () => (await c.client.resource<Pod>('pods').list('default', { labelSelector: 'app=bench' })).items.filter((p) => !p.metadata.deletionTimestamp).length;
+  const podCount = async () =>
+    (await c.client.resource<Pod>('pods').list('default', { labelSelector: 'app=bench' })).items.filter(
+      (p) => !p.metadata.deletionTimestamp,
+    ).length;
   try {
     await new Promise((r) => setTimeout(r, 3000));
     const base = procStats(cm.pid!);
@@ -50,32 +71,60 @@ async function main() {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'bench', namespace: 'default' },
-      spec: { replicas, selector: { matchLabels: { app: 'bench' } }, template: { metadata: { labels: { app: 'bench' } }, spec: { containers: [{ name: 'c', image: 'busybox:1' }] } } },
+      spec: {
+        replicas,
+        selector: { matchLabels: { app: 'bench' } },
+        template: {
+          metadata: { labels: { app: 'bench' } },
+          spec: { containers: [{ name: 'c', image: 'busybox:1' }] },
+        },
+      },
     });
     await waitFor(async () => (await podCount()) >= replicas, 600_000, 'pods created');
     const tCreated = Date.now() - t0;
-    await waitFor(async () => (await dc.get('default', 'bench')).status?.availableReplicas === replicas, 600_000, 'available');
+    await waitFor(
+      async () => (await dc.get('default', 'bench')).status?.availableReplicas === replicas,
+      600_000,
+      'available',
+    );
     const tAvailable = Date.now() - t0;
-    console.log(`deployment of ${replicas}: all pods created in ${(tCreated / 1000).toFixed(1)} s, all available in ${(tAvailable / 1000).toFixed(1)} s`);
+    console.log(
+      `deployment of ${replicas}: all pods created in ${(tCreated / 1000).toFixed(1)} s, all available in ${(tAvailable / 1000).toFixed(1)} s`,
+    );
     const d = await dc.get('default', 'bench');
     d.spec.template.spec.containers[0].image = 'busybox:2';
     const t1 = Date.now();
     await dc.update(d);
-    await waitFor(async () => {
-      const x = await dc.get('default', 'bench');
-      return x.status?.observedGeneration === x.metadata.generation && x.status?.updatedReplicas === replicas && x.status.availableReplicas === replicas && x.status.replicas === replicas;
-    }, 1_200_000, 'rolling update');
+    await waitFor(
+      async () => {
+        const x = await dc.get('default', 'bench');
+        return (
+          x.status?.observedGeneration === x.metadata.generation &&
+          x.status?.updatedReplicas === replicas &&
+          x.status.availableReplicas === replicas &&
+          x.status.replicas === replicas
+        );
+      },
+      1_200_000,
+      'rolling update',
+    );
     console.log(`rolling update of ${replicas} (25%/25%): ${((Date.now() - t1) / 1000).toFixed(1)} s`);
     if (scale > replicas) {
       const t2 = Date.now();
       const cur = await dc.get('default', 'bench');
       await dc.update({ ...cur, spec: { ...cur.spec, replicas: scale } });
-      await waitFor(async () => (await dc.get('default', 'bench')).status?.availableReplicas === scale, 1_800_000, 'scale');
+      await waitFor(
+        async () => (await dc.get('default', 'bench')).status?.availableReplicas === scale,
+        1_800_000,
+        'scale',
+      );
       console.log(`scale to ${scale}: ${((Date.now() - t2) / 1000).toFixed(1)} s`);
       await new Promise((r) => setTimeout(r, 5000));
     }
     const end = procStats(cm.pid!);
-    console.log(`controller manager total: cpu ${end.cpuS.toFixed(2)} s, rss ${end.rssMiB.toFixed(0)} MiB (with ${Math.max(scale, replicas)} pods cached)`);
+    console.log(
+      `controller manager total: cpu ${end.cpuS.toFixed(2)} s, rss ${end.rssMiB.toFixed(0)} MiB (with ${Math.max(scale, replicas)} pods cached)`,
+    );
   } finally {
     cm.kill('SIGTERM');
     await c.close();

@@ -23,18 +23,40 @@ function int(v: string): number {
 }
 
 const program = new Command('keelson-controller-manager')
-  .description('Keelson controller manager: ReplicaSet, Deployment, EndpointSlice, Namespace, GC, node lifecycle, Job, ...')
+  .description(
+    'Keelson controller manager: ReplicaSet, Deployment, EndpointSlice, Namespace, GC, node lifecycle, Job, ...',
+  )
   .requiredOption('--kubeconfig <file>', 'kubeconfig of the apiserver')
   .option('--controllers <list>', "controllers to run: '*' for all, names, '-name' to disable", '*')
   .option('--leader-elect', 'campaign for the kube-system/kube-controller-manager Lease first', false)
   .option('--leader-elect-lease-duration <d>', 'lease duration', dur, 15_000)
   .option('--leader-elect-renew-deadline <d>', 'renew deadline', dur, 10_000)
   .option('--leader-elect-retry-period <d>', 'retry period', dur, 2_000)
-  .option('--node-monitor-grace-period <d>', 'time a node may go without a Lease renewal before it is NotReady/Unknown', dur, 40_000)
+  .option(
+    '--node-monitor-grace-period <d>',
+    'time a node may go without a Lease renewal before it is NotReady/Unknown',
+    dur,
+    40_000,
+  )
   .option('--node-monitor-period <d>', 'how often node health is checked', dur, 5_000)
-  .option('--default-not-ready-toleration-seconds <n>', 'tolerationSeconds for not-ready:NoExecute when a pod has none', int, 300)
-  .option('--default-unreachable-toleration-seconds <n>', 'tolerationSeconds for unreachable:NoExecute when a pod has none', int, 300)
-  .option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the pod GC deletes the oldest', int, 12500)
+  .option(
+    '--default-not-ready-toleration-seconds <n>',
+    'tolerationSeconds for not-ready:NoExecute when a pod has none',
+    int,
+    300,
+  )
+  .option(
+    '--default-unreachable-toleration-seconds <n>',
+    'tolerationSeconds for unreachable:NoExecute when a pod has none',
+    int,
+    300,
+  )
+  .option(
+    '--terminated-pod-gc-threshold <n>',
+    'terminated pods kept before the pod GC deletes the oldest',
+    int,
+    12500,
+  )
   .option('--concurrent-syncs <n>', 'workers per controller', int, 5)
   .option('--log-level <level>', 'pino log level', 'info');
 

@@ -12,7 +12,12 @@ function makeCJ(spec: Partial<CronJob['spec']> = {}): CronJob {
     metadata: { name: 'tick', namespace: 'default', uid: 'cj-uid', creationTimestamp: rfc3339(T0) },
     spec: {
       schedule: '*/5 * * * *',
-      jobTemplate: { metadata: { labels: { app: 'tick' } }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } },
+      jobTemplate: {
+        metadata: { labels: { app: 'tick' } },
+        spec: {
+          template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } },
+        },
+      },
       ...spec,
     },
   };
@@ -25,7 +30,12 @@ async function step(h: TestHarness, c: CronJobController) {
   return r;
 }
 async function finish(h: TestHarness, j: Job, type: 'Complete' | 'Failed') {
-  await h.client.resource<Job>('jobs').updateStatus({ ...j, status: { completionTime: rfc3339(h.clock.now()), conditions: [{ type, status: 'True' }] } });
+  await h.client
+    .resource<Job>('jobs')
+    .updateStatus({
+      ...j,
+      status: { completionTime: rfc3339(h.clock.now()), conditions: [{ type, status: 'True' }] },
+    });
 }
 
 describe('CronJobController', () => {
@@ -49,8 +59,14 @@ describe('CronJobController', () => {
     await step(h, c);
     const [j] = jobs(h);
     expect(j!.metadata.name).toBe(`tick-${Date.UTC(2026, 0, 1, 0, 5) / 60_000}`);
-    expect(j!.metadata.annotations!['batch.kubernetes.io/cronjob-scheduled-timestamp']).toBe('2026-01-01T00:05:00Z');
-    expect(j!.metadata.ownerReferences![0]).toMatchObject({ kind: 'CronJob', name: 'tick', controller: true });
+    expect(j!.metadata.annotations!['batch.kubernetes.io/cronjob-scheduled-timestamp']).toBe(
+      '2026-01-01T00:05:00Z',
+    );
+    expect(j!.metadata.ownerReferences![0]).toMatchObject({
+      kind: 'CronJob',
+      name: 'tick',
+      controller: true,
+    });
     const cj = h.client.peek<CronJob>('cronjobs', 'default', 'tick')!;
     expect(cj.status!.lastScheduleTime).toBe('2026-01-01T00:05:00Z');
     expect(cj.status!.active!.map((a) => a.name)).toEqual([j!.metadata.name]);
@@ -58,7 +74,9 @@ describe('CronJobController', () => {
     // Completed → SawCompletedJob, lastSuccessfulTime.
     await finish(h, j!, 'Complete');
     await step(h, c);
-    expect(h.events.lines()).toContain(`SawCompletedJob Saw completed job: ${j!.metadata.name}, condition: Complete`);
+    expect(h.events.lines()).toContain(
+      `SawCompletedJob Saw completed job: ${j!.metadata.name}, condition: Complete`,
+    );
     expect(h.client.peek<CronJob>('cronjobs', 'default', 'tick')!.status!.active).toBeUndefined();
   });
 
@@ -94,7 +112,11 @@ describe('CronJobController', () => {
     for (const m of [10, 15]) {
       h.clock.set(Date.UTC(2026, 0, 1, 0, m, 1));
       await step(h, c);
-      await finish(h, jobs(h).find((j) => !j.status?.conditions)!, 'Complete');
+      await finish(
+        h,
+        jobs(h).find((j) => !j.status?.conditions)!,
+        'Complete',
+      );
     }
     await step(h, c);
     expect(jobs(h)).toHaveLength(1);

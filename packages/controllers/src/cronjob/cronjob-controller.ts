@@ -25,7 +25,12 @@ export const SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timest
  * InvalidArgumentError for an unparsable schedule. Upstream gives up past 100 missed times;
  * this looks back at most that many.
  */
-export function scheduleTimes(schedule: string, since: number, now: number, tz = 'UTC'): { mostRecent?: number; next: number; missed: number } {
+export function scheduleTimes(
+  schedule: string,
+  since: number,
+  now: number,
+  tz = 'UTC',
+): { mostRecent?: number; next: number; missed: number } {
   let expr;
   try {
     expr = CronExpressionParser.parse(schedule, { currentDate: new Date(since), tz });
@@ -43,7 +48,10 @@ export function scheduleTimes(schedule: string, since: number, now: number, tz =
       // Jump: recompute from just before now.
       const e2 = CronExpressionParser.parse(schedule, { currentDate: new Date(now), tz });
       const prev = e2.prev().toDate().getTime();
-      const next = CronExpressionParser.parse(schedule, { currentDate: new Date(now), tz }).next().toDate().getTime();
+      const next = CronExpressionParser.parse(schedule, { currentDate: new Date(now), tz })
+        .next()
+        .toDate()
+        .getTime();
       return { mostRecent: prev > since ? prev : mostRecent, next, missed };
     }
   }
@@ -61,7 +69,10 @@ export class CronJobController extends QueueController {
     this.events = ctx.recorder('cronjob-controller');
     this.cronjobs = ctx.informers.informer<CronJob>('cronjobs');
     this.jobs = ctx.informers.informer<Job>('jobs');
-    this.cronjobs.addEventHandler({ onAdd: (c) => this.queue.add(keyOf(c)), onUpdate: (_o, c) => this.queue.add(keyOf(c)) });
+    this.cronjobs.addEventHandler({
+      onAdd: (c) => this.queue.add(keyOf(c)),
+      onUpdate: (_o, c) => this.queue.add(keyOf(c)),
+    });
     const byJob = (j: Job) => {
       const ref = controllerOf(j);
       if (ref?.kind === 'CronJob') this.queue.add(`${j.metadata.namespace}/${ref.name}`);
@@ -92,14 +103,27 @@ export class CronJobController extends QueueController {
       const fin = isJobFinished(j);
       const wasActive = (cj.status?.active ?? []).some((r) => r.uid === j.metadata.uid);
       if (fin && wasActive) {
-        this.events.event(this.obj(cj), 'Normal', 'SawCompletedJob', `Saw completed job: ${j.metadata.name}, condition: ${fin}`);
+        this.events.event(
+          this.obj(cj),
+          'Normal',
+          'SawCompletedJob',
+          `Saw completed job: ${j.metadata.name}, condition: ${fin}`,
+        );
       }
       if (fin === 'Complete') {
         const t = j.status?.completionTime;
-        if (t && (!st.lastSuccessfulTime || (parseTime(t) ?? 0) > (parseTime(st.lastSuccessfulTime) ?? 0))) st.lastSuccessfulTime = t;
+        if (t && (!st.lastSuccessfulTime || (parseTime(t) ?? 0) > (parseTime(st.lastSuccessfulTime) ?? 0)))
+          st.lastSuccessfulTime = t;
       }
     }
-    st.active = active.map((j) => ({ kind: 'Job', namespace: ns, name: j.metadata.name, uid: j.metadata.uid, apiVersion: 'batch/v1', resourceVersion: j.metadata.resourceVersion }));
+    st.active = active.map((j) => ({
+      kind: 'Job',
+      namespace: ns,
+      name: j.metadata.name,
+      uid: j.metadata.uid,
+      apiVersion: 'batch/v1',
+      resourceVersion: j.metadata.resourceVersion,
+    }));
     if (!st.active.length) delete st.active;
     await this.cleanupHistory(cj, mine);
     let requeue: number | undefined;
@@ -111,17 +135,32 @@ export class CronJobController extends QueueController {
       if (t !== undefined) {
         const deadline = cj.spec.startingDeadlineSeconds;
         if (deadline !== undefined && deadline !== null && t + deadline * 1000 < now) {
-          this.events.event(this.obj(cj), 'Warning', 'MissSchedule', `Missed scheduled time to start a job: ${rfc3339(t)}`);
+          this.events.event(
+            this.obj(cj),
+            'Warning',
+            'MissSchedule',
+            `Missed scheduled time to start a job: ${rfc3339(t)}`,
+          );
           st.lastScheduleTime = rfc3339(t);
         } else if ((cj.spec.concurrencyPolicy ?? 'Allow') === 'Forbid' && active.length > 0) {
-          this.events.event(this.obj(cj), 'Normal', 'JobAlreadyActive', 'Not starting job because prior execution is running and concurrency policy is Forbid');
+          this.events.event(
+            this.obj(cj),
+            'Normal',
+            'JobAlreadyActive',
+            'Not starting job because prior execution is running and concurrency policy is Forbid',
+          );
           // Retry at the next schedule; this time stays unmet (upstream requeues the same way).
         } else {
           if (cj.spec.concurrencyPolicy === 'Replace') {
             for (const j of active) {
               try {
                 await jc.delete(ns, j.metadata.name!, { propagationPolicy: 'Background' });
-                this.events.event(this.obj(cj), 'Normal', 'SuccessfulDelete', `Deleted job ${j.metadata.name}`);
+                this.events.event(
+                  this.obj(cj),
+                  'Normal',
+                  'SuccessfulDelete',
+                  `Deleted job ${j.metadata.name}`,
+                );
               } catch (e) {
                 if (!isNotFoundErr(e)) throw e;
               }
@@ -131,8 +170,23 @@ export class CronJobController extends QueueController {
           const job = this.jobFor(cj, t);
           try {
             const created = await jc.create(job);
-            this.events.event(this.obj(cj), 'Normal', 'SuccessfulCreate', `Created job ${created.metadata.name}`);
-            st.active = [...(st.active ?? []), { kind: 'Job', namespace: ns, name: created.metadata.name, uid: created.metadata.uid, apiVersion: 'batch/v1', resourceVersion: created.metadata.resourceVersion }];
+            this.events.event(
+              this.obj(cj),
+              'Normal',
+              'SuccessfulCreate',
+              `Created job ${created.metadata.name}`,
+            );
+            st.active = [
+              ...(st.active ?? []),
+              {
+                kind: 'Job',
+                namespace: ns,
+                name: created.metadata.name,
+                uid: created.metadata.uid,
+                apiVersion: 'batch/v1',
+                resourceVersion: created.metadata.resourceVersion,
+              },
+            ];
           } catch (e) {
             if (!isAlreadyExistsErr(e)) throw e;
           }
@@ -140,7 +194,8 @@ export class CronJobController extends QueueController {
         }
       }
     }
-    if (!deepEqual(st, cj.status ?? {})) await this.ctx.client.resource<CronJob>('cronjobs').updateStatus({ ...cj, status: st });
+    if (!deepEqual(st, cj.status ?? {}))
+      await this.ctx.client.resource<CronJob>('cronjobs').updateStatus({ ...cj, status: st });
     return requeue !== undefined ? { requeueAfterMs: Math.max(requeue, 1) } : undefined;
   }
 
@@ -163,12 +218,16 @@ export class CronJobController extends QueueController {
 
   private async cleanupHistory(cj: CronJob, mine: Job[]): Promise<void> {
     const jc = this.ctx.client.resource<Job>('jobs');
-    const byStart = (a: Job, b: Job) => (parseTime(a.status?.startTime ?? a.metadata.creationTimestamp) ?? 0) - (parseTime(b.status?.startTime ?? b.metadata.creationTimestamp) ?? 0);
+    const byStart = (a: Job, b: Job) =>
+      (parseTime(a.status?.startTime ?? a.metadata.creationTimestamp) ?? 0) -
+      (parseTime(b.status?.startTime ?? b.metadata.creationTimestamp) ?? 0);
     for (const [kind, limit] of [
       ['Complete', cj.spec.successfulJobsHistoryLimit ?? 3],
       ['Failed', cj.spec.failedJobsHistoryLimit ?? 1],
     ] as const) {
-      const done = mine.filter((j) => isJobFinished(j) === kind && !j.metadata.deletionTimestamp).sort(byStart);
+      const done = mine
+        .filter((j) => isJobFinished(j) === kind && !j.metadata.deletionTimestamp)
+        .sort(byStart);
       for (const j of done.slice(0, Math.max(0, done.length - limit))) {
         try {
           await jc.delete(j.metadata.namespace, j.metadata.name!, { propagationPolicy: 'Background' });

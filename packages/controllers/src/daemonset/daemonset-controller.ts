@@ -32,7 +32,8 @@ export function daemonTolerations(hostNetwork: boolean): Toleration[] {
     { key: 'node.kubernetes.io/pid-pressure', operator: 'Exists', effect: 'NoSchedule' },
     { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' },
   ];
-  if (hostNetwork) t.push({ key: 'node.kubernetes.io/network-unavailable', operator: 'Exists', effect: 'NoSchedule' });
+  if (hostNetwork)
+    t.push({ key: 'node.kubernetes.io/network-unavailable', operator: 'Exists', effect: 'NoSchedule' });
   return t;
 }
 
@@ -63,16 +64,35 @@ function requirementMatches(r: NodeSelectorRequirement, value: string | undefine
 }
 
 /** Required node affinity and nodeSelector of a pod spec against a node (nodeaffinity.GetRequiredNodeAffinity). */
-export function nodeMatchesPodSpec(spec: { nodeSelector?: Record<string, string>; affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: { matchExpressions?: NodeSelectorRequirement[]; matchFields?: NodeSelectorRequirement[] }[] } } } }, node: Node): boolean {
+export function nodeMatchesPodSpec(
+  spec: {
+    nodeSelector?: Record<string, string>;
+    affinity?: {
+      nodeAffinity?: {
+        requiredDuringSchedulingIgnoredDuringExecution?: {
+          nodeSelectorTerms?: {
+            matchExpressions?: NodeSelectorRequirement[];
+            matchFields?: NodeSelectorRequirement[];
+          }[];
+        };
+      };
+    };
+  },
+  node: Node,
+): boolean {
   const labels = node.metadata.labels ?? {};
   for (const [k, v] of Object.entries(spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  const terms =
+    spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
   if (!terms) return true;
   return terms.some((t) => {
     const ex = t.matchExpressions ?? [];
     const mf = t.matchFields ?? [];
     if (!ex.length && !mf.length) return false;
-    return ex.every((r) => requirementMatches(r, labels[r.key])) && mf.every((r) => r.key === 'metadata.name' && requirementMatches(r, node.metadata.name));
+    return (
+      ex.every((r) => requirementMatches(r, labels[r.key])) &&
+      mf.every((r) => r.key === 'metadata.name' && requirementMatches(r, node.metadata.name))
+    );
   });
 }
 
@@ -101,14 +121,17 @@ export function daemonPod(ds: DaemonSet, node: string, hash: string): Pod {
   const spec = clone(ds.spec.template.spec ?? {});
   const existing: Toleration[] = spec.tolerations ?? [];
   for (const t of daemonTolerations(!!spec.hostNetwork)) {
-    if (!existing.some((e) => e.key === t.key && e.effect === t.effect && e.operator === t.operator)) existing.push(t);
+    if (!existing.some((e) => e.key === t.key && e.effect === t.effect && e.operator === t.operator))
+      existing.push(t);
   }
   spec.tolerations = existing;
   spec.affinity = {
     ...(spec.affinity ?? {}),
     nodeAffinity: {
       ...(spec.affinity?.nodeAffinity ?? {}),
-      requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] },
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }],
+      },
     },
   };
   const pod: Pod = {
@@ -117,7 +140,11 @@ export function daemonPod(ds: DaemonSet, node: string, hash: string): Pod {
     metadata: {
       generateName: `${ds.metadata.name}-`,
       namespace: ds.metadata.namespace,
-      labels: { ...(md.labels ?? {}), [CONTROLLER_REVISION_HASH]: hash, 'pod-template-generation': String(ds.metadata.generation ?? 1) },
+      labels: {
+        ...(md.labels ?? {}),
+        [CONTROLLER_REVISION_HASH]: hash,
+        'pod-template-generation': String(ds.metadata.generation ?? 1),
+      },
       ownerReferences: [controllerRef(ds, 'apps/v1', 'DaemonSet')],
     },
     spec,
@@ -129,8 +156,11 @@ export function daemonPod(ds: DaemonSet, node: string, hash: string): Pod {
 /** The node a daemon pod is for: spec.nodeName, else its node-name affinity. */
 export function daemonPodNode(p: Pod): string | undefined {
   if (p.spec?.nodeName) return p.spec.nodeName;
-  const terms = p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
-  for (const t of terms) for (const f of t.matchFields ?? []) if (f.key === 'metadata.name' && f.operator === 'In' && f.values?.length === 1) return f.values[0];
+  const terms =
+    p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  for (const t of terms)
+    for (const f of t.matchFields ?? [])
+      if (f.key === 'metadata.name' && f.operator === 'In' && f.values?.length === 1) return f.values[0];
   return undefined;
 }
 
@@ -152,7 +182,11 @@ export class DaemonSetController extends QueueController {
     this.pods = ctx.informers.informer<Pod>('pods');
     this.nodes = ctx.informers.informer<Node>('nodes');
     this.revs = ctx.informers.informer<ControllerRevision>('controllerrevisions');
-    this.sets.addEventHandler({ onAdd: (s) => this.queue.add(keyOf(s)), onUpdate: (_o, s) => this.queue.add(keyOf(s)), onDelete: (s) => this.expectations.delete(keyOf(s)) });
+    this.sets.addEventHandler({
+      onAdd: (s) => this.queue.add(keyOf(s)),
+      onUpdate: (_o, s) => this.queue.add(keyOf(s)),
+      onDelete: (s) => this.expectations.delete(keyOf(s)),
+    });
     const owner = (p: Pod) => {
       const ref = controllerOf(p);
       return ref?.kind === 'DaemonSet' ? `${p.metadata.namespace}/${ref.name}` : undefined;
@@ -178,7 +212,14 @@ export class DaemonSetController extends QueueController {
     const all = () => {
       for (const s of this.sets.lister().list()) this.queue.add(keyOf(s));
     };
-    this.nodes.addEventHandler({ onAdd: all, onUpdate: (o, n) => (!deepEqual(o.metadata.labels, n.metadata.labels) || !deepEqual(o.spec?.taints, n.spec?.taints) ? all() : undefined), onDelete: all });
+    this.nodes.addEventHandler({
+      onAdd: all,
+      onUpdate: (o, n) =>
+        !deepEqual(o.metadata.labels, n.metadata.labels) || !deepEqual(o.spec?.taints, n.spec?.taints)
+          ? all()
+          : undefined,
+      onDelete: all,
+    });
   }
 
   private obj(s: DaemonSet): KubeObject {
@@ -198,14 +239,28 @@ export class DaemonSetController extends QueueController {
     const pc = client.resource<Pod>('pods');
     const now = this.ctx.clock.now();
     const pods = await claimObjects(
-      { owner: ds, apiVersion: 'apps/v1', kind: 'DaemonSet', match: selectorMatcher(ds.spec.selector), canAdopt: liveOwnerCheck(client.resource('daemonsets'), ds) },
+      {
+        owner: ds,
+        apiVersion: 'apps/v1',
+        kind: 'DaemonSet',
+        match: selectorMatcher(ds.spec.selector),
+        canAdopt: liveOwnerCheck(client.resource('daemonsets'), ds),
+      },
       ownedOrOrphans(this.pods.lister(), ns, ds.metadata.uid!),
       pc,
     );
     let revisions = ownedRevisions(ds, this.revs.lister().list(ns));
-    const ensured = await ensureRevision(client, ds, 'DaemonSet', revisions, ds.spec.selector.matchLabels ?? {}, ds.status?.collisionCount);
+    const ensured = await ensureRevision(
+      client,
+      ds,
+      'DaemonSet',
+      revisions,
+      ds.spec.selector.matchLabels ?? {},
+      ds.status?.collisionCount,
+    );
     revisions = ensured.revisions;
-    const hash = ensured.revision.metadata.labels?.[CONTROLLER_REVISION_HASH] ?? ensured.revision.metadata.name!;
+    const hash =
+      ensured.revision.metadata.labels?.[CONTROLLER_REVISION_HASH] ?? ensured.revision.metadata.name!;
     const nodes = this.nodes.lister().list();
     const byNode = new Map<string, Pod[]>();
     for (const p of pods) {
@@ -230,16 +285,25 @@ export class DaemonSetController extends QueueController {
       else if (cont) {
         const failed = mine.filter((p) => p.status?.phase === 'Failed');
         toDelete.push(...failed);
-        const ok = mine.filter((p) => p.status?.phase !== 'Failed').sort((a, b) => (parseTime(a.metadata.creationTimestamp) ?? 0) - (parseTime(b.metadata.creationTimestamp) ?? 0));
+        const ok = mine
+          .filter((p) => p.status?.phase !== 'Failed')
+          .sort(
+            (a, b) =>
+              (parseTime(a.metadata.creationTimestamp) ?? 0) - (parseTime(b.metadata.creationTimestamp) ?? 0),
+          );
         if (ok.length > 1) toDelete.push(...ok.slice(1));
         if (ok.length === 0 && failed.length && run) toCreate.push(node.metadata.name!);
       } else toDelete.push(...mine);
     }
-    for (const [n, ps] of byNode) if (!nodeNames.has(n)) toDelete.push(...ps.filter((p) => !p.metadata.deletionTimestamp));
+    for (const [n, ps] of byNode)
+      if (!nodeNames.has(n)) toDelete.push(...ps.filter((p) => !p.metadata.deletionTimestamp));
     // RollingUpdate: replace old-revision pods within maxUnavailable.
     const rolling = (ds.spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate';
     if (rolling && toCreate.length === 0 && toDelete.length === 0) {
-      const maxUnavailable = Math.max(1, scaledValue(ds.spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1, desired, true));
+      const maxUnavailable = Math.max(
+        1,
+        scaledValue(ds.spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1, desired, true),
+      );
       let unavailable = 0;
       const oldAvailable: Pod[] = [];
       for (const node of nodes) {
@@ -262,10 +326,20 @@ export class DaemonSetController extends QueueController {
         for (const n of toCreate) {
           try {
             const created = await pc.create(daemonPod(ds, n, hash));
-            this.events.event(this.obj(ds), 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
+            this.events.event(
+              this.obj(ds),
+              'Normal',
+              'SuccessfulCreate',
+              `Created pod: ${created.metadata.name}`,
+            );
           } catch (e) {
             this.expectations.creationObserved(key);
-            this.events.event(this.obj(ds), 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
+            this.events.event(
+              this.obj(ds),
+              'Warning',
+              'FailedCreate',
+              `Error creating: ${(e as Error).message}`,
+            );
             throw e;
           }
         }
@@ -294,14 +368,37 @@ export class DaemonSetController extends QueueController {
       desiredNumberScheduled: desired,
       numberReady: scheduledOk.filter(isPodReady).length,
       observedGeneration: ds.metadata.generation ?? 0,
-      updatedNumberScheduled: scheduledOk.filter((p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH] === hash).length,
+      updatedNumberScheduled: scheduledOk.filter(
+        (p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH] === hash,
+      ).length,
       numberAvailable: scheduledOk.filter((p) => isPodAvailable(p, ds.spec.minReadySeconds ?? 0, now)).length,
     };
     st.numberUnavailable = Math.max(0, desired - (st.numberAvailable ?? 0));
     if (ds.status?.collisionCount !== undefined) st.collisionCount = ds.status.collisionCount;
     if (!deepEqual(st, { ...(ds.status ?? {}), conditions: undefined })) {
-      await client.resource<DaemonSet>('daemonsets').updateStatus({ ...ds, status: { ...st, ...(ds.status?.conditions ? { conditions: ds.status.conditions } : {}) } });
+      await client
+        .resource<DaemonSet>('daemonsets')
+        .updateStatus({
+          ...ds,
+          status: { ...st, ...(ds.status?.conditions ? { conditions: ds.status.conditions } : {}) },
+        });
     }
-    await truncateHistory(client, revisions, new Set([ensured.revision.metadata.name!, ...revisions.filter((r) => live.some((p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH] === r.metadata.labels?.[CONTROLLER_REVISION_HASH])).map((r) => r.metadata.name!)]), ds.spec.revisionHistoryLimit ?? 10);
+    await truncateHistory(
+      client,
+      revisions,
+      new Set([
+        ensured.revision.metadata.name!,
+        ...revisions
+          .filter((r) =>
+            live.some(
+              (p) =>
+                p.metadata.labels?.[CONTROLLER_REVISION_HASH] ===
+                r.metadata.labels?.[CONTROLLER_REVISION_HASH],
+            ),
+          )
+          .map((r) => r.metadata.name!),
+      ]),
+      ds.spec.revisionHistoryLimit ?? 10,
+    );
   }
 }

@@ -2,7 +2,14 @@ import { harness, type TestHarness } from '../testing';
 import type { Deployment, ReplicaSet } from '../types';
 import { DeploymentController } from './deployment-controller';
 
-function makeDeployment(replicas: number, image = 'v1', strategy: Deployment['spec']['strategy'] = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } }): Deployment {
+function makeDeployment(
+  replicas: number,
+  image = 'v1',
+  strategy: Deployment['spec']['strategy'] = {
+    type: 'RollingUpdate',
+    rollingUpdate: { maxSurge: 1, maxUnavailable: 1 },
+  },
+): Deployment {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -18,7 +25,10 @@ function makeDeployment(replicas: number, image = 'v1', strategy: Deployment['sp
   };
 }
 
-const sets = (h: TestHarness) => h.client.objects<ReplicaSet>('replicasets').sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
+const sets = (h: TestHarness) =>
+  h.client
+    .objects<ReplicaSet>('replicasets')
+    .sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
 const dep = (h: TestHarness) => h.client.peek<Deployment>('deployments', 'default', 'web')!;
 const cond = (h: TestHarness, type: string) => dep(h).status?.conditions?.find((c) => c.type === type);
 
@@ -27,7 +37,18 @@ async function settleSets(h: TestHarness, availableFor?: (rs: ReplicaSet) => num
   for (const rs of sets(h)) {
     const n = rs.spec.replicas ?? 0;
     const a = availableFor ? availableFor(rs) : n;
-    await h.client.resource<ReplicaSet>('replicasets').updateStatus({ ...rs, status: { replicas: n, readyReplicas: a, availableReplicas: a, fullyLabeledReplicas: n, observedGeneration: rs.metadata.generation } });
+    await h.client
+      .resource<ReplicaSet>('replicasets')
+      .updateStatus({
+        ...rs,
+        status: {
+          replicas: n,
+          readyReplicas: a,
+          availableReplicas: a,
+          fullyLabeledReplicas: n,
+          observedGeneration: rs.metadata.generation,
+        },
+      });
   }
 }
 
@@ -38,7 +59,13 @@ async function step(h: TestHarness, c: DeploymentController) {
   return r;
 }
 
-async function rollOut(h: TestHarness, c: DeploymentController, replicas: number, surge: number, unavail: number) {
+async function rollOut(
+  h: TestHarness,
+  c: DeploymentController,
+  replicas: number,
+  surge: number,
+  unavail: number,
+) {
   for (let i = 0; i < 50; i++) {
     await step(h, c);
     const all = sets(h);
@@ -48,7 +75,12 @@ async function rollOut(h: TestHarness, c: DeploymentController, replicas: number
     const avail = sets(h).reduce((n, r) => n + (r.status?.availableReplicas ?? 0), 0);
     expect(avail).toBeGreaterThanOrEqual(replicas - unavail);
     const d = dep(h);
-    if (d.status?.conditions?.find((x) => x.type === 'Progressing')?.reason === 'NewReplicaSetAvailable' && d.status.updatedReplicas === replicas && d.status.replicas === replicas) return;
+    if (
+      d.status?.conditions?.find((x) => x.type === 'Progressing')?.reason === 'NewReplicaSetAvailable' &&
+      d.status.updatedReplicas === replicas &&
+      d.status.replicas === replicas
+    )
+      return;
   }
   throw new Error('rollout did not complete');
 }
@@ -65,15 +97,39 @@ describe('DeploymentController', () => {
     expect(rs!.spec.replicas).toBe(3);
     expect(rs!.spec.selector.matchLabels).toEqual({ app: 'web', 'pod-template-hash': hash });
     expect(rs!.spec.template.metadata!.labels).toEqual({ app: 'web', 'pod-template-hash': hash });
-    expect(rs!.metadata.annotations).toMatchObject({ 'deployment.kubernetes.io/revision': '1', 'deployment.kubernetes.io/desired-replicas': '3', 'deployment.kubernetes.io/max-replicas': '4' });
-    expect(rs!.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Deployment', name: 'web', controller: true, blockOwnerDeletion: true });
+    expect(rs!.metadata.annotations).toMatchObject({
+      'deployment.kubernetes.io/revision': '1',
+      'deployment.kubernetes.io/desired-replicas': '3',
+      'deployment.kubernetes.io/max-replicas': '4',
+    });
+    expect(rs!.metadata.ownerReferences?.[0]).toMatchObject({
+      kind: 'Deployment',
+      name: 'web',
+      controller: true,
+      blockOwnerDeletion: true,
+    });
     expect(dep(h).metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('1');
-    expect(cond(h, 'Progressing')).toMatchObject({ status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "web-${hash}"` });
+    expect(cond(h, 'Progressing')).toMatchObject({
+      status: 'True',
+      reason: 'NewReplicaSetCreated',
+      message: `Created new replica set "web-${hash}"`,
+    });
     expect(h.events.lines()).toEqual([`ScalingReplicaSet Scaled up replica set web-${hash} from 0 to 3`]);
     await settleSets(h);
     await step(h, c);
-    expect(dep(h).status).toMatchObject({ replicas: 3, updatedReplicas: 3, availableReplicas: 3, readyReplicas: 3, unavailableReplicas: 0, observedGeneration: 1 });
-    expect(cond(h, 'Progressing')).toMatchObject({ status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "web-${hash}" has successfully progressed.` });
+    expect(dep(h).status).toMatchObject({
+      replicas: 3,
+      updatedReplicas: 3,
+      availableReplicas: 3,
+      readyReplicas: 3,
+      unavailableReplicas: 0,
+      observedGeneration: 1,
+    });
+    expect(cond(h, 'Progressing')).toMatchObject({
+      status: 'True',
+      reason: 'NewReplicaSetAvailable',
+      message: `ReplicaSet "web-${hash}" has successfully progressed.`,
+    });
     expect(cond(h, 'Available')).toMatchObject({ status: 'True', reason: 'MinimumReplicasAvailable' });
   });
 
@@ -92,7 +148,9 @@ describe('DeploymentController', () => {
     expect(second.spec.replicas).toBe(5);
     expect(sets(h).find((r) => r.metadata.name === first)!.spec.replicas).toBe(0);
     expect(dep(h).metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
-    expect(h.events.lines()).toContain(`ScalingReplicaSet Scaled up replica set ${second.metadata.name} from 0 to 1`);
+    expect(h.events.lines()).toContain(
+      `ScalingReplicaSet Scaled up replica set ${second.metadata.name} from 0 to 1`,
+    );
     expect(h.events.lines()).toContain(`ScalingReplicaSet Scaled down replica set ${first} from 5 to 4`);
     // kubectl rollout undo: the template goes back to the first set's (minus its hash label).
     const d2 = dep(h);
@@ -125,7 +183,11 @@ describe('DeploymentController', () => {
     await settleSets(h);
     await step(h, c);
     expect(sets(h)).toHaveLength(2);
-    expect(sets(h).map((r) => r.spec.replicas).sort()).toEqual([0, 2]);
+    expect(
+      sets(h)
+        .map((r) => r.spec.replicas)
+        .sort(),
+    ).toEqual([0, 2]);
   });
 
   it('pauses, scales proportionally while paused, and resumes', async () => {
@@ -138,7 +200,11 @@ describe('DeploymentController', () => {
     d.spec.template.spec.containers[0].image = 'v2';
     await h.client.resource('deployments').update(d);
     await step(h, c);
-    expect(cond(h, 'Progressing')).toMatchObject({ status: 'Unknown', reason: 'DeploymentPaused', message: 'Deployment is paused' });
+    expect(cond(h, 'Progressing')).toMatchObject({
+      status: 'Unknown',
+      reason: 'DeploymentPaused',
+      message: 'Deployment is paused',
+    });
     expect(sets(h)).toHaveLength(1);
     const d2 = dep(h);
     d2.spec.replicas = 6;
@@ -183,6 +249,8 @@ describe('DeploymentController', () => {
     }
     await step(h, c);
     expect(sets(h)).toHaveLength(2);
-    expect(h.client.actions.filter((a) => a.verb === 'delete' && a.resource === 'replicasets')).toHaveLength(2);
+    expect(h.client.actions.filter((a) => a.verb === 'delete' && a.resource === 'replicasets')).toHaveLength(
+      2,
+    );
   });
 });

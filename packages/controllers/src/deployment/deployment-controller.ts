@@ -159,7 +159,12 @@ class DeploymentSync {
   async run(ns: string): Promise<SyncResult> {
     const d = this.d;
     if (selectorIsEmpty(d.spec.selector)) {
-      this.x.events.event(this.x.dObj(d), 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
+      this.x.events.event(
+        this.x.dObj(d),
+        'Warning',
+        'SelectingAll',
+        'This deployment is selecting all pods. A non-empty selector is required.',
+      );
       if ((d.status?.observedGeneration ?? 0) < (d.metadata.generation ?? 0)) {
         await this.writeStatus({ ...(d.status ?? {}), observedGeneration: d.metadata.generation });
       }
@@ -167,7 +172,13 @@ class DeploymentSync {
     }
     const match = selectorMatcher(d.spec.selector);
     let rsList = await claimObjects(
-      { owner: d, apiVersion: 'apps/v1', kind: 'Deployment', match, canAdopt: liveOwnerCheck(this.x.dClient, d) },
+      {
+        owner: d,
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        match,
+        canAdopt: liveOwnerCheck(this.x.dClient, d),
+      },
       ownedOrOrphans(this.x.rsLister, ns, d.metadata.uid!).map((r) => clone(r)),
       this.x.rsClient,
     );
@@ -210,11 +221,16 @@ class DeploymentSync {
 
   private async writeRevision(rev: string): Promise<void> {
     if (this.d.metadata.annotations?.[REVISION] === rev) return;
-    this.d = await this.x.dClient.patch(this.d.metadata.namespace, this.d.metadata.name!, 'merge', { metadata: { annotations: { [REVISION]: rev } } });
+    this.d = await this.x.dClient.patch(this.d.metadata.namespace, this.d.metadata.name!, 'merge', {
+      metadata: { annotations: { [REVISION]: rev } },
+    });
   }
 
   /** getAllReplicaSetsAndSyncRevision + getNewReplicaSet. */
-  private async getAll(rsList: ReplicaSet[], create: boolean): Promise<{ newRS?: ReplicaSet; oldRSs: ReplicaSet[] }> {
+  private async getAll(
+    rsList: ReplicaSet[],
+    create: boolean,
+  ): Promise<{ newRS?: ReplicaSet; oldRSs: ReplicaSet[] }> {
     const { newRS: existing, oldRSs } = this.split(rsList);
     const newRevision = maxRevision(oldRSs) + 1;
     const deadline = progressDeadline(this.d);
@@ -233,7 +249,16 @@ class DeploymentSync {
       }
       await this.writeRevision(rs.metadata.annotations?.[REVISION] ?? String(newRevision));
       if (deadline !== undefined && !getCondition(this.d.status?.conditions, 'Progressing')) {
-        const conds = setCondition(this.d.status?.conditions ?? [], newCondition('Progressing', 'True', Reasons.FoundNewRS, `Found new replica set "${rs.metadata.name}"`, this.now()));
+        const conds = setCondition(
+          this.d.status?.conditions ?? [],
+          newCondition(
+            'Progressing',
+            'True',
+            Reasons.FoundNewRS,
+            `Found new replica set "${rs.metadata.name}"`,
+            this.now(),
+          ),
+        );
         await this.writeStatus({ ...(this.d.status ?? {}), conditions: conds });
       }
       return { newRS: rs, oldRSs };
@@ -242,7 +267,10 @@ class DeploymentSync {
     const d = this.d;
     const hash = computeHash(d.spec.template, d.status?.collisionCount);
     const template = clone(d.spec.template);
-    template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), [POD_TEMPLATE_HASH]: hash } };
+    template.metadata = {
+      ...(template.metadata ?? {}),
+      labels: { ...(template.metadata?.labels ?? {}), [POD_TEMPLATE_HASH]: hash },
+    };
     const selector = clone(d.spec.selector);
     selector.matchLabels = { ...(selector.matchLabels ?? {}), [POD_TEMPLATE_HASH]: hash };
     const rs: ReplicaSet = {
@@ -265,13 +293,25 @@ class DeploymentSync {
     } catch (e) {
       if (!isAlreadyExistsErr(e)) {
         if (deadline !== undefined) {
-          const conds = setCondition(d.status?.conditions ?? [], newCondition('Progressing', 'False', Reasons.FailedRSCreate, `Failed to create new replica set "${rs.metadata.name}": ${(e as Error).message}`, this.now()));
+          const conds = setCondition(
+            d.status?.conditions ?? [],
+            newCondition(
+              'Progressing',
+              'False',
+              Reasons.FailedRSCreate,
+              `Failed to create new replica set "${rs.metadata.name}": ${(e as Error).message}`,
+              this.now(),
+            ),
+          );
           await this.writeStatus({ ...(d.status ?? {}), conditions: conds }).catch(() => undefined);
         }
         throw e;
       }
       const live = clone(await this.x.rsClient.get(rs.metadata.namespace, rs.metadata.name!));
-      if (controllerOf(live)?.uid === d.metadata.uid && equalIgnoreHash(live.spec.template, d.spec.template)) {
+      if (
+        controllerOf(live)?.uid === d.metadata.uid &&
+        equalIgnoreHash(live.spec.template, d.spec.template)
+      ) {
         created = live;
         already = true;
       } else {
@@ -281,11 +321,25 @@ class DeploymentSync {
       }
     }
     if (!already && (created.spec.replicas ?? 0) > 0) {
-      this.x.events.event(this.x.dObj(this.d), 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} from 0 to ${created.spec.replicas}`);
+      this.x.events.event(
+        this.x.dObj(this.d),
+        'Normal',
+        'ScalingReplicaSet',
+        `Scaled up replica set ${created.metadata.name} from 0 to ${created.spec.replicas}`,
+      );
     }
     await this.writeRevision(String(newRevision));
     if (!already && deadline !== undefined) {
-      const conds = setCondition(this.d.status?.conditions ?? [], newCondition('Progressing', 'True', Reasons.NewRSCreated, `Created new replica set "${created.metadata.name}"`, this.now()));
+      const conds = setCondition(
+        this.d.status?.conditions ?? [],
+        newCondition(
+          'Progressing',
+          'True',
+          Reasons.NewRSCreated,
+          `Created new replica set "${created.metadata.name}"`,
+          this.now(),
+        ),
+      );
       await this.writeStatus({ ...(this.d.status ?? {}), conditions: conds });
     }
     return { newRS: created, oldRSs };
@@ -300,17 +354,28 @@ class DeploymentSync {
     const from = rs.spec.replicas ?? 0;
     const copy = clone(rs);
     copy.spec.replicas = to;
-    const annChanged = setReplicasAnnotations(copy, replicasOf(this.d), replicasOf(this.d) + maxSurge(this.d));
+    const annChanged = setReplicasAnnotations(
+      copy,
+      replicasOf(this.d),
+      replicasOf(this.d) + maxSurge(this.d),
+    );
     if (from === to && !annChanged) return rs;
     const a = copy.metadata.annotations!;
     const updated = clone(
       await this.x.rsClient.patch(rs.metadata.namespace, rs.metadata.name!, 'merge', {
-        metadata: { annotations: { [DESIRED_REPLICAS]: a[DESIRED_REPLICAS], [MAX_REPLICAS]: a[MAX_REPLICAS] } },
+        metadata: {
+          annotations: { [DESIRED_REPLICAS]: a[DESIRED_REPLICAS], [MAX_REPLICAS]: a[MAX_REPLICAS] },
+        },
         spec: { replicas: to },
       }),
     );
     if (from !== to) {
-      this.x.events.event(this.x.dObj(this.d), 'Normal', 'ScalingReplicaSet', `Scaled ${to > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${to}`);
+      this.x.events.event(
+        this.x.dObj(this.d),
+        'Normal',
+        'ScalingReplicaSet',
+        `Scaled ${to > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${to}`,
+      );
     }
     return updated;
   }
@@ -321,9 +386,15 @@ class DeploymentSync {
     if (c?.reason === Reasons.TimedOut) return;
     const pausedExists = c?.reason === Reasons.Paused;
     let cond;
-    if (this.d.spec.paused && !pausedExists) cond = newCondition('Progressing', 'Unknown', Reasons.Paused, 'Deployment is paused', this.now());
-    else if (!this.d.spec.paused && pausedExists) cond = newCondition('Progressing', 'Unknown', Reasons.Resumed, 'Deployment is resumed', this.now());
-    if (cond) await this.writeStatus({ ...(this.d.status ?? {}), conditions: setCondition(this.d.status?.conditions ?? [], cond) });
+    if (this.d.spec.paused && !pausedExists)
+      cond = newCondition('Progressing', 'Unknown', Reasons.Paused, 'Deployment is paused', this.now());
+    else if (!this.d.spec.paused && pausedExists)
+      cond = newCondition('Progressing', 'Unknown', Reasons.Resumed, 'Deployment is resumed', this.now());
+    if (cond)
+      await this.writeStatus({
+        ...(this.d.status ?? {}),
+        conditions: setCondition(this.d.status?.conditions ?? [], cond),
+      });
   }
 
   /** sync(): scaling and (when paused) cleanup, then status. */
@@ -334,7 +405,10 @@ class DeploymentSync {
     await this.syncStatusOnly([...oldRSs, newRS], newRS);
   }
 
-  private async syncStatusOnly(allRSs: (ReplicaSet | undefined)[], newRS: ReplicaSet | undefined): Promise<void> {
+  private async syncStatusOnly(
+    allRSs: (ReplicaSet | undefined)[],
+    newRS: ReplicaSet | undefined,
+  ): Promise<void> {
     await this.writeStatus(calculateStatus(this.d, allRSs, newRS, this.now()));
   }
 
@@ -343,7 +417,10 @@ class DeploymentSync {
   }
 
   /** DeploymentController.scale. */
-  private async scale(newRS: ReplicaSet | undefined, oldRSs: ReplicaSet[]): Promise<{ newRS?: ReplicaSet; oldRSs: ReplicaSet[] }> {
+  private async scale(
+    newRS: ReplicaSet | undefined,
+    oldRSs: ReplicaSet[],
+  ): Promise<{ newRS?: ReplicaSet; oldRSs: ReplicaSet[] }> {
     const r = replicasOf(this.d);
     const only = findActiveOrLatest(newRS, oldRSs);
     if (only) {
@@ -390,7 +467,10 @@ class DeploymentSync {
     let { newRS, oldRSs } = await this.getAll(rsList, true);
     // reconcileNewReplicaSet
     if (newRS && (newRS.spec.replicas ?? 0) !== replicasOf(this.d)) {
-      const target = (newRS.spec.replicas ?? 0) > replicasOf(this.d) ? replicasOf(this.d) : newRSNewReplicas(this.d, [...oldRSs, newRS], newRS);
+      const target =
+        (newRS.spec.replicas ?? 0) > replicasOf(this.d)
+          ? replicasOf(this.d)
+          : newRSNewReplicas(this.d, [...oldRSs, newRS], newRS);
       if (target !== (newRS.spec.replicas ?? 0)) {
         newRS = await this.scaleRS(newRS, target);
         await this.syncRolloutStatus([...oldRSs, newRS], newRS);
@@ -437,13 +517,17 @@ class DeploymentSync {
       return;
     }
     if (!newRS) ({ newRS, oldRSs } = await this.getAll(rsList, true));
-    if (newRS && (newRS.spec.replicas ?? 0) !== replicasOf(this.d)) newRS = await this.scaleRS(newRS, replicasOf(this.d));
+    if (newRS && (newRS.spec.replicas ?? 0) !== replicasOf(this.d))
+      newRS = await this.scaleRS(newRS, replicasOf(this.d));
     if (deploymentComplete(this.d, this.d.status ?? {})) await this.cleanup(oldRSs);
     await this.syncRolloutStatus([...oldRSs, newRS], newRS);
   }
 
   /** syncRolloutStatus: status plus Progressing; schedules a recheck at the deadline. */
-  private async syncRolloutStatus(allRSs: (ReplicaSet | undefined)[], newRS: ReplicaSet | undefined): Promise<void> {
+  private async syncRolloutStatus(
+    allRSs: (ReplicaSet | undefined)[],
+    newRS: ReplicaSet | undefined,
+  ): Promise<void> {
     const now = this.now();
     const st = calculateStatus(this.d, allRSs, newRS, now);
     const deadline = progressDeadline(this.d);
@@ -453,26 +537,50 @@ class DeploymentSync {
     if (deadline !== undefined && !complete && !this.d.spec.paused) {
       const rsName = newRS?.metadata.name;
       if (deploymentComplete(this.d, st)) {
-        const msg = rsName ? `ReplicaSet "${rsName}" has successfully progressed.` : `Deployment "${this.d.metadata.name}" has successfully progressed.`;
-        st.conditions = setCondition(st.conditions ?? [], newCondition('Progressing', 'True', Reasons.NewRSAvailable, msg, now));
+        const msg = rsName
+          ? `ReplicaSet "${rsName}" has successfully progressed.`
+          : `Deployment "${this.d.metadata.name}" has successfully progressed.`;
+        st.conditions = setCondition(
+          st.conditions ?? [],
+          newCondition('Progressing', 'True', Reasons.NewRSAvailable, msg, now),
+        );
       } else if (deploymentProgressing(this.d, st)) {
-        const msg = rsName ? `ReplicaSet "${rsName}" is progressing.` : `Deployment "${this.d.metadata.name}" is progressing.`;
+        const msg = rsName
+          ? `ReplicaSet "${rsName}" is progressing.`
+          : `Deployment "${this.d.metadata.name}" is progressing.`;
         const c = newCondition('Progressing', 'True', Reasons.RSUpdated, msg, now);
         if (cur && cur.status === 'True') c.lastTransitionTime = cur.lastTransitionTime;
         st.conditions = [...removeCondition(st.conditions ?? [], 'Progressing'), c];
       } else if (deploymentTimedOut(this.d, st, now)) {
-        const msg = rsName ? `ReplicaSet "${rsName}" has timed out progressing.` : `Deployment "${this.d.metadata.name}" has timed out progressing.`;
-        st.conditions = setCondition(st.conditions ?? [], newCondition('Progressing', 'False', Reasons.TimedOut, msg, now));
+        const msg = rsName
+          ? `ReplicaSet "${rsName}" has timed out progressing.`
+          : `Deployment "${this.d.metadata.name}" has timed out progressing.`;
+        st.conditions = setCondition(
+          st.conditions ?? [],
+          newCondition('Progressing', 'False', Reasons.TimedOut, msg, now),
+        );
       }
     }
     // Surface ReplicaFailure from the new/old sets.
-    const failure = allRSs.map((r) => getCondition(r?.status?.conditions, 'ReplicaFailure')).find((c) => c?.status === 'True');
-    if (failure) st.conditions = setCondition(st.conditions ?? [], { ...failure, lastUpdateTime: failure.lastTransitionTime });
+    const failure = allRSs
+      .map((r) => getCondition(r?.status?.conditions, 'ReplicaFailure'))
+      .find((c) => c?.status === 'True');
+    if (failure)
+      st.conditions = setCondition(st.conditions ?? [], {
+        ...failure,
+        lastUpdateTime: failure.lastTransitionTime,
+      });
     else st.conditions = removeCondition(st.conditions ?? [], 'ReplicaFailure');
     await this.writeStatus(st);
     // requeueStuckDeployment
     const pc = getCondition(st.conditions, 'Progressing');
-    if (deadline !== undefined && pc && pc.reason !== Reasons.NewRSAvailable && pc.reason !== Reasons.TimedOut && !deploymentComplete(this.d, st)) {
+    if (
+      deadline !== undefined &&
+      pc &&
+      pc.reason !== Reasons.NewRSAvailable &&
+      pc.reason !== Reasons.TimedOut &&
+      !deploymentComplete(this.d, st)
+    ) {
       const last = parseTime(pc.lastUpdateTime) ?? now;
       const after = last + deadline * 1000 - now;
       this.requeueMs = Math.max(after + 1000, 1000);

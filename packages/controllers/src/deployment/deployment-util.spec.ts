@@ -26,7 +26,11 @@ function dep(replicas: number, surge: number | string, unavail: number | string)
 }
 function rs(name: string, spec: number, avail: number, created = 0): ReplicaSet {
   return {
-    metadata: { name, namespace: 'default', creationTimestamp: new Date(Date.UTC(2026, 0, 1) + created * 1000).toISOString() },
+    metadata: {
+      name,
+      namespace: 'default',
+      creationTimestamp: new Date(Date.UTC(2026, 0, 1) + created * 1000).toISOString(),
+    },
     spec: { replicas: spec, selector: {}, template: {} },
     status: { replicas: spec, availableReplicas: avail, readyReplicas: avail },
   };
@@ -39,7 +43,9 @@ describe('deployment util', () => {
     expect(resolveFenceposts(0, 0, 5)).toEqual([0, 1]);
     expect(resolveFenceposts(2, '50%', 3)).toEqual([2, 1]);
     expect(maxUnavailable(dep(3, 1, 5))).toBe(3);
-    expect(maxSurge({ ...dep(3, 1, 1), spec: { ...dep(3, 1, 1).spec, strategy: { type: 'Recreate' } } })).toBe(0);
+    expect(
+      maxSurge({ ...dep(3, 1, 1), spec: { ...dep(3, 1, 1).spec, strategy: { type: 'Recreate' } } }),
+    ).toBe(0);
   });
 
   it('hashes templates stably and encodes like SafeEncodeString', () => {
@@ -49,11 +55,26 @@ describe('deployment util', () => {
     expect(computeHash(t)).not.toBe(computeHash(t, 1));
     expect(computeHash(t)).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]+$/);
     expect(safeEncodeString('0123')).toBe('4567');
-    expect(equalIgnoreHash({ metadata: { labels: { app: 'x', 'pod-template-hash': 'abc' } }, spec: {} }, { metadata: { labels: { app: 'x' } }, spec: {} })).toBe(true);
+    expect(
+      equalIgnoreHash(
+        { metadata: { labels: { app: 'x', 'pod-template-hash': 'abc' } }, spec: {} },
+        { metadata: { labels: { app: 'x' } }, spec: {} },
+      ),
+    ).toBe(true);
     // kubectl rollout undo sends creationTimestamp: null; typed comparison treats it as unset.
-    const withNull = { metadata: { creationTimestamp: null, labels: { app: 'x' } }, spec: { containers: [{ name: 'c', image: 'i', resources: {} }] } };
-    expect(equalIgnoreHash(withNull as never, { metadata: { labels: { app: 'x', 'pod-template-hash': 'h' } }, spec: { containers: [{ name: 'c', image: 'i' }] } })).toBe(true);
-    expect(computeHash(withNull)).toBe(computeHash({ metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'c', image: 'i' }] } }));
+    const withNull = {
+      metadata: { creationTimestamp: null, labels: { app: 'x' } },
+      spec: { containers: [{ name: 'c', image: 'i', resources: {} }] },
+    };
+    expect(
+      equalIgnoreHash(withNull as never, {
+        metadata: { labels: { app: 'x', 'pod-template-hash': 'h' } },
+        spec: { containers: [{ name: 'c', image: 'i' }] },
+      }),
+    ).toBe(true);
+    expect(computeHash(withNull)).toBe(
+      computeHash({ metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'c', image: 'i' }] } }),
+    );
   });
 
   it('grows the new set by what maxSurge leaves', () => {
@@ -68,9 +89,13 @@ describe('deployment util', () => {
   it('scales old sets down only as far as minAvailable allows, unhealthy pods first', () => {
     const d = dep(10, 3, 2);
     // new set has 3 pods, none available: nothing may go (13 - 8 - 3 = 2 > 0, but old has no unhealthy and available 10 → 10-8 = 2).
-    expect(planOldScaleDown(d, [rs('old', 10, 10)], rs('new', 3, 0))).toEqual([{ name: 'old', from: 10, to: 8 }]);
+    expect(planOldScaleDown(d, [rs('old', 10, 10)], rs('new', 3, 0))).toEqual([
+      { name: 'old', from: 10, to: 8 },
+    ]);
     // old set has 4 unavailable pods: those go first (10 → 6), then one healthy pod (9 available > 8).
-    expect(planOldScaleDown(d, [rs('old', 10, 6)], rs('new', 3, 3))).toEqual([{ name: 'old', from: 10, to: 5 }]);
+    expect(planOldScaleDown(d, [rs('old', 10, 6)], rs('new', 3, 3))).toEqual([
+      { name: 'old', from: 10, to: 5 },
+    ]);
     // already at the floor.
     expect(planOldScaleDown(d, [rs('old', 8, 8)], rs('new', 5, 0))).toEqual([]);
   });
@@ -96,9 +121,11 @@ describe('deployment util', () => {
             }
             // old set
             const steps = planOldScaleDown(d, [old], neu);
-            for (const st of steps) old = rs('old', st.to, Math.min(st.to, old.status!.availableReplicas!), 0);
+            for (const st of steps)
+              old = rs('old', st.to, Math.min(st.to, old.status!.availableReplicas!), 0);
             const total = (old.spec.replicas ?? 0) + (neu.spec.replicas ?? 0);
-            if (total > replicas + Math.max(surge, 0) && total > replicas) throw new Error(`surge exceeded: ${total}`);
+            if (total > replicas + Math.max(surge, 0) && total > replicas)
+              throw new Error(`surge exceeded: ${total}`);
             const avail = old.status!.availableReplicas! + neu.status!.availableReplicas!;
             if (avail < replicas - unavail) throw new Error(`availability dropped: ${avail}`);
             // kubelets: new pods become available
@@ -128,7 +155,11 @@ describe('deployment util', () => {
     const r = rs('old', 0, 0);
     r.metadata.annotations = { 'deployment.kubernetes.io/revision': '1' };
     expect(setNewReplicaSetAnnotations(d, r, 3, true)).toBe(true);
-    expect(r.metadata.annotations).toEqual({ note: 'x', 'deployment.kubernetes.io/revision': '3', 'deployment.kubernetes.io/revision-history': '1' });
+    expect(r.metadata.annotations).toEqual({
+      note: 'x',
+      'deployment.kubernetes.io/revision': '3',
+      'deployment.kubernetes.io/revision-history': '1',
+    });
     expect(setNewReplicaSetAnnotations(d, r, 3, true)).toBe(false);
   });
 });

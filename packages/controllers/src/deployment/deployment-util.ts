@@ -65,7 +65,12 @@ export function normalizeTemplate<T>(v: T): T {
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
     if (x === null || x === undefined) continue;
     const n = normalizeTemplate(x);
-    if (typeof n === 'object' && n !== null && (Array.isArray(n) ? n.length === 0 : Object.keys(n).length === 0)) continue;
+    if (
+      typeof n === 'object' &&
+      n !== null &&
+      (Array.isArray(n) ? n.length === 0 : Object.keys(n).length === 0)
+    )
+      continue;
     out[k] = n;
   }
   return out as T;
@@ -87,7 +92,10 @@ export function computeHash(template: unknown, collisionCount?: number): string 
 }
 
 /** EqualIgnoreHash: templates equal once the pod-template-hash label is dropped from both. */
-export function equalIgnoreHash(a: ReplicaSet['spec']['template'], b: ReplicaSet['spec']['template']): boolean {
+export function equalIgnoreHash(
+  a: ReplicaSet['spec']['template'],
+  b: ReplicaSet['spec']['template'],
+): boolean {
   const strip = (t: ReplicaSet['spec']['template']) => {
     const c = clone(t) ?? {};
     if (c.metadata?.labels) {
@@ -113,7 +121,11 @@ export function isRollingUpdate(d: Deployment): boolean {
  * ResolveFenceposts: maxSurge rounds up, maxUnavailable rounds down (both default "25%");
  * when both resolve to 0, maxUnavailable becomes 1. Returns [surge, unavailable].
  */
-export function resolveFenceposts(maxSurge: number | string | undefined, maxUnavailable: number | string | undefined, desired: number): [number, number] {
+export function resolveFenceposts(
+  maxSurge: number | string | undefined,
+  maxUnavailable: number | string | undefined,
+  desired: number,
+): [number, number] {
   const surge = scaledValue(maxSurge ?? '25%', desired, true);
   let unavailable = scaledValue(maxUnavailable ?? '25%', desired, false);
   if (surge === 0 && unavailable === 0) unavailable = 1;
@@ -123,14 +135,22 @@ export function resolveFenceposts(maxSurge: number | string | undefined, maxUnav
 /** MaxSurge of a Deployment (0 for Recreate). */
 export function maxSurge(d: Deployment): number {
   if (!isRollingUpdate(d)) return 0;
-  return resolveFenceposts(d.spec.strategy?.rollingUpdate?.maxSurge, d.spec.strategy?.rollingUpdate?.maxUnavailable, replicasOf(d))[0];
+  return resolveFenceposts(
+    d.spec.strategy?.rollingUpdate?.maxSurge,
+    d.spec.strategy?.rollingUpdate?.maxUnavailable,
+    replicasOf(d),
+  )[0];
 }
 
 /** MaxUnavailable of a Deployment (0 for Recreate or 0 replicas; at most replicas). */
 export function maxUnavailable(d: Deployment): number {
   const r = replicasOf(d);
   if (!isRollingUpdate(d) || r === 0) return 0;
-  const u = resolveFenceposts(d.spec.strategy?.rollingUpdate?.maxSurge, d.spec.strategy?.rollingUpdate?.maxUnavailable, r)[1];
+  const u = resolveFenceposts(
+    d.spec.strategy?.rollingUpdate?.maxSurge,
+    d.spec.strategy?.rollingUpdate?.maxUnavailable,
+    r,
+  )[1];
   return Math.min(u, r);
 }
 
@@ -185,7 +205,11 @@ export function findNewReplicaSet(d: Deployment, rss: ReplicaSet[]): ReplicaSet 
  * NewRSNewReplicas: the new ReplicaSet's next size. Rolling: grow by what maxSurge leaves
  * (replicas + surge − all pods), never past replicas. Recreate: replicas.
  */
-export function newRSNewReplicas(d: Deployment, allRSs: (ReplicaSet | undefined)[], newRS: ReplicaSet): number {
+export function newRSNewReplicas(
+  d: Deployment,
+  allRSs: (ReplicaSet | undefined)[],
+  newRS: ReplicaSet,
+): number {
   const r = replicasOf(d);
   if (!isRollingUpdate(d)) return r;
   const maxTotal = r + maxSurge(d);
@@ -206,7 +230,10 @@ export interface ScaleStep {
  * cleanupUnhealthyReplicas: scales old ReplicaSets (oldest first) down by their unavailable
  * pods, in total at most `maxCleanup`. Returns the steps and the total scaled down.
  */
-export function cleanupUnhealthy(oldRSs: ReplicaSet[], maxCleanup: number): { steps: ScaleStep[]; total: number } {
+export function cleanupUnhealthy(
+  oldRSs: ReplicaSet[],
+  maxCleanup: number,
+): { steps: ScaleStep[]; total: number } {
   const steps: ScaleStep[] = [];
   let total = 0;
   for (const rs of [...oldRSs].sort(byCreation)) {
@@ -224,7 +251,11 @@ export function cleanupUnhealthy(oldRSs: ReplicaSet[], maxCleanup: number): { st
  * scaleDownOldReplicaSetsForRollingUpdate: scales old ReplicaSets (oldest first) down by as
  * many available pods as exceed replicas − maxUnavailable.
  */
-export function scaleDownOldForRolling(d: Deployment, allRSs: (ReplicaSet | undefined)[], oldRSs: ReplicaSet[]): { steps: ScaleStep[]; total: number } {
+export function scaleDownOldForRolling(
+  d: Deployment,
+  allRSs: (ReplicaSet | undefined)[],
+  oldRSs: ReplicaSet[],
+): { steps: ScaleStep[]; total: number } {
   const minAvailable = replicasOf(d) - maxUnavailable(d);
   const availableCount = sumAvailable(allRSs);
   const steps: ScaleStep[] = [];
@@ -248,7 +279,11 @@ export function scaleDownOldForRolling(d: Deployment, allRSs: (ReplicaSet | unde
  * already missing). First unhealthy old pods go, then healthy ones. Returns the steps in order;
  * the second phase sees the first phase's sizes.
  */
-export function planOldScaleDown(d: Deployment, oldRSs: ReplicaSet[], newRS: ReplicaSet | undefined): ScaleStep[] {
+export function planOldScaleDown(
+  d: Deployment,
+  oldRSs: ReplicaSet[],
+  newRS: ReplicaSet | undefined,
+): ScaleStep[] {
   const oldCount = sumSpec(oldRSs);
   if (oldCount === 0) return [];
   const all = [...oldRSs, newRS];
@@ -287,7 +322,10 @@ export function isSaturated(d: Deployment, rs: ReplicaSet | undefined): boolean 
 }
 
 /** FindActiveOrLatest: the only active set; or the newest (new set first) when none is active; undefined when several are. */
-export function findActiveOrLatest(newRS: ReplicaSet | undefined, oldRSs: ReplicaSet[]): ReplicaSet | undefined {
+export function findActiveOrLatest(
+  newRS: ReplicaSet | undefined,
+  oldRSs: ReplicaSet[],
+): ReplicaSet | undefined {
   if (!newRS && oldRSs.length === 0) return undefined;
   const sortedOld = [...oldRSs].sort(byCreation).reverse();
   const act = activeSets([...sortedOld, newRS]);
@@ -369,7 +407,13 @@ export function setReplicasAnnotations(rs: ReplicaSet, desired: number, max: num
   return changed;
 }
 
-const SKIP_COPY = new Set(['kubectl.kubernetes.io/last-applied-configuration', REVISION, REVISION_HISTORY, DESIRED_REPLICAS, MAX_REPLICAS]);
+const SKIP_COPY = new Set([
+  'kubectl.kubernetes.io/last-applied-configuration',
+  REVISION,
+  REVISION_HISTORY,
+  DESIRED_REPLICAS,
+  MAX_REPLICAS,
+]);
 
 /**
  * SetNewReplicaSetAnnotations: copies the Deployment's annotations (except rollout
@@ -377,7 +421,12 @@ const SKIP_COPY = new Set(['kubectl.kubernetes.io/last-applied-configuration', R
  * which is what a rollback to this set looks like), and for a set being created adds the
  * replicas annotations. Returns true when anything changed.
  */
-export function setNewReplicaSetAnnotations(d: Deployment, rs: ReplicaSet, newRevision: number, exists: boolean): boolean {
+export function setNewReplicaSetAnnotations(
+  d: Deployment,
+  rs: ReplicaSet,
+  newRevision: number,
+  exists: boolean,
+): boolean {
   const a = (rs.metadata.annotations ??= {});
   let changed = false;
   for (const [k, v] of Object.entries(d.metadata.annotations ?? {})) {
@@ -407,13 +456,22 @@ export function progressDeadline(d: Deployment): number | undefined {
 }
 
 /** Builds a Deployment condition stamped at `now` (epoch ms). */
-export function newCondition(type: string, status: string, reason: string, message: string, now: number): GenericCondition {
+export function newCondition(
+  type: string,
+  status: string,
+  reason: string,
+  message: string,
+  now: number,
+): GenericCondition {
   const t = rfc3339(now);
   return { type, status, lastUpdateTime: t, lastTransitionTime: t, reason, message };
 }
 
 /** Finds a condition by type. */
-export function getCondition(conds: GenericCondition[] | undefined, type: string): GenericCondition | undefined {
+export function getCondition(
+  conds: GenericCondition[] | undefined,
+  type: string,
+): GenericCondition | undefined {
   return conds?.find((c) => c.type === type);
 }
 
@@ -435,7 +493,12 @@ export function removeCondition(conds: GenericCondition[], type: string): Generi
 }
 
 /** The Deployment status calculateStatus derives from its ReplicaSets (with Available set). */
-export function calculateStatus(d: Deployment, allRSs: (ReplicaSet | undefined)[], newRS: ReplicaSet | undefined, now: number): NonNullable<Deployment['status']> {
+export function calculateStatus(
+  d: Deployment,
+  allRSs: (ReplicaSet | undefined)[],
+  newRS: ReplicaSet | undefined,
+  now: number,
+): NonNullable<Deployment['status']> {
   const avail = sumAvailable(allRSs);
   const total = sumSpec(allRSs);
   const st: NonNullable<Deployment['status']> = {
@@ -449,9 +512,27 @@ export function calculateStatus(d: Deployment, allRSs: (ReplicaSet | undefined)[
   if (d.status?.collisionCount !== undefined) st.collisionCount = d.status.collisionCount;
   let conds = [...(d.status?.conditions ?? [])];
   if (avail >= replicasOf(d) - maxUnavailable(d)) {
-    conds = setCondition(conds, newCondition('Available', 'True', Reasons.MinimumReplicasAvailable, 'Deployment has minimum availability.', now));
+    conds = setCondition(
+      conds,
+      newCondition(
+        'Available',
+        'True',
+        Reasons.MinimumReplicasAvailable,
+        'Deployment has minimum availability.',
+        now,
+      ),
+    );
   } else {
-    conds = setCondition(conds, newCondition('Available', 'False', Reasons.MinimumReplicasUnavailable, 'Deployment does not have minimum availability.', now));
+    conds = setCondition(
+      conds,
+      newCondition(
+        'Available',
+        'False',
+        Reasons.MinimumReplicasUnavailable,
+        'Deployment does not have minimum availability.',
+        now,
+      ),
+    );
   }
   st.conditions = conds;
   return st;
@@ -460,7 +541,12 @@ export function calculateStatus(d: Deployment, allRSs: (ReplicaSet | undefined)[
 /** DeploymentComplete: every replica updated and available, status observed. */
 export function deploymentComplete(d: Deployment, st: NonNullable<Deployment['status']>): boolean {
   const r = replicasOf(d);
-  return st.updatedReplicas === r && st.replicas === r && st.availableReplicas === r && (st.observedGeneration ?? 0) >= (d.metadata.generation ?? 0);
+  return (
+    st.updatedReplicas === r &&
+    st.replicas === r &&
+    st.availableReplicas === r &&
+    (st.observedGeneration ?? 0) >= (d.metadata.generation ?? 0)
+  );
 }
 
 /** DeploymentProgressing: more updated, fewer old, more ready or more available pods than before. */
@@ -477,7 +563,11 @@ export function deploymentProgressing(d: Deployment, st: NonNullable<Deployment[
 }
 
 /** DeploymentTimedOut: the Progressing condition was last updated more than the deadline ago. */
-export function deploymentTimedOut(d: Deployment, st: NonNullable<Deployment['status']>, now: number): boolean {
+export function deploymentTimedOut(
+  d: Deployment,
+  st: NonNullable<Deployment['status']>,
+  now: number,
+): boolean {
   const deadline = progressDeadline(d);
   if (deadline === undefined) return false;
   const c = getCondition(st.conditions, 'Progressing');

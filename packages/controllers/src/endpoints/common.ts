@@ -48,11 +48,18 @@ export function findPort(p: Pod, sp: ServicePort): number | undefined {
 
 /** ShouldSetHostname: the pod's spec.hostname is set and its subdomain names this service. */
 export function shouldSetHostname(p: Pod, svc: Service): boolean {
-  return !!p.spec?.hostname && p.spec?.subdomain === svc.metadata.name && p.metadata.namespace === svc.metadata.namespace;
+  return (
+    !!p.spec?.hostname &&
+    p.spec?.subdomain === svc.metadata.name &&
+    p.metadata.namespace === svc.metadata.namespace
+  );
 }
 
 /** Endpoint conditions as the EndpointSlice controller sets them. */
-export function endpointConditions(p: Pod, svc: Service): { ready: boolean; serving: boolean; terminating: boolean } {
+export function endpointConditions(
+  p: Pod,
+  svc: Service,
+): { ready: boolean; serving: boolean; terminating: boolean } {
   const publish = !!svc.spec?.publishNotReadyAddresses;
   const serving = publish || isPodReady(p);
   const terminating = !!p.metadata.deletionTimestamp;
@@ -67,17 +74,26 @@ export function podsForService(svc: Service, pods: Pod[]): Pod[] {
 /** Services in the pod's namespace whose selector matches the pod's labels (now or `old`). */
 export function servicesForPod(services: Service[], p: Pod, old?: Pod): Service[] {
   return services.filter(
-    (s) => mapSelectorMatches(s.spec?.selector, p.metadata.labels) || (old && mapSelectorMatches(s.spec?.selector, old.metadata.labels)),
+    (s) =>
+      mapSelectorMatches(s.spec?.selector, p.metadata.labels) ||
+      (old && mapSelectorMatches(s.spec?.selector, old.metadata.labels)),
   );
 }
 
 /** The resolved ports of a pod for a service, as [name, port, protocol, appProtocol] rows. */
-export function resolvedPorts(p: Pod, svc: Service): { name: string; port: number; protocol: string; appProtocol?: string }[] {
+export function resolvedPorts(
+  p: Pod,
+  svc: Service,
+): { name: string; port: number; protocol: string; appProtocol?: string }[] {
   const out: { name: string; port: number; protocol: string; appProtocol?: string }[] = [];
   for (const sp of svc.spec?.ports ?? []) {
     const n = findPort(p, sp);
     if (n === undefined) continue;
-    const row: { name: string; port: number; protocol: string; appProtocol?: string } = { name: sp.name ?? '', port: n, protocol: sp.protocol ?? 'TCP' };
+    const row: { name: string; port: number; protocol: string; appProtocol?: string } = {
+      name: sp.name ?? '',
+      port: n,
+      protocol: sp.protocol ?? 'TCP',
+    };
     if (sp.appProtocol) row.appProtocol = sp.appProtocol;
     out.push(row);
   }

@@ -10,7 +10,14 @@ import type { SharedInformerLike } from '../runtime/informer';
 import type { EndpointAddress, EndpointSubset, Endpoints, Pod, Service } from '../types';
 import { deepEqual, keyOf, stableStringify } from '../util/objects';
 import { isPodReady } from '../util/pods';
-import { podIPs, podsForService, resolvedPorts, servicesForPod, shouldPodBeInEndpoints, shouldSetHostname } from './common';
+import {
+  podIPs,
+  podsForService,
+  resolvedPorts,
+  servicesForPod,
+  shouldPodBeInEndpoints,
+  shouldSetHostname,
+} from './common';
 
 /** Label upstream puts on Endpoints of headless services. */
 export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
@@ -22,10 +29,18 @@ export function computeSubsets(svc: Service, pods: Pod[]): EndpointSubset[] {
   for (const p of podsForService(svc, pods)) {
     if (!shouldPodBeInEndpoints(p, publish)) continue;
     const ip = podIPs(p).find((x) => !x.includes(':')) ?? podIPs(p)[0]!;
-    const addr: EndpointAddress = { ip, targetRef: { kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name, uid: p.metadata.uid } };
+    const addr: EndpointAddress = {
+      ip,
+      targetRef: { kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name, uid: p.metadata.uid },
+    };
     if (p.spec?.nodeName) addr.nodeName = p.spec.nodeName;
     if (shouldSetHostname(p, svc)) addr.hostname = p.spec.hostname;
-    const ports = resolvedPorts(p, svc).map((r) => ({ name: r.name || undefined, port: r.port, protocol: r.protocol, ...(r.appProtocol ? { appProtocol: r.appProtocol } : {}) }));
+    const ports = resolvedPorts(p, svc).map((r) => ({
+      name: r.name || undefined,
+      port: r.port,
+      protocol: r.protocol,
+      ...(r.appProtocol ? { appProtocol: r.appProtocol } : {}),
+    }));
     const headless = svc.spec?.clusterIP === 'None';
     if (ports.length === 0 && !headless && (svc.spec?.ports ?? []).length > 0) continue;
     ports.sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
@@ -62,9 +77,14 @@ export class EndpointsController extends QueueController {
       onDelete: (s) => this.queue.add(keyOf(s)),
     });
     const podChanged = (p: Pod, old?: Pod) => {
-      for (const s of servicesForPod(this.svcInformer.lister().list(p.metadata.namespace), p, old)) this.queue.add(keyOf(s));
+      for (const s of servicesForPod(this.svcInformer.lister().list(p.metadata.namespace), p, old))
+        this.queue.add(keyOf(s));
     };
-    this.podInformer.addEventHandler({ onAdd: (p) => podChanged(p), onUpdate: (o, p) => podChanged(p, o), onDelete: (p) => podChanged(p) });
+    this.podInformer.addEventHandler({
+      onAdd: (p) => podChanged(p),
+      onUpdate: (o, p) => podChanged(p, o),
+      onDelete: (p) => podChanged(p),
+    });
     this.epInformer.addEventHandler({ onDelete: (e) => this.queue.add(keyOf(e)) });
   }
 
@@ -90,7 +110,12 @@ export class EndpointsController extends QueueController {
     if (cur && deepEqual(cur.subsets ?? [], subsets) && deepEqual(cur.metadata.labels ?? {}, labels)) return;
     if (!cur) {
       try {
-        await client.create({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: ns, labels }, subsets });
+        await client.create({
+          apiVersion: 'v1',
+          kind: 'Endpoints',
+          metadata: { name, namespace: ns, labels },
+          subsets,
+        });
       } catch (e) {
         if (!isAlreadyExistsErr(e)) throw e;
         const live = await client.get(ns, name);

@@ -11,7 +11,15 @@ import { QueueController, isNotFoundErr } from '../runtime/controller';
 import type { SharedInformerLike } from '../runtime/informer';
 import type { EndpointSlice, Pod, Service, SliceEndpoint, SlicePort } from '../types';
 import { controllerOf, controllerRef, deepEqual, keyOf, stableStringify } from '../util/objects';
-import { endpointConditions, podIPs, podsForService, resolvedPorts, servicesForPod, shouldPodBeInEndpoints, shouldSetHostname } from './common';
+import {
+  endpointConditions,
+  podIPs,
+  podsForService,
+  resolvedPorts,
+  servicesForPod,
+  shouldPodBeInEndpoints,
+  shouldSetHostname,
+} from './common';
 
 /** Label naming the Service of a slice. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -48,7 +56,12 @@ export function desiredGroups(svc: Service, pods: Pod[]): EndpointGroup[] {
   const groups = new Map<string, EndpointGroup>();
   for (const p of podsForService(svc, pods)) {
     if (!shouldPodBeInEndpoints(p, true)) continue;
-    const ports: SlicePort[] = resolvedPorts(p, svc).map((r) => ({ name: r.name, port: r.port, protocol: r.protocol, ...(r.appProtocol ? { appProtocol: r.appProtocol } : {}) }));
+    const ports: SlicePort[] = resolvedPorts(p, svc).map((r) => ({
+      name: r.name,
+      port: r.port,
+      protocol: r.protocol,
+      ...(r.appProtocol ? { appProtocol: r.appProtocol } : {}),
+    }));
     for (const fam of families) {
       const addressType = fam === 'IPv6' ? 'IPv6' : 'IPv4';
       const ep = podToEndpoint(p, svc, addressType);
@@ -59,11 +72,13 @@ export function desiredGroups(svc: Service, pods: Pod[]): EndpointGroup[] {
       g.endpoints.push(ep);
     }
   }
-  for (const g of groups.values()) g.endpoints.sort((a, b) => (a.targetRef!.name! < b.targetRef!.name! ? -1 : 1));
+  for (const g of groups.values())
+    g.endpoints.sort((a, b) => (a.targetRef!.name! < b.targetRef!.name! ? -1 : 1));
   return [...groups.values()];
 }
 
-const groupKey = (addressType: string, ports: SlicePort[] | undefined) => `${addressType}|${stableStringify(ports ?? [])}`;
+const groupKey = (addressType: string, ports: SlicePort[] | undefined) =>
+  `${addressType}|${stableStringify(ports ?? [])}`;
 
 /** A planned write. */
 export type SlicePlan = { create: EndpointSlice[]; update: EndpointSlice[]; delete: EndpointSlice[] };
@@ -73,14 +88,28 @@ export type SlicePlan = { create: EndpointSlice[]; update: EndpointSlice[]; dele
  * when possible, filling slices with room before creating new ones, deleting slices left empty
  * (but keeping one empty placeholder when the service has no endpoints at all). Pure.
  */
-export function planSlices(svc: Service, groups: EndpointGroup[], existing: EndpointSlice[], max = MAX_ENDPOINTS_PER_SLICE): SlicePlan {
+export function planSlices(
+  svc: Service,
+  groups: EndpointGroup[],
+  existing: EndpointSlice[],
+  max = MAX_ENDPOINTS_PER_SLICE,
+): SlicePlan {
   const plan: SlicePlan = { create: [], update: [], delete: [] };
-  const labels = { ...(svc.metadata.labels ?? {}), [SERVICE_NAME_LABEL]: svc.metadata.name!, [MANAGED_BY_LABEL]: CONTROLLER_NAME };
+  const labels = {
+    ...(svc.metadata.labels ?? {}),
+    [SERVICE_NAME_LABEL]: svc.metadata.name!,
+    [MANAGED_BY_LABEL]: CONTROLLER_NAME,
+  };
   const owner = controllerRef(svc, 'v1', 'Service');
   const newSlice = (g: { addressType: string; ports: SlicePort[] }, eps: SliceEndpoint[]): EndpointSlice => ({
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
-    metadata: { generateName: `${svc.metadata.name}-`, namespace: svc.metadata.namespace, labels, ownerReferences: [owner] },
+    metadata: {
+      generateName: `${svc.metadata.name}-`,
+      namespace: svc.metadata.namespace,
+      labels,
+      ownerReferences: [owner],
+    },
     addressType: g.addressType,
     endpoints: eps,
     ports: g.ports,
@@ -123,11 +152,20 @@ export function planSlices(svc: Service, groups: EndpointGroup[], existing: Endp
   const remaining = existing.length - plan.delete.length + plan.create.length;
   if (remaining === 0) {
     // Placeholder: keep (or create) one empty slice so consumers see "no endpoints".
-    const placeholder = plan.delete.find((s) => (s.endpoints ?? []).length === 0 && (s.ports ?? []).length === 0 && s.addressType === 'IPv4');
+    const placeholder = plan.delete.find(
+      (s) => (s.endpoints ?? []).length === 0 && (s.ports ?? []).length === 0 && s.addressType === 'IPv4',
+    );
     if (placeholder) plan.delete = plan.delete.filter((s) => s !== placeholder);
     else {
       const candidate = plan.delete.shift();
-      if (candidate) plan.update.push({ ...candidate, metadata: { ...candidate.metadata, labels }, addressType: 'IPv4', endpoints: [], ports: [] });
+      if (candidate)
+        plan.update.push({
+          ...candidate,
+          metadata: { ...candidate.metadata, labels },
+          addressType: 'IPv4',
+          endpoints: [],
+          ports: [],
+        });
       else plan.create.push(newSlice({ addressType: 'IPv4', ports: [] }, []));
     }
   }
@@ -141,7 +179,10 @@ export class EndpointSliceController extends QueueController {
   private readonly podInformer: SharedInformerLike<Pod>;
   private readonly sliceInformer: SharedInformerLike<EndpointSlice>;
 
-  constructor(ctx: ControllerContext, private readonly maxPerSlice = MAX_ENDPOINTS_PER_SLICE) {
+  constructor(
+    ctx: ControllerContext,
+    private readonly maxPerSlice = MAX_ENDPOINTS_PER_SLICE,
+  ) {
     super(ctx);
     this.svcInformer = ctx.informers.informer<Service>('services');
     this.podInformer = ctx.informers.informer<Pod>('pods');
@@ -152,9 +193,14 @@ export class EndpointSliceController extends QueueController {
       onDelete: (s) => this.queue.add(keyOf(s)),
     });
     const podChanged = (p: Pod, old?: Pod) => {
-      for (const s of servicesForPod(this.svcInformer.lister().list(p.metadata.namespace), p, old)) this.queue.add(keyOf(s));
+      for (const s of servicesForPod(this.svcInformer.lister().list(p.metadata.namespace), p, old))
+        this.queue.add(keyOf(s));
     };
-    this.podInformer.addEventHandler({ onAdd: (p) => podChanged(p), onUpdate: (o, p) => podChanged(p, o), onDelete: (p) => podChanged(p) });
+    this.podInformer.addEventHandler({
+      onAdd: (p) => podChanged(p),
+      onUpdate: (o, p) => podChanged(p, o),
+      onDelete: (p) => podChanged(p),
+    });
     this.sliceInformer.addEventHandler({
       onUpdate: (_o, s) => this.sliceChanged(s),
       onDelete: (s) => this.sliceChanged(s),
@@ -174,9 +220,19 @@ export class EndpointSliceController extends QueueController {
     const slices = this.sliceInformer
       .lister()
       .list(ns)
-      .filter((s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === name && s.metadata.labels?.[MANAGED_BY_LABEL] === CONTROLLER_NAME && !s.metadata.deletionTimestamp);
+      .filter(
+        (s) =>
+          s.metadata.labels?.[SERVICE_NAME_LABEL] === name &&
+          s.metadata.labels?.[MANAGED_BY_LABEL] === CONTROLLER_NAME &&
+          !s.metadata.deletionTimestamp,
+      );
     const client = this.ctx.client.resource<EndpointSlice>('endpointslices');
-    if (!svc || !svc.spec?.selector || Object.keys(svc.spec.selector).length === 0 || svc.metadata.deletionTimestamp) {
+    if (
+      !svc ||
+      !svc.spec?.selector ||
+      Object.keys(svc.spec.selector).length === 0 ||
+      svc.metadata.deletionTimestamp
+    ) {
       // Gone or selector-less: our slices go (the garbage collector would too).
       for (const s of slices) {
         if (svc && controllerOf(s)?.uid !== svc.metadata.uid && svc.spec?.selector) continue;
@@ -188,7 +244,12 @@ export class EndpointSliceController extends QueueController {
     }
     const owned = slices.filter((s) => controllerOf(s)?.uid === svc.metadata.uid);
     const stale = slices.filter((s) => controllerOf(s)?.uid !== svc.metadata.uid);
-    const plan = planSlices(svc, desiredGroups(svc, this.podInformer.lister().list(ns)), owned, this.maxPerSlice);
+    const plan = planSlices(
+      svc,
+      desiredGroups(svc, this.podInformer.lister().list(ns)),
+      owned,
+      this.maxPerSlice,
+    );
     plan.delete.push(...stale);
     // Creates first, deletes last: never a moment with fewer endpoints than needed.
     for (const s of plan.create) await client.create(s);

@@ -4,12 +4,13 @@ import type { Pod } from '../types';
 import { GarbageCollector } from './garbage-collector';
 import { PodGCController } from './pod-gc';
 
-const rs = (name: string, extra: Partial<KubeObject['metadata']> = {}): KubeObject => ({
-  apiVersion: 'apps/v1',
-  kind: 'ReplicaSet',
-  metadata: { name, namespace: 'default', uid: `uid-${name}`, ...extra },
-  spec: { selector: {}, template: {} },
-} as KubeObject);
+const rs = (name: string, extra: Partial<KubeObject['metadata']> = {}): KubeObject =>
+  ({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name, namespace: 'default', uid: `uid-${name}`, ...extra },
+    spec: { selector: {}, template: {} },
+  }) as KubeObject;
 
 async function drain(h: TestHarness, gc: GarbageCollector) {
   for (let i = 0; i < 20 && gc.queue.len() > 0; i++) {
@@ -20,7 +21,8 @@ async function drain(h: TestHarness, gc: GarbageCollector) {
   }
 }
 
-const gcFor = (h: TestHarness) => new GarbageCollector(h.ctx, { resources: ['pods', 'replicasets', 'deployments'] });
+const gcFor = (h: TestHarness) =>
+  new GarbageCollector(h.ctx, { resources: ['pods', 'replicasets', 'deployments'] });
 
 describe('GarbageCollector', () => {
   it('Background: deleting an owner deletes its dependents', async () => {
@@ -34,7 +36,11 @@ describe('GarbageCollector', () => {
     await h.client.resource('replicasets').delete('default', 'web');
     h.refresh('replicasets');
     await drain(h, gc);
-    expect(h.writes().sort()).toEqual(['delete pods default/a', 'delete pods default/b', 'delete replicasets default/web']);
+    expect(h.writes().sort()).toEqual([
+      'delete pods default/a',
+      'delete pods default/b',
+      'delete replicasets default/web',
+    ]);
     const d = h.client.actions.find((a) => a.verb === 'delete' && a.name === 'a')!;
     expect(d.deleteOptions).toEqual({ propagationPolicy: 'Background', preconditions: { uid: 'uid-a' } });
   });
@@ -45,12 +51,19 @@ describe('GarbageCollector', () => {
     const gone = rs('gone');
     h.seed('replicasets', live);
     const both = makePod('both', { owner: live });
-    both.metadata.ownerReferences!.push({ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'gone', uid: 'uid-gone' });
+    both.metadata.ownerReferences!.push({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      name: 'gone',
+      uid: 'uid-gone',
+    });
     h.seed('pods', makePod('orphaned', { owner: gone }), both);
     const gc = gcFor(h);
     await drain(h, gc);
     expect(h.writes().sort()).toEqual(['delete pods default/orphaned', 'patch pods default/both']);
-    expect(h.client.peek<Pod>('pods', 'default', 'both')!.metadata.ownerReferences!.map((r) => r.uid)).toEqual(['uid-live']);
+    expect(
+      h.client.peek<Pod>('pods', 'default', 'both')!.metadata.ownerReferences!.map((r) => r.uid),
+    ).toEqual(['uid-live']);
   });
 
   it('Orphan: removes the ownerReference from dependents, then the orphan finalizer', async () => {
@@ -67,21 +80,48 @@ describe('GarbageCollector', () => {
 
   it('Foreground: deletes blocking dependents first and keeps the finalizer until they are gone', async () => {
     const h = harness();
-    const dep: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: 'default', uid: 'uid-d', deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: ['foregroundDeletion'] }, spec: {} } as KubeObject;
+    const dep: KubeObject = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'd',
+        namespace: 'default',
+        uid: 'uid-d',
+        deletionTimestamp: '2026-01-01T00:00:00Z',
+        finalizers: ['foregroundDeletion'],
+      },
+      spec: {},
+    } as KubeObject;
     h.seed('deployments', dep);
-    const child = rs('d-1', { finalizers: ['example.com/hold'], ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'd', uid: 'uid-d', controller: true, blockOwnerDeletion: true }] });
+    const child = rs('d-1', {
+      finalizers: ['example.com/hold'],
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: 'd',
+          uid: 'uid-d',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    });
     h.seed('replicasets', child);
     h.seed('pods', makePod('p', { owner: child }));
     const gc = gcFor(h);
     await drain(h, gc);
     // The ReplicaSet has dependents itself: deleted in the foreground too.
     expect(h.writes()).toEqual(['delete replicasets default/d-1']);
-    expect(h.client.actions.find((a) => a.verb === 'delete')!.deleteOptions!.propagationPolicy).toBe('Foreground');
+    expect(h.client.actions.find((a) => a.verb === 'delete')!.deleteOptions!.propagationPolicy).toBe(
+      'Foreground',
+    );
     expect(h.client.peek('deployments', 'default', 'd')!.metadata.finalizers).toEqual(['foregroundDeletion']);
     // The ReplicaSet goes away: the deployment's finalizer is removed.
     const live = h.client.peek('replicasets', 'default', 'd-1')!;
     expect(live.metadata.deletionTimestamp).toBeDefined();
-    await h.client.resource('replicasets').update({ ...live, metadata: { ...live.metadata, finalizers: [] } });
+    await h.client
+      .resource('replicasets')
+      .update({ ...live, metadata: { ...live.metadata, finalizers: [] } });
     h.refresh('replicasets');
     await drain(h, gc);
     expect(h.writes()).toContain('patch deployments default/d');
@@ -104,7 +144,13 @@ describe('PodGCController', () => {
     );
     const c = new PodGCController(h.ctx, { terminatedPodThreshold: 1 });
     expect(await c.sync()).toEqual({ requeueAfterMs: 20_000 });
-    expect(h.writes()).toEqual(['delete pods default/done-old', 'delete pods default/done-mid', 'delete pods default/lost']);
-    expect(h.client.actions.find((a) => a.name === 'lost' && a.verb === 'delete')!.deleteOptions).toEqual({ gracePeriodSeconds: 0 });
+    expect(h.writes()).toEqual([
+      'delete pods default/done-old',
+      'delete pods default/done-mid',
+      'delete pods default/lost',
+    ]);
+    expect(h.client.actions.find((a) => a.name === 'lost' && a.verb === 'delete')!.deleteOptions).toEqual({
+      gracePeriodSeconds: 0,
+    });
   });
 });

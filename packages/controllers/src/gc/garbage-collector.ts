@@ -8,7 +8,13 @@
  * whose owners are all absent (no object with that uid) are collected; references to absent
  * owners are removed from dependents that still have a live owner.
  */
-import { resourceForKind, resources as registry, type KubeObject, type OwnerReference, type ResourceInfo } from '@keelson/api';
+import {
+  resourceForKind,
+  resources as registry,
+  type KubeObject,
+  type OwnerReference,
+  type ResourceInfo,
+} from '@keelson/api';
 import type { ControllerContext, SyncResult } from '../runtime/controller';
 import { QueueController, isConflictErr, isNotFoundErr } from '../runtime/controller';
 
@@ -38,12 +44,17 @@ export async function classifyOwners(
   refs: OwnerReference[],
   lookup: (ref: OwnerReference) => Promise<KubeObject | undefined | 'unknown'>,
 ): Promise<{ solid: OwnerReference[]; dangling: OwnerReference[]; waiting: OwnerReference[] }> {
-  const out = { solid: [] as OwnerReference[], dangling: [] as OwnerReference[], waiting: [] as OwnerReference[] };
+  const out = {
+    solid: [] as OwnerReference[],
+    dangling: [] as OwnerReference[],
+    waiting: [] as OwnerReference[],
+  };
   for (const r of refs) {
     const o = await lookup(r);
     if (o === 'unknown') out.solid.push(r);
     else if (!o || o.metadata.uid !== r.uid) out.dangling.push(r);
-    else if (o.metadata.deletionTimestamp && (o.metadata.finalizers ?? []).includes(FOREGROUND_FINALIZER)) out.waiting.push(r);
+    else if (o.metadata.deletionTimestamp && (o.metadata.finalizers ?? []).includes(FOREGROUND_FINALIZER))
+      out.waiting.push(r);
     else out.solid.push(r);
   }
   return out;
@@ -104,7 +115,10 @@ export class GarbageCollector extends QueueController {
       if (on.obj?.metadata.deletionTimestamp) this.queue.add(r.uid);
     }
     const fins = o.metadata.finalizers ?? [];
-    if (o.metadata.deletionTimestamp && (fins.includes(ORPHAN_FINALIZER) || fins.includes(FOREGROUND_FINALIZER))) {
+    if (
+      o.metadata.deletionTimestamp &&
+      (fins.includes(ORPHAN_FINALIZER) || fins.includes(FOREGROUND_FINALIZER))
+    ) {
       this.queue.add(uid);
       if (fins.includes(FOREGROUND_FINALIZER)) for (const d of n.dependents) this.queue.add(d);
     }
@@ -132,7 +146,10 @@ export class GarbageCollector extends QueueController {
   }
 
   private clientFor(info: ResourceInfo) {
-    return this.ctx.client.resource(info.resource, info.group ? `${info.group}/${info.version}` : info.version);
+    return this.ctx.client.resource(
+      info.resource,
+      info.group ? `${info.group}/${info.version}` : info.version,
+    );
   }
 
   private async lookupOwner(dep: KubeObject, r: OwnerReference): Promise<KubeObject | undefined | 'unknown'> {
@@ -173,7 +190,10 @@ export class GarbageCollector extends QueueController {
       const drop = new Set([...dangling, ...waiting].map((r) => r.uid));
       await client
         .patch(obj.metadata.namespace, obj.metadata.name!, 'merge', {
-          metadata: { ownerReferences: refs.filter((r) => !drop.has(r.uid)), resourceVersion: obj.metadata.resourceVersion },
+          metadata: {
+            ownerReferences: refs.filter((r) => !drop.has(r.uid)),
+            resourceVersion: obj.metadata.resourceVersion,
+          },
         })
         .catch((e) => {
           if (!isNotFoundErr(e)) throw e;
@@ -186,7 +206,10 @@ export class GarbageCollector extends QueueController {
     if (ofins.includes(ORPHAN_FINALIZER)) policy = 'Orphan';
     else if (ofins.includes(FOREGROUND_FINALIZER)) policy = 'Foreground';
     try {
-      await client.delete(obj.metadata.namespace, obj.metadata.name!, { propagationPolicy: policy, preconditions: { uid: obj.metadata.uid } });
+      await client.delete(obj.metadata.namespace, obj.metadata.name!, {
+        propagationPolicy: policy,
+        preconditions: { uid: obj.metadata.uid },
+      });
     } catch (e) {
       if (!isNotFoundErr(e) && !isConflictErr(e)) throw e;
     }
@@ -201,7 +224,10 @@ export class GarbageCollector extends QueueController {
       if (!refs.some((r) => r.uid === owner.metadata.uid)) continue;
       await this.clientFor(dn.info)
         .patch(dn.obj.metadata.namespace, dn.obj.metadata.name!, 'merge', {
-          metadata: { ownerReferences: refs.filter((r) => r.uid !== owner.metadata.uid), resourceVersion: dn.obj.metadata.resourceVersion },
+          metadata: {
+            ownerReferences: refs.filter((r) => r.uid !== owner.metadata.uid),
+            resourceVersion: dn.obj.metadata.resourceVersion,
+          },
         })
         .catch((e) => {
           if (!isNotFoundErr(e)) throw e;
@@ -227,7 +253,10 @@ export class GarbageCollector extends QueueController {
     const o = n.obj!;
     await this.clientFor(n.info!)
       .patch(o.metadata.namespace, o.metadata.name!, 'merge', {
-        metadata: { finalizers: (o.metadata.finalizers ?? []).filter((f) => f !== fin), resourceVersion: o.metadata.resourceVersion },
+        metadata: {
+          finalizers: (o.metadata.finalizers ?? []).filter((f) => f !== fin),
+          resourceVersion: o.metadata.resourceVersion,
+        },
       })
       .catch((e) => {
         if (!isNotFoundErr(e)) throw e;

@@ -50,11 +50,19 @@ export class PodGCController extends QueueController {
       const terminated = all.filter((p) => isPodTerminal(p) && !p.metadata.deletionTimestamp);
       const excess = terminated.length - this.threshold;
       if (excess > 0) {
-        terminated.sort((a, b) => (parseTime(a.metadata.creationTimestamp) ?? 0) - (parseTime(b.metadata.creationTimestamp) ?? 0));
+        terminated.sort(
+          (a, b) =>
+            (parseTime(a.metadata.creationTimestamp) ?? 0) - (parseTime(b.metadata.creationTimestamp) ?? 0),
+        );
         for (const p of terminated.slice(0, excess)) await del(p, false);
       }
     }
-    const nodeNames = new Set(this.nodes.lister().list().map((n) => n.metadata.name));
+    const nodeNames = new Set(
+      this.nodes
+        .lister()
+        .list()
+        .map((n) => n.metadata.name),
+    );
     const missing = new Map<string, boolean>();
     for (const p of all) {
       const node = p.spec?.nodeName;

@@ -8,7 +8,13 @@ function makeJob(spec: Partial<Job['spec']> = {}): Job {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name: 'pi', namespace: 'default', uid: 'job-uid' },
-    spec: { template: { metadata: { labels: { app: 'pi' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } }, ...spec },
+    spec: {
+      template: {
+        metadata: { labels: { app: 'pi' } },
+        spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] },
+      },
+      ...spec,
+    },
   };
 }
 const pods = (h: TestHarness) => h.client.objects<Pod>('pods');
@@ -27,7 +33,9 @@ async function step(h: TestHarness, c: JobController) {
 
 describe('job util', () => {
   it('backs off 10 s doubling up to 6 min', () => {
-    expect([0, 1, 2, 3, 6, 7, 20].map((n) => failureBackoff(n))).toEqual([0, 10_000, 20_000, 40_000, 320_000, 360_000, 360_000]);
+    expect([0, 1, 2, 3, 6, 7, 20].map((n) => failureBackoff(n))).toEqual([
+      0, 10_000, 20_000, 40_000, 320_000, 360_000, 360_000,
+    ]);
   });
   it('formats completed indexes as intervals', () => {
     expect(formatIndexes(new Set([0, 1, 2, 4, 6, 7]))).toBe('0-2,4,6-7');
@@ -44,16 +52,35 @@ describe('JobController', () => {
     expect(pods(h)).toHaveLength(2);
     const p0 = pods(h)[0]!;
     expect(p0.metadata.generateName).toBe('pi-');
-    expect(p0.metadata.labels).toMatchObject({ app: 'pi', 'batch.kubernetes.io/controller-uid': 'job-uid', 'batch.kubernetes.io/job-name': 'pi', 'job-name': 'pi' });
+    expect(p0.metadata.labels).toMatchObject({
+      app: 'pi',
+      'batch.kubernetes.io/controller-uid': 'job-uid',
+      'batch.kubernetes.io/job-name': 'pi',
+      'job-name': 'pi',
+    });
     expect(p0.metadata.finalizers).toEqual(['batch.kubernetes.io/job-tracking']);
-    expect(p0.metadata.ownerReferences![0]).toMatchObject({ kind: 'Job', name: 'pi', uid: 'job-uid', controller: true });
-    expect(job(h).status).toMatchObject({ active: 2, succeeded: 0, failed: 0, startTime: '2026-01-01T00:00:00Z' });
+    expect(p0.metadata.ownerReferences![0]).toMatchObject({
+      kind: 'Job',
+      name: 'pi',
+      uid: 'job-uid',
+      controller: true,
+    });
+    expect(job(h).status).toMatchObject({
+      active: 2,
+      succeeded: 0,
+      failed: 0,
+      startTime: '2026-01-01T00:00:00Z',
+    });
     for (let i = 0; i < 5 && !job(h).status?.completionTime; i++) {
-      for (const p of pods(h).filter((x) => x.status?.phase !== 'Succeeded')) await finishPod(h, p, 'Succeeded');
+      for (const p of pods(h).filter((x) => x.status?.phase !== 'Succeeded'))
+        await finishPod(h, p, 'Succeeded');
       await step(h, c);
     }
     expect(job(h).status).toMatchObject({ succeeded: 3, active: 0, completionTime: '2026-01-01T00:00:00Z' });
-    expect(job(h).status!.conditions!.map((x) => `${x.type}=${x.status}/${x.reason}`)).toEqual(['SuccessCriteriaMet=True/CompletionsReached', 'Complete=True/CompletionsReached']);
+    expect(job(h).status!.conditions!.map((x) => `${x.type}=${x.status}/${x.reason}`)).toEqual([
+      'SuccessCriteriaMet=True/CompletionsReached',
+      'Complete=True/CompletionsReached',
+    ]);
     expect(pods(h)).toHaveLength(3);
     expect(pods(h).every((p) => !(p.metadata.finalizers ?? []).length)).toBe(true);
     expect(h.events.lines()).toContain('Completed Job completed');
@@ -80,7 +107,11 @@ describe('JobController', () => {
     }
     expect(waits.slice(0, 2)).toEqual([{ requeueAfterMs: 10_000 }, { requeueAfterMs: 20_000 }]);
     expect(job(h).status).toMatchObject({ failed: 3, active: 0 });
-    expect(job(h).status!.conditions!.find((x) => x.type === 'Failed')).toMatchObject({ status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' });
+    expect(job(h).status!.conditions!.find((x) => x.type === 'Failed')).toMatchObject({
+      status: 'True',
+      reason: 'BackoffLimitExceeded',
+      message: 'Job has reached the specified backoff limit',
+    });
     expect(h.events.lines()).toContain('BackoffLimitExceeded Job has reached the specified backoff limit');
   });
 
@@ -91,7 +122,9 @@ describe('JobController', () => {
     expect(await step(h, c)).toEqual({ requeueAfterMs: 30_000 });
     h.clock.advance(30_000);
     await step(h, c);
-    expect(job(h).status!.conditions!.find((x) => x.type === 'Failed')).toMatchObject({ reason: 'DeadlineExceeded' });
+    expect(job(h).status!.conditions!.find((x) => x.type === 'Failed')).toMatchObject({
+      reason: 'DeadlineExceeded',
+    });
     expect(h.writes().filter((w) => w.startsWith('delete pods'))).toHaveLength(2);
   });
 
@@ -100,11 +133,24 @@ describe('JobController', () => {
     h.seed('jobs', makeJob({ completionMode: 'Indexed', completions: 3, parallelism: 3 }));
     const c = new JobController(h.ctx);
     await step(h, c);
-    const ps = pods(h).sort((a, b) => a.metadata.annotations!['batch.kubernetes.io/job-completion-index']!.localeCompare(b.metadata.annotations!['batch.kubernetes.io/job-completion-index']!));
-    expect(ps.map((p) => p.metadata.labels!['batch.kubernetes.io/job-completion-index'])).toEqual(['0', '1', '2']);
+    const ps = pods(h).sort((a, b) =>
+      a.metadata.annotations!['batch.kubernetes.io/job-completion-index']!.localeCompare(
+        b.metadata.annotations!['batch.kubernetes.io/job-completion-index']!,
+      ),
+    );
+    expect(ps.map((p) => p.metadata.labels!['batch.kubernetes.io/job-completion-index'])).toEqual([
+      '0',
+      '1',
+      '2',
+    ]);
     expect(ps[1]!.metadata.generateName).toBe('pi-1-');
     expect(ps[1]!.spec.hostname).toBe('pi-1');
-    expect(ps[1]!.spec.containers[0].env).toEqual([{ name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-completion-index']" } } }]);
+    expect(ps[1]!.spec.containers[0].env).toEqual([
+      {
+        name: 'JOB_COMPLETION_INDEX',
+        valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-completion-index']" } },
+      },
+    ]);
     await finishPod(h, ps[0]!, 'Succeeded');
     await finishPod(h, ps[2]!, 'Succeeded');
     await step(h, c);

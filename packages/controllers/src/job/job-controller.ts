@@ -126,14 +126,22 @@ export class JobController extends QueueController {
     );
     const finished = isJobFinished(job);
     if (finished) {
-      await this.removeTrackingFinalizers(pods.filter((p) => p.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER) && (isTerminal(p) || p.metadata.deletionTimestamp)));
+      await this.removeTrackingFinalizers(
+        pods.filter(
+          (p) =>
+            p.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER) &&
+            (isTerminal(p) || p.metadata.deletionTimestamp),
+        ),
+      );
       return this.handleTTL(job, now);
     }
     const indexed = job.spec.completionMode === 'Indexed';
     const st: NonNullable<Job['status']> = { ...(job.status ?? {}) };
     const active = pods.filter((p) => !isTerminal(p) && !p.metadata.deletionTimestamp);
     // Count terminated pods once (those still carrying our finalizer).
-    const newlyDone = pods.filter((p) => isTerminal(p) && p.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER));
+    const newlyDone = pods.filter(
+      (p) => isTerminal(p) && p.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER),
+    );
     let succeeded = st.succeeded ?? 0;
     let failed = st.failed ?? 0;
     const doneIdx = parseIndexes(st.completedIndexes);
@@ -153,7 +161,11 @@ export class JobController extends QueueController {
     }
     // Pods deleted before they finished (e.g. evicted) count as failed, as upstream does.
     for (const p of pods) {
-      if (!isTerminal(p) && p.metadata.deletionTimestamp && p.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER)) {
+      if (
+        !isTerminal(p) &&
+        p.metadata.deletionTimestamp &&
+        p.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER)
+      ) {
         failed++;
         newlyDone.push(p);
         this.lastFailure.set(key, now);
@@ -167,8 +179,13 @@ export class JobController extends QueueController {
     const backoffLimit = job.spec.backoffLimit ?? 6;
     const started = parseTime(st.startTime);
     let failure: [string, string] | undefined;
-    if (failed > backoffLimit) failure = ['BackoffLimitExceeded', 'Job has reached the specified backoff limit'];
-    else if (job.spec.activeDeadlineSeconds !== undefined && started !== undefined && now - started >= job.spec.activeDeadlineSeconds * 1000) {
+    if (failed > backoffLimit)
+      failure = ['BackoffLimitExceeded', 'Job has reached the specified backoff limit'];
+    else if (
+      job.spec.activeDeadlineSeconds !== undefined &&
+      started !== undefined &&
+      now - started >= job.spec.activeDeadlineSeconds * 1000
+    ) {
       failure = ['DeadlineExceeded', 'Job was active longer than specified deadline'];
     }
     const completions = job.spec.completions;
@@ -185,13 +202,21 @@ export class JobController extends QueueController {
       await this.deletePods(job, key, active);
       activeCount = 0;
       conditions = conditions.filter((c) => c.type !== 'FailureTarget' && c.type !== 'Failed');
-      conditions.push(jobCondition('FailureTarget', failure[0], failure[1], nowIso), jobCondition('Failed', failure[0], failure[1], nowIso));
+      conditions.push(
+        jobCondition('FailureTarget', failure[0], failure[1], nowIso),
+        jobCondition('Failed', failure[0], failure[1], nowIso),
+      );
       this.events.event(this.jobObj(job), 'Warning', failure[0], failure[1]);
     } else if (complete) {
       await this.deletePods(job, key, active);
       activeCount = 0;
       conditions.push(
-        jobCondition('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods', nowIso),
+        jobCondition(
+          'SuccessCriteriaMet',
+          'CompletionsReached',
+          'Reached expected number of succeeded pods',
+          nowIso,
+        ),
         jobCondition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', nowIso),
       );
       st.completionTime = nowIso;
@@ -206,7 +231,17 @@ export class JobController extends QueueController {
       }
     } else {
       if (conditions.some((c) => c.type === 'Suspended' && c.status === 'True')) {
-        conditions = conditions.map((c) => (c.type === 'Suspended' ? { ...c, status: 'False', reason: 'JobResumed', message: 'Job resumed', lastTransitionTime: nowIso } : c));
+        conditions = conditions.map((c) =>
+          c.type === 'Suspended'
+            ? {
+                ...c,
+                status: 'False',
+                reason: 'JobResumed',
+                message: 'Job resumed',
+                lastTransitionTime: nowIso,
+              }
+            : c,
+        );
         this.events.event(this.jobObj(job), 'Normal', 'Resumed', 'Job resumed');
       }
       if (this.expectations.satisfied(key)) {
@@ -229,11 +264,21 @@ export class JobController extends QueueController {
     return requeue !== undefined ? { requeueAfterMs: Math.max(requeue, 1) } : undefined;
   }
 
-  private async manage(job: Job, key: string, active: Pod[], succeeded: number, failed: number, doneIdx: Set<number>, now: number): Promise<{ active: number; requeueAfterMs?: number }> {
+  private async manage(
+    job: Job,
+    key: string,
+    active: Pod[],
+    succeeded: number,
+    failed: number,
+    doneIdx: Set<number>,
+    now: number,
+  ): Promise<{ active: number; requeueAfterMs?: number }> {
     const indexed = job.spec.completionMode === 'Indexed';
     const want = wantActive(job, indexed ? doneIdx.size : succeeded, active.length);
     if (active.length > want) {
-      const victims = [...active].sort((a, b) => compareForDeletion(a, b, () => 0, now)).slice(0, active.length - want);
+      const victims = [...active]
+        .sort((a, b) => compareForDeletion(a, b, () => 0, now))
+        .slice(0, active.length - want);
       await this.deletePods(job, key, victims);
       return { active: active.length - victims.length };
     }
@@ -244,11 +289,12 @@ export class JobController extends QueueController {
       const wait = last + failureBackoff(failed, this.opts.backoffBaseMs, this.opts.backoffMaxMs) - now;
       if (wait > 0) return { active: active.length, requeueAfterMs: wait };
     }
-    let indexes: number[] = [];
+    const indexes: number[] = [];
     let count = want - active.length;
     if (indexed) {
       const busy = new Set(active.map((p) => Number(p.metadata.annotations?.[COMPLETION_INDEX])));
-      for (let i = 0; i < (job.spec.completions ?? 0) && indexes.length < count; i++) if (!doneIdx.has(i) && !busy.has(i)) indexes.push(i);
+      for (let i = 0; i < (job.spec.completions ?? 0) && indexes.length < count; i++)
+        if (!doneIdx.has(i) && !busy.has(i)) indexes.push(i);
       count = indexes.length;
     }
     if (count <= 0) return { active: active.length };
@@ -258,9 +304,19 @@ export class JobController extends QueueController {
       const pod = this.podFor(job, indexed ? indexes[i] : undefined);
       try {
         const created = await pc.create(pod);
-        this.events.event(this.jobObj(job), 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
+        this.events.event(
+          this.jobObj(job),
+          'Normal',
+          'SuccessfulCreate',
+          `Created pod: ${created.metadata.name}`,
+        );
       } catch (e) {
-        this.events.event(this.jobObj(job), 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
+        this.events.event(
+          this.jobObj(job),
+          'Warning',
+          'FailedCreate',
+          `Error creating: ${(e as Error).message}`,
+        );
         throw e;
       }
     });
@@ -288,7 +344,13 @@ export class JobController extends QueueController {
       generateName = `${job.metadata.name}-${index}-`;
       if (!spec.hostname) spec.hostname = `${job.metadata.name}-${index}`;
       for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
-        c.env = [...(c.env ?? []).filter((e: { name: string }) => e.name !== 'JOB_COMPLETION_INDEX'), { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: `metadata.labels['${COMPLETION_INDEX}']` } } }];
+        c.env = [
+          ...(c.env ?? []).filter((e: { name: string }) => e.name !== 'JOB_COMPLETION_INDEX'),
+          {
+            name: 'JOB_COMPLETION_INDEX',
+            valueFrom: { fieldRef: { fieldPath: `metadata.labels['${COMPLETION_INDEX}']` } },
+          },
+        ];
       }
     }
     const pod: Pod = {
@@ -339,11 +401,19 @@ export class JobController extends QueueController {
   private async handleTTL(job: Job, now: number): Promise<SyncResult> {
     const ttl = job.spec.ttlSecondsAfterFinished;
     if (ttl === undefined || ttl === null) return;
-    const fin = (job.status?.conditions ?? []).find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
-    const at = (parseTime(job.status?.completionTime) ?? parseTime(fin?.lastTransitionTime) ?? now) + ttl * 1000;
+    const fin = (job.status?.conditions ?? []).find(
+      (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+    );
+    const at =
+      (parseTime(job.status?.completionTime) ?? parseTime(fin?.lastTransitionTime) ?? now) + ttl * 1000;
     if (at > now) return { requeueAfterMs: at - now };
     try {
-      await this.ctx.client.resource('jobs').delete(job.metadata.namespace, job.metadata.name!, { propagationPolicy: 'Background', preconditions: { uid: job.metadata.uid } });
+      await this.ctx.client
+        .resource('jobs')
+        .delete(job.metadata.namespace, job.metadata.name!, {
+          propagationPolicy: 'Background',
+          preconditions: { uid: job.metadata.uid },
+        });
     } catch (e) {
       if (!isNotFoundErr(e)) throw e;
     }

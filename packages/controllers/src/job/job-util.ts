@@ -17,7 +17,11 @@ export const DEFAULT_BACKOFF_MS = 10_000;
 export const MAX_BACKOFF_MS = 360_000;
 
 /** Exponential pod-failure backoff: base·2^(failures−1), capped; 0 without failures. */
-export function failureBackoff(failures: number, baseMs = DEFAULT_BACKOFF_MS, maxMs = MAX_BACKOFF_MS): number {
+export function failureBackoff(
+  failures: number,
+  baseMs = DEFAULT_BACKOFF_MS,
+  maxMs = MAX_BACKOFF_MS,
+): number {
   if (failures <= 0) return 0;
   return Math.min(baseMs * 2 ** Math.min(failures - 1, 30), maxMs);
 }
@@ -29,7 +33,8 @@ export function failureBackoff(failures: number, baseMs = DEFAULT_BACKOFF_MS, ma
 export function wantActive(job: Job, succeeded: number, active: number): number {
   const parallelism = job.spec.parallelism ?? 1;
   const completions = job.spec.completions;
-  if (completions === undefined || completions === null) return succeeded > 0 ? Math.min(active, parallelism) : parallelism;
+  if (completions === undefined || completions === null)
+    return succeeded > 0 ? Math.min(active, parallelism) : parallelism;
   return Math.max(0, Math.min(completions - succeeded, parallelism));
 }
 
@@ -47,7 +52,7 @@ export function parseIndexes(s: string | undefined): Set<number> {
 export function formatIndexes(set: Set<number>): string {
   const xs = [...set].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < xs.length; ) {
+  for (let i = 0; i < xs.length;) {
     let j = i;
     while (j + 1 < xs.length && xs[j + 1] === xs[j]! + 1) j++;
     parts.push(i === j ? `${xs[i]}` : `${xs[i]}-${xs[j]}`);
@@ -65,6 +70,11 @@ export function isJobFinished(job: Job): 'Complete' | 'Failed' | undefined {
 }
 
 /** A Job condition stamped at `nowIso` (lastProbeTime and lastTransitionTime). */
-export function jobCondition(type: string, reason: string, message: string, nowIso: string): GenericCondition {
+export function jobCondition(
+  type: string,
+  reason: string,
+  message: string,
+  nowIso: string,
+): GenericCondition {
   return { type, status: 'True', lastProbeTime: nowIso, lastTransitionTime: nowIso, reason, message };
 }

@@ -7,7 +7,11 @@ function ns(name: string, deleting: boolean): Namespace {
   return {
     apiVersion: 'v1',
     kind: 'Namespace',
-    metadata: { name, uid: `uid-${name}`, ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
+    metadata: {
+      name,
+      uid: `uid-${name}`,
+      ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}),
+    },
     spec: { finalizers: ['kubernetes'] },
     status: { phase: deleting ? 'Terminating' : 'Active' },
   };
@@ -24,8 +28,17 @@ describe('NamespaceController', () => {
       }
     });
     h.seed('namespaces', ns('team', true));
-    h.seed('pods', makePod('a', { ns: 'team' }), makePod('b', { ns: 'team' }), makePod('keep', { ns: 'other' }));
-    h.seed('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'team' } });
+    h.seed(
+      'pods',
+      makePod('a', { ns: 'team' }),
+      makePod('b', { ns: 'team' }),
+      makePod('keep', { ns: 'other' }),
+    );
+    h.seed('configmaps', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cm', namespace: 'team' },
+    });
     const c = new NamespaceController(h.ctx);
     const r = await c.sync('team');
     expect(r).toBeUndefined();
@@ -49,14 +62,24 @@ describe('NamespaceController', () => {
     const r = await c.sync('team');
     expect(r).toEqual({ requeueAfterMs: 5000 });
     // (the fake drops a deleting object on update when metadata.finalizers is empty, so read the action)
-    const conds = (h.client.actions.find((a) => a.verb === 'update' && a.subresource === 'status')!.object as Namespace).status!.conditions!;
-    expect(conds.find((x) => x.type === 'NamespaceContentRemaining')).toMatchObject({ status: 'True', reason: 'SomeResourcesRemain', message: 'Some resources are remaining: pods has 1 resource instances' });
+    const conds = (
+      h.client.actions.find((a) => a.verb === 'update' && a.subresource === 'status')!.object as Namespace
+    ).status!.conditions!;
+    expect(conds.find((x) => x.type === 'NamespaceContentRemaining')).toMatchObject({
+      status: 'True',
+      reason: 'SomeResourcesRemain',
+      message: 'Some resources are remaining: pods has 1 resource instances',
+    });
     expect(conds.find((x) => x.type === 'NamespaceFinalizersRemaining')).toMatchObject({
       status: 'True',
       reason: 'SomeFinalizersRemain',
-      message: 'Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances',
+      message:
+        'Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances',
     });
-    expect(conds.find((x) => x.type === 'NamespaceDeletionContentFailure')).toMatchObject({ status: 'False', reason: 'ContentDeleted' });
+    expect(conds.find((x) => x.type === 'NamespaceDeletionContentFailure')).toMatchObject({
+      status: 'False',
+      reason: 'ContentDeleted',
+    });
     expect(h.client.actions.some((a) => a.subresource === 'finalize')).toBe(false);
   });
 

@@ -24,9 +24,15 @@ export const NamespaceConditions = {
 } as const;
 
 const OK: Record<string, [string, string]> = {
-  [NamespaceConditions.ContentFailure]: ['ContentDeleted', 'All content successfully deleted, may be waiting on finalization'],
+  [NamespaceConditions.ContentFailure]: [
+    'ContentDeleted',
+    'All content successfully deleted, may be waiting on finalization',
+  ],
   [NamespaceConditions.ContentRemaining]: ['ContentRemoved', 'All content successfully removed'],
-  [NamespaceConditions.FinalizersRemaining]: ['ContentHasNoFinalizers', 'All content-preserving finalizers finished'],
+  [NamespaceConditions.FinalizersRemaining]: [
+    'ContentHasNoFinalizers',
+    'All content-preserving finalizers finished',
+  ],
 };
 
 /** metav1 GroupResource.String(): "pods", "deployments.apps". */
@@ -48,21 +54,50 @@ export interface RemainingContent {
  * Namespace conditions for a deletion pass (updateNamespaceStatusFunc / conditionUpdater):
  * each type True with the failure reason and message, or False with upstream's ok reason.
  */
-export function namespaceConditions(rem: RemainingContent, prev: GenericCondition[] | undefined, now: number): GenericCondition[] {
+export function namespaceConditions(
+  rem: RemainingContent,
+  prev: GenericCondition[] | undefined,
+  now: number,
+): GenericCondition[] {
   const t = rfc3339(now);
   const out: GenericCondition[] = [];
   const set = (type: string, bad: [string, string] | undefined) => {
     const [reason, message] = bad ?? OK[type]!;
     const status = bad ? 'True' : 'False';
     const p = prev?.find((c) => c.type === type);
-    out.push({ type, status, lastTransitionTime: p && p.status === status ? p.lastTransitionTime : t, reason, message });
+    out.push({
+      type,
+      status,
+      lastTransitionTime: p && p.status === status ? p.lastTransitionTime : t,
+      reason,
+      message,
+    });
   };
   const errs = rem.errors.sort();
-  set(NamespaceConditions.ContentFailure, errs.length ? ['ContentDeletionFailed', `Failed to delete all resource types, ${errs.length} remaining: ${errs.join(', ')}`] : undefined);
-  const counts = [...rem.counts].filter(([, n]) => n > 0).map(([r, n]) => `${r} has ${n} resource instances`).sort();
-  set(NamespaceConditions.ContentRemaining, counts.length ? ['SomeResourcesRemain', `Some resources are remaining: ${counts.join(', ')}`] : undefined);
+  set(
+    NamespaceConditions.ContentFailure,
+    errs.length
+      ? [
+          'ContentDeletionFailed',
+          `Failed to delete all resource types, ${errs.length} remaining: ${errs.join(', ')}`,
+        ]
+      : undefined,
+  );
+  const counts = [...rem.counts]
+    .filter(([, n]) => n > 0)
+    .map(([r, n]) => `${r} has ${n} resource instances`)
+    .sort();
+  set(
+    NamespaceConditions.ContentRemaining,
+    counts.length ? ['SomeResourcesRemain', `Some resources are remaining: ${counts.join(', ')}`] : undefined,
+  );
   const fins = [...rem.finalizers].map(([f, n]) => `${f} in ${n} resource instances`).sort();
-  set(NamespaceConditions.FinalizersRemaining, fins.length ? ['SomeFinalizersRemain', `Some content in the namespace has finalizers remaining: ${fins.join(', ')}`] : undefined);
+  set(
+    NamespaceConditions.FinalizersRemaining,
+    fins.length
+      ? ['SomeFinalizersRemain', `Some content in the namespace has finalizers remaining: ${fins.join(', ')}`]
+      : undefined,
+  );
   return out;
 }
 
@@ -108,7 +143,10 @@ export class NamespaceController extends QueueController {
     const conditions = namespaceConditions(rem, ns.status?.conditions, this.ctx.clock.now());
     if (!deepEqual(conditions, ns.status?.conditions ?? [])) {
       try {
-        ns = await nc.updateStatus({ ...ns, status: { ...(ns.status ?? {}), phase: 'Terminating', conditions } });
+        ns = await nc.updateStatus({
+          ...ns,
+          status: { ...(ns.status ?? {}), phase: 'Terminating', conditions },
+        });
       } catch (e) {
         if (isNotFoundErr(e)) return;
         throw e;
@@ -116,7 +154,13 @@ export class NamespaceController extends QueueController {
     }
     const remaining = [...rem.counts.values()].reduce((a, b) => a + b, 0);
     if (rem.errors.length || remaining > 0) return { requeueAfterMs: this.recheckMs };
-    const body: Namespace = { ...ns, spec: { ...(ns.spec ?? {}), finalizers: (ns.spec?.finalizers ?? []).filter((f) => f !== KUBERNETES_FINALIZER) } };
+    const body: Namespace = {
+      ...ns,
+      spec: {
+        ...(ns.spec ?? {}),
+        finalizers: (ns.spec?.finalizers ?? []).filter((f) => f !== KUBERNETES_FINALIZER),
+      },
+    };
     try {
       await nc.updateSubresource(undefined, name, 'finalize', body);
     } catch (e) {
@@ -137,7 +181,9 @@ export class NamespaceController extends QueueController {
       try {
         const left = await rc.list(ns);
         if (left.items.length) rem.counts.set(groupResource(r), left.items.length);
-        for (const o of left.items) for (const f of o.metadata.finalizers ?? []) rem.finalizers.set(f, (rem.finalizers.get(f) ?? 0) + 1);
+        for (const o of left.items)
+          for (const f of o.metadata.finalizers ?? [])
+            rem.finalizers.set(f, (rem.finalizers.get(f) ?? 0) + 1);
       } catch (e) {
         if (!isNotFoundErr(e)) rem.errors.push(`${groupResource(r)}: ${(e as Error).message}`);
       }

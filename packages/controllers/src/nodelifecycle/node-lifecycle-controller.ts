@@ -56,13 +56,23 @@ export class NodeLifecycleController extends QueueController {
     super(ctx);
     this.grace = opts.gracePeriodMs ?? 40_000;
     this.period = opts.monitorPeriodMs ?? 5_000;
-    this.defaults = { notReady: opts.defaultTolerationSeconds?.notReady ?? 300, unreachable: opts.defaultTolerationSeconds?.unreachable ?? 300 };
+    this.defaults = {
+      notReady: opts.defaultTolerationSeconds?.notReady ?? 300,
+      unreachable: opts.defaultTolerationSeconds?.unreachable ?? 300,
+    };
     this.events = ctx.recorder('node-controller');
     this.nodes = ctx.informers.informer<Node>('nodes');
     this.leases = ctx.informers.informer<Lease>('leases');
     this.pods = ctx.informers.informer<Pod>('pods');
     const kick = () => this.queue.add('nodes');
-    this.nodes.addEventHandler({ onAdd: kick, onUpdate: (o, n) => !deepEqual(o.spec, n.spec) || !deepEqual(o.status?.conditions, n.status?.conditions) ? kick() : undefined, onDelete: (n) => this.health.delete(n.metadata.name!) });
+    this.nodes.addEventHandler({
+      onAdd: kick,
+      onUpdate: (o, n) =>
+        !deepEqual(o.spec, n.spec) || !deepEqual(o.status?.conditions, n.status?.conditions)
+          ? kick()
+          : undefined,
+      onDelete: (n) => this.health.delete(n.metadata.name!),
+    });
     this.pods.addEventHandler({ onAdd: (p) => (p.spec?.nodeName ? kick() : undefined) });
     this.queue.add('nodes');
   }
@@ -109,19 +119,41 @@ export class NodeLifecycleController extends QueueController {
     const next: GenericCondition[] = [];
     for (const type of CONDITIONS) {
       const c = conds.find((x) => x.type === type);
-      if (!c) next.push({ type, status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.', lastHeartbeatTime: t, lastTransitionTime: t });
-      else if (c.status !== 'Unknown') next.push({ ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: t });
+      if (!c)
+        next.push({
+          type,
+          status: 'Unknown',
+          reason: 'NodeStatusNeverUpdated',
+          message: 'Kubelet never posted node status.',
+          lastHeartbeatTime: t,
+          lastTransitionTime: t,
+        });
+      else if (c.status !== 'Unknown')
+        next.push({
+          ...c,
+          status: 'Unknown',
+          reason: 'NodeStatusUnknown',
+          message: 'Kubelet stopped posting node status.',
+          lastTransitionTime: t,
+        });
       else next.push(c);
     }
     for (const c of conds) if (!CONDITIONS.includes(c.type)) next.push(c);
     let updated: Node;
     try {
-      updated = await this.ctx.client.resource<Node>('nodes').updateStatus({ ...node, status: { ...(node.status ?? {}), conditions: next } });
+      updated = await this.ctx.client
+        .resource<Node>('nodes')
+        .updateStatus({ ...node, status: { ...(node.status ?? {}), conditions: next } });
     } catch (e) {
       if (isNotFoundErr(e) || isConflictErr(e)) return node;
       throw e;
     }
-    this.events.event({ ...node, apiVersion: 'v1', kind: 'Node' } as KubeObject, 'Normal', 'NodeNotReady', `Node ${node.metadata.name} status is now: NodeNotReady`);
+    this.events.event(
+      { ...node, apiVersion: 'v1', kind: 'Node' } as KubeObject,
+      'Normal',
+      'NodeNotReady',
+      `Node ${node.metadata.name} status is now: NodeNotReady`,
+    );
     // MarkPodsNotReady: endpoints stop routing to pods on the lost node.
     const pc = this.ctx.client.resource<Pod>('pods');
     for (const p of this.pods.lister().list()) {
@@ -130,7 +162,11 @@ export class NodeLifecycleController extends QueueController {
       if (!pconds.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
       const status = {
         ...(p.status ?? {}),
-        conditions: pconds.map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', lastTransitionTime: t } : c)),
+        conditions: pconds.map((c) =>
+          c.type === 'Ready' || c.type === 'ContainersReady'
+            ? { ...c, status: 'False', lastTransitionTime: t }
+            : c,
+        ),
       };
       await pc.updateStatus({ ...p, status }).catch(() => undefined);
     }
@@ -148,7 +184,11 @@ export class NodeLifecycleController extends QueueController {
     const nc = this.ctx.client.resource<Node>('nodes');
     for (let i = 0; i < 3; i++) {
       const base = i === 0 ? node : await nc.get(undefined, node.metadata.name!);
-      const desired = desiredLifecycleTaints(base.status?.conditions?.find((c) => c.type === 'Ready'), base.spec?.taints ?? [], rfc3339(now));
+      const desired = desiredLifecycleTaints(
+        base.status?.conditions?.find((c) => c.type === 'Ready'),
+        base.spec?.taints ?? [],
+        rfc3339(now),
+      );
       const next = clone(base);
       next.spec = { ...(next.spec ?? {}), taints: desired };
       if (!desired.length) delete next.spec.taints;
@@ -176,7 +216,12 @@ export class NodeLifecycleController extends QueueController {
         next = next === undefined ? at : Math.min(next, at);
         continue;
       }
-      this.events.event({ ...p, apiVersion: 'v1', kind: 'Pod' } as KubeObject, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${p.metadata.namespace}/${p.metadata.name}`);
+      this.events.event(
+        { ...p, apiVersion: 'v1', kind: 'Pod' } as KubeObject,
+        'Normal',
+        'TaintManagerEviction',
+        `Marking for deletion Pod ${p.metadata.namespace}/${p.metadata.name}`,
+      );
       try {
         await pc.delete(p.metadata.namespace, p.metadata.name!);
       } catch (e) {

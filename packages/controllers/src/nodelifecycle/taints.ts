@@ -26,7 +26,11 @@ export function tolerates(t: Toleration, taint: Taint): boolean {
  * NoSchedule; False → not-ready NoExecute + NoSchedule; True → none. `timeAdded` is kept from
  * `current` taints with the same key and effect.
  */
-export function desiredLifecycleTaints(ready: GenericCondition | undefined, current: Taint[], nowIso: string): Taint[] {
+export function desiredLifecycleTaints(
+  ready: GenericCondition | undefined,
+  current: Taint[],
+  nowIso: string,
+): Taint[] {
   const status = ready?.status ?? 'Unknown';
   const key = status === 'True' ? undefined : status === 'False' ? TaintKeys.NotReady : TaintKeys.Unreachable;
   const others = current.filter((t) => t.key !== TaintKeys.NotReady && t.key !== TaintKeys.Unreachable);
@@ -50,7 +54,12 @@ export interface DefaultTolerationSeconds {
  * the earliest timeAdded + tolerationSeconds). Pods without a not-ready/unreachable toleration
  * get the default seconds as if the DefaultTolerationSeconds admission plugin had added them.
  */
-export function evictionTime(pod: Pod, taints: Taint[], defaults: DefaultTolerationSeconds, now: number): number | 'never' {
+export function evictionTime(
+  pod: Pod,
+  taints: Taint[],
+  defaults: DefaultTolerationSeconds,
+  now: number,
+): number | 'never' {
   const noExec = taints.filter((t) => t.effect === 'NoExecute');
   if (noExec.length === 0) return 'never';
   const tols: Toleration[] = [...(pod.spec?.tolerations ?? [])];
@@ -59,14 +68,17 @@ export function evictionTime(pod: Pod, taints: Taint[], defaults: DefaultTolerat
     [TaintKeys.Unreachable, defaults.unreachable],
   ] as const) {
     const probe: Taint = { key, effect: 'NoExecute' };
-    if (!tols.some((t) => tolerates(t, probe))) tols.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: secs });
+    if (!tols.some((t) => tolerates(t, probe)))
+      tols.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: secs });
   }
   let at: number | 'never' = 'never';
   for (const taint of noExec) {
     const matching = tols.filter((t) => tolerates(t, taint));
     if (matching.length === 0) return now;
     // getMinTolerationTime: the smallest finite tolerationSeconds; none → forever.
-    const secs = matching.map((t) => t.tolerationSeconds).filter((s): s is number => s !== undefined && s !== null);
+    const secs = matching
+      .map((t) => t.tolerationSeconds)
+      .filter((s): s is number => s !== undefined && s !== null);
     if (secs.length === 0) continue;
     const min = Math.max(0, Math.min(...secs));
     const added = parseTime(taint.timeAdded) ?? now;

@@ -10,7 +10,10 @@ function makeRS(name: string, replicas: number, extra: Partial<ReplicaSet['spec'
     spec: {
       replicas,
       selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name }, annotations: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+      template: {
+        metadata: { labels: { app: name }, annotations: { a: 'b' } },
+        spec: { containers: [{ name: 'c', image: 'busybox' }] },
+      },
       ...extra,
     },
   };
@@ -32,17 +35,29 @@ describe('ReplicaSetController', () => {
       expect(p.metadata.labels).toEqual({ app: 'web' });
       expect(p.metadata.annotations).toEqual({ a: 'b' });
       expect(p.metadata.ownerReferences).toEqual([
-        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: 'uid-web', controller: true, blockOwnerDeletion: true },
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: 'web',
+          uid: 'uid-web',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ]);
       expect(p.spec.containers[0].image).toBe('busybox');
     }
-    expect(h.writes()).toEqual(['create pods default/', 'create pods default/', 'update replicasets/status default/web']);
+    expect(h.writes()).toEqual([
+      'create pods default/',
+      'create pods default/',
+      'update replicasets/status default/web',
+    ]);
     expect(h.events.events.filter((e) => e.reason === 'SuccessfulCreate')).toHaveLength(2);
     // Expectations now hold the next sync back until the informer sees both pods.
     h.client.clearActions();
     await c.sync('default/web');
     expect(h.writes().filter((w) => w.startsWith('create'))).toEqual([]);
-    for (const p of h.client.objects<Pod>('pods').filter((p) => p.metadata.name !== 'web-a')) h.informers.informer<Pod>('pods').add(p);
+    for (const p of h.client.objects<Pod>('pods').filter((p) => p.metadata.name !== 'web-a'))
+      h.informers.informer<Pod>('pods').add(p);
     expect(c.expectations.satisfied('default/web')).toBe(true);
   });
 
@@ -79,14 +94,37 @@ describe('ReplicaSetController', () => {
     const base = Date.UTC(2026, 0, 1);
     h.seed(
       'pods',
-      makePod('running-ready-old', { labels: { app: 'web' }, owner: rs, node: 'n1', ready: true, created: base }),
+      makePod('running-ready-old', {
+        labels: { app: 'web' },
+        owner: rs,
+        node: 'n1',
+        ready: true,
+        created: base,
+      }),
       makePod('unscheduled', { labels: { app: 'web' }, owner: rs, created: base }),
-      makePod('running-notready', { labels: { app: 'web' }, owner: rs, node: 'n2', ready: false, created: base }),
-      makePod('running-ready-new', { labels: { app: 'web' }, owner: rs, node: 'n3', ready: true, created: base + 5000 }),
+      makePod('running-notready', {
+        labels: { app: 'web' },
+        owner: rs,
+        node: 'n2',
+        ready: false,
+        created: base,
+      }),
+      makePod('running-ready-new', {
+        labels: { app: 'web' },
+        owner: rs,
+        node: 'n3',
+        ready: true,
+        created: base + 5000,
+      }),
     );
     const c = new ReplicaSetController(h.ctx);
     await c.sync('default/web');
-    expect(h.writes().filter((w) => w.startsWith('delete')).sort()).toEqual(['delete pods default/running-notready', 'delete pods default/unscheduled']);
+    expect(
+      h
+        .writes()
+        .filter((w) => w.startsWith('delete'))
+        .sort(),
+    ).toEqual(['delete pods default/running-notready', 'delete pods default/unscheduled']);
     expect(h.events.lines()).toContain('SuccessfulDelete Deleted pod: unscheduled');
   });
 
@@ -96,7 +134,13 @@ describe('ReplicaSetController', () => {
     const b = makePod('unknown', { node: 'n', phase: 'Unknown' });
     const c = makePod('pending', { node: 'n', phase: 'Pending' });
     const d = makePod('restarts', { node: 'n', phase: 'Running', ready: true, restarts: 4 });
-    const e = makePod('newer', { node: 'n', phase: 'Running', ready: true, created: base + 1000, readySince: base });
+    const e = makePod('newer', {
+      node: 'n',
+      phase: 'Running',
+      ready: true,
+      created: base + 1000,
+      readySince: base,
+    });
     const pods = [a, b, c, d, e];
     const order = podsToDelete(pods, [], 4, base + 10_000).map((p) => p.metadata.name);
     expect(order).toEqual(['pending', 'unknown', 'restarts', 'newer']);
@@ -106,12 +150,20 @@ describe('ReplicaSetController', () => {
     const h = harness();
     const rs = makeRS('web', 2);
     h.seed('replicasets', rs);
-    h.seed('pods', makePod('orphan', { labels: { app: 'web' } }), makePod('strayed', { labels: { app: 'other' }, owner: rs }), makePod('mine', { labels: { app: 'web' }, owner: rs }));
+    h.seed(
+      'pods',
+      makePod('orphan', { labels: { app: 'web' } }),
+      makePod('strayed', { labels: { app: 'other' }, owner: rs }),
+      makePod('mine', { labels: { app: 'web' }, owner: rs }),
+    );
     const c = new ReplicaSetController(h.ctx);
     await c.sync('default/web');
     const patches = h.client.actions.filter((a) => a.verb === 'patch');
     expect(patches.map((a) => a.name).sort()).toEqual(['orphan', 'strayed']);
-    expect(h.client.peek<Pod>('pods', 'default', 'orphan')!.metadata.ownerReferences?.[0]).toMatchObject({ uid: 'uid-web', controller: true });
+    expect(h.client.peek<Pod>('pods', 'default', 'orphan')!.metadata.ownerReferences?.[0]).toMatchObject({
+      uid: 'uid-web',
+      controller: true,
+    });
     expect(h.client.peek<Pod>('pods', 'default', 'strayed')!.metadata.ownerReferences ?? []).toEqual([]);
     // two pods claimed (mine + orphan): nothing to create.
     expect(h.writes().filter((w) => w.startsWith('create'))).toEqual([]);
@@ -144,7 +196,11 @@ describe('ReplicaSetController', () => {
     const rs = makeRS('web', 1);
     const other = makeRS('other', 1);
     h.seed('replicasets', rs);
-    h.seed('pods', makePod('foreign', { labels: { app: 'web' }, owner: other }), makePod('done', { labels: { app: 'web' }, owner: rs, phase: 'Succeeded', node: 'n' }));
+    h.seed(
+      'pods',
+      makePod('foreign', { labels: { app: 'web' }, owner: other }),
+      makePod('done', { labels: { app: 'web' }, owner: rs, phase: 'Succeeded', node: 'n' }),
+    );
     const c = new ReplicaSetController(h.ctx);
     await c.sync('default/web');
     expect(h.writes()).toEqual(['create pods default/', 'update replicasets/status default/web']);
@@ -152,7 +208,9 @@ describe('ReplicaSetController', () => {
 
   it('records ReplicaFailure when creates fail', async () => {
     const h = harness();
-    h.client.prependReactor('create', 'pods', () => ({ error: Object.assign(new Error('exceeded quota'), { code: 403, reason: 'Forbidden' }) }));
+    h.client.prependReactor('create', 'pods', () => ({
+      error: Object.assign(new Error('exceeded quota'), { code: 403, reason: 'Forbidden' }),
+    }));
     const rs = makeRS('web', 3);
     h.seed('replicasets', rs);
     const c = new ReplicaSetController(h.ctx);
@@ -160,7 +218,11 @@ describe('ReplicaSetController', () => {
     // slow start: only the first batch of 1 was tried.
     expect(h.client.actions.filter((a) => a.verb === 'create')).toHaveLength(1);
     const st = h.client.peek<ReplicaSet>('replicasets', 'default', 'web')!.status!;
-    expect(st.conditions?.[0]).toMatchObject({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate' });
+    expect(st.conditions?.[0]).toMatchObject({
+      type: 'ReplicaFailure',
+      status: 'True',
+      reason: 'FailedCreate',
+    });
     expect(c.expectations.satisfied('default/web')).toBe(true);
   });
 });

@@ -98,7 +98,12 @@ export function calculateReplicaSetStatus(
   rs: ReplicaSet,
   filteredPods: Pod[],
   now: number,
-): Required<Pick<NonNullable<ReplicaSet['status']>, 'replicas' | 'fullyLabeledReplicas' | 'readyReplicas' | 'availableReplicas' | 'observedGeneration'>> {
+): Required<
+  Pick<
+    NonNullable<ReplicaSet['status']>,
+    'replicas' | 'fullyLabeledReplicas' | 'readyReplicas' | 'availableReplicas' | 'observedGeneration'
+  >
+> {
   const tl = Object.entries(rs.spec.template.metadata?.labels ?? {});
   let fully = 0;
   let ready = 0;
@@ -236,7 +241,11 @@ export class ReplicaSetController extends QueueController {
     const needsSync = this.expectations.satisfied(key);
     const match = selectorMatcher(rs.spec.selector);
     const candidates = ownedOrOrphans(this.podInformer.lister(), ns, rs.metadata.uid!);
-    const claimed = await this.claimPods(rs, candidates.filter((p) => isPodActive(p)), match);
+    const claimed = await this.claimPods(
+      rs,
+      candidates.filter((p) => isPodActive(p)),
+      match,
+    );
     let manageErr: unknown;
     if (needsSync && !rs.metadata.deletionTimestamp) {
       try {
@@ -263,7 +272,11 @@ export class ReplicaSetController extends QueueController {
     await this.updateStatus(rs, status);
     if (manageErr) throw manageErr;
     const mrs = rs.spec.minReadySeconds ?? 0;
-    if (mrs > 0 && status.readyReplicas === (rs.spec.replicas ?? 1) && status.availableReplicas !== (rs.spec.replicas ?? 1)) {
+    if (
+      mrs > 0 &&
+      status.readyReplicas === (rs.spec.replicas ?? 1) &&
+      status.availableReplicas !== (rs.spec.replicas ?? 1)
+    ) {
       return { requeueAfterMs: mrs * 1000 };
     }
   }
@@ -285,9 +298,19 @@ export class ReplicaSetController extends QueueController {
   }
 
   /** ClaimPods: see {@link claimObjects}. */
-  private claimPods(rs: ReplicaSet, pods: Pod[], match: (l?: Record<string, string>) => boolean): Promise<Pod[]> {
+  private claimPods(
+    rs: ReplicaSet,
+    pods: Pod[],
+    match: (l?: Record<string, string>) => boolean,
+  ): Promise<Pod[]> {
     return claimObjects(
-      { owner: rs, apiVersion: 'apps/v1', kind: 'ReplicaSet', match, canAdopt: liveOwnerCheck(this.ctx.client.resource('replicasets'), rs) },
+      {
+        owner: rs,
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        match,
+        canAdopt: liveOwnerCheck(this.ctx.client.resource('replicasets'), rs),
+      },
       pods,
       this.ctx.client.resource<Pod>('pods'),
     );
@@ -304,7 +327,9 @@ export class ReplicaSetController extends QueueController {
       const ref = controllerRef(rs, 'apps/v1', 'ReplicaSet');
       const { successes, error } = await slowStartBatch(diff, SLOW_START_INITIAL_BATCH, async () => {
         try {
-          const created = await pc.create(podFromTemplate(rs.spec.template, rs.metadata.namespace!, rs.metadata.name!, ref));
+          const created = await pc.create(
+            podFromTemplate(rs.spec.template, rs.metadata.namespace!, rs.metadata.name!, ref),
+          );
           this.events.event(rsObj, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
         } catch (e) {
           this.events.event(rsObj, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);

@@ -4,8 +4,20 @@
  * resource for every controller in the process; delete tombstones are unwrapped.
  */
 import type { KubeObject } from '@keelson/api';
-import { InformerFactory, NAMESPACE_INDEX, objectFromDelete, type Clientset, type SharedInformer } from '@keelson/client';
-import { controllerIndexValue, type EventHandlers, type InformerSource, type Lister, type SharedInformerLike } from './informer';
+import {
+  InformerFactory,
+  NAMESPACE_INDEX,
+  objectFromDelete,
+  type Clientset,
+  type SharedInformer,
+} from '@keelson/client';
+import {
+  controllerIndexValue,
+  type EventHandlers,
+  type InformerSource,
+  type Lister,
+  type SharedInformerLike,
+} from './informer';
 
 /** Index of objects by namespace + controller uid (see {@link controllerIndexValue}). */
 export const CONTROLLER_INDEX = 'keelson.dev/controller';
@@ -36,7 +48,10 @@ class Adapted<T extends KubeObject> implements SharedInformerLike<T> {
       get: (namespace, name) => ix.get(namespace ? `${namespace}/${name}` : name),
     };
     if (this.indexed) {
-      lister.ownedOrOrphans = (namespace, uid) => [...ix.byIndex(CONTROLLER_INDEX, `${namespace}/${uid}`), ...ix.byIndex(CONTROLLER_INDEX, `${namespace}/`)];
+      lister.ownedOrOrphans = (namespace, uid) => [
+        ...ix.byIndex(CONTROLLER_INDEX, `${namespace}/${uid}`),
+        ...ix.byIndex(CONTROLLER_INDEX, `${namespace}/`),
+      ];
     }
     return lister;
   }
@@ -52,7 +67,10 @@ export class FactoryInformerSource implements InformerSource {
   private started = false;
 
   constructor(clientset: Clientset, opts: { onError?: (e: unknown) => void } = {}) {
-    this.factory = new InformerFactory(clientset, opts.onError ? { informerOptions: { onError: opts.onError } } : {});
+    this.factory = new InformerFactory(
+      clientset,
+      opts.onError ? { informerOptions: { onError: opts.onError } } : {},
+    );
   }
 
   informer<T extends KubeObject>(resource: string): SharedInformerLike<T> {

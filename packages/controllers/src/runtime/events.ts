@@ -25,7 +25,12 @@ export interface RecordedEvent {
 export class MemoryEventSink implements EventSink {
   readonly events: RecordedEvent[] = [];
   event(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.events.push({ object: `${obj.kind ?? ''}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`, type, reason, message });
+    this.events.push({
+      object: `${obj.kind ?? ''}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`,
+      type,
+      reason,
+      message,
+    });
   }
   /** "Reason message" strings, in order. */
   lines(): string[] {

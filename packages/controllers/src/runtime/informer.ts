@@ -103,7 +103,10 @@ export class StaticInformer<T extends KubeObject> implements SharedInformerLike<
     const k = keyOf(obj);
     const old = this.store.items.get(k);
     this.store.items.set(k, obj);
-    for (const h of this.handlers) old ? h.onUpdate?.(old, obj) : h.onAdd?.(obj);
+    for (const h of this.handlers) {
+      if (old) h.onUpdate?.(old, obj);
+      else h.onAdd?.(obj);
+    }
   }
   /** Removes, firing onDelete. */
   remove(obj: T): void {
@@ -222,7 +225,12 @@ export class ListWatchInformer<T extends KubeObject> implements SharedInformerLi
 
   private apply(k: string, o: T): void {
     const old = this.store.items.get(k);
-    if (old && old.metadata.resourceVersion === o.metadata.resourceVersion && old.metadata.uid === o.metadata.uid) return;
+    if (
+      old &&
+      old.metadata.resourceVersion === o.metadata.resourceVersion &&
+      old.metadata.uid === o.metadata.uid
+    )
+      return;
     this.store.items.set(k, o);
     for (const h of this.handlers) {
       if (old && old.metadata.uid === o.metadata.uid) h.onUpdate?.(old, o);

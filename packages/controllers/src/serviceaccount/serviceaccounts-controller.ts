@@ -21,7 +21,10 @@ export class ServiceAccountsController extends QueueController {
     super(ctx);
     this.nsInformer = ctx.informers.informer<Namespace>('namespaces');
     this.saInformer = ctx.informers.informer<KubeObject>('serviceaccounts');
-    this.nsInformer.addEventHandler({ onAdd: (n) => this.queue.add(n.metadata.name!), onUpdate: (_o, n) => this.queue.add(n.metadata.name!) });
+    this.nsInformer.addEventHandler({
+      onAdd: (n) => this.queue.add(n.metadata.name!),
+      onUpdate: (_o, n) => this.queue.add(n.metadata.name!),
+    });
     this.saInformer.addEventHandler({
       onDelete: (sa) => {
         if (DEFAULT_SERVICE_ACCOUNTS.includes(sa.metadata.name!)) this.queue.add(sa.metadata.namespace!);

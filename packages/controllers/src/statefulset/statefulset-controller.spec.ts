@@ -16,7 +16,8 @@ function makeSet(replicas: number, extra: Partial<StatefulSet['spec']> = {}): St
     },
   };
 }
-const pods = (h: TestHarness) => h.client.objects<Pod>('pods').sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
+const pods = (h: TestHarness) =>
+  h.client.objects<Pod>('pods').sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
 const sts = (h: TestHarness) => h.client.peek<StatefulSet>('statefulsets', 'default', 'db')!;
 
 async function step(h: TestHarness, c: StatefulSetController) {
@@ -28,7 +29,15 @@ async function step(h: TestHarness, c: StatefulSetController) {
 async function kubelet(h: TestHarness) {
   for (const p of pods(h)) {
     if (p.status?.phase !== 'Running') {
-      await h.client.resource<Pod>('pods').updateStatus({ ...p, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' }] } });
+      await h.client
+        .resource<Pod>('pods')
+        .updateStatus({
+          ...p,
+          status: {
+            phase: 'Running',
+            conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+          },
+        });
     }
   }
 }
@@ -45,7 +54,12 @@ describe('StatefulSetController', () => {
     expect(p0.spec.subdomain).toBe('db');
     const rev = h.client.objects<ControllerRevision>('controllerrevisions')[0]!;
     expect(rev.revision).toBe(1);
-    expect(p0.metadata.labels).toMatchObject({ app: 'db', 'controller-revision-hash': rev.metadata.name, 'statefulset.kubernetes.io/pod-name': 'db-0', 'apps.kubernetes.io/pod-index': '0' });
+    expect(p0.metadata.labels).toMatchObject({
+      app: 'db',
+      'controller-revision-hash': rev.metadata.name,
+      'statefulset.kubernetes.io/pod-name': 'db-0',
+      'apps.kubernetes.io/pod-index': '0',
+    });
     await step(h, c);
     expect(pods(h)).toHaveLength(1); // db-0 not ready yet
     await kubelet(h);
@@ -55,7 +69,14 @@ describe('StatefulSetController', () => {
     await step(h, c);
     await kubelet(h);
     await step(h, c);
-    expect(sts(h).status).toMatchObject({ replicas: 3, readyReplicas: 3, currentReplicas: 3, updatedReplicas: 3, currentRevision: rev.metadata.name, updateRevision: rev.metadata.name });
+    expect(sts(h).status).toMatchObject({
+      replicas: 3,
+      readyReplicas: 3,
+      currentReplicas: 3,
+      updatedReplicas: 3,
+      currentRevision: rev.metadata.name,
+      updateRevision: rev.metadata.name,
+    });
     expect(h.events.lines()).toContain('SuccessfulCreate create Pod db-1 in StatefulSet db successful');
   });
 
@@ -69,12 +90,23 @@ describe('StatefulSetController', () => {
     const s = sts(h);
     await h.client.resource<StatefulSet>('statefulsets').update({ ...s, spec: { ...s.spec, replicas: 1 } });
     await step(h, c);
-    expect(h.writes().filter((w) => w.startsWith('delete pods')).sort()).toEqual(['delete pods default/db-1', 'delete pods default/db-2']);
+    expect(
+      h
+        .writes()
+        .filter((w) => w.startsWith('delete pods'))
+        .sort(),
+    ).toEqual(['delete pods default/db-1', 'delete pods default/db-2']);
   });
 
   it('RollingUpdate replaces pods from the highest ordinal down to the partition', async () => {
     const h = harness();
-    h.seed('statefulsets', makeSet(3, { podManagementPolicy: 'Parallel', updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } } }));
+    h.seed(
+      'statefulsets',
+      makeSet(3, {
+        podManagementPolicy: 'Parallel',
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } },
+      }),
+    );
     const c = new StatefulSetController(h.ctx);
     await step(h, c);
     await kubelet(h);
@@ -92,17 +124,33 @@ describe('StatefulSetController', () => {
     await step(h, c);
     const deletes = h.writes().filter((w) => w.startsWith('delete pods'));
     expect(deletes).toEqual(['delete pods default/db-2', 'delete pods default/db-1']);
-    const revs = h.client.objects<ControllerRevision>('controllerrevisions').sort((a, b) => a.revision - b.revision);
+    const revs = h.client
+      .objects<ControllerRevision>('controllerrevisions')
+      .sort((a, b) => a.revision - b.revision);
     expect(revs).toHaveLength(2);
-    const byName = Object.fromEntries(pods(h).map((p) => [p.metadata.name, p.metadata.labels!['controller-revision-hash']]));
-    expect(byName).toEqual({ 'db-0': revs[0]!.metadata.name, 'db-1': revs[1]!.metadata.name, 'db-2': revs[1]!.metadata.name });
+    const byName = Object.fromEntries(
+      pods(h).map((p) => [p.metadata.name, p.metadata.labels!['controller-revision-hash']]),
+    );
+    expect(byName).toEqual({
+      'db-0': revs[0]!.metadata.name,
+      'db-1': revs[1]!.metadata.name,
+      'db-2': revs[1]!.metadata.name,
+    });
     expect(pods(h).find((p) => p.metadata.name === 'db-2')!.spec.containers[0].image).toBe('v2');
-    expect(sts(h).status).toMatchObject({ updateRevision: revs[1]!.metadata.name, currentRevision: revs[0]!.metadata.name, updatedReplicas: 2, currentReplicas: 1 });
+    expect(sts(h).status).toMatchObject({
+      updateRevision: revs[1]!.metadata.name,
+      currentRevision: revs[0]!.metadata.name,
+      updatedReplicas: 2,
+      currentReplicas: 1,
+    });
   });
 
   it('OnDelete gives only recreated pods the new revision', async () => {
     const h = harness();
-    h.seed('statefulsets', makeSet(2, { podManagementPolicy: 'Parallel', updateStrategy: { type: 'OnDelete' } }));
+    h.seed(
+      'statefulsets',
+      makeSet(2, { podManagementPolicy: 'Parallel', updateStrategy: { type: 'OnDelete' } }),
+    );
     const c = new StatefulSetController(h.ctx);
     await step(h, c);
     await kubelet(h);

@@ -18,7 +18,13 @@ import { claimObjects, liveOwnerCheck } from '../util/claim';
 import { clone, controllerOf, controllerRef, deepEqual, keyOf } from '../util/objects';
 import { isPodAvailable, isPodReady } from '../util/pods';
 import { selectorMatcher } from '../util/selectors';
-import { CONTROLLER_REVISION_HASH, ensureRevision, ownedRevisions, revisionTemplate, truncateHistory } from '../util/revisions';
+import {
+  CONTROLLER_REVISION_HASH,
+  ensureRevision,
+  ownedRevisions,
+  revisionTemplate,
+  truncateHistory,
+} from '../util/revisions';
 
 /** Pod label with the pod's own name. */
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
@@ -35,7 +41,12 @@ export function ordinalOf(set: StatefulSet, p: Pod): number {
 }
 
 /** The pod for ordinal `ord` from `template` at revision `rev` (newStatefulSetPod). */
-export function statefulPod(set: StatefulSet, template: StatefulSet['spec']['template'], rev: ControllerRevision, ord: number): Pod {
+export function statefulPod(
+  set: StatefulSet,
+  template: StatefulSet['spec']['template'],
+  rev: ControllerRevision,
+  ord: number,
+): Pod {
   const name = `${set.metadata.name}-${ord}`;
   const md = template.metadata ?? {};
   const spec = clone(template.spec ?? {});
@@ -47,7 +58,12 @@ export function statefulPod(set: StatefulSet, template: StatefulSet['spec']['tem
     metadata: {
       name,
       namespace: set.metadata.namespace,
-      labels: { ...(md.labels ?? {}), [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ord), [CONTROLLER_REVISION_HASH]: rev.metadata.name! },
+      labels: {
+        ...(md.labels ?? {}),
+        [POD_NAME_LABEL]: name,
+        [POD_INDEX_LABEL]: String(ord),
+        [CONTROLLER_REVISION_HASH]: rev.metadata.name!,
+      },
       ownerReferences: [controllerRef(set, 'apps/v1', 'StatefulSet')],
     },
     spec,
@@ -72,11 +88,16 @@ export class StatefulSetController extends QueueController {
     this.sets = ctx.informers.informer<StatefulSet>('statefulsets');
     this.pods = ctx.informers.informer<Pod>('pods');
     this.revs = ctx.informers.informer<ControllerRevision>('controllerrevisions');
-    this.sets.addEventHandler({ onAdd: (s) => this.queue.add(keyOf(s)), onUpdate: (_o, s) => this.queue.add(keyOf(s)) });
+    this.sets.addEventHandler({
+      onAdd: (s) => this.queue.add(keyOf(s)),
+      onUpdate: (_o, s) => this.queue.add(keyOf(s)),
+    });
     const byPod = (p: Pod) => {
       const ref = controllerOf(p);
       if (ref?.kind === 'StatefulSet') this.queue.add(`${p.metadata.namespace}/${ref.name}`);
-      else if (!ref) for (const s of this.sets.lister().list(p.metadata.namespace)) if (selectorMatcher(s.spec.selector)(p.metadata.labels)) this.queue.add(keyOf(s));
+      else if (!ref)
+        for (const s of this.sets.lister().list(p.metadata.namespace))
+          if (selectorMatcher(s.spec.selector)(p.metadata.labels)) this.queue.add(keyOf(s));
     };
     this.pods.addEventHandler({ onAdd: byPod, onUpdate: (_o, p) => byPod(p), onDelete: byPod });
   }
@@ -95,10 +116,27 @@ export class StatefulSetController extends QueueController {
     const pc = client.resource<Pod>('pods');
     const match = selectorMatcher(set.spec.selector);
     const pods = (
-      await claimObjects({ owner: set, apiVersion: 'apps/v1', kind: 'StatefulSet', match, canAdopt: liveOwnerCheck(client.resource('statefulsets'), set) }, ownedOrOrphans(this.pods.lister(), ns, set.metadata.uid!), pc)
+      await claimObjects(
+        {
+          owner: set,
+          apiVersion: 'apps/v1',
+          kind: 'StatefulSet',
+          match,
+          canAdopt: liveOwnerCheck(client.resource('statefulsets'), set),
+        },
+        ownedOrOrphans(this.pods.lister(), ns, set.metadata.uid!),
+        pc,
+      )
     ).filter((p) => ordinalOf(set, p) >= 0);
     let revisions = ownedRevisions(set, this.revs.lister().list(ns));
-    const ensured = await ensureRevision(client, set, 'StatefulSet', revisions, set.spec.selector.matchLabels ?? {}, set.status?.collisionCount);
+    const ensured = await ensureRevision(
+      client,
+      set,
+      'StatefulSet',
+      revisions,
+      set.spec.selector.matchLabels ?? {},
+      set.status?.collisionCount,
+    );
     revisions = ensured.revisions;
     const updateRev = ensured.revision;
     const currentRev = revisions.find((r) => r.metadata.name === set.status?.currentRevision) ?? updateRev;
@@ -109,16 +147,29 @@ export class StatefulSetController extends QueueController {
     const byOrd = new Map<number, Pod>();
     for (const p of pods) byOrd.set(ordinalOf(set, p), p);
     // newVersionedStatefulSetPod: below the partition, pods keep the current revision.
-    const revFor = (ord: number) => (rolling && currentRev.metadata.name !== updateRev.metadata.name && ord < partition ? currentRev : updateRev);
+    const revFor = (ord: number) =>
+      rolling && currentRev.metadata.name !== updateRev.metadata.name && ord < partition
+        ? currentRev
+        : updateRev;
     const create = async (ord: number) => {
       const rev = revFor(ord);
       const pod = statefulPod(set, revisionTemplate(rev), rev, ord);
       try {
         await pc.create(pod);
-        this.events.event(this.obj(set), 'Normal', 'SuccessfulCreate', `create Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`);
+        this.events.event(
+          this.obj(set),
+          'Normal',
+          'SuccessfulCreate',
+          `create Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`,
+        );
       } catch (e) {
         if (!isAlreadyExistsErr(e)) {
-          this.events.event(this.obj(set), 'Warning', 'FailedCreate', `create Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} failed error: ${(e as Error).message}`);
+          this.events.event(
+            this.obj(set),
+            'Warning',
+            'FailedCreate',
+            `create Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} failed error: ${(e as Error).message}`,
+          );
           throw e;
         }
       }
@@ -126,7 +177,12 @@ export class StatefulSetController extends QueueController {
     const del = async (p: Pod) => {
       try {
         await pc.delete(ns, p.metadata.name!);
-        this.events.event(this.obj(set), 'Normal', 'SuccessfulDelete', `delete Pod ${p.metadata.name} in StatefulSet ${set.metadata.name} successful`);
+        this.events.event(
+          this.obj(set),
+          'Normal',
+          'SuccessfulDelete',
+          `delete Pod ${p.metadata.name} in StatefulSet ${set.metadata.name} successful`,
+        );
       } catch (e) {
         if (!isNotFoundErr(e)) throw e;
       }
@@ -181,8 +237,12 @@ export class StatefulSetController extends QueueController {
       replicas: live.filter((p) => p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded').length,
       readyReplicas: live.filter((p) => isPodReady(p)).length,
       availableReplicas: live.filter((p) => isPodAvailable(p, set.spec.minReadySeconds ?? 0, now)).length,
-      currentReplicas: live.filter((p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH] === currentRev.metadata.name).length,
-      updatedReplicas: live.filter((p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH] === updateRev.metadata.name).length,
+      currentReplicas: live.filter(
+        (p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH] === currentRev.metadata.name,
+      ).length,
+      updatedReplicas: live.filter(
+        (p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH] === updateRev.metadata.name,
+      ).length,
       currentRevision: currentRev.metadata.name,
       updateRevision: updateRev.metadata.name,
       collisionCount: set.status?.collisionCount ?? 0,
@@ -193,8 +253,22 @@ export class StatefulSetController extends QueueController {
     }
     const prev = set.status ?? {};
     if (!deepEqual({ ...prev, conditions: undefined }, { ...st, conditions: undefined })) {
-      await client.resource<StatefulSet>('statefulsets').updateStatus({ ...set, status: { ...st, ...(prev.conditions ? { conditions: prev.conditions } : {}) } });
+      await client
+        .resource<StatefulSet>('statefulsets')
+        .updateStatus({
+          ...set,
+          status: { ...st, ...(prev.conditions ? { conditions: prev.conditions } : {}) },
+        });
     }
-    await truncateHistory(client, revisions, new Set([st.currentRevision!, st.updateRevision!, ...pods.map((p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH] ?? '')]), set.spec.revisionHistoryLimit ?? 10);
+    await truncateHistory(
+      client,
+      revisions,
+      new Set([
+        st.currentRevision!,
+        st.updateRevision!,
+        ...pods.map((p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH] ?? ''),
+      ]),
+      set.spec.revisionHistoryLimit ?? 10,
+    );
   }
 }

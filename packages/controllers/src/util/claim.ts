@@ -25,7 +25,11 @@ export interface ClaimOwner {
  * with the read resourceVersion as precondition) through `client`. Returns the claimed objects
  * (adopted ones as the patch returned them). Patch errors other than NotFound are thrown.
  */
-export async function claimObjects<T extends KubeObject>(o: ClaimOwner, candidates: T[], client: ResourceClient<T>): Promise<T[]> {
+export async function claimObjects<T extends KubeObject>(
+  o: ClaimOwner,
+  candidates: T[],
+  client: ResourceClient<T>,
+): Promise<T[]> {
   const out: T[] = [];
   const uid = o.owner.metadata.uid;
   const ownerDeleting = !!o.owner.metadata.deletionTimestamp;
@@ -58,7 +62,10 @@ export async function claimObjects<T extends KubeObject>(o: ClaimOwner, candidat
       out.push(
         await client.patch(c.metadata.namespace, c.metadata.name!, 'merge', {
           metadata: {
-            ownerReferences: [...(c.metadata.ownerReferences ?? []), controllerRef(o.owner, o.apiVersion, o.kind)],
+            ownerReferences: [
+              ...(c.metadata.ownerReferences ?? []),
+              controllerRef(o.owner, o.apiVersion, o.kind),
+            ],
             resourceVersion: c.metadata.resourceVersion,
           },
         }),

@@ -1,7 +1,15 @@
 /** Go-style durations ("40s", "5m", "1h30m", "500ms") to milliseconds. */
 import { InvalidArgumentError } from '../errors';
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
 
 /** Parses a Go time.Duration string (a bare number means seconds). Throws InvalidArgumentError. */
 export function parseDuration(v: string): number {
@@ -13,6 +21,7 @@ export function parseDuration(v: string): number {
     total += Number(m[1]) * UNITS[m[2]!]!;
     consumed += m[0].length;
   }
-  if (consumed !== v.length || consumed === 0) throw new InvalidArgumentError(`invalid duration "${v}" (e.g. 40s, 5m, 1h30m)`);
+  if (consumed !== v.length || consumed === 0)
+    throw new InvalidArgumentError(`invalid duration "${v}" (e.g. 40s, 5m, 1h30m)`);
   return total;
 }

@@ -13,7 +13,9 @@ export function scaledValue(v: number | string | undefined, total: number, round
   const m = /^(\d+)%$/.exec(v);
   if (!m) {
     if (/^\d+$/.test(v)) return Number(v);
-    throw new InvalidArgumentError(`invalid value for IntOrString: invalid type: string is not a percentage: ${JSON.stringify(v)}`);
+    throw new InvalidArgumentError(
+      `invalid value for IntOrString: invalid type: string is not a percentage: ${JSON.stringify(v)}`,
+    );
   }
   const pct = Number(m[1]);
   return roundUp ? Math.ceil((pct * total) / 100) : Math.floor((pct * total) / 100);

@@ -63,7 +63,12 @@ export function deletionCost(pod: Pod): number {
  * 6. ready for less time first; 7. more restarts first; 8. newer first.
  * `rank` maps a pod to its rank (default 0).
  */
-export function compareForDeletion(a: Pod, b: Pod, rank: (p: Pod) => number = () => 0, now = Date.now()): number {
+export function compareForDeletion(
+  a: Pod,
+  b: Pod,
+  rank: (p: Pod) => number = () => 0,
+  now = Date.now(),
+): number {
   const an = !!a.spec?.nodeName;
   const bn = !!b.spec?.nodeName;
   if (an !== bn) return an ? 1 : -1;

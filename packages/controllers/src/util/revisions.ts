@@ -24,7 +24,9 @@ export function revisionTemplate(r: ControllerRevision): PodTemplate {
 
 /** Revisions owned by `owner` (controller ownerReference uid), sorted by revision number. */
 export function ownedRevisions(owner: KubeObject, all: ControllerRevision[]): ControllerRevision[] {
-  return all.filter((r) => controllerOf(r)?.uid === owner.metadata.uid).sort((a, b) => a.revision - b.revision || (a.metadata.name! < b.metadata.name! ? -1 : 1));
+  return all
+    .filter((r) => controllerOf(r)?.uid === owner.metadata.uid)
+    .sort((a, b) => a.revision - b.revision || (a.metadata.name! < b.metadata.name! ? -1 : 1));
 }
 
 /**
@@ -46,7 +48,10 @@ export async function ensureRevision(
     const r = equal[equal.length - 1]!;
     if (r.revision === max) return { revision: r, revisions };
     const updated = await rc.update({ ...r, revision: max + 1 });
-    return { revision: updated, revisions: revisions.map((x) => (x.metadata.name === r.metadata.name ? updated : x)) };
+    return {
+      revision: updated,
+      revisions: revisions.map((x) => (x.metadata.name === r.metadata.name ? updated : x)),
+    };
   }
   const hash = computeHash(owner.spec.template, collisionCount);
   const name = `${owner.metadata.name}-${hash}`;
@@ -68,7 +73,10 @@ export async function ensureRevision(
   } catch (e) {
     if (!isAlreadyExistsErr(e)) throw e;
     const live = await rc.get(owner.metadata.namespace, name);
-    if (controllerOf(live)?.uid === owner.metadata.uid && equalIgnoreHash(revisionTemplate(live), owner.spec.template)) {
+    if (
+      controllerOf(live)?.uid === owner.metadata.uid &&
+      equalIgnoreHash(revisionTemplate(live), owner.spec.template)
+    ) {
       return { revision: live, revisions: [...revisions.filter((x) => x.metadata.name !== name), live] };
     }
     throw e;
@@ -76,7 +84,12 @@ export async function ensureRevision(
 }
 
 /** Deletes the oldest revisions not in `inUse` beyond `limit`. */
-export async function truncateHistory(client: Clientset, revisions: ControllerRevision[], inUse: Set<string>, limit: number): Promise<void> {
+export async function truncateHistory(
+  client: Clientset,
+  revisions: ControllerRevision[],
+  inUse: Set<string>,
+  limit: number,
+): Promise<void> {
   const rc = client.resource<ControllerRevision>('controllerrevisions');
   const stale = revisions.filter((r) => !inUse.has(r.metadata.name!));
   for (const r of stale.slice(0, Math.max(0, stale.length - limit))) {

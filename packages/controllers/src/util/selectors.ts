@@ -41,11 +41,16 @@ export function selectorMatcher(sel: LabelSelector | undefined | null): Matcher 
 
 /** True when the selector selects everything (no matchLabels, no matchExpressions). */
 export function selectorIsEmpty(sel: LabelSelector | undefined | null): boolean {
-  return !!sel && Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0;
+  return (
+    !!sel && Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0
+  );
 }
 
 /** Map-form selector (Service.spec.selector): every key must match; empty map matches nothing here. */
-export function mapSelectorMatches(sel: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+export function mapSelectorMatches(
+  sel: Record<string, string> | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
   if (!sel || Object.keys(sel).length === 0) return false;
   const l = labels ?? {};
   return Object.entries(sel).every(([k, v]) => l[k] === v);
