@@ -1,7 +1,7 @@
 /**
  * Test helpers: a ControllerContext over a FakeClientset with hand-fed informers, a fake clock
- * and an in-memory event sink; builders for pods, nodes and workloads. Exported so other
- * packages' tests (and the cluster app's) can drive controllers the same way.
+ * and an in-memory event sink; a pod builder. Used by this package's unit tests (not part of the
+ * package's public API, since it pulls in the FakeClientset).
  */
 import type { KubeObject } from '@keelson/api';
 import { FakeClientset } from '@keelson/client';
