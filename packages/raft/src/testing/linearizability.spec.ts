@@ -66,6 +66,16 @@ describe('checkOperations with the KV model', () => {
     expect(r.failedOps!.every((o) => (o.input as KvInput).key === 'y')).toBe(true);
   });
 
+  test('gives up (timedOut) instead of searching forever when the step budget runs out', () => {
+    // Many overlapping writes and an impossible read: proving non-linearizability is expensive.
+    const h: Op[] = [];
+    for (let i = 0; i < 14; i++) h.push(put('k', `v${i}`, 0, 100));
+    h.push(get('k', 'never', 101, 102));
+    const r = checkOperations(kvModel, h, { maxSteps: 1000 });
+    expect(r.ok).toBe(false);
+    expect(r.timedOut).toBe(true);
+  });
+
   test('rejects an operation returning before its call', () => {
     expect(() => checkOperations(kvModel, [put('k', 'a', 5, 1)])).toThrow(/before its call/);
   });

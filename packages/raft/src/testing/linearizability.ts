@@ -47,6 +47,14 @@ export interface CheckResult {
   failedPartition?: number;
   /** For a failure: the operations of that partition. */
   failedOps?: Operation<unknown, unknown>[];
+  /** True if the search gave up after `maxSteps` (the answer is then unknown, reported as not ok). */
+  timedOut?: boolean;
+}
+
+/** Limits for {@link checkOperations}. */
+export interface CheckOptions {
+  /** Search steps allowed per partition before giving up (default 5,000,000). */
+  maxSteps?: number;
 }
 
 interface Node {
@@ -137,7 +145,11 @@ function unlift(n: Node): void {
   if (n.next) n.next.prev = n;
 }
 
-function checkPartition<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[]): boolean {
+function checkPartition<S, I, O>(
+  model: Model<S, I, O>,
+  ops: Operation<I, O>[],
+  maxSteps: number,
+): boolean | 'timeout' {
   const key = model.key ?? ((s: S) => JSON.stringify(s));
   const head = buildList(ops);
   const linearized = new Bitset(ops.length);
@@ -145,7 +157,9 @@ function checkPartition<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[]):
   const calls: { node: Node; state: S }[] = [];
   let state = model.init();
   let entry = head.next;
+  let steps = 0;
   while (head.next !== null) {
+    if (++steps > maxSteps) return 'timeout';
     if (entry === null) return false; // defensive; cannot happen with a well-formed list
     if (entry.isCall) {
       const out = entry.match!.output as O | undefined;
@@ -178,18 +192,34 @@ function checkPartition<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[]):
 }
 
 /**
- * Checks that `history` is linearizable with respect to `model`.
- * @returns `{ ok: true }`, or `ok: false` with the first failing partition's operations.
+ * Checks that `history` is linearizable with respect to `model`. The search is exponential in
+ * the worst case (many overlapping operations on one partition), so it is bounded by
+ * `options.maxSteps`.
+ * @returns `{ ok: true }`, or `ok: false` with the first failing partition's operations
+ *          (`timedOut: true` if the search gave up rather than finding a violation).
+ * @throws Error if an operation returns before its call.
  */
-export function checkOperations<S, I, O>(model: Model<S, I, O>, history: Operation<I, O>[]): CheckResult {
+export function checkOperations<S, I, O>(
+  model: Model<S, I, O>,
+  history: Operation<I, O>[],
+  options: CheckOptions = {},
+): CheckResult {
+  const maxSteps = options.maxSteps ?? 5_000_000;
   for (const op of history) {
     if (op.ret !== undefined && op.ret < op.call)
       throw new Error(`operation returns (${op.ret}) before its call (${op.call})`);
   }
   const parts = model.partition ? model.partition(history) : [history];
   for (let i = 0; i < parts.length; i++) {
-    if (!checkPartition(model, parts[i])) {
-      return { ok: false, failedPartition: i, failedOps: parts[i] as Operation<unknown, unknown>[] };
+    const res = checkPartition(model, parts[i], maxSteps);
+    if (res !== true) {
+      const out: CheckResult = {
+        ok: false,
+        failedPartition: i,
+        failedOps: parts[i] as Operation<unknown, unknown>[],
+      };
+      if (res === 'timeout') out.timedOut = true;
+      return out;
     }
   }
   return { ok: true };
