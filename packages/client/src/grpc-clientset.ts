@@ -244,7 +244,18 @@ class GrpcResourceClient implements ResourceClient<KubeObject> {
     const list = decode<KubeList<KubeObject>>(res.list);
     list.items ??= [];
     list.metadata ??= {};
+    for (const o of list.items) this.typeMeta(o);
     return list;
+  }
+
+  /**
+   * List items arrive without apiVersion/kind (as from kube-apiserver); fill them in so every
+   * object a caller or an informer sees is self-describing, as the fake clientset's are.
+   */
+  private typeMeta(o: KubeObject | undefined): void {
+    if (!o || typeof o !== 'object') return;
+    o.apiVersion ||= this.info.group ? `${this.info.group}/${this.info.version}` : this.info.version;
+    o.kind ||= this.info.kind;
   }
 
   create(obj: KubeObject, opts?: WriteOptions): Promise<KubeObject> {
@@ -313,6 +324,7 @@ class GrpcResourceClient implements ResourceClient<KubeObject> {
     const list =
       decode<KubeList<KubeObject>>(res.list) ?? ({ metadata: {}, items: [] } as KubeList<KubeObject>);
     list.items ??= [];
+    for (const o of list.items) this.typeMeta(o);
     return list;
   }
 
@@ -366,6 +378,7 @@ class GrpcResourceClient implements ResourceClient<KubeObject> {
         finish(new ApiError(object as unknown as Status));
         return;
       }
+      if (ev.type !== 'BOOKMARK') this.typeMeta(object);
       try {
         handlers.onEvent({ type: ev.type as WatchEvent['type'], object });
       } catch {

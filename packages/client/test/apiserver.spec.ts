@@ -109,6 +109,16 @@ describe('client against the real apiserver', () => {
         .list()
         .map((o) => o.metadata.name),
     ).toEqual(['i1']);
+    // list items come without TypeMeta from the server; the client fills it in
+    await cms.create({
+      metadata: { name: 'bare', namespace: 'default', labels: { suite: 'bare' } },
+    } as ConfigMap);
+    const listed = await cms.list('default', { labelSelector: 'suite=bare' });
+    expect(listed.items[0]).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'bare' },
+    });
     f.shutdown();
   });
 

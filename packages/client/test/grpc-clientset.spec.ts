@@ -214,6 +214,47 @@ describe('gRPC Clientset transport failures', () => {
     }
   });
 
+  it('fills apiVersion/kind into list items and watch objects that come without them', async () => {
+    const { Server, ServerCredentials } = await import('@grpc/grpc-js');
+    const { ApiServerService } = await import('@keelson/api/generated/keelson/apiserver/v1/apiserver');
+    const server = new Server();
+    const bare = { metadata: { name: 'd', namespace: 'ns1', resourceVersion: '3' } };
+    server.addService(ApiServerService, {
+      list: (_call: unknown, cb: (e: null, r: unknown) => void) =>
+        cb(null, {
+          list: Buffer.from(
+            JSON.stringify({
+              kind: 'DeploymentList',
+              apiVersion: 'apps/v1',
+              metadata: { resourceVersion: '3' },
+              items: [bare],
+            }),
+          ),
+        }),
+      watch: (call: { write(x: unknown): void; end(): void }) => {
+        call.write({ type: 'ADDED', object: Buffer.from(JSON.stringify(bare)) });
+        call.end();
+      },
+    } as never);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
+        e ? reject(e) : resolve(p),
+      ),
+    );
+    const cs = createClientset({ grpcAddress: `127.0.0.1:${port}` });
+    try {
+      const list = await cs.resource('deployments').list('ns1');
+      expect(list.items[0]).toMatchObject({ apiVersion: 'apps/v1', kind: 'Deployment' });
+      const ev = await new Promise<WatchEvent>((resolve) =>
+        cs.resource('deployments').watch('ns1', { resourceVersion: '3' }, { onEvent: resolve }),
+      );
+      expect(ev.object).toMatchObject({ apiVersion: 'apps/v1', kind: 'Deployment' });
+    } finally {
+      cs.close();
+      server.forceShutdown();
+    }
+  });
+
   it('an ERROR watch event closes the watch with its Status as ApiError', async () => {
     const { Server, ServerCredentials } = await import('@grpc/grpc-js');
     const { ApiServerService } = await import('@keelson/api/generated/keelson/apiserver/v1/apiserver');
