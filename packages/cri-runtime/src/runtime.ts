@@ -101,6 +101,8 @@ interface ExitInfo {
   finishedAt: number;
   oomKilled: boolean;
   started: boolean;
+  /** Stopped while still CREATED (StopContainer before StartContainer): no reason is reported. */
+  neverStarted?: boolean;
   message: string;
 }
 
@@ -863,7 +865,8 @@ export class KeelsonRuntime {
             finishedAt: now(),
             oomKilled: false,
             started: false,
-            message: 'stopped before start',
+            neverStarted: true,
+            message: 'stopped before it was started',
           }),
         ).catch(() => undefined);
       }
@@ -968,7 +971,8 @@ export class KeelsonRuntime {
     if (st.exit) {
       exitCode = st.exit.exitCode;
       message = st.exit.message ?? '';
-      if (!st.exit.started) reason = 'StartError';
+      if (st.exit.neverStarted) reason = '';
+      else if (!st.exit.started) reason = 'StartError';
       else if (st.exit.oomKilled) reason = 'OOMKilled';
       else if (exitCode === 0) reason = 'Completed';
       else reason = 'Error';
