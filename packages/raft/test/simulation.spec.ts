@@ -25,8 +25,10 @@ function runChecked(o: RunOptions): void {
   try {
     cluster = runSimulation(o).cluster;
   } catch (e) {
+    const trace = (e as { cluster?: { trace: string[] } }).cluster?.trace.slice(-60).join('\n') ?? '';
     console.error(
-      `raft simulation FAILED: size ${o.size}, replay with RAFT_SEED=${o.seed}\n${(e as Error).message}`,
+      `raft simulation FAILED: size ${o.size}, replay with RAFT_SEED=${o.seed}\n${(e as Error).message}\n` +
+        `last events:\n${trace}`,
     );
     throw e;
   }

@@ -25,6 +25,17 @@ export interface RunResult {
 const KEYS = ['a', 'b', 'c'];
 
 export function runSimulation(o: RunOptions): RunResult {
+  let cluster: SimCluster | undefined;
+  try {
+    return runInner(o, (c) => (cluster = c));
+  } catch (e) {
+    // Attach the cluster so the caller can print its recent trace.
+    if (e instanceof Error && cluster) (e as Error & { cluster?: SimCluster }).cluster = cluster;
+    throw e;
+  }
+}
+
+function runInner(o: RunOptions, expose: (c: SimCluster) => void): RunResult {
   let ids: NodeId[] = Array.from({ length: o.size }, (_, i) => `n${i + 1}`);
   let nextId = o.size + 1;
   const c = new SimCluster({
@@ -40,6 +51,7 @@ export function runSimulation(o: RunOptions): RunResult {
     wireCodec: o.seed % 2 === 1, // the other half sends every message through the codec
     ...o.sim,
   });
+  expose(c);
   const rand = c.rand;
   const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
   const restartAt = new Map<NodeId, number>();
@@ -126,11 +138,7 @@ export function runSimulation(o: RunOptions): RunResult {
     }
   }
   if (!done) {
-    const err = new Error(
-      `liveness: cluster did not converge after healing (seed ${o.seed})\n${c.trace.slice(-40).join('\n')}`,
-    ) as Error & { cluster?: SimCluster };
-    err.cluster = c;
-    throw err;
+    throw new Error(`liveness: cluster did not converge after healing (seed ${o.seed})`);
   }
   c.abandonPending();
   return { cluster: c };
