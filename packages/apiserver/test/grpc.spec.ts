@@ -144,6 +144,28 @@ it('maps errors to gRPC codes with the Status in keelson-status-bin', async () =
   expect(statusOf(big).code).toBe(413);
 });
 
+it('sends unknown-field warnings as trailing metadata', async () => {
+  const trailers: Metadata = await new Promise((resolve, reject) => {
+    const c = client.create(
+      {
+        ref: {
+          group: '',
+          version: 'v1',
+          resource: 'configmaps',
+          namespace: 'default',
+          name: '',
+          subresource: '',
+        },
+        object: enc({ metadata: { name: 'warn' }, extra: 1 }),
+        options: undefined,
+      },
+      (err) => err && reject(err),
+    );
+    c.on('status', (st) => resolve(st.metadata));
+  });
+  expect(trailers.get('warning')).toEqual(['unknown field "extra"']);
+});
+
 it('lists with selectors and limit/continue at one revision', async () => {
   for (let i = 0; i < 5; i++)
     await call(client.create, {

@@ -129,10 +129,26 @@ function json(o: unknown): Buffer {
   return Buffer.from(toJson(o));
 }
 
-function unary<Req, Res>(fn: (req: Req) => Promise<Res>) {
-  return (call: { request: Req; sendMetadata?: (md: Metadata) => void }, cb: sendUnaryData<Res>) => {
+/** Trailing metadata key carrying each warning (fieldValidation=Warn), like REST's `Warning` header. */
+export const WARNING_METADATA_KEY = 'warning';
+
+/** Result of a unary handler: the response and any warnings for the trailers. */
+interface Answer<Res> {
+  res: Res;
+  warnings?: string[];
+}
+
+function unary<Req, Res>(fn: (req: Req) => Promise<Res | Answer<Res>>) {
+  return (call: { request: Req }, cb: sendUnaryData<Res>) => {
     fn(call.request).then(
-      (r) => cb(null, r),
+      (r) => {
+        if (r && typeof r === 'object' && 'res' in (r as object)) {
+          const a = r as Answer<Res>;
+          const md = new Metadata();
+          for (const w of a.warnings ?? []) md.add(WARNING_METADATA_KEY, w);
+          cb(null, a.res, md);
+        } else cb(null, r as Res);
+      },
       (err) => {
         if (!(err instanceof ApiError)) console.error('apiserver grpc: internal error', err);
         cb(toGrpcError(err));
@@ -157,7 +173,7 @@ export function apiServerImplementation(h: ApiHandler): ApiServerServer {
   return {
     create: unary(async (req) => {
       const r = await h.create(ref(req.ref), parseJson(req.object, 'object'), writeOpts(req.options));
-      return { object: json(r.object) };
+      return { res: { object: json(r.object) }, warnings: r.warnings };
     }),
     get: unary(async (req) => ({
       object: json(await h.get(ref(req.ref), req.resourceVersion || undefined)),
@@ -165,7 +181,7 @@ export function apiServerImplementation(h: ApiHandler): ApiServerServer {
     list: unary(async (req) => ({ list: json(await h.list(ref(req.ref), listOpts(req.options))) })),
     update: unary(async (req) => {
       const r = await h.update(ref(req.ref), parseJson(req.object, 'object'), writeOpts(req.options));
-      return { object: json(r.object) };
+      return { res: { object: json(r.object) }, warnings: r.warnings };
     }),
     patch: unary(async (req) => {
       if (req.patch.length > MAX_BODY_BYTES) throw tooLarge(MAX_BODY_BYTES);
@@ -175,7 +191,7 @@ export function apiServerImplementation(h: ApiHandler): ApiServerServer {
         Buffer.from(req.patch),
         writeOpts(req.options),
       );
-      return { object: json(r.object) };
+      return { res: { object: json(r.object) }, warnings: r.warnings };
     }),
     delete: unary(async (req) => {
       const opts = (parseJson(req.options, 'options', true) ?? {}) as DeleteOptions;
