@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import {
   canonicalizeQuantities,
+  canonicalizeTimes,
   checkSchema,
   decodeObject,
   encodeObject,
@@ -126,6 +127,32 @@ describe('decodeObject / encodeObject', () => {
     expect(pod.spec.containers[0].resources.limits.cpu).toBe(0.5); // encode does not mutate
     canonicalizeQuantities(pod);
     expect(pod.spec.containers[0].resources.limits).toEqual({ cpu: '500m', memory: '1536Mi' });
+  });
+
+  it('writes Time as UTC seconds and MicroTime with six fractional digits', () => {
+    const lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'n1', creationTimestamp: '2024-05-01T14:00:00.789+02:00' },
+      spec: {
+        holderIdentity: 'n1',
+        renewTime: '2024-05-01T12:00:01.5Z',
+        acquireTime: '2024-05-01T12:00:00.123456Z',
+      },
+    };
+    const wire = JSON.parse(encodeObject(lease));
+    expect(wire.metadata.creationTimestamp).toBe('2024-05-01T12:00:00Z');
+    expect(wire.spec.renewTime).toBe('2024-05-01T12:00:01.500000Z');
+    expect(wire.spec.acquireTime).toBe('2024-05-01T12:00:00.123456Z');
+    canonicalizeTimes(lease);
+    expect(lease.metadata.creationTimestamp).toBe('2024-05-01T12:00:00Z');
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      status: { conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: 'not a time' }] },
+    };
+    expect(JSON.parse(encodeObject(pod)).status.conditions[0].lastTransitionTime).toBe('not a time');
   });
 
   it('encodes Dates as RFC 3339 seconds', () => {

@@ -196,6 +196,36 @@ function canonicalize(value: unknown, schema: FieldSchema): unknown {
   return value;
 }
 
+function canonicalizeTimesIn(value: unknown, schema: FieldSchema): unknown {
+  if (schema.type === 'time') return canonicalTimeOf(value, schema.format === 'micro');
+  if (value === null || typeof value !== 'object') return value;
+  if (schema.type === 'array' && Array.isArray(value)) {
+    value.forEach((v, i) => (value[i] = canonicalizeTimesIn(v, schema.items!)));
+  } else if (schema.type === 'object' && schema.ref && !Array.isArray(value)) {
+    const fields = schemas[schema.ref];
+    const rec = value as Record<string, unknown>;
+    if (fields)
+      for (const k of Object.keys(rec)) if (fields[k]) rec[k] = canonicalizeTimesIn(rec[k], fields[k]);
+  }
+  return value;
+}
+
+/**
+ * Rewrites every Time field of obj, in place, as Kubernetes serializes it: UTC at second
+ * precision for metav1.Time ("2024-05-01T14:00:00+02:00" → "2024-05-01T12:00:00Z",
+ * "...:00.123Z" → "...:00Z"), six fractional digits for MicroTime (Lease renewTime, Event
+ * eventTime). encodeObject does the same on the wire; defaultObject does not call this.
+ */
+export function canonicalizeTimes<T>(obj: T): T {
+  const o = obj as Record<string, unknown>;
+  const t =
+    typeof o?.apiVersion === 'string' && typeof o?.kind === 'string'
+      ? schemaTypeFor(o.apiVersion, o.kind)
+      : undefined;
+  if (t) canonicalizeTimesIn(obj, { type: 'object', ref: t });
+  return obj;
+}
+
 /**
  * Rewrites every Quantity field of obj, in place, to its canonical string ("0.5" → "500m",
  * 1 → "1", "1.5Gi" → "1536Mi"), as Kubernetes stores and returns them. Unparseable values are
@@ -258,7 +288,26 @@ function canonicalQuantityOf(value: unknown): unknown {
   }
 }
 
+const MICRO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/**
+ * metav1.Time marshals as UTC RFC 3339 at second precision ("2024-05-01T12:00:00Z"); MicroTime
+ * with exactly six fractional digits ("2024-05-01T12:00:00.123456Z"). Unparseable values pass through.
+ */
+function canonicalTimeOf(value: unknown, micro: boolean): unknown {
+  if (value instanceof Date) {
+    const iso = value.toISOString();
+    return micro ? iso.replace(/Z$/, '000Z') : iso.replace(/\.\d{3}Z$/, 'Z');
+  }
+  if (typeof value !== 'string') return value;
+  if (micro && MICRO_RE.test(value)) return value;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms) || !TIME_RE.test(value)) return value;
+  return canonicalTimeOf(new Date(ms), micro);
+}
+
 function encodeValue(value: unknown, schema: FieldSchema | undefined): unknown {
+  if (schema?.type === 'time') return canonicalTimeOf(value, schema.format === 'micro');
   if (value instanceof Date) return value.toISOString().replace(/\.\d{3}Z$/, 'Z');
   if (schema?.type === 'quantity') return canonicalQuantityOf(value);
   if (value === null || typeof value !== 'object') return value;
@@ -292,8 +341,9 @@ function encodeValue(value: unknown, schema: FieldSchema | undefined): unknown {
 
 /**
  * Serializes an object as Kubernetes JSON: fields in schema order (kind, apiVersion, metadata,
- * spec, status), undefined and null dropped, Date values as RFC 3339 seconds, Quantity fields in
- * canonical form ("0.5" → "500m"), IntOrString kept as given. Unknown kinds keep their key order.
+ * spec, status), undefined and null dropped, Time fields as UTC RFC 3339 seconds (MicroTime with
+ * six fractional digits), Quantity fields in canonical form ("0.5" → "500m"), IntOrString kept as
+ * given. Unknown kinds keep their key order.
  */
 export function encodeObject(obj: unknown): string {
   return JSON.stringify(toWire(obj));

@@ -10,6 +10,7 @@ import { rootKinds, schemas, typePackages, type FieldSchema } from './schema/ind
 const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 const TIME = 'io.k8s.apimachinery.pkg.apis.meta.v1.Time';
+const MICRO_TIME = 'io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime';
 
 /** The OpenAPI definition name of a schema type, e.g. "PodSpec" → "io.k8s.api.core.v1.PodSpec". */
 export function openAPIDefinitionName(typeName: string): string {
@@ -42,7 +43,7 @@ function field(f: FieldSchema, ref: (name: string) => string): Json {
       out = { $ref: ref(INT_OR_STRING) };
       break;
     case 'time':
-      out = { $ref: ref(TIME) };
+      out = { $ref: ref(f.format === 'micro' ? MICRO_TIME : TIME) };
       break;
     case 'any':
       out = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
@@ -78,7 +79,11 @@ function render(ref: (name: string) => string): Record<string, Json> {
       format: 'date-time',
       description: 'RFC 3339 date and time at second precision.',
     },
-    'io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime': { type: 'string', format: 'date-time' },
+    [MICRO_TIME]: {
+      type: 'string',
+      format: 'date-time',
+      description: 'RFC 3339 date and time with microseconds.',
+    },
   };
   const gvks = new Map<string, { group: string; version: string; kind: string }[]>();
   for (const { apiVersion, kind } of rootKinds()) {

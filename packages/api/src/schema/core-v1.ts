@@ -5,6 +5,7 @@ import {
   I,
   I64,
   IOS,
+  MT,
   Q,
   S,
   SARR,
@@ -533,7 +534,7 @@ export const coreV1Schemas: Record<string, TypeSchema> = {
 
   // Events, bindings, component statuses
   EventSource: { component: S, host: S },
-  EventSeries: { count: I, lastObservedTime: T },
+  EventSeries: { count: I, lastObservedTime: MT },
   Event: {
     kind: S,
     apiVersion: S,
@@ -546,7 +547,7 @@ export const coreV1Schemas: Record<string, TypeSchema> = {
     lastTimestamp: T,
     count: I,
     type: S,
-    eventTime: T,
+    eventTime: MT,
     series: ref('EventSeries'),
     action: S,
     related: ref('ObjectReference'),

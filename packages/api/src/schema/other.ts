@@ -1,5 +1,5 @@
 /** Schema tables for coordination/v1, discovery/v1, autoscaling/v1 and policy/v1. */
-import { B, I, S, SARR, SMAP, T, arr, ref, req, type TypeSchema } from './types';
+import { B, I, MT, S, SARR, SMAP, arr, ref, req, type TypeSchema } from './types';
 
 /** Schema tables of the coordination/v1, discovery/v1, autoscaling/v1 and policy/v1 types, by type name. */
 export const otherSchemas: Record<string, TypeSchema> = {
@@ -7,8 +7,8 @@ export const otherSchemas: Record<string, TypeSchema> = {
   LeaseSpec: {
     holderIdentity: S,
     leaseDurationSeconds: I,
-    acquireTime: T,
-    renewTime: T,
+    acquireTime: MT,
+    renewTime: MT,
     leaseTransitions: I,
     strategy: S,
     preferredHolder: S,

@@ -32,7 +32,7 @@ export interface FieldSchema {
   patchMergeKey?: string;
   /** Strategic merge patch strategy: "merge", "retainKeys" or "merge,retainKeys". */
   patchStrategy?: string;
-  /** For `integer`: "int32" or "int64" (OpenAPI format). */
+  /** For `integer`: "int32" or "int64" (OpenAPI format); for `time`: "micro" for metav1.MicroTime. */
   format?: string;
   /** For `string`: the allowed values, when closed (OpenAPI enum). */
   enum?: string[];
@@ -56,6 +56,8 @@ export const N: FieldSchema = { type: 'number' };
 export const Q: FieldSchema = { type: 'quantity' };
 /** metav1.Time / MicroTime */
 export const T: FieldSchema = { type: 'time' };
+/** metav1.MicroTime (RFC 3339 with microseconds) */
+export const MT: FieldSchema = { type: 'time', format: 'micro' };
 /** intstr.IntOrString */
 export const IOS: FieldSchema = { type: 'intOrString' };
 /** arbitrary JSON (runtime.RawExtension, untyped) */
