@@ -111,7 +111,11 @@ describe('Kubelet with fakes', () => {
     const cc = cri.containersNamed('c')[0]!.config;
     expect(cc.envs.map((e) => `${e.key}=${e.value.toString()}`)).toEqual(['X=1']);
     expect(cc.logPath).toBe('c/0.log');
-    expect(cc.mounts.map((m) => m.containerPath).sort()).toEqual(['/dev/termination-log', '/etc/hosts', '/etc/resolv.conf']);
+    expect(cc.mounts.map((m) => m.containerPath).sort()).toEqual([
+      '/dev/termination-log',
+      '/etc/hosts',
+      '/etc/resolv.conf',
+    ]);
     // no status writes while nothing changes
     const n = cs.actions.filter((a) => a.verb === 'patch' && a.resource === 'pods').length;
     await new Promise((r) => setTimeout(r, 400));
@@ -302,5 +306,18 @@ describe('Kubelet with fakes', () => {
     const stop = cri.calls.findIndex((c) => c.startsWith('stopContainer c'));
     expect(hook).toBeGreaterThanOrEqual(0);
     expect(hook).toBeLessThan(stop);
+  });
+
+  it('fails a pod that outlives spec.activeDeadlineSeconds with reason DeadlineExceeded', async () => {
+    await create(makePod('deadline', [{ name: 'c', image: 'busybox:1.36' }], { activeDeadlineSeconds: 1 }));
+    const p = await waitFor('DeadlineExceeded', async () => {
+      const x = await getPod('deadline');
+      return x.status?.phase === 'Failed' ? x : undefined;
+    });
+    expect(p.status).toMatchObject({
+      reason: 'DeadlineExceeded',
+      message: 'Pod was active on the node longer than the specified deadline',
+    });
+    await waitFor('sandbox stopped', () => [...cri.sandboxes.values()].every((s) => s.status.state === 1));
   });
 });

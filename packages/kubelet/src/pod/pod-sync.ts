@@ -154,6 +154,20 @@ export class PodSyncer {
       return { status: this.status(pod, state, true), resyncMs: this.cfg.resyncMs, terminal: true, state };
     }
 
+    // spec.activeDeadlineSeconds (upstream activeDeadlineHandler): fail the pod once exceeded
+    const deadline = pod.spec?.activeDeadlineSeconds;
+    const started = pod.status?.startTime ? Date.parse(pod.status.startTime) : undefined;
+    if (deadline !== undefined && started !== undefined && this.d.clock.now() - started >= deadline * 1000) {
+      await this.killPod(pod, state, pod.spec?.terminationGracePeriodSeconds ?? 30);
+      state = await this.podState(pod);
+      const status = this.status(pod, state, true);
+      status.phase = 'Failed';
+      status.reason = 'DeadlineExceeded';
+      status.message = 'Pod was active on the node longer than the specified deadline';
+      this.d.event?.(pod, 'Normal', 'DeadlineExceeded', status.message);
+      return { status, resyncMs: this.cfg.resyncMs, terminal: true, state };
+    }
+
     const actions = computePodActions(pod, state, {
       now: this.d.clock.now(),
       backoff: this.backoff,

@@ -290,6 +290,11 @@ export function computePodStatus(pod: Pod, state: RuntimePodState, inp: StatusIn
     qosClass: old.qosClass ?? qosClass(pod),
   };
   if (old.nominatedNodeName) status.nominatedNodeName = old.nominatedNodeName;
+  // a terminal reason (e.g. DeadlineExceeded, Evicted) stays with the terminal phase
+  if ((phase === 'Succeeded' || phase === 'Failed') && old.reason) {
+    status.reason = old.reason;
+    if (old.message) status.message = old.message;
+  }
   return status;
 }
 
