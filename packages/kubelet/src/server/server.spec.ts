@@ -1,6 +1,6 @@
 // The kubelet HTTP server against the fake runtime: logs from CRI log files, exec over the
 // WebSocket channel protocol (ExecSync fallback, since the fake has no streaming URL).
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -120,6 +120,34 @@ describe('kubelet HTTP server', () => {
       reason: 'NonZeroExitCode',
       details: { causes: [{ reason: 'ExitCode', message: '3' }] },
     });
+  });
+
+  it('follows a log until the container exits', async () => {
+    const uid = (await cs.resource<Pod>('pods').get('default', 'web')).metadata.uid!;
+    const path = join(dir, 'pod-logs', `default_web_${uid}`, 'c', '0.log');
+    const res = await fetch(`${base}/containerLogs/default/web/c?follow=true&tailLines=1`);
+    const reader = res.body!.getReader();
+    let text = '';
+    const read = async (until: string) => {
+      while (!text.includes(until)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString();
+      }
+    };
+    await read('third\n');
+    await appendFile(
+      path,
+      formatCriLogLine({ timestamp: '2026-01-01T00:00:09Z', stream: 'stdout', content: 'appended' }),
+    );
+    await read('appended\n');
+    cri.exitContainer(cri.containersNamed('c')[0]!.status.id, 0);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString();
+    }
+    expect(text).toBe('third\nappended\n');
   });
 
   it('rejects exec without a WebSocket upgrade', async () => {
