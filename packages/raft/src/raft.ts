@@ -510,8 +510,12 @@ export class Raft {
     return this.log.nextCommittedEnts().some((e) => e.type === 'ConfChange');
   }
 
-  /** Handles MsgHup: start a (pre-)election unless we lead, cannot vote, or owe config changes. */
-  private hup(transfer: boolean): void {
+  /**
+   * Handles MsgHup (and TimeoutNow with `transfer`): start a (pre-)election unless we lead,
+   * cannot vote, or have committed configuration changes still to apply (our idea of the
+   * voters could be stale).
+   */
+  hup(transfer: boolean): void {
     if (this.state === 'Leader') return;
     if (!this.promotable()) return;
     if (this.hasUnappliedConfChanges()) return;
@@ -1087,7 +1091,7 @@ export function stepFollower(r: Raft, m: Message): void {
       return;
     case 'MsgTimeoutNow':
       // Thesis §3.10: the transferee starts an election at once, skipping pre-vote.
-      if (r.promotable()) r.campaign('Election', true);
+      r.hup(true);
       return;
     case 'MsgReadIndex':
       if (r.lead === NONE) throw new ProposalDroppedError('no leader to serve a read index');
