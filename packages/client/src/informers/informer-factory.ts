@@ -21,7 +21,7 @@ export interface InformerFactoryOptions {
   labelSelector?: string;
   fieldSelector?: string;
   /** Passed to every informer (reflector tuning, error reporting). */
-  informerOptions?: Pick<SharedInformerOptions, 'reflector' | 'onError'>;
+  informerOptions?: Pick<SharedInformerOptions, 'reflector' | 'onError' | 'transform'>;
 }
 
 /** Per-informer overrides of {@link InformerFactory.informerFor}. */

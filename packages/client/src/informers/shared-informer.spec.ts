@@ -244,6 +244,32 @@ describe('SharedInformer against FakeClientset', () => {
     inf.stop();
   });
 
+  it('transform is applied before caching and delivery', async () => {
+    const clock = new FakeClock(0);
+    const cs = new FakeClientset({
+      objects: [
+        { ...pod('a'), metadata: { name: 'a', namespace: 'ns1', managedFields: [{ manager: 'x' }] } },
+      ],
+    });
+    const inf = new SharedInformer<Pod>(cs.resource<Pod>('pods'), {
+      clock,
+      transform: (o) => {
+        const { managedFields: _drop, ...metadata } = o.metadata;
+        return { ...o, metadata };
+      },
+    });
+    const seen: Pod[] = [];
+    inf.addEventHandler({ onAdd: (o) => seen.push(o), onUpdate: (_a, b) => seen.push(b) });
+    inf.run();
+    await waitForCacheSync(inf);
+    await cs.resource('pods').patch('ns1', 'a', 'merge', { metadata: { labels: { x: 'y' } } });
+    await settle();
+    expect(seen).toHaveLength(2);
+    expect(seen.every((o) => o.metadata.managedFields === undefined)).toBe(true);
+    expect(inf.lister().get('ns1', 'a')!.metadata.managedFields).toBeUndefined();
+    inf.stop();
+  });
+
   it('waitForCacheSync resolves false when an informer stops before syncing', async () => {
     const { cs, inf } = setup();
     cs.prependReactor('list', 'pods', () => ({ error: new ApiError({ code: 500 }) }));

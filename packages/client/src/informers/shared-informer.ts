@@ -75,6 +75,11 @@ export interface SharedInformerOptions {
   indexers?: Indexers<KubeObject>;
   /** Reflector tuning (page size, backoff). */
   reflector?: Omit<ReflectorOptions, 'namespace' | 'labelSelector' | 'fieldSelector' | 'clock'>;
+  /**
+   * Applied to every object before it is cached and delivered (client-go SetTransform), e.g. to
+   * drop metadata.managedFields and save memory. Must return an object with the same key.
+   */
+  transform?(obj: KubeObject): KubeObject;
   /** Receives handler exceptions and list/watch failures; default: console.error for handler exceptions only. */
   onError?(err: unknown, context: string): void;
 }
@@ -210,7 +215,10 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Reflec
   /** @internal */
   replace(items: T[], _resourceVersion: string): void {
     const next = new Map<string, T>();
-    for (const o of items) next.set(metaNamespaceKey(o), o);
+    for (const o of items) {
+      const x = this.tf(o);
+      next.set(metaNamespaceKey(x), x);
+    }
     const old = new Map(this.indexer.listKeys().map((k) => [k, this.indexer.get(k)!]));
     this.indexer.replace(next);
     const initial = !this.synced;
@@ -242,6 +250,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Reflec
 
   /** @internal */
   update(obj: T): void {
+    obj = this.tf(obj);
     const key = metaNamespaceKey(obj);
     const before = this.indexer.get(key);
     this.indexer.update(key, obj);
@@ -251,9 +260,14 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Reflec
 
   /** @internal */
   delete(obj: T): void {
+    obj = this.tf(obj);
     const key = metaNamespaceKey(obj);
     this.indexer.delete(key);
     this.notify('onDelete', (h) => h.onDelete?.(obj));
+  }
+
+  private tf(obj: T): T {
+    return this.opts.transform ? (this.opts.transform(obj) as T) : obj;
   }
 
   private notify(what: string, fn: (h: ResourceEventHandler<T>) => void): void {
