@@ -1,5 +1,4 @@
 // The CRI runtime.v1 generated code (messages, RuntimeServiceService/ImageServiceService
-// definitions, clients), owned by this package and generated into @keelson/api
-// (packages/api/src/cri.ts). Imported through this one module so that switching to
-// `import { cri } from '@keelson/api'` once the api index re-exports it is a one-line change.
-export * from '../../api/src/cri';
+// definitions, grpc-js clients), generated from proto/runtime/v1/api.proto into @keelson/api and
+// exported there as the `@keelson/api/cri` subpath. Imported through this one module.
+export * from '@keelson/api/cri';
