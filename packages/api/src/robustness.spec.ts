@@ -3,7 +3,9 @@
 import fc from 'fast-check';
 import { defaultObject } from './defaults';
 import { validateObject } from './validation/validate';
-import { checkSchema } from './codec';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkSchema, encodeObject } from './codec';
 import { rootKinds } from './schema/index';
 import { parseLabelSelector } from './labels';
 import type { KubeObject } from './meta';
@@ -83,6 +85,29 @@ describe('robustness (property)', () => {
         expect(Array.isArray(r.unknown)).toBe(true);
         defaultObject(pod as KubeObject);
         validateObject(pod as KubeObject, validPod() as KubeObject);
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it('kubectl-created objects with any one field replaced never make them throw', () => {
+    const dir = join(__dirname, 'testdata/kubectl-create');
+    const samples = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
+    const cases = samples.flatMap((o, i) =>
+      paths(o)
+        .filter((p) => p.length > 0)
+        .map((p) => [i, p] as const),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...cases), fc.jsonValue(), ([i, path], value) => {
+        const obj = JSON.parse(JSON.stringify(samples[i]));
+        setAt(obj, [...path], value);
+        checkSchema(obj);
+        defaultObject(obj as KubeObject);
+        validateObject(obj as KubeObject, samples[i] as KubeObject);
+        encodeObject(obj);
       }),
       { numRuns: 600 },
     );
