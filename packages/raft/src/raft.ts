@@ -461,9 +461,11 @@ export class Raft {
       self.becomeReplicate();
       self.recentActive = true;
     }
-    // Any config change in the uncommitted tail must be applied before another is accepted.
-    this.pendingConfIndex = this.log.lastIndex();
     this.appendEntries([{ term: 0, index: 0, type: 'Normal', data: EMPTY_BYTES }]);
+    // No configuration change until this no-op is committed and applied: that settles any
+    // change left in the tail, and fixes the single-server change bug Ongaro described
+    // (raft-dev, 2015: a leader must commit an entry of its term before changing membership).
+    this.pendingConfIndex = this.log.lastIndex();
   }
 
   private appendEntries(es: Entry[]): void {

@@ -3,7 +3,15 @@
  * Understandable Consensus Algorithm (Extended Version)") and of Ongaro's thesis (2014). Each
  * test quotes or names the rule it checks.
  */
-import { type Message, NONE, ProposalDroppedError, Raft, checkOperations, kvModel } from '../src';
+import {
+  type Message,
+  NONE,
+  ProposalDroppedError,
+  Raft,
+  checkOperations,
+  encodeConfChange,
+  kvModel,
+} from '../src';
 import { entry, makeLeader, msg, newRaft, persist, take } from './helpers';
 import { SimCluster } from './sim/cluster';
 
@@ -522,6 +530,34 @@ describe('thesis §4 membership changes', () => {
     c.node('n1').proposeConfChange({ type: 'RemoveNode', nodeId: 'n3' });
     c.stabilize();
     expect(c.node('n1').raft.confState()).toEqual({ voters: ['n1', 'n2'], learners: ['n4'] });
+  });
+
+  test('a new leader accepts a configuration change only once an entry of its own term is committed and applied', () => {
+    const r = newRaft('a', ['a', 'b', 'c'], { preVote: false });
+    makeLeader(r);
+    const cc = () =>
+      r.step(
+        msg({
+          type: 'MsgProp',
+          from: 'a',
+          entries: [
+            {
+              term: 0,
+              index: 0,
+              type: 'ConfChange',
+              data: encodeConfChange({ type: 'AddLearner', nodeId: 'd' }),
+            },
+          ],
+        }),
+      );
+    expect(cc).toThrow(/not applied yet/);
+    persist(r);
+    r.step(msg({ type: 'MsgAppResp', from: 'b', to: 'a', term: r.term, index: 1 }));
+    expect(r.log.committed).toBe(1);
+    expect(cc).toThrow(/not applied yet/); // committed but not applied
+    r.log.appliedTo(1);
+    cc();
+    expect(r.log.lastIndex()).toBe(2);
   });
 
   test('§4.2.2 a leader removed from the configuration steps down and the rest elect a new leader', () => {
