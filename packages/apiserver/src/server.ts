@@ -47,6 +47,8 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Clock (default wall clock). */
   now?: () => Date;
+  /** REST requests served at once before 429 (default 1000; 0 = no limit). */
+  maxRequestsInflight?: number;
   /** Request log hook. */
   onRequest?: (method: string, path: string, code: number, ms: number) => void;
 }
@@ -109,6 +111,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<Runni
     handler,
     serverAddress: () => `${host}:${restPort}`,
     ready: () => ready,
+    maxRequestsInflight: opts.maxRequestsInflight,
     onRequest: opts.onRequest,
   });
   const http: HttpServer = createServer({ keepAliveTimeout: 65000 }, rest.request);

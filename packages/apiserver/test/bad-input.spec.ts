@@ -1,5 +1,6 @@
 // Bad input, property-based (fast-check): every malformed request gets a 4xx Kubernetes Status,
 // the server keeps serving, and the store does not change (its revision stays put).
+import { request } from 'node:http';
 import fc from 'fast-check';
 import { startApiServer, type RunningApiServer } from '../src';
 
@@ -396,3 +397,32 @@ it('never answers 5xx to random paths, methods and media types', async () => {
     { numRuns: 150 },
   );
 }, 120000);
+
+it('answers 429 with Retry-After beyond the in-flight limit and recovers', async () => {
+  const small = await startApiServer({ storage: 'memory', compactionIntervalMs: 0, maxRequestsInflight: 1 });
+  try {
+    // hold the only slot with a POST whose body has not finished arriving
+    const held = request(`${small.url}${CM}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': '40' },
+    });
+    const heldDone = new Promise<number>((resolve) =>
+      held.on('response', (r) => (r.resume(), resolve(r.statusCode ?? 0))),
+    );
+    held.write('{"metadata":');
+    let r: Response | undefined;
+    for (let i = 0; i < 50; i++) {
+      r = await fetch(`${small.url}/api/v1/namespaces`);
+      if (r.status === 429) break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    expect(r!.status).toBe(429);
+    expect(r!.headers.get('retry-after')).toBe('1');
+    expect(await r!.json()).toMatchObject({ kind: 'Status', reason: 'TooManyRequests', code: 429 });
+    held.end('{"name":"held"}}'.padEnd(28, ' '));
+    expect(await heldDone).toBe(201);
+    expect((await fetch(`${small.url}/api/v1/namespaces`)).status).toBe(200);
+  } finally {
+    await small.close();
+  }
+});

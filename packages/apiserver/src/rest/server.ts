@@ -46,6 +46,11 @@ export interface RestOptions {
   maxBodyBytes?: number;
   /** True once storage and the watch cache are ready (/readyz). */
   ready: () => boolean;
+  /**
+   * Requests (other than watches and kubelet proxies) served at once before new ones get
+   * 429 TooManyRequests with Retry-After: 1 (upstream --max-requests-inflight). Default 1000; 0 = no limit.
+   */
+  maxRequestsInflight?: number;
   /** Called for every request (method, path, code, ms) — logging hook. */
   onRequest?: (method: string, path: string, code: number, ms: number) => void;
 }
@@ -403,9 +408,43 @@ export function createRestHandler(opts: RestOptions): {
     return handleResource(req, res, url, parsed);
   }
 
+  const maxInflight = opts.maxRequestsInflight ?? 1000;
+  let inflight = 0;
+  const longRunning = (req: IncomingMessage) => {
+    const u = req.url ?? '';
+    return (
+      /[?&]watch=(1|true)/.test(u) || /\/watch\//.test(u) || /\/(log|exec|attach|portforward)(\?|$)/.test(u)
+    );
+  };
+
   return {
     request(req, res) {
       const started = Date.now();
+      if (maxInflight > 0 && !longRunning(req)) {
+        if (inflight >= maxInflight) {
+          req.resume();
+          sendError(
+            res,
+            new ApiError(
+              failure(429, 'TooManyRequests', 'Too many requests, please try again later.', {
+                retryAfterSeconds: 1,
+              }),
+              { 'Retry-After': '1' },
+            ),
+          );
+          return;
+        }
+        inflight++;
+        let done = false;
+        const release = () => {
+          if (!done) {
+            done = true;
+            inflight--;
+          }
+        };
+        res.on('finish', release);
+        res.on('close', release);
+      }
       res.on('finish', () =>
         opts.onRequest?.(req.method ?? '', req.url ?? '', res.statusCode, Date.now() - started),
       );
