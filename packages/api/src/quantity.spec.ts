@@ -53,6 +53,14 @@ describe('Quantity parse', () => {
     expect(parseQuantity('+' + input).cmp(q)).toBe(0);
   });
 
+  it('handles extreme exponents without building huge numbers', () => {
+    expect(canonicalQuantity('1e-2147483647')).toBe('1e-9');
+    expect(canonicalQuantity('-1e-2147483647')).toBe('-1e-9');
+    expect(canonicalQuantity('1e999')).toBe('1e999');
+    expect(() => parseQuantity('1e2147483647')).toThrow('quantity too large');
+    expect(() => parseQuantity('1e2147483648')).toThrow(QuantityParseError);
+  });
+
   it.each(['', '1.1.M', '1+1.0M', '0.1mi', '0.1am', 'aoeu', '.5i', '1i', '-3.01i', '-3.01e-', ' 1', '1 '])(
     'rejects %j',
     (input) => {

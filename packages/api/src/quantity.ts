@@ -6,6 +6,7 @@
  * - parse accepts `[+-]digits[.digits]` followed by a decimal SI suffix (n u m "" k M G T P E),
  *   a binary suffix (Ki Mi Gi Ti Pi Ei) or a decimal exponent (e3, E-2, e+6);
  * - values are rounded up (away from zero) to nano precision;
+ * - Keelson-specific: magnitudes of 10^1000 and above are rejected ("quantity too large");
  * - binary quantities are capped at 2^63-1; a binary value in (0, 1) becomes decimal SI;
  * - the canonical string keeps the format of the input (binary, decimal SI, exponent) with the
  *   largest suffix that keeps the mantissa an integer ("1.5" → "1500m", "0.5Gi" → "512Mi",
@@ -37,6 +38,11 @@ const DECIMAL_BY_EXP = new Map<number, string>(Object.entries(DECIMAL_SUFFIX).ma
 const BINARY_SUFFIX: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
 const BINARY_BY_EXP = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'];
 const MAX_INT64 = (1n << 63n) - 1n;
+/**
+ * Keelson rejects quantities of 10^1000 or more (upstream accepts exponents up to 2^31-1); this
+ * bounds the exact bigint arithmetic. Anything above 2^63 saturates upstream's Value() anyway.
+ */
+const MAX_MAGNITUDE = 1000;
 
 function pow10(n: number): bigint {
   return 10n ** BigInt(n);
@@ -110,8 +116,13 @@ export class QuantityValue {
     }
     // Round up (away from zero) to nano precision.
     if (scale < -9 && unscaled !== 0n) {
-      unscaled = divUp(unscaled, pow10(-9 - scale));
+      // Below 1n altogether (e.g. "1e-2147483647"): rounds up to 1n without building 10^2147483647.
+      if (unscaled.toString().length + scale <= -9) unscaled = 1n;
+      else unscaled = divUp(unscaled, pow10(-9 - scale));
       scale = -9;
+    }
+    if (unscaled !== 0n && unscaled.toString().length + scale > MAX_MAGNITUDE) {
+      throw new QuantityParseError(`quantity too large: magnitude above 1e${MAX_MAGNITUDE}`);
     }
     if (format === 'BinarySI') {
       const v = new QuantityValue(unscaled, scale, format);
