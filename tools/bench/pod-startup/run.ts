@@ -184,6 +184,7 @@ async function main() {
       },
     );
     console.log(`creating ${PODS} pods on ${NODE} ...`);
+    const cpu0 = procStat(kubelet.pid!).cpuMs;
     const t0 = Date.now();
     await Promise.all(
       Array.from({ length: PODS }, (_, i) => {
@@ -217,9 +218,12 @@ async function main() {
     const deadline = Date.now() + 300_000;
     while (ready.size < PODS && Date.now() < deadline) await sleep(200);
     const total = Date.now() - t0;
+    const startupCpu = procStat(kubelet.pid!).cpuMs - cpu0;
     const toRun = [...running].map(([n, t]) => t - created.get(n)!);
     const toReady = [...ready].map(([n, t]) => t - created.get(n)!);
-    console.log(`all ${ready.size}/${PODS} Ready after ${total} ms`);
+    console.log(
+      `all ${ready.size}/${PODS} Ready after ${total} ms; kubelet CPU during startup ${(startupCpu / 1000).toFixed(1)} s`,
+    );
     console.log(`creation → Running: p50 ${pct(toRun, 50)} ms, p99 ${pct(toRun, 99)} ms (n=${toRun.length})`);
     console.log(
       `creation → Ready:   p50 ${pct(toReady, 50)} ms, p99 ${pct(toReady, 99)} ms (n=${toReady.length})`,
