@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { ImageStore } from '../src/images/store';
 import { buildBusyboxImage, buildNodeImage } from '../src/images/build';
 import { DigestMismatchError } from '../src/errors';
@@ -303,6 +304,57 @@ const canRegistry = hasTool('docker-registry') && hasTool('skopeo');
       writeFileSync(data, orig);
     }
     expect(statSync(data).size).toBe(orig.length);
+  });
+
+  test('bearer token flow: 401 challenge, token from the realm with basic creds, then pull', async () => {
+    // A token-auth front for the real registry (Docker token protocol): /v2/* needs
+    // "Authorization: Bearer <token>", else 401 with WWW-Authenticate: Bearer realm=...;
+    // GET /token?service=...&scope=repository:<name>:pull with Basic creds issues the token.
+    const token = 'tok-' + Math.random().toString(36).slice(2);
+    const seenScopes: string[] = [];
+    const front = createHttpServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/token') {
+        const ok = req.headers.authorization === `Basic ${Buffer.from('keelson:s3cret').toString('base64')}`;
+        seenScopes.push(`${url.searchParams.get('service')} ${url.searchParams.get('scope')}`);
+        res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+        res.end(ok ? JSON.stringify({ token }) : '{}');
+        return;
+      }
+      if (req.headers.authorization !== `Bearer ${token}`) {
+        const port = (front.address() as { port: number }).port;
+        res.writeHead(401, {
+          'www-authenticate': `Bearer realm="http://127.0.0.1:${port}/token",service="keelson-test",scope="repository:library/busybox:pull"`,
+        });
+        res.end();
+        return;
+      }
+      const headers = { ...req.headers };
+      delete headers.authorization;
+      const up = httpRequest(
+        { host: '127.0.0.1', port: reg.port, path: req.url, method: req.method, headers },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+    try {
+      const port = (front.address() as { port: number }).port;
+      const ref = `127.0.0.1:${port}/library/busybox:1.36`;
+      await expect(t.client.img('pullImage', { image: { image: ref } })).rejects.toMatchObject({ code: 16 });
+      const { imageRef } = await t.client.img('pullImage', {
+        image: { image: ref },
+        auth: { username: 'keelson', password: 's3cret' },
+      });
+      expect(imageRef).toBe(t.busybox.id);
+      expect(seenScopes).toContain('keelson-test repository:library/busybox:pull');
+    } finally {
+      await new Promise((r) => front.close(r));
+    }
   });
 
   test('basic auth: refused without credentials, pulled with them', async () => {
