@@ -1,10 +1,11 @@
 /**
  * The scheduler cache: nodes and the pods on them, including "assumed" pods whose binding is in
- * flight, so the next decision already sees them (kube-scheduler internal/cache). Assumed pods
- * expire if their binding is never confirmed within `assumeTtlMs`.
+ * flight, so the next decision already sees them (kube-scheduler internal/cache). NodeInfos are
+ * kept up to date incrementally, so a snapshot costs nothing per pod; assumed pods expire if their
+ * binding is never confirmed within `assumeTtlMs`.
  */
 import type { Node, Pod } from '@keelson/api';
-import { NodeInfo, samePod } from '../framework/node-info';
+import { NodeInfo } from '../framework/node-info';
 
 const podKey = (p: Pod) => p.metadata.uid ?? `${p.metadata.namespace}/${p.metadata.name}`;
 
@@ -15,11 +16,18 @@ export interface CacheOptions {
   now?: () => number;
 }
 
+interface PodEntry {
+  pod: Pod;
+  nodeName: string;
+  assumedAt?: number;
+}
+
 /** Nodes and placed pods, with assumed pods. */
 export class SchedulerCache {
-  private readonly nodes = new Map<string, Node>();
-  /** pod key → { pod, node, assumedAt? } */
-  private readonly pods = new Map<string, { pod: Pod; nodeName: string; assumedAt?: number }>();
+  private readonly infos = new Map<string, NodeInfo>();
+  private readonly pods = new Map<string, PodEntry>();
+  private readonly assumed = new Set<string>();
+  private sorted?: NodeInfo[];
   private readonly ttl: number;
   private readonly now: () => number;
 
@@ -28,71 +36,89 @@ export class SchedulerCache {
     this.now = opts.now ?? Date.now;
   }
 
+  /** Adds a node or replaces its object, keeping the pods placed on it. */
   addOrUpdateNode(node: Node): void {
-    this.nodes.set(node.metadata.name ?? '', node);
+    const name = node.metadata.name ?? '';
+    const info = new NodeInfo(node);
+    const old = this.infos.get(name);
+    if (old) for (const p of old.pods) info.addPod(p.pod);
+    else for (const e of this.pods.values()) if (e.nodeName === name) info.addPod(e.pod);
+    this.infos.set(name, info);
+    this.sorted = undefined;
   }
 
   removeNode(node: Node): void {
-    this.nodes.delete(node.metadata.name ?? '');
+    this.infos.delete(node.metadata.name ?? '');
+    this.sorted = undefined;
   }
 
   /** Records a pod bound to a node (from the apiserver); confirms it if it was assumed. */
   addOrUpdatePod(pod: Pod): void {
     const nodeName = pod.spec?.nodeName;
-    if (!nodeName) return this.removePod(pod);
-    if (isTerminal(pod)) return this.removePod(pod);
-    this.pods.set(podKey(pod), { pod, nodeName });
+    if (!nodeName || isTerminal(pod)) return this.removePod(pod);
+    this.place(podKey(pod), { pod, nodeName });
   }
 
   /** Forgets a pod. */
   removePod(pod: Pod): void {
-    this.pods.delete(podKey(pod));
+    const key = podKey(pod);
+    const e = this.pods.get(key);
+    if (!e) return;
+    this.infos.get(e.nodeName)?.removePod(e.pod);
+    this.pods.delete(key);
+    this.assumed.delete(key);
   }
 
   /** Places a pod on a node before its binding is confirmed. */
   assumePod(pod: Pod, nodeName: string): void {
     const placed: Pod = { ...pod, spec: { ...pod.spec!, nodeName } };
-    this.pods.set(podKey(pod), { pod: placed, nodeName, assumedAt: this.now() });
+    this.place(podKey(pod), { pod: placed, nodeName, assumedAt: this.now() });
   }
 
   /** Undoes {@link assumePod} (binding failed). */
   forgetPod(pod: Pod): void {
-    const e = this.pods.get(podKey(pod));
-    if (e?.assumedAt !== undefined) this.pods.delete(podKey(pod));
+    if (this.assumed.has(podKey(pod))) this.removePod(pod);
   }
 
   /** True if the pod is assumed and not yet confirmed. */
   isAssumed(pod: Pod): boolean {
-    return this.pods.get(podKey(pod))?.assumedAt !== undefined;
+    return this.assumed.has(podKey(pod));
   }
 
   /**
-   * A point-in-time view: one NodeInfo per node with its pods, assumed ones included (expired
-   * assumptions dropped first). Callers may mutate the returned NodeInfos.
+   * The current NodeInfos (assumed pods included, expired assumptions dropped first), sorted by
+   * node name. The objects are the cache's own: plugins must treat them as read-only (preemption
+   * works on clones).
    */
   snapshot(): NodeInfo[] {
-    const now = this.now();
-    const infos = new Map<string, NodeInfo>();
-    for (const [name, node] of this.nodes) infos.set(name, new NodeInfo(node));
-    for (const [key, e] of this.pods) {
-      if (e.assumedAt !== undefined && now - e.assumedAt > this.ttl) {
-        this.pods.delete(key);
-        continue;
+    if (this.assumed.size) {
+      const now = this.now();
+      for (const key of [...this.assumed]) {
+        const e = this.pods.get(key);
+        if (e?.assumedAt !== undefined && now - e.assumedAt > this.ttl) this.removePod(e.pod);
       }
-      infos.get(e.nodeName)?.addPod(e.pod);
     }
-    return [...infos.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.sorted ??= [...this.infos.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.sorted;
   }
 
   /** Number of nodes. */
   nodeCount(): number {
-    return this.nodes.size;
+    return this.infos.size;
   }
 
   /** Whether the pod is in the cache at all (bound or assumed). */
   has(pod: Pod): boolean {
-    const e = this.pods.get(podKey(pod));
-    return !!e && samePod(e.pod, pod);
+    return this.pods.has(podKey(pod));
+  }
+
+  private place(key: string, entry: PodEntry): void {
+    const old = this.pods.get(key);
+    if (old) this.infos.get(old.nodeName)?.removePod(old.pod);
+    this.pods.set(key, entry);
+    if (entry.assumedAt !== undefined) this.assumed.add(key);
+    else this.assumed.delete(key);
+    this.infos.get(entry.nodeName)?.addPod(entry.pod);
   }
 }
 

@@ -26,6 +26,10 @@ export class NodeInfo {
   /** Sum of the pods' requests with scoring defaults for unset cpu/memory. */
   readonly nonZeroRequested: Resources = zeroResources();
   readonly usedPorts: HostPort[] = [];
+  /** Pods with required pod anti-affinity terms (what InterPodAffinity must check against every new pod). */
+  readonly podsWithRequiredAntiAffinity: Pod[] = [];
+  /** Pods with any pod affinity or anti-affinity (for scoring). */
+  readonly podsWithAffinity: Pod[] = [];
   readonly allocatable: Resources;
   readonly allowedPodNumber: number;
 
@@ -46,6 +50,9 @@ export class NodeInfo {
     addInto(this.requested, requests);
     addInto(this.nonZeroRequested, podRequestsForScoring(pod));
     for (const p of hostPorts(pod)) this.usedPorts.push(p);
+    const aff = pod.spec?.affinity;
+    if (aff?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) this.podsWithRequiredAntiAffinity.push(pod);
+    if (aff?.podAffinity || aff?.podAntiAffinity) this.podsWithAffinity.push(pod);
   }
 
   /** Removes a pod by uid (or namespace/name). Returns false if it was not here. */
@@ -55,6 +62,10 @@ export class NodeInfo {
     const [removed] = this.pods.splice(i, 1);
     sub(this.requested, removed.requests);
     sub(this.nonZeroRequested, podRequestsForScoring(removed.pod));
+    for (const list of [this.podsWithRequiredAntiAffinity, this.podsWithAffinity]) {
+      const k = list.findIndex((p) => samePod(p, pod));
+      if (k >= 0) list.splice(k, 1);
+    }
     for (const p of hostPorts(removed.pod)) {
       const j = this.usedPorts.findIndex((u) => u.port === p.port && u.protocol === p.protocol && u.ip === p.ip);
       if (j >= 0) this.usedPorts.splice(j, 1);

@@ -151,23 +151,30 @@ const MIN_THRESHOLD = 23 * MB;
 const MAX_CONTAINER_THRESHOLD = 1000 * MB;
 
 /** Score: prefer nodes that already have the pod's images, scaled by how many nodes have them. */
-export class ImageLocality implements ScorePlugin {
-  constructor(private readonly ctx: PluginContext) {}
+export class ImageLocality implements PreScorePlugin, ScorePlugin {
   name() {
     return 'ImageLocality';
   }
-  score(_s: CycleState, pod: Pod, node: NodeInfo) {
-    const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-    const all = this.ctx.snapshot();
-    let sum = 0;
-    for (const c of containers) {
-      const image = normalizeImage(c.image ?? '');
-      const here = (node.node.status?.images ?? []).find((i) => (i.names ?? []).some((n) => normalizeImage(n) === image));
-      if (!here) continue;
-      const spread = all.filter((n) => (n.node.status?.images ?? []).some((i) => (i.names ?? []).some((x) => normalizeImage(x) === image))).length;
-      sum += Math.floor(((here.sizeBytes ?? 0) * spread) / Math.max(1, all.length));
+  /** Counts, once per cycle, how many nodes hold each of the pod's images. */
+  preScore(state: CycleState, pod: Pod, _feasible: NodeInfo[], all: NodeInfo[]): Status {
+    const images = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => normalizeImage(c.image ?? ''));
+    const spread = new Map<string, number>(images.map((i) => [i, 0]));
+    for (const n of all) {
+      for (const img of n.node.status?.images ?? []) {
+        for (const name of new Set((img.names ?? []).map(normalizeImage))) if (spread.has(name)) spread.set(name, spread.get(name)! + 1);
+      }
     }
-    const max = MAX_CONTAINER_THRESHOLD * containers.length;
+    state.write('PreScoreImageLocality', { images, spread, total: all.length });
+    return Status.success();
+  }
+  score(state: CycleState, _pod: Pod, node: NodeInfo) {
+    const s = state.read<{ images: string[]; spread: Map<string, number>; total: number }>('PreScoreImageLocality')!;
+    let sum = 0;
+    for (const image of s.images) {
+      const here = (node.node.status?.images ?? []).find((i) => (i.names ?? []).some((n) => normalizeImage(n) === image));
+      if (here) sum += Math.floor(((here.sizeBytes ?? 0) * (s.spread.get(image) ?? 0)) / Math.max(1, s.total));
+    }
+    const max = MAX_CONTAINER_THRESHOLD * s.images.length;
     const clamped = Math.min(Math.max(sum, MIN_THRESHOLD), max);
     const score = max > MIN_THRESHOLD ? Math.floor((MAX_NODE_SCORE * (clamped - MIN_THRESHOLD)) / (max - MIN_THRESHOLD)) : 0;
     return { score, status: Status.success() };

@@ -18,7 +18,7 @@ export function defaultRegistry(): Registry {
     .register('NodeResourcesBalancedAllocation', () => new NodeResourcesBalancedAllocation())
     .register('PodTopologySpread', () => new PodTopologySpread())
     .register('InterPodAffinity', () => new InterPodAffinity())
-    .register('ImageLocality', (ctx) => new ImageLocality(ctx))
+    .register('ImageLocality', () => new ImageLocality())
     .register('DefaultPreemption', (ctx) => new DefaultPreemption(ctx))
     .register('DefaultBinder', (ctx) => new DefaultBinder(ctx));
 }

@@ -3,7 +3,7 @@
  * and NodeResourcesBalancedAllocation (kube-scheduler plugins/noderesources).
  */
 import type { Pod } from '@keelson/api';
-import type { CycleState, FilterPlugin, PluginContext, PreFilterPlugin, ScorePlugin } from '../framework/interface';
+import type { CycleState, FilterPlugin, PluginContext, PreFilterPlugin, PreScorePlugin, ScorePlugin } from '../framework/interface';
 import { MAX_NODE_SCORE } from '../framework/interface';
 import type { NodeInfo } from '../framework/node-info';
 import { podRequests, podRequestsForScoring, type Resources } from '../framework/resources';
@@ -24,6 +24,7 @@ interface ScoringStrategy {
 }
 
 const STATE_KEY = 'PreFilterNodeResourcesFit';
+const SCORE_KEY = 'PreScoreNodeResourcesFit';
 
 function amount(r: Resources, name: string): number {
   if (name === 'cpu') return r.milliCPU;
@@ -33,7 +34,7 @@ function amount(r: Resources, name: string): number {
 }
 
 /** Filter: requests + already requested ≤ allocatable for every resource, and pod count. */
-export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, ScorePlugin {
+export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
   private readonly strategy: Required<Pick<ScoringStrategy, 'type'>> & ScoringStrategy;
   private readonly resources: ResourceSpec[];
 
@@ -58,8 +59,12 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, ScorePlu
     const reasons = insufficient(req, node);
     return reasons.length ? Status.unschedulable(...reasons) : Status.success();
   }
-  score(_s: CycleState, pod: Pod, node: NodeInfo) {
-    const req = podRequestsForScoring(pod);
+  preScore(state: CycleState, pod: Pod): Status {
+    state.write(SCORE_KEY, podRequestsForScoring(pod));
+    return Status.success();
+  }
+  score(state: CycleState, pod: Pod, node: NodeInfo) {
+    const req = state.read<Resources>(SCORE_KEY) ?? podRequestsForScoring(pod);
     let total = 0;
     let weights = 0;
     for (const r of this.resources) {
@@ -114,12 +119,16 @@ export function insufficient(req: Resources, node: NodeInfo): string[] {
 }
 
 /** Score: prefer nodes whose cpu and memory fractions stay close together (1 - std dev). */
-export class NodeResourcesBalancedAllocation implements ScorePlugin {
+export class NodeResourcesBalancedAllocation implements PreScorePlugin, ScorePlugin {
   name() {
     return 'NodeResourcesBalancedAllocation';
   }
-  score(_s: CycleState, pod: Pod, node: NodeInfo) {
-    const req = podRequestsForScoring(pod);
+  preScore(state: CycleState, pod: Pod): Status {
+    state.write('PreScoreBalancedAllocation', podRequestsForScoring(pod));
+    return Status.success();
+  }
+  score(state: CycleState, pod: Pod, node: NodeInfo) {
+    const req = state.read<Resources>('PreScoreBalancedAllocation') ?? podRequestsForScoring(pod);
     const fractions: number[] = [];
     for (const name of ['cpu', 'memory']) {
       const alloc = amount(node.allocatable, name);

@@ -3,7 +3,7 @@
  * plugins/interpodaffinity): both count pods per topology domain, the value of a node label.
  */
 import type { Pod, PodAffinityTerm, TopologySpreadConstraint } from '@keelson/api';
-import { labelSelectorFromStructured } from '@keelson/api';
+import { labelSelectorFromStructured, type Selector } from '@keelson/api';
 import type { CycleState, FilterPlugin, PreFilterPlugin, PreScorePlugin, ScorePlugin } from '../framework/interface';
 import { MAX_NODE_SCORE } from '../framework/interface';
 import type { NodeInfo } from '../framework/node-info';
@@ -12,8 +12,15 @@ import { podMatchesNodeSelectorAndAffinity } from './node-selection';
 
 const domainOf = (node: NodeInfo, key: string): string | undefined => node.node.metadata.labels?.[key];
 
+/** Parsed selectors, by the structured selector object they came from (pods are immutable snapshots). */
+const parsed = new WeakMap<object, Selector>();
+const NOTHING = labelSelectorFromStructured(undefined);
+
 function selectorMatches(sel: PodAffinityTerm['labelSelector'] | TopologySpreadConstraint['labelSelector'], pod: Pod): boolean {
-  return labelSelectorFromStructured(sel).matches(pod.metadata.labels);
+  if (!sel) return NOTHING.matches(pod.metadata.labels);
+  let s = parsed.get(sel);
+  if (!s) parsed.set(sel, (s = labelSelectorFromStructured(sel)));
+  return s.matches(pod.metadata.labels);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,10 +154,10 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     }));
     const existingAnti = new Set<string>();
     for (const n of nodes) {
-      for (const p of n.pods) {
-        for (const term of p.pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
+      for (const existing of n.podsWithRequiredAntiAffinity) {
+        for (const term of existing.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
           const d = domainOf(n, term.topologyKey);
-          if (d !== undefined && termSelects(term, p.pod, pod)) existingAnti.add(`${term.topologyKey}=${d}`);
+          if (d !== undefined && termSelects(term, existing, pod)) existingAnti.add(`${term.topologyKey}=${d}`);
         }
       }
     }
