@@ -33,6 +33,7 @@ export { openStorage } from './storage/open-storage';
 export { IpAllocator, PortAllocator, AllocationError } from './registry/allocators';
 export {
   STATUS_METADATA_KEY,
+  WARNING_METADATA_KEY,
   grpcCodeFor,
   toGrpcError,
   startGrpcServer,
