@@ -30,3 +30,16 @@ export {
   StoreFailedError,
   StoreUnavailableError,
 } from './errors';
+export {
+  ReplicatedStore,
+  type ReplicatedStoreOptions,
+  type ReplicatedRangeOptions,
+  type MemberInfo,
+} from './replication/replicated-store';
+export {
+  startReplicatedMember,
+  raftPeerService,
+  memberCall,
+  type ReplicatedMember,
+  type ClusterView,
+} from './replication/member';

@@ -8,6 +8,8 @@ import {
   type sendUnaryData,
   type ServerUnaryCall,
   type ServerWritableStream,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import {
   KVServiceService,
@@ -34,6 +36,8 @@ import {
 export interface StoreServerOptions {
   /** Responses a watch stream may have queued for a slow client before it is ended (default 10,000). */
   maxBufferedWatchResponses?: number;
+  /** More gRPC services on the same server (the replication layer adds RaftPeer). */
+  services?: Array<{ definition: ServiceDefinition; implementation: UntypedServiceImplementation }>;
 }
 
 /** A running store server. */
@@ -162,6 +166,7 @@ export async function startStoreServer(
 
   server.addService(KVServiceService, kvImpl);
   server.addService(WatchServiceService, watchImpl);
+  for (const svc of opts.services ?? []) server.addService(svc.definition, svc.implementation);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(listen, ServerCredentials.createInsecure(), (err, p) =>
       err ? reject(err) : resolve(p),
