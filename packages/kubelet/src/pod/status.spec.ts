@@ -132,6 +132,23 @@ describe('computePodStatus', () => {
     });
   });
 
+  it('reports the volume mounts of a created container', () => {
+    const pod = makePod('p', [
+      {
+        name: 'c',
+        volumeMounts: [
+          { name: 'cfg', mountPath: '/cfg', readOnly: true },
+          { name: 'data', mountPath: '/data' },
+        ],
+      },
+    ]);
+    const s = computePodStatus(pod, runtimeState('uid-p', [rc('c', 'running')]), inputs());
+    expect(s.containerStatuses![0]!.volumeMounts).toEqual([
+      { name: 'cfg', mountPath: '/cfg', readOnly: true, recursiveReadOnly: 'Disabled' },
+      { name: 'data', mountPath: '/data' },
+    ]);
+  });
+
   it('reports the previous attempt as lastState of a running container', () => {
     const pod = makePod();
     const old = rc('c', 'exited', { exitCode: 137, reason: 'OOMKilled' });

@@ -88,6 +88,14 @@ function containerStatuses(
     };
     if (l) {
       st.containerID = `${inp.runtimeName}://${l.id}`;
+      // upstream (1.31+, RecursiveReadOnlyMounts) reports the mounts of a created container
+      if (c.volumeMounts?.length) {
+        st.volumeMounts = c.volumeMounts.map((m) => ({
+          name: m.name,
+          mountPath: m.mountPath,
+          ...(m.readOnly ? { readOnly: true, recursiveReadOnly: 'Disabled' } : {}),
+        }));
+      }
       if (l.state === 'running') {
         st.state = { running: { startedAt: rfc3339(l.startedAt || l.createdAt) } };
         st.started = inp.started(l.id, c);
