@@ -5,6 +5,7 @@ import {
   checkSchema,
   decodeObject,
   encodeObject,
+  goDecodeError,
   pruneUnknownFields,
   unknownFields,
 } from './codec';
@@ -85,6 +86,25 @@ describe('decodeObject / encodeObject', () => {
       field: 'spec.replicas',
       message: 'Invalid value: "string": spec.replicas in body must be of type integer: "string"',
     });
+  });
+
+  it('renders the first type error as the Kubernetes JSON decoder does', () => {
+    const obj = parseYaml(nginxDeployment);
+    expect(goDecodeError(obj)).toBeUndefined();
+    obj.spec.replicas = '3';
+    expect(goDecodeError(obj)).toBe(
+      'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32',
+    );
+    obj.spec.replicas = 3;
+    obj.spec.template.spec.containers[0].image = 5;
+    expect(goDecodeError(obj)).toBe(
+      'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal number into Go struct field Container.spec.template.spec.containers.image of type string',
+    );
+    obj.spec.template.spec.containers[0].image = 'nginx';
+    obj.spec.template.spec.containers[0].ports = { containerPort: 80 };
+    expect(goDecodeError(obj)).toBe(
+      'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal object into Go struct field Container.spec.template.spec.containers.ports of type []v1.ContainerPort',
+    );
   });
 
   it('accepts IntOrString as number or string and null as omitted', () => {

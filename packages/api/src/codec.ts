@@ -4,7 +4,7 @@
  */
 import { DecodeError } from './errors';
 import type { KubeObject, StatusCause } from './meta';
-import { QuantityValue, isQuantity } from './quantity';
+import { QuantityValue, isQuantity, quantityFormatError as quantityFormatErrorText } from './quantity';
 import { schemaTypeFor, schemas, type FieldSchema } from './schema/index';
 
 /** Result of {@link checkSchema}. */
@@ -133,6 +133,114 @@ export function checkSchema(obj: unknown): SchemaCheck {
   const o = obj as Record<string, unknown>;
   if (typeof o.apiVersion !== 'string' || typeof o.kind !== 'string') return out;
   return checkSchemaAs(obj, o.apiVersion, o.kind);
+}
+
+/** Go's reflect type name of a field, as encoding/json prints it ("int32", "[]v1.Container", "v1.ResourceList"). */
+function goTypeName(f: FieldSchema): string {
+  switch (f.type) {
+    case 'string':
+      return 'string';
+    case 'integer':
+      return f.format === 'int32' ? 'int32' : 'int64';
+    case 'number':
+      return 'float64';
+    case 'boolean':
+      return 'bool';
+    case 'quantity':
+      return 'resource.Quantity';
+    case 'intOrString':
+      return 'intstr.IntOrString';
+    case 'time':
+      return f.format === 'micro' ? 'v1.MicroTime' : 'v1.Time';
+    case 'any':
+      return 'runtime.RawExtension';
+    case 'object':
+      return `v1.${f.ref}`;
+    case 'array':
+      return `[]${goTypeName(f.items!)}`;
+    case 'map':
+      return f.items!.type === 'quantity' ? 'v1.ResourceList' : `map[string]${goTypeName(f.items!)}`;
+  }
+}
+
+function jsonKind(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'boolean') return 'bool';
+  return typeof v === 'object' ? 'object' : typeof v; // string, number
+}
+
+/**
+ * The first type error of obj in the words of the Kubernetes apiserver's JSON decoder (a 400
+ * BadRequest upstream), e.g. `Deployment in version "v1" cannot be handled as a Deployment: json:
+ * cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32`.
+ * undefined when obj has no type errors (or no schema).
+ */
+export function goDecodeError(obj: unknown): string | undefined {
+  const o = obj as Record<string, unknown>;
+  if (!o || typeof o !== 'object' || typeof o.apiVersion !== 'string' || typeof o.kind !== 'string')
+    return undefined;
+  const root = schemaTypeFor(o.apiVersion, o.kind);
+  if (!root) return undefined;
+  const version = o.apiVersion.slice(o.apiVersion.lastIndexOf('/') + 1);
+  const prefix = `${o.kind} in version ${JSON.stringify(version)} cannot be handled as a ${o.kind}: `;
+  const find = (value: unknown, f: FieldSchema, struct: string, path: string): string | undefined => {
+    if (value === null || value === undefined || f.type === 'any') return undefined;
+    const mismatch = () =>
+      `json: cannot unmarshal ${jsonKind(value)} into Go struct field ${struct}.${path} of type ${goTypeName(f)}`;
+    switch (f.type) {
+      case 'string':
+        return typeof value === 'string' ? undefined : mismatch();
+      case 'boolean':
+        return typeof value === 'boolean' ? undefined : mismatch();
+      case 'integer':
+      case 'number':
+        if (typeof value !== 'number') return mismatch();
+        if (f.type === 'integer' && !Number.isInteger(value)) {
+          return `json: cannot unmarshal number ${value} into Go struct field ${struct}.${path} of type ${goTypeName(f)}`;
+        }
+        return undefined;
+      case 'quantity':
+        if (typeof value === 'number') return undefined;
+        return typeof value === 'string' && isQuantity(value) ? undefined : quantityFormatErrorText;
+      case 'intOrString':
+        if (typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value)))
+          return undefined;
+        return `json: cannot unmarshal ${jsonKind(value)} into Go value of type int32`;
+      case 'time':
+        if (typeof value !== 'string')
+          return `json: cannot unmarshal ${jsonKind(value)} into Go value of type string`;
+        return TIME_RE.test(value)
+          ? undefined
+          : `parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05Z07:00": cannot parse ${JSON.stringify(value)} as "2006"`;
+      case 'array':
+        if (!Array.isArray(value)) return mismatch();
+        for (const v of value) {
+          const e = find(v, f.items!, struct, path);
+          if (e) return e;
+        }
+        return undefined;
+      case 'map':
+        if (typeof value !== 'object' || Array.isArray(value)) return mismatch();
+        for (const v of Object.values(value)) {
+          const e = find(v, f.items!, struct, path);
+          if (e) return e;
+        }
+        return undefined;
+      case 'object': {
+        if (typeof value !== 'object' || Array.isArray(value)) return mismatch();
+        const fields = schemas[f.ref!];
+        if (!fields) return undefined;
+        for (const [k, v] of Object.entries(value)) {
+          if (!fields[k]) continue;
+          const e = find(v, fields[k], f.ref!, path ? `${path}.${k}` : k);
+          if (e) return e;
+        }
+        return undefined;
+      }
+    }
+  };
+  const err = find(obj, { type: 'object', ref: root }, root, '');
+  return err ? prefix + err : undefined;
 }
 
 /** {@link checkSchema} for an explicit apiVersion/kind (e.g. a body without TypeMeta). */
