@@ -115,6 +115,36 @@ describe('JobController', () => {
     expect(h.events.lines()).toContain('BackoffLimitExceeded Job has reached the specified backoff limit');
   });
 
+  it("measures backoff from the failed pod's finish time", async () => {
+    const h = harness();
+    h.seed('jobs', makeJob({ backoffLimit: 5 }));
+    const c = new JobController(h.ctx);
+    await step(h, c);
+    const p = pods(h)[0]!;
+    const finished = new Date(h.clock.now()).toISOString().replace('.000Z', 'Z');
+    await h.client.resource<Pod>('pods').updateStatus({
+      ...p,
+      status: {
+        phase: 'Failed',
+        containerStatuses: [
+          {
+            name: 'c',
+            ready: false,
+            restartCount: 0,
+            image: 'busybox',
+            imageID: '',
+            state: { terminated: { exitCode: 1, finishedAt: finished } },
+          },
+        ],
+      },
+    });
+    h.clock.advance(8_000);
+    expect(await step(h, c)).toEqual({ requeueAfterMs: 2_000 });
+    h.clock.advance(2_000);
+    await step(h, c);
+    expect(pods(h).filter((x) => x.status?.phase !== 'Failed')).toHaveLength(1);
+  });
+
   it('fails with DeadlineExceeded after activeDeadlineSeconds and deletes active pods', async () => {
     const h = harness();
     h.seed('jobs', makeJob({ activeDeadlineSeconds: 30, parallelism: 2, completions: 2 }));

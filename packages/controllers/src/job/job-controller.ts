@@ -156,7 +156,7 @@ export class JobController extends QueueController {
         } else succeeded++;
       } else {
         failed++;
-        this.lastFailure.set(key, now);
+        this.lastFailure.set(key, Math.max(this.lastFailure.get(key) ?? 0, finishedAt(p) ?? now));
       }
     }
     // Pods deleted before they finished (e.g. evicted) count as failed, as upstream does.
@@ -284,7 +284,13 @@ export class JobController extends QueueController {
     }
     if (active.length === want) return { active: active.length };
     // Backoff after failures: base·2^(failed−1) since the last failure seen.
-    const last = this.lastFailure.get(key);
+    // The last failure: the newest finish time among failed pods still around, else what was seen.
+    let last = this.lastFailure.get(key);
+    for (const p of this.pods.lister().list(job.metadata.namespace)) {
+      if (p.status?.phase !== 'Failed' || controllerOf(p)?.uid !== job.metadata.uid) continue;
+      const t = finishedAt(p);
+      if (t !== undefined) last = Math.max(last ?? 0, t);
+    }
     if (failed > 0 && last !== undefined) {
       const wait = last + failureBackoff(failed, this.opts.backoffBaseMs, this.opts.backoffMaxMs) - now;
       if (wait > 0) return { active: active.length, requeueAfterMs: wait };
@@ -408,16 +414,24 @@ export class JobController extends QueueController {
       (parseTime(job.status?.completionTime) ?? parseTime(fin?.lastTransitionTime) ?? now) + ttl * 1000;
     if (at > now) return { requeueAfterMs: at - now };
     try {
-      await this.ctx.client
-        .resource('jobs')
-        .delete(job.metadata.namespace, job.metadata.name!, {
-          propagationPolicy: 'Background',
-          preconditions: { uid: job.metadata.uid },
-        });
+      await this.ctx.client.resource('jobs').delete(job.metadata.namespace, job.metadata.name!, {
+        propagationPolicy: 'Background',
+        preconditions: { uid: job.metadata.uid },
+      });
     } catch (e) {
       if (!isNotFoundErr(e)) throw e;
     }
   }
+}
+
+/** When a terminated pod finished: the latest container terminated.finishedAt (epoch ms). */
+function finishedAt(p: Pod): number | undefined {
+  let t: number | undefined;
+  for (const cs of [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])]) {
+    const f = parseTime(cs?.state?.terminated?.finishedAt);
+    if (f !== undefined) t = Math.max(t ?? 0, f);
+  }
+  return t;
 }
 
 function isTerminal(p: Pod): boolean {
