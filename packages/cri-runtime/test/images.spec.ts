@@ -202,8 +202,9 @@ const canRegistry = hasTool('docker-registry') && hasTool('skopeo');
   let t: TestRuntime;
   let reg: Registry;
   let authReg: Registry | undefined;
-  const scratch = mkdtempSync(join(tmpdir(), 'kt-pull-'));
+  let scratch = '';
   beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), 'kt-pull-'));
     t = await startTestRuntime();
     reg = await startRegistry();
     skopeoPush(t.busybox.dir, `127.0.0.1:${reg.port}/library/busybox:1.36`);
@@ -212,7 +213,7 @@ const canRegistry = hasTool('docker-registry') && hasTool('skopeo');
     await t?.cleanup();
     await reg?.stop();
     await authReg?.stop();
-    rmSync(scratch, { recursive: true, force: true });
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
     removeBusyboxLayout();
   });
 

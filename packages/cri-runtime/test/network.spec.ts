@@ -51,13 +51,14 @@ function emptySecurity() {
 
 describeRoot('sandbox networking, DNS, sysctls, host network', () => {
   let t: TestRuntime;
-  const scratch = mkdtempSync(join(tmpdir(), 'kt-net-'));
+  let scratch = '';
   beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), 'kt-net-'));
     t = await startTestRuntime();
   });
   afterAll(async () => {
     await t?.cleanup();
-    rmSync(scratch, { recursive: true, force: true });
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
     removeBusyboxLayout();
   });
 
