@@ -7,6 +7,8 @@ import {
   encodeObject,
   goDecodeError,
   pruneUnknownFields,
+  strictDecodingError,
+  unknownFieldWarnings,
   unknownFields,
 } from './codec';
 import { DecodeError } from './errors';
@@ -67,6 +69,10 @@ describe('decodeObject / encodeObject', () => {
     expect(pruned.spec.template.spec.containers[0].imagee).toBeUndefined();
     expect(pruned.spec.template.spec.containers[0].image).toBe('nginx:1.14.2');
     expect(unknownFields(obj, 'apps/v1', 'Deployment')).toHaveLength(3);
+    expect(strictDecodingError('apps/v1', 'Deployment', ['spec.replica'])).toBe(
+      'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica"',
+    );
+    expect(unknownFieldWarnings(['a.b', 'c'])).toEqual(['unknown field "a.b"', 'unknown field "c"']);
   });
 
   it('reports type mismatches as FieldValueInvalid causes', () => {

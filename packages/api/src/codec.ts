@@ -243,6 +243,22 @@ export function goDecodeError(obj: unknown): string | undefined {
   return err ? prefix + err : undefined;
 }
 
+/**
+ * The upstream fieldValidation=Strict rejection (400) for unknown fields, e.g. `Deployment in
+ * version "v1" cannot be handled as a Deployment: strict decoding error: unknown field
+ * "spec.replica", unknown field "spec.template.spec.containers[0].imagee"`. The warning for
+ * fieldValidation=Warn is each `unknown field "<path>"` on its own (see {@link unknownFieldWarnings}).
+ */
+export function strictDecodingError(apiVersion: string, kind: string, unknown: readonly string[]): string {
+  const version = apiVersion.slice(apiVersion.lastIndexOf('/') + 1);
+  return `${kind} in version ${JSON.stringify(version)} cannot be handled as a ${kind}: strict decoding error: ${unknownFieldWarnings(unknown).join(', ')}`;
+}
+
+/** `unknown field "<path>"` per path: the Warning header texts for fieldValidation=Warn. */
+export function unknownFieldWarnings(unknown: readonly string[]): string[] {
+  return unknown.map((p) => `unknown field ${JSON.stringify(p)}`);
+}
+
 /** {@link checkSchema} for an explicit apiVersion/kind (e.g. a body without TypeMeta). */
 export function checkSchemaAs(obj: unknown, apiVersion: string, kind: string): SchemaCheck {
   const out: SchemaCheck = { unknown: [], invalid: [] };
