@@ -197,13 +197,13 @@ async function bootstrap(
   const svcInfo = resourceForPath('', 'v1', 'services')!;
   const epInfo = resourceForPath('', 'v1', 'endpoints')!;
   const ip = ctx.serviceIPs.nth(1);
-  let exists = true;
+  let existing: (KubeObject & { spec?: any }) | undefined;
   try {
-    await registry.get(svcInfo, 'default', 'kubernetes');
+    existing = await registry.get(svcInfo, 'default', 'kubernetes');
   } catch {
-    exists = false;
+    existing = undefined;
   }
-  if (!exists)
+  if (!existing)
     await ignoreExists(
       registry.create(svcInfo, 'default', {
         apiVersion: 'v1',
@@ -221,6 +221,14 @@ async function bootstrap(
         },
       }),
     );
+  else if (existing.spec?.ports?.[0]?.targetPort !== port)
+    // a restart on another port: point the service at it
+    await registry.guaranteedUpdate(svcInfo, 'default', 'kubernetes', (cur: any) => {
+      cur.spec.ports = [
+        { ...(cur.spec.ports?.[0] ?? {}), name: 'https', port: 443, protocol: 'TCP', targetPort: port },
+      ];
+      return cur;
+    });
   const endpoints: KubeObject & { subsets: unknown[] } = {
     apiVersion: 'v1',
     kind: 'Endpoints',

@@ -125,6 +125,15 @@ it('embedded MvccStore: objects survive an apiserver restart on the same directo
       expect(got.metadata.uid).toBe(created.metadata.uid);
       expect(got.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
       expect(got.data).toEqual({ a: 'b' });
+      const svc = (await second.handler.get({
+        group: '',
+        version: 'v1',
+        resource: 'services',
+        namespace: 'default',
+        name: 'kubernetes',
+      })) as any;
+      expect(svc.spec.clusterIP).toBe('10.96.0.1');
+      expect(svc.spec.ports[0].targetPort).toBe(second.restPort);
     } finally {
       await second.close();
     }
