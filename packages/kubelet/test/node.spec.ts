@@ -1,5 +1,6 @@
 // The kubelet on a real node (root only): real apiserver + keelson-cri + CNI bridge/host-local.
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { writeKubeconfig } from '@keelson/apiserver';
@@ -176,6 +177,57 @@ describeRoot('kubelet on a real runtime with CNI', () => {
       async () => (await logs('envpod', 'c')).includes('COLOR=teal PASS=s3cret FILE=teal NS=default'),
       20_000,
       100,
+    );
+  });
+
+  it('shares a tmpfs emptyDir between containers and projects downwardAPI and hostPath volumes', async () => {
+    const host = join(node.dir, 'hostpath-vol');
+    await pods().create(
+      pod('vols', {
+        volumes: [
+          { name: 'cache', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+          {
+            name: 'info',
+            downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] },
+          },
+          { name: 'host', hostPath: { path: host, type: 'DirectoryOrCreate' } },
+        ],
+        containers: [
+          bb('writer', 'echo shared > /cache/x; echo from-pod > /host/y; sleep 3600', {
+            volumeMounts: [
+              { name: 'cache', mountPath: '/cache' },
+              { name: 'host', mountPath: '/host' },
+            ],
+          }),
+          bb(
+            'reader',
+            'while [ ! -e /cache/x ]; do sleep 0.2; done; cat /cache/x /info/labels; echo; grep " /cache " /proc/mounts | cut -d" " -f3; sleep 3600',
+            {
+              volumeMounts: [
+                { name: 'cache', mountPath: '/cache' },
+                { name: 'info', mountPath: '/info' },
+              ],
+            },
+          ),
+        ],
+      }),
+    );
+    await phase('vols', 'Running');
+    await waitFor(
+      'reader output',
+      async () => (await logs('vols', 'reader')) === 'shared\napp="vols"\ntmpfs\n',
+      20_000,
+      200,
+    );
+    await waitFor(
+      'hostPath written',
+      () =>
+        readFile(join(host, 'y'), 'utf8').then(
+          (t) => t === 'from-pod\n',
+          () => false,
+        ),
+      10_000,
+      200,
     );
   });
 

@@ -5,7 +5,8 @@
  * the atomic writer layout (`..data` symlink to a timestamped directory, per-file symlinks), so
  * updates appear atomically inside running containers.
  */
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, lstat, mkdir, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import type { ConfigMap, Container, KeyToPath, Pod, Secret, Volume } from '@keelson/api';
@@ -13,6 +14,7 @@ import type { Mount } from '../cri/cri-api';
 import { PodConfigError } from '../errors';
 import { podFieldValue, resourceFieldValue, type NodeAllocatable, type ObjectSource } from './env';
 import { bindMount } from './sandbox-config';
+import { parseQuantity } from '../util/quantity';
 
 /** Extra sources volumes need besides ConfigMaps/Secrets. */
 export interface VolumeContext {
@@ -174,6 +176,18 @@ export async function setUpVolumes(pod: Pod, podDir: string, ctx: VolumeContext)
     if (v.emptyDir) {
       await mkdir(dir, { recursive: true, mode: 0o777 });
       await chmod(dir, 0o777);
+      if (v.emptyDir.medium === 'Memory' && !isMountPoint(dir)) {
+        // tmpfs, sized by sizeLimit when given (upstream: the pod's memory limit otherwise)
+        const size = v.emptyDir.sizeLimit ? `,size=${Math.ceil(parseQuantity(v.emptyDir.sizeLimit))}` : '';
+        const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `mode=0777${size}`, 'tmpfs', dir], {
+          encoding: 'utf8',
+        });
+        if (r.status !== 0)
+          throw new PodConfigError(
+            'FailedMount',
+            `mounting tmpfs for emptyDir ${v.name}: ${r.stderr.trim()}`,
+          );
+      }
     } else if (v.hostPath) {
       await setUpHostPath(v.hostPath.path, v.hostPath.type ?? '');
     } else if (v.configMap) {
@@ -327,7 +341,29 @@ export function containerMounts(pod: Pod, c: Container, podDir: string): Mount[]
   return out;
 }
 
-/** Removes the pod's volume directories (hostPath volumes are left alone). */
+/** True when `dir` is a mount point (listed in /proc/self/mounts). */
+export function isMountPoint(dir: string): boolean {
+  try {
+    return readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .some((l) => l.split(' ')[1] === dir);
+  } catch {
+    return false;
+  }
+}
+
+/** Unmounts tmpfs emptyDirs and removes the pod's volume directories (hostPath volumes are left alone). */
 export async function tearDownVolumes(podDir: string): Promise<void> {
-  await rm(join(podDir, 'volumes'), { recursive: true, force: true });
+  const base = join(podDir, 'volumes');
+  let mounts: string[] = [];
+  try {
+    mounts = readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((m) => m.startsWith(`${base}/`));
+  } catch {
+    /* no procfs */
+  }
+  for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
+  await rm(base, { recursive: true, force: true });
 }
