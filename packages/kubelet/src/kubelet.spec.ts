@@ -320,4 +320,14 @@ describe('Kubelet with fakes', () => {
     });
     await waitFor('sandbox stopped', () => [...cri.sandboxes.values()].every((s) => s.status.state === 1));
   });
+
+  it('re-lists and re-watches after the pod watch breaks', async () => {
+    await waitFor('watching', () => cs.watchCount('pods') > 0);
+    cs.breakWatches('pods');
+    await create(makePod('after-break', [{ name: 'c', image: 'busybox:1.36' }]));
+    await waitFor(
+      'Running after re-watch',
+      async () => (await getPod('after-break')).status?.phase === 'Running',
+    );
+  });
 });
