@@ -1,5 +1,5 @@
 /**
- * End to end: `keelson up` on a fresh data dir, then the real kubectl drives the cluster:
+ * End to end: `keelson up --nodes 2` on a fresh data dir, then the real kubectl drives the cluster:
  * a Deployment of busybox httpd pods behind a Service reached by DNS name and ClusterIP from a
  * client pod and by NodePort from the host; rollout, undo and scale; the Job and memory-demo pods
  * of the architecture document (and one that exceeds its limit and is OOMKilled); logs and exec;
@@ -48,7 +48,7 @@ function freePort(): Promise<number> {
 
   beforeAll(async () => {
     const [api, grpc] = [await freePort(), await freePort()];
-    const up = await run(keelson, ['up', '--data-dir', dataDir, '--api-port', String(api), '--grpc-port', String(grpc), '--timeout', '240'], { timeout: 300_000 });
+    const up = await run(keelson, ['up', '--data-dir', dataDir, '--nodes', '2', '--api-port', String(api), '--grpc-port', String(grpc), '--timeout', '240'], { timeout: 300_000 });
     expect(up.stdout).toContain(`export KUBECONFIG=${kubeconfig}`);
     clusterId = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')).id;
   }, 320_000);
@@ -59,7 +59,8 @@ function freePort(): Promise<number> {
   }, 200_000);
 
   it('answers kubectl get nodes, cluster-info and the kube-dns Service', async () => {
-    expect(await kubectl('get', 'nodes')).toMatch(/\sReady\s/);
+    const nodes = await kubectl('get', 'nodes', '--no-headers');
+    expect(nodes.trim().split('\n').filter((l) => /\sReady\s/.test(l))).toHaveLength(2);
     expect(await kubectl('get', 'svc', '-n', 'kube-system', 'kube-dns', '-o', 'jsonpath={.spec.clusterIP}')).toBe('10.96.0.10');
     expect(await kubectl('cluster-info')).toContain('is running at');
   });
@@ -79,7 +80,7 @@ spec:
       containers:
       - name: httpd
         image: busybox
-        command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www"]
+        command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && echo serving $(hostname) && exec httpd -f -p 80 -h /www"]
         ports: [{ containerPort: 80 }]
         readinessProbe: { httpGet: { path: /, port: 80 }, periodSeconds: 1 }
 ---
@@ -114,6 +115,8 @@ spec:
     expect(await kubectl('get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe('busybox');
     await kubectl('scale', 'deployment/web', '--replicas=5');
     await until('5 ready replicas', async () => (await kubectl('get', 'deploy', 'web', '-o', 'jsonpath={.status.readyReplicas}')) === '5');
+    const placed = (await kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.spec.nodeName}{"\\n"}{end}')).trim().split('\n');
+    expect(new Set(placed)).toEqual(new Set(['node1', 'node2']));
   }, 300_000);
 
   it('runs the architecture document Job to Complete, the memory demo, and OOMKills an overuser', async () => {
@@ -158,8 +161,10 @@ spec:
     expect(await kubectl('get', 'pod', 'memory-hog', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.reason}')).toBe('OOMKilled');
   }, 300_000);
 
-  it('streams logs and runs exec in a pod', async () => {
-    const pod = await kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}');
+  it('streams logs and runs exec in a pod on the second node', async () => {
+    const pod = await kubectl('get', 'pods', '-l', 'app=web', '--field-selector', 'spec.nodeName=node2', '-o', 'jsonpath={.items[0].metadata.name}');
+    expect(pod).toMatch(/^web-/);
+    expect((await kubectl('logs', pod)).trim()).toBe(`serving ${pod}`);
     expect((await kubectl('exec', pod, '--', 'cat', '/www/index.html')).trim()).toBe(pod);
     expect(await kubectl('exec', pod, '--', 'sh', '-c', 'echo out; echo err 1>&2; exit 0')).toBe('out\n');
   }, 60_000);
