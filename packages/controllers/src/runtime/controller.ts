@@ -47,8 +47,12 @@ export abstract class QueueController implements Controller {
   abstract readonly name: string;
   readonly queue: WorkQueue;
   private running: Promise<void>[] = [];
-  /** Retries before a key is dropped (client-go's maxRetries is 15). */
-  protected maxRetries = 15;
+  /**
+   * Retries before a key is dropped. Upstream drops after 15 and relies on periodic informer
+   * resyncs to bring the key back; these informers do not resync, so by default a failing key
+   * keeps retrying with backoff (capped at 1000 s) until it succeeds.
+   */
+  protected maxRetries = Infinity;
   private failures = new Map<string, number>();
 
   constructor(protected readonly ctx: ControllerContext) {
