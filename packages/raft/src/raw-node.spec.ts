@@ -72,9 +72,10 @@ describe('RawNode', () => {
     expect(() => n.readIndex(enc.encode('x'))).toThrow(ProposalDroppedError);
     expect(() => n.step(makeMessage({ type: 'MsgHup', from: 'b', term: 1 }))).toThrow(RaftUsageError);
     expect(() => n.step(makeMessage({ type: 'MsgApp', to: 'a', from: '', term: 1 }))).toThrow(RaftUsageError);
-    expect(() => n.step(makeMessage({ type: 'MsgApp', to: 'z', from: 'b', term: 1 }))).toThrow(
-      /addressed to z/,
-    );
+    expect(n.step(makeMessage({ type: 'MsgApp', to: 'z', from: 'b', term: 5 }))).toBe(false); // misrouted: ignored
+    expect(n.status().hardState.term).toBe(1);
+    expect(n.step(makeMessage({ type: 'MsgHeartbeat', to: 'a', from: 'b', term: 5 }))).toBe(true);
+    expect(n.status().hardState.term).toBe(5);
   });
 
   test('configuration errors', () => {

@@ -124,9 +124,12 @@ export class RawNode {
    * Feeds a message received from another member. Messages for local use only (MsgHup, MsgBeat,
    * MsgCheckQuorum, MsgUnreachable, MsgSnapStatus) are refused. A forwarded proposal that the
    * leader cannot accept is silently dropped (the proposer will time out and retry).
-   * @throws RaftUsageError for local message types, or a message addressed to another member.
+   * A message addressed to another member is ignored (a transport with stale addresses must not
+   * be able to crash a member).
+   * @returns false if the message was ignored (misrouted), true otherwise.
+   * @throws RaftUsageError for local message types, or a message without sender or term.
    */
-  step(m: Message): void {
+  step(m: Message): boolean {
     if (
       m.type === 'MsgHup' ||
       m.type === 'MsgBeat' ||
@@ -136,11 +139,7 @@ export class RawNode {
     ) {
       throw new RaftUsageError(`${m.type} is a local message and cannot be stepped from the network`);
     }
-    if (m.to !== this.raft.id) {
-      throw new RaftUsageError(
-        `${m.type} addressed to ${m.to || '(nobody)'} was delivered to ${this.raft.id}`,
-      );
-    }
+    if (m.to !== this.raft.id) return false; // misrouted (e.g. a stale address after a membership change)
     if (
       m.from === '' ||
       (m.term === 0 && m.type !== 'MsgProp' && m.type !== 'MsgReadIndex' && m.type !== 'MsgTransferLeader')
@@ -152,6 +151,7 @@ export class RawNode {
     } catch (e) {
       if (!(e instanceof ProposalDroppedError)) throw e;
     }
+    return true;
   }
 
   /**
