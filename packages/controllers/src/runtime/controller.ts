@@ -53,7 +53,7 @@ export abstract class QueueController implements Controller {
    * keeps retrying with backoff (capped at 1000 s) until it succeeds.
    */
   protected maxRetries = Infinity;
-  private failures = new Map<string, number>();
+  private failureCounts = new Map<string, number>();
 
   constructor(protected readonly ctx: ControllerContext) {
     this.queue = new RateLimitedQueue(ctx.clock);
@@ -76,17 +76,17 @@ export abstract class QueueController implements Controller {
     try {
       const r = await this.sync(key);
       this.queue.forget(key);
-      this.failures.delete(key);
+      this.failureCounts.delete(key);
       if (r && r.requeueAfterMs !== undefined) this.queue.addAfter(key, r.requeueAfterMs);
     } catch (e) {
-      const n = (this.failures.get(key) ?? 0) + 1;
-      this.failures.set(key, n);
+      const n = (this.failureCounts.get(key) ?? 0) + 1;
+      this.failureCounts.set(key, n);
       if (n <= this.maxRetries) {
         this.ctx.log.warn({ controller: this.name, key, err: String(e) }, 'sync failed; requeueing');
         this.queue.addRateLimited(key);
       } else {
         this.ctx.log.error({ controller: this.name, key, err: String(e) }, 'sync failed; dropping key');
-        this.failures.delete(key);
+        this.failureCounts.delete(key);
         this.queue.forget(key);
       }
     }
