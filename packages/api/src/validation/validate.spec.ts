@@ -199,7 +199,7 @@ spec:
     );
     expect(causes).toContainEqual({
       reason: 'FieldValueInvalid',
-      field: 'spec.containers[0].resources.requests[cpu]',
+      field: 'spec.containers[0].resources.requests',
       message: 'Invalid value: "2": must be less than or equal to cpu limit of 1',
     });
     expect(causes).toContainEqual({

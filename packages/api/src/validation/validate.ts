@@ -319,7 +319,7 @@ function validateResources(out: Causes, r: ResourceRequirements | undefined, pat
     if (lim && req.cmp(lim) > 0) {
       out.push(
         fieldInvalid(
-          key(child(path, 'requests'), name),
+          child(path, 'requests'),
           r.requests![name],
           `must be less than or equal to ${name} limit of ${lim.toString()}`,
         ),
