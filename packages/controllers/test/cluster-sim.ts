@@ -35,7 +35,7 @@ const KUBECTL = '/usr/bin/kubectl';
 /** Polls `fn` until truthy or the deadline (ms) passes. */
 export async function waitFor<T>(
   fn: () => T | Promise<T>,
-  timeoutMs = 20_000,
+  timeoutMs = 45_000,
   what = 'condition',
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -7,7 +7,7 @@ import { ListWatchInformer } from '../src/runtime/informer';
 import type { Deployment, Job, Pod, ReplicaSet } from '../src/types';
 import { startSimCluster, waitFor, type SimCluster } from './cluster-sim';
 
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 
 const deployment = (
   name: string,
@@ -45,7 +45,7 @@ describe('controller manager (integration)', () => {
   beforeAll(async () => {
     c = await startSimCluster(['node-a', 'node-b', 'node-c'], {
       controllers: ['*'],
-      nodeMonitorGracePeriodMs: 2_000,
+      nodeMonitorGracePeriodMs: 5_000,
       jobBackoffBaseMs: 100,
     });
   });
@@ -69,7 +69,7 @@ describe('controller manager (integration)', () => {
           d.status.observedGeneration === d.metadata.generation
         );
       },
-      20_000,
+      45_000,
       'initial rollout',
     );
     const status = await c.kubectl(['rollout', 'status', 'deployment/web', '--timeout=10s']);
@@ -110,7 +110,7 @@ describe('controller manager (integration)', () => {
           x.status.observedGeneration === x.metadata.generation
         );
       },
-      30_000,
+      60_000,
       'rolling update',
     );
     inf.stop();
@@ -139,7 +139,7 @@ describe('controller manager (integration)', () => {
           x.status.replicas === 4
         );
       },
-      30_000,
+      60_000,
       'rollback',
     );
     const reused = await c.client.resource<ReplicaSet>('replicasets').get('default', first.metadata.name!);
@@ -156,7 +156,7 @@ describe('controller manager (integration)', () => {
     await c.client.resource<Deployment>('deployments').create(deployment('again', 2, 'busybox'));
     await waitFor(
       async () => (await activePods('app=again')).filter((p) => p.status?.phase === 'Running').length === 2,
-      20_000,
+      45_000,
       'two pods',
     );
     const [victim] = await activePods('app=again');
@@ -170,7 +170,7 @@ describe('controller manager (integration)', () => {
           ps.every((p) => p.status?.phase === 'Running')
         );
       },
-      20_000,
+      45_000,
       'replacement pod',
     );
   });
@@ -179,7 +179,7 @@ describe('controller manager (integration)', () => {
     await c.client.resource<Deployment>('deployments').create(deployment('spread', 3, 'busybox'));
     await waitFor(
       async () => (await activePods('app=spread')).filter((p) => p.status?.phase === 'Running').length === 3,
-      20_000,
+      45_000,
       'three pods',
     );
     const onC = (await activePods('app=spread')).filter((p) => p.spec.nodeName === 'node-c');
@@ -197,7 +197,7 @@ describe('controller manager (integration)', () => {
           )
         );
       },
-      20_000,
+      45_000,
       'node-c Unknown and tainted',
     );
     await waitFor(
@@ -207,7 +207,7 @@ describe('controller manager (integration)', () => {
           ps.length === 3 && ps.every((p) => p.spec.nodeName !== 'node-c' && p.status?.phase === 'Running')
         );
       },
-      20_000,
+      45_000,
       'pods moved off node-c',
     );
     if (onC.length) {
@@ -235,7 +235,7 @@ describe('controller manager (integration)', () => {
         const x = await jc.get('default', 'flaky');
         return x.status?.conditions?.some((k) => k.type === 'Failed' && k.status === 'True') ? x : undefined;
       },
-      30_000,
+      60_000,
       'job failed',
     );
     expect(j.status).toMatchObject({ failed: 3, active: 0 });
@@ -262,7 +262,7 @@ describe('controller manager (integration)', () => {
         (await jc.get('default', 'ok')).status?.conditions?.some(
           (k) => k.type === 'Complete' && k.status === 'True',
         ),
-      20_000,
+      45_000,
       'job complete',
     );
   });
@@ -274,7 +274,7 @@ describe('controller manager (integration)', () => {
     for (const n of ['bg', 'fg', 'orph'])
       await waitFor(
         async () => (await activePods(`app=${n}`)).filter((p) => p.status?.phase === 'Running').length === 2,
-        20_000,
+        45_000,
         `${n} pods`,
       );
 
@@ -283,7 +283,7 @@ describe('controller manager (integration)', () => {
       async () =>
         (await rsc.list('default', { labelSelector: 'app=bg' })).items.length === 0 &&
         (await pods('app=bg')).length === 0,
-      20_000,
+      45_000,
       'background cascade',
     );
 
@@ -302,7 +302,7 @@ describe('controller manager (integration)', () => {
           );
         }
       },
-      20_000,
+      45_000,
       'foreground cascade',
     );
 
@@ -316,7 +316,7 @@ describe('controller manager (integration)', () => {
           return true;
         }
       },
-      20_000,
+      45_000,
       'orphaning owner gone',
     );
     const left = (await rsc.list('default', { labelSelector: 'app=orph' })).items;
@@ -331,7 +331,7 @@ describe('controller manager (integration)', () => {
       .create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } } as KubeObject);
     await waitFor(
       async () => c.client.resource('serviceaccounts').get('doomed', 'default'),
-      10_000,
+      30_000,
       'default ServiceAccount',
     );
     const d = deployment('inner', 2, 'busybox');
@@ -349,7 +349,7 @@ describe('controller manager (integration)', () => {
         (await c.client.resource<Pod>('pods').list('doomed')).items.filter(
           (p) => p.status?.phase === 'Running',
         ).length === 2,
-      20_000,
+      45_000,
       'pods in doomed',
     );
     await c.client.resource('namespaces').delete(undefined, 'doomed');
@@ -362,7 +362,7 @@ describe('controller manager (integration)', () => {
           return true;
         }
       },
-      30_000,
+      60_000,
       'namespace gone',
     );
     expect((await c.client.resource('pods').list('doomed')).items).toEqual([]);
@@ -386,7 +386,7 @@ describe('controller manager (integration)', () => {
     } as KubeObject);
     await waitFor(
       async () => (await activePods('app=db')).filter((p) => p.status?.phase === 'Running').length === 3,
-      20_000,
+      45_000,
       'statefulset pods',
     );
     const names = (await activePods('app=db')).map((p) => p.metadata.name).sort();
@@ -412,7 +412,7 @@ describe('controller manager (integration)', () => {
         const ps = (await activePods('app=agent')).filter((p) => p.status?.phase === 'Running');
         return ps.length === 2 && new Set(ps.map((p) => p.spec.nodeName)).size === 2;
       },
-      20_000,
+      45_000,
       'daemon pods on live nodes',
     );
   });
@@ -429,7 +429,7 @@ describe('controller manager (integration)', () => {
           ps.every((p) => !before.includes(p.metadata.name) && p.status?.phase === 'Running')
         );
       },
-      30_000,
+      60_000,
       'restarted pods',
     );
   });
@@ -452,7 +452,7 @@ describe('controller manager (integration)', () => {
         };
         return ep.subsets?.[0]?.addresses?.length === 2 && ep.subsets[0].ports?.[0]?.port === 8080;
       },
-      20_000,
+      45_000,
       'endpoints',
     );
     await waitFor(
@@ -468,7 +468,7 @@ describe('controller manager (integration)', () => {
           sl[0]!.endpoints.every((e) => e.conditions.ready)
         );
       },
-      20_000,
+      45_000,
       'endpointslice',
     );
   });
