@@ -7,6 +7,9 @@ import { RaftLog } from '../src';
 import { SafetyViolation } from './sim/cluster';
 import { runSimulation } from './sim/run';
 
+// Seeded runs are CPU-bound; on a heavily shared machine they can take far longer than usual.
+jest.setTimeout(120_000);
+
 test('BROKEN on purpose: ignoring the §5.4.1 up-to-date check is caught as a safety violation', () => {
   const original = RaftLog.prototype.isUpToDate;
   RaftLog.prototype.isUpToDate = () => true;

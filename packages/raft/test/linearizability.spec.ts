@@ -7,6 +7,9 @@ import { checkOperations, kvModel } from '../src';
 import { SimCluster } from './sim/cluster';
 import { runSimulation } from './sim/run';
 
+// Seeded runs are CPU-bound; on a heavily shared machine they can take far longer than usual.
+jest.setTimeout(120_000);
+
 describe('linearizability of the replicated KV', () => {
   test('BROKEN on purpose: reads from a stale follower without ReadIndex are caught by the checker', () => {
     const c = new SimCluster({ seed: 21, ids: ['n1', 'n2', 'n3'], staleReads: true });

@@ -10,6 +10,9 @@
 import { checkOperations, kvModel } from '../src';
 import { runSimulation, type RunOptions } from './sim/run';
 
+// Seeded runs are CPU-bound; on a heavily shared machine they can take far longer than usual.
+jest.setTimeout(120_000);
+
 const STEPS = Number(process.env.RAFT_SIM_STEPS ?? 3000);
 const FIXED_SEEDS = [1, 2, 3, 4, 42, 1337, 20261129];
 
