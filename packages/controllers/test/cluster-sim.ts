@@ -108,12 +108,10 @@ export async function startSimCluster(
           .resource<Lease>('leases')
           .get('kube-node-lease', n)
           .then((l) =>
-            client
-              .resource<Lease>('leases')
-              .update({
-                ...l,
-                spec: { ...l.spec, renewTime: new Date().toISOString().replace('Z', '000Z') },
-              }),
+            client.resource<Lease>('leases').update({
+              ...l,
+              spec: { ...l.spec, renewTime: new Date().toISOString().replace('Z', '000Z') },
+            }),
           )
           .catch(() => undefined);
       }

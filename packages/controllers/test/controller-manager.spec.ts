@@ -337,13 +337,11 @@ describe('controller manager (integration)', () => {
     const d = deployment('inner', 2, 'busybox');
     d.metadata.namespace = 'doomed';
     await c.client.resource<Deployment>('deployments').create(d);
-    await c.client
-      .resource('configmaps')
-      .create({
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: 'cfg', namespace: 'doomed' },
-      } as KubeObject);
+    await c.client.resource('configmaps').create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cfg', namespace: 'doomed' },
+    } as KubeObject);
     await waitFor(
       async () =>
         (await c.client.resource<Pod>('pods').list('doomed')).items.filter(
