@@ -106,6 +106,7 @@ interface ExitInfo {
   message: string;
 }
 
+const MONITOR_VANISHED = 'err the container monitor exited without a report';
 const NS_PER_MS = 1_000_000;
 const now = () => Date.now() * NS_PER_MS;
 /** ns as stored (a JS number, ~256 ns precision) → CRI int64. */
@@ -258,8 +259,8 @@ export class KeelsonRuntime {
   }
 
   /** A monitor ready to run the container described by `cfgPath`: an idle one if any, else a new one. */
-  private takeMonitor(cfgPath: string): { child: ChildProcess; control: Socket } {
-    let m = this.idle.shift();
+  private takeMonitor(cfgPath: string, fresh = false): { child: ChildProcess; control: Socket } {
+    let m = fresh ? undefined : this.idle.shift();
     while (m && m.child.exitCode !== null) m = this.idle.shift();
     if (m) {
       m.control.write(`${cfgPath}\n`);
@@ -789,27 +790,34 @@ export class KeelsonRuntime {
         stdinOnce: cfg.stdinOnce,
       };
       await writeFile(join(dir, 'monitor.json'), JSON.stringify(monitorCfg));
-      const { child, control } = this.takeMonitor(join(dir, 'monitor.json'));
-      await writeFile(join(dir, 'monitor.pid'), String(child.pid));
-      const line = await new Promise<string>((resolve) => {
-        const pipe = control;
-        let buf = '';
-        const timer = setTimeout(() => resolve('err timed out waiting for the container to start'), 60_000);
-        pipe.on('data', (d: Buffer) => {
-          buf += d.toString();
-          if (buf.includes('\n')) {
+      const launch = async (fresh: boolean) => {
+        const { child, control } = this.takeMonitor(join(dir, 'monitor.json'), fresh);
+        await writeFile(join(dir, 'monitor.pid'), String(child.pid));
+        const line = await new Promise<string>((resolve) => {
+          let buf = '';
+          const timer = setTimeout(() => resolve('err timed out waiting for the container to start'), 60_000);
+          control.on('data', (d: Buffer) => {
+            buf += d.toString();
+            if (buf.includes('\n')) {
+              clearTimeout(timer);
+              resolve(buf.split('\n')[0]);
+            }
+          });
+          control.on('close', () => {
             clearTimeout(timer);
-            resolve(buf.split('\n')[0]);
-          }
+            resolve(buf.split('\n')[0] || MONITOR_VANISHED);
+          });
+          child.on('error', (e) => resolve(`err ${e.message}`));
         });
-        pipe.on('close', () => {
-          clearTimeout(timer);
-          resolve(buf.split('\n')[0] || 'err the container monitor exited without a report');
-        });
-        child.on('error', (e) => resolve(`err ${e.message}`));
-      });
-      control.destroy();
-      child.unref();
+        control.destroy();
+        child.unref();
+        return line;
+      };
+      let line = await launch(false);
+      // A pre-started monitor that died before it got the job (nothing ran): retry with a new one.
+      if (line === MONITOR_VANISHED && !existsSync(join(dir, 'container.pid')) && !this.readExit(c.id)) {
+        line = await launch(true);
+      }
       if (!line.startsWith('ok ')) {
         if (!this.readExit(c.id)) {
           await writeFile(
@@ -921,6 +929,25 @@ export class KeelsonRuntime {
     });
   }
 
+  /** The uid/gid/groups the container process runs as (from its OCI config), for ContainerStatus.user. */
+  private containerUser(id: string): ContainerStatus['user'] {
+    try {
+      const spec = JSON.parse(readFileSync(join(this.containerDir(id), 'config.json'), 'utf8')) as {
+        process: { user: { uid: number; gid: number; additionalGids?: number[] } };
+      };
+      const u = spec.process.user;
+      return {
+        linux: {
+          uid: BigInt(u.uid),
+          gid: BigInt(u.gid),
+          supplementalGroups: (u.additionalGids ?? []).map(BigInt),
+        },
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
   private toContainer(c: ContainerRecord): Container {
     const cfg = ContainerConfig.fromJSON(c.config);
     return {
@@ -1015,7 +1042,7 @@ export class KeelsonRuntime {
         logPath: c.logPath,
         resources: { linux: cfg.linux?.resources, windows: undefined },
         imageId: c.imageId,
-        user: undefined,
+        user: this.containerUser(c.id),
         stopSignal: cfg.stopSignal,
       },
       info,

@@ -49,6 +49,7 @@ describeRoot('CRI lifecycle over gRPC (runc)', () => {
     s = await t.client.rt('containerStatus', { containerId });
     expect(s.status.state).toBe(ContainerState.CONTAINER_RUNNING);
     expect(s.status.startedAt).toBeGreaterThan(0);
+    expect(s.status.user).toEqual({ linux: { uid: 0n, gid: 0n, supplementalGroups: [] } });
 
     const logPath = join(cfg.logDirectory, 'main.log');
     const log = await waitFor(

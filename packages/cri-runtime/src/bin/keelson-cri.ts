@@ -14,6 +14,7 @@ program
   .option('--streaming-address <host:port>', 'exec/attach streaming server address', '127.0.0.1:0')
   .option('--netns-dir <dir>', 'where network namespace files go', '/var/run/netns')
   .option('--cgroup-root <path>', 'cgroup for pods without cgroup_parent', '/keelson')
+  .option('--monitor-pool <n>', 'idle container monitors kept pre-started', '2')
   .action(
     async (o: {
       root: string;
@@ -22,9 +23,15 @@ program
       streamingAddress: string;
       netnsDir: string;
       cgroupRoot: string;
+      monitorPool: string;
     }) => {
       if (!['auto', 'crun', 'runc'].includes(o.ociRuntime)) {
         console.error(`keelson-cri: --oci-runtime must be auto, crun or runc, not "${o.ociRuntime}"`);
+        process.exit(2);
+      }
+      const pool = Number(o.monitorPool);
+      if (!Number.isInteger(pool) || pool < 0) {
+        console.error(`keelson-cri: --monitor-pool must be a whole number, not "${o.monitorPool}"`);
         process.exit(2);
       }
       const s = await startCriServer({
@@ -34,6 +41,7 @@ program
         streamingAddress: o.streamingAddress,
         netnsDir: o.netnsDir,
         cgroupRoot: o.cgroupRoot,
+        monitorPool: pool,
         log: (m) => console.error(`keelson-cri: ${m}`),
       });
       console.error(
