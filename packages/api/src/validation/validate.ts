@@ -152,8 +152,8 @@ export function validateObjectMeta(
   if (!m.name && !m.generateName)
     out.push(fieldRequired(child(path, 'name'), 'name or generateName is required'));
   if (m.name) for (const msg of nameRule(m.name)) out.push(fieldInvalid(child(path, 'name'), m.name, msg));
-  if (m.generateName && !m.name) {
-    // generateName gets a 5-char suffix; validate the prefix without a trailing '-'.
+  if (m.generateName) {
+    // Validated as a prefix (upstream nameFn(generateName, true)): a trailing '-' is allowed.
     const prefix = m.generateName.replace(/-$/, '');
     if (prefix)
       for (const msg of nameRule(prefix))
