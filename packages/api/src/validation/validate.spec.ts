@@ -144,6 +144,20 @@ spec:
       message: 'Required value: name or generateName is required',
     });
     expect(
+      validateObject({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { generateName: 'web-', namespace: 'd' },
+      }),
+    ).toEqual([]);
+    expect(
+      validateObject({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { generateName: 'Web-', namespace: 'd' },
+      })[0],
+    ).toMatchObject({ reason: 'FieldValueInvalid', field: 'metadata.generateName' });
+    expect(
       validateObject({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n', namespace: 'x' } }),
     ).toContainEqual({
       reason: 'FieldValueForbidden',
