@@ -5,13 +5,12 @@
  * status through the pods/status subresource when it changes, finishes graceful deletion and
  * cleans up orphaned sandboxes.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { Event, KubeObject, Pod, PodStatus, Secret, ConfigMap } from '@keelson/api';
-import { isGone, isNotFound, type Clientset, type WatchHandle } from '@keelson/client';
+import type { KubeObject, Pod, PodStatus, Secret, ConfigMap } from '@keelson/api';
+import { EventRecorder, isGone, isNotFound, type Clientset, type WatchHandle } from '@keelson/client';
 import { CniManager, defaultConfList } from './cni/cni';
 import type { CriRuntime } from './cri/runtime';
 import { GrpcCriRuntime } from './cri/grpc-runtime';
@@ -28,7 +27,7 @@ import { statusEqual } from './pod/status';
 import { ProbeManager } from './prober/manager';
 import { runProbe } from './prober/probe';
 import { KubeletServer } from './server/server';
-import { realClock, rfc3339, type Clock } from './util/clock';
+import { realClock, type Clock } from './util/clock';
 import { createLogger, type Logger } from './util/log';
 import { parseQuantity } from './util/quantity';
 
@@ -182,6 +181,7 @@ export class Kubelet {
   private cni?: CniManager;
   private server?: KubeletServer;
   private readonly nodeOpts: NodeManagerOptions;
+  private readonly recorder: EventRecorder;
   readonly opts: Required<Pick<KubeletOptions, 'nodeName' | 'rootDir' | 'clusterDomain' | 'port'>> &
     KubeletOptions;
   readonly nodeIp: string;
@@ -199,6 +199,7 @@ export class Kubelet {
     this.log = opts.logger ?? createLogger();
     this.nodeIp = opts.nodeIp ?? firstIPv4();
     this.cri = opts.runtime ?? new GrpcCriRuntime(opts.containerRuntimeEndpoint!);
+    this.recorder = new EventRecorder(cs, { component: 'kubelet', host: opts.nodeName });
     this.machine = readMachineInfo(opts.rootDir);
     let hostResolv: ResolvConf = { nameservers: [], searches: [], options: [] };
     try {
@@ -343,37 +344,9 @@ export class Kubelet {
     }
   }
 
-  /** Records a core/v1 Event about a pod (best effort, not awaited). */
+  /** Records a core/v1 Event about a pod (best effort, aggregated; client-go tools/record semantics). */
   event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    const now = rfc3339(this.clock.now());
-    const ev: Event = {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: {
-        name: `${pod.metadata.name}.${randomBytes(8).toString('hex')}`,
-        namespace: pod.metadata.namespace,
-      },
-      involvedObject: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        name: pod.metadata.name,
-        namespace: pod.metadata.namespace,
-        uid: pod.metadata.uid,
-      },
-      reason,
-      message,
-      type,
-      source: { component: 'kubelet', host: this.opts.nodeName },
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-      reportingComponent: 'kubelet',
-      reportingInstance: this.opts.nodeName,
-    } as Event;
-    this.cs
-      .resource<Event>('events')
-      .create(ev)
-      .catch(() => undefined);
+    this.recorder.event({ ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message);
   }
 
   /** Starts everything; resolves once the Node is registered and the pod watch is running. */

@@ -25,6 +25,8 @@ if (!run)
 const d = run ? describe : describe.skip;
 const PAUSE = 'docker.io/keelson/pause:1';
 
+jest.setTimeout(120_000);
+
 d('kubelet with containerd 1.6', () => {
   let dir: string;
   let proc: ChildProcess | undefined;

@@ -4,11 +4,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { writeKubeconfig } from '@keelson/apiserver';
-import type { ConfigMap, Node, Pod, Secret } from '@keelson/api';
+import type { ConfigMap, Event, Node, Pod, Secret } from '@keelson/api';
 import { isNotFound } from '@keelson/client';
 import { decodeFrame, exitCodeOf } from '../src/server/channel';
 import { waitFor } from '../src/testing/wait';
 import { describeRoot, startTestNode, type TestNode } from './helpers';
+
+jest.setTimeout(120_000);
 
 describeRoot('kubelet on a real runtime with CNI', () => {
   let node: TestNode;
@@ -129,6 +131,20 @@ describeRoot('kubelet on a real runtime with CNI', () => {
       30_000,
       100,
     );
+  });
+
+  it('records events for the pod (Pulling/Created/Started/Unhealthy) in the apiserver', async () => {
+    const reasons = await waitFor(
+      'events',
+      async () => {
+        const list = await node.cs.resource<Event>('events').list('default');
+        const rs = new Set(list.items.filter((e) => e.involvedObject?.name === 'web').map((e) => e.reason));
+        return rs.has('Created') && rs.has('Started') && rs.has('Unhealthy') ? rs : undefined;
+      },
+      20_000,
+      200,
+    );
+    expect(reasons.has('SandboxReady')).toBe(true);
   });
 
   it('lets two pods reach each other by pod IP over the bridge', async () => {
