@@ -30,12 +30,10 @@ async function step(h: TestHarness, c: CronJobController) {
   return r;
 }
 async function finish(h: TestHarness, j: Job, type: 'Complete' | 'Failed') {
-  await h.client
-    .resource<Job>('jobs')
-    .updateStatus({
-      ...j,
-      status: { completionTime: rfc3339(h.clock.now()), conditions: [{ type, status: 'True' }] },
-    });
+  await h.client.resource<Job>('jobs').updateStatus({
+    ...j,
+    status: { completionTime: rfc3339(h.clock.now()), conditions: [{ type, status: 'True' }] },
+  });
 }
 
 describe('CronJobController', () => {

@@ -32,15 +32,13 @@ async function step(h: TestHarness, c: DaemonSetController) {
 async function kubelet(h: TestHarness) {
   for (const p of pods(h)) {
     if (p.status?.phase !== 'Running') {
-      await h.client
-        .resource<Pod>('pods')
-        .updateStatus({
-          ...p,
-          status: {
-            phase: 'Running',
-            conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' }],
-          },
-        });
+      await h.client.resource<Pod>('pods').updateStatus({
+        ...p,
+        status: {
+          phase: 'Running',
+          conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+        },
+      });
     }
   }
 }

@@ -376,12 +376,10 @@ export class DaemonSetController extends QueueController {
     st.numberUnavailable = Math.max(0, desired - (st.numberAvailable ?? 0));
     if (ds.status?.collisionCount !== undefined) st.collisionCount = ds.status.collisionCount;
     if (!deepEqual(st, { ...(ds.status ?? {}), conditions: undefined })) {
-      await client
-        .resource<DaemonSet>('daemonsets')
-        .updateStatus({
-          ...ds,
-          status: { ...st, ...(ds.status?.conditions ? { conditions: ds.status.conditions } : {}) },
-        });
+      await client.resource<DaemonSet>('daemonsets').updateStatus({
+        ...ds,
+        status: { ...st, ...(ds.status?.conditions ? { conditions: ds.status.conditions } : {}) },
+      });
     }
     await truncateHistory(
       client,

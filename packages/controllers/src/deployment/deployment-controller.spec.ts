@@ -37,18 +37,16 @@ async function settleSets(h: TestHarness, availableFor?: (rs: ReplicaSet) => num
   for (const rs of sets(h)) {
     const n = rs.spec.replicas ?? 0;
     const a = availableFor ? availableFor(rs) : n;
-    await h.client
-      .resource<ReplicaSet>('replicasets')
-      .updateStatus({
-        ...rs,
-        status: {
-          replicas: n,
-          readyReplicas: a,
-          availableReplicas: a,
-          fullyLabeledReplicas: n,
-          observedGeneration: rs.metadata.generation,
-        },
-      });
+    await h.client.resource<ReplicaSet>('replicasets').updateStatus({
+      ...rs,
+      status: {
+        replicas: n,
+        readyReplicas: a,
+        availableReplicas: a,
+        fullyLabeledReplicas: n,
+        observedGeneration: rs.metadata.generation,
+      },
+    });
   }
 }
 

@@ -253,12 +253,10 @@ export class StatefulSetController extends QueueController {
     }
     const prev = set.status ?? {};
     if (!deepEqual({ ...prev, conditions: undefined }, { ...st, conditions: undefined })) {
-      await client
-        .resource<StatefulSet>('statefulsets')
-        .updateStatus({
-          ...set,
-          status: { ...st, ...(prev.conditions ? { conditions: prev.conditions } : {}) },
-        });
+      await client.resource<StatefulSet>('statefulsets').updateStatus({
+        ...set,
+        status: { ...st, ...(prev.conditions ? { conditions: prev.conditions } : {}) },
+      });
     }
     await truncateHistory(
       client,
