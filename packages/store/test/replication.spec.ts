@@ -10,7 +10,7 @@ jest.setTimeout(60_000);
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const FAST = { tickMs: 50, electionTick: 10, heartbeatTick: 1, requestTimeoutMs: 4000 };
+const FAST = { tickMs: 100, electionTick: 10, heartbeatTick: 1, requestTimeoutMs: 10_000 };
 
 describe('ReplicatedStore, 3 members in process', () => {
   const root = mkdtempSync(join(tmpdir(), `keelson-repl-${process.pid}-`));

@@ -222,6 +222,21 @@ export class ReplicatedStore implements KV {
     return this.applied;
   }
 
+  /**
+   * Raft bookkeeping of this member: applied index, the latest snapshot's index, the first and
+   * last index held in the log, the known leader, and this member's role.
+   */
+  raftStatus(): { applied: number; snapshotIndex: number; firstIndex: number; lastIndex: number; leader: string; role: string } {
+    return {
+      applied: this.applied,
+      snapshotIndex: this.storage.snapshot().metadata.index,
+      firstIndex: this.storage.firstIndex(),
+      lastIndex: this.storage.lastIndex(),
+      leader: this.leaderId,
+      role: this.node.status().softState.raftState,
+    };
+  }
+
   /** Current configuration (voters and learners) with their addresses. */
   members(): MemberInfo[] {
     const out: MemberInfo[] = [];
