@@ -180,6 +180,22 @@ describeRoot('CRI container behaviour: OOM, stop timeout, resources, restart, cr
     await t.client.rt('removePodSandbox', { podSandboxId });
   });
 
+  test('a line over 16 KiB is logged as P parts then an F tail', async () => {
+    const { podSandboxId, containerId, cfg } = await runIn('long', [
+      'sh',
+      '-c',
+      'head -c 40000 /dev/zero | tr "\\0" a; echo; echo short',
+    ]);
+    await exited(containerId);
+    const lines = readOr(join(cfg.logDirectory, 'long.log')).trim().split('\n');
+    const parts = lines.map((l) => {
+      const m = /^\S+ stdout ([PF]) (a*|short)$/.exec(l);
+      return m ? `${m[1]}${m[2].length}` : `bad:${l.slice(0, 60)}`;
+    });
+    expect(parts).toEqual(['P16384', 'P16384', 'F7232', 'F5']);
+    await t.client.rt('removePodSandbox', { podSandboxId });
+  });
+
   test('ReopenContainerLog starts a new file after the kubelet rotates the old one', async () => {
     const { podSandboxId, containerId, cfg } = await runIn('rotor', [
       'sh',
