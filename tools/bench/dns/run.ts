@@ -165,11 +165,14 @@ async function ask(port: number, name: string, type: string): Promise<string> {
       });
       sock.send(q, port, '127.0.0.1');
     });
-    const d = dnsPacket.decode(reply);
+    const d = dnsPacket.decode(reply) as { rcode?: string; answers?: Array<{ type: string; data?: unknown }> };
     const answers = (d.answers ?? [])
-      .map((a) => (a.type === 'SRV' ? `${a.type}:${(a.data as { target: string; port: number }).target}:${(a.data as { port: number }).port}` : `${a.type}:${String(a.data)}`))
+      .map((a) => {
+        const data = a.data as { target?: string; port?: number } | string;
+        return typeof data === 'object' && a.type === 'SRV' ? `SRV:${data.target}:${data.port}` : `${a.type}:${String(data)}`;
+      })
       .sort();
-    return `${d.rcode} ${answers.join(',')}`;
+    return `${d.rcode ?? '?'} ${answers.join(',')}`;
   } finally {
     sock.close();
   }
