@@ -82,36 +82,31 @@ describe('leader election', () => {
   });
 
   it('startControllerManager with leaderElect runs controllers only on the leader', async () => {
-    const client = new FakeClientset();
-    const m1 = await startControllerManager(
-      {
-        leaderElect: true,
-        identity: 'one',
-        controllers: ['replicaset'],
-        retryPeriodMs: 20,
-        informerImpl: 'builtin',
-      },
-      client,
-    );
-    const wait = async (f: () => boolean) => {
-      for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 10));
+    const clock = new FakeClock();
+    const client = new FakeClientset({ now: () => clock.now() });
+    const flush = async () => {
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
     };
-    await wait(() => m1.isLeader());
-    const m2 = await startControllerManager(
-      {
-        leaderElect: true,
-        identity: 'two',
-        controllers: ['replicaset'],
-        retryPeriodMs: 20,
-        informerImpl: 'builtin',
-      },
-      client,
-    );
-    await new Promise((r) => setTimeout(r, 100));
+    const opts = {
+      leaderElect: true,
+      controllers: ['replicaset'],
+      retryPeriodMs: 2000,
+      clock,
+      informerImpl: 'builtin' as const,
+    };
+    const m1 = await startControllerManager({ ...opts, identity: 'one' }, client);
+    await flush();
+    expect(m1.isLeader()).toBe(true);
+    const m2 = await startControllerManager({ ...opts, identity: 'two' }, client);
+    for (let i = 0; i < 5; i++) {
+      clock.advance(2000);
+      await flush();
+    }
     expect(m1.isLeader()).toBe(true);
     expect(m2.isLeader()).toBe(false);
     await m1.stop(); // releases the Lease
-    await wait(() => m2.isLeader());
+    clock.advance(2000);
+    await flush();
     expect(m2.isLeader()).toBe(true);
     await m2.stop();
   });
