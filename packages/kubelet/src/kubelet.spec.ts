@@ -330,4 +330,14 @@ describe('Kubelet with fakes', () => {
       async () => (await getPod('after-break')).status?.phase === 'Running',
     );
   });
+
+  it('uses a present image when pulling it (policy Always) fails, and does not retry the pull for every container', async () => {
+    cri.images.add('offline:latest');
+    cri.badImages.add('offline:latest');
+    await create(makePod('off1', [{ name: 'c', image: 'offline:latest' }]));
+    await waitFor('off1 Running', async () => (await getPod('off1')).status?.phase === 'Running');
+    await create(makePod('off2', [{ name: 'c', image: 'offline:latest' }]));
+    await waitFor('off2 Running', async () => (await getPod('off2')).status?.phase === 'Running');
+    expect(cri.calls.filter((c) => c === 'pullImage offline:latest')).toHaveLength(1);
+  });
 });

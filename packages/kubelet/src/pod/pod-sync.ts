@@ -81,6 +81,8 @@ export class PodSyncer {
   /** Runtime facts that do not change once known (sandbox IPs, exited containers). */
   readonly stateCache = new RuntimeStateCache();
   private readonly podIps = new Map<string, string>();
+  /** When a pull of a locally present image last failed, by image name (ms). */
+  private readonly pullFailures = new Map<string, number>();
   /** Termination messages of exited containers, by container id. */
   private readonly messages = new Map<string, string>();
   private readonly waiting = new Map<string, Map<string, WaitingReason>>();
@@ -376,6 +378,10 @@ export class PodSyncer {
       waiting.set(c.name, { reason: 'ErrImageNeverPull', message: msg });
       throw new PodConfigError('ErrImageNeverPull', msg);
     }
+    // A present image whose last pull failed recently (no registry reachable) is used as is for
+    // 5 minutes instead of trying the registry again for every container start.
+    const failedAt = this.pullFailures.get(image);
+    if (present && failedAt !== undefined && this.d.clock.now() - failedAt < 300_000) return;
     const key = `${pod.metadata.uid}/${image}`;
     if (this.imageBackoff.isInBackOffSince(key, this.d.clock.now())) {
       const msg = `Back-off pulling image "${image}"`;
@@ -386,10 +392,12 @@ export class PodSyncer {
       this.d.event?.(pod, 'Normal', 'Pulling', `Pulling image "${image}"`);
       await this.d.cri.pullImage(image, sandboxConfig);
       this.imageBackoff.reset(key);
+      this.pullFailures.delete(image);
       this.d.event?.(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}"`);
     } catch (e) {
       if (present) {
         // "Always" without a reachable registry: the local image stands in.
+        this.pullFailures.set(image, this.d.clock.now());
         this.d.log.warn({ image, err: (e as Error).message }, 'pull failed; using the image already present');
         return;
       }
