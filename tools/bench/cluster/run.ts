@@ -19,6 +19,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -112,9 +113,11 @@ function kindOf(pid: number, comm: string, dataDir: string, state: { supervisorP
   if (pid === state.supervisorPid) return 'supervisor (control plane)';
   if (state.nodes.some((n) => n.pid === pid)) return 'node process';
   const cmd = cmdline(pid);
-  if (cmd.includes('monitor.cjs')) return 'container monitors';
+  if (cmd.includes('monitor.cjs --idle')) return 'sandbox holders (node)';
+  if (cmd.includes('monitor.cjs')) return 'container monitors (node)';
+  if (comm === 'runc' || comm === 'crun') return `${comm} run (per container)`;
   if (cmd.includes(dataDir) || comm === 'node') return 'other keelson';
-  return 'containers and helpers';
+  return 'containers';
 }
 
 /** CPU (% of one core) and RSS of the cluster's processes over a window. */
@@ -173,10 +176,80 @@ function keelson(args: string[], timeoutMs: number): Promise<{ code: number | nu
   });
 }
 
+/** Records the CRI's sandbox ids (their pod netns is `keelson-<first 16 hex>`) for {@link sweep}. */
+function noteSandboxes(dataDir: string, into: Set<string>): void {
+  const nodes = join(dataDir, 'nodes');
+  if (!existsSync(nodes)) return;
+  for (const n of readdirSync(nodes)) {
+    const dir = join(nodes, n, 'runtime', 'sandboxes');
+    if (existsSync(dir)) for (const id of readdirSync(dir)) into.add(id);
+  }
+}
+
+/**
+ * What `keelson down --purge` left behind when its node process was killed before removing its
+ * pods (see README): our processes (cmdline names the data dir) and their descendants, mounts
+ * under the data dir, pod network namespaces, the cluster's cgroups, the data dir. Only things
+ * this run created.
+ */
+function sweep(dataDir: string, sandboxes: Set<string>): void {
+  const procs = readProcs();
+  const roots = [...procs.keys()].filter((p) => p !== process.pid && cmdline(p).includes(dataDir));
+  const children = new Map<number, number[]>();
+  for (const p of procs.values()) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
+  const all = new Set<number>();
+  const stack = [...roots];
+  while (stack.length) {
+    const p = stack.pop()!;
+    if (all.has(p)) continue;
+    all.add(p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  if (all.size) console.log(`sweep: killing ${all.size} leftover processes of this cluster`);
+  for (const p of all) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  spawnSync('sleep', ['1']);
+  const mounts = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1])
+    .filter((m) => m && m.startsWith(`${dataDir}/`))
+    .sort()
+    .reverse();
+  if (mounts.length) console.log(`sweep: unmounting ${mounts.length} leftover mounts`);
+  for (const m of mounts) spawnSync('umount', ['-l', m]);
+  let netns = 0;
+  for (const id of sandboxes) {
+    const name = `keelson-${id.slice(0, 16)}`;
+    if (existsSync(`/var/run/netns/${name}`) && spawnSync('ip', ['netns', 'del', name]).status === 0) netns++;
+  }
+  if (netns) console.log(`sweep: deleted ${netns} leftover pod network namespaces`);
+  const id = createHash('sha256').update(dataDir).digest('hex').slice(0, 6);
+  for (const h of readdirSync('/sys/fs/cgroup')) {
+    const root = join('/sys/fs/cgroup', h, `keelson-${id}`);
+    if (existsSync(root)) spawnSync('find', [root, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';']);
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
 /** Another cluster (or anything) routing the Service range or the single-node pod CIDR in the host namespace. */
 function conflictingRoute(): string | undefined {
   const r = spawnSync('ip', ['route', 'show'], { encoding: 'utf8' }).stdout;
   return r.split('\n').find((l) => l.startsWith('10.96.0.0/12 ') || l.startsWith('10.244.0.0/24 '));
+}
+
+/** All pods of the bench Deployment, in any phase (-1 on error). */
+async function podCount(apiUrl: string): Promise<number> {
+  try {
+    const res = await fetch(`${apiUrl}/api/v1/namespaces/default/pods?labelSelector=app%3Dbench-sleep`, { signal: AbortSignal.timeout(5000) });
+    return res.ok ? ((await res.json()) as { items: unknown[] }).items.length : -1;
+  } catch {
+    return -1;
+  }
 }
 
 async function runningPods(apiUrl: string): Promise<number> {
@@ -213,12 +286,14 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync('/tmp/kcb-');
   const [apiPort, grpcPort] = [await freePort(), await freePort()];
   let downDone = false;
+  const sandboxes = new Set<string>();
   const down = async () => {
     if (downDone) return;
     downDone = true;
+    noteSandboxes(dataDir, sandboxes);
     const r = await keelson(['down', '--data-dir', dataDir, '--purge'], 180_000);
-    if (r.code !== 0) console.log(`keelson down exited ${r.code}: ${r.lines.map((l) => l.text).join(' | ')}`);
-    rmSync(dataDir, { recursive: true, force: true });
+    if (r.code !== 0) console.log(`keelson down exited ${r.code}: ${r.lines.map((l) => l.text).join(' | ').slice(0, 400)}`);
+    sweep(dataDir, sandboxes);
   };
   const onSignal = () => void down().then(() => process.exit(130));
   process.once('SIGINT', onSignal);
@@ -286,6 +361,17 @@ spec:
     // 4. idle with N pods
     await sleep(10_000);
     printUsage(`idle, ${running} pods (${WINDOW_S} s window)`, await usage(dataDir, WINDOW_S));
+
+    // 5. delete the Deployment and wait for its pods to be gone, so `keelson down` has no pods to remove.
+    noteSandboxes(dataDir, sandboxes);
+    const t1 = performance.now();
+    spawnSync('kubectl', ['--kubeconfig', join(dataDir, 'kubeconfig'), 'delete', 'deployment', 'bench-sleep', '--wait=false'], { encoding: 'utf8' });
+    let left = PODS;
+    while (left !== 0 && performance.now() - t1 < 600_000) {
+      await sleep(2000);
+      left = await podCount(state.apiserver.url);
+    }
+    console.log(`Deployment deleted → 0 pods left: ${((performance.now() - t1) / 1000).toFixed(1)} s${left ? ` (gave up with ${left} left)` : ''}`);
   } finally {
     const t = performance.now();
     await down();
