@@ -11,6 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,12 +145,21 @@ function queryFile(path: string, svcs: Synthetic[], lines = 20_000): Record<stri
   return mix;
 }
 
+/** A loopback port free for both UDP and TCP (dnsmasq binds both). */
 async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((res) => s.bind(0, '127.0.0.1', () => res()));
-  const port = s.address().port;
-  await new Promise<void>((res) => s.close(() => res()));
-  return port;
+  for (let i = 0; ; i++) {
+    const t = net.createServer();
+    await new Promise<void>((res) => t.listen(0, '127.0.0.1', () => res()));
+    const port = (t.address() as net.AddressInfo).port;
+    const s = dgram.createSocket('udp4');
+    const ok = await new Promise<boolean>((res) => {
+      s.once('error', () => res(false));
+      s.bind(port, '127.0.0.1', () => res(true));
+    });
+    await new Promise<void>((res) => t.close(() => res()));
+    if (ok) await new Promise<void>((res) => s.close(() => res()));
+    if (ok || i > 20) return port;
+  }
 }
 
 /** One UDP query; resolves with rcode and answer/additional counts (for the agreement check). */
