@@ -8,7 +8,7 @@ import type { ConfigMap, Lease, Node, Pod } from '@keelson/api';
 import { FakeClientset } from '@keelson/client';
 import { FakeCriRuntime } from './cri/fake-runtime';
 import { startKubelet, type KubeletHandle } from './kubelet';
-import { KUBELET_MANAGED_LABEL, POD_UID_LABEL } from './pod/labels';
+import { KUBELET_MANAGED_LABEL, KUBELET_NODE_LABEL, POD_UID_LABEL } from './pod/labels';
 import { makePod } from './testing/builders';
 import { waitFor } from './testing/wait';
 import { silentLogger } from './util/log';
@@ -219,17 +219,25 @@ describe('Kubelet with fakes', () => {
     await waitFor('sandbox removed', () => cri.sandboxes.size === 0);
   });
 
-  it('removes orphaned sandboxes of pods that no longer exist', async () => {
-    const id = await cri.runPodSandbox({
-      metadata: { name: 'old', namespace: 'default', uid: 'uid-old', attempt: 0 },
-      hostname: 'old',
-      logDirectory: '',
-      portMappings: [],
-      labels: { [POD_UID_LABEL]: 'uid-old', [KUBELET_MANAGED_LABEL]: 'true' },
-      annotations: {},
-    });
+  it("removes orphaned sandboxes of pods that no longer exist, but not another node's", async () => {
+    const sandbox = (name: string, node: string) =>
+      cri.runPodSandbox({
+        metadata: { name, namespace: 'default', uid: `uid-${name}`, attempt: 0 },
+        hostname: name,
+        logDirectory: '',
+        portMappings: [],
+        labels: {
+          [POD_UID_LABEL]: `uid-${name}`,
+          [KUBELET_MANAGED_LABEL]: 'true',
+          [KUBELET_NODE_LABEL]: node,
+        },
+        annotations: {},
+      });
+    const mine = await sandbox('old', 'n1');
+    const theirs = await sandbox('other', 'n2');
     expect(await k.kubelet.cleanupOrphans()).toBe(1);
-    expect(cri.sandboxes.has(id)).toBe(false);
+    expect(cri.sandboxes.has(mine)).toBe(false);
+    expect(cri.sandboxes.has(theirs)).toBe(true);
   });
 
   it('reports ErrImagePull and then ImagePullBackOff for an image that cannot be pulled', async () => {

@@ -20,7 +20,7 @@ import { NodeManager, type NodeManagerOptions } from './node/node-manager';
 import { formatPod } from './pod/actions';
 import { parseResolvConf, type ResolvConf } from './pod/dns';
 import type { NodeAllocatable, ObjectSource } from './pod/env';
-import { KUBELET_MANAGED_LABEL, POD_UID_LABEL } from './pod/labels';
+import { KUBELET_MANAGED_LABEL, KUBELET_NODE_LABEL, POD_UID_LABEL } from './pod/labels';
 import { PodSyncer } from './pod/pod-sync';
 import { getRuntimePodState, type RuntimePodState } from './pod/runtime-state';
 import { statusEqual } from './pod/status';
@@ -399,9 +399,7 @@ export class Kubelet {
     await Promise.all([...this.workers.values()].map((w) => w.done?.catch(() => undefined)));
     if (opts.removePods) {
       for (const [uid, pod] of this.pods) await this.syncer.removePod(uid, pod).catch(() => undefined);
-      const left = await this.cri
-        .listPodSandbox({ labelSelector: { [KUBELET_MANAGED_LABEL]: 'true' } })
-        .catch(() => []);
+      const left = await this.cri.listPodSandbox({ labelSelector: this.ownLabels() }).catch(() => []);
       for (const sb of left) await this.syncer.removeOrphanSandbox(sb.id).catch(() => undefined);
     }
     await this.server?.close();
@@ -541,8 +539,8 @@ export class Kubelet {
       if (this.stopped) return;
       try {
         const [cs, sbs] = await Promise.all([
-          this.cri.listContainers({ labelSelector: { [KUBELET_MANAGED_LABEL]: 'true' } }),
-          this.cri.listPodSandbox({ labelSelector: { [KUBELET_MANAGED_LABEL]: 'true' } }),
+          this.cri.listContainers({ labelSelector: this.ownLabels() }),
+          this.cri.listPodSandbox({ labelSelector: this.ownLabels() }),
         ]);
         const byUid = new Map<string, string[]>();
         for (const c of cs) {
@@ -575,7 +573,7 @@ export class Kubelet {
     let n = 0;
     if (this.synced && !this.stopped) {
       try {
-        const sbs = await this.cri.listPodSandbox({ labelSelector: { [KUBELET_MANAGED_LABEL]: 'true' } });
+        const sbs = await this.cri.listPodSandbox({ labelSelector: this.ownLabels() });
         for (const sb of sbs) {
           const uid = sb.labels[POD_UID_LABEL] ?? '';
           if (this.pods.has(uid) || this.workers.has(uid)) continue;
@@ -594,6 +592,11 @@ export class Kubelet {
   /** Runtime state of a pod (for the HTTP server). */
   runtimeState(uid: string): Promise<RuntimePodState> {
     return getRuntimePodState(this.cri, uid, this.syncer.stateCache);
+  }
+
+  /** Labels selecting the sandboxes and containers this kubelet manages. */
+  private ownLabels(): Record<string, string> {
+    return { [KUBELET_MANAGED_LABEL]: 'true', [KUBELET_NODE_LABEL]: this.opts.nodeName };
   }
 
   /** Directory holding a pod's container logs. */

@@ -11,6 +11,8 @@ export const POD_UID_LABEL = 'io.kubernetes.pod.uid';
 export const CONTAINER_NAME_LABEL = 'io.kubernetes.container.name';
 /** Marks kubelet-managed sandboxes/containers ("true"), as upstream's io.kubernetes.container.type. */
 export const KUBELET_MANAGED_LABEL = 'io.keelson.kubelet.managed';
+/** The node whose kubelet owns a sandbox/container, so kubelets sharing one runtime keep apart. */
+export const KUBELET_NODE_LABEL = 'io.keelson.kubelet.node';
 export const CONTAINER_HASH_ANNOTATION = 'io.kubernetes.container.hash';
 export const RESTART_COUNT_ANNOTATION = 'io.kubernetes.container.restartCount';
 export const TERMINATION_GRACE_ANNOTATION = 'io.kubernetes.pod.terminationGracePeriod';
@@ -24,6 +26,7 @@ export function sandboxLabels(pod: Pod): Record<string, string> {
     [POD_NAMESPACE_LABEL]: pod.metadata.namespace ?? '',
     [POD_UID_LABEL]: pod.metadata.uid ?? '',
     [KUBELET_MANAGED_LABEL]: 'true',
+    [KUBELET_NODE_LABEL]: pod.spec?.nodeName ?? '',
   };
 }
 
@@ -35,6 +38,7 @@ export function containerLabels(pod: Pod, name: string): Record<string, string> 
     [POD_UID_LABEL]: pod.metadata.uid ?? '',
     [CONTAINER_NAME_LABEL]: name,
     [KUBELET_MANAGED_LABEL]: 'true',
+    [KUBELET_NODE_LABEL]: pod.spec?.nodeName ?? '',
   };
 }
 
