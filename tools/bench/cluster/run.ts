@@ -113,7 +113,8 @@ function kindOf(pid: number, comm: string, dataDir: string, state: { supervisorP
   if (pid === state.supervisorPid) return 'supervisor (control plane)';
   if (state.nodes.some((n) => n.pid === pid)) return 'node process';
   const cmd = cmdline(pid);
-  if (cmd.includes('monitor.cjs --idle')) return 'sandbox holders (node)';
+  // The CRI pre-spawns monitors with --idle (a pool of 2) and hands them containers later, so
+  // the cmdline does not tell an idle spare from a busy monitor.
   if (cmd.includes('monitor.cjs')) return 'container monitors (node)';
   if (comm === 'runc' || comm === 'crun') return `${comm} run (per container)`;
   if (cmd.includes(dataDir) || comm === 'node') return 'other keelson';
