@@ -68,7 +68,7 @@ export interface ReplicatedStoreOptions {
   snapshotEntries?: number;
   /** Entries kept behind a snapshot for followers that lag a little (default 1,000). */
   keepEntries?: number;
-  /** fsync the MVCC and Raft writes (default true; false only for benchmarks). */
+  /** fsync the Raft log writes (default true; false only for benchmarks). The MVCC LevelDB is never fsync'd: it is rebuilt from the log. */
   sync?: boolean;
   /** How long a write or linearizable read waits before failing with UNAVAILABLE, ms (default 5,000). */
   requestTimeoutMs?: number;
@@ -89,6 +89,8 @@ export type ReplicatedRangeOptions = RangeOptions & { serializable?: boolean };
 interface PendingProposal {
   resolve(r: TxnResult | undefined): void;
   reject(e: Error): void;
+  /** The leader this member knew when it handed the proposal to Raft ('' = not yet). */
+  via: string;
 }
 
 interface ReadWaiter {
@@ -170,7 +172,11 @@ export class ReplicatedStore implements KV {
     if (!opts.name) throw new Error('member name must not be empty');
     mkdirSync(opts.dataDir, { recursive: true });
     const mvccDir = join(opts.dataDir, 'mvcc');
-    const storeOpts = { sync: opts.sync ?? true, progressIntervalMs: opts.progressIntervalMs };
+    // The MVCC LevelDB is not fsync'd: the synced Raft log holds every committed entry, and
+    // 'raft-applied' is written in the same (ordered) LevelDB batch as the data, so after a
+    // machine crash the lost suffix is replayed from the log, or from the (synced) snapshot
+    // when the log was compacted past it (raft snapshot index > raft-applied at open).
+    const storeOpts = { sync: false, progressIntervalMs: opts.progressIntervalMs };
     const storage = await LevelRaftStorage.open(join(opts.dataDir, 'raft'), { sync: opts.sync ?? true });
     let mvcc = await MvccStore.open(mvccDir, storeOpts);
     const snap = storage.snapshot();
@@ -382,15 +388,18 @@ export class ReplicatedStore implements KV {
           );
         }
       }, this.o.requestTimeoutMs);
-      this.proposals.set(id, {
+      const pending: PendingProposal = {
         resolve: (r) => (clearTimeout(timer), resolve(r)),
         reject: (e) => (clearTimeout(timer), reject(e)),
-      });
+        via: '',
+      };
+      this.proposals.set(id, pending);
       const attempt = () =>
         this.enqueue(() => {
           if (!this.proposals.has(id)) return;
           try {
             this.node.propose(data);
+            pending.via = this.node.status().softState.lead;
           } catch (err) {
             if (!(err instanceof ProposalDroppedError)) throw err;
             if (Date.now() + this.o.tickMs < deadline) setTimeout(attempt, this.o.tickMs);
@@ -544,16 +553,45 @@ export class ReplicatedStore implements KV {
   }
 
   private async handleReady(rd: Ready): Promise<void> {
-    if (rd.softState) this.leaderId = rd.softState.lead;
-    if (rd.snapshot) await this.installSnapshot(rd.snapshot);
-    await this.storage.save(rd.entries, rd.hardState);
-    for (const m of rd.messages) {
-      if (m.to === this.o.name) continue;
-      this.transport.send(m);
+    if (rd.softState) {
+      const lead = rd.softState.lead;
+      if (lead && lead !== this.leaderId) this.leaderChanged(lead);
+      this.leaderId = lead;
     }
+    if (rd.snapshot) await this.installSnapshot(rd.snapshot);
+    // A leader sends before its own fsync (Raft thesis §10.2.1, as etcd does): it counts its own
+    // copy of an entry only after advance(), so nothing commits that it has not persisted; its
+    // hard state (term, vote) was already persisted when it campaigned. Others persist first.
+    const leading = this.leaderId === this.o.name;
+    if (leading) this.sendAll(rd);
+    await this.storage.save(rd.entries, rd.hardState);
+    if (!leading) this.sendAll(rd);
     await this.applyEntries(rd.committedEntries);
     for (const rs of rd.readStates) this.onReadState(dec.decode(rs.requestCtx), rs.index);
     await this.maybeSnapshot();
+  }
+
+  private sendAll(rd: Ready): void {
+    for (const m of rd.messages) if (m.to !== this.o.name) this.transport.send(m);
+  }
+
+  /**
+   * A new leader: proposals handed to an earlier leader may be lost (a forwarded MsgProp is
+   * dropped silently), so fail them now with UNAVAILABLE rather than at the timeout; the client
+   * moves on. Their outcome is unknown (the entry may still commit), as with a timeout.
+   */
+  private leaderChanged(lead: string): void {
+    for (const [id, p] of this.proposals) {
+      if (p.via && p.via !== lead) {
+        this.proposals.delete(id);
+        p.reject(
+          new StoreUnavailableError(
+            GrpcStatus.UNAVAILABLE,
+            `leader changed from ${p.via} to ${lead} while the request was pending; its outcome is unknown`,
+          ),
+        );
+      }
+    }
   }
 
   /** Applies committed entries in log order; consecutive txns go to MvccStore.commit together. */
@@ -667,7 +705,7 @@ export class ReplicatedStore implements KV {
     const dir = join(this.o.dataDir, 'mvcc');
     await this.mvcc.close();
     await restoreFromSnapshot(dir, snap);
-    this.mvcc = await MvccStore.open(dir, { sync: this.o.sync, progressIntervalMs: this.o.progressIntervalMs });
+    this.mvcc = await MvccStore.open(dir, { sync: false, progressIntervalMs: this.o.progressIntervalMs });
     this.mvccApplied = snap.metadata.index;
     this.applied = snap.metadata.index;
     this.confState = snap.metadata.confState;
