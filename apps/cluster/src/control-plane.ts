@@ -55,6 +55,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       grpcPort: opts.grpcPort,
       serviceClusterIpRange: opts.serviceCIDR,
       kubeconfigOut: opts.paths.kubeconfig,
+      defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds,
+      defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
       onRequest: (method, path, code, ms) => apiLog.info({ method, path, code, ms }, 'request'),
     });
     stops.push(() => apiserver.close());

@@ -33,6 +33,10 @@ export interface ApiServerOptions {
   port?: number;
   /** gRPC port (default 0 = any free port). */
   grpcPort?: number;
+  /** --default-not-ready-toleration-seconds of the DefaultTolerationSeconds admission plugin (default 300). */
+  defaultNotReadyTolerationSeconds?: number;
+  /** --default-unreachable-toleration-seconds of the DefaultTolerationSeconds admission plugin (default 300). */
+  defaultUnreachableTolerationSeconds?: number;
   /** Service ClusterIP range (default 10.96.0.0/12). */
   serviceClusterIpRange?: string;
   /** NodePort range "min-max" (default 30000-32767). */
@@ -103,7 +107,15 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<Runni
   });
   await cache.start();
   for (const svc of cache.snapshot(svcPrefix)) restoreServiceAllocations(svc, ctx);
-  const registry = new GenericRegistry({ storage, cache, ctx });
+  const registry = new GenericRegistry({
+    storage,
+    cache,
+    ctx,
+    admission: {
+      defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds,
+      defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
+    },
+  });
   const handler = new ApiHandler(registry);
   let ready = false;
   let restPort = 0;

@@ -10,7 +10,7 @@ describe('the README embedding example (a capacity planner)', () => {
       const pod = makePod(`p${placed}`).req({ cpu: '500m', memory: '1Gi' }).obj();
       const r = s.schedule(pod);
       if (!r.nodeName) {
-        message = r.error.message;
+        message = r.error!.message;
         break;
       }
       s.assume(pod, r.nodeName);

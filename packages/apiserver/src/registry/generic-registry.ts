@@ -34,7 +34,7 @@ import {
   notFound,
   timeout,
 } from '../errors';
-import { checkSchema, defaultObject, normalizeObject, validateObject } from '../admission';
+import { checkSchema, defaultObject, normalizeObject, validateObject, type AdmissionOptions } from '../admission';
 import { collectionPrefix, objectKey } from '../keys';
 import { fieldMatcher, labelMatcher, parseFieldSelector, parseLabelSelector } from '../selectors';
 import type { Storage } from '../storage/interfaces';
@@ -138,6 +138,8 @@ export interface RegistryDeps {
   storage: Storage;
   cache: WatchCache;
   ctx: StrategyContext;
+  /** Admission settings (DefaultTolerationSeconds). */
+  admission?: AdmissionOptions;
 }
 
 /** CRUD, list and watch for every resource of the registry table. */
@@ -145,11 +147,13 @@ export class GenericRegistry {
   private readonly storage: Storage;
   private readonly cache: WatchCache;
   private readonly ctx: StrategyContext;
+  private readonly admission: AdmissionOptions;
 
   constructor(deps: RegistryDeps) {
     this.storage = deps.storage;
     this.cache = deps.cache;
     this.ctx = deps.ctx;
+    this.admission = deps.admission ?? {};
   }
 
   /** Encodes an object for storage (resourceVersion dropped; it is the key's modRevision). */
@@ -313,7 +317,7 @@ export class GenericRegistry {
     delete (m as any).selfLink;
     if (strategy.generation) m.generation = 1;
     else delete m.generation;
-    obj = defaultObject(obj);
+    obj = defaultObject(obj, this.admission);
     let causes = validateObject(info, obj);
     if (causes.length) throw invalid(info.group, info.kind, String(m.name ?? ''), causes);
     await this.admitNamespace(info, m.namespace ?? '', m.name!);
@@ -534,7 +538,7 @@ export class GenericRegistry {
         );
       this.checkNamespace(info, body, namespace);
       let obj = this.prepareUpdate(info, strategy, body, old, subresource);
-      obj = defaultObject(obj);
+      obj = defaultObject(obj, this.admission);
       // pods/ephemeralcontainers is the one sanctioned way to change that part of a pod spec
       const causes = [
         ...validateObject(info, obj, subresource === 'ephemeralcontainers' ? undefined : old),
