@@ -818,6 +818,9 @@ export class KeelsonRuntime {
       if (line === MONITOR_VANISHED && !existsSync(join(dir, 'container.pid')) && !this.readExit(c.id)) {
         line = await launch(true);
       }
+      // The report can be lost if the monitor exits at once (a container that ran and exited):
+      // its files say what happened.
+      if (!line.startsWith('ok ') && this.readExit(c.id)?.started) line = 'ok (exited)';
       if (!line.startsWith('ok ')) {
         if (!this.readExit(c.id)) {
           await writeFile(

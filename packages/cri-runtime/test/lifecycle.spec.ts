@@ -113,6 +113,27 @@ describeRoot('CRI lifecycle over gRPC (runc)', () => {
     await t.client.rt('removePodSandbox', { podSandboxId });
   });
 
+  test('containers that exit at once still start cleanly and report exit 0', async () => {
+    const cfg = sandboxConfig(t.root);
+    const { podSandboxId } = await t.client.rt('runPodSandbox', { config: cfg });
+    for (let i = 0; i < 8; i++) {
+      const { containerId } = await t.client.rt('createContainer', {
+        podSandboxId,
+        config: containerConfig(`quick${i}`, ['true']),
+        sandboxConfig: cfg,
+      });
+      await t.client.rt('startContainer', { containerId });
+      const s = await waitFor(async () => {
+        const r = await t.client.rt('containerStatus', { containerId });
+        return r.status.state === ContainerState.CONTAINER_EXITED ? r.status : undefined;
+      });
+      expect(s).toMatchObject({ exitCode: 0, reason: 'Completed' });
+      expect(s.startedAt).toBeGreaterThan(0n);
+      expect(s.finishedAt).toBeGreaterThanOrEqual(s.startedAt);
+    }
+    await t.client.rt('removePodSandbox', { podSandboxId });
+  });
+
   test('two containers of one sandbox share localhost', async () => {
     const cfg = sandboxConfig(t.root);
     const { podSandboxId } = await t.client.rt('runPodSandbox', { config: cfg });

@@ -159,6 +159,12 @@ child.on('exit', async (code, signal) => {
   const finishedAt = Number(nowNs());
   clearInterval(poll);
   const started = pid > 0 || fs.existsSync(dir + '/container.pid');
+  if (started && !pid) {
+    // The container ran and exited between two polls of the pid file: it did start.
+    try { pid = Number(fs.readFileSync(dir + '/container.pid', 'utf8').trim()) || -1; } catch (e) { pid = -1; }
+    writeJson('started.json', { pid, startedAt: finishedAt });
+    hs('ok ' + pid);
+  }
   oomSeen = Math.max(oomSeen, oomKills());
   let exitCode = code === null ? 128 + (require('os').constants.signals[signal] || 9) : code;
   await Promise.race([pumps, new Promise((r) => setTimeout(r, 2000))]);
@@ -169,7 +175,13 @@ child.on('exit', async (code, signal) => {
   if (!started) hs('err ' + (message || 'the OCI runtime exited with ' + code).replace(/\n/g, ' '));
   if (attachServer) try { attachServer.close(); fs.unlinkSync(dir + '/attach.sock'); } catch (e) {}
   if (logFd >= 0) try { fs.closeSync(logFd); } catch (e) {}
-  process.exit(0);
+  // Let the handshake line reach the runtime before exiting (the socket write may be pending).
+  if (control.writableLength > 0 && !control.destroyed) {
+    control.once('close', () => process.exit(0));
+    setTimeout(() => process.exit(0), 2000);
+  } else {
+    process.exit(0);
+  }
 });
 }
 `;
