@@ -60,3 +60,12 @@ export { Backoff, goDuration } from './util/backoff';
 export { FakeClock, realClock, type Clock } from './util/clock';
 export { KUBELET_VERSION, nodeStatus, nodeResources, nodeConditions } from './node/node-status';
 export { NODE_LEASE_NAMESPACE } from './node/node-manager';
+export {
+  POD_NAME_LABEL,
+  POD_NAMESPACE_LABEL,
+  POD_UID_LABEL,
+  CONTAINER_NAME_LABEL,
+  KUBELET_MANAGED_LABEL,
+  KUBELET_NODE_LABEL,
+} from './pod/labels';
+export { KubeletServer, type KubeletView } from './server/server';
