@@ -346,6 +346,7 @@ export function defaultObject(obj: KubeObject): void {
   if (checkSchema(obj).invalid.length) return;
   obj.metadata ??= {};
   canonicalizeQuantities(obj);
+  if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string') return;
   const f = DEFAULTERS[`${obj.apiVersion}/${obj.kind}`];
   if (f) f(obj as never);
 }

@@ -39,7 +39,7 @@ export class FieldSelector {
    * Matches an object of the given kind.
    * @throws FieldSelectorParseError `field label not supported: x` for a field the kind doesn't index.
    */
-  matches(obj: KubeObject, kind = obj.kind ?? ''): boolean {
+  matches(obj: KubeObject, kind = typeof obj.kind === 'string' ? obj.kind : ''): boolean {
     this.validateFor(kind);
     return this.matchesFields(objectFields(obj, kind));
   }
@@ -170,12 +170,15 @@ export function supportedFieldSelectors(kind: string): string[] {
 }
 
 /** The field set of an object: every supported field path → its string value ("" when unset). */
-export function objectFields(obj: KubeObject, kind = obj.kind ?? ''): Record<string, string> {
+export function objectFields(
+  obj: KubeObject,
+  kind = typeof obj.kind === 'string' ? obj.kind : '',
+): Record<string, string> {
   const out: Record<string, string> = {
     'metadata.name': obj.metadata?.name ?? '',
     'metadata.namespace': obj.metadata?.namespace ?? '',
   };
-  for (const [f, get] of Object.entries(FIELD_GETTERS[kind] ?? {})) {
+  for (const [f, get] of Object.entries(Object.hasOwn(FIELD_GETTERS, kind) ? FIELD_GETTERS[kind] : {})) {
     const v = get(obj);
     out[f] = v === undefined || v === null ? '' : String(v);
   }

@@ -113,6 +113,17 @@ describe('robustness (property)', () => {
     );
   });
 
+  it('regression: non-string kind/apiVersion (found by the property above)', () => {
+    const obj = {
+      apiVersion: { toString: null },
+      kind: { toString: null },
+      metadata: { name: 'x' },
+    } as unknown as KubeObject;
+    expect(() => defaultObject(obj)).not.toThrow();
+    expect(() => validateObject(obj)).not.toThrow();
+    expect(() => encodeObject(obj)).not.toThrow();
+  });
+
   it('label selector strings round-trip through toString', () => {
     const name = fc
       .stringMatching(/^[a-z0-9]([a-z0-9.-]{0,8}[a-z0-9])?$/)

@@ -145,7 +145,7 @@ export function validateObjectMeta(
   namespaced: boolean | undefined,
   oldMeta?: ObjectMeta,
   path = 'metadata',
-  nameRule: (n: string) => string[] = NAME_RULE[kind] ?? isDNS1123Subdomain,
+  nameRule: (n: string) => string[] = Object.hasOwn(NAME_RULE, kind) ? NAME_RULE[kind] : isDNS1123Subdomain,
 ): Causes {
   const out: Causes = [];
   const m = meta ?? {};
@@ -1611,8 +1611,8 @@ const VALIDATORS: Record<string, KindValidator> = {
  */
 export function validateObject(obj: KubeObject, old?: KubeObject): StatusCause[] {
   if (!obj || typeof obj !== 'object') return [fieldInvalid('', obj, 'must be an object')];
-  const kind = obj.kind ?? '';
-  const apiVersion = obj.apiVersion ?? '';
+  const kind = typeof obj.kind === 'string' ? obj.kind : '';
+  const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
   const info = resourceForKind(apiVersion, kind);
   // Type errors first: the rules below assume well-typed objects (upstream rejects them at decode).
   const typeErrs = checkSchema(obj).invalid;
