@@ -1,9 +1,7 @@
-import { FakeClientset } from '@keelson/client';
+import { FakeClientset, FakeClock } from '@keelson/client';
 import { InvalidArgumentError } from './errors';
 import { resolveControllers, startControllerManager } from './manager';
 import { LeaseElector } from './runtime/leader-election';
-import { RateLimitedQueue } from './runtime/queue';
-import { FakeClock } from './util/clock';
 import { parseDuration } from './util/duration';
 
 describe('manager options', () => {
@@ -25,31 +23,6 @@ describe('manager options', () => {
   });
 });
 
-describe('RateLimitedQueue', () => {
-  it('de-duplicates, holds keys being processed, and backs off exponentially', async () => {
-    const clock = new FakeClock();
-    const q = new RateLimitedQueue(clock);
-    q.add('a');
-    q.add('a');
-    q.add('b');
-    expect(q.len()).toBe(2);
-    const k = await q.get();
-    expect(k).toBe('a');
-    q.add('a'); // while processing: held
-    expect(q.len()).toBe(1);
-    q.done('a');
-    expect(q.len()).toBe(2);
-    q.addRateLimited('c');
-    q.addRateLimited('c');
-    expect(q.numRequeues('c')).toBe(2);
-    clock.advance(4);
-    expect(q.len()).toBe(2);
-    clock.advance(1);
-    expect(q.len()).toBe(3);
-    q.shutDown();
-  });
-});
-
 describe('leader election', () => {
   it('only one candidate holds the Lease; the other takes over after it expires', async () => {
     const clock = new FakeClock();
@@ -68,11 +41,11 @@ describe('leader election', () => {
     const b = mk('b');
     expect(await a.tryAcquireOrRenew()).toBe(true);
     expect(await b.tryAcquireOrRenew()).toBe(false);
-    clock.advance(10_000);
+    clock.step(10_000);
     expect(await a.tryAcquireOrRenew()).toBe(true);
-    clock.advance(10_000);
+    clock.step(10_000);
     expect(await b.tryAcquireOrRenew()).toBe(false);
-    clock.advance(16_000);
+    clock.step(16_000);
     expect(await b.tryAcquireOrRenew()).toBe(true);
     const lease = client.peek<
       { spec: { holderIdentity: string; leaseTransitions: number } } & import('@keelson/api').KubeObject
@@ -99,13 +72,13 @@ describe('leader election', () => {
     expect(m1.isLeader()).toBe(true);
     const m2 = await startControllerManager({ ...opts, identity: 'two' }, client);
     for (let i = 0; i < 5; i++) {
-      clock.advance(2000);
+      clock.step(2000);
       await flush();
     }
     expect(m1.isLeader()).toBe(true);
     expect(m2.isLeader()).toBe(false);
     await m1.stop(); // releases the Lease
-    clock.advance(2000);
+    clock.step(2000);
     await flush();
     expect(m2.isLeader()).toBe(true);
     await m2.stop();

@@ -3,7 +3,7 @@
  * selected controllers, optionally waits to win a Lease, then runs every controller's workers.
  */
 import { hostname } from 'node:os';
-import { EventRecorder, type Clientset } from '@keelson/client';
+import { EventRecorder, realClock, type Clientset, type Clock } from '@keelson/client';
 import { InvalidArgumentError } from './errors';
 import type { Controller, ControllerContext, Logger } from './runtime/controller';
 import { silentLogger } from './runtime/controller';
@@ -12,8 +12,6 @@ import type { InformerSource } from './runtime/informer';
 import { ClientInformerSource } from './runtime/informer';
 import { FactoryInformerSource } from './runtime/client-informers';
 import { LeaseElector } from './runtime/leader-election';
-import type { Clock } from './util/clock';
-import { realClock } from './util/clock';
 import { ReplicaSetController } from './replicaset/replicaset-controller';
 import { DeploymentController } from './deployment/deployment-controller';
 import { EndpointSliceController } from './endpoints/endpointslice-controller';

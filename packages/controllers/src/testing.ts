@@ -4,12 +4,12 @@
  * package's public API, since it pulls in the FakeClientset).
  */
 import type { KubeObject } from '@keelson/api';
-import { FakeClientset } from '@keelson/client';
+import { FakeClientset, FakeClock } from '@keelson/client';
 import type { ControllerContext } from './runtime/controller';
 import { silentLogger } from './runtime/controller';
 import { MemoryEventSink } from './runtime/events';
 import { StaticInformerSource } from './runtime/informer';
-import { FakeClock, rfc3339 } from './util/clock';
+import { rfc3339 } from './util/clock';
 import type { Pod } from './types';
 
 /** A unit-test harness: fake API, static informers fed from `objects`, fake clock, events. */
@@ -29,7 +29,7 @@ export interface TestHarness {
 
 /** Builds a {@link TestHarness}. */
 export function harness(): TestHarness {
-  const clock = new FakeClock();
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
   const client = new FakeClientset({ now: () => clock.now() });
   const informers = new StaticInformerSource();
   const events = new MemoryEventSink();

@@ -47,13 +47,13 @@ describe('CronJobController', () => {
 
   it('creates a Job at each schedule time with the scheduled-timestamp annotation', async () => {
     const h = harness();
-    h.clock.set(T0);
+    h.clock.setTime(T0);
     h.seed('cronjobs', makeCJ());
     const c = new CronJobController(h.ctx);
     const r = await step(h, c);
     expect(jobs(h)).toHaveLength(0);
     expect(r).toEqual({ requeueAfterMs: 270_000 + 100 });
-    h.clock.set(Date.UTC(2026, 0, 1, 0, 5, 1));
+    h.clock.setTime(Date.UTC(2026, 0, 1, 0, 5, 1));
     await step(h, c);
     const [j] = jobs(h);
     expect(j!.metadata.name).toBe(`tick-${Date.UTC(2026, 0, 1, 0, 5) / 60_000}`);
@@ -81,12 +81,12 @@ describe('CronJobController', () => {
   it('Forbid skips while a job is active; Replace deletes it', async () => {
     for (const policy of ['Forbid', 'Replace'] as const) {
       const h = harness();
-      h.clock.set(T0);
+      h.clock.setTime(T0);
       h.seed('cronjobs', makeCJ({ concurrencyPolicy: policy }));
       const c = new CronJobController(h.ctx);
-      h.clock.set(Date.UTC(2026, 0, 1, 0, 5, 1));
+      h.clock.setTime(Date.UTC(2026, 0, 1, 0, 5, 1));
       await step(h, c);
-      h.clock.set(Date.UTC(2026, 0, 1, 0, 10, 1));
+      h.clock.setTime(Date.UTC(2026, 0, 1, 0, 10, 1));
       await step(h, c);
       if (policy === 'Forbid') {
         expect(jobs(h)).toHaveLength(1);
@@ -100,15 +100,15 @@ describe('CronJobController', () => {
 
   it('honours startingDeadlineSeconds, suspend and history limits', async () => {
     const h = harness();
-    h.clock.set(T0);
+    h.clock.setTime(T0);
     h.seed('cronjobs', makeCJ({ startingDeadlineSeconds: 10, successfulJobsHistoryLimit: 1 }));
     const c = new CronJobController(h.ctx);
-    h.clock.set(Date.UTC(2026, 0, 1, 0, 5, 30)); // 30 s late > 10 s deadline
+    h.clock.setTime(Date.UTC(2026, 0, 1, 0, 5, 30)); // 30 s late > 10 s deadline
     await step(h, c);
     expect(jobs(h)).toHaveLength(0);
     expect(h.events.lines().some((l) => l.startsWith('MissSchedule'))).toBe(true);
     for (const m of [10, 15]) {
-      h.clock.set(Date.UTC(2026, 0, 1, 0, m, 1));
+      h.clock.setTime(Date.UTC(2026, 0, 1, 0, m, 1));
       await step(h, c);
       await finish(
         h,
@@ -120,7 +120,7 @@ describe('CronJobController', () => {
     expect(jobs(h)).toHaveLength(1);
     const cj = h.client.peek<CronJob>('cronjobs', 'default', 'tick')!;
     await h.client.resource<CronJob>('cronjobs').update({ ...cj, spec: { ...cj.spec, suspend: true } });
-    h.clock.set(Date.UTC(2026, 0, 1, 0, 20, 1));
+    h.clock.setTime(Date.UTC(2026, 0, 1, 0, 20, 1));
     await step(h, c);
     expect(jobs(h)).toHaveLength(1);
   });

@@ -227,7 +227,7 @@ describe('DeploymentController', () => {
     expect(r).toEqual({ requeueAfterMs: 61_000 });
     await settleSets(h, () => 0);
     await step(h, c);
-    h.clock.advance(61_000);
+    h.clock.step(61_000);
     await step(h, c);
     expect(cond(h, 'Progressing')).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
     expect(cond(h, 'Available')).toMatchObject({ status: 'False', reason: 'MinimumReplicasUnavailable' });

@@ -100,7 +100,7 @@ describe('JobController', () => {
       if (i < 2) {
         // backoff: nothing created yet
         expect(pods(h).filter((p) => p.status?.phase !== 'Failed')).toHaveLength(0);
-        h.clock.advance((r as { requeueAfterMs: number }).requeueAfterMs);
+        h.clock.step((r as { requeueAfterMs: number }).requeueAfterMs);
         await step(h, c);
         expect(pods(h).filter((p) => p.status?.phase !== 'Failed')).toHaveLength(1);
       }
@@ -138,9 +138,9 @@ describe('JobController', () => {
         ],
       },
     });
-    h.clock.advance(8_000);
+    h.clock.step(8_000);
     expect(await step(h, c)).toEqual({ requeueAfterMs: 2_000 });
-    h.clock.advance(2_000);
+    h.clock.step(2_000);
     await step(h, c);
     expect(pods(h).filter((x) => x.status?.phase !== 'Failed')).toHaveLength(1);
   });
@@ -150,7 +150,7 @@ describe('JobController', () => {
     h.seed('jobs', makeJob({ activeDeadlineSeconds: 30, parallelism: 2, completions: 2 }));
     const c = new JobController(h.ctx);
     expect(await step(h, c)).toEqual({ requeueAfterMs: 30_000 });
-    h.clock.advance(30_000);
+    h.clock.step(30_000);
     await step(h, c);
     expect(job(h).status!.conditions!.find((x) => x.type === 'Failed')).toMatchObject({
       reason: 'DeadlineExceeded',
@@ -194,7 +194,7 @@ describe('JobController', () => {
     await step(h, c);
     await finishPod(h, pods(h)[0]!, 'Succeeded');
     expect(await step(h, c)).toEqual({ requeueAfterMs: 60_000 });
-    h.clock.advance(60_000);
+    h.clock.step(60_000);
     await step(h, c);
     expect(h.writes()).toContain('delete jobs default/pi');
   });

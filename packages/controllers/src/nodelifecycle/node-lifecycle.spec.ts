@@ -108,7 +108,7 @@ describe('NodeLifecycleController', () => {
     expect(h.writes()).toEqual([]);
     // n2 keeps renewing; n1 goes silent.
     for (let t = 5_000; t <= 45_000; t += 5_000) {
-      h.clock.advance(5_000);
+      h.clock.step(5_000);
       h.informers.informer<Lease>('leases').add(lease('n2', h.clock.now()));
       await c.sync();
       h.refresh('nodes', 'pods');
@@ -136,7 +136,7 @@ describe('NodeLifecycleController', () => {
     expect(h.events.lines()).toContain('NodeNotReady Node n1 status is now: NodeNotReady');
     // No eviction before the default 30 s.
     expect(h.writes().filter((w) => w.startsWith('delete'))).toEqual([]);
-    h.clock.advance(31_000);
+    h.clock.step(31_000);
     await c.sync();
     h.refresh('nodes', 'pods');
     expect(h.writes().filter((w) => w.startsWith('delete'))).toEqual(['delete pods default/a']);

@@ -68,7 +68,7 @@ describe('ReplicaSetController', () => {
     const c = new ReplicaSetController(h.ctx);
     await c.sync('default/web');
     expect(c.expectations.satisfied('default/web')).toBe(false);
-    h.clock.advance(5 * 60 * 1000 + 1);
+    h.clock.step(5 * 60 * 1000 + 1);
     expect(c.expectations.satisfied('default/web')).toBe(true);
   });
 

@@ -22,20 +22,38 @@ describe('QueueController', () => {
     c.queue.add('k');
     await tick();
     expect(c.calls).toEqual(['k']);
-    h.clock.advance(5); // first backoff 5 ms
+    h.clock.step(5); // first backoff 5 ms
     await tick();
     expect(c.calls).toEqual(['k', 'k']);
-    h.clock.advance(9);
+    h.clock.step(9);
     await tick();
     expect(c.calls).toEqual(['k', 'k']);
-    h.clock.advance(1); // second backoff 10 ms
+    h.clock.step(1); // second backoff 10 ms
     await tick();
     expect(c.calls).toEqual(['k', 'k', 'k']);
     c.queue.add('again');
     await tick();
-    h.clock.advance(1000);
+    h.clock.step(1000);
     await tick();
     expect(c.calls.filter((k) => k === 'again')).toHaveLength(2);
+    await c.stop();
+  });
+});
+
+describe('QueueController retries', () => {
+  it('never drops a failing key: it is retried past upstream maxRetries (15) with capped backoff', async () => {
+    const h = harness();
+    const c = new Flaky(h.ctx);
+    c.toFail = 40;
+    c.run(1);
+    c.queue.add('k');
+    await tick();
+    for (let i = 0; i < 40; i++) {
+      h.clock.step(1_000_000); // the backoff cap (1000 s) covers every retry delay
+      await tick();
+    }
+    expect(c.calls.length).toBe(41);
+    expect(c.queue.numRequeues('k')).toBe(0); // forgotten after the final success
     await c.stop();
   });
 });

@@ -3,12 +3,9 @@
  * keys; `sync(key)` converges one object and is idempotent; workers pull keys from a rate-limited
  * queue, requeue failures with backoff, and honour a sync's request to look again later.
  */
-import type { Clientset } from '@keelson/client';
-import type { Clock } from '../util/clock';
+import { RateLimitingQueue, type Clientset, type Clock } from '@keelson/client';
 import type { EventSink } from './events';
 import type { InformerSource } from './informer';
-import type { WorkQueue } from './queue';
-import { RateLimitedQueue } from './queue';
 
 /** Minimal logger (pino-compatible subset). */
 export interface Logger {
@@ -27,6 +24,7 @@ export interface ControllerContext {
   informers: InformerSource;
   /** Builds an event sink for a component name ("replicaset-controller"). */
   recorder(component: string): EventSink;
+  /** Time source for queue delays and every controller's notion of "now" (@keelson/client Clock). */
   clock: Clock;
   log: Logger;
 }
@@ -42,10 +40,15 @@ export interface Controller {
   stop(): Promise<void>;
 }
 
-/** Base class: a queue, workers and the error handling around `sync`. */
+/**
+ * Base class: a queue, workers and the error handling around `sync`. The queue is
+ * @keelson/client's {@link RateLimitingQueue} of string keys on `ctx.clock`, with client-go's
+ * per-item backoff (5 ms doubling to 1000 s) and no overall token bucket.
+ */
 export abstract class QueueController implements Controller {
   abstract readonly name: string;
-  readonly queue: WorkQueue;
+  /** The controller's work queue ("namespace/name" or "name" keys). */
+  readonly queue: RateLimitingQueue<string>;
   private running: Promise<void>[] = [];
   /**
    * Retries before a key is dropped. Upstream drops after 15 and relies on periodic informer
@@ -53,10 +56,9 @@ export abstract class QueueController implements Controller {
    * keeps retrying with backoff (capped at 1000 s) until it succeeds.
    */
   protected maxRetries = Infinity;
-  private failureCounts = new Map<string, number>();
 
   constructor(protected readonly ctx: ControllerContext) {
-    this.queue = new RateLimitedQueue(ctx.clock);
+    this.queue = new RateLimitingQueue<string>({ clock: ctx.clock, baseDelayMs: 5, maxDelayMs: 1_000_000 });
   }
 
   /** Converges the object named by `key`. Throw to retry with backoff. */
@@ -76,17 +78,13 @@ export abstract class QueueController implements Controller {
     try {
       const r = await this.sync(key);
       this.queue.forget(key);
-      this.failureCounts.delete(key);
       if (r && r.requeueAfterMs !== undefined) this.queue.addAfter(key, r.requeueAfterMs);
     } catch (e) {
-      const n = (this.failureCounts.get(key) ?? 0) + 1;
-      this.failureCounts.set(key, n);
-      if (n <= this.maxRetries) {
+      if (this.queue.numRequeues(key) < this.maxRetries) {
         this.ctx.log.warn({ controller: this.name, key, err: String(e) }, 'sync failed; requeueing');
         this.queue.addRateLimited(key);
       } else {
         this.ctx.log.error({ controller: this.name, key, err: String(e) }, 'sync failed; dropping key');
-        this.failureCounts.delete(key);
         this.queue.forget(key);
       }
     }

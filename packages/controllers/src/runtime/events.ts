@@ -5,8 +5,8 @@
  */
 import type { KubeObject } from '@keelson/api';
 import type { Clientset } from '@keelson/client';
-import type { Clock } from '../util/clock';
-import { realClock, rfc3339 } from '../util/clock';
+import { realClock, type Clock } from '@keelson/client';
+import { rfc3339 } from '../util/clock';
 
 /** The recorder contract: type is "Normal" or "Warning"; reason is CamelCase. */
 export interface EventSink {

@@ -5,9 +5,7 @@
  * {@link StaticInformer} (tests) plug in unchanged.
  */
 import type { KubeObject } from '@keelson/api';
-import type { Clientset, ResourceClient, WatchHandle } from '@keelson/client';
-import type { Clock } from '../util/clock';
-import { realClock } from '../util/clock';
+import { realClock, type Clientset, type Clock, type ResourceClient, type WatchHandle } from '@keelson/client';
 import { keyOf } from '../util/objects';
 
 /** Callbacks of an informer; each receives the cached object (never mutate it). */
@@ -130,11 +128,14 @@ export class ListWatchInformer<T extends KubeObject> implements SharedInformerLi
   private watch?: WatchHandle;
   private syncWaiters: (() => void)[] = [];
   private timer?: { cancel(): void };
+  private readonly clock: Clock;
 
   constructor(
     private readonly client: ResourceClient<T>,
     private readonly opts: { retryMs?: number; clock?: Clock; onError?: (e: unknown) => void } = {},
-  ) {}
+  ) {
+    this.clock = opts.clock ?? realClock;
+  }
 
   addEventHandler(h: EventHandlers<T>): void {
     this.handlers.push(h);
@@ -166,11 +167,11 @@ export class ListWatchInformer<T extends KubeObject> implements SharedInformerLi
   private retry(): void {
     if (this.stopped) return;
     this.watch = undefined;
-    const clock = this.opts.clock ?? realClock;
-    this.timer = clock.setTimer(this.opts.retryMs ?? 1000, () => {
+    const h = this.clock.setTimeout(() => {
       this.timer = undefined;
       void this.relist();
-    });
+    }, this.opts.retryMs ?? 1000);
+    this.timer = { cancel: () => this.clock.clearTimeout(h) };
   }
 
   private async relist(): Promise<void> {

@@ -5,10 +5,9 @@
  * cannot renew within `renewDeadlineMs`. Writes use the read resourceVersion, so two candidates
  * never both win.
  */
-import type { Clientset } from '@keelson/client';
+import { realClock, type Clientset, type Clock } from '@keelson/client';
 import type { Lease } from '../types';
-import type { Clock } from '../util/clock';
-import { parseTime, realClock } from '../util/clock';
+import { parseTime } from '../util/clock';
 import { isAlreadyExistsErr, isNotFoundErr } from './controller';
 
 /** MicroTime (RFC 3339 with microseconds) for a Lease. */
@@ -144,6 +143,7 @@ export class LeaseElector {
       this.leading = false;
       this.o.onStoppedLeading();
     }
-    this.timer = this.clock.setTimer(this.o.retryPeriodMs ?? 2_000, () => void this.tick());
+    const h = this.clock.setTimeout(() => void this.tick(), this.o.retryPeriodMs ?? 2_000);
+    this.timer = { cancel: () => this.clock.clearTimeout(h) };
   }
 }

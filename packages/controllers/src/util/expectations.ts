@@ -6,7 +6,7 @@
  * flight. Deletions are tracked by pod key (UIDTrackingControllerExpectations), so a deletion
  * observed twice counts once.
  */
-import type { Clock } from './clock';
+import type { Clock } from '@keelson/client';
 
 /** Upstream's ExpectationsTimeout: 5 minutes, in ms. */
 export const EXPECTATIONS_TIMEOUT_MS = 5 * 60 * 1000;
