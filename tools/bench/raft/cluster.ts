@@ -50,6 +50,9 @@ async function killChild(c: ChildProcess): Promise<void> {
 const started: ChildProcess[] = [];
 const tempDirs: string[] = [];
 
+/** Client slot for client `i`: member i % 3, then one of that member's 4 channels. */
+const slot = (i: number) => (i % 3) * 4 + (Math.floor(i / 3) % 4);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function keelsonCluster(): Promise<Cluster> {
@@ -80,7 +83,7 @@ async function keelsonCluster(): Promise<Cluster> {
   const c: Cluster = {
     name: 'keelson-store (3 members)',
     alive: [...NAMES],
-    put: async (i, key) => void (await clients[i % clients.length].put(key, VALUE)),
+    put: async (i, key) => void (await clients[slot(i)].put(key, VALUE)),
     async leader(among) {
       const v = await memberCall(among.map((n) => addr[n]).join(','), 'memberList', {}, 1000);
       return among.includes(v.leader) ? v.leader : '';
@@ -148,7 +151,7 @@ async function etcdCluster(): Promise<Cluster> {
   const c: Cluster = {
     name: 'etcd 3.4 (3 members)',
     alive: [...NAMES],
-    put: async (i, key) => void (await pool[i % pool.length].put(key).value(VALUE)),
+    put: async (i, key) => void (await pool[slot(i)].put(key).value(VALUE)),
     async leader(among) {
       for (const n of among) {
         try {

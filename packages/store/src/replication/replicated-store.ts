@@ -399,7 +399,7 @@ export class ReplicatedStore implements KV {
           if (!this.proposals.has(id)) return;
           try {
             this.node.propose(data);
-            pending.via = this.node.status().softState.lead;
+            pending.via = this.node.raft.lead;
           } catch (err) {
             if (!(err instanceof ProposalDroppedError)) throw err;
             if (Date.now() + this.o.tickMs < deadline) setTimeout(attempt, this.o.tickMs);
