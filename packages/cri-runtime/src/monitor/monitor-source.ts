@@ -84,7 +84,12 @@ function pump(readable, stream) {
     let i;
     while ((i = buf.indexOf(10)) >= 0) {
       let line = buf.subarray(0, i);
-      if (line.length && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
+      while (line.length && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
+      // However the bytes arrived, a line longer than MAX_LINE is split the same way.
+      while (line.length > MAX_LINE) {
+        emit(stream, 'P', line.subarray(0, MAX_LINE).toString());
+        line = line.subarray(MAX_LINE);
+      }
       emit(stream, 'F', line.toString());
       buf = buf.subarray(i + 1);
     }
