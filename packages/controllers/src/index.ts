@@ -4,7 +4,6 @@ export * from './manager';
 export * from './runtime/controller';
 export * from './runtime/events';
 export * from './runtime/informer';
-export * from './runtime/leader-election';
 export * from './util/clock';
 export * from './util/expectations';
 export * from './util/pods';

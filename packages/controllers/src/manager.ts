@@ -3,7 +3,7 @@
  * selected controllers, optionally waits to win a Lease, then runs every controller's workers.
  */
 import { hostname } from 'node:os';
-import { EventRecorder, realClock, type Clientset, type Clock } from '@keelson/client';
+import { EventRecorder, LeaderElector, realClock, type Clientset, type Clock } from '@keelson/client';
 import { InvalidArgumentError } from './errors';
 import type { Controller, ControllerContext, Logger } from './runtime/controller';
 import { silentLogger } from './runtime/controller';
@@ -11,7 +11,6 @@ import { ClientEventSink } from './runtime/events';
 import type { InformerSource } from './runtime/informer';
 import { ClientInformerSource } from './runtime/informer';
 import { FactoryInformerSource } from './runtime/client-informers';
-import { LeaseElector } from './runtime/leader-election';
 import { ReplicaSetController } from './replicaset/replicaset-controller';
 import { DeploymentController } from './deployment/deployment-controller';
 import { EndpointSliceController } from './endpoints/endpointslice-controller';
@@ -33,15 +32,22 @@ export interface ControllerManagerOptions {
    * names to enable, "-name" to disable, e.g. ["*", "-nodelifecycle"].
    */
   controllers?: string[];
-  /** Campaign for the Lease kube-system/kube-controller-manager before running (default false). */
+  /**
+   * Campaign for the Lease kube-system/kube-controller-manager (@keelson/client LeaderElector)
+   * before running (default false). On lost leadership the controllers stop and the manager
+   * campaigns again.
+   */
   leaderElect?: boolean;
   /** Lease name (default "kube-controller-manager") and namespace (default "kube-system"). */
   leaderElectionName?: string;
   leaderElectionNamespace?: string;
   /** Candidate identity (default `<hostname>_<pid>`). */
   identity?: string;
+  /** Lease duration, ms (default 15 000). */
   leaseDurationMs?: number;
+  /** Renew deadline, ms (default 10 000); must be < leaseDurationMs. */
   renewDeadlineMs?: number;
+  /** Retry period, ms (default 2 000); retryPeriodMs · 1.2 must be < renewDeadlineMs. */
   retryPeriodMs?: number;
   /** Workers per controller (default 5, upstream's --concurrent-*-syncs). */
   workers?: number;
@@ -141,7 +147,8 @@ export function resolveControllers(
 /**
  * Starts the controller manager on `clientset`. Resolves once informers are started (and, with
  * leader election, once campaigning has begun — controllers start when the Lease is won).
- * Throws InvalidArgumentError for unknown controller names.
+ * Throws InvalidArgumentError for unknown controller names, and for leader-election durations
+ * @keelson/client's LeaderElector rejects (it needs leaseDuration > renewDeadline > retryPeriod · 1.2).
  */
 export async function startControllerManager(
   opts: ControllerManagerOptions,
@@ -194,26 +201,50 @@ export async function startControllerManager(
     await Promise.all(cs.map((c) => c.stop()));
   };
 
-  let elector: LeaseElector | undefined;
+  // Leader election is @keelson/client's LeaderElector. One elector campaigns once and resolves
+  // when its leadership ends; upstream kube-controller-manager then exits, while this manager
+  // stops its controllers and campaigns again with a fresh elector until stop().
+  let elector: LeaderElector | undefined;
+  let campaigning: Promise<void> | undefined;
+  let stopping = false;
   if (opts.leaderElect) {
-    elector = new LeaseElector(clientset, {
-      name: opts.leaderElectionName ?? 'kube-controller-manager',
-      namespace: opts.leaderElectionNamespace ?? 'kube-system',
-      identity: opts.identity ?? `${hostname()}_${process.pid}`,
-      leaseDurationMs: opts.leaseDurationMs,
-      renewDeadlineMs: opts.renewDeadlineMs,
-      retryPeriodMs: opts.retryPeriodMs,
-      clock,
-      onStartedLeading: () => {
-        log.info({}, 'became leader');
-        starting = startControllers();
-      },
-      onStoppedLeading: () => {
-        log.warn({}, 'lost leadership; stopping controllers');
-        void (starting ?? Promise.resolve()).then(stopControllers);
-      },
-    });
-    elector.start();
+    const identity = opts.identity ?? `${hostname()}_${process.pid}`;
+    const newElector = () =>
+      new LeaderElector({
+        clientset,
+        name: opts.leaderElectionName ?? 'kube-controller-manager',
+        namespace: opts.leaderElectionNamespace ?? 'kube-system',
+        identity,
+        leaseDurationMs: opts.leaseDurationMs,
+        renewDeadlineMs: opts.renewDeadlineMs,
+        retryPeriodMs: opts.retryPeriodMs,
+        clock,
+        onError: (e) => log.debug?.({ err: String(e) }, 'leader election error'),
+        callbacks: {
+          onStartedLeading: () => {
+            log.info({}, 'became leader');
+            starting = startControllers();
+          },
+          onStoppedLeading: () => {
+            log.warn({}, 'stopped leading; stopping controllers');
+            starting = (starting ?? Promise.resolve()).catch(() => undefined).then(stopControllers);
+          },
+        },
+      });
+    try {
+      // The constructor validates the durations (leaseDuration > renewDeadline > retryPeriod · 1.2).
+      elector = newElector();
+    } catch (e) {
+      throw new InvalidArgumentError(`leader election: ${(e as Error).message}`);
+    }
+    const campaign = async (first: LeaderElector) => {
+      for (let el = first; ; el = elector = newElector()) {
+        await el.run();
+        await (starting ?? Promise.resolve()).catch(() => undefined);
+        if (stopping) return;
+      }
+    };
+    campaigning = campaign(elector);
   } else {
     await startControllers();
   }
@@ -221,7 +252,9 @@ export async function startControllerManager(
     controllers: names,
     isLeader: () => leader,
     async stop() {
-      if (elector) await elector.stop();
+      stopping = true;
+      elector?.stop();
+      await campaigning; // the elector releases the Lease when leading
       await (starting ?? Promise.resolve()).catch(() => undefined);
       await stopControllers();
     },
