@@ -48,7 +48,9 @@ function freePort(): Promise<number> {
 
   beforeAll(async () => {
     const [api, grpc] = [await freePort(), await freePort()];
-    const up = await run(keelson, ['up', '--data-dir', dataDir, '--nodes', '2', '--api-port', String(api), '--grpc-port', String(grpc), '--timeout', '240'], { timeout: 300_000 });
+    const up = await run(keelson, ['up', '--data-dir', dataDir, '--nodes', '2', '--api-port', String(api), '--grpc-port', String(grpc), '--timeout', '240',
+      // Grace periods shortened with the upstream flag names, for the node failure case.
+      '--node-monitor-grace-period', '10s', '--default-unreachable-toleration-seconds', '10', '--default-not-ready-toleration-seconds', '10'], { timeout: 300_000 });
     expect(up.stdout).toContain(`export KUBECONFIG=${kubeconfig}`);
     clusterId = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')).id;
   }, 320_000);
@@ -169,6 +171,28 @@ spec:
     expect(await kubectl('exec', pod, '--', 'sh', '-c', 'echo out; echo err 1>&2; exit 0')).toBe('out\n');
   }, 60_000);
 
+  it('recreates the pods of a stopped node on the remaining node; the Service keeps answering', async () => {
+    const onNode2 = async () => (await kubectl('get', 'pods', '-l', 'app=web', '--field-selector', 'spec.nodeName=node2', '-o', 'name')).trim();
+    expect(await onNode2()).not.toBe('');
+    await run(keelson, ['node', 'stop', 'node2', '--data-dir', dataDir]);
+    await until('node2 not Ready', async () => (await kubectl('get', 'node', 'node2', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')) !== 'True');
+    // Replacements for the evicted pods run on node1; the evicted ones stay Terminating until node2 returns (as upstream).
+    await until(
+      'five live web pods on node1',
+      async () => {
+        const pods = JSON.parse(await kubectl('get', 'pods', '-l', 'app=web', '-o', 'json')).items as Array<{ metadata: { deletionTimestamp?: string }; spec: { nodeName?: string }; status: { conditions?: Array<{ type: string; status: string }> } }>;
+        return pods.filter((p) => !p.metadata.deletionTimestamp && p.spec.nodeName === 'node1' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === 5;
+      },
+      180_000,
+    );
+    await kubectl('run', 'client2', '--image=busybox', '--restart=Never', '--overrides', '{"spec":{"nodeName":"node1"}}', '--', 'wget', '-qO-', 'http://web');
+    await until('client2 completes', async () => (await kubectl('get', 'pod', 'client2', '-o', 'jsonpath={.status.phase}')) === 'Succeeded');
+    expect((await kubectl('logs', 'client2')).trim()).toMatch(/^web-/);
+    await run(keelson, ['node', 'start', 'node2', '--data-dir', dataDir]);
+    await until('node2 Ready again', async () => (await kubectl('get', 'node', 'node2', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')) === 'True');
+    await until('terminating pods of node2 are gone', async () => (await onNode2()) === '', 120_000);
+  }, 400_000);
+
   it('deletes everything in a deleted namespace', async () => {
     await kubectl('create', 'namespace', 'scratch');
     await kubectl('-n', 'scratch', 'create', 'deployment', 'sleeper', '--image=busybox', '--', 'sleep', '3600');
@@ -185,7 +209,12 @@ spec:
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
     expect((await run('ip', ['link'])).stdout).not.toContain(`kb-${clusterId}`);
     expect((await run('nft', ['list', 'tables'])).stdout).not.toContain(`keelson-${clusterId}`);
-    expect((await run('iptables-save', ['-t', 'nat'])).stdout).not.toMatch(/-s 10\.244\.0\.\d+\/32 .*-j CNI-/);
+    // CNI's masquerade rules for this cluster's pods (other clusters on the machine may have their own).
+    const nat = (await run('iptables-save', ['-t', 'nat'])).stdout;
+    for (const n of state.nodes as Array<{ podCIDR: string }>) {
+      const prefix = n.podCIDR.replace(/\.0\/24$/, '.').replace(/\./g, '\\.');
+      expect(nat).not.toMatch(new RegExp(`-s ${prefix}\\d+/32 .*-j CNI-`));
+    }
     for (const h of ['memory', 'cpu', 'pids']) expect(existsSync(`/sys/fs/cgroup/${h}/keelson-${clusterId}`)).toBe(false);
     expect(readdirSync('/var/run/netns').filter((n) => n.includes(clusterId))).toEqual([]);
     expect((await run('mount', [])).stdout).not.toContain(dataDir);
