@@ -2,7 +2,6 @@ export * from './errors';
 export * from './types';
 export * from './manager';
 export * from './runtime/controller';
-export * from './runtime/events';
 export * from './runtime/informer';
 export * from './util/clock';
 export * from './util/expectations';

@@ -78,7 +78,9 @@ describe('leader election', () => {
       'kube-system',
       'kube-controller-manager',
     )!;
-    await client.resource<typeof lease>('leases').update({ ...lease, spec: { ...lease.spec, holderIdentity: 'other' } });
+    await client
+      .resource<typeof lease>('leases')
+      .update({ ...lease, spec: { ...lease.spec, holderIdentity: 'other' } });
     for (let i = 0; i < 8; i++) {
       clock.step(2000);
       await flush();

@@ -7,7 +7,6 @@ import { EventRecorder, LeaderElector, realClock, type Clientset, type Clock } f
 import { InvalidArgumentError } from './errors';
 import type { Controller, ControllerContext, Logger } from './runtime/controller';
 import { silentLogger } from './runtime/controller';
-import { ClientEventSink } from './runtime/events';
 import type { InformerSource } from './runtime/informer';
 import { ClientInformerSource } from './runtime/informer';
 import { FactoryInformerSource } from './runtime/client-informers';
@@ -75,8 +74,8 @@ export interface ControllerManagerOptions {
    */
   informerImpl?: 'client' | 'builtin';
   /**
-   * "client" (default): @keelson/client's EventRecorder (aggregation, spam filter as client-go);
-   * "builtin": this package's minimal {@link ClientEventSink}.
+   * @deprecated Ignored: events always go through @keelson/client's EventRecorder (aggregation
+   * and spam filter as client-go); the package's own minimal sink was removed.
    */
   eventRecorderImpl?: 'client' | 'builtin';
 }
@@ -175,14 +174,12 @@ export async function startControllerManager(
     const ctx: ControllerContext = {
       client: clientset,
       informers,
-      recorder: (component) => {
-        if (opts.eventRecorderImpl === 'builtin') return new ClientEventSink(clientset, component, clock);
-        const r = new EventRecorder(clientset, {
+      recorder: (component) =>
+        new EventRecorder(clientset, {
           component,
+          clock,
           onError: (e) => log.debug?.({ err: String(e) }, 'event write failed'),
-        });
-        return { event: (obj, type, reason, message) => r.event(obj, type, reason, message) };
-      },
+        }),
       clock,
       log,
     };

@@ -1,13 +1,12 @@
 /**
  * Test helpers: a ControllerContext over a FakeClientset with hand-fed informers, a fake clock
- * and an in-memory event sink; a pod builder. Used by this package's unit tests (not part of the
+ * and @keelson/client EventRecorders writing to the fake API; a pod builder. Used by this package's unit tests (not part of the
  * package's public API, since it pulls in the FakeClientset).
  */
-import type { KubeObject } from '@keelson/api';
-import { FakeClientset, FakeClock } from '@keelson/client';
+import type { Event, KubeObject } from '@keelson/api';
+import { EventRecorder, FakeClientset, FakeClock } from '@keelson/client';
 import type { ControllerContext } from './runtime/controller';
 import { silentLogger } from './runtime/controller';
-import { MemoryEventSink } from './runtime/events';
 import { StaticInformerSource } from './runtime/informer';
 import { rfc3339 } from './util/clock';
 import type { Pod } from './types';
@@ -17,14 +16,24 @@ export interface TestHarness {
   client: FakeClientset;
   informers: StaticInformerSource;
   clock: FakeClock;
-  events: MemoryEventSink;
+  /** Events the controllers recorded (through real EventRecorders into the fake API). */
+  events: RecordedEvents;
   ctx: ControllerContext;
   /** Puts objects into both the fake API and the informer cache of `resource`. */
   seed(resource: string, ...objs: KubeObject[]): void;
-  /** The recorded write actions as "verb resource[/sub] ns/name" strings. */
+  /** The recorded write actions as "verb resource[/sub] ns/name" strings (Event writes excluded). */
   writes(): string[];
   /** Copies the fake API's current objects of `resource` into its informer (adds, updates, removals). */
   refresh(...resources: string[]): void;
+}
+
+/** Read access to the Events written through a harness's recorders. */
+export interface RecordedEvents {
+  /**
+   * Waits for every recorder to flush, then returns one "Reason message" string per Event
+   * write (create, or a count-bumping patch of a repeat), in order.
+   */
+  lines(): Promise<string[]>;
 }
 
 /** Builds a {@link TestHarness}. */
@@ -32,8 +41,30 @@ export function harness(): TestHarness {
   const clock = new FakeClock(Date.UTC(2026, 0, 1));
   const client = new FakeClientset({ now: () => clock.now() });
   const informers = new StaticInformerSource();
-  const events = new MemoryEventSink();
-  const ctx: ControllerContext = { client, informers, recorder: () => events, clock, log: silentLogger };
+  const recorders: EventRecorder[] = [];
+  const events: RecordedEvents = {
+    async lines() {
+      await Promise.all(recorders.map((r) => r.flush()));
+      const out: string[] = [];
+      for (const a of client.actions) {
+        if (a.resource !== 'events') continue;
+        if (a.verb === 'create') {
+          const e = a.object as Event;
+          out.push(`${e.reason} ${e.message}`);
+        } else if (a.verb === 'patch') {
+          const e = client.peek<Event>('events', a.namespace, a.name!);
+          out.push(`${e?.reason} ${(a.patch as { message?: string }).message ?? e?.message}`);
+        }
+      }
+      return out;
+    },
+  };
+  const recorder = (component: string) => {
+    const r = new EventRecorder(client, { component, clock });
+    recorders.push(r);
+    return r;
+  };
+  const ctx: ControllerContext = { client, informers, recorder, clock, log: silentLogger };
   return {
     client,
     informers,
@@ -71,7 +102,7 @@ export function harness(): TestHarness {
     },
     writes() {
       return client.actions
-        .filter((a) => !['get', 'list', 'watch'].includes(a.verb))
+        .filter((a) => !['get', 'list', 'watch'].includes(a.verb) && a.resource !== 'events')
         .map((a) =>
           `${a.verb} ${a.resource}${a.subresource ? '/' + a.subresource : ''} ${a.namespace ? a.namespace + '/' : ''}${a.name ?? ''}`.trimEnd(),
         );

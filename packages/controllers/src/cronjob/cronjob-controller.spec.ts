@@ -68,11 +68,11 @@ describe('CronJobController', () => {
     const cj = h.client.peek<CronJob>('cronjobs', 'default', 'tick')!;
     expect(cj.status!.lastScheduleTime).toBe('2026-01-01T00:05:00Z');
     expect(cj.status!.active!.map((a) => a.name)).toEqual([j!.metadata.name]);
-    expect(h.events.lines()).toContain(`SuccessfulCreate Created job ${j!.metadata.name}`);
+    expect(await h.events.lines()).toContain(`SuccessfulCreate Created job ${j!.metadata.name}`);
     // Completed → SawCompletedJob, lastSuccessfulTime.
     await finish(h, j!, 'Complete');
     await step(h, c);
-    expect(h.events.lines()).toContain(
+    expect(await h.events.lines()).toContain(
       `SawCompletedJob Saw completed job: ${j!.metadata.name}, condition: Complete`,
     );
     expect(h.client.peek<CronJob>('cronjobs', 'default', 'tick')!.status!.active).toBeUndefined();
@@ -90,7 +90,7 @@ describe('CronJobController', () => {
       await step(h, c);
       if (policy === 'Forbid') {
         expect(jobs(h)).toHaveLength(1);
-        expect(h.events.lines().some((l) => l.startsWith('JobAlreadyActive'))).toBe(true);
+        expect((await h.events.lines()).some((l) => l.startsWith('JobAlreadyActive'))).toBe(true);
       } else {
         expect(h.writes().filter((w) => w.startsWith('delete jobs'))).toHaveLength(1);
         expect(jobs(h).map((j) => j.metadata.name)).toEqual([`tick-${Date.UTC(2026, 0, 1, 0, 10) / 60_000}`]);
@@ -106,7 +106,7 @@ describe('CronJobController', () => {
     h.clock.setTime(Date.UTC(2026, 0, 1, 0, 5, 30)); // 30 s late > 10 s deadline
     await step(h, c);
     expect(jobs(h)).toHaveLength(0);
-    expect(h.events.lines().some((l) => l.startsWith('MissSchedule'))).toBe(true);
+    expect((await h.events.lines()).some((l) => l.startsWith('MissSchedule'))).toBe(true);
     for (const m of [10, 15]) {
       h.clock.setTime(Date.UTC(2026, 0, 1, 0, m, 1));
       await step(h, c);

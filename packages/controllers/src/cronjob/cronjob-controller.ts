@@ -5,11 +5,11 @@
  * startingDeadlineSeconds, suspend, and the successful/failed history limits; keeps
  * status.active, lastScheduleTime and lastSuccessfulTime.
  */
+import type { EventRecorder } from '@keelson/client';
 import { CronExpressionParser } from 'cron-parser';
 import type { KubeObject } from '@keelson/api';
 import type { ControllerContext, SyncResult } from '../runtime/controller';
 import { QueueController, isAlreadyExistsErr, isNotFoundErr } from '../runtime/controller';
-import type { EventSink } from '../runtime/events';
 import type { SharedInformerLike } from '../runtime/informer';
 import type { CronJob, Job } from '../types';
 import { InvalidArgumentError } from '../errors';
@@ -62,7 +62,7 @@ export class CronJobController extends QueueController {
   readonly name = 'cronjob';
   private readonly cronjobs: SharedInformerLike<CronJob>;
   private readonly jobs: SharedInformerLike<Job>;
-  private readonly events: EventSink;
+  private readonly events: EventRecorder;
 
   constructor(ctx: ControllerContext) {
     super(ctx);

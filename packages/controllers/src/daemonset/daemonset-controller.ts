@@ -5,11 +5,11 @@
  * `metadata.name In [node]` as upstream does (the scheduler binds it); extra and misplaced pods
  * are deleted; RollingUpdate replaces old-revision pods at most maxUnavailable at a time.
  */
+import type { EventRecorder } from '@keelson/client';
 import type { KubeObject } from '@keelson/api';
 import { ownedOrOrphans } from '../runtime/informer';
 import type { ControllerContext, SyncResult } from '../runtime/controller';
 import { QueueController, isNotFoundErr } from '../runtime/controller';
-import type { EventSink } from '../runtime/events';
 import type { SharedInformerLike } from '../runtime/informer';
 import type { ControllerRevision, DaemonSet, Node, Pod, Toleration } from '../types';
 import { claimObjects, liveOwnerCheck } from '../util/claim';
@@ -172,7 +172,7 @@ export class DaemonSetController extends QueueController {
   private readonly pods: SharedInformerLike<Pod>;
   private readonly nodes: SharedInformerLike<Node>;
   private readonly revs: SharedInformerLike<ControllerRevision>;
-  private readonly events: EventSink;
+  private readonly events: EventRecorder;
 
   constructor(ctx: ControllerContext) {
     super(ctx);

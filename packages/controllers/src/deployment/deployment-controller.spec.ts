@@ -112,7 +112,9 @@ describe('DeploymentController', () => {
       reason: 'NewReplicaSetCreated',
       message: `Created new replica set "web-${hash}"`,
     });
-    expect(h.events.lines()).toEqual([`ScalingReplicaSet Scaled up replica set web-${hash} from 0 to 3`]);
+    expect(await h.events.lines()).toEqual([
+      `ScalingReplicaSet Scaled up replica set web-${hash} from 0 to 3`,
+    ]);
     await settleSets(h);
     await step(h, c);
     expect(dep(h).status).toMatchObject({
@@ -146,10 +148,12 @@ describe('DeploymentController', () => {
     expect(second.spec.replicas).toBe(5);
     expect(sets(h).find((r) => r.metadata.name === first)!.spec.replicas).toBe(0);
     expect(dep(h).metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
-    expect(h.events.lines()).toContain(
+    expect(await h.events.lines()).toContain(
       `ScalingReplicaSet Scaled up replica set ${second.metadata.name} from 0 to 1`,
     );
-    expect(h.events.lines()).toContain(`ScalingReplicaSet Scaled down replica set ${first} from 5 to 4`);
+    expect(await h.events.lines()).toContain(
+      `ScalingReplicaSet Scaled down replica set ${first} from 5 to 4`,
+    );
     // kubectl rollout undo: the template goes back to the first set's (minus its hash label).
     const d2 = dep(h);
     d2.spec.template.spec.containers[0].image = 'v1';
@@ -214,7 +218,7 @@ describe('DeploymentController', () => {
     await h.client.resource('deployments').update(d3);
     await step(h, c);
     expect(sets(h)).toHaveLength(2);
-    expect(h.events.lines().some((l) => l.includes('from 0 to 1'))).toBe(true);
+    expect((await h.events.lines()).some((l) => l.includes('from 0 to 1'))).toBe(true);
   });
 
   it('reports ProgressDeadlineExceeded when the new set never becomes available', async () => {

@@ -7,11 +7,11 @@
  * change on the client side; the controller finds the old ReplicaSet with the same template,
  * reuses it and gives it the next revision.
  */
+import type { EventRecorder } from '@keelson/client';
 import type { KubeObject } from '@keelson/api';
 import { ownedOrOrphans } from '../runtime/informer';
 import type { ControllerContext, SyncResult } from '../runtime/controller';
 import { QueueController, isAlreadyExistsErr, isNotFoundErr } from '../runtime/controller';
-import type { EventSink } from '../runtime/events';
 import type { SharedInformerLike } from '../runtime/informer';
 import type { Deployment, Pod, ReplicaSet } from '../types';
 import { parseTime } from '../util/clock';
@@ -59,7 +59,7 @@ export class DeploymentController extends QueueController {
   private readonly dInformer: SharedInformerLike<Deployment>;
   private readonly rsInformer: SharedInformerLike<ReplicaSet>;
   private readonly podInformer: SharedInformerLike<Pod>;
-  private readonly events: EventSink;
+  private readonly events: EventRecorder;
 
   constructor(ctx: ControllerContext) {
     super(ctx);

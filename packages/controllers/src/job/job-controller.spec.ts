@@ -83,7 +83,7 @@ describe('JobController', () => {
     ]);
     expect(pods(h)).toHaveLength(3);
     expect(pods(h).every((p) => !(p.metadata.finalizers ?? []).length)).toBe(true);
-    expect(h.events.lines()).toContain('Completed Job completed');
+    expect(await h.events.lines()).toContain('Completed Job completed');
   });
 
   it('retries failed pods with backoff and fails after backoffLimit', async () => {
@@ -112,7 +112,9 @@ describe('JobController', () => {
       reason: 'BackoffLimitExceeded',
       message: 'Job has reached the specified backoff limit',
     });
-    expect(h.events.lines()).toContain('BackoffLimitExceeded Job has reached the specified backoff limit');
+    expect(await h.events.lines()).toContain(
+      'BackoffLimitExceeded Job has reached the specified backoff limit',
+    );
   });
 
   it("measures backoff from the failed pod's finish time", async () => {

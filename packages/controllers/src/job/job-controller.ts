@@ -9,11 +9,11 @@
  * ttlSecondsAfterFinished. Terminated pods are counted once through the
  * batch.kubernetes.io/job-tracking finalizer, removed after the count is stored.
  */
+import type { EventRecorder } from '@keelson/client';
 import type { KubeObject } from '@keelson/api';
 import { ownedOrOrphans } from '../runtime/informer';
 import type { ControllerContext, SyncResult } from '../runtime/controller';
 import { QueueController, isNotFoundErr } from '../runtime/controller';
-import type { EventSink } from '../runtime/events';
 import type { SharedInformerLike } from '../runtime/informer';
 import type { GenericCondition, Job, Pod } from '../types';
 import { parseTime, rfc3339 } from '../util/clock';
@@ -55,7 +55,7 @@ export class JobController extends QueueController {
   readonly expectations: ControllerExpectations;
   private readonly jobs: SharedInformerLike<Job>;
   private readonly pods: SharedInformerLike<Pod>;
-  private readonly events: EventSink;
+  private readonly events: EventRecorder;
   private readonly lastFailure = new Map<string, number>();
 
   constructor(

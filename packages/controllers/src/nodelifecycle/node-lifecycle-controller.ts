@@ -10,10 +10,10 @@
  * tolerationSeconds (defaults from --default-*-toleration-seconds). All time is from the
  * injected clock.
  */
+import type { EventRecorder } from '@keelson/client';
 import type { KubeObject } from '@keelson/api';
 import type { ControllerContext, SyncResult } from '../runtime/controller';
 import { QueueController, isConflictErr, isNotFoundErr } from '../runtime/controller';
-import type { EventSink } from '../runtime/events';
 import type { SharedInformerLike } from '../runtime/informer';
 import type { GenericCondition, Lease, Node, Pod } from '../types';
 import { parseTime, rfc3339 } from '../util/clock';
@@ -50,7 +50,7 @@ export class NodeLifecycleController extends QueueController {
   private readonly grace: number;
   private readonly period: number;
   private readonly defaults: DefaultTolerationSeconds;
-  private readonly events: EventSink;
+  private readonly events: EventRecorder;
 
   constructor(ctx: ControllerContext, opts: NodeLifecycleOptions = {}) {
     super(ctx);

@@ -133,7 +133,7 @@ describe('NodeLifecycleController', () => {
     expect(
       h.client.peek<Pod>('pods', 'default', 'a')!.status!.conditions!.find((x) => x.type === 'Ready')!.status,
     ).toBe('False');
-    expect(h.events.lines()).toContain('NodeNotReady Node n1 status is now: NodeNotReady');
+    expect(await h.events.lines()).toContain('NodeNotReady Node n1 status is now: NodeNotReady');
     // No eviction before the default 30 s.
     expect(h.writes().filter((w) => w.startsWith('delete'))).toEqual([]);
     h.clock.step(31_000);

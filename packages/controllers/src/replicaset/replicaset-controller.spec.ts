@@ -51,7 +51,7 @@ describe('ReplicaSetController', () => {
       'create pods default/',
       'update replicasets/status default/web',
     ]);
-    expect(h.events.events.filter((e) => e.reason === 'SuccessfulCreate')).toHaveLength(2);
+    expect((await h.events.lines()).filter((l) => l.startsWith('SuccessfulCreate '))).toHaveLength(2);
     // Expectations now hold the next sync back until the informer sees both pods.
     h.client.clearActions();
     await c.sync('default/web');
@@ -125,7 +125,7 @@ describe('ReplicaSetController', () => {
         .filter((w) => w.startsWith('delete'))
         .sort(),
     ).toEqual(['delete pods default/running-notready', 'delete pods default/unscheduled']);
-    expect(h.events.lines()).toContain('SuccessfulDelete Deleted pod: unscheduled');
+    expect(await h.events.lines()).toContain('SuccessfulDelete Deleted pod: unscheduled');
   });
 
   it('orders deletions: pending < unknown < running, more restarts and newer first', () => {
@@ -216,7 +216,8 @@ describe('ReplicaSetController', () => {
     const c = new ReplicaSetController(h.ctx);
     await expect(c.sync('default/web')).rejects.toThrow('exceeded quota');
     // slow start: only the first batch of 1 was tried.
-    expect(h.client.actions.filter((a) => a.verb === 'create')).toHaveLength(1);
+    expect(h.client.actions.filter((a) => a.verb === 'create' && a.resource === 'pods')).toHaveLength(1);
+    expect(await h.events.lines()).toContain('FailedCreate Error creating: exceeded quota');
     const st = h.client.peek<ReplicaSet>('replicasets', 'default', 'web')!.status!;
     expect(st.conditions?.[0]).toMatchObject({
       type: 'ReplicaFailure',

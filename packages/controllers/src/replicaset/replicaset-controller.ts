@@ -5,11 +5,11 @@
  * match; deletes the least valuable pods first; reports status; expectations guard against
  * double creation while its own writes are in flight.
  */
+import type { EventRecorder } from '@keelson/client';
 import type { KubeObject } from '@keelson/api';
 import { ownedOrOrphans } from '../runtime/informer';
 import type { ControllerContext, SyncResult } from '../runtime/controller';
 import { QueueController, isNotFoundErr, isConflictErr } from '../runtime/controller';
-import type { EventSink } from '../runtime/events';
 import type { Lister, SharedInformerLike } from '../runtime/informer';
 import type { Pod, ReplicaSet } from '../types';
 import { claimObjects, liveOwnerCheck } from '../util/claim';
@@ -139,7 +139,7 @@ export class ReplicaSetController extends QueueController {
   readonly expectations: ControllerExpectations;
   private readonly rsInformer: SharedInformerLike<ReplicaSet>;
   private readonly podInformer: SharedInformerLike<Pod>;
-  private readonly events: EventSink;
+  private readonly events: EventRecorder;
   private readonly burst: number;
 
   constructor(ctx: ControllerContext, opts: ReplicaSetControllerOptions = {}) {

@@ -3,8 +3,7 @@
  * keys; `sync(key)` converges one object and is idempotent; workers pull keys from a rate-limited
  * queue, requeue failures with backoff, and honour a sync's request to look again later.
  */
-import { RateLimitingQueue, type Clientset, type Clock } from '@keelson/client';
-import type { EventSink } from './events';
+import { RateLimitingQueue, type Clientset, type Clock, type EventRecorder } from '@keelson/client';
 import type { InformerSource } from './informer';
 
 /** Minimal logger (pino-compatible subset). */
@@ -22,8 +21,11 @@ export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 export interface ControllerContext {
   client: Clientset;
   informers: InformerSource;
-  /** Builds an event sink for a component name ("replicaset-controller"). */
-  recorder(component: string): EventSink;
+  /**
+   * Builds a @keelson/client {@link EventRecorder} for a component name ("replicaset-controller");
+   * controllers call only its `event(obj, type, reason, message)`.
+   */
+  recorder(component: string): EventRecorder;
   /** Time source for queue delays and every controller's notion of "now" (@keelson/client Clock). */
   clock: Clock;
   log: Logger;

@@ -5,7 +5,13 @@
  * {@link StaticInformer} (tests) plug in unchanged.
  */
 import type { KubeObject } from '@keelson/api';
-import { realClock, type Clientset, type Clock, type ResourceClient, type WatchHandle } from '@keelson/client';
+import {
+  realClock,
+  type Clientset,
+  type Clock,
+  type ResourceClient,
+  type WatchHandle,
+} from '@keelson/client';
 import { keyOf } from '../util/objects';
 
 /** Callbacks of an informer; each receives the cached object (never mutate it). */

@@ -75,7 +75,7 @@ describe('StatefulSetController', () => {
       currentRevision: rev.metadata.name,
       updateRevision: rev.metadata.name,
     });
-    expect(h.events.lines()).toContain('SuccessfulCreate create Pod db-1 in StatefulSet db successful');
+    expect(await h.events.lines()).toContain('SuccessfulCreate create Pod db-1 in StatefulSet db successful');
   });
 
   it('Parallel creates all pods at once; scale-down removes the highest ordinal', async () => {

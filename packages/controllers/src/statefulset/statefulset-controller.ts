@@ -7,11 +7,11 @@
  * revision from the highest ordinal down to `partition`, one at a time; OnDelete only gives
  * recreated pods the new revision.
  */
+import type { EventRecorder } from '@keelson/client';
 import type { KubeObject } from '@keelson/api';
 import { ownedOrOrphans } from '../runtime/informer';
 import type { ControllerContext, SyncResult } from '../runtime/controller';
 import { QueueController, isAlreadyExistsErr, isNotFoundErr } from '../runtime/controller';
-import type { EventSink } from '../runtime/events';
 import type { SharedInformerLike } from '../runtime/informer';
 import type { ControllerRevision, Pod, StatefulSet } from '../types';
 import { claimObjects, liveOwnerCheck } from '../util/claim';
@@ -80,7 +80,7 @@ export class StatefulSetController extends QueueController {
   private readonly sets: SharedInformerLike<StatefulSet>;
   private readonly pods: SharedInformerLike<Pod>;
   private readonly revs: SharedInformerLike<ControllerRevision>;
-  private readonly events: EventSink;
+  private readonly events: EventRecorder;
 
   constructor(ctx: ControllerContext) {
     super(ctx);
