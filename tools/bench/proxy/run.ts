@@ -12,6 +12,7 @@
  * 2. At the largest N, with the backend's rules in place plus one real Service (VIP → backend 1):
  *    --connects sequential TCP connects (new connection each) from CLIENT to the VIP and directly
  *    to the pod IP, interleaved in blocks, and also HTTP/1.0 GETs; p50/p99 in ms.
+ * Options: --sizes, --connects, --max-sync-seconds, --modes nftables,iptables.
  * Namespaces, backend processes and rules are removed at the end, on failure and SIGINT too.
  */
 import type { EndpointSlice, Service } from '@keelson/api';
@@ -36,6 +37,7 @@ const SIZES = argStr('--sizes', '1000,10000').split(',').map(Number);
 const CONNECTS = Number(argStr('--connects', '2000'));
 /** A size whose full sync, extrapolated linearly from the previous size, would exceed this is skipped. */
 const MAX_SYNC_S = Number(argStr('--max-sync-seconds', '180'));
+const MODES = argStr('--modes', 'nftables,iptables').split(',') as Array<'nftables' | 'iptables'>;
 const ENDPOINTS = 10;
 const NODE = 'bench-node';
 const CLUSTER_CIDR = '10.244.0.0/16';
@@ -186,8 +188,10 @@ async function bench(mode: 'nftables' | 'iptables', fx: NetnsFixture, table: str
         renderUpdate(buildRuleset(ports, { table, clusterCIDR: CLUSTER_CIDR }), buildRuleset(ports2, { table, clusterCIDR: CLUSTER_CIDR }));
         renderMs = ms(t0);
       } else {
+        // As the backend does: the previous sync's chain list is passed to find stale chains.
+        const prevChains = renderIptables(ports, { clusterCIDR: CLUSTER_CIDR }).chains;
         t0 = performance.now();
-        renderIptables(ports2, { clusterCIDR: CLUSTER_CIDR });
+        renderIptables(ports2, { clusterCIDR: CLUSTER_CIDR }, prevChains);
         renderMs = ms(t0);
       }
       t0 = performance.now();
@@ -252,7 +256,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   console.log(`namespaces: node ${fx.node}, client ${fx.client}, backends ${fx.backends.map((b) => `${b.ns} (${b.ip})`).join(', ')}; nft table ${table}`);
   try {
-    for (const mode of ['nftables', 'iptables'] as const) await bench(mode, fx, table);
+    for (const mode of MODES) await bench(mode, fx, table);
   } finally {
     fx.destroy();
   }
