@@ -1,7 +1,7 @@
 // Three real keelson-store member processes under a write load from a RemoteStore that knows
 // all three addresses: SIGKILL the leader, then a follower, restart both; every acknowledged
 // write must then be on every member, and a new leader must take writes after each kill.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -130,6 +130,17 @@ describe('keelson-store members as processes, killed and restarted under load', 
     }
     expect(views[1]).toBe(views[0]);
     expect(views[2]).toBe(views[0]);
+
+    // The CLI shows the membership: three voters, one leader.
+    const list = spawnSync(
+      process.execPath,
+      ['--conditions=keelson-source', '--import', 'tsx', bin, 'member', 'list', '--endpoints', names.map((n) => addr[n]).join(',')],
+      { cwd: repo, encoding: 'utf8' },
+    );
+    expect(list.status).toBe(0);
+    const lines = list.stdout.trim().split('\n');
+    expect(lines.map((l) => l.split(' ').slice(0, 3).join(' '))).toEqual(names.map((n) => `${n} ${addr[n]} voter`));
+    expect(lines.filter((l) => l.endsWith(' leader'))).toHaveLength(1);
 
     // Stop them and read each member's MVCC directory directly (its local, serializable state).
     await until(
