@@ -77,11 +77,18 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     );
     stops.push(() => cm.stop());
 
-    const scheduler = await startScheduler({ log: componentLogger('scheduler', opts.paths.log('scheduler')) }, clientset);
+    const scheduler = await startScheduler(
+      { log: componentLogger('scheduler', opts.paths.log('scheduler')) },
+      clientset,
+    );
     stops.push(() => scheduler.stop());
 
     const dns = await startClusterDns(
-      { listen: { host: opts.dnsListenIP, port: 53 }, clusterDomain: opts.clusterDomain, log: componentLogger('dns', opts.paths.log('dns')) },
+      {
+        listen: { host: opts.dnsListenIP, port: 53 },
+        clusterDomain: opts.clusterDomain,
+        log: componentLogger('dns', opts.paths.log('dns')),
+      },
       clientset,
     );
     stops.push(() => dns.stop());
@@ -101,7 +108,10 @@ async function ensureDnsService(clientset: Clientset, opts: ControlPlaneOptions)
     { name: 'dns', port: 53, protocol: 'UDP' },
     { name: 'dns-tcp', port: 53, protocol: 'TCP' },
   ];
-  const create = async (resource: string, obj: { metadata: { namespace: string; name: string; [k: string]: unknown }; [k: string]: unknown }) => {
+  const create = async (
+    resource: string,
+    obj: { metadata: { namespace: string; name: string; [k: string]: unknown }; [k: string]: unknown },
+  ) => {
     const client = clientset.resource(resource);
     try {
       await client.get(obj.metadata.namespace, obj.metadata.name);
@@ -118,7 +128,11 @@ async function ensureDnsService(clientset: Clientset, opts: ControlPlaneOptions)
   await create('services', {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS' } },
+    metadata: {
+      name: 'kube-dns',
+      namespace: 'kube-system',
+      labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS' },
+    },
     spec: { clusterIP: opts.dnsServiceIP, ports: ports.map((p) => ({ ...p, targetPort: 53 })) },
   });
   await create('endpointslices', {
@@ -127,7 +141,10 @@ async function ensureDnsService(clientset: Clientset, opts: ControlPlaneOptions)
     metadata: {
       name: 'kube-dns-keelson',
       namespace: 'kube-system',
-      labels: { 'kubernetes.io/service-name': 'kube-dns', 'endpointslice.kubernetes.io/managed-by': 'keelson.dev' },
+      labels: {
+        'kubernetes.io/service-name': 'kube-dns',
+        'endpointslice.kubernetes.io/managed-by': 'keelson.dev',
+      },
     },
     addressType: 'IPv4',
     endpoints: [{ addresses: [opts.dnsListenIP], conditions: { ready: true } }],

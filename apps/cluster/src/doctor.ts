@@ -31,36 +31,98 @@ const apt = (pkg: string) => `apt-get update && apt-get install -y ${pkg}`;
 export function runChecks(): Check[] {
   const checks: Check[] = [];
   const root = process.getuid?.() === 0;
-  checks.push({ name: 'root', ok: root, detail: root ? 'running as root' : 'not root: containers, namespaces and nft need root', fix: 'sudo ./keelson up', required: true });
+  checks.push({
+    name: 'root',
+    ok: root,
+    detail: root ? 'running as root' : 'not root: containers, namespaces and nft need root',
+    fix: 'sudo ./keelson up',
+    required: true,
+  });
   const runc = has('runc');
   const crun = has('crun');
-  checks.push({ name: 'oci-runtime', ok: runc || crun, detail: [runc && 'runc', crun && 'crun'].filter(Boolean).join(', ') || 'neither runc nor crun found', fix: apt('runc crun'), required: true });
-  const cni = ['bridge', 'host-local', 'loopback'].every((p) => existsSync(`/usr/lib/cni/${p}`) || existsSync(`/opt/cni/bin/${p}`));
-  checks.push({ name: 'cni-plugins', ok: cni, detail: cni ? 'bridge, host-local, loopback' : 'CNI plugins missing in /usr/lib/cni', fix: apt('containernetworking-plugins'), required: true });
+  checks.push({
+    name: 'oci-runtime',
+    ok: runc || crun,
+    detail: [runc && 'runc', crun && 'crun'].filter(Boolean).join(', ') || 'neither runc nor crun found',
+    fix: apt('runc crun'),
+    required: true,
+  });
+  const cni = ['bridge', 'host-local', 'loopback'].every(
+    (p) => existsSync(`/usr/lib/cni/${p}`) || existsSync(`/opt/cni/bin/${p}`),
+  );
+  checks.push({
+    name: 'cni-plugins',
+    ok: cni,
+    detail: cni ? 'bridge, host-local, loopback' : 'CNI plugins missing in /usr/lib/cni',
+    fix: apt('containernetworking-plugins'),
+    required: true,
+  });
   const nft = has('nft');
-  checks.push({ name: 'nftables', ok: nft, detail: nft ? 'nft found' : 'nft not found', fix: apt('nftables'), required: true });
+  checks.push({
+    name: 'nftables',
+    ok: nft,
+    detail: nft ? 'nft found' : 'nft not found',
+    fix: apt('nftables'),
+    required: true,
+  });
   const ipt = has('iptables-restore');
-  checks.push({ name: 'iptables', ok: ipt, detail: ipt ? 'iptables-restore found' : 'iptables-restore not found (only for --proxy-mode iptables)', fix: apt('iptables'), required: false });
+  checks.push({
+    name: 'iptables',
+    ok: ipt,
+    detail: ipt ? 'iptables-restore found' : 'iptables-restore not found (only for --proxy-mode iptables)',
+    fix: apt('iptables'),
+    required: false,
+  });
   const ip = has('ip');
-  checks.push({ name: 'iproute2', ok: ip, detail: ip ? 'ip found' : 'ip not found', fix: apt('iproute2'), required: true });
+  checks.push({
+    name: 'iproute2',
+    ok: ip,
+    detail: ip ? 'ip found' : 'ip not found',
+    fix: apt('iproute2'),
+    required: true,
+  });
   const busybox = existsSync('/bin/busybox');
-  checks.push({ name: 'busybox-static', ok: busybox, detail: busybox ? '/bin/busybox (for the busybox image)' : '/bin/busybox missing', fix: apt('busybox-static'), required: true });
+  checks.push({
+    name: 'busybox-static',
+    ok: busybox,
+    detail: busybox ? '/bin/busybox (for the busybox image)' : '/bin/busybox missing',
+    fix: apt('busybox-static'),
+    required: true,
+  });
   let cgroups = 'unknown';
   try {
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
-    cgroups = mounts.includes(' - cgroup2 ') ? (mounts.includes(' - cgroup ') ? 'hybrid (v1 + v2)' : 'v2') : 'v1';
+    cgroups = mounts.includes(' - cgroup2 ')
+      ? mounts.includes(' - cgroup ')
+        ? 'hybrid (v1 + v2)'
+        : 'v2'
+      : 'v1';
   } catch {
     /* not Linux */
   }
-  checks.push({ name: 'cgroups', ok: cgroups !== 'unknown', detail: `cgroup layout: ${cgroups}`, required: true });
+  checks.push({
+    name: 'cgroups',
+    ok: cgroups !== 'unknown',
+    detail: `cgroup layout: ${cgroups}`,
+    required: true,
+  });
   const kubectl = has('kubectl');
-  checks.push({ name: 'kubectl', ok: kubectl, detail: kubectl ? 'kubectl found' : 'kubectl not found (needed to drive the cluster)', fix: 'install kubectl v1.32', required: false });
+  checks.push({
+    name: 'kubectl',
+    ok: kubectl,
+    detail: kubectl ? 'kubectl found' : 'kubectl not found (needed to drive the cluster)',
+    fix: 'install kubectl v1.32',
+    required: false,
+  });
   return checks;
 }
 
 /** Renders checks as lines "ok|MISSING name: detail (fix: ...)". */
 export function formatChecks(checks: Check[]): string {
   return checks
-    .map((c) => `${c.ok ? 'ok     ' : c.required ? 'MISSING' : 'warn   '} ${c.name}: ${c.detail}${c.ok || !c.fix ? '' : `  (fix: ${c.fix})`}`)
+    .map(
+      (c) =>
+        `${c.ok ? 'ok     ' : c.required ? 'MISSING' : 'warn   '} ${c.name}: ${c.detail}${c.ok || !c.fix ? '' : `  (fix: ${c.fix})`}`,
+    )
     .join('\n');
 }

@@ -9,7 +9,8 @@
 import { execFileSync } from 'node:child_process';
 import type { NodeState } from './state';
 
-const run = (args: string[]) => execFileSync(args[0], args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+const run = (args: string[]) =>
+  execFileSync(args[0], args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 const tryRun = (args: string[]) => {
   try {
     return run(args);
@@ -17,7 +18,8 @@ const tryRun = (args: string[]) => {
     return undefined;
   }
 };
-const inNs = (netns: string | undefined, args: string[]) => (netns ? ['ip', 'netns', 'exec', netns, ...args] : args);
+const inNs = (netns: string | undefined, args: string[]) =>
+  netns ? ['ip', 'netns', 'exec', netns, ...args] : args;
 
 /** Host side of the node network of a multi-node cluster. */
 export const HOST_BRIDGE_IP = '10.250.0.1';
@@ -29,9 +31,11 @@ const hostVeth = (id: string, index: number) => `kv${id}n${index}`;
  * (or the host's namespace) and routes the service range to it.
  */
 export function setupBridge(bridge: string, gatewayCidr: string, serviceCIDR: string, netns?: string): void {
-  if (tryRun(inNs(netns, ['ip', 'link', 'show', bridge])) === undefined) run(inNs(netns, ['ip', 'link', 'add', bridge, 'type', 'bridge']));
+  if (tryRun(inNs(netns, ['ip', 'link', 'show', bridge])) === undefined)
+    run(inNs(netns, ['ip', 'link', 'add', bridge, 'type', 'bridge']));
   const addrs = run(inNs(netns, ['ip', '-4', 'addr', 'show', 'dev', bridge]));
-  if (!addrs.includes(` ${gatewayCidr} `)) tryRun(inNs(netns, ['ip', 'addr', 'add', gatewayCidr, 'dev', bridge]));
+  if (!addrs.includes(` ${gatewayCidr} `))
+    tryRun(inNs(netns, ['ip', 'addr', 'add', gatewayCidr, 'dev', bridge]));
   run(inNs(netns, ['ip', 'link', 'set', bridge, 'up']));
   // Host-originated traffic to a VIP must stay local (PLATFORM.md).
   tryRun(inNs(netns, ['ip', 'route', 'replace', serviceCIDR, 'dev', bridge]));
@@ -56,7 +60,12 @@ export function setupNodeNetwork(id: string, nodes: NodeState[], serviceCIDR: st
   setupBridge(hb, `${HOST_BRIDGE_IP}/24`, serviceCIDR);
   nodes.forEach((n, i) => {
     if (!n.netns) return;
-    if (!tryRun(['ip', 'netns', 'list'])?.split('\n').some((l) => l.split(' ')[0] === n.netns)) run(['ip', 'netns', 'add', n.netns]);
+    if (
+      !tryRun(['ip', 'netns', 'list'])
+        ?.split('\n')
+        .some((l) => l.split(' ')[0] === n.netns)
+    )
+      run(['ip', 'netns', 'add', n.netns]);
     run(['ip', '-n', n.netns, 'link', 'set', 'lo', 'up']);
     const hv = hostVeth(id, i);
     if (tryRun(['ip', 'link', 'show', hv]) === undefined) {

@@ -6,5 +6,8 @@ import pino, { type Logger } from 'pino';
 /** A logger writing JSON lines to `file` (created with its directory). */
 export function componentLogger(component: string, file: string): Logger {
   mkdirSync(dirname(file), { recursive: true });
-  return pino({ name: component, level: process.env.KEELSON_LOG_LEVEL ?? 'info' }, pino.destination({ dest: file, sync: false, mkdir: true }));
+  return pino(
+    { name: component, level: process.env.KEELSON_LOG_LEVEL ?? 'info' },
+    pino.destination({ dest: file, sync: false, mkdir: true }),
+  );
 }

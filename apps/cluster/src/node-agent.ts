@@ -99,7 +99,11 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<RunningNod
 }
 
 /** Imports every OCI layout under `dir` (built at `keelson up`) that the store does not have yet. */
-async function importImages(store: { importImage(path: string, ref?: string): Promise<unknown> }, dir: string, log: Logger): Promise<void> {
+async function importImages(
+  store: { importImage(path: string, ref?: string): Promise<unknown> },
+  dir: string,
+  log: Logger,
+): Promise<void> {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {
     try {

@@ -28,7 +28,11 @@ export interface SupervisorOptions {
 export async function runSupervisor(opts: SupervisorOptions): Promise<void> {
   const { paths, log } = opts;
   const cp = await startControlPlane({ ...opts.controlPlane, paths, log });
-  const state: ClusterState = { ...opts.state, supervisorPid: process.pid, apiserver: { url: cp.apiserver.url, grpcAddress: cp.apiserver.grpcAddress } };
+  const state: ClusterState = {
+    ...opts.state,
+    supervisorPid: process.pid,
+    apiserver: { url: cp.apiserver.url, grpcAddress: cp.apiserver.grpcAddress },
+  };
   writeState(paths.state, state);
 
   let stopping = false;
@@ -40,7 +44,9 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<void> {
     // A node with its own network namespace runs its agents inside it. nsenter joins only the
     // network namespace; `ip netns exec` would also remount /sys and hide the cgroup mounts.
     const argv = selfCommand(['_node', '--data-dir', paths.dataDir, '--name', nodeName, ...opts.nodeArgs]);
-    const [cmd, ...args] = node.netns ? ['nsenter', `--net=/var/run/netns/${node.netns}`, '--', ...argv] : argv;
+    const [cmd, ...args] = node.netns
+      ? ['nsenter', `--net=/var/run/netns/${node.netns}`, '--', ...argv]
+      : argv;
     const child = spawn(cmd, args, { stdio: ['ignore', out, out] });
     children.set(nodeName, child);
     node.pid = child.pid;
@@ -55,7 +61,8 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<void> {
       // A node that ran for a minute restarts from the first backoff step again.
       const next = Date.now() - startedAt > 60_000 ? 0 : attempt + 1;
       const delay = Math.min(60_000, 1000 * 2 ** next);
-      const isStopped = () => readState(paths.state)?.nodes.find((n) => n.name === nodeName)?.stopped === true;
+      const isStopped = () =>
+        readState(paths.state)?.nodes.find((n) => n.name === nodeName)?.stopped === true;
       if (isStopped()) {
         // `keelson node stop`: wait for `keelson node start`.
         log.warn({ node: nodeName, code, signal }, 'node stopped by keelson node stop');

@@ -38,7 +38,11 @@ export function resolveA(server: string, name: string, timeoutMs = 1000): Promis
       clearTimeout(t);
       s.close();
       try {
-        resolve((dnsPacket.decode(m).answers ?? []).filter((a) => a.type === 'A').map((a) => String((a as { data?: unknown }).data)));
+        resolve(
+          (dnsPacket.decode(m).answers ?? [])
+            .filter((a) => a.type === 'A')
+            .map((a) => String((a as { data?: unknown }).data)),
+        );
       } catch {
         resolve([]);
       }
@@ -47,6 +51,15 @@ export function resolveA(server: string, name: string, timeoutMs = 1000): Promis
       clearTimeout(t);
       resolve([]);
     });
-    s.send(dnsPacket.encode({ type: 'query', id: 1, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] }), 53, server);
+    s.send(
+      dnsPacket.encode({
+        type: 'query',
+        id: 1,
+        flags: dnsPacket.RECURSION_DESIRED,
+        questions: [{ type: 'A', name }],
+      }),
+      53,
+      server,
+    );
   });
 }

@@ -31,7 +31,8 @@ function freePort(): Promise<number> {
 (isRoot && hasKubectl ? describe : describe.skip)('keelson cluster end to end', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'keelson-e2e-'));
   const kubeconfig = join(dataDir, 'kubeconfig');
-  const kubectl = async (...args: string[]) => (await run('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 180_000 })).stdout;
+  const kubectl = async (...args: string[]) =>
+    (await run('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 180_000 })).stdout;
   const apply = async (yaml: string) => {
     const f = join(dataDir, `m-${Date.now()}-${Math.random().toString(36).slice(2)}.yaml`);
     writeFileSync(f, yaml);
@@ -48,22 +49,51 @@ function freePort(): Promise<number> {
 
   beforeAll(async () => {
     const [api, grpc] = [await freePort(), await freePort()];
-    const up = await run(keelson, ['up', '--data-dir', dataDir, '--nodes', '2', '--api-port', String(api), '--grpc-port', String(grpc), '--timeout', '240',
-      // Grace periods shortened with the upstream flag names, for the node failure case.
-      '--node-monitor-grace-period', '10s', '--default-unreachable-toleration-seconds', '10', '--default-not-ready-toleration-seconds', '10'], { timeout: 300_000 });
+    const up = await run(
+      keelson,
+      [
+        'up',
+        '--data-dir',
+        dataDir,
+        '--nodes',
+        '2',
+        '--api-port',
+        String(api),
+        '--grpc-port',
+        String(grpc),
+        '--timeout',
+        '240',
+        // Grace periods shortened with the upstream flag names, for the node failure case.
+        '--node-monitor-grace-period',
+        '10s',
+        '--default-unreachable-toleration-seconds',
+        '10',
+        '--default-not-ready-toleration-seconds',
+        '10',
+      ],
+      { timeout: 300_000 },
+    );
     expect(up.stdout).toContain(`export KUBECONFIG=${kubeconfig}`);
     clusterId = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')).id;
   }, 320_000);
 
   afterAll(async () => {
-    if (existsSync(join(dataDir, 'state.json'))) await run(keelson, ['down', '--data-dir', dataDir], { timeout: 180_000 }).catch(() => undefined);
+    if (existsSync(join(dataDir, 'state.json')))
+      await run(keelson, ['down', '--data-dir', dataDir], { timeout: 180_000 }).catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   }, 200_000);
 
   it('answers kubectl get nodes, cluster-info and the kube-dns Service', async () => {
     const nodes = await kubectl('get', 'nodes', '--no-headers');
-    expect(nodes.trim().split('\n').filter((l) => /\sReady\s/.test(l))).toHaveLength(2);
-    expect(await kubectl('get', 'svc', '-n', 'kube-system', 'kube-dns', '-o', 'jsonpath={.spec.clusterIP}')).toBe('10.96.0.10');
+    expect(
+      nodes
+        .trim()
+        .split('\n')
+        .filter((l) => /\sReady\s/.test(l)),
+    ).toHaveLength(2);
+    expect(
+      await kubectl('get', 'svc', '-n', 'kube-system', 'kube-dns', '-o', 'jsonpath={.spec.clusterIP}'),
+    ).toBe('10.96.0.10');
     expect(await kubectl('cluster-info')).toContain('is running at');
   });
 
@@ -95,15 +125,31 @@ spec:
   ports: [{ port: 80, targetPort: 80 }]
 `);
     await kubectl('rollout', 'status', 'deployment/web', '--timeout=120s');
-    await kubectl('run', 'client', '--image=busybox', '--restart=Never', '--', 'sh', '-c',
-      'for i in $(seq 1 30); do wget -qO- http://web; done; nslookup web.default.svc.cluster.local');
-    await until('client pod completes', async () => (await kubectl('get', 'pod', 'client', '-o', 'jsonpath={.status.phase}')) === 'Succeeded');
+    await kubectl(
+      'run',
+      'client',
+      '--image=busybox',
+      '--restart=Never',
+      '--',
+      'sh',
+      '-c',
+      'for i in $(seq 1 30); do wget -qO- http://web; done; nslookup web.default.svc.cluster.local',
+    );
+    await until(
+      'client pod completes',
+      async () => (await kubectl('get', 'pod', 'client', '-o', 'jsonpath={.status.phase}')) === 'Succeeded',
+    );
     const out = await kubectl('logs', 'client');
     const hosts = new Set(out.split('\n').filter((l) => l.startsWith('web-')));
     expect(hosts.size).toBeGreaterThanOrEqual(2);
     expect(out).toMatch(/Name:\s+web\.default\.svc\.cluster\.local/);
     const nodePort = await kubectl('get', 'svc', 'web', '-o', 'jsonpath={.spec.ports[0].nodePort}');
-    const nodeIP = await kubectl('get', 'nodes', '-o', 'jsonpath={.items[0].status.addresses[?(@.type=="InternalIP")].address}');
+    const nodeIP = await kubectl(
+      'get',
+      'nodes',
+      '-o',
+      'jsonpath={.items[0].status.addresses[?(@.type=="InternalIP")].address}',
+    );
     const res = await fetch(`http://${nodeIP}:${nodePort}/`, { signal: AbortSignal.timeout(5000) });
     expect((await res.text()).trim()).toMatch(/^web-/);
   }, 240_000);
@@ -111,13 +157,31 @@ spec:
   it('rolls out a new template, undoes it, and scales', async () => {
     await kubectl('set', 'image', 'deployment/web', 'httpd=busybox:latest');
     await kubectl('rollout', 'status', 'deployment/web', '--timeout=120s');
-    expect(await kubectl('get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe('busybox:latest');
+    expect(
+      await kubectl('get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'),
+    ).toBe('busybox:latest');
     await kubectl('rollout', 'undo', 'deployment/web');
     await kubectl('rollout', 'status', 'deployment/web', '--timeout=120s');
-    expect(await kubectl('get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe('busybox');
+    expect(
+      await kubectl('get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'),
+    ).toBe('busybox');
     await kubectl('scale', 'deployment/web', '--replicas=5');
-    await until('5 ready replicas', async () => (await kubectl('get', 'deploy', 'web', '-o', 'jsonpath={.status.readyReplicas}')) === '5');
-    const placed = (await kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.spec.nodeName}{"\\n"}{end}')).trim().split('\n');
+    await until(
+      '5 ready replicas',
+      async () => (await kubectl('get', 'deploy', 'web', '-o', 'jsonpath={.status.readyReplicas}')) === '5',
+    );
+    const placed = (
+      await kubectl(
+        'get',
+        'pods',
+        '-l',
+        'app=web',
+        '-o',
+        'jsonpath={range .items[*]}{.spec.nodeName}{"\\n"}{end}',
+      )
+    )
+      .trim()
+      .split('\n');
     expect(new Set(placed)).toEqual(new Set(['node1', 'node2']));
   }, 300_000);
 
@@ -159,12 +223,32 @@ spec:
     await kubectl('wait', '--for=condition=complete', 'job/hello', '--timeout=120s');
     expect(await kubectl('logs', 'job/hello')).toContain('Hello, Kubernetes!');
     await kubectl('wait', '--for=condition=Ready', 'pod/memory-demo', '--timeout=120s');
-    await until('memory-hog terminated', async () => (await kubectl('get', 'pod', 'memory-hog', '-o', 'jsonpath={.status.phase}')) === 'Failed');
-    expect(await kubectl('get', 'pod', 'memory-hog', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.reason}')).toBe('OOMKilled');
+    await until(
+      'memory-hog terminated',
+      async () => (await kubectl('get', 'pod', 'memory-hog', '-o', 'jsonpath={.status.phase}')) === 'Failed',
+    );
+    expect(
+      await kubectl(
+        'get',
+        'pod',
+        'memory-hog',
+        '-o',
+        'jsonpath={.status.containerStatuses[0].state.terminated.reason}',
+      ),
+    ).toBe('OOMKilled');
   }, 300_000);
 
   it('streams logs and runs exec in a pod on the second node', async () => {
-    const pod = await kubectl('get', 'pods', '-l', 'app=web', '--field-selector', 'spec.nodeName=node2', '-o', 'jsonpath={.items[0].metadata.name}');
+    const pod = await kubectl(
+      'get',
+      'pods',
+      '-l',
+      'app=web',
+      '--field-selector',
+      'spec.nodeName=node2',
+      '-o',
+      'jsonpath={.items[0].metadata.name}',
+    );
     expect(pod).toMatch(/^web-/);
     expect((await kubectl('logs', pod)).trim()).toBe(`serving ${pod}`);
     expect((await kubectl('exec', pod, '--', 'cat', '/www/index.html')).trim()).toBe(pod);
@@ -172,32 +256,95 @@ spec:
   }, 60_000);
 
   it('recreates the pods of a stopped node on the remaining node; the Service keeps answering', async () => {
-    const onNode2 = async () => (await kubectl('get', 'pods', '-l', 'app=web', '--field-selector', 'spec.nodeName=node2', '-o', 'name')).trim();
+    const onNode2 = async () =>
+      (
+        await kubectl('get', 'pods', '-l', 'app=web', '--field-selector', 'spec.nodeName=node2', '-o', 'name')
+      ).trim();
     expect(await onNode2()).not.toBe('');
     await run(keelson, ['node', 'stop', 'node2', '--data-dir', dataDir]);
-    await until('node2 not Ready', async () => (await kubectl('get', 'node', 'node2', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')) !== 'True');
+    await until(
+      'node2 not Ready',
+      async () =>
+        (await kubectl(
+          'get',
+          'node',
+          'node2',
+          '-o',
+          'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+        )) !== 'True',
+    );
     // Replacements for the evicted pods run on node1; the evicted ones stay Terminating until node2 returns (as upstream).
     await until(
       'five live web pods on node1',
       async () => {
-        const pods = JSON.parse(await kubectl('get', 'pods', '-l', 'app=web', '-o', 'json')).items as Array<{ metadata: { deletionTimestamp?: string }; spec: { nodeName?: string }; status: { conditions?: Array<{ type: string; status: string }> } }>;
-        return pods.filter((p) => !p.metadata.deletionTimestamp && p.spec.nodeName === 'node1' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === 5;
+        const pods = JSON.parse(await kubectl('get', 'pods', '-l', 'app=web', '-o', 'json')).items as Array<{
+          metadata: { deletionTimestamp?: string };
+          spec: { nodeName?: string };
+          status: { conditions?: Array<{ type: string; status: string }> };
+        }>;
+        return (
+          pods.filter(
+            (p) =>
+              !p.metadata.deletionTimestamp &&
+              p.spec.nodeName === 'node1' &&
+              p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+          ).length === 5
+        );
       },
       180_000,
     );
-    await kubectl('run', 'client2', '--image=busybox', '--restart=Never', '--overrides', '{"spec":{"nodeName":"node1"}}', '--', 'wget', '-qO-', 'http://web');
-    await until('client2 completes', async () => (await kubectl('get', 'pod', 'client2', '-o', 'jsonpath={.status.phase}')) === 'Succeeded');
+    await kubectl(
+      'run',
+      'client2',
+      '--image=busybox',
+      '--restart=Never',
+      '--overrides',
+      '{"spec":{"nodeName":"node1"}}',
+      '--',
+      'wget',
+      '-qO-',
+      'http://web',
+    );
+    await until(
+      'client2 completes',
+      async () => (await kubectl('get', 'pod', 'client2', '-o', 'jsonpath={.status.phase}')) === 'Succeeded',
+    );
     expect((await kubectl('logs', 'client2')).trim()).toMatch(/^web-/);
     await run(keelson, ['node', 'start', 'node2', '--data-dir', dataDir]);
-    await until('node2 Ready again', async () => (await kubectl('get', 'node', 'node2', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')) === 'True');
+    await until(
+      'node2 Ready again',
+      async () =>
+        (await kubectl(
+          'get',
+          'node',
+          'node2',
+          '-o',
+          'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+        )) === 'True',
+    );
     await until('terminating pods of node2 are gone', async () => (await onNode2()) === '', 120_000);
   }, 400_000);
 
   it('deletes everything in a deleted namespace', async () => {
     await kubectl('create', 'namespace', 'scratch');
-    await kubectl('-n', 'scratch', 'create', 'deployment', 'sleeper', '--image=busybox', '--', 'sleep', '3600');
+    await kubectl(
+      '-n',
+      'scratch',
+      'create',
+      'deployment',
+      'sleeper',
+      '--image=busybox',
+      '--',
+      'sleep',
+      '3600',
+    );
     await kubectl('-n', 'scratch', 'create', 'configmap', 'cm', '--from-literal=a=b');
-    await until('sleeper running', async () => (await kubectl('-n', 'scratch', 'get', 'pods', '-o', 'jsonpath={.items[0].status.phase}')) === 'Running');
+    await until(
+      'sleeper running',
+      async () =>
+        (await kubectl('-n', 'scratch', 'get', 'pods', '-o', 'jsonpath={.items[0].status.phase}')) ===
+        'Running',
+    );
     await kubectl('delete', 'namespace', 'scratch', '--timeout=120s');
     await until('namespace gone', async () => !(await kubectl('get', 'ns')).includes('scratch'));
   }, 200_000);
@@ -215,7 +362,8 @@ spec:
       const prefix = n.podCIDR.replace(/\.0\/24$/, '.').replace(/\./g, '\\.');
       expect(nat).not.toMatch(new RegExp(`-s ${prefix}\\d+/32 .*-j CNI-`));
     }
-    for (const h of ['memory', 'cpu', 'pids']) expect(existsSync(`/sys/fs/cgroup/${h}/keelson-${clusterId}`)).toBe(false);
+    for (const h of ['memory', 'cpu', 'pids'])
+      expect(existsSync(`/sys/fs/cgroup/${h}/keelson-${clusterId}`)).toBe(false);
     expect(readdirSync('/var/run/netns').filter((n) => n.includes(clusterId))).toEqual([]);
     expect((await run('mount', [])).stdout).not.toContain(dataDir);
   }, 200_000);

@@ -137,7 +137,8 @@ export function defaultObject(obj: KubeObject, opts: AdmissionOptions = {}): Kub
     };
     for (const t of (obj as Pod).spec?.tolerations ?? []) {
       const want = t.key ? seconds[t.key] : undefined;
-      if (want !== undefined && !hadTolerations.has(t.key) && t.effect === 'NoExecute') t.tolerationSeconds = want;
+      if (want !== undefined && !hadTolerations.has(t.key) && t.effect === 'NoExecute')
+        t.tolerationSeconds = want;
     }
   }
   return obj;
@@ -152,7 +153,10 @@ export function validateObject(info: ResourceInfo, obj: KubeObject, old?: KubeOb
 }
 
 /** Schema check: unknown field paths ("spec.foo") and type errors (@keelson/api checkSchema). */
-export function checkSchema(_info: ResourceInfo, obj: KubeObject): { unknown: string[]; invalid: StatusCause[] } {
+export function checkSchema(
+  _info: ResourceInfo,
+  obj: KubeObject,
+): { unknown: string[]; invalid: StatusCause[] } {
   return api.checkSchema(obj);
 }
 

@@ -46,7 +46,10 @@ export interface RunningClusterDns {
  * Starts cluster DNS: syncs informers, then listens.
  * @throws the bind error (e.g. EADDRINUSE) or a DnsConfigError for a bad upstream
  */
-export async function startClusterDns(opts: StartClusterDnsOptions, clientset: Clientset): Promise<RunningClusterDns> {
+export async function startClusterDns(
+  opts: StartClusterDnsOptions,
+  clientset: Clientset,
+): Promise<RunningClusterDns> {
   const records = new ClusterDns({ zone: opts.clusterDomain ?? 'cluster.local', ttl: opts.ttl });
   const upstreams = opts.upstreams?.map(parseUpstream) ?? upstreamsFromResolvConf(opts.resolvConf);
   const server = new DnsServer({ records, forwarder: new Forwarder({ upstreams }) });
@@ -64,7 +67,11 @@ export async function startClusterDns(opts: StartClusterDnsOptions, clientset: C
   slices.addEventHandler({
     onAdd: (s) => records.upsertSlice(s),
     onUpdate: (o, s) => {
-      if (o.metadata.labels?.['kubernetes.io/service-name'] !== s.metadata.labels?.['kubernetes.io/service-name']) records.deleteSlice(o);
+      if (
+        o.metadata.labels?.['kubernetes.io/service-name'] !==
+        s.metadata.labels?.['kubernetes.io/service-name']
+      )
+        records.deleteSlice(o);
       records.upsertSlice(s);
     },
     onDelete: (s) => records.deleteSlice(objectFromDelete(s)),

@@ -22,7 +22,8 @@ export function parseUpstream(text: string): Upstream {
   if (bracket) return { host: bracket[1], port: bracket[2] ? Number(bracket[2]) : 53 };
   if (net.isIP(text)) return { host: text, port: 53 };
   const m = /^([^:]+):(\d+)$/.exec(text);
-  if (m && net.isIP(m[1]) && Number(m[2]) > 0 && Number(m[2]) < 65536) return { host: m[1], port: Number(m[2]) };
+  if (m && net.isIP(m[1]) && Number(m[2]) > 0 && Number(m[2]) < 65536)
+    return { host: m[1], port: Number(m[2]) };
   throw new DnsConfigError(`invalid upstream resolver "${text}": want IP or IP:PORT`);
 }
 
@@ -101,7 +102,10 @@ export class Forwarder {
           const ttl = ttlOf(answer);
           if (ttl > 0) {
             if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
-            this.cache.set(cacheKey, { expires: this.now() + ttl * 1000, body: Buffer.from(answer.subarray(2)) });
+            this.cache.set(cacheKey, {
+              expires: this.now() + ttl * 1000,
+              body: Buffer.from(answer.subarray(2)),
+            });
           }
         }
         return answer;

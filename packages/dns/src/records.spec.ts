@@ -1,8 +1,17 @@
 import { ClusterDns, reverseName } from './records';
 import type { DnsEndpointSlice, DnsService } from './cluster-state';
 
-const svc = (ns: string, name: string, spec: DnsService['spec']): DnsService => ({ metadata: { namespace: ns, name }, spec });
-const slice = (ns: string, svcName: string, name: string, endpoints: DnsEndpointSlice['endpoints'], ports: DnsEndpointSlice['ports'] = []): DnsEndpointSlice => ({
+const svc = (ns: string, name: string, spec: DnsService['spec']): DnsService => ({
+  metadata: { namespace: ns, name },
+  spec,
+});
+const slice = (
+  ns: string,
+  svcName: string,
+  name: string,
+  endpoints: DnsEndpointSlice['endpoints'],
+  ports: DnsEndpointSlice['ports'] = [],
+): DnsEndpointSlice => ({
   metadata: { namespace: ns, name, labels: { 'kubernetes.io/service-name': svcName } },
   addressType: 'IPv4',
   endpoints,
@@ -11,14 +20,28 @@ const slice = (ns: string, svcName: string, name: string, endpoints: DnsEndpoint
 
 function cluster(): ClusterDns {
   const dns = new ClusterDns({ zone: 'cluster.local', ttl: 30 });
-  dns.upsertService(svc('default', 'web', { type: 'ClusterIP', clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] }));
-  dns.upsertService(svc('default', 'db', { clusterIP: 'None', ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }] }));
+  dns.upsertService(
+    svc('default', 'web', {
+      type: 'ClusterIP',
+      clusterIP: '10.96.0.20',
+      ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
+    }),
+  );
+  dns.upsertService(
+    svc('default', 'db', { clusterIP: 'None', ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }] }),
+  );
   dns.upsertSlice(
-    slice('default', 'db', 'db-abc', [
-      { addresses: ['10.244.0.5'], hostname: 'db-0', conditions: { ready: true } },
-      { addresses: ['10.244.1.6'], hostname: 'db-1', conditions: { ready: true } },
-      { addresses: ['10.244.1.7'], hostname: 'db-2', conditions: { ready: false } },
-    ], [{ name: 'pg', port: 5432, protocol: 'TCP' }]),
+    slice(
+      'default',
+      'db',
+      'db-abc',
+      [
+        { addresses: ['10.244.0.5'], hostname: 'db-0', conditions: { ready: true } },
+        { addresses: ['10.244.1.6'], hostname: 'db-1', conditions: { ready: true } },
+        { addresses: ['10.244.1.7'], hostname: 'db-2', conditions: { ready: false } },
+      ],
+      [{ name: 'pg', port: 5432, protocol: 'TCP' }],
+    ),
   );
   dns.upsertService(svc('default', 'ext', { type: 'ExternalName', externalName: 'example.org' }));
   return dns;
@@ -28,7 +51,9 @@ describe('ClusterDns (Kubernetes DNS-based service discovery spec)', () => {
   it('answers a ClusterIP service A record with the ClusterIP', () => {
     const a = cluster().answer('web.default.svc.cluster.local.', 'A')!;
     expect(a.rcode).toBe('NOERROR');
-    expect(a.answers).toEqual([{ type: 'A', name: 'web.default.svc.cluster.local', ttl: 30, data: '10.96.0.20' }]);
+    expect(a.answers).toEqual([
+      { type: 'A', name: 'web.default.svc.cluster.local', ttl: 30, data: '10.96.0.20' },
+    ]);
   });
 
   it('is case-insensitive', () => {
@@ -50,7 +75,12 @@ describe('ClusterDns (Kubernetes DNS-based service discovery spec)', () => {
     const dns = cluster();
     const a = dns.answer('_http._tcp.web.default.svc.cluster.local', 'SRV')!;
     expect(a.answers).toEqual([
-      { type: 'SRV', name: '_http._tcp.web.default.svc.cluster.local', ttl: 30, data: { priority: 0, weight: 100, port: 80, target: 'web.default.svc.cluster.local' } },
+      {
+        type: 'SRV',
+        name: '_http._tcp.web.default.svc.cluster.local',
+        ttl: 30,
+        data: { priority: 0, weight: 100, port: 80, target: 'web.default.svc.cluster.local' },
+      },
     ]);
     expect(a.additionals.map((r) => r.data)).toEqual(['10.96.0.20']);
     const h = dns.answer('_pg._tcp.db.default.svc.cluster.local', 'SRV')!;
@@ -63,14 +93,20 @@ describe('ClusterDns (Kubernetes DNS-based service discovery spec)', () => {
 
   it('answers PTR for ClusterIPs and headless endpoints, and forwards unknown addresses', () => {
     const dns = cluster();
-    expect(dns.answer(reverseName('10.96.0.20'), 'PTR')!.answers[0].data).toBe('web.default.svc.cluster.local');
-    expect(dns.answer('5.0.244.10.in-addr.arpa', 'PTR')!.answers[0].data).toBe('db-0.db.default.svc.cluster.local');
+    expect(dns.answer(reverseName('10.96.0.20'), 'PTR')!.answers[0].data).toBe(
+      'web.default.svc.cluster.local',
+    );
+    expect(dns.answer('5.0.244.10.in-addr.arpa', 'PTR')!.answers[0].data).toBe(
+      'db-0.db.default.svc.cluster.local',
+    );
     expect(dns.answer(reverseName('192.0.2.1'), 'PTR')).toBeUndefined();
   });
 
   it('answers ExternalName services with a CNAME for every type', () => {
     const a = cluster().answer('ext.default.svc.cluster.local', 'A')!;
-    expect(a.answers).toEqual([{ type: 'CNAME', name: 'ext.default.svc.cluster.local', ttl: 30, data: 'example.org' }]);
+    expect(a.answers).toEqual([
+      { type: 'CNAME', name: 'ext.default.svc.cluster.local', ttl: 30, data: 'example.org' },
+    ]);
   });
 
   it('answers pod A records a-b-c-d.<ns>.pod.<zone>', () => {
@@ -110,6 +146,8 @@ describe('ClusterDns (Kubernetes DNS-based service discovery spec)', () => {
   });
 
   it('reverse names IPv6 addresses by nibbles', () => {
-    expect(reverseName('fd00::1')).toBe('1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa');
+    expect(reverseName('fd00::1')).toBe(
+      '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa',
+    );
   });
 });

@@ -19,7 +19,12 @@ export const DNS_SCHEMA_VERSION = '1.1.0';
 export type DnsRecord =
   | { type: 'A' | 'AAAA'; name: string; ttl: number; data: string }
   | { type: 'CNAME' | 'PTR'; name: string; ttl: number; data: string }
-  | { type: 'SRV'; name: string; ttl: number; data: { priority: number; weight: number; port: number; target: string } }
+  | {
+      type: 'SRV';
+      name: string;
+      ttl: number;
+      data: { priority: number; weight: number; port: number; target: string };
+    }
   | { type: 'TXT'; name: string; ttl: number; data: string[] }
   | {
       type: 'SOA';
@@ -107,7 +112,10 @@ export class ClusterDns {
     const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
     const existing = this.services.get(key);
     if (!existing) {
-      this.namespaces.set(svc.metadata.namespace ?? '', (this.namespaces.get(svc.metadata.namespace ?? '') ?? 0) + 1);
+      this.namespaces.set(
+        svc.metadata.namespace ?? '',
+        (this.namespaces.get(svc.metadata.namespace ?? '') ?? 0) + 1,
+      );
     }
     const slices = existing?.slices ?? this.pendingSlices.get(key) ?? new Map<string, DnsEndpointSlice>();
     this.pendingSlices.delete(key);
@@ -195,7 +203,8 @@ export class ClusterDns {
     const matching = records.filter((r) => r.type === type || (type === 'ANY' && r.type !== 'SOA'));
     // A CNAME answers every type (RFC 1034 §3.6.2).
     const cname = records.find((r) => r.type === 'CNAME');
-    if (!matching.length && cname) return { rcode: 'NOERROR', answers: [cname], additionals: [], authorities: [] };
+    if (!matching.length && cname)
+      return { rcode: 'NOERROR', answers: [cname], additionals: [], authorities: [] };
     if (!matching.length) return this.negative('NOERROR');
     const additionals: DnsRecord[] = [];
     if (type === 'SRV') {
@@ -256,7 +265,12 @@ export class ClusterDns {
       if (svc.spec?.type === 'ExternalName' && svc.spec.externalName) {
         return [{ type: 'CNAME', name: fqdn, ttl, data: lower(svc.spec.externalName) }];
       }
-      if (!headless) return ipRecords(fqdn, ttl, svc.spec?.clusterIPs ?? (svc.spec?.clusterIP ? [svc.spec.clusterIP] : []));
+      if (!headless)
+        return ipRecords(
+          fqdn,
+          ttl,
+          svc.spec?.clusterIPs ?? (svc.spec?.clusterIP ? [svc.spec.clusterIP] : []),
+        );
       return ipRecords(
         fqdn,
         ttl,
@@ -266,10 +280,17 @@ export class ClusterDns {
     if (rel.length === 3) {
       // <hostname>.<svc>.<ns>.svc.<zone>, or an empty non-terminal _<proto> of SRV names.
       const label = rel[0];
-      if (label.startsWith('_')) return this.srvNames(entry, svcFqdn).some((s) => s.endsWith(fqdn)) ? [] : undefined;
+      if (label.startsWith('_'))
+        return this.srvNames(entry, svcFqdn).some((s) => s.endsWith(fqdn)) ? [] : undefined;
       if (!headless) return undefined;
       const mine = endpoints.filter((e) => e.hostname === label);
-      return mine.length ? ipRecords(fqdn, ttl, mine.map((e) => e.address)) : undefined;
+      return mine.length
+        ? ipRecords(
+            fqdn,
+            ttl,
+            mine.map((e) => e.address),
+          )
+        : undefined;
     }
     if (rel.length === 4 && rel[0].startsWith('_') && rel[1].startsWith('_')) {
       const portName = rel[0].slice(1);
@@ -279,9 +300,18 @@ export class ClusterDns {
       );
       if (!port) return undefined;
       if (!headless) {
-        return [{ type: 'SRV', name: fqdn, ttl, data: { priority: 0, weight: 100, port: port.port, target: svcFqdn } }];
+        return [
+          {
+            type: 'SRV',
+            name: fqdn,
+            ttl,
+            data: { priority: 0, weight: 100, port: port.port, target: svcFqdn },
+          },
+        ];
       }
-      const targets = endpoints.filter((e) => e.ports.some((p) => p.name === portName && p.protocol === proto));
+      const targets = endpoints.filter((e) =>
+        e.ports.some((p) => p.name === portName && p.protocol === proto),
+      );
       const weight = targets.length ? Math.max(1, Math.floor(100 / targets.length)) : 100;
       return targets.map((e) => ({
         type: 'SRV' as const,
@@ -307,8 +337,15 @@ export class ClusterDns {
   /** Ready endpoints (or all serving ones with publishNotReadyAddresses), de-duplicated by address. */
   private readyEndpoints(
     entry: ServiceEntry,
-  ): Array<{ address: string; hostname?: string; ports: Array<{ name: string; protocol: string; port: number }> }> {
-    const out = new Map<string, { address: string; hostname?: string; ports: Array<{ name: string; protocol: string; port: number }> }>();
+  ): Array<{
+    address: string;
+    hostname?: string;
+    ports: Array<{ name: string; protocol: string; port: number }>;
+  }> {
+    const out = new Map<
+      string,
+      { address: string; hostname?: string; ports: Array<{ name: string; protocol: string; port: number }> }
+    >();
     const publishAll = entry.svc.spec?.publishNotReadyAddresses === true;
     for (const slice of entry.slices.values()) {
       const ports = (slice.ports ?? [])
@@ -376,7 +413,7 @@ function ipFromReverse(n: string): string | undefined {
 function compressIPv6(groups: string[]): string {
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < groups.length; ) {
+  for (let i = 0; i < groups.length;) {
     if (groups[i] !== '0') {
       i++;
       continue;

@@ -48,7 +48,12 @@ function tcpQuery(port: number, msg: Buffer): Promise<Buffer> {
 const decode = (b: Buffer) => dnsPacket.decode(b) as any;
 
 const q = (name: string, type: dnsPacket.RecordType, id = 7) =>
-  dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] });
+  dnsPacket.encode({
+    type: 'query',
+    id,
+    flags: dnsPacket.RECURSION_DESIRED,
+    questions: [{ type, name, class: 'IN' }],
+  });
 
 describe('DnsServer on loopback', () => {
   let upstream: DnsServer;
@@ -58,12 +63,18 @@ describe('DnsServer on loopback', () => {
   beforeAll(async () => {
     // A fake upstream resolver on loopback: another DnsServer authoritative for "example.test".
     const upstreamZone = new ClusterDns({ zone: 'example.test' });
-    upstreamZone.upsertService({ metadata: { namespace: 'ns', name: 'www' }, spec: { clusterIP: '192.0.2.10' } });
+    upstreamZone.upsertService({
+      metadata: { namespace: 'ns', name: 'www' },
+      spec: { clusterIP: '192.0.2.10' },
+    });
     upstream = new DnsServer({ records: upstreamZone });
     await upstream.listen({ host: '127.0.0.1', port: 0 });
 
     records = new ClusterDns({ zone: 'cluster.local' });
-    records.upsertService({ metadata: { namespace: 'default', name: 'web' }, spec: { clusterIP: '10.96.0.20' } });
+    records.upsertService({
+      metadata: { namespace: 'default', name: 'web' },
+      spec: { clusterIP: '10.96.0.20' },
+    });
     // A headless service with enough endpoints to overflow a 512-byte UDP answer.
     records.upsertService({ metadata: { namespace: 'default', name: 'big' }, spec: { clusterIP: 'None' } });
     records.upsertSlice({
@@ -72,7 +83,10 @@ describe('DnsServer on loopback', () => {
     });
     server = new DnsServer({
       records,
-      forwarder: new Forwarder({ upstreams: [{ host: '127.0.0.1', port: upstream.ports.udp }], timeoutMs: 500 }),
+      forwarder: new Forwarder({
+        upstreams: [{ host: '127.0.0.1', port: upstream.ports.udp }],
+        timeoutMs: 500,
+      }),
     });
     await server.listen({ host: '127.0.0.1', port: 0 });
   });
@@ -130,7 +144,10 @@ describe('DnsServer on loopback', () => {
   });
 
   it('answers FORMERR to a malformed packet and drops one too short for a header', async () => {
-    const bad = Buffer.concat([q('web.default.svc.cluster.local', 'A').subarray(0, 12), Buffer.from([0x3f, 0x41])]);
+    const bad = Buffer.concat([
+      q('web.default.svc.cluster.local', 'A').subarray(0, 12),
+      Buffer.from([0x3f, 0x41]),
+    ]);
     bad.writeUInt16BE(1, 4); // one question that is cut short
     const r = await udpQuery(server.ports.udp, bad);
     expect(r.readUInt16BE(0)).toBe(7);
@@ -140,7 +157,12 @@ describe('DnsServer on loopback', () => {
 
   it('survives a flood of garbage and keeps answering', async () => {
     const s = dgram.createSocket('udp4');
-    for (let i = 0; i < 2000; i++) s.send(Buffer.from(Array.from({ length: (i % 40) + 1 }, (_, j) => (i * 31 + j) & 0xff)), server.ports.udp, '127.0.0.1');
+    for (let i = 0; i < 2000; i++)
+      s.send(
+        Buffer.from(Array.from({ length: (i % 40) + 1 }, (_, j) => (i * 31 + j) & 0xff)),
+        server.ports.udp,
+        '127.0.0.1',
+      );
     await new Promise((r) => setTimeout(r, 200));
     s.close();
     const r = decode(await udpQuery(server.ports.udp, q('web.default.svc.cluster.local', 'A')));
@@ -157,11 +179,32 @@ describe('DnsServer on loopback', () => {
   })();
   // dig runs as a child process; the server answers from this process's event loop.
   (hasDig ? it : it.skip)('answers dig over UDP and TCP', async () => {
-    const a = await run('dig', ['+short', '-p', String(server.ports.udp), '@127.0.0.1', 'web.default.svc.cluster.local', 'A']);
+    const a = await run('dig', [
+      '+short',
+      '-p',
+      String(server.ports.udp),
+      '@127.0.0.1',
+      'web.default.svc.cluster.local',
+      'A',
+    ]);
     expect(a.stdout.trim()).toBe('10.96.0.20');
-    const txt = await run('dig', ['+tcp', '+short', '-p', String(server.ports.tcp), '@127.0.0.1', 'dns-version.cluster.local', 'TXT']);
+    const txt = await run('dig', [
+      '+tcp',
+      '+short',
+      '-p',
+      String(server.ports.tcp),
+      '@127.0.0.1',
+      'dns-version.cluster.local',
+      'TXT',
+    ]);
     expect(txt.stdout.trim()).toBe('"1.1.0"');
-    const big = await run('dig', ['-p', String(server.ports.udp), '@127.0.0.1', 'big.default.svc.cluster.local', 'A']);
+    const big = await run('dig', [
+      '-p',
+      String(server.ports.udp),
+      '@127.0.0.1',
+      'big.default.svc.cluster.local',
+      'A',
+    ]);
     expect(big.stdout).toMatch(/Truncated, retrying in TCP mode/);
     expect(big.stdout).toMatch(/ANSWER: 60/);
   });

@@ -171,7 +171,11 @@ export class DnsServer {
       return this.headerOnly(msg, 'REFUSED', query);
     }
     try {
-      const answer = await this.opts.forwarder.forward(msg, `${q.name.toLowerCase()}/${q.type}/${q.class ?? 'IN'}`, minTtl);
+      const answer = await this.opts.forwarder.forward(
+        msg,
+        `${q.name.toLowerCase()}/${q.type}/${q.class ?? 'IN'}`,
+        minTtl,
+      );
       this.count(q.type, rcodeOf(answer), transport);
       if (transport === 'udp' && answer.length > maxSize) return this.truncate(answer, query);
       return answer;
@@ -200,7 +204,13 @@ export class DnsServer {
     const out = dnsPacket.encode(packet);
     if (out.length <= maxSize) return out;
     // RFC 1035 §4.1.1 / RFC 2181 §9: set TC and send what fits; the client retries over TCP.
-    return dnsPacket.encode({ ...packet, flags: flags | dnsPacket.TRUNCATED_RESPONSE, answers: [], additionals: [], authorities: [] });
+    return dnsPacket.encode({
+      ...packet,
+      flags: flags | dnsPacket.TRUNCATED_RESPONSE,
+      answers: [],
+      additionals: [],
+      authorities: [],
+    });
   }
 
   private truncate(answer: Buffer, query: dnsPacket.Packet): Buffer {
@@ -212,7 +222,12 @@ export class DnsServer {
   private headerOnly(msg: Buffer, rcode: Rcode, query?: dnsPacket.Packet): Buffer {
     if (query) {
       const rd = (query.flags ?? 0) & dnsPacket.RECURSION_DESIRED;
-      return dnsPacket.encode({ type: 'response', id: query.id, flags: rd | RCODE[rcode], questions: query.questions });
+      return dnsPacket.encode({
+        type: 'response',
+        id: query.id,
+        flags: rd | RCODE[rcode],
+        questions: query.questions,
+      });
     }
     const out = Buffer.alloc(12);
     msg.copy(out, 0, 0, 2); // id
@@ -222,7 +237,8 @@ export class DnsServer {
 }
 
 function udpLimit(query: dnsPacket.Packet): number {
-  const opt = (query.additionals ?? []).find((r) => r.type === 'OPT') as { udpPayloadSize?: number } | undefined;
+  const opt = (query.additionals ?? []).find((r) => r.type === 'OPT') as
+    { udpPayloadSize?: number } | undefined;
   const size = opt?.udpPayloadSize ?? UDP_MIN;
   return Math.min(Math.max(size, UDP_MIN), UDP_MAX);
 }
@@ -237,7 +253,9 @@ function minTtl(answer: Buffer): number {
   try {
     const p = dnsPacket.decode(answer);
     if (rcodeOf(answer) !== 'NOERROR' && rcodeOf(answer) !== 'NXDOMAIN') return 0;
-    const ttls = [...(p.answers ?? []), ...(p.authorities ?? [])].map((r) => (r as { ttl?: number }).ttl ?? 0);
+    const ttls = [...(p.answers ?? []), ...(p.authorities ?? [])].map(
+      (r) => (r as { ttl?: number }).ttl ?? 0,
+    );
     return ttls.length ? Math.min(30, ...ttls) : 0;
   } catch {
     return 0;

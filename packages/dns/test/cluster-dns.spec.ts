@@ -24,7 +24,16 @@ function query(port: number, name: string, type: dnsPacket.RecordType): Promise<
       s.close();
       resolve(dnsPacket.decode(m));
     });
-    s.send(dnsPacket.encode({ type: 'query', id: 3, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name }] }), port, '127.0.0.1');
+    s.send(
+      dnsPacket.encode({
+        type: 'query',
+        id: 3,
+        flags: dnsPacket.RECURSION_DESIRED,
+        questions: [{ type, name }],
+      }),
+      port,
+      '127.0.0.1',
+    );
   });
 }
 
@@ -45,7 +54,10 @@ describe('cluster DNS with a real apiserver', () => {
   beforeAll(async () => {
     api = await startApiServer({ storage: 'memory', bindAddress: '127.0.0.1', port: 0, grpcPort: 0 });
     client = createClientset({ grpcAddress: api.grpcAddress });
-    dns = await startClusterDns({ listen: { host: '127.0.0.1', port: 0 }, upstreams: ['127.0.0.1:9'], healthPort: 0 }, client);
+    dns = await startClusterDns(
+      { listen: { host: '127.0.0.1', port: 0 }, upstreams: ['127.0.0.1:9'], healthPort: 0 },
+      client,
+    );
   });
   afterAll(async () => {
     await dns?.stop();
@@ -54,7 +66,10 @@ describe('cluster DNS with a real apiserver', () => {
   });
 
   it('answers the kubernetes Service created by the apiserver', async () => {
-    const r = await eventually(() => query(dns.server.ports.udp, 'kubernetes.default.svc.cluster.local', 'A'), (r) => r.answers.length > 0);
+    const r = await eventually(
+      () => query(dns.server.ports.udp, 'kubernetes.default.svc.cluster.local', 'A'),
+      (r) => r.answers.length > 0,
+    );
     expect(r.answers[0].data).toBe('10.96.0.1');
   });
 
@@ -65,7 +80,10 @@ describe('cluster DNS with a real apiserver', () => {
       metadata: { name: 'web', namespace: 'default' },
       spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
     } as never);
-    const a = await eventually(() => query(dns.server.ports.udp, 'web.default.svc.cluster.local', 'A'), (r) => r.answers.length > 0);
+    const a = await eventually(
+      () => query(dns.server.ports.udp, 'web.default.svc.cluster.local', 'A'),
+      (r) => r.answers.length > 0,
+    );
     const ip = a.answers[0].data;
     expect(ip).toMatch(/^10\.(9[6-9]|1[01][0-9])\./);
     const srv = await query(dns.server.ports.udp, '_http._tcp.web.default.svc.cluster.local', 'SRV');
@@ -73,7 +91,10 @@ describe('cluster DNS with a real apiserver', () => {
     const dig = await run('dig', ['+short', '-p', String(dns.server.ports.udp), '@127.0.0.1', '-x', ip]);
     expect(dig.stdout.trim()).toBe('web.default.svc.cluster.local.');
     await client.resource('services').delete('default', 'web');
-    const gone = await eventually(() => query(dns.server.ports.udp, 'web.default.svc.cluster.local', 'A'), (r) => r.rcode === 'NXDOMAIN');
+    const gone = await eventually(
+      () => query(dns.server.ports.udp, 'web.default.svc.cluster.local', 'A'),
+      (r) => r.rcode === 'NXDOMAIN',
+    );
     expect(gone.rcode).toBe('NXDOMAIN');
   });
 
@@ -95,7 +116,10 @@ describe('cluster DNS with a real apiserver', () => {
       ],
       ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }],
     } as never);
-    const r = await eventually(() => query(dns.server.ports.udp, 'db.default.svc.cluster.local', 'A'), (r) => r.answers.length === 2);
+    const r = await eventually(
+      () => query(dns.server.ports.udp, 'db.default.svc.cluster.local', 'A'),
+      (r) => r.answers.length === 2,
+    );
     expect(r.answers.map((a: any) => a.data).sort()).toEqual(['10.244.0.5', '10.244.0.6']);
     const one = await query(dns.server.ports.udp, 'db-1.db.default.svc.cluster.local', 'A');
     expect(one.answers[0].data).toBe('10.244.0.6');
@@ -103,7 +127,16 @@ describe('cluster DNS with a real apiserver', () => {
 
   it('resolves a bare service name through the pod search path with ndots:5', async () => {
     // What a pod's resolver does for "kubernetes" with search "default.svc.cluster.local svc.cluster.local cluster.local".
-    const out = await run('dig', ['+short', '+search', '+ndots=5', '+domain=default.svc.cluster.local', '-p', String(dns.server.ports.udp), '@127.0.0.1', 'kubernetes']);
+    const out = await run('dig', [
+      '+short',
+      '+search',
+      '+ndots=5',
+      '+domain=default.svc.cluster.local',
+      '-p',
+      String(dns.server.ports.udp),
+      '@127.0.0.1',
+      'kubernetes',
+    ]);
     expect(out.stdout.trim()).toBe('10.96.0.1');
   });
 

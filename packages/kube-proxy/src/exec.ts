@@ -27,7 +27,12 @@ export function runTool(target: ExecTarget, cmd: string, args: string[], input =
     child.on('error', (e) => reject(new ProxyApplyError(`${argv.join(' ')}: ${e.message}`)));
     child.on('close', (code) => {
       if (code === 0) resolve(out);
-      else reject(new ProxyApplyError(`${argv.slice(0, target.netns ? 6 : 2).join(' ')} exited ${code}: ${err.trim()}`));
+      else
+        reject(
+          new ProxyApplyError(
+            `${argv.slice(0, target.netns ? 6 : 2).join(' ')} exited ${code}: ${err.trim()}`,
+          ),
+        );
     });
     child.stdin.end(input);
   });

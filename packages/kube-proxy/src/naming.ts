@@ -27,7 +27,14 @@ export function externalChainName(ns: string, name: string, protocol: string, po
 }
 
 /** Chain of one endpoint of a Service port: "ep-<hash>-<ns>/<name>/<proto>/<portName>__<ip>/<port>". */
-export function endpointChainName(ns: string, name: string, protocol: string, portName: string, ip: string, port: number): string {
+export function endpointChainName(
+  ns: string,
+  name: string,
+  protocol: string,
+  portName: string,
+  ip: string,
+  port: number,
+): string {
   const id = `${ns}/${name}/${protocol}/${portName}__${ip}/${port}`;
   return `ep-${shortHash(id)}-${id}`;
 }

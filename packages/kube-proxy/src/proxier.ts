@@ -113,7 +113,11 @@ export class Proxier {
     this.waiters = [];
     const end = this.duration.startTimer();
     try {
-      const ports = buildServicePorts([...this.services.values()], [...this.slices.values()], this.opts.nodeName);
+      const ports = buildServicePorts(
+        [...this.services.values()],
+        [...this.slices.values()],
+        this.opts.nodeName,
+      );
       await this.backend.sync(ports);
       this.lastSyncAt = this.now();
       this.lastSync.set(this.lastSyncAt / 1000);

@@ -42,13 +42,25 @@ export interface RunningProxy {
 }
 
 /** The backend for a mode. @throws ProxyConfigError for an unknown mode */
-export function makeBackend(opts: Pick<ProxyOptions, 'mode' | 'table' | 'clusterCIDR' | 'masqueradeAll' | 'netns'>): ProxyBackend {
+export function makeBackend(
+  opts: Pick<ProxyOptions, 'mode' | 'table' | 'clusterCIDR' | 'masqueradeAll' | 'netns'>,
+): ProxyBackend {
   const target = { netns: opts.netns };
   switch (opts.mode ?? 'nftables') {
     case 'nftables':
-      return new NftablesBackend({ table: opts.table ?? 'keelson-proxy', clusterCIDR: opts.clusterCIDR, masqueradeAll: opts.masqueradeAll }, target);
+      return new NftablesBackend(
+        {
+          table: opts.table ?? 'keelson-proxy',
+          clusterCIDR: opts.clusterCIDR,
+          masqueradeAll: opts.masqueradeAll,
+        },
+        target,
+      );
     case 'iptables':
-      return new IptablesBackend({ clusterCIDR: opts.clusterCIDR, masqueradeAll: opts.masqueradeAll }, target);
+      return new IptablesBackend(
+        { clusterCIDR: opts.clusterCIDR, masqueradeAll: opts.masqueradeAll },
+        target,
+      );
     default:
       throw new ProxyConfigError(`unknown proxy mode "${opts.mode}": want nftables or iptables`);
   }

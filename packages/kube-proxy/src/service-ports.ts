@@ -59,7 +59,11 @@ const isIPv4 = (ip: string | undefined): ip is string => !!ip && /^\d{1,3}(\.\d{
  *          headless and ExternalName Services are skipped, as kube-proxy does.
  *          Sorted by name so rule output is stable.
  */
-export function buildServicePorts(services: Service[], slices: EndpointSlice[], nodeName: string): ServicePortInfo[] {
+export function buildServicePorts(
+  services: Service[],
+  slices: EndpointSlice[],
+  nodeName: string,
+): ServicePortInfo[] {
   const byService = new Map<string, EndpointSlice[]>();
   for (const s of slices) {
     const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
@@ -99,7 +103,15 @@ export function buildServicePorts(services: Service[], slices: EndpointSlice[], 
             const key = `${ip}:${sp.port}`;
             if (!isIPv4(ip) || seen.has(key)) continue;
             seen.add(key);
-            all.push({ ip, port: sp.port, nodeName: ep.nodeName, local: ep.nodeName === nodeName, ready, serving, terminating });
+            all.push({
+              ip,
+              port: sp.port,
+              nodeName: ep.nodeName,
+              local: ep.nodeName === nodeName,
+              ready,
+              serving,
+              terminating,
+            });
           }
         }
       }
@@ -115,7 +127,9 @@ export function buildServicePorts(services: Service[], slices: EndpointSlice[], 
         externalIPs: (spec.externalIPs ?? []).filter(isIPv4),
         affinityTimeoutSeconds: affinity,
         internalLocal: spec.internalTrafficPolicy === 'Local',
-        externalLocal: spec.externalTrafficPolicy === 'Local' && (spec.type === 'NodePort' || spec.type === 'LoadBalancer'),
+        externalLocal:
+          spec.externalTrafficPolicy === 'Local' &&
+          (spec.type === 'NodePort' || spec.type === 'LoadBalancer'),
         endpoints: usableEndpoints(all),
       });
     }

@@ -19,7 +19,8 @@ export interface NetnsFixture {
   destroy(): void;
 }
 
-const sh = (args: string[]) => execFileSync(args[0], args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+const sh = (args: string[]) =>
+  execFileSync(args[0], args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 
 /** True when the process can create namespaces (root). */
 export const isRoot = () => process.getuid?.() === 0;
@@ -73,8 +74,18 @@ export async function createFixture(subnet: number): Promise<NetnsFixture> {
 
     // Backends: HTTP servers answering with their name.
     for (const b of bes) {
-      const p = spawn('ip', ['netns', 'exec', b.ns, process.execPath, '-e',
-        `require('http').createServer((q,s)=>{s.setHeader('connection','close');s.end('${b.name}')}).listen(8080,'0.0.0.0',()=>console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const p = spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          b.ns,
+          process.execPath,
+          '-e',
+          `require('http').createServer((q,s)=>{s.setHeader('connection','close');s.end('${b.name}')}).listen(8080,'0.0.0.0',()=>console.log('up'))`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       procs.push(p);
       await new Promise<void>((resolve, reject) => {
         p.stdout!.once('data', () => resolve());
@@ -83,13 +94,17 @@ export async function createFixture(subnet: number): Promise<NetnsFixture> {
     }
     const inClient = (script: string) =>
       new Promise<string>((resolve, reject) => {
-        const p = spawn('ip', ['netns', 'exec', client, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const p = spawn('ip', ['netns', 'exec', client, process.execPath, '-e', script], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         procs.push(p);
         let out = '';
         let err = '';
         p.stdout!.on('data', (d) => (out += d));
         p.stderr!.on('data', (d) => (err += d));
-        p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`client script failed: ${err}`))));
+        p.on('exit', (code) =>
+          code === 0 ? resolve(out) : reject(new Error(`client script failed: ${err}`)),
+        );
       });
     return { node, client, backends: bes, nodeLinkIP, inClient, destroy };
   } catch (err) {

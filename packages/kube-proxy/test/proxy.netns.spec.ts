@@ -10,7 +10,12 @@ const VIP = '10.96.77.10';
 
 const service = (name: string, ip: string, extra: Partial<NonNullable<Service['spec']>> = {}): Service => ({
   metadata: { namespace: 'default', name },
-  spec: { clusterIP: ip, type: 'NodePort', ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }], ...extra },
+  spec: {
+    clusterIP: ip,
+    type: 'NodePort',
+    ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }],
+    ...extra,
+  },
 });
 const slice = (svc: string, ips: string[]): EndpointSlice => ({
   metadata: { namespace: 'default', name: `${svc}-abc`, labels: { 'kubernetes.io/service-name': svc } },
@@ -20,7 +25,12 @@ const slice = (svc: string, ips: string[]): EndpointSlice => ({
 });
 
 const suites: Array<[string, (fx: NetnsFixture) => ProxyBackend, number]> = [
-  ['nftables', (fx) => new NftablesBackend({ table: `kp-${process.pid}`, clusterCIDR: '10.244.0.0/16' }, { netns: fx.node }), 201],
+  [
+    'nftables',
+    (fx) =>
+      new NftablesBackend({ table: `kp-${process.pid}`, clusterCIDR: '10.244.0.0/16' }, { netns: fx.node }),
+    201,
+  ],
   ['iptables', (fx) => new IptablesBackend({ clusterCIDR: '10.244.0.0/16' }, { netns: fx.node }), 202],
 ];
 
@@ -35,8 +45,18 @@ for (const [mode, makeBackend, subnet] of suites) {
       backend = makeBackend(fx);
       proxier = new Proxier(backend, { nodeName: 'n1', minSyncPeriodMs: 50 });
       proxier.onService(service('web', VIP));
-      proxier.onEndpointSlice(slice('web', fx.backends.map((b) => b.ip)));
-      proxier.onService(service('empty', '10.96.77.11', { type: 'ClusterIP', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] }));
+      proxier.onEndpointSlice(
+        slice(
+          'web',
+          fx.backends.map((b) => b.ip),
+        ),
+      );
+      proxier.onService(
+        service('empty', '10.96.77.11', {
+          type: 'ClusterIP',
+          ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
+        }),
+      );
       await proxier.synced();
     }, 60_000);
 
@@ -68,12 +88,22 @@ for (const [mode, makeBackend, subnet] of suites) {
       await proxier.synced();
       const counts = JSON.parse(await fx.inClient(requestsScript(VIP, 80, 30)));
       expect(counts).toEqual({ be2: 30 });
-      proxier.onEndpointSlice(slice('web', fx.backends.map((b) => b.ip)));
+      proxier.onEndpointSlice(
+        slice(
+          'web',
+          fx.backends.map((b) => b.ip),
+        ),
+      );
       await proxier.synced();
     }, 30_000);
 
     it('keeps a client on one backend with ClientIP session affinity', async () => {
-      proxier.onService(service('web', VIP, { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } } }));
+      proxier.onService(
+        service('web', VIP, {
+          sessionAffinity: 'ClientIP',
+          sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } },
+        }),
+      );
       await proxier.synced();
       const counts = JSON.parse(await fx.inClient(requestsScript(VIP, 80, 30)));
       expect(Object.values(counts)).toEqual([30]);
@@ -84,7 +114,9 @@ for (const [mode, makeBackend, subnet] of suites) {
     it('leaves nothing behind after cleanup', async () => {
       await backend.cleanup();
       if (mode === 'nftables') {
-        expect(execFileSync('ip', ['netns', 'exec', fx.node, 'nft', 'list', 'tables']).toString()).not.toContain(`kp-${process.pid}`);
+        expect(
+          execFileSync('ip', ['netns', 'exec', fx.node, 'nft', 'list', 'tables']).toString(),
+        ).not.toContain(`kp-${process.pid}`);
       } else {
         const saved = execFileSync('ip', ['netns', 'exec', fx.node, 'iptables-save']).toString();
         expect(saved).not.toMatch(/KEELSON/);

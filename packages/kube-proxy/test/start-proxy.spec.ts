@@ -22,7 +22,10 @@ const nftList = () => execFileSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'r
     execFileSync('ip', ['netns', 'add', ns]);
     api = await startApiServer({ storage: 'memory', port: 0, grpcPort: 0 });
     client = createClientset({ grpcAddress: api.grpcAddress });
-    proxy = await startProxy({ nodeName: 'n1', table, clusterCIDR: '10.244.0.0/16', netns: ns, minSyncPeriodMs: 50 }, client);
+    proxy = await startProxy(
+      { nodeName: 'n1', table, clusterCIDR: '10.244.0.0/16', netns: ns, minSyncPeriodMs: 50 },
+      client,
+    );
   });
   afterAll(async () => {
     await proxy?.stop(true).catch(() => undefined);
@@ -48,7 +51,8 @@ const nftList = () => execFileSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'r
       ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
     } as never);
     const deadline = Date.now() + 5000;
-    while (!nftList().includes('dnat to 10.244.0.7:8080') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!nftList().includes('dnat to 10.244.0.7:8080') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     const rules = nftList();
     expect(rules).toContain(`${svc.spec.clusterIP} . tcp . 80 : goto svc-`);
     expect(rules).toContain('dnat to 10.244.0.7:8080');
@@ -56,7 +60,11 @@ const nftList = () => execFileSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'r
 
   it('keelson-proxy --cleanup removes the table', () => {
     const bin = join(__dirname, '../src/bin/keelson-proxy.ts');
-    const r = spawnSync(process.execPath, ['--conditions=keelson-source', '--import', 'tsx', bin, '--cleanup', '--table', table, '--netns', ns], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['--conditions=keelson-source', '--import', 'tsx', bin, '--cleanup', '--table', table, '--netns', ns],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(0);
     expect(nftList()).not.toContain(table);
   });

@@ -11,7 +11,11 @@
  */
 import type { Node, Pod } from '@keelson/api';
 import { SchedulerCache } from './cache/cache';
-import { defaultConfiguration, DEFAULT_SCHEDULER_NAME, type SchedulerConfiguration } from './framework/config';
+import {
+  defaultConfiguration,
+  DEFAULT_SCHEDULER_NAME,
+  type SchedulerConfiguration,
+} from './framework/config';
 import { Framework } from './framework/framework';
 import type { PluginContext } from './framework/interface';
 import type { NodeInfo } from './framework/node-info';
@@ -37,7 +41,9 @@ export interface SchedulerOptions {
 }
 
 /** The outcome of {@link Scheduler.schedule}. */
-export type ScheduleOutcome = ({ nodeName: string; error?: undefined } & Omit<ScheduleResult, 'nodeName'>) | { nodeName?: undefined; error: FitError | Error };
+export type ScheduleOutcome =
+  | ({ nodeName: string; error?: undefined } & Omit<ScheduleResult, 'nodeName'>)
+  | { nodeName?: undefined; error: FitError | Error };
 
 /** Places pods on nodes with a profile's plugins. */
 export class Scheduler {
@@ -52,7 +58,11 @@ export class Scheduler {
     this.cache = new SchedulerCache({ now: opts.now, assumeTtlMs: opts.assumeTtlMs });
     this.random = opts.random ?? Math.random;
     const registry = opts.plugins ? defaultRegistry().merge(opts.plugins) : defaultRegistry();
-    const ctx: Omit<PluginContext, 'args'> = { snapshot: () => this.current, binder: opts.binder, evict: opts.evict };
+    const ctx: Omit<PluginContext, 'args'> = {
+      snapshot: () => this.current,
+      binder: opts.binder,
+      evict: opts.evict,
+    };
     for (const profile of (opts.config ?? defaultConfiguration()).profiles) {
       this.frameworks.set(profile.schedulerName, new Framework(profile, registry, ctx));
     }

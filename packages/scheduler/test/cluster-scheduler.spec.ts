@@ -27,7 +27,8 @@ describe('cluster scheduler with a real apiserver', () => {
     const created = (await client.resource<Node>('nodes').create({ ...n, status: undefined })) as Node;
     await client.resource<Node>('nodes').updateStatus({ ...created, status: n.status });
   };
-  const podNode = async (name: string) => ((await client.resource<Pod>('pods').get('default', name)) as Pod).spec?.nodeName;
+  const podNode = async (name: string) =>
+    ((await client.resource<Pod>('pods').get('default', name)) as Pod).spec?.nodeName;
 
   beforeAll(async () => {
     api = await startApiServer({ storage: 'memory', port: 0, grpcPort: 0 });
@@ -46,7 +47,12 @@ describe('cluster scheduler with a real apiserver', () => {
     const pod = makePod('needs-2-cpu').req({ cpu: '2', memory: '1Gi' }).obj();
     delete pod.metadata.uid;
     await client.resource<Pod>('pods').create(pod);
-    expect(await eventually(() => podNode('needs-2-cpu'), (n) => !!n)).toBe('big');
+    expect(
+      await eventually(
+        () => podNode('needs-2-cpu'),
+        (n) => !!n,
+      ),
+    ).toBe('big');
   });
 
   it('reports an unschedulable pod as upstream does, then places it when a node appears', async () => {
@@ -54,26 +60,45 @@ describe('cluster scheduler with a real apiserver', () => {
     delete pod.metadata.uid;
     await client.resource<Pod>('pods').create(pod);
     const cond = await eventually(
-      async () => ((await client.resource<Pod>('pods').get('default', 'huge')) as Pod).status?.conditions?.find((c) => c.type === 'PodScheduled'),
+      async () =>
+        ((await client.resource<Pod>('pods').get('default', 'huge')) as Pod).status?.conditions?.find(
+          (c) => c.type === 'PodScheduled',
+        ),
       (c) => !!c,
     );
     expect(cond).toMatchObject({ status: 'False', reason: 'Unschedulable' });
     expect(cond!.message).toMatch(/^0\/2 nodes are available: 2 Insufficient cpu\./);
     const events = await eventually(
-      async () => (await client.resource('events').list('default')).items as Array<{ reason?: string; message?: string; involvedObject?: { name?: string } }>,
+      async () =>
+        (await client.resource('events').list('default')).items as Array<{
+          reason?: string;
+          message?: string;
+          involvedObject?: { name?: string };
+        }>,
       (ev) => ev.some((e) => e.reason === 'FailedScheduling' && e.involvedObject?.name === 'huge'),
     );
     expect(events.find((e) => e.reason === 'FailedScheduling')!.message).toContain('Insufficient cpu');
 
     await addNode(makeNode('giant').capacity({ cpu: '64', memory: '64Gi', pods: '110' }).obj());
-    expect(await eventually(() => podNode('huge'), (n) => !!n)).toBe('giant');
+    expect(
+      await eventually(
+        () => podNode('huge'),
+        (n) => !!n,
+      ),
+    ).toBe('giant');
   });
 
   it('records a Scheduled event', async () => {
     const events = await eventually(
-      async () => (await client.resource('events').list('default')).items as Array<{ reason?: string; message?: string }>,
+      async () =>
+        (await client.resource('events').list('default')).items as Array<{
+          reason?: string;
+          message?: string;
+        }>,
       (ev) => ev.some((e) => e.reason === 'Scheduled'),
     );
-    expect(events.find((e) => e.reason === 'Scheduled')!.message).toMatch(/^Successfully assigned default\/\S+ to \S+$/);
+    expect(events.find((e) => e.reason === 'Scheduled')!.message).toMatch(
+      /^Successfully assigned default\/\S+ to \S+$/,
+    );
   });
 });

@@ -21,15 +21,28 @@ const PODS = quick ? 2000 : 10_000;
 
 function nodes(n: number): Node[] {
   return Array.from({ length: n }, (_, i) =>
-    makeNode(`node-${i}`).capacity({ cpu: '4', memory: '32Gi', pods: '110' }).label('topology.kubernetes.io/zone', `zone${i % 3}`).obj(),
+    makeNode(`node-${i}`)
+      .capacity({ cpu: '4', memory: '32Gi', pods: '110' })
+      .label('topology.kubernetes.io/zone', `zone${i % 3}`)
+      .obj(),
   );
 }
 
 type Shape = 'basic' | 'anti-affinity' | 'spread';
 function pod(i: number, shape: Shape): Pod {
   const w = makePod(`pod-${i}`).req({ cpu: '100m', memory: '500Mi' }).label('color', 'green');
-  if (shape === 'anti-affinity') w.podAntiAffinity({ labelSelector: { matchLabels: { color: 'green' } }, topologyKey: 'kubernetes.io/hostname' });
-  if (shape === 'spread') w.spread({ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { color: 'green' } } });
+  if (shape === 'anti-affinity')
+    w.podAntiAffinity({
+      labelSelector: { matchLabels: { color: 'green' } },
+      topologyKey: 'kubernetes.io/hostname',
+    });
+  if (shape === 'spread')
+    w.spread({
+      maxSkew: 1,
+      topologyKey: 'kubernetes.io/hostname',
+      whenUnsatisfiable: 'DoNotSchedule',
+      labelSelector: { matchLabels: { color: 'green' } },
+    });
   return w.obj();
 }
 
@@ -78,7 +91,9 @@ async function cluster(nodeCount: number, count: number): Promise<void> {
     await Promise.all(creates);
     while (sched.scheduled < count) await new Promise((r) => setTimeout(r, 20));
     const secs = (performance.now() - start) / 1000;
-    console.log(`cluster   ${String(nodeCount).padStart(5)} nodes  basic         ${String(count).padStart(6)} pods  ${(count / secs).toFixed(0).padStart(6)} pods/s  (create through gRPC → bound, ${secs.toFixed(1)} s)`);
+    console.log(
+      `cluster   ${String(nodeCount).padStart(5)} nodes  basic         ${String(count).padStart(6)} pods  ${(count / secs).toFixed(0).padStart(6)} pods/s  (create through gRPC → bound, ${secs.toFixed(1)} s)`,
+    );
     await sched.stop();
   } finally {
     client.close();
@@ -88,7 +103,8 @@ async function cluster(nodeCount: number, count: number): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`Keelson scheduler benchmark (${PODS} pods; Node ${process.version})`);
-  for (const n of [500, 5000]) for (const shape of ['basic', 'anti-affinity', 'spread'] as Shape[]) embedded(n, shape, PODS);
+  for (const n of [500, 5000])
+    for (const shape of ['basic', 'anti-affinity', 'spread'] as Shape[]) embedded(n, shape, PODS);
   await cluster(500, quick ? 500 : 2000);
 }
 

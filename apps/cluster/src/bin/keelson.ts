@@ -25,7 +25,9 @@ const oneOf =
     return v as T;
   };
 
-const program = new Command('keelson').description('A small Kubernetes-compatible cluster on this machine').version('0.1.0');
+const program = new Command('keelson')
+  .description('A small Kubernetes-compatible cluster on this machine')
+  .version('0.1.0');
 
 program
   .command('up')
@@ -37,9 +39,20 @@ program
   .option('--api-port <port>', 'apiserver REST port', int, 6443)
   .option('--grpc-port <port>', 'apiserver gRPC port', int, 6444)
   .option('--timeout <seconds>', 'how long to wait for the cluster', int, 300)
-  .option('--node-monitor-grace-period <duration>', 'time without heartbeats before a node is NotReady (e.g. 40s)')
-  .option('--default-unreachable-toleration-seconds <n>', 'tolerationSeconds added to pods for unreachable nodes', int)
-  .option('--default-not-ready-toleration-seconds <n>', 'tolerationSeconds added to pods for not-ready nodes', int)
+  .option(
+    '--node-monitor-grace-period <duration>',
+    'time without heartbeats before a node is NotReady (e.g. 40s)',
+  )
+  .option(
+    '--default-unreachable-toleration-seconds <n>',
+    'tolerationSeconds added to pods for unreachable nodes',
+    int,
+  )
+  .option(
+    '--default-not-ready-toleration-seconds <n>',
+    'tolerationSeconds added to pods for not-ready nodes',
+    int,
+  )
   .action((o) =>
     up({
       dataDir: o.dataDir,
@@ -88,7 +101,11 @@ const node = program.command('node').description('nodes of the local cluster');
 for (const action of ['stop', 'start'] as const) {
   node
     .command(`${action} <name>`)
-    .description(action === 'stop' ? 'kill a node\'s agents and cut its network (simulated failure)' : 'reconnect a stopped node and restart its agents')
+    .description(
+      action === 'stop'
+        ? "kill a node's agents and cut its network (simulated failure)"
+        : 'reconnect a stopped node and restart its agents',
+    )
     .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())
     .action((name, o) => nodeAction({ dataDir: o.dataDir, action, name }));
 }

@@ -63,7 +63,8 @@ function removeCgroups(name: string): void {
   const roots = [join(base, name), ...readdirSync(base).map((h) => join(base, h, name))];
   const removeTree = (dir: string) => {
     if (!existsSync(dir)) return;
-    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeTree(join(dir, e.name));
+    for (const e of readdirSync(dir, { withFileTypes: true }))
+      if (e.isDirectory()) removeTree(join(dir, e.name));
     try {
       rmdirSync(dir);
     } catch {

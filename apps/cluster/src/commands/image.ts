@@ -22,7 +22,9 @@ export async function imageImport(opts: { dataDir: string; file: string; tag?: s
   for (const n of state?.nodes ?? []) {
     const store = new ImageStore(join(paths.node(n.name), 'runtime', 'images'));
     const img = await store.importImage(dest, opts.tag);
-    console.log(`${n.name}: ${JSON.stringify((img as { ref?: string; repoTags?: string[] }).repoTags ?? (img as { ref?: string }).ref ?? opts.tag)}`);
+    console.log(
+      `${n.name}: ${JSON.stringify((img as { ref?: string; repoTags?: string[] }).repoTags ?? (img as { ref?: string }).ref ?? opts.tag)}`,
+    );
   }
   console.log(`imported ${opts.file}`);
 }
@@ -35,7 +37,10 @@ export function imageList(opts: { dataDir: string }): void {
     let ref = name;
     try {
       const index = JSON.parse(readFileSync(join(paths.images, name, 'index.json'), 'utf8'));
-      ref = index.manifests?.[0]?.annotations?.['io.containerd.image.name'] ?? index.manifests?.[0]?.annotations?.['org.opencontainers.image.ref.name'] ?? name;
+      ref =
+        index.manifests?.[0]?.annotations?.['io.containerd.image.name'] ??
+        index.manifests?.[0]?.annotations?.['org.opencontainers.image.ref.name'] ??
+        name;
     } catch {
       /* not a layout */
     }

@@ -28,7 +28,8 @@ export async function runCommand(opts: {
   const state = readState(paths.state);
   if (!state) throw new CliError(`no cluster state in ${paths.state}`);
   const log = componentLogger('supervisor', paths.log('supervisor-events'));
-  for (const n of state.nodes) if (!n.netns) setupBridge(n.bridge, `${n.ip}/${n.podCIDR.split('/')[1]}`, state.serviceCIDR);
+  for (const n of state.nodes)
+    if (!n.netns) setupBridge(n.bridge, `${n.ip}/${n.podCIDR.split('/')[1]}`, state.serviceCIDR);
   if (state.nodes.some((n) => n.netns)) setupNodeNetwork(state.id, state.nodes, state.serviceCIDR);
   const { bindAddress } = controlPlaneAddresses(state.nodes);
   await runSupervisor({
@@ -53,7 +54,11 @@ export async function runCommand(opts: {
 }
 
 /** `_node`: runs one node's agents until SIGTERM. */
-export async function nodeCommand(opts: { dataDir: string; name: string; ociRuntime: 'auto' | 'crun' | 'runc' }): Promise<void> {
+export async function nodeCommand(opts: {
+  dataDir: string;
+  name: string;
+  ociRuntime: 'auto' | 'crun' | 'runc';
+}): Promise<void> {
   const paths = new ClusterPaths(opts.dataDir);
   const state = readState(paths.state);
   const node = state?.nodes.find((n) => n.name === opts.name);

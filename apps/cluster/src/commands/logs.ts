@@ -9,11 +9,17 @@ export async function logs(opts: { dataDir: string; component: string; follow: b
   const paths = new ClusterPaths(opts.dataDir);
   const file = paths.log(opts.component);
   if (!existsSync(file)) {
-    const known = existsSync(paths.logs) ? readdirSync(paths.logs).map((f) => f.replace(/\.log$/, '')).join(', ') : '';
+    const known = existsSync(paths.logs)
+      ? readdirSync(paths.logs)
+          .map((f) => f.replace(/\.log$/, ''))
+          .join(', ')
+      : '';
     throw new CliError(`no log for "${opts.component}"${known ? ` (known: ${known})` : ''}`);
   }
   await new Promise<void>((resolve) => {
-    const p = spawn('tail', opts.follow ? ['-n', '200', '-F', file] : ['-n', '200', file], { stdio: 'inherit' });
+    const p = spawn('tail', opts.follow ? ['-n', '200', '-F', file] : ['-n', '200', file], {
+      stdio: 'inherit',
+    });
     p.on('exit', () => resolve());
   });
 }

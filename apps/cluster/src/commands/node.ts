@@ -10,16 +10,22 @@ import { setNodeLink } from '../host';
 import { CliError } from '../errors';
 
 /** Runs `keelson node <action> <name>`. @throws CliError for an unknown node or a stopped cluster */
-export async function nodeAction(opts: { dataDir: string; action: 'stop' | 'start' | 'list'; name?: string }): Promise<void> {
+export async function nodeAction(opts: {
+  dataDir: string;
+  action: 'stop' | 'start' | 'list';
+  name?: string;
+}): Promise<void> {
   const paths = new ClusterPaths(opts.dataDir);
   const state = readState(paths.state);
   if (!state) throw new CliError('keelson is not running');
   if (opts.action === 'list') {
-    for (const n of state.nodes) console.log(`${n.name}\t${n.ip}\t${n.podCIDR}\t${n.stopped ? 'stopped' : 'running'}`);
+    for (const n of state.nodes)
+      console.log(`${n.name}\t${n.ip}\t${n.podCIDR}\t${n.stopped ? 'stopped' : 'running'}`);
     return;
   }
   const index = state.nodes.findIndex((n) => n.name === opts.name);
-  if (index < 0) throw new CliError(`no node named "${opts.name}" (nodes: ${state.nodes.map((n) => n.name).join(', ')})`);
+  if (index < 0)
+    throw new CliError(`no node named "${opts.name}" (nodes: ${state.nodes.map((n) => n.name).join(', ')})`);
   const node = state.nodes[index];
   if (opts.action === 'stop') {
     updateState(paths.state, (s) => (s.nodes[index].stopped = true));

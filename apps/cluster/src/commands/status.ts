@@ -22,15 +22,21 @@ export async function status(opts: { dataDir: string }): Promise<void> {
   const version = await getJson(`${state.apiserver.url}/version`);
   const ready = await getJson(`${state.apiserver.url}/readyz`);
   const nodes = await getJson(`${state.apiserver.url}/api/v1/nodes`);
-  console.log(`supervisor   pid ${state.supervisorPid ?? '-'} ${alive(state.supervisorPid) ? 'running' : 'NOT RUNNING'}`);
-  console.log(`apiserver    ${state.apiserver.url} ${ready !== undefined ? 'healthy' : 'UNHEALTHY'} ${version?.gitVersion ?? ''}`);
+  console.log(
+    `supervisor   pid ${state.supervisorPid ?? '-'} ${alive(state.supervisorPid) ? 'running' : 'NOT RUNNING'}`,
+  );
+  console.log(
+    `apiserver    ${state.apiserver.url} ${ready !== undefined ? 'healthy' : 'UNHEALTHY'} ${version?.gitVersion ?? ''}`,
+  );
   console.log(`grpc         ${state.apiserver.grpcAddress}`);
   console.log(`dns          ${state.dnsAddress}:53`);
   console.log(`proxy mode   ${state.proxyMode}`);
   for (const n of state.nodes) {
     const obj = (nodes?.items ?? []).find((x: any) => x.metadata.name === n.name);
     const readyCond = obj?.status?.conditions?.find((c: any) => c.type === 'Ready');
-    console.log(`node ${n.name.padEnd(16)} ${n.ip.padEnd(12)} pid ${n.pid ?? '-'} ${alive(n.pid) ? 'running' : 'NOT RUNNING'} Ready=${readyCond?.status ?? 'Unknown'} ${obj?.status?.nodeInfo?.kubeletVersion ?? ''}`);
+    console.log(
+      `node ${n.name.padEnd(16)} ${n.ip.padEnd(12)} pid ${n.pid ?? '-'} ${alive(n.pid) ? 'running' : 'NOT RUNNING'} Ready=${readyCond?.status ?? 'Unknown'} ${obj?.status?.nodeInfo?.kubeletVersion ?? ''}`,
+    );
   }
   console.log(`kubeconfig   ${paths.kubeconfig}`);
 }

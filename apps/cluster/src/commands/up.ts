@@ -53,18 +53,30 @@ export const MAX_NODES = 200;
 export function planNodes(id: string, count: number): NodeState[] {
   if (count < 1 || count > MAX_NODES) throw new CliError(`--nodes must be between 1 and ${MAX_NODES}`);
   if (count === 1) {
-    const name = hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '') || 'keelson-node';
+    const name =
+      hostname()
+        .toLowerCase()
+        .replace(/[^a-z0-9-]/g, '-')
+        .replace(/^-+|-+$/g, '') || 'keelson-node';
     return [{ name, ip: '10.244.0.1', podCIDR: '10.244.0.0/24', bridge: `kb-${id}` }];
   }
   return Array.from({ length: count }, (_, k) => {
     const i = k + 1;
-    return { name: `node${i}`, netns: `kn-${id}-${i}`, ip: `10.250.0.${10 + i}`, podCIDR: `10.244.${i}.0/24`, bridge: `kb-${id}` };
+    return {
+      name: `node${i}`,
+      netns: `kn-${id}-${i}`,
+      ip: `10.250.0.${10 + i}`,
+      podCIDR: `10.244.${i}.0/24`,
+      bridge: `kb-${id}`,
+    };
   });
 }
 
 /** Where the control plane listens and DNS is published: loopback + the pod bridge (one node) or the host bridge (several). */
 export function controlPlaneAddresses(nodes: NodeState[]): { bindAddress: string; dnsAddress: string } {
-  return nodes.length === 1 && !nodes[0].netns ? { bindAddress: '127.0.0.1', dnsAddress: nodes[0].ip } : { bindAddress: HOST_BRIDGE_IP, dnsAddress: HOST_BRIDGE_IP };
+  return nodes.length === 1 && !nodes[0].netns
+    ? { bindAddress: '127.0.0.1', dnsAddress: nodes[0].ip }
+    : { bindAddress: HOST_BRIDGE_IP, dnsAddress: HOST_BRIDGE_IP };
 }
 
 /** Parses "10s", "2m", "500ms", or a bare number of seconds, into ms. */
@@ -90,24 +102,40 @@ export async function up(opts: UpOptions): Promise<void> {
   const paths = new ClusterPaths(opts.dataDir);
   const existing = readState(paths.state);
   if (existing && alive(existing.supervisorPid)) {
-    console.log(`keelson is already running (pid ${existing.supervisorPid}).\nexport KUBECONFIG=${paths.kubeconfig}`);
+    console.log(
+      `keelson is already running (pid ${existing.supervisorPid}).\nexport KUBECONFIG=${paths.kubeconfig}`,
+    );
     return;
   }
   const checks = runChecks();
   const missing = checks.filter((c) => c.required && !c.ok);
   if (missing.length) {
     console.error(formatChecks(checks));
-    throw new CliError(`host is not ready: ${missing.map((c) => c.name).join(', ')} (run: ${missing.find((c) => c.fix)?.fix ?? 'keelson doctor'})`);
+    throw new CliError(
+      `host is not ready: ${missing.map((c) => c.name).join(', ')} (run: ${missing.find((c) => c.fix)?.fix ?? 'keelson doctor'})`,
+    );
   }
-  const nodeMonitorGracePeriodMs = opts.nodeMonitorGracePeriod ? parseDuration(opts.nodeMonitorGracePeriod) : undefined;
+  const nodeMonitorGracePeriodMs = opts.nodeMonitorGracePeriod
+    ? parseDuration(opts.nodeMonitorGracePeriod)
+    : undefined;
   mkdirSync(paths.logs, { recursive: true });
   rmSync(join(paths.dataDir, 'stopping'), { force: true });
   const id = clusterIdFor(paths.dataDir);
   const nodes = planNodes(id, opts.nodes);
 
-  const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {step}', hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { format: ' {bar} {percentage}% | {step}', hideCursor: true, clearOnComplete: false },
+    cliProgress.Presets.shades_classic,
+  );
   const interactive = process.stdout.isTTY;
-  const steps = ['building images', 'starting control plane', 'waiting for apiserver', 'waiting for nodes', 'waiting for DNS', 'ready'];
+  const steps = [
+    'building images',
+    'starting control plane',
+    'waiting for apiserver',
+    'waiting for nodes',
+    'waiting for DNS',
+    'ready',
+  ];
   let done = 0;
   const step = (i: number) => {
     done = i;
@@ -117,15 +145,20 @@ export async function up(opts: UpOptions): Promise<void> {
   if (interactive) bar.start(100, 0, { step: steps[0] });
   try {
     step(0);
-    if (!existsSync(join(paths.images, 'busybox', 'index.json'))) await buildBusyboxImage(join(paths.images, 'busybox'));
-    if (!existsSync(join(paths.images, 'node', 'index.json'))) await buildNodeImage(join(paths.images, 'node'));
+    if (!existsSync(join(paths.images, 'busybox', 'index.json')))
+      await buildBusyboxImage(join(paths.images, 'busybox'));
+    if (!existsSync(join(paths.images, 'node', 'index.json')))
+      await buildNodeImage(join(paths.images, 'node'));
 
     step(1);
     const addrs = controlPlaneAddresses(nodes);
     const state: ClusterState = {
       id,
       dataDir: paths.dataDir,
-      apiserver: { url: `http://${addrs.bindAddress}:${opts.apiPort}`, grpcAddress: `${addrs.bindAddress}:${opts.grpcPort}` },
+      apiserver: {
+        url: `http://${addrs.bindAddress}:${opts.apiPort}`,
+        grpcAddress: `${addrs.bindAddress}:${opts.grpcPort}`,
+      },
       dnsAddress: addrs.dnsAddress,
       clusterCIDR: CLUSTER_CIDR,
       serviceCIDR: SERVICE_CIDR,
@@ -135,10 +168,23 @@ export async function up(opts: UpOptions): Promise<void> {
     };
     writeState(paths.state, state);
     const out = openSync(paths.log('supervisor'), 'a');
-    const args = ['_run', '--data-dir', paths.dataDir, '--api-port', String(opts.apiPort), '--grpc-port', String(opts.grpcPort), '--oci-runtime', opts.ociRuntime];
-    if (nodeMonitorGracePeriodMs) args.push('--node-monitor-grace-period-ms', String(nodeMonitorGracePeriodMs));
-    if (opts.defaultUnreachableTolerationSeconds !== undefined) args.push('--default-unreachable-toleration-seconds', String(opts.defaultUnreachableTolerationSeconds));
-    if (opts.defaultNotReadyTolerationSeconds !== undefined) args.push('--default-not-ready-toleration-seconds', String(opts.defaultNotReadyTolerationSeconds));
+    const args = [
+      '_run',
+      '--data-dir',
+      paths.dataDir,
+      '--api-port',
+      String(opts.apiPort),
+      '--grpc-port',
+      String(opts.grpcPort),
+      '--oci-runtime',
+      opts.ociRuntime,
+    ];
+    if (nodeMonitorGracePeriodMs)
+      args.push('--node-monitor-grace-period-ms', String(nodeMonitorGracePeriodMs));
+    if (opts.defaultUnreachableTolerationSeconds !== undefined)
+      args.push('--default-unreachable-toleration-seconds', String(opts.defaultUnreachableTolerationSeconds));
+    if (opts.defaultNotReadyTolerationSeconds !== undefined)
+      args.push('--default-not-ready-toleration-seconds', String(opts.defaultNotReadyTolerationSeconds));
     const [cmd, ...rest] = selfCommand(args);
     const child = spawn(cmd, rest, { detached: true, stdio: ['ignore', out, out] });
     child.unref();
@@ -146,23 +192,35 @@ export async function up(opts: UpOptions): Promise<void> {
     const deadline = Date.now() + opts.timeoutSeconds * 1000;
     const until = async (what: string, cond: () => Promise<boolean>) => {
       while (!(await cond())) {
-        if (!alive(child.pid)) throw new CliError(`the supervisor exited while ${what}; see ${paths.log('supervisor')}`);
+        if (!alive(child.pid))
+          throw new CliError(`the supervisor exited while ${what}; see ${paths.log('supervisor')}`);
         if (Date.now() > deadline) throw new CliError(`timed out ${what}; see ${paths.logs}`);
         await new Promise((r) => setTimeout(r, 500));
       }
     };
     step(2);
-    await until('waiting for the apiserver', async () => (await getJson(`${state.apiserver.url}/readyz`)) !== undefined);
+    await until(
+      'waiting for the apiserver',
+      async () => (await getJson(`${state.apiserver.url}/readyz`)) !== undefined,
+    );
     step(3);
-    await until('waiting for nodes to be Ready', async () => (await readyNodes(state.apiserver.url)).length >= nodes.length);
+    await until(
+      'waiting for nodes to be Ready',
+      async () => (await readyNodes(state.apiserver.url)).length >= nodes.length,
+    );
     step(4);
-    await until('waiting for cluster DNS', async () => (await resolveA(state.dnsAddress, `kubernetes.default.svc.${CLUSTER_DOMAIN}`)).length > 0);
+    await until(
+      'waiting for cluster DNS',
+      async () => (await resolveA(state.dnsAddress, `kubernetes.default.svc.${CLUSTER_DOMAIN}`)).length > 0,
+    );
     step(5);
   } finally {
     if (interactive) bar.stop();
   }
   void done;
-  console.log(`Cluster is up: ${nodes.length} node(s) Ready. Use it with:\nexport KUBECONFIG=${paths.kubeconfig}`);
+  console.log(
+    `Cluster is up: ${nodes.length} node(s) Ready. Use it with:\nexport KUBECONFIG=${paths.kubeconfig}`,
+  );
 }
 
 /** Reads a file or returns '' (for log tails in errors). */

@@ -18,8 +18,16 @@ const program = new Command()
   .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
   .option('--compaction-interval <seconds>', 'compaction period (0 = never)', '300')
   .option('--kubeconfig-out <file>', 'write a kubeconfig for this server')
-  .option('--default-not-ready-toleration-seconds <n>', 'tolerationSeconds of the not-ready toleration added to pods', '300')
-  .option('--default-unreachable-toleration-seconds <n>', 'tolerationSeconds of the unreachable toleration added to pods', '300')
+  .option(
+    '--default-not-ready-toleration-seconds <n>',
+    'tolerationSeconds of the not-ready toleration added to pods',
+    '300',
+  )
+  .option(
+    '--default-unreachable-toleration-seconds <n>',
+    'tolerationSeconds of the unreachable toleration added to pods',
+    '300',
+  )
   .option('-v, --verbose', 'log every request')
   .action(async (o) => {
     const num = (v: string, name: string) => {
@@ -35,8 +43,14 @@ const program = new Command()
       serviceNodePortRange: o.serviceNodePortRange,
       compactionIntervalMs: num(o.compactionInterval, 'compaction-interval') * 1000,
       kubeconfigOut: o.kubeconfigOut,
-      defaultNotReadyTolerationSeconds: num(o.defaultNotReadyTolerationSeconds, 'default-not-ready-toleration-seconds'),
-      defaultUnreachableTolerationSeconds: num(o.defaultUnreachableTolerationSeconds, 'default-unreachable-toleration-seconds'),
+      defaultNotReadyTolerationSeconds: num(
+        o.defaultNotReadyTolerationSeconds,
+        'default-not-ready-toleration-seconds',
+      ),
+      defaultUnreachableTolerationSeconds: num(
+        o.defaultUnreachableTolerationSeconds,
+        'default-unreachable-toleration-seconds',
+      ),
       onRequest: o.verbose ? (m, p, c, ms) => console.log(`${m} ${p} ${c} ${ms}ms`) : undefined,
     });
     console.log(

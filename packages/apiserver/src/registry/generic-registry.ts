@@ -34,7 +34,13 @@ import {
   notFound,
   timeout,
 } from '../errors';
-import { checkSchema, defaultObject, normalizeObject, validateObject, type AdmissionOptions } from '../admission';
+import {
+  checkSchema,
+  defaultObject,
+  normalizeObject,
+  validateObject,
+  type AdmissionOptions,
+} from '../admission';
 import { collectionPrefix, objectKey } from '../keys';
 import { fieldMatcher, labelMatcher, parseFieldSelector, parseLabelSelector } from '../selectors';
 import type { Storage } from '../storage/interfaces';

@@ -24,13 +24,25 @@ const program = new Command('keelson-dns')
   .option('--listen <host:port>', 'UDP and TCP address', listenAddr, { host: '0.0.0.0', port: 53 })
   .option('--cluster-domain <domain>', 'cluster domain', 'cluster.local')
   .option('--ttl <seconds>', 'answer TTL', (v) => Number(v), 30)
-  .option('--upstream <ip[:port]>', 'upstream resolver (repeatable; default: /etc/resolv.conf)', collect, [] as string[])
+  .option(
+    '--upstream <ip[:port]>',
+    'upstream resolver (repeatable; default: /etc/resolv.conf)',
+    collect,
+    [] as string[],
+  )
   .option('--health-port <port>', 'port of /healthz, /readyz, /metrics on 127.0.0.1', (v) => Number(v), 8080)
   .action(async (o) => {
     const log = pino({ name: 'keelson-dns' });
     const clientset = clientsetFromKubeconfig(o.kubeconfig);
     const dns = await startClusterDns(
-      { listen: o.listen, clusterDomain: o.clusterDomain, ttl: o.ttl, upstreams: o.upstream.length ? o.upstream : undefined, healthPort: o.healthPort, log },
+      {
+        listen: o.listen,
+        clusterDomain: o.clusterDomain,
+        ttl: o.ttl,
+        upstreams: o.upstream.length ? o.upstream : undefined,
+        healthPort: o.healthPort,
+        log,
+      },
       clientset,
     );
     const stop = async () => {

@@ -24,7 +24,12 @@ const program = new Command('keelson-proxy')
   .option('--table <name>', 'nft table name', 'keelson-proxy')
   .option('--netns <name>', 'program this network namespace instead of the current one')
   .option('--min-sync-period <ms>', 'least time between syncs, ms', (v) => Number(v), 1000)
-  .option('--metrics-port <port>', 'port of /healthz and /metrics on 127.0.0.1 (0: off)', (v) => Number(v), 10249)
+  .option(
+    '--metrics-port <port>',
+    'port of /healthz and /metrics on 127.0.0.1 (0: off)',
+    (v) => Number(v),
+    10249,
+  )
   .option('--cleanup', 'remove every rule created by this proxy and exit', false)
   .action(async (o) => {
     if (o.cleanup) {
@@ -35,7 +40,15 @@ const program = new Command('keelson-proxy')
     const log = pino({ name: 'keelson-proxy' });
     const clientset = clientsetFromKubeconfig(o.kubeconfig);
     const proxy = await startProxy(
-      { nodeName: o.nodeName, mode: o.proxyMode, table: o.table, clusterCIDR: o.clusterCidr, netns: o.netns, minSyncPeriodMs: o.minSyncPeriod, log },
+      {
+        nodeName: o.nodeName,
+        mode: o.proxyMode,
+        table: o.table,
+        clusterCIDR: o.clusterCidr,
+        netns: o.netns,
+        minSyncPeriodMs: o.minSyncPeriod,
+        log,
+      },
       clientset,
     );
     const server = o.metricsPort

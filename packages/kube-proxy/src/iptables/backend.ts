@@ -57,7 +57,13 @@ export class IptablesBackend implements ProxyBackend {
       const saved = await runTool(this.target, 'iptables-save', ['-t', table]).catch(() => '');
       const ours = [...saved.matchAll(/^:(KEELSON-[A-Z0-9-]+) /gm)].map((m) => m[1]);
       if (!ours.length) continue;
-      const script = [`*${table}`, ...ours.map((c) => `:${c} - [0:0]`), ...ours.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n');
+      const script = [
+        `*${table}`,
+        ...ours.map((c) => `:${c} - [0:0]`),
+        ...ours.map((c) => `-X ${c}`),
+        'COMMIT',
+        '',
+      ].join('\n');
       await runTool(this.target, 'iptables-restore', ['--noflush', '-w', '5'], script);
     }
     this.chains = [];

@@ -20,9 +20,21 @@ export const IPTABLES_JUMPS: Array<{ table: 'nat' | 'filter'; chain: string; arg
   { table: 'nat', chain: 'PREROUTING', args: ['-j', 'KEELSON-SERVICES'] },
   { table: 'nat', chain: 'OUTPUT', args: ['-j', 'KEELSON-SERVICES'] },
   { table: 'nat', chain: 'POSTROUTING', args: ['-j', 'KEELSON-POSTROUTING'] },
-  { table: 'filter', chain: 'INPUT', args: ['-m', 'conntrack', '--ctstate', 'NEW', '-j', 'KEELSON-SERVICES-FILTER'] },
-  { table: 'filter', chain: 'FORWARD', args: ['-m', 'conntrack', '--ctstate', 'NEW', '-j', 'KEELSON-SERVICES-FILTER'] },
-  { table: 'filter', chain: 'OUTPUT', args: ['-m', 'conntrack', '--ctstate', 'NEW', '-j', 'KEELSON-SERVICES-FILTER'] },
+  {
+    table: 'filter',
+    chain: 'INPUT',
+    args: ['-m', 'conntrack', '--ctstate', 'NEW', '-j', 'KEELSON-SERVICES-FILTER'],
+  },
+  {
+    table: 'filter',
+    chain: 'FORWARD',
+    args: ['-m', 'conntrack', '--ctstate', 'NEW', '-j', 'KEELSON-SERVICES-FILTER'],
+  },
+  {
+    table: 'filter',
+    chain: 'OUTPUT',
+    args: ['-m', 'conntrack', '--ctstate', 'NEW', '-j', 'KEELSON-SERVICES-FILTER'],
+  },
 ];
 
 const MARK = '0x4000';
@@ -33,7 +45,11 @@ const chainId = (prefix: string, id: string) => `KEELSON-${prefix}-${shortHash(i
  * The restore script for both tables.
  * @param stale chains of ours present in the kernel that the new rules no longer use (deleted)
  */
-export function renderIptables(ports: ServicePortInfo[], opts: IptablesOptions, stale: string[] = []): { script: string; chains: string[] } {
+export function renderIptables(
+  ports: ServicePortInfo[],
+  opts: IptablesOptions,
+  stale: string[] = [],
+): { script: string; chains: string[] } {
   const nat: string[] = [];
   const filter: string[] = [];
   const natChains = ['KEELSON-SERVICES', 'KEELSON-NODEPORTS', 'KEELSON-POSTROUTING', 'KEELSON-MARK-MASQ'];
@@ -60,7 +76,9 @@ export function renderIptables(ports: ServicePortInfo[], opts: IptablesOptions, 
       if (sp.affinityTimeoutSeconds > 0) {
         for (const ep of eps) {
           const sep = sepName(ep.ip, ep.port);
-          nat.push(`-A ${chain} ${c} -m recent --name ${sep} --rcheck --seconds ${sp.affinityTimeoutSeconds} --reap -j ${sep}`);
+          nat.push(
+            `-A ${chain} ${c} -m recent --name ${sep} --rcheck --seconds ${sp.affinityTimeoutSeconds} --reap -j ${sep}`,
+          );
         }
       }
       eps.forEach((ep, i) => {
@@ -78,7 +96,8 @@ export function renderIptables(ports: ServicePortInfo[], opts: IptablesOptions, 
         natChains.push(svc);
         nat.push(`-A KEELSON-SERVICES ${c} ${match} -j ${svc}`);
         if (opts.masqueradeAll) nat.push(`-A ${svc} ${c} ${match} -j KEELSON-MARK-MASQ`);
-        else if (opts.clusterCIDR) nat.push(`-A ${svc} ${c} ! -s ${opts.clusterCIDR} ${match} -j KEELSON-MARK-MASQ`);
+        else if (opts.clusterCIDR)
+          nat.push(`-A ${svc} ${c} ! -s ${opts.clusterCIDR} ${match} -j KEELSON-MARK-MASQ`);
         dispatch(svc, internal);
       } else {
         filter.push(`-A KEELSON-SERVICES-FILTER ${c} ${match} -j REJECT`);
@@ -90,16 +109,25 @@ export function renderIptables(ports: ServicePortInfo[], opts: IptablesOptions, 
         natChains.push(ext);
         if (!sp.externalLocal) nat.push(`-A ${ext} ${c} -j KEELSON-MARK-MASQ`);
         dispatch(ext, external);
-        if (sp.nodePort > 0) nodePortRules.push(`-A KEELSON-NODEPORTS ${c} -p ${sp.protocol} -m ${sp.protocol} --dport ${sp.nodePort} -j ${ext}`);
+        if (sp.nodePort > 0)
+          nodePortRules.push(
+            `-A KEELSON-NODEPORTS ${c} -p ${sp.protocol} -m ${sp.protocol} --dport ${sp.nodePort} -j ${ext}`,
+          );
         for (const ip of sp.externalIPs) {
-          nat.push(`-A KEELSON-SERVICES ${c} -d ${ip}/32 -p ${sp.protocol} -m ${sp.protocol} --dport ${sp.port} -j ${ext}`);
+          nat.push(
+            `-A KEELSON-SERVICES ${c} -d ${ip}/32 -p ${sp.protocol} -m ${sp.protocol} --dport ${sp.port} -j ${ext}`,
+          );
         }
       } else {
         if (sp.nodePort > 0) {
-          filter.push(`-A KEELSON-SERVICES-FILTER ${c} -m addrtype --dst-type LOCAL -p ${sp.protocol} -m ${sp.protocol} --dport ${sp.nodePort} -j REJECT`);
+          filter.push(
+            `-A KEELSON-SERVICES-FILTER ${c} -m addrtype --dst-type LOCAL -p ${sp.protocol} -m ${sp.protocol} --dport ${sp.nodePort} -j REJECT`,
+          );
         }
         for (const ip of sp.externalIPs) {
-          filter.push(`-A KEELSON-SERVICES-FILTER ${c} -d ${ip}/32 -p ${sp.protocol} -m ${sp.protocol} --dport ${sp.port} -j REJECT`);
+          filter.push(
+            `-A KEELSON-SERVICES-FILTER ${c} -d ${ip}/32 -p ${sp.protocol} -m ${sp.protocol} --dport ${sp.port} -j REJECT`,
+          );
         }
       }
     }

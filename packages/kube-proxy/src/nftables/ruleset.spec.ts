@@ -25,15 +25,23 @@ const opts = { table: 't', clusterCIDR: '10.244.0.0/16' };
 describe('nftables ruleset', () => {
   it('dispatches a ClusterIP through the service-ips verdict map and numgen over endpoints', () => {
     const rs = buildRuleset([port()], opts);
-    expect(rs.maps.get('service-ips')!.elements).toEqual(['10.96.0.20 . tcp . 80 : goto svc-HA6ITNXU-ns/web/tcp/http']);
+    expect(rs.maps.get('service-ips')!.elements).toEqual([
+      '10.96.0.20 . tcp . 80 : goto svc-HA6ITNXU-ns/web/tcp/http',
+    ]);
     const rules = rs.chains.get('svc-HA6ITNXU-ns/web/tcp/http')!;
-    expect(rules[0]).toBe('ip daddr 10.96.0.20 tcp dport 80 ip saddr != 10.244.0.0/16 jump mark-for-masquerade');
-    expect(rules[1]).toMatch(/^numgen random mod 2 vmap \{ 0 : goto ep-\S+__10\.244\.0\.2\/8080 , 1 : goto ep-\S+__10\.244\.0\.3\/8080 \}$/);
+    expect(rules[0]).toBe(
+      'ip daddr 10.96.0.20 tcp dport 80 ip saddr != 10.244.0.0/16 jump mark-for-masquerade',
+    );
+    expect(rules[1]).toMatch(
+      /^numgen random mod 2 vmap \{ 0 : goto ep-\S+__10\.244\.0\.2\/8080 , 1 : goto ep-\S+__10\.244\.0\.3\/8080 \}$/,
+    );
   });
 
   it('sends a Service without endpoints to the reject chain', () => {
     const rs = buildRuleset([port({ endpoints: [], nodePort: 30001 })], opts);
-    expect(rs.maps.get('no-endpoint-services')!.elements).toEqual(['10.96.0.20 . tcp . 80 : goto reject-chain']);
+    expect(rs.maps.get('no-endpoint-services')!.elements).toEqual([
+      '10.96.0.20 . tcp . 80 : goto reject-chain',
+    ]);
     expect(rs.maps.get('no-endpoint-nodeports')!.elements).toEqual(['tcp . 30001 : goto reject-chain']);
     expect(rs.maps.get('service-ips')!.elements).toEqual([]);
   });
@@ -41,7 +49,9 @@ describe('nftables ruleset', () => {
   it('keeps only local endpoints for externalTrafficPolicy Local, without masquerade', () => {
     const rs = buildRuleset([port({ nodePort: 30001, externalLocal: true })], opts);
     const ext = [...rs.chains.entries()].find(([n]) => n.startsWith('ext-'))![1];
-    expect(ext).toEqual([expect.stringMatching(/^numgen random mod 1 vmap \{ 0 : goto ep-\S+__10\.244\.0\.2\/8080 \}$/)]);
+    expect(ext).toEqual([
+      expect.stringMatching(/^numgen random mod 1 vmap \{ 0 : goto ep-\S+__10\.244\.0\.2\/8080 \}$/),
+    ]);
   });
 
   it('updates incrementally: only changed chains and maps, removed chains deleted last', () => {

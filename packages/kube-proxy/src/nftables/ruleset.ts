@@ -47,7 +47,13 @@ const STATIC_MAPS: Array<[string, string]> = [
  * @param ports from {@link buildServicePorts}
  */
 export function buildRuleset(ports: ServicePortInfo[], opts: NftOptions): Ruleset {
-  const rs: Ruleset = { table: opts.table, chainDecls: new Map(), chains: new Map(), maps: new Map(), sets: new Map() };
+  const rs: Ruleset = {
+    table: opts.table,
+    chainDecls: new Map(),
+    chains: new Map(),
+    maps: new Map(),
+    sets: new Map(),
+  };
   for (const [name, decl] of STATIC_MAPS) rs.maps.set(name, { decl, elements: [] });
 
   const base = (name: string, decl: string, rules: string[]) => {
@@ -56,9 +62,13 @@ export function buildRuleset(ports: ServicePortInfo[], opts: NftOptions): Rulese
   };
   base('nat-prerouting', '{ type nat hook prerouting priority -100 ; policy accept ; }', ['jump services']);
   base('nat-output', '{ type nat hook output priority -100 ; policy accept ; }', ['jump services']);
-  base('nat-postrouting', '{ type nat hook postrouting priority 100 ; policy accept ; }', ['jump masquerading']);
+  base('nat-postrouting', '{ type nat hook postrouting priority 100 ; policy accept ; }', [
+    'jump masquerading',
+  ]);
   for (const hook of ['input', 'forward', 'output']) {
-    base(`filter-${hook}`, `{ type filter hook ${hook} priority -110 ; policy accept ; }`, ['ct state new jump endpoints-check']);
+    base(`filter-${hook}`, `{ type filter hook ${hook} priority -110 ; policy accept ; }`, [
+      'ct state new jump endpoints-check',
+    ]);
   }
   base('endpoints-check', '', [
     'ip daddr . meta l4proto . th dport vmap @no-endpoint-services',
@@ -92,7 +102,10 @@ export function buildRuleset(ports: ServicePortInfo[], opts: NftOptions): Rulese
       const rules = [`ip saddr ${ep.ip} jump mark-for-masquerade`];
       if (sp.affinityTimeoutSeconds > 0) {
         const set = affinitySetName(chain);
-        rs.sets.set(set, `{ type ipv4_addr ; flags dynamic,timeout ; timeout ${sp.affinityTimeoutSeconds}s ; }`);
+        rs.sets.set(
+          set,
+          `{ type ipv4_addr ; flags dynamic,timeout ; timeout ${sp.affinityTimeoutSeconds}s ; }`,
+        );
         rules.push(`update @${set} { ip saddr }`);
       }
       rules.push(`meta l4proto ${sp.protocol} dnat to ${ep.ip}:${ep.port}`);
@@ -118,7 +131,9 @@ export function buildRuleset(ports: ServicePortInfo[], opts: NftOptions): Rulese
         const rules: string[] = [];
         if (opts.masqueradeAll) rules.push(`jump mark-for-masquerade`);
         else if (opts.clusterCIDR) {
-          rules.push(`ip daddr ${sp.clusterIP} ${sp.protocol} dport ${sp.port} ip saddr != ${opts.clusterCIDR} jump mark-for-masquerade`);
+          rules.push(
+            `ip daddr ${sp.clusterIP} ${sp.protocol} dport ${sp.port} ip saddr != ${opts.clusterCIDR} jump mark-for-masquerade`,
+          );
         }
         rules.push(...dispatch(internal));
         base(svcChain, '', rules);
@@ -132,13 +147,18 @@ export function buildRuleset(ports: ServicePortInfo[], opts: NftOptions): Rulese
     if (hasExternal) {
       if (external.length) {
         // Cluster policy: masquerade so replies come back through this node; Local keeps the client IP.
-        const rules = sp.externalLocal ? dispatch(external) : ['jump mark-for-masquerade', ...dispatch(external)];
+        const rules = sp.externalLocal
+          ? dispatch(external)
+          : ['jump mark-for-masquerade', ...dispatch(external)];
         base(extChain, '', rules);
         if (sp.nodePort > 0) el('service-nodeports', `${sp.protocol} . ${sp.nodePort} : goto ${extChain}`);
-        for (const ip of sp.externalIPs) el('service-ips', `${ip} . ${sp.protocol} . ${sp.port} : goto ${extChain}`);
+        for (const ip of sp.externalIPs)
+          el('service-ips', `${ip} . ${sp.protocol} . ${sp.port} : goto ${extChain}`);
       } else {
-        if (sp.nodePort > 0) el('no-endpoint-nodeports', `${sp.protocol} . ${sp.nodePort} : goto reject-chain`);
-        for (const ip of sp.externalIPs) el('no-endpoint-services', `${ip} . ${sp.protocol} . ${sp.port} : goto reject-chain`);
+        if (sp.nodePort > 0)
+          el('no-endpoint-nodeports', `${sp.protocol} . ${sp.nodePort} : goto reject-chain`);
+        for (const ip of sp.externalIPs)
+          el('no-endpoint-services', `${ip} . ${sp.protocol} . ${sp.port} : goto reject-chain`);
       }
     }
   }
@@ -156,9 +176,11 @@ export function renderFull(rs: Ruleset): string {
   const lines = [`add table ${t}`, `delete table ${t}`, `add table ${t}`];
   for (const [name, body] of rs.sets) lines.push(`add set ${t} ${name} ${body}`);
   for (const [name, m] of rs.maps) lines.push(`add map ${t} ${name} { ${m.decl} }`);
-  for (const [name, decl] of rs.chainDecls) lines.push(decl ? `add chain ${t} ${name} ${decl}` : `add chain ${t} ${name}`);
+  for (const [name, decl] of rs.chainDecls)
+    lines.push(decl ? `add chain ${t} ${name} ${decl}` : `add chain ${t} ${name}`);
   for (const [name, rules] of rs.chains) for (const r of rules) lines.push(`add rule ${t} ${name} ${r}`);
-  for (const [name, m] of rs.maps) if (m.elements.length) lines.push(`add element ${t} ${name} { ${m.elements.join(' , ')} }`);
+  for (const [name, m] of rs.maps)
+    if (m.elements.length) lines.push(`add element ${t} ${name} { ${m.elements.join(' , ')} }`);
   return lines.join('\n') + '\n';
 }
 
@@ -174,7 +196,8 @@ export function renderUpdate(prev: Ruleset | undefined, next: Ruleset): string {
   const lines: string[] = [];
   for (const [name, body] of next.sets) if (!prev.sets.has(name)) lines.push(`add set ${t} ${name} ${body}`);
   for (const [name, decl] of next.chainDecls) {
-    if (!prev.chainDecls.has(name)) lines.push(decl ? `add chain ${t} ${name} ${decl}` : `add chain ${t} ${name}`);
+    if (!prev.chainDecls.has(name))
+      lines.push(decl ? `add chain ${t} ${name} ${decl}` : `add chain ${t} ${name}`);
   }
   // Flush the maps first, so chains they referenced may be deleted below.
   for (const [name, m] of next.maps) {

@@ -7,7 +7,13 @@
  * (`status.nominatedNodeName`) and evicts the victims.
  */
 import type { Binding, Node, Pod } from '@keelson/api';
-import { EventRecorder, InformerFactory, isNotFound, objectFromDelete, type Clientset } from '@keelson/client';
+import {
+  EventRecorder,
+  InformerFactory,
+  isNotFound,
+  objectFromDelete,
+  type Clientset,
+} from '@keelson/client';
 import { Scheduler } from '../scheduler';
 import type { SchedulerConfiguration } from '../framework/config';
 import { FitError } from '../framework/schedule-one';
@@ -43,7 +49,10 @@ export interface RunningScheduler {
 const isTerminal = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 /** Starts scheduling every pod whose spec.schedulerName has a profile. */
-export async function startScheduler(opts: ClusterSchedulerOptions, clientset: Clientset): Promise<RunningScheduler> {
+export async function startScheduler(
+  opts: ClusterSchedulerOptions,
+  clientset: Clientset,
+): Promise<RunningScheduler> {
   const pods = clientset.resource<Pod>('pods');
   const recorder = new EventRecorder(clientset, { component: 'default-scheduler' });
   const scheduler = new Scheduler({
@@ -59,11 +68,18 @@ export async function startScheduler(opts: ClusterSchedulerOptions, clientset: C
     },
     evict: async (victim) => {
       recorder.event(victim, 'Normal', 'Preempted', 'Preempted by a pod with higher priority');
-      await pods.delete(victim.metadata.namespace, victim.metadata.name!, { preconditions: { uid: victim.metadata.uid } }).catch(() => undefined);
+      await pods
+        .delete(victim.metadata.namespace, victim.metadata.name!, {
+          preconditions: { uid: victim.metadata.uid },
+        })
+        .catch(() => undefined);
     },
   });
   const profiles = new Set(scheduler.profileNames());
-  const queue = new SchedulingQueue({ initialBackoffMs: opts.podInitialBackoffMs, maxBackoffMs: opts.podMaxBackoffMs });
+  const queue = new SchedulingQueue({
+    initialBackoffMs: opts.podInitialBackoffMs,
+    maxBackoffMs: opts.podMaxBackoffMs,
+  });
   const responsible = (p: Pod) => profiles.has(p.spec?.schedulerName ?? 'default-scheduler');
 
   const factory = new InformerFactory(clientset, {
@@ -112,7 +128,12 @@ export async function startScheduler(opts: ClusterSchedulerOptions, clientset: C
 
   const scheduleOne = async (info: QueuedPodInfo) => {
     const current = podInformer.lister().get(info.pod.metadata.namespace, info.pod.metadata.name!);
-    if (!current || current.spec?.nodeName || current.metadata.deletionTimestamp || current.metadata.uid !== info.pod.metadata.uid) {
+    if (
+      !current ||
+      current.spec?.nodeName ||
+      current.metadata.deletionTimestamp ||
+      current.metadata.uid !== info.pod.metadata.uid
+    ) {
       queue.done(info.pod);
       return;
     }
@@ -125,13 +146,33 @@ export async function startScheduler(opts: ClusterSchedulerOptions, clientset: C
       const message = result.error.message;
       recorder.event(pod, 'Warning', 'FailedScheduling', message);
       await pods
-        .patch(pod.metadata.namespace, pod.metadata.name!, 'strategic', {
-          status: {
-            conditions: [{ type: 'PodScheduled', status: 'False', reason: fit ? 'Unschedulable' : 'SchedulerError', message, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), lastProbeTime: null }],
-            ...(fitError?.nominatedNodeName ? { nominatedNodeName: fitError.nominatedNodeName } : {}),
+        .patch(
+          pod.metadata.namespace,
+          pod.metadata.name!,
+          'strategic',
+          {
+            status: {
+              conditions: [
+                {
+                  type: 'PodScheduled',
+                  status: 'False',
+                  reason: fit ? 'Unschedulable' : 'SchedulerError',
+                  message,
+                  lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+                  lastProbeTime: null,
+                },
+              ],
+              ...(fitError?.nominatedNodeName ? { nominatedNodeName: fitError.nominatedNodeName } : {}),
+            },
           },
-        }, { subresource: 'status' })
-        .catch((err) => opts.log?.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: String(err) }, 'status update failed'));
+          { subresource: 'status' },
+        )
+        .catch((err) =>
+          opts.log?.warn(
+            { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: String(err) },
+            'status update failed',
+          ),
+        );
       queue.addUnschedulable(info, !fit);
       return;
     }
@@ -161,7 +202,12 @@ export async function startScheduler(opts: ClusterSchedulerOptions, clientset: C
         return;
       }
       scheduled++;
-      recorder.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${nodeName}`);
+      recorder.event(
+        pod,
+        'Normal',
+        'Scheduled',
+        `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${nodeName}`,
+      );
       fw.runPostBind(state, pod, nodeName);
     })().catch((err) => opts.log?.warn({ err: String(err) }, 'binding cycle failed'));
   };

@@ -73,7 +73,8 @@ export function parseConfiguration(text: string): SchedulerConfiguration {
   } catch (err) {
     throw new SchedulerConfigError(`scheduler config is not valid YAML: ${(err as Error).message}`);
   }
-  if (!doc || typeof doc !== 'object') throw new SchedulerConfigError('scheduler config must be a YAML mapping');
+  if (!doc || typeof doc !== 'object')
+    throw new SchedulerConfigError('scheduler config must be a YAML mapping');
   const cfg = doc as SchedulerConfiguration;
   if (cfg.kind && cfg.kind !== 'KubeSchedulerConfiguration') {
     throw new SchedulerConfigError(`kind: want KubeSchedulerConfiguration, got ${cfg.kind}`);
@@ -82,7 +83,8 @@ export function parseConfiguration(text: string): SchedulerConfiguration {
   const names = new Set<string>();
   cfg.profiles.forEach((p, i) => {
     p.schedulerName ??= DEFAULT_SCHEDULER_NAME;
-    if (names.has(p.schedulerName)) throw new SchedulerConfigError(`profiles[${i}].schedulerName: Duplicate value: "${p.schedulerName}"`);
+    if (names.has(p.schedulerName))
+      throw new SchedulerConfigError(`profiles[${i}].schedulerName: Duplicate value: "${p.schedulerName}"`);
     names.add(p.schedulerName);
     for (const point of Object.keys(p.plugins ?? {})) {
       if (point !== 'multiPoint' && !(EXTENSION_POINTS as readonly string[]).includes(point)) {
@@ -100,13 +102,18 @@ export function parseConfiguration(text: string): SchedulerConfiguration {
  * defaults). Weights come from the most specific list that names the plugin.
  * @param implementsPoint whether a plugin (by name) implements the extension point
  */
-export function pluginsFor(profile: Profile, point: ExtensionPoint, implementsPoint: (name: string) => boolean): PluginRef[] {
+export function pluginsFor(
+  profile: Profile,
+  point: ExtensionPoint,
+  implementsPoint: (name: string) => boolean,
+): PluginRef[] {
   const multi = profile.plugins?.multiPoint;
   const specific = profile.plugins?.[point];
   const disabledAll = (s?: PluginSet) => (s?.disabled ?? []).some((d) => d.name === '*');
   const disabled = new Set([...(multi?.disabled ?? []), ...(specific?.disabled ?? [])].map((d) => d.name));
   let list: PluginRef[] = [];
-  if (!disabledAll(multi) && !disabledAll(specific)) list = DEFAULT_PLUGINS.filter((p) => !disabled.has(p.name) && implementsPoint(p.name));
+  if (!disabledAll(multi) && !disabledAll(specific))
+    list = DEFAULT_PLUGINS.filter((p) => !disabled.has(p.name) && implementsPoint(p.name));
   const upsert = (ref: PluginRef) => {
     const i = list.findIndex((p) => p.name === ref.name);
     if (i >= 0) list[i] = { ...list[i], ...ref };

@@ -61,7 +61,10 @@ export class Framework {
    */
   constructor(profile: Profile, registry: Registry, baseCtx: Omit<PluginContext, 'args'>) {
     this.profileName = profile.schedulerName;
-    const ctx: Omit<PluginContext, 'args'> = { ...baseCtx, runFilter: (state, pod, node) => this.runFilter(state, pod, node) };
+    const ctx: Omit<PluginContext, 'args'> = {
+      ...baseCtx,
+      runFilter: (state, pod, node) => this.runFilter(state, pod, node),
+    };
     this.percentageOfNodesToScore = profile.percentageOfNodesToScore;
     const instances = new Map<string, Plugin>();
     const argsOf = (name: string) => profile.pluginConfig?.find((c) => c.name === name)?.args ?? {};
@@ -69,7 +72,10 @@ export class Framework {
       let p = instances.get(name);
       if (!p) {
         const factory = registry.get(name);
-        if (!factory) throw new SchedulerConfigError(`plugin "${name}" does not exist (profile ${profile.schedulerName})`);
+        if (!factory)
+          throw new SchedulerConfigError(
+            `plugin "${name}" does not exist (profile ${profile.schedulerName})`,
+          );
         p = factory({ ...ctx, args: argsOf(name) });
         instances.set(name, p);
       }
@@ -77,7 +83,9 @@ export class Framework {
     };
     const implementsPoint = (point: ExtensionPoint) => (name: string) => {
       if (!registry.get(name)) return false;
-      return typeof (instance(name) as unknown as Record<string, unknown>)[EXTENSION_METHOD[point]] === 'function';
+      return (
+        typeof (instance(name) as unknown as Record<string, unknown>)[EXTENSION_METHOD[point]] === 'function'
+      );
     };
     for (const point of EXTENSION_POINTS) {
       for (const ref of pluginsFor(profile, point, implementsPoint(point))) {
@@ -149,7 +157,11 @@ export class Framework {
       if (!r.status.isSuccess()) return { status: r.status.withPlugin(p.name()) };
       if (r.result?.nodeNames) {
         const names = r.result.nodeNames;
-        result = { nodeNames: result?.nodeNames ? new Set([...result.nodeNames].filter((n) => names.has(n))) : new Set(names) };
+        result = {
+          nodeNames: result?.nodeNames
+            ? new Set([...result.nodeNames].filter((n) => names.has(n)))
+            : new Set(names),
+        };
       }
     }
     return { result, status: Status.success() };
@@ -166,7 +178,12 @@ export class Framework {
   }
 
   /** PostFilter (preemption) after no node fits. */
-  runPostFilter(state: CycleState, pod: Pod, nodes: NodeInfo[], filtered: Map<string, Status>): { result?: PostFilterResult; status: Status } {
+  runPostFilter(
+    state: CycleState,
+    pod: Pod,
+    nodes: NodeInfo[],
+    filtered: Map<string, Status>,
+  ): { result?: PostFilterResult; status: Status } {
     let last = Status.unschedulable();
     for (const p of this.postFilterPlugins) {
       const r = p.postFilter(state, pod, nodes, filtered);
@@ -180,7 +197,12 @@ export class Framework {
    * PreScore, Score, NormalizeScore and weights: the total score per node name.
    * @returns totals, or a non-success Status from a plugin
    */
-  runScore(state: CycleState, pod: Pod, feasible: NodeInfo[], all: NodeInfo[]): { totals: Map<string, number>; status: Status } {
+  runScore(
+    state: CycleState,
+    pod: Pod,
+    feasible: NodeInfo[],
+    all: NodeInfo[],
+  ): { totals: Map<string, number>; status: Status } {
     const totals = new Map<string, number>(feasible.map((n) => [n.name, 0]));
     for (const p of this.preScorePlugins) {
       const s = p.preScore(state, pod, feasible, all);
@@ -201,7 +223,12 @@ export class Framework {
       }
       for (const [name, score] of scores) {
         if (score < 0 || score > MAX_NODE_SCORE) {
-          return { totals, status: Status.error(`plugin ${plugin.name()} returned an invalid score ${score} for node ${name}`) };
+          return {
+            totals,
+            status: Status.error(
+              `plugin ${plugin.name()} returned an invalid score ${score} for node ${name}`,
+            ),
+          };
         }
         totals.set(name, totals.get(name)! + score * weight);
       }

@@ -61,7 +61,12 @@ export interface PostFilterResult {
   victims?: Pod[];
 }
 export interface PostFilterPlugin extends Plugin {
-  postFilter(state: CycleState, pod: Pod, nodes: NodeInfo[], filtered: Map<string, Status>): { result?: PostFilterResult; status: Status };
+  postFilter(
+    state: CycleState,
+    pod: Pod,
+    nodes: NodeInfo[],
+    filtered: Map<string, Status>,
+  ): { result?: PostFilterResult; status: Status };
 }
 export interface PreScorePlugin extends Plugin {
   preScore(state: CycleState, pod: Pod, nodes: NodeInfo[], allNodes: NodeInfo[]): Status;

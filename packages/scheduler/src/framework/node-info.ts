@@ -3,7 +3,14 @@
  * and Score plugin reads (kube-scheduler framework/types.go NodeInfo).
  */
 import type { Node, Pod } from '@keelson/api';
-import { addInto, nodeAllocatable, podRequests, podRequestsForScoring, zeroResources, type Resources } from './resources';
+import {
+  addInto,
+  nodeAllocatable,
+  podRequests,
+  podRequestsForScoring,
+  zeroResources,
+  type Resources,
+} from './resources';
 
 /** A host port in use: protocol/ip/port. */
 export interface HostPort {
@@ -51,7 +58,8 @@ export class NodeInfo {
     addInto(this.nonZeroRequested, podRequestsForScoring(pod));
     for (const p of hostPorts(pod)) this.usedPorts.push(p);
     const aff = pod.spec?.affinity;
-    if (aff?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) this.podsWithRequiredAntiAffinity.push(pod);
+    if (aff?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length)
+      this.podsWithRequiredAntiAffinity.push(pod);
     if (aff?.podAffinity || aff?.podAntiAffinity) this.podsWithAffinity.push(pod);
   }
 
@@ -67,7 +75,9 @@ export class NodeInfo {
       if (k >= 0) list.splice(k, 1);
     }
     for (const p of hostPorts(removed.pod)) {
-      const j = this.usedPorts.findIndex((u) => u.port === p.port && u.protocol === p.protocol && u.ip === p.ip);
+      const j = this.usedPorts.findIndex(
+        (u) => u.port === p.port && u.protocol === p.protocol && u.ip === p.ip,
+      );
       if (j >= 0) this.usedPorts.splice(j, 1);
     }
     return true;
@@ -86,7 +96,8 @@ export function hostPorts(pod: Pod): HostPort[] {
   const out: HostPort[] = [];
   for (const c of pod.spec?.containers ?? []) {
     for (const p of c.ports ?? []) {
-      if (p.hostPort) out.push({ protocol: p.protocol ?? 'TCP', ip: p.hostIP || '0.0.0.0', port: p.hostPort });
+      if (p.hostPort)
+        out.push({ protocol: p.protocol ?? 'TCP', ip: p.hostIP || '0.0.0.0', port: p.hostPort });
     }
   }
   return out;

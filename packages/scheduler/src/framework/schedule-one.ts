@@ -48,14 +48,21 @@ export class FitError extends Error {
  * "0/3 nodes are available: 1 node(s) had untolerated taint {k: v}, 2 Insufficient cpu."
  * Reasons are counted over nodes and sorted by text.
  */
-export function fitErrorMessage(numAllNodes: number, filtered: Map<string, Status>, pre?: Status, post?: string): string {
+export function fitErrorMessage(
+  numAllNodes: number,
+  filtered: Map<string, Status>,
+  pre?: Status,
+  post?: string,
+): string {
   const counts = new Map<string, number>();
   if (pre && !pre.isSuccess()) {
     for (const r of pre.reasons.length ? pre.reasons : ['rejected by PreFilter']) counts.set(r, numAllNodes);
   } else {
     for (const s of filtered.values()) for (const r of s.reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
   }
-  const parts = [...counts.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([r, c]) => `${c} ${r}`);
+  const parts = [...counts.entries()]
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .map(([r, c]) => `${c} ${r}`);
   let msg = `0/${numAllNodes} nodes are available`;
   msg += parts.length ? `: ${parts.join(', ')}.` : '.';
   if (post) msg += ` ${post}`;
@@ -89,7 +96,12 @@ export function numFeasibleNodesToFind(numAllNodes: number, percentage?: number)
  * @throws FitError when no node fits (after PostFilter, whose nomination is recorded on the error)
  * @throws Error when a plugin returns an Error status
  */
-export function schedulePod(fw: Framework, pod: Pod, nodes: NodeInfo[], opts: ScheduleOptions = {}): ScheduleResult {
+export function schedulePod(
+  fw: Framework,
+  pod: Pod,
+  nodes: NodeInfo[],
+  opts: ScheduleOptions = {},
+): ScheduleResult {
   const state = new CycleState();
   const random = opts.random ?? Math.random;
   if (nodes.length === 0) throw new FitError(pod, 0, new Map());
@@ -98,7 +110,14 @@ export function schedulePod(fw: Framework, pod: Pod, nodes: NodeInfo[], opts: Sc
   if (pre.status.code === Code.Error) throw new Error(pre.status.message());
   if (!pre.status.isSuccess()) {
     const post = fw.runPostFilter(state, pod, nodes, new Map());
-    throw new FitError(pod, nodes.length, new Map(), pre.status, post.result?.nominatedNodeName, postMessage(post.status));
+    throw new FitError(
+      pod,
+      nodes.length,
+      new Map(),
+      pre.status,
+      post.result?.nominatedNodeName,
+      postMessage(post.status),
+    );
   }
   const candidates = pre.result?.nodeNames ? nodes.filter((n) => pre.result!.nodeNames!.has(n.name)) : nodes;
 
@@ -119,18 +138,33 @@ export function schedulePod(fw: Framework, pod: Pod, nodes: NodeInfo[], opts: Sc
   if (opts.cursor) opts.cursor.next = (start + evaluated) % Math.max(1, candidates.length);
   // Nodes removed by PreFilter count as rejected too (for the message).
   if (pre.result?.nodeNames) {
-    for (const n of nodes) if (!pre.result.nodeNames.has(n.name)) filtered.set(n.name, Status.unresolvable("node(s) didn't satisfy plugin(s) [PreFilter]"));
+    for (const n of nodes)
+      if (!pre.result.nodeNames.has(n.name))
+        filtered.set(n.name, Status.unresolvable("node(s) didn't satisfy plugin(s) [PreFilter]"));
   }
 
   if (feasible.length === 0) {
     const post = fw.runPostFilter(state, pod, nodes, filtered);
-    throw new FitError(pod, nodes.length, filtered, undefined, post.result?.nominatedNodeName, postMessage(post.status));
+    throw new FitError(
+      pod,
+      nodes.length,
+      filtered,
+      undefined,
+      post.result?.nominatedNodeName,
+      postMessage(post.status),
+    );
   }
-  if (feasible.length === 1) return { nodeName: feasible[0].name, evaluatedNodes: evaluated, feasibleNodes: 1, state };
+  if (feasible.length === 1)
+    return { nodeName: feasible[0].name, evaluatedNodes: evaluated, feasibleNodes: 1, state };
 
   const scored = fw.runScore(state, pod, feasible, nodes);
   if (!scored.status.isSuccess()) throw new Error(`${scored.status.plugin}: ${scored.status.message()}`);
-  return { nodeName: selectHost(scored.totals, random), evaluatedNodes: evaluated, feasibleNodes: feasible.length, state };
+  return {
+    nodeName: selectHost(scored.totals, random),
+    evaluatedNodes: evaluated,
+    feasibleNodes: feasible.length,
+    state,
+  };
 }
 
 /** The highest-scoring node; ties broken uniformly at random (reservoir sampling, as upstream). */

@@ -49,7 +49,11 @@ export class Status {
     return this.code === Code.Success;
   }
   isRejected(): boolean {
-    return this.code === Code.Unschedulable || this.code === Code.UnschedulableAndUnresolvable || this.code === Code.Pending;
+    return (
+      this.code === Code.Unschedulable ||
+      this.code === Code.UnschedulableAndUnresolvable ||
+      this.code === Code.Pending
+    );
   }
   message(): string {
     return this.reasons.join(', ');

@@ -17,7 +17,12 @@ import type {
 import { MAX_NODE_SCORE } from '../framework/interface';
 import { hostPorts, type NodeInfo } from '../framework/node-info';
 import { Status } from '../framework/status';
-import { firstUntoleratedTaint, podMatchesNodeSelectorAndAffinity, termMatches, tolerates } from './node-selection';
+import {
+  firstUntoleratedTaint,
+  podMatchesNodeSelectorAndAffinity,
+  termMatches,
+  tolerates,
+} from './node-selection';
 import { defaultNormalize } from './normalize';
 
 /** Pod priority (spec.priority, 0 when unset). */
@@ -54,7 +59,9 @@ export class NodeName implements FilterPlugin {
   }
   filter(_s: CycleState, pod: Pod, node: NodeInfo): Status {
     const want = pod.spec?.nodeName;
-    return !want || want === node.name ? Status.success() : Status.unresolvable("node(s) didn't match the requested node name");
+    return !want || want === node.name
+      ? Status.success()
+      : Status.unresolvable("node(s) didn't match the requested node name");
   }
 }
 
@@ -79,7 +86,10 @@ export class NodePorts implements FilterPlugin {
   filter(_s: CycleState, pod: Pod, node: NodeInfo): Status {
     for (const want of hostPorts(pod)) {
       const clash = node.usedPorts.some(
-        (u) => u.port === want.port && u.protocol === want.protocol && (u.ip === want.ip || u.ip === '0.0.0.0' || want.ip === '0.0.0.0'),
+        (u) =>
+          u.port === want.port &&
+          u.protocol === want.protocol &&
+          (u.ip === want.ip || u.ip === '0.0.0.0' || want.ip === '0.0.0.0'),
       );
       if (clash) return Status.unschedulable("node(s) didn't have free ports for the requested pod ports");
     }
@@ -96,11 +106,18 @@ export class TaintToleration implements FilterPlugin, ScorePlugin {
     return 'TaintToleration';
   }
   filter(_s: CycleState, pod: Pod, node: NodeInfo): Status {
-    const t = firstUntoleratedTaint(node.node.spec?.taints, pod.spec?.tolerations, ['NoSchedule', 'NoExecute']);
-    return t ? Status.unresolvable(`node(s) had untolerated taint {${t.key}: ${t.value ?? ''}}`) : Status.success();
+    const t = firstUntoleratedTaint(node.node.spec?.taints, pod.spec?.tolerations, [
+      'NoSchedule',
+      'NoExecute',
+    ]);
+    return t
+      ? Status.unresolvable(`node(s) had untolerated taint {${t.key}: ${t.value ?? ''}}`)
+      : Status.success();
   }
   score(_s: CycleState, pod: Pod, node: NodeInfo) {
-    const tolerations = (pod.spec?.tolerations ?? []).filter((t) => !t.effect || t.effect === 'PreferNoSchedule');
+    const tolerations = (pod.spec?.tolerations ?? []).filter(
+      (t) => !t.effect || t.effect === 'PreferNoSchedule',
+    );
     const count = (node.node.spec?.taints ?? []).filter(
       (taint) => taint.effect === 'PreferNoSchedule' && !tolerations.some((t) => tolerates(t, taint)),
     ).length;
@@ -121,17 +138,21 @@ export class NodeAffinity implements FilterPlugin, ScorePlugin, PreScorePlugin {
     return 'NodeAffinity';
   }
   filter(_s: CycleState, pod: Pod, node: NodeInfo): Status {
-    const added = this.ctx.args.addedAffinity as { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: never[] } } | undefined;
+    const added = this.ctx.args.addedAffinity as
+      { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: never[] } } | undefined;
     if (added?.requiredDuringSchedulingIgnoredDuringExecution) {
       const terms = added.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
-      if (!terms.some((t) => termMatches(t, node.node))) return Status.unresolvable("node(s) didn't match scheduler-enforced node affinity");
+      if (!terms.some((t) => termMatches(t, node.node)))
+        return Status.unresolvable("node(s) didn't match scheduler-enforced node affinity");
     }
     return podMatchesNodeSelectorAndAffinity(pod, node.node)
       ? Status.success()
       : Status.unresolvable("node(s) didn't match Pod's node affinity/selector");
   }
   preScore(_s: CycleState, pod: Pod): Status {
-    return pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ? Status.success() : Status.skip();
+    return pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length
+      ? Status.success()
+      : Status.skip();
   }
   score(_s: CycleState, pod: Pod, node: NodeInfo) {
     let sum = 0;
@@ -157,26 +178,37 @@ export class ImageLocality implements PreScorePlugin, ScorePlugin {
   }
   /** Counts, once per cycle, how many nodes hold each of the pod's images. */
   preScore(state: CycleState, pod: Pod, _feasible: NodeInfo[], all: NodeInfo[]): Status {
-    const images = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => normalizeImage(c.image ?? ''));
+    const images = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) =>
+      normalizeImage(c.image ?? ''),
+    );
     const spread = new Map<string, number>(images.map((i) => [i, 0]));
     for (const n of all) {
       for (const img of n.node.status?.images ?? []) {
-        for (const name of new Set((img.names ?? []).map(normalizeImage))) if (spread.has(name)) spread.set(name, spread.get(name)! + 1);
+        for (const name of new Set((img.names ?? []).map(normalizeImage)))
+          if (spread.has(name)) spread.set(name, spread.get(name)! + 1);
       }
     }
     state.write('PreScoreImageLocality', { images, spread, total: all.length });
     return Status.success();
   }
   score(state: CycleState, _pod: Pod, node: NodeInfo) {
-    const s = state.read<{ images: string[]; spread: Map<string, number>; total: number }>('PreScoreImageLocality')!;
+    const s = state.read<{ images: string[]; spread: Map<string, number>; total: number }>(
+      'PreScoreImageLocality',
+    )!;
     let sum = 0;
     for (const image of s.images) {
-      const here = (node.node.status?.images ?? []).find((i) => (i.names ?? []).some((n) => normalizeImage(n) === image));
-      if (here) sum += Math.floor(((here.sizeBytes ?? 0) * (s.spread.get(image) ?? 0)) / Math.max(1, s.total));
+      const here = (node.node.status?.images ?? []).find((i) =>
+        (i.names ?? []).some((n) => normalizeImage(n) === image),
+      );
+      if (here)
+        sum += Math.floor(((here.sizeBytes ?? 0) * (s.spread.get(image) ?? 0)) / Math.max(1, s.total));
     }
     const max = MAX_CONTAINER_THRESHOLD * s.images.length;
     const clamped = Math.min(Math.max(sum, MIN_THRESHOLD), max);
-    const score = max > MIN_THRESHOLD ? Math.floor((MAX_NODE_SCORE * (clamped - MIN_THRESHOLD)) / (max - MIN_THRESHOLD)) : 0;
+    const score =
+      max > MIN_THRESHOLD
+        ? Math.floor((MAX_NODE_SCORE * (clamped - MIN_THRESHOLD)) / (max - MIN_THRESHOLD))
+        : 0;
     return { score, status: Status.success() };
   }
 }

@@ -4,7 +4,12 @@
  * it (kube-scheduler plugins/defaultpreemption; the victim selection of preemption.go).
  */
 import type { Pod } from '@keelson/api';
-import { CycleState, type PluginContext, type PostFilterPlugin, type PostFilterResult } from '../framework/interface';
+import {
+  CycleState,
+  type PluginContext,
+  type PostFilterPlugin,
+  type PostFilterResult,
+} from '../framework/interface';
 import type { NodeInfo } from '../framework/node-info';
 import { Code, Status } from '../framework/status';
 import { podPriority } from './basic';
@@ -21,9 +26,18 @@ export class DefaultPreemption implements PostFilterPlugin {
     return 'DefaultPreemption';
   }
 
-  postFilter(_state: CycleState, pod: Pod, nodes: NodeInfo[], filtered: Map<string, Status>): { result?: PostFilterResult; status: Status } {
+  postFilter(
+    _state: CycleState,
+    pod: Pod,
+    nodes: NodeInfo[],
+    filtered: Map<string, Status>,
+  ): { result?: PostFilterResult; status: Status } {
     if (pod.spec?.preemptionPolicy === 'Never') {
-      return { status: Status.unschedulable('0/' + nodes.length + ' nodes are available: Preemption is not allowed.') };
+      return {
+        status: Status.unschedulable(
+          '0/' + nodes.length + ' nodes are available: Preemption is not allowed.',
+        ),
+      };
     }
     const prio = podPriority(pod);
     const candidates: Candidate[] = [];
@@ -40,7 +54,11 @@ export class DefaultPreemption implements PostFilterPlugin {
       else unhelpful++;
     }
     if (!candidates.length) {
-      return { status: Status.unschedulable(`0/${nodes.length} nodes are available: ${unhelpful} Preemption is not helpful for scheduling.`) };
+      return {
+        status: Status.unschedulable(
+          `0/${nodes.length} nodes are available: ${unhelpful} Preemption is not helpful for scheduling.`,
+        ),
+      };
     }
     candidates.sort(compareCandidates);
     const best = candidates[0];
@@ -73,5 +91,7 @@ export class DefaultPreemption implements PostFilterPlugin {
 function compareCandidates(a: Candidate, b: Candidate): number {
   const max = (c: Candidate) => Math.max(...c.victims.map(podPriority), -Infinity);
   const sum = (c: Candidate) => c.victims.reduce((s, v) => s + podPriority(v), 0);
-  return max(a) - max(b) || sum(a) - sum(b) || a.victims.length - b.victims.length || (a.node < b.node ? -1 : 1);
+  return (
+    max(a) - max(b) || sum(a) - sum(b) || a.victims.length - b.victims.length || (a.node < b.node ? -1 : 1)
+  );
 }

@@ -66,6 +66,12 @@ export function tolerates(t: Toleration, taint: Taint): boolean {
 }
 
 /** The first taint (with one of the effects) that no toleration tolerates, if any. */
-export function firstUntoleratedTaint(taints: Taint[] | undefined, tolerations: Toleration[] | undefined, effects: string[]): Taint | undefined {
-  return (taints ?? []).find((taint) => effects.includes(taint.effect) && !(tolerations ?? []).some((t) => tolerates(t, taint)));
+export function firstUntoleratedTaint(
+  taints: Taint[] | undefined,
+  tolerations: Toleration[] | undefined,
+  effects: string[],
+): Taint | undefined {
+  return (taints ?? []).find(
+    (taint) => effects.includes(taint.effect) && !(tolerations ?? []).some((t) => tolerates(t, taint)),
+  );
 }

@@ -5,7 +5,11 @@ import { makeNode, makePod } from '../testing/wrappers';
 import { parseConfiguration } from '../framework/config';
 import { NodeInfo } from '../framework/node-info';
 
-function sched(nodes: ReturnType<typeof makeNode>[], placed: ReturnType<typeof makePod>[] = [], config?: string) {
+function sched(
+  nodes: ReturnType<typeof makeNode>[],
+  placed: ReturnType<typeof makePod>[] = [],
+  config?: string,
+) {
   const s = new Scheduler({ random: () => 0, config: config ? parseConfiguration(config) : undefined });
   for (const n of nodes) s.addNode(n.obj());
   for (const p of placed) s.addPod(p.obj());
@@ -24,26 +28,39 @@ const errorOf = (s: Scheduler, pod: ReturnType<typeof makePod>) => {
 
 describe('NodeResourcesFit', () => {
   it('rejects nodes without room, with the upstream aggregate message', () => {
-    const s = sched([makeNode('n1').capacity({ cpu: '1', memory: '1Gi', pods: '110' }), makeNode('n2').capacity({ cpu: '4', memory: '1Gi', pods: '110' })]);
+    const s = sched([
+      makeNode('n1').capacity({ cpu: '1', memory: '1Gi', pods: '110' }),
+      makeNode('n2').capacity({ cpu: '4', memory: '1Gi', pods: '110' }),
+    ]);
     const err = errorOf(s, makePod('p').req({ cpu: '2', memory: '2Gi' }));
     expect(err).toBeInstanceOf(FitError);
-    expect(err.message).toBe('0/2 nodes are available: 1 Insufficient cpu, 2 Insufficient memory. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.');
+    expect(err.message).toBe(
+      '0/2 nodes are available: 1 Insufficient cpu, 2 Insufficient memory. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.',
+    );
   });
 
   it('counts init containers as the max with the sum of app containers', () => {
     // docs: effective request = max(max(init), sum(app)) → 2 cpu here
     const s = sched([makeNode('n1').capacity({ cpu: '1500m', memory: '8Gi', pods: '110' })]);
-    expect(errorOf(s, makePod('p').req({ cpu: '500m' }).initReq({ cpu: '2' })).message).toContain('Insufficient cpu');
+    expect(errorOf(s, makePod('p').req({ cpu: '500m' }).initReq({ cpu: '2' })).message).toContain(
+      'Insufficient cpu',
+    );
     expect(nodeOf(s, makePod('q').req({ cpu: '500m' }).initReq({ cpu: '1' }))).toBe('n1');
   });
 
   it('rejects with "Too many pods" when the pod count is reached', () => {
-    const s = sched([makeNode('n1').capacity({ cpu: '4', memory: '8Gi', pods: '1' })], [makePod('a').node('n1')]);
+    const s = sched(
+      [makeNode('n1').capacity({ cpu: '4', memory: '8Gi', pods: '1' })],
+      [makePod('a').node('n1')],
+    );
     expect(errorOf(s, makePod('p')).message).toContain('1 Too many pods');
   });
 
   it('scores LeastAllocated by default and MostAllocated when configured', () => {
-    const nodes = [makeNode('busy').capacity({ cpu: '4', memory: '8Gi', pods: '110' }), makeNode('idle').capacity({ cpu: '4', memory: '8Gi', pods: '110' })];
+    const nodes = [
+      makeNode('busy').capacity({ cpu: '4', memory: '8Gi', pods: '110' }),
+      makeNode('idle').capacity({ cpu: '4', memory: '8Gi', pods: '110' }),
+    ];
     const placed = [makePod('x').node('busy').req({ cpu: '3', memory: '6Gi' })];
     expect(nodeOf(sched(nodes, placed), makePod('p').req({ cpu: '500m', memory: '1Gi' }))).toBe('idle');
     const most = `
@@ -77,15 +94,30 @@ describe('TaintToleration (docs: taints and tolerations)', () => {
     expect(nodeOf(sched([tainted()]), makePod('p').toleration(t))).toBe('node1');
   });
   it('does not tolerate with a different value or effect', () => {
-    expect(errorOf(sched([tainted()]), makePod('p').toleration({ key: 'key1', operator: 'Equal', value: 'other', effect: 'NoSchedule' }))).toBeInstanceOf(FitError);
-    expect(errorOf(sched([tainted()]), makePod('p').toleration({ key: 'key1', operator: 'Exists', effect: 'NoExecute' }))).toBeInstanceOf(FitError);
+    expect(
+      errorOf(
+        sched([tainted()]),
+        makePod('p').toleration({ key: 'key1', operator: 'Equal', value: 'other', effect: 'NoSchedule' }),
+      ),
+    ).toBeInstanceOf(FitError);
+    expect(
+      errorOf(
+        sched([tainted()]),
+        makePod('p').toleration({ key: 'key1', operator: 'Exists', effect: 'NoExecute' }),
+      ),
+    ).toBeInstanceOf(FitError);
   });
   it('prefers nodes without untolerated PreferNoSchedule taints', () => {
-    const s = sched([makeNode('a').taint({ key: 'k', value: 'v', effect: 'PreferNoSchedule' }), makeNode('b')]);
+    const s = sched([
+      makeNode('a').taint({ key: 'k', value: 'v', effect: 'PreferNoSchedule' }),
+      makeNode('b'),
+    ]);
     expect(nodeOf(s, makePod('p'))).toBe('b');
   });
   it('keeps pods off cordoned nodes', () => {
-    expect(errorOf(sched([makeNode('n').unschedulable()]), makePod('p')).message).toContain('1 node(s) were unschedulable');
+    expect(errorOf(sched([makeNode('n').unschedulable()]), makePod('p')).message).toContain(
+      '1 node(s) were unschedulable',
+    );
   });
 });
 
@@ -104,7 +136,9 @@ describe('NodeAffinity and nodeSelector (docs: assign pods to nodes)', () => {
     expect(nodeOf(sched(nodes()), makePod('p').preferredNodeAffinity(50, 'disktype', ['hdd']))).toBe('hdd');
   });
   it('respects spec.nodeName through the NodeName filter', () => {
-    expect(errorOf(sched(nodes()), makePod('p').node('other')).message).toContain("didn't match the requested node name");
+    expect(errorOf(sched(nodes()), makePod('p').node('other')).message).toContain(
+      "didn't match the requested node name",
+    );
   });
 });
 
@@ -123,15 +157,28 @@ describe('PodTopologySpread (docs: maxSkew example)', () => {
     makeNode('node3').label('zone', 'zoneB'),
     makeNode('node4').label('zone', 'zoneB'),
   ];
-  const placed = () => [makePod('a').label('foo', 'bar').node('node1'), makePod('b').label('foo', 'bar').node('node2')];
-  const constraint = { maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { foo: 'bar' } } };
+  const placed = () => [
+    makePod('a').label('foo', 'bar').node('node1'),
+    makePod('b').label('foo', 'bar').node('node2'),
+  ];
+  const constraint = {
+    maxSkew: 1,
+    topologyKey: 'zone',
+    whenUnsatisfiable: 'DoNotSchedule',
+    labelSelector: { matchLabels: { foo: 'bar' } },
+  };
   it('places the pod in the emptier zone', () => {
     const s = sched(nodes(), placed());
-    for (let i = 0; i < 5; i++) expect(['node3', 'node4']).toContain(nodeOf(s, makePod(`p${i}`).label('foo', 'bar').spread(constraint)));
+    for (let i = 0; i < 5; i++)
+      expect(['node3', 'node4']).toContain(
+        nodeOf(s, makePod(`p${i}`).label('foo', 'bar').spread(constraint)),
+      );
   });
   it('rejects nodes lacking the topology key as unresolvable', () => {
     const s = sched([makeNode('nokey')]);
-    expect(errorOf(s, makePod('p').label('foo', 'bar').spread(constraint)).message).toContain('(missing required label)');
+    expect(errorOf(s, makePod('p').label('foo', 'bar').spread(constraint)).message).toContain(
+      '(missing required label)',
+    );
   });
 });
 
@@ -151,7 +198,9 @@ describe('InterPodAffinity', () => {
     expect(nodeOf(s, makePod('w').label('app', 'web'))).toBe('n2');
   });
   it('lets the first pod of a self-affine group go anywhere', () => {
-    expect(['n1', 'n2']).toContain(nodeOf(sched(nodes()), makePod('first').label('app', 'db').podAffinity(term('db'))));
+    expect(['n1', 'n2']).toContain(
+      nodeOf(sched(nodes()), makePod('first').label('app', 'db').podAffinity(term('db'))),
+    );
   });
 });
 
@@ -159,13 +208,19 @@ describe('DefaultPreemption', () => {
   it('nominates a node by evicting lower-priority pods, keeping the ones it can', () => {
     const s = sched(
       [makeNode('n1').capacity({ cpu: '2', memory: '8Gi', pods: '110' })],
-      [makePod('low').priority(1).req({ cpu: '1' }).node('n1'), makePod('mid').priority(5).req({ cpu: '1' }).node('n1')],
+      [
+        makePod('low').priority(1).req({ cpu: '1' }).node('n1'),
+        makePod('mid').priority(5).req({ cpu: '1' }).node('n1'),
+      ],
     );
     const err = errorOf(s, makePod('high').priority(10).req({ cpu: '1' }));
     expect(err.nominatedNodeName).toBe('n1');
   });
   it('does not preempt pods of equal or higher priority', () => {
-    const s = sched([makeNode('n1').capacity({ cpu: '1', memory: '8Gi', pods: '110' })], [makePod('a').priority(10).req({ cpu: '1' }).node('n1')]);
+    const s = sched(
+      [makeNode('n1').capacity({ cpu: '1', memory: '8Gi', pods: '110' })],
+      [makePod('a').priority(10).req({ cpu: '1' }).node('n1')],
+    );
     expect(errorOf(s, makePod('p').priority(10).req({ cpu: '1' })).nominatedNodeName).toBeUndefined();
   });
 });
@@ -177,7 +232,9 @@ describe('profiles', () => {
     expect(s.schedule(makePod('q').schedulerName('c').obj()).error?.message).toContain('no profile');
   });
   it('rejects unknown plugins in the config', () => {
-    expect(() => sched([], [], 'profiles:\n- plugins:\n    filter:\n      enabled: [{ name: Nope }]\n')).toThrow('plugin "Nope" does not exist');
+    expect(() =>
+      sched([], [], 'profiles:\n- plugins:\n    filter:\n      enabled: [{ name: Nope }]\n'),
+    ).toThrow('plugin "Nope" does not exist');
   });
 });
 
@@ -185,13 +242,27 @@ describe('property: no placement overcommits allocatable', () => {
   it('holds for random nodes and pods', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ cpu: fc.integer({ min: 1, max: 8 }), memGi: fc.integer({ min: 1, max: 16 }) }), { minLength: 1, maxLength: 6 }),
-        fc.array(fc.record({ milli: fc.integer({ min: 0, max: 3000 }), memMi: fc.integer({ min: 0, max: 4096 }) }), { maxLength: 60 }),
+        fc.array(fc.record({ cpu: fc.integer({ min: 1, max: 8 }), memGi: fc.integer({ min: 1, max: 16 }) }), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        fc.array(
+          fc.record({ milli: fc.integer({ min: 0, max: 3000 }), memMi: fc.integer({ min: 0, max: 4096 }) }),
+          { maxLength: 60 },
+        ),
         (nodeSpecs, podSpecs) => {
           const s = new Scheduler({ random: () => 0.5 });
-          nodeSpecs.forEach((n, i) => s.addNode(makeNode(`n${i}`).capacity({ cpu: String(n.cpu), memory: `${n.memGi}Gi`, pods: '110' }).obj()));
+          nodeSpecs.forEach((n, i) =>
+            s.addNode(
+              makeNode(`n${i}`)
+                .capacity({ cpu: String(n.cpu), memory: `${n.memGi}Gi`, pods: '110' })
+                .obj(),
+            ),
+          );
           podSpecs.forEach((p, i) => {
-            const pod = makePod(`p${i}`).req({ cpu: `${p.milli}m`, memory: `${p.memMi}Mi` }).obj();
+            const pod = makePod(`p${i}`)
+              .req({ cpu: `${p.milli}m`, memory: `${p.memMi}Mi` })
+              .obj();
             const r = s.schedule(pod);
             if (r.nodeName) s.assume(pod, r.nodeName);
           });

@@ -1,5 +1,15 @@
 import { Registry } from '../framework/registry';
-import { DefaultBinder, ImageLocality, NodeAffinity, NodeName, NodePorts, NodeUnschedulable, PrioritySort, SchedulingGates, TaintToleration } from './basic';
+import {
+  DefaultBinder,
+  ImageLocality,
+  NodeAffinity,
+  NodeName,
+  NodePorts,
+  NodeUnschedulable,
+  PrioritySort,
+  SchedulingGates,
+  TaintToleration,
+} from './basic';
 import { DefaultPreemption } from './default-preemption';
 import { NodeResourcesBalancedAllocation, NodeResourcesFit } from './resources-fit';
 import { InterPodAffinity, PodTopologySpread } from './topology';

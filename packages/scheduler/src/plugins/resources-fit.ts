@@ -3,7 +3,14 @@
  * and NodeResourcesBalancedAllocation (kube-scheduler plugins/noderesources).
  */
 import type { Pod } from '@keelson/api';
-import type { CycleState, FilterPlugin, PluginContext, PreFilterPlugin, PreScorePlugin, ScorePlugin } from '../framework/interface';
+import type {
+  CycleState,
+  FilterPlugin,
+  PluginContext,
+  PreFilterPlugin,
+  PreScorePlugin,
+  ScorePlugin,
+} from '../framework/interface';
 import { MAX_NODE_SCORE } from '../framework/interface';
 import type { NodeInfo } from '../framework/node-info';
 import { podRequests, podRequestsForScoring, type Resources } from '../framework/resources';
@@ -45,7 +52,12 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
       throw new SchedulerConfigError(`NodeResourcesFit: scoringStrategy.type: Unsupported value: "${type}"`);
     }
     this.strategy = { ...s, type };
-    this.resources = s.resources?.length ? s.resources : [{ name: 'cpu', weight: 1 }, { name: 'memory', weight: 1 }];
+    this.resources = s.resources?.length
+      ? s.resources
+      : [
+          { name: 'cpu', weight: 1 },
+          { name: 'memory', weight: 1 },
+        ];
   }
   name() {
     return 'NodeResourcesFit';
@@ -82,10 +94,12 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
       case 'MostAllocated':
         return requested > capacity ? MAX_NODE_SCORE : Math.floor((requested * MAX_NODE_SCORE) / capacity);
       case 'RequestedToCapacityRatio': {
-        const shape = (this.strategy.requestedToCapacityRatio?.shape ?? [
-          { utilization: 0, score: 10 },
-          { utilization: 100, score: 0 },
-        ]).map((p) => ({ u: p.utilization, s: (p.score * MAX_NODE_SCORE) / 10 }));
+        const shape = (
+          this.strategy.requestedToCapacityRatio?.shape ?? [
+            { utilization: 0, score: 10 },
+            { utilization: 100, score: 0 },
+          ]
+        ).map((p) => ({ u: p.utilization, s: (p.score * MAX_NODE_SCORE) / 10 }));
         const u = Math.min(100, Math.floor((requested * 100) / capacity));
         if (u <= shape[0].u) return Math.round(shape[0].s);
         for (let i = 1; i < shape.length; i++) {
@@ -107,13 +121,19 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
 export function insufficient(req: Resources, node: NodeInfo): string[] {
   const reasons: string[] = [];
   if (node.pods.length + 1 > node.allowedPodNumber) reasons.push('Too many pods');
-  if (req.milliCPU > 0 && req.milliCPU > node.allocatable.milliCPU - node.requested.milliCPU) reasons.push('Insufficient cpu');
-  if (req.memory > 0 && req.memory > node.allocatable.memory - node.requested.memory) reasons.push('Insufficient memory');
-  if (req.ephemeralStorage > 0 && req.ephemeralStorage > node.allocatable.ephemeralStorage - node.requested.ephemeralStorage) {
+  if (req.milliCPU > 0 && req.milliCPU > node.allocatable.milliCPU - node.requested.milliCPU)
+    reasons.push('Insufficient cpu');
+  if (req.memory > 0 && req.memory > node.allocatable.memory - node.requested.memory)
+    reasons.push('Insufficient memory');
+  if (
+    req.ephemeralStorage > 0 &&
+    req.ephemeralStorage > node.allocatable.ephemeralStorage - node.requested.ephemeralStorage
+  ) {
     reasons.push('Insufficient ephemeral-storage');
   }
   for (const [name, v] of Object.entries(req.scalar)) {
-    if (v > 0 && v > (node.allocatable.scalar[name] ?? 0) - (node.requested.scalar[name] ?? 0)) reasons.push(`Insufficient ${name}`);
+    if (v > 0 && v > (node.allocatable.scalar[name] ?? 0) - (node.requested.scalar[name] ?? 0))
+      reasons.push(`Insufficient ${name}`);
   }
   return reasons;
 }

@@ -4,7 +4,13 @@
  */
 import type { Pod, PodAffinityTerm, TopologySpreadConstraint } from '@keelson/api';
 import { labelSelectorFromStructured, type Selector } from '@keelson/api';
-import type { CycleState, FilterPlugin, PreFilterPlugin, PreScorePlugin, ScorePlugin } from '../framework/interface';
+import type {
+  CycleState,
+  FilterPlugin,
+  PreFilterPlugin,
+  PreScorePlugin,
+  ScorePlugin,
+} from '../framework/interface';
 import { MAX_NODE_SCORE } from '../framework/interface';
 import type { NodeInfo } from '../framework/node-info';
 import { Status } from '../framework/status';
@@ -16,7 +22,10 @@ const domainOf = (node: NodeInfo, key: string): string | undefined => node.node.
 const parsed = new WeakMap<object, Selector>();
 const NOTHING = labelSelectorFromStructured(undefined);
 
-function selectorMatches(sel: PodAffinityTerm['labelSelector'] | TopologySpreadConstraint['labelSelector'], pod: Pod): boolean {
+function selectorMatches(
+  sel: PodAffinityTerm['labelSelector'] | TopologySpreadConstraint['labelSelector'],
+  pod: Pod,
+): boolean {
   if (!sel) return NOTHING.matches(pod.metadata.labels);
   let s = parsed.get(sel);
   if (!s) parsed.set(sel, (s = labelSelectorFromStructured(sel)));
@@ -41,9 +50,13 @@ function spreadState(pod: Pod, nodes: NodeInfo[], hard: boolean): SpreadState {
     for (const n of nodes) {
       const d = domainOf(n, c.topologyKey);
       if (d === undefined) continue;
-      if ((c.nodeAffinityPolicy ?? 'Honor') === 'Honor' && !podMatchesNodeSelectorAndAffinity(pod, n.node)) continue;
+      if ((c.nodeAffinityPolicy ?? 'Honor') === 'Honor' && !podMatchesNodeSelectorAndAffinity(pod, n.node))
+        continue;
       const matching = n.pods.filter(
-        (p) => p.pod.metadata.namespace === pod.metadata.namespace && !p.pod.metadata.deletionTimestamp && selectorMatches(c.labelSelector, p.pod),
+        (p) =>
+          p.pod.metadata.namespace === pod.metadata.namespace &&
+          !p.pod.metadata.deletionTimestamp &&
+          selectorMatches(c.labelSelector, p.pod),
       ).length;
       m.set(d, (m.get(d) ?? 0) + matching);
     }
@@ -69,12 +82,16 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     for (let i = 0; i < s.constraints.length; i++) {
       const c = s.constraints[i];
       const d = domainOf(node, c.topologyKey);
-      if (d === undefined) return Status.unresolvable("node(s) didn't match pod topology spread constraints (missing required label)");
+      if (d === undefined)
+        return Status.unresolvable(
+          "node(s) didn't match pod topology spread constraints (missing required label)",
+        );
       const counts = s.counts[i];
       let min = counts.size ? Math.min(...counts.values()) : 0;
       if (c.minDomains && counts.size < c.minDomains) min = 0;
       const self = selectorMatches(c.labelSelector, pod) ? 1 : 0;
-      if ((counts.get(d) ?? 0) + self - min > c.maxSkew) return Status.unschedulable("node(s) didn't match pod topology spread constraints");
+      if ((counts.get(d) ?? 0) + self - min > c.maxSkew)
+        return Status.unschedulable("node(s) didn't match pod topology spread constraints");
     }
     return Status.success();
   }
@@ -97,7 +114,8 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     const values = [...scores.values()];
     const max = Math.max(...values);
     const min = Math.min(...values);
-    for (const [k, v] of scores) scores.set(k, max === 0 ? MAX_NODE_SCORE : Math.floor((MAX_NODE_SCORE * (max + min - v)) / max));
+    for (const [k, v] of scores)
+      scores.set(k, max === 0 ? MAX_NODE_SCORE : Math.floor((MAX_NODE_SCORE * (max + min - v)) / max));
     return Status.success();
   }
 }
@@ -155,15 +173,22 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     const existingAnti = new Set<string>();
     for (const n of nodes) {
       for (const existing of n.podsWithRequiredAntiAffinity) {
-        for (const term of existing.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
+        for (const term of existing.spec?.affinity?.podAntiAffinity
+          ?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
           const d = domainOf(n, term.topologyKey);
-          if (d !== undefined && termSelects(term, existing, pod)) existingAnti.add(`${term.topologyKey}=${d}`);
+          if (d !== undefined && termSelects(term, existing, pod))
+            existingAnti.add(`${term.topologyKey}=${d}`);
         }
       }
     }
     if (!affinity.length && !anti.length && !existingAnti.size) return { status: Status.skip() };
     const noAffinityMatches = affinity.every((a) => a.domains.size === 0);
-    state.write('PreFilterInterPodAffinity', { affinity, anti, existingAnti, noAffinityMatches } satisfies AffinityState);
+    state.write('PreFilterInterPodAffinity', {
+      affinity,
+      anti,
+      existingAnti,
+      noAffinityMatches,
+    } satisfies AffinityState);
     return { status: Status.success() };
   }
   filter(state: CycleState, pod: Pod, node: NodeInfo): Status {
@@ -171,7 +196,8 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     if (!s) return Status.success();
     for (const key of s.existingAnti) {
       const [k, v] = [key.slice(0, key.indexOf('=')), key.slice(key.indexOf('=') + 1)];
-      if (domainOf(node, k) === v) return Status.unschedulable("node(s) didn't satisfy existing pods anti-affinity rules");
+      if (domainOf(node, k) === v)
+        return Status.unschedulable("node(s) didn't satisfy existing pods anti-affinity rules");
     }
     for (const a of s.affinity) {
       const d = domainOf(node, a.term.topologyKey);
@@ -183,15 +209,22 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     }
     for (const a of s.anti) {
       const d = domainOf(node, a.term.topologyKey);
-      if (d !== undefined && a.domains.has(d)) return Status.unschedulable("node(s) didn't match pod anti-affinity rules");
+      if (d !== undefined && a.domains.has(d))
+        return Status.unschedulable("node(s) didn't match pod anti-affinity rules");
     }
     return Status.success();
   }
   preScore(state: CycleState, pod: Pod, _feasible: NodeInfo[], all: NodeInfo[]): Status {
     const aff = pod.spec?.affinity;
     const terms = [
-      ...(aff?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => ({ w: w.weight, term: w.podAffinityTerm })),
-      ...(aff?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => ({ w: -w.weight, term: w.podAffinityTerm })),
+      ...(aff?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => ({
+        w: w.weight,
+        term: w.podAffinityTerm,
+      })),
+      ...(aff?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => ({
+        w: -w.weight,
+        term: w.podAffinityTerm,
+      })),
     ];
     if (!terms.length) return Status.skip();
     // topologyKey=value → summed weight
@@ -201,7 +234,11 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
         const d = domainOf(n, term.topologyKey);
         if (d === undefined) continue;
         const matches = n.pods.filter((p) => termSelects(term, pod, p.pod)).length;
-        if (matches) weights.set(`${term.topologyKey}=${d}`, (weights.get(`${term.topologyKey}=${d}`) ?? 0) + w * matches);
+        if (matches)
+          weights.set(
+            `${term.topologyKey}=${d}`,
+            (weights.get(`${term.topologyKey}=${d}`) ?? 0) + w * matches,
+          );
       }
     }
     state.write('PreScoreInterPodAffinity', weights);
@@ -220,7 +257,8 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     const values = [...scores.values()];
     const max = Math.max(...values);
     const min = Math.min(...values);
-    for (const [k, v] of scores) scores.set(k, max === min ? 0 : Math.floor((MAX_NODE_SCORE * (v - min)) / (max - min)));
+    for (const [k, v] of scores)
+      scores.set(k, max === min ? 0 : Math.floor((MAX_NODE_SCORE * (v - min)) / (max - min)));
     return Status.success();
   }
 }

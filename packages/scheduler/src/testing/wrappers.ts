@@ -3,7 +3,15 @@
  * `makePod('p').req({ cpu: '500m' }).toleration(...).obj()`, `makeNode('n1').capacity(...).obj()`.
  * Exported for out-of-tree plugin tests and simulators.
  */
-import type { Node, NodeSelectorRequirement, Pod, PodAffinityTerm, Taint, Toleration, TopologySpreadConstraint } from '@keelson/api';
+import type {
+  Node,
+  NodeSelectorRequirement,
+  Pod,
+  PodAffinityTerm,
+  Taint,
+  Toleration,
+  TopologySpreadConstraint,
+} from '@keelson/api';
 
 let uid = 0;
 
@@ -11,7 +19,12 @@ let uid = 0;
 export class PodWrapper {
   private readonly pod: Pod;
   constructor(name: string, namespace = 'default') {
-    this.pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, uid: `uid-${name}-${++uid}`, labels: {} }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
+    this.pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace, uid: `uid-${name}-${++uid}`, labels: {} },
+      spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    };
   }
   uid(u: string) {
     this.pod.metadata.uid = u;
@@ -41,7 +54,11 @@ export class PodWrapper {
     return this;
   }
   initReq(requests: Record<string, string>) {
-    (this.pod.spec!.initContainers ??= []).push({ name: `init${this.pod.spec!.initContainers?.length ?? 0}`, image: 'busybox', resources: { requests } });
+    (this.pod.spec!.initContainers ??= []).push({
+      name: `init${this.pod.spec!.initContainers?.length ?? 0}`,
+      image: 'busybox',
+      resources: { requests },
+    });
     return this;
   }
   hostPort(port: number, protocol = 'TCP') {
@@ -62,14 +79,19 @@ export class PodWrapper {
   }
   nodeAffinityIn(key: string, values: string[], operator: NodeSelectorRequirement['operator'] = 'In') {
     const aff = ((this.pod.spec!.affinity ??= {}).nodeAffinity ??= {});
-    (aff.requiredDuringSchedulingIgnoredDuringExecution ??= { nodeSelectorTerms: [] }).nodeSelectorTerms.push({
-      matchExpressions: [{ key, operator, values }],
-    });
+    (aff.requiredDuringSchedulingIgnoredDuringExecution ??= { nodeSelectorTerms: [] }).nodeSelectorTerms.push(
+      {
+        matchExpressions: [{ key, operator, values }],
+      },
+    );
     return this;
   }
   preferredNodeAffinity(weight: number, key: string, values: string[]) {
     const aff = ((this.pod.spec!.affinity ??= {}).nodeAffinity ??= {});
-    (aff.preferredDuringSchedulingIgnoredDuringExecution ??= []).push({ weight, preference: { matchExpressions: [{ key, operator: 'In', values }] } });
+    (aff.preferredDuringSchedulingIgnoredDuringExecution ??= []).push({
+      weight,
+      preference: { matchExpressions: [{ key, operator: 'In', values }] },
+    });
     return this;
   }
   podAffinity(term: PodAffinityTerm) {
@@ -80,10 +102,11 @@ export class PodWrapper {
     return this;
   }
   podAntiAffinity(term: PodAffinityTerm) {
-    ((this.pod.spec!.affinity ??= {}).podAntiAffinity ??= {}).requiredDuringSchedulingIgnoredDuringExecution = [
-      ...(this.pod.spec!.affinity!.podAntiAffinity!.requiredDuringSchedulingIgnoredDuringExecution ?? []),
-      term,
-    ];
+    ((this.pod.spec!.affinity ??= {}).podAntiAffinity ??= {}).requiredDuringSchedulingIgnoredDuringExecution =
+      [
+        ...(this.pod.spec!.affinity!.podAntiAffinity!.requiredDuringSchedulingIgnoredDuringExecution ?? []),
+        term,
+      ];
     return this;
   }
   spread(c: TopologySpreadConstraint) {
@@ -104,7 +127,10 @@ export class NodeWrapper {
       kind: 'Node',
       metadata: { name, labels: { 'kubernetes.io/hostname': name } },
       spec: {},
-      status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, capacity: { cpu: '4', memory: '8Gi', pods: '110' } },
+      status: {
+        allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
+        capacity: { cpu: '4', memory: '8Gi', pods: '110' },
+      },
     };
   }
   /** Sets allocatable (and capacity) e.g. { cpu: '2', memory: '4Gi', pods: '10' }. */
