@@ -34,7 +34,6 @@ describe('leader election', () => {
       controllers: ['replicaset'],
       retryPeriodMs: 2000,
       clock,
-      informerImpl: 'builtin' as const,
     };
     const m1 = await startControllerManager({ ...opts, identity: 'one' }, client);
     await flush();

@@ -8,7 +8,6 @@ import { InvalidArgumentError } from './errors';
 import type { Controller, ControllerContext, Logger } from './runtime/controller';
 import { silentLogger } from './runtime/controller';
 import type { InformerSource } from './runtime/informer';
-import { ClientInformerSource } from './runtime/informer';
 import { FactoryInformerSource } from './runtime/client-informers';
 import { ReplicaSetController } from './replicaset/replicaset-controller';
 import { DeploymentController } from './deployment/deployment-controller';
@@ -69,8 +68,8 @@ export interface ControllerManagerOptions {
   /** Replaces the informers (tests). */
   informers?: InformerSource;
   /**
-   * "client" (default): @keelson/client's shared informers; "builtin": this package's minimal
-   * list+watch informers ({@link ClientInformerSource}).
+   * @deprecated Ignored: informers are always @keelson/client's shared informers
+   * ({@link FactoryInformerSource}); the package's own list+watch informer was removed.
    */
   informerImpl?: 'client' | 'builtin';
   /**
@@ -164,13 +163,9 @@ export async function startControllerManager(
   const startControllers = async () => {
     informers =
       opts.informers ??
-      (opts.informerImpl === 'builtin'
-        ? new ClientInformerSource(clientset, {
-            onError: (r, e) => log.debug?.({ resource: r, err: String(e) }, 'informer error'),
-          })
-        : new FactoryInformerSource(clientset, {
-            onError: (e) => log.debug?.({ err: String(e) }, 'informer error'),
-          }));
+      new FactoryInformerSource(clientset, {
+        onError: (e) => log.debug?.({ err: String(e) }, 'informer error'),
+      });
     const ctx: ControllerContext = {
       client: clientset,
       informers,

@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { startApiServer, type RunningApiServer } from '@keelson/apiserver';
-import { createClientset, type Clientset } from '@keelson/client';
-import { ListWatchInformer } from '../src/runtime/informer';
+import { createClientset, newSharedInformer, type Clientset } from '@keelson/client';
 import {
   startControllerManager,
   type ControllerManagerHandle,
@@ -118,7 +117,7 @@ export async function startSimCluster(
     }, 300),
   );
   // Binder + kubelets.
-  const pods = new ListWatchInformer<Pod>(client.resource<Pod>('pods'), { retryMs: 200 });
+  const pods = newSharedInformer<Pod>(client, 'pods');
   let rr = 0;
   let ipSeq = 2;
   const inflight = new Set<string>();
@@ -196,8 +195,8 @@ export async function startSimCluster(
     op.catch(() => undefined).finally(() => inflight.delete(key));
   };
   pods.addEventHandler({ onAdd: handle, onUpdate: (_o, p) => handle(p) });
-  pods.start();
-  await pods.waitForSync();
+  pods.run();
+  await pods.whenSynced();
   const cm =
     cmOpts === null
       ? undefined

@@ -3,7 +3,7 @@
  * kubelets (see cluster-sim.ts).
  */
 import type { KubeObject } from '@keelson/api';
-import { ListWatchInformer } from '../src/runtime/informer';
+import { newSharedInformer } from '@keelson/client';
 import type { Deployment, Job, Pod, ReplicaSet } from '../src/types';
 import { startSimCluster, waitFor, type SimCluster } from './cluster-sim';
 
@@ -76,12 +76,12 @@ describe('controller manager (integration)', () => {
     expect(status.stdout).toContain('successfully rolled out');
 
     // Watch pods and track the minimum number of ready, non-terminating pods.
-    const inf = new ListWatchInformer<Pod>(c.client.resource<Pod>('pods'), { retryMs: 200 });
+    const inf = newSharedInformer<Pod>(c.client, 'pods', { namespace: 'default' });
     let minReady = Infinity;
     const check = () => {
       const ready = inf
         .lister()
-        .list('default')
+        .list()
         .filter(
           (p) =>
             p.metadata.labels?.app === 'web' &&
@@ -91,8 +91,8 @@ describe('controller manager (integration)', () => {
       minReady = Math.min(minReady, ready);
     };
     inf.addEventHandler({ onAdd: check, onUpdate: check, onDelete: check });
-    inf.start();
-    await inf.waitForSync();
+    inf.run();
+    await inf.whenSynced();
     // The initial list adds pods one by one; measure from the synced state on.
     minReady = Infinity;
     check();
