@@ -15,7 +15,12 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls `fn` every `everyMs` until it returns a truthy value or throws at the deadline. */
-export async function until<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T> | T,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastErr: unknown;
   for (;;) {

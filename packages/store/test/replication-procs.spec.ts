@@ -28,8 +28,18 @@ describe('keelson-store members as processes, killed and restarted under load', 
     const child = spawn(
       process.execPath,
       [
-        '--conditions=keelson-source', '--import', 'tsx', bin,
-        '--data-dir', join(root, name), '--name', name, '--peers', peers, '--tick-ms', '50',
+        '--conditions=keelson-source',
+        '--import',
+        'tsx',
+        bin,
+        '--data-dir',
+        join(root, name),
+        '--name',
+        name,
+        '--peers',
+        peers,
+        '--tick-ms',
+        '50',
       ],
       { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -134,12 +144,23 @@ describe('keelson-store members as processes, killed and restarted under load', 
     // The CLI shows the membership: three voters, one leader.
     const list = spawnSync(
       process.execPath,
-      ['--conditions=keelson-source', '--import', 'tsx', bin, 'member', 'list', '--endpoints', names.map((n) => addr[n]).join(',')],
+      [
+        '--conditions=keelson-source',
+        '--import',
+        'tsx',
+        bin,
+        'member',
+        'list',
+        '--endpoints',
+        names.map((n) => addr[n]).join(','),
+      ],
       { cwd: repo, encoding: 'utf8' },
     );
     expect(list.status).toBe(0);
     const lines = list.stdout.trim().split('\n');
-    expect(lines.map((l) => l.split(' ').slice(0, 3).join(' '))).toEqual(names.map((n) => `${n} ${addr[n]} voter`));
+    expect(lines.map((l) => l.split(' ').slice(0, 3).join(' '))).toEqual(
+      names.map((n) => `${n} ${addr[n]} voter`),
+    );
     expect(lines.filter((l) => l.endsWith(' leader'))).toHaveLength(1);
 
     // Stop them and read each member's MVCC directory directly (its local, serializable state).

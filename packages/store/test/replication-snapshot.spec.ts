@@ -11,7 +11,14 @@ jest.setTimeout(60_000);
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const OPTS = { tickMs: 100, electionTick: 10, heartbeatTick: 1, requestTimeoutMs: 10_000, snapshotEntries: 40, keepEntries: 5 };
+const OPTS = {
+  tickMs: 100,
+  electionTick: 10,
+  heartbeatTick: 1,
+  requestTimeoutMs: 10_000,
+  snapshotEntries: 40,
+  keepEntries: 5,
+};
 
 describe('ReplicatedStore snapshots and membership', () => {
   const root = mkdtempSync(join(tmpdir(), `keelson-repl-snap-${process.pid}-`));
@@ -20,7 +27,14 @@ describe('ReplicatedStore snapshots and membership', () => {
   const members = new Map<string, ReplicatedMember>();
 
   async function start(name: string, extra: object = {}): Promise<ReplicatedMember> {
-    const m = await startReplicatedMember({ name, dataDir: join(root, name), peers, listen: peers[name], ...OPTS, ...extra });
+    const m = await startReplicatedMember({
+      name,
+      dataDir: join(root, name),
+      peers,
+      listen: peers[name],
+      ...OPTS,
+      ...extra,
+    });
     members.set(name, m);
     return m;
   }
@@ -49,7 +63,10 @@ describe('ReplicatedStore snapshots and membership', () => {
     const lagging = names.find((n) => n !== leader)!;
     const other = names.find((n) => n !== leader && n !== lagging)!;
     const { revision: firstRev } = await store(leader).put('/s/first', enc.encode('0'));
-    await until('lagging member has the first key', async () => (await store(lagging).get('/s/first', { serializable: true })) !== undefined);
+    await until(
+      'lagging member has the first key',
+      async () => (await store(lagging).get('/s/first', { serializable: true })) !== undefined,
+    );
     const laggingLast = store(lagging).raftStatus().lastIndex;
     await members.get(lagging)!.close();
     members.delete(lagging);
@@ -67,13 +84,30 @@ describe('ReplicatedStore snapshots and membership', () => {
     expect(back.store.raftStatus().snapshotIndex).toBeGreaterThanOrEqual(st.snapshotIndex);
     // Same revisions as the leader, and the history before the snapshot is there: a watch from
     // the first revision replays all 121 puts.
-    const [a, b] = await Promise.all([store(leader).range('/s/', { prefix: true }), back.store.range('/s/', { prefix: true, serializable: true })]);
+    const [a, b] = await Promise.all([
+      store(leader).range('/s/', { prefix: true }),
+      back.store.range('/s/', { prefix: true, serializable: true }),
+    ]);
     expect(b.kvs).toEqual(a.kvs);
     const events: WatchEvent[] = [];
-    const h = back.store.watch('/s/', { prefix: true, startRevision: firstRev }, {
-      onEvents: (ev) => events.push(...ev),
-      onError: (e) => events.push({ type: 'delete', kv: { key: `error ${e.message}`, value: new Uint8Array(), createRevision: 0, modRevision: 0, version: 0 } }),
-    });
+    const h = back.store.watch(
+      '/s/',
+      { prefix: true, startRevision: firstRev },
+      {
+        onEvents: (ev) => events.push(...ev),
+        onError: (e) =>
+          events.push({
+            type: 'delete',
+            kv: {
+              key: `error ${e.message}`,
+              value: new Uint8Array(),
+              createRevision: 0,
+              modRevision: 0,
+              version: 0,
+            },
+          }),
+      },
+    );
     await until('watch replays the history', () => events.length >= 121);
     h.cancel();
     expect(events).toHaveLength(121);
@@ -109,18 +143,32 @@ describe('ReplicatedStore snapshots and membership', () => {
     const adding = store(names.find((n) => n !== leader)!).addMember('m4', peers.m4);
     const m4 = await start('m4', { join: true });
     await adding;
-    expect(store(leader).members().map((m) => [m.name, m.learner])).toEqual([
+    expect(
+      store(leader)
+        .members()
+        .map((m) => [m.name, m.learner]),
+    ).toEqual([
       ['m1', false],
       ['m2', false],
       ['m3', false],
       ['m4', false],
     ]);
-    await until('m4 has the data', async () => (await m4.store.range('/s/', { prefix: true, serializable: true })).kvs.length === 31);
+    await until(
+      'm4 has the data',
+      async () => (await m4.store.range('/s/', { prefix: true, serializable: true })).kvs.length === 31,
+    );
     const { revision } = await m4.store.put('/s/from-m4', enc.encode('x'));
     expect((await store(leader).get('/s/from-m4'))?.modRevision).toBe(revision);
 
     await store(leader).removeMember('m4');
-    await until('m4 removed everywhere', () => names.every((n) => !store(n).members().some((m) => m.name === 'm4')));
+    await until('m4 removed everywhere', () =>
+      names.every(
+        (n) =>
+          !store(n)
+            .members()
+            .some((m) => m.name === 'm4'),
+      ),
+    );
     await members.get('m4')!.close();
     members.delete('m4');
     await store(names[0]).put('/s/after-remove', enc.encode('y'));

@@ -62,17 +62,21 @@ describe('ReplicatedStore, 3 members in process', () => {
         expect(kv!.modRevision).toBe(revision);
       }
     }
-    const txn = await members.get('m2')!.store.txn(
-      [{ key: '/k/m1', target: 'version', result: '=', value: 1 }],
-      [{ type: 'put', key: '/k/t', value: enc.encode('txn') }],
-      [],
-    );
+    const txn = await members
+      .get('m2')!
+      .store.txn(
+        [{ key: '/k/m1', target: 'version', result: '=', value: 1 }],
+        [{ type: 'put', key: '/k/t', value: enc.encode('txn') }],
+        [],
+      );
     expect(txn.succeeded).toBe(true);
     const del = await members.get('m3')!.store.delete('/k/m3');
     expect(del.deleted).toBe(1);
     // Every member applied the same history: same ranges, same revisions.
     await until('members converge', async () => {
-      const rs = await Promise.all(names.map((n) => members.get(n)!.store.range('/k/', { prefix: true, serializable: true })));
+      const rs = await Promise.all(
+        names.map((n) => members.get(n)!.store.range('/k/', { prefix: true, serializable: true })),
+      );
       return rs.every((r) => JSON.stringify(r) === JSON.stringify(rs[0])) && rs[0].kvs.length === 3;
     });
     // Errors come back as the local store's named errors.

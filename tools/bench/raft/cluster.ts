@@ -68,7 +68,18 @@ async function keelsonCluster(): Promise<Cluster> {
         new Promise<void>((res, rej) => {
           const child = spawn(
             process.execPath,
-            ['--conditions=keelson-source', '--import', 'tsx', bin, '--data-dir', join(dir, n), '--name', n, '--peers', peers],
+            [
+              '--conditions=keelson-source',
+              '--import',
+              'tsx',
+              bin,
+              '--data-dir',
+              join(dir, n),
+              '--name',
+              n,
+              '--peers',
+              peers,
+            ],
             { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] },
           );
           procs.set(n, child);
@@ -79,7 +90,9 @@ async function keelsonCluster(): Promise<Cluster> {
     ),
   );
   // Per member several gRPC channels, like independent clients.
-  const clients = NAMES.flatMap((n) => Array.from({ length: 4 }, () => new RemoteStore(addr[n], { timeoutMs: 10_000 })));
+  const clients = NAMES.flatMap((n) =>
+    Array.from({ length: 4 }, () => new RemoteStore(addr[n], { timeoutMs: 10_000 })),
+  );
   const c: Cluster = {
     name: 'keelson-store (3 members)',
     alive: [...NAMES],
@@ -119,12 +132,28 @@ async function etcdCluster(): Promise<Cluster> {
       spawn(
         'etcd',
         [
-          '--name', n, '--data-dir', join(dir, n),
-          '--listen-client-urls', client[n], '--advertise-client-urls', client[n],
-          '--listen-peer-urls', peer[n], '--initial-advertise-peer-urls', peer[n],
-          '--initial-cluster', initial, '--initial-cluster-state', 'new',
-          '--initial-cluster-token', token,
-          '--log-level', 'error', '--logger', 'zap',
+          '--name',
+          n,
+          '--data-dir',
+          join(dir, n),
+          '--listen-client-urls',
+          client[n],
+          '--advertise-client-urls',
+          client[n],
+          '--listen-peer-urls',
+          peer[n],
+          '--initial-advertise-peer-urls',
+          peer[n],
+          '--initial-cluster',
+          initial,
+          '--initial-cluster-state',
+          'new',
+          '--initial-cluster-token',
+          token,
+          '--log-level',
+          'error',
+          '--logger',
+          'zap',
         ],
         { stdio: ['ignore', 'ignore', 'inherit'] },
       ),
@@ -210,9 +239,12 @@ async function putLoad(c: Cluster, clients: number, durationMs: number, tag: str
 }
 
 /** SIGKILL the leader; ms until survivors report a new leader, and until a put succeeds. */
-async function failover(c: Cluster): Promise<{ electMs: number; writeMs: number; old: string; next: string }> {
+async function failover(
+  c: Cluster,
+): Promise<{ electMs: number; writeMs: number; old: string; next: string }> {
   let old = '';
-  for (const deadline = Date.now() + 20_000; !old && Date.now() < deadline; ) old = await c.leader(c.alive).catch(() => '');
+  for (const deadline = Date.now() + 20_000; !old && Date.now() < deadline;)
+    old = await c.leader(c.alive).catch(() => '');
   if (!old) throw new Error(`${c.name}: no leader before the kill`);
   const t0 = performance.now();
   await c.kill(old);
@@ -286,7 +318,9 @@ async function main(): Promise<void> {
       );
     }
     if (fo.length === 2) {
-      console.log(`  ratio keelson/etcd: election ${(fo[0].electMs / fo[1].electMs).toFixed(2)}  first write ${(fo[0].writeMs / fo[1].writeMs).toFixed(2)}`);
+      console.log(
+        `  ratio keelson/etcd: election ${(fo[0].electMs / fo[1].electMs).toFixed(2)}  first write ${(fo[0].writeMs / fo[1].writeMs).toFixed(2)}`,
+      );
     }
   } finally {
     for (const c of clusters) await c.close().catch(() => undefined);

@@ -35,7 +35,9 @@ function peerList(v: string): Record<string, string> {
 
 function printView(v: ClusterView): void {
   for (const m of v.members) {
-    console.log(`${m.name} ${m.address} ${m.learner ? 'learner' : 'voter'}${m.name === v.leader ? ' leader' : ''}`);
+    console.log(
+      `${m.name} ${m.address} ${m.learner ? 'learner' : 'voter'}${m.name === v.leader ? ' leader' : ''}`,
+    );
   }
 }
 
@@ -43,8 +45,10 @@ function printView(v: ClusterView): void {
 async function memberMain(argv: string[]): Promise<void> {
   const program = new Command().name('keelson-store member').showHelpAfterError(false);
   const endpoints = () =>
-    new Command()
-      .requiredOption('--endpoints <addr,...>', 'gRPC addresses of members (HOST:PORT[,HOST:PORT...])');
+    new Command().requiredOption(
+      '--endpoints <addr,...>',
+      'gRPC addresses of members (HOST:PORT[,HOST:PORT...])',
+    );
   program.addCommand(
     endpoints()
       .name('list')
@@ -55,7 +59,9 @@ async function memberMain(argv: string[]): Promise<void> {
     endpoints()
       .name('add')
       .argument('<name=addr>', 'the new member and its gRPC address')
-      .description('add a member (learner first, promoted to voter once caught up); then start it with --join')
+      .description(
+        'add a member (learner first, promoted to voter once caught up); then start it with --join',
+      )
       .action(async (spec: string, o: { endpoints: string }) => {
         const m = /^([A-Za-z0-9._-]+)=(.+:\d{1,5})$/.exec(spec);
         if (!m) throw new Error('member add: expected NAME=HOST:PORT');
@@ -83,9 +89,17 @@ async function main(): Promise<void> {
     .name('keelson-store')
     .description('MVCC key-value store on LevelDB served over gRPC (keelson.store.v1)')
     .requiredOption('--data-dir <dir>', 'LevelDB directory (created if missing)')
-    .option('--listen <host:port>', 'gRPC listen address; port 0 picks a free port (default with --peers: this member\'s peer address)', listenAddress)
-    .option('--name <name>', 'this member\'s name in --peers (replicated mode)')
-    .option('--peers <name=addr,...>', 'initial cluster members and their gRPC addresses: run as a Raft member', peerList)
+    .option(
+      '--listen <host:port>',
+      "gRPC listen address; port 0 picks a free port (default with --peers: this member's peer address)",
+      listenAddress,
+    )
+    .option('--name <name>', "this member's name in --peers (replicated mode)")
+    .option(
+      '--peers <name=addr,...>',
+      'initial cluster members and their gRPC addresses: run as a Raft member',
+      peerList,
+    )
     .option('--join', 'with --peers: join an existing cluster (after `member add`) instead of bootstrapping')
     .option('--tick-ms <ms>', 'Raft tick period, ms', (v) => Number(v), 100)
     .option('--election-ticks <n>', 'Raft election timeout in ticks', (v) => Number(v), 10)

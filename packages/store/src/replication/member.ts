@@ -1,6 +1,13 @@
 // A replicated keelson-store member: a ReplicatedStore served over gRPC (KVService,
 // WatchService and RaftPeer on one address), and the client side of the membership commands.
-import { Metadata, credentials, status as GrpcStatus, type sendUnaryData, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import {
+  Metadata,
+  credentials,
+  status as GrpcStatus,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import {
   RaftPeerClient,
   RaftPeerService,
@@ -46,12 +53,14 @@ export function raftPeerService(store: ReplicatedStore): RaftPeerServer {
     }),
     memberList: unary(() => listResponse(store)),
     memberAdd: unary(async (req) => {
-      if (!req.name || !/^.+:\d+$/.test(req.address)) throw new StoreUnavailableError(GrpcStatus.INVALID_ARGUMENT, 'member add needs NAME=HOST:PORT');
+      if (!req.name || !/^.+:\d+$/.test(req.address))
+        throw new StoreUnavailableError(GrpcStatus.INVALID_ARGUMENT, 'member add needs NAME=HOST:PORT');
       await store.addMember(req.name, req.address);
       return listResponse(store);
     }),
     memberRemove: unary(async (req) => {
-      if (!req.name) throw new StoreUnavailableError(GrpcStatus.INVALID_ARGUMENT, 'member remove needs a NAME');
+      if (!req.name)
+        throw new StoreUnavailableError(GrpcStatus.INVALID_ARGUMENT, 'member remove needs a NAME');
       await store.removeMember(req.name);
       return listResponse(store);
     }),
@@ -104,14 +113,18 @@ export async function memberCall(
   timeoutMs = 70_000,
 ): Promise<ClusterView> {
   let last: Error = new Error('no endpoints');
-  for (const addr of endpoints.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const addr of endpoints
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const client = new RaftPeerClient(addr, credentials.createInsecure());
     try {
       const res = await new Promise<MemberListResponse>((resolve, reject) => {
         const cb = (err: ServiceError | null, r: MemberListResponse) => (err ? reject(err) : resolve(r));
         const md = { deadline: Date.now() + timeoutMs };
         if (method === 'memberList') client.memberList({}, new Metadata(), md, cb);
-        else if (method === 'memberAdd') client.memberAdd({ name: req.name ?? '', address: req.address ?? '' }, new Metadata(), md, cb);
+        else if (method === 'memberAdd')
+          client.memberAdd({ name: req.name ?? '', address: req.address ?? '' }, new Metadata(), md, cb);
         else client.memberRemove({ name: req.name ?? '' }, new Metadata(), md, cb);
       });
       return { members: res.members, leader: res.leader };

@@ -15,7 +15,12 @@ export type Proposal =
 const MAGIC = 0x4b;
 
 /** Encodes a txn proposal. */
-export function encodeTxnProposal(id: string, compares: Compare[], success: TxnOp[], failure: TxnOp[]): Uint8Array {
+export function encodeTxnProposal(
+  id: string,
+  compares: Compare[],
+  success: TxnOp[],
+  failure: TxnOp[],
+): Uint8Array {
   const body = TxnRequest.encode({
     compares: compares.map(compareToPb),
     success: success.map(opToPb),

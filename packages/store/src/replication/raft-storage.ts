@@ -101,7 +101,8 @@ export class LevelRaftStorage extends MemoryStorage {
     if (entries.length) {
       const oldLast = this.lastIndex();
       const newLast = entries[entries.length - 1].index;
-      for (const e of entries) ops.push({ type: 'put', key: entryKey(e.index), value: Buffer.from(encodeEntry(e)) });
+      for (const e of entries)
+        ops.push({ type: 'put', key: entryKey(e.index), value: Buffer.from(encodeEntry(e)) });
       for (let i = newLast + 1; i <= oldLast; i++) ops.push({ type: 'del', key: entryKey(i) });
     }
     if (hs) ops.push({ type: 'put', key: HARD, value: Buffer.from(encodeHardState(hs)) });

@@ -232,7 +232,14 @@ export class ReplicatedStore implements KV {
    * Raft bookkeeping of this member: applied index, the latest snapshot's index, the first and
    * last index held in the log, the known leader, and this member's role.
    */
-  raftStatus(): { applied: number; snapshotIndex: number; firstIndex: number; lastIndex: number; leader: string; role: string } {
+  raftStatus(): {
+    applied: number;
+    snapshotIndex: number;
+    firstIndex: number;
+    lastIndex: number;
+    leader: string;
+    role: string;
+  } {
     return {
       applied: this.applied,
       snapshotIndex: this.storage.snapshot().metadata.index,
@@ -246,8 +253,10 @@ export class ReplicatedStore implements KV {
   /** Current configuration (voters and learners) with their addresses. */
   members(): MemberInfo[] {
     const out: MemberInfo[] = [];
-    for (const n of this.confState.voters) out.push({ name: n, address: this.addresses.get(n) ?? '', learner: false });
-    for (const n of this.confState.learners) out.push({ name: n, address: this.addresses.get(n) ?? '', learner: true });
+    for (const n of this.confState.voters)
+      out.push({ name: n, address: this.addresses.get(n) ?? '', learner: false });
+    for (const n of this.confState.learners)
+      out.push({ name: n, address: this.addresses.get(n) ?? '', learner: true });
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
@@ -260,8 +269,10 @@ export class ReplicatedStore implements KV {
   async addMember(name: string, address: string, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     if (!this.confState.voters.includes(name) && !this.confState.learners.includes(name)) {
-      await this.changeConf({ type: 'AddLearner', nodeId: name, context: enc.encode(address) }, deadline, () =>
-        this.confState.learners.includes(name) || this.confState.voters.includes(name),
+      await this.changeConf(
+        { type: 'AddLearner', nodeId: name, context: enc.encode(address) },
+        deadline,
+        () => this.confState.learners.includes(name) || this.confState.voters.includes(name),
       );
     }
     await this.changeConf({ type: 'AddNode', nodeId: name, context: enc.encode(address) }, deadline, () =>
@@ -287,7 +298,10 @@ export class ReplicatedStore implements KV {
     while (!done()) {
       this.checkOpen();
       if (Date.now() > deadline) {
-        throw new StoreUnavailableError(GrpcStatus.UNAVAILABLE, `membership change ${cc.type} ${cc.nodeId} timed out`);
+        throw new StoreUnavailableError(
+          GrpcStatus.UNAVAILABLE,
+          `membership change ${cc.type} ${cc.nodeId} timed out`,
+        );
       }
       if (Date.now() - lastTry >= 500) {
         lastTry = Date.now();
@@ -412,7 +426,10 @@ export class ReplicatedStore implements KV {
   // ---- reads ----
 
   /** {@inheritDoc KV.get} Linearizable unless `serializable: true`. */
-  async get(key: string, opts: { revision?: number; serializable?: boolean } = {}): Promise<KeyValue | undefined> {
+  async get(
+    key: string,
+    opts: { revision?: number; serializable?: boolean } = {},
+  ): Promise<KeyValue | undefined> {
     checkKey(key);
     const r = await this.range(key, { revision: opts.revision, serializable: opts.serializable });
     return r.kvs[0];
@@ -727,7 +744,10 @@ export class ReplicatedStore implements KV {
 
   private fatal(err: Error): void {
     if (this.failed) return;
-    this.failed = err instanceof StoreClosedError ? err : new StoreUnavailableError(GrpcStatus.INTERNAL, `raft loop failed: ${err.message}`);
+    this.failed =
+      err instanceof StoreClosedError
+        ? err
+        : new StoreUnavailableError(GrpcStatus.INTERNAL, `raft loop failed: ${err.message}`);
     for (const p of this.proposals.values()) p.reject(this.failed);
     this.proposals.clear();
     process.emitWarning(`keelson-store ${this.o.name}: ${this.failed.message}`);
