@@ -238,8 +238,8 @@ describe('controller manager (integration)', () => {
       60_000,
       'job failed',
     );
-    expect(j.status).toMatchObject({ failed: 3, active: 0 });
-    expect(j.status!.conditions!.find((k) => k.type === 'Failed')!.reason).toBe('BackoffLimitExceeded');
+    expect(j!.status).toMatchObject({ failed: 3, active: 0 });
+    expect(j!.status!.conditions!.find((k) => k.type === 'Failed')!.reason).toBe('BackoffLimitExceeded');
     const ps = await pods('batch.kubernetes.io/job-name=flaky');
     expect(ps).toHaveLength(3);
     expect(ps.every((p) => !(p.metadata.finalizers ?? []).length)).toBe(true);
