@@ -514,7 +514,7 @@ export class ReplicatedStore implements KV {
         }
       });
       // No ReadState (no leader, lost message, leader change): ask again.
-      round.retry = setTimeout(issue, Math.max(2 * this.o.tickMs * this.o.heartbeatTick, 300));
+      round.retry = setTimeout(issue, Math.max((this.o.tickMs * this.o.electionTick) / 2, 300));
     };
     issue();
   }
