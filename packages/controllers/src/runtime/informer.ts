@@ -1,17 +1,10 @@
 /**
  * The informer roles the controllers consume (client-go tools/cache: SharedInformer, Lister),
- * as small interfaces, plus a list+watch implementation over a @keelson/client ResourceClient.
- * Controllers depend only on the interfaces, so the client package's informers or an in-memory
- * {@link StaticInformer} (tests) plug in unchanged.
+ * as small interfaces. At run time they are @keelson/client's shared informers (adapted by
+ * FactoryInformerSource in client-informers.ts); unit tests use the in-memory
+ * {@link StaticInformer}, which sets the cache and fires handlers synchronously.
  */
 import type { KubeObject } from '@keelson/api';
-import {
-  realClock,
-  type Clientset,
-  type Clock,
-  type ResourceClient,
-  type WatchHandle,
-} from '@keelson/client';
 import { keyOf } from '../util/objects';
 
 /** Callbacks of an informer; each receives the cached object (never mutate it). */
