@@ -8,7 +8,7 @@ import type {
   Compare,
   KV,
   KeyValue,
-  KvWatchEvent,
+  WatchEvent as KvWatchEvent,
   RangeOptions,
   RangeResult,
   TxnOp,
