@@ -103,7 +103,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
  * The kube-dns Service at the DNS ClusterIP, without a selector, and its EndpointSlice and
  * Endpoints pointing at the DNS server's address (the way a node-local DNS is published).
  */
-async function ensureDnsService(clientset: Clientset, opts: ControlPlaneOptions): Promise<void> {
+export async function ensureDnsService(
+  clientset: Clientset,
+  opts: Pick<ControlPlaneOptions, 'dnsServiceIP' | 'dnsListenIP'>,
+): Promise<void> {
   const ports = [
     { name: 'dns', port: 53, protocol: 'UDP' },
     { name: 'dns-tcp', port: 53, protocol: 'TCP' },

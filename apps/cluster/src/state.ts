@@ -29,6 +29,8 @@ export interface ClusterState {
   clusterCIDR: string;
   serviceCIDR: string;
   proxyMode: 'nftables' | 'iptables';
+  /** Every component in its own process (`keelson up --split`). */
+  split?: boolean;
   nodes: NodeState[];
   /** ISO time the cluster came up. */
   startedAt: string;

@@ -28,7 +28,11 @@ function freePort(): Promise<number> {
   });
 }
 
-(isRoot && hasKubectl ? describe : describe.skip)('keelson cluster end to end', () => {
+// The same suite in both process layouts: the default (control plane in one process, one process
+// per node) and --split (every component its own process from its package's bin).
+(isRoot && hasKubectl
+  ? describe.each([[[] as string[]], [['--split']]])
+  : describe.skip.each([[[] as string[]]]))('keelson cluster end to end %j', (modeArgs: string[]) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'keelson-e2e-'));
   const kubeconfig = join(dataDir, 'kubeconfig');
   const kubectl = async (...args: string[]) =>

@@ -53,8 +53,10 @@ program
     'tolerationSeconds added to pods for not-ready nodes',
     int,
   )
+  .option('--split', 'run every component as its own process from its package bin', false)
   .action((o) =>
     up({
+      split: o.split,
       dataDir: o.dataDir,
       nodes: o.nodes,
       ociRuntime: o.ociRuntime,

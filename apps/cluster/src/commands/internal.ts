@@ -5,11 +5,12 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterPaths } from '../paths';
-import { readState } from '../state';
+import { readState, updateState } from '../state';
 import { componentLogger } from '../logger';
 import { runSupervisor } from '../supervisor';
 import { startNodeAgent } from '../node-agent';
-import { setupBridge, setupNodeNetwork } from '../host';
+import { setupBridge, setupNodeNetwork, teardownBridge, teardownNodeNetwork } from '../host';
+import { runSplit } from '../split';
 import { CLUSTER_DOMAIN, DNS_SERVICE_IP, controlPlaneAddresses } from './up';
 import { CliError } from '../errors';
 
@@ -32,6 +33,31 @@ export async function runCommand(opts: {
     if (!n.netns) setupBridge(n.bridge, `${n.ip}/${n.podCIDR.split('/')[1]}`, state.serviceCIDR);
   if (state.nodes.some((n) => n.netns)) setupNodeNetwork(state.id, state.nodes, state.serviceCIDR);
   const { bindAddress } = controlPlaneAddresses(state.nodes);
+  if (state.split) {
+    updateState(paths.state, (s) => (s.supervisorPid = process.pid));
+    const split = await runSplit({
+      paths,
+      state,
+      log,
+      bindAddress,
+      apiPort: opts.apiPort,
+      grpcPort: opts.grpcPort,
+      ociRuntime: opts.ociRuntime,
+      nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
+      defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds,
+      defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
+    });
+    await new Promise<void>((resolve) => {
+      process.once('SIGTERM', () => resolve());
+      process.once('SIGINT', () => resolve());
+    });
+    await split.stop();
+    if (existsSync(join(paths.dataDir, 'stopping'))) {
+      for (const n of state.nodes) if (!n.netns) teardownBridge(n.bridge, state.serviceCIDR);
+      if (state.nodes.some((n) => n.netns)) teardownNodeNetwork(state.id, state.nodes, state.serviceCIDR);
+    }
+    process.exit(0);
+  }
   await runSupervisor({
     paths,
     state,

@@ -27,6 +27,8 @@ export interface UpOptions {
   grpcPort: number;
   timeoutSeconds: number;
   nodeMonitorGracePeriod?: string;
+  /** Every component as its own process from its package's bin. */
+  split?: boolean;
   defaultUnreachableTolerationSeconds?: number;
   defaultNotReadyTolerationSeconds?: number;
 }
@@ -163,6 +165,7 @@ export async function up(opts: UpOptions): Promise<void> {
       clusterCIDR: CLUSTER_CIDR,
       serviceCIDR: SERVICE_CIDR,
       proxyMode: opts.proxyMode,
+      split: opts.split,
       nodes,
       startedAt: new Date().toISOString(),
     };

@@ -3,6 +3,7 @@
 //   keelson-kubelet --kubeconfig F --node-name N --container-runtime-endpoint unix:///x.sock \
 //     --pod-cidr 10.244.1.0/24 --cluster-dns 10.96.0.10 --cluster-domain cluster.local \
 //     --root-dir DIR --node-ip IP --port 10250
+import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { addQuantities } from '@keelson/api';
 import { clientsetFromKubeconfig } from '@keelson/client';
@@ -64,7 +65,11 @@ const program = new Command('keelson-kubelet')
   .option('--node-status-report-frequency <d>', 'max interval between node status writes', duration, 60_000)
   .option('--crashloop-backoff-base <d>', 'CrashLoopBackOff initial delay', duration, 10_000)
   .option('--crashloop-backoff-max <d>', 'CrashLoopBackOff max delay', duration, 300_000)
-  .option('--resolv-conf <file>', 'host resolv.conf for dnsPolicy Default', '/etc/resolv.conf');
+  .option('--resolv-conf <file>', 'host resolv.conf for dnsPolicy Default', '/etc/resolv.conf')
+  .option(
+    '--remove-pods-marker <file>',
+    'on SIGTERM, if this file exists, stop and remove every pod of this node first (a node being torn down)',
+  );
 
 async function main() {
   program.parse();
@@ -104,7 +109,8 @@ async function main() {
   const cs = clientsetFromKubeconfig(o.kubeconfig);
   const k = await startKubelet(opts, cs);
   const shutdown = async () => {
-    await k.stop();
+    // Pods keep running across a kubelet restart (as upstream), unless the node is torn down.
+    await k.stop({ removePods: !!o.removePodsMarker && existsSync(o.removePodsMarker) });
     cs.close();
     process.exit(0);
   };

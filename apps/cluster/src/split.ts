@@ -1,0 +1,330 @@
+/**
+ * `keelson up --split`: every component as its own process from its package's bin, talking over
+ * the same gRPC and CRI sockets as in the default mode: keelson-store, keelson-apiserver
+ * (storage `store:`), keelson-controller-manager, keelson-scheduler, keelson-dns, and per node
+ * keelson-cri, keelson-kubelet and keelson-proxy (inside the node's network namespace, if any).
+ * Crashed components restart with backoff (1 s doubling to 60 s); stop ends them in reverse order.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync, readdirSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import { createClientset } from '@keelson/client';
+import { ensureDnsService } from './control-plane';
+import { proxyTable } from './node-agent';
+import type { ClusterPaths } from './paths';
+import { updateState, type ClusterState, type NodeState } from './state';
+import { CLUSTER_DOMAIN, DNS_SERVICE_IP } from './commands/up';
+
+/** argv running a package's bin: from source in a checkout, else its built file. */
+export function binCommand(pkg: string, bin: string, args: string[]): string[] {
+  const dir = dirname(require.resolve(`@keelson/${pkg}/package.json`));
+  const src = join(dir, 'src/bin', `${bin}.ts`);
+  if (existsSync(src))
+    return [process.execPath, '--conditions=keelson-source', '--import', 'tsx', src, ...args];
+  return [process.execPath, join(dir, 'dist/bin', `${bin}.js`), ...args];
+}
+
+/** One supervised component process. */
+class Component {
+  private child?: ChildProcess;
+  private stopped = false;
+  private attempt = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    readonly name: string,
+    private readonly argv: string[],
+    private readonly logFile: string,
+    private readonly log: Logger,
+    private readonly onPid?: (pid: number | undefined) => void,
+  ) {}
+
+  start(): void {
+    if (this.stopped) return;
+    const out = openSync(this.logFile, 'a');
+    const child = spawn(this.argv[0], this.argv.slice(1), { stdio: ['ignore', out, out] });
+    this.child = child;
+    this.onPid?.(child.pid);
+    const startedAt = Date.now();
+    child.on('exit', (code, signal) => {
+      if (this.stopped) return;
+      this.attempt = Date.now() - startedAt > 60_000 ? 0 : this.attempt + 1;
+      const delay = Math.min(60_000, 1000 * 2 ** this.attempt);
+      this.log.warn(
+        { component: this.name, code, signal, restartInMs: delay },
+        'component exited; restarting',
+      );
+      this.timer = setTimeout(() => this.start(), delay);
+    });
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  async stop(graceMs = 60_000): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const c = this.child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => c.kill('SIGKILL'), graceMs);
+      c.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      c.kill('SIGTERM');
+    });
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const tcpOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = createConnection(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+
+/** Options of {@link runSplit}. */
+export interface SplitOptions {
+  paths: ClusterPaths;
+  state: ClusterState;
+  bindAddress: string;
+  apiPort: number;
+  grpcPort: number;
+  ociRuntime: string;
+  nodeMonitorGracePeriodMs?: number;
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
+  log: Logger;
+}
+
+/** Starts every component process; resolves with a stop function once the apiserver is ready. */
+export async function runSplit(opts: SplitOptions): Promise<{ stop(): Promise<void> }> {
+  const { paths, state, log } = opts;
+  const controlPlane: Component[] = [];
+  const nodes: Array<{ node: NodeState; parts: Component[] }> = [];
+  const comp = (name: string, argv: string[], onPid?: (pid?: number) => void) => {
+    const c = new Component(name, argv, paths.log(name), log, onPid);
+    c.start();
+    return c;
+  };
+  const kubeconfig = paths.kubeconfig;
+
+  const storePort = await freePort();
+  controlPlane.push(
+    comp(
+      'store',
+      binCommand('store', 'keelson-store', ['--data-dir', paths.store, '--listen', `127.0.0.1:${storePort}`]),
+    ),
+  );
+  await waitFor('keelson-store', () => tcpOpen(storePort));
+  const apiArgs = [
+    '--storage',
+    `store:127.0.0.1:${storePort}`,
+    '--bind-address',
+    opts.bindAddress,
+    '--port',
+    String(opts.apiPort),
+    '--grpc-port',
+    String(opts.grpcPort),
+    '--kubeconfig-out',
+    kubeconfig,
+  ];
+  if (opts.defaultNotReadyTolerationSeconds !== undefined)
+    apiArgs.push('--default-not-ready-toleration-seconds', String(opts.defaultNotReadyTolerationSeconds));
+  if (opts.defaultUnreachableTolerationSeconds !== undefined)
+    apiArgs.push(
+      '--default-unreachable-toleration-seconds',
+      String(opts.defaultUnreachableTolerationSeconds),
+    );
+  controlPlane.push(comp('apiserver', binCommand('apiserver', 'keelson-apiserver', apiArgs)));
+  const url = `http://${opts.bindAddress}:${opts.apiPort}`;
+  await waitFor(
+    'keelson-apiserver',
+    async () => (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) })).ok,
+  );
+  const clientset = createClientset({ grpcAddress: `${opts.bindAddress}:${opts.grpcPort}` });
+  try {
+    await ensureDnsService(clientset, { dnsServiceIP: DNS_SERVICE_IP, dnsListenIP: state.dnsAddress });
+  } finally {
+    clientset.close();
+  }
+  const cmArgs = ['--kubeconfig', kubeconfig];
+  if (opts.nodeMonitorGracePeriodMs !== undefined)
+    cmArgs.push('--node-monitor-grace-period', `${opts.nodeMonitorGracePeriodMs}ms`);
+  if (opts.defaultNotReadyTolerationSeconds !== undefined)
+    cmArgs.push('--default-not-ready-toleration-seconds', String(opts.defaultNotReadyTolerationSeconds));
+  if (opts.defaultUnreachableTolerationSeconds !== undefined)
+    cmArgs.push('--default-unreachable-toleration-seconds', String(opts.defaultUnreachableTolerationSeconds));
+  controlPlane.push(
+    comp('controller-manager', binCommand('controllers', 'keelson-controller-manager', cmArgs)),
+  );
+  controlPlane.push(
+    comp('scheduler', binCommand('scheduler', 'keelson-scheduler', ['--kubeconfig', kubeconfig])),
+  );
+  controlPlane.push(
+    comp(
+      'dns',
+      binCommand('dns', 'keelson-dns', [
+        '--kubeconfig',
+        kubeconfig,
+        '--listen',
+        `${state.dnsAddress}:53`,
+        '--cluster-domain',
+        CLUSTER_DOMAIN,
+        '--health-port',
+        '0',
+      ]),
+    ),
+  );
+
+  for (const node of state.nodes) {
+    const root = paths.node(node.name);
+    const inNs = (argv: string[]) =>
+      node.netns ? ['nsenter', `--net=/var/run/netns/${node.netns}`, '--', ...argv] : argv;
+    const runtimeRoot = join(root, 'runtime');
+    // Local images into the runtime's store before it serves (its bin's `import` subcommand).
+    if (existsSync(paths.images)) {
+      for (const image of readdirSync(paths.images)) {
+        const [cmd, ...args] = binCommand('cri-runtime', 'keelson-cri', [
+          '--root',
+          runtimeRoot,
+          'import',
+          join(paths.images, image),
+        ]);
+        spawnSync(cmd, args, { stdio: 'ignore' });
+      }
+    }
+    const socket = paths.criSocket(node.name);
+    const parts: Component[] = [];
+    parts.push(
+      comp(
+        `cri-${node.name}`,
+        inNs(
+          binCommand('cri-runtime', 'keelson-cri', [
+            '--root',
+            runtimeRoot,
+            '--listen',
+            `unix://${socket}`,
+            '--oci-runtime',
+            opts.ociRuntime,
+            '--cgroup-root',
+            `/keelson-${state.id}/${node.name}`,
+          ]),
+        ),
+      ),
+    );
+    await waitFor(`CRI socket of ${node.name}`, async () => existsSync(socket));
+    parts.push(
+      comp(
+        `kubelet-${node.name}`,
+        inNs(
+          binCommand('kubelet', 'keelson-kubelet', [
+            '--kubeconfig',
+            kubeconfig,
+            '--node-name',
+            node.name,
+            '--container-runtime-endpoint',
+            `unix://${socket}`,
+            '--root-dir',
+            join(root, 'kubelet'),
+            '--pod-cidr',
+            node.podCIDR,
+            '--cluster-dns',
+            DNS_SERVICE_IP,
+            '--cluster-domain',
+            CLUSTER_DOMAIN,
+            '--node-ip',
+            node.ip,
+            '--address',
+            node.ip,
+            '--port',
+            '10250',
+            '--cni-bridge',
+            node.bridge,
+            '--remove-pods-marker',
+            join(paths.dataDir, 'stopping'),
+          ]),
+        ),
+        (pid) =>
+          updateState(paths.state, (s) => {
+            const n = s.nodes.find((x) => x.name === node.name);
+            if (n) n.pid = pid;
+          }),
+      ),
+    );
+    parts.push(
+      comp(
+        `proxy-${node.name}`,
+        inNs(
+          binCommand('kube-proxy', 'keelson-proxy', [
+            '--kubeconfig',
+            kubeconfig,
+            '--proxy-mode',
+            state.proxyMode,
+            '--node-name',
+            node.name,
+            '--cluster-cidr',
+            state.clusterCIDR,
+            '--table',
+            proxyTable(state.id),
+            '--metrics-port',
+            '0',
+          ]),
+        ),
+      ),
+    );
+    nodes.push({ node, parts });
+  }
+  log.info({ components: controlPlane.length + nodes.length * 3 }, 'split mode: every component started');
+
+  return {
+    async stop() {
+      const tearDown = existsSync(join(paths.dataDir, 'stopping'));
+      // Nodes first: proxy, kubelet (removes its pods when tearing down), then the runtime.
+      await Promise.all(
+        nodes.map(async ({ node, parts }) => {
+          const [cri, kubelet, proxy] = parts;
+          await proxy.stop();
+          if (tearDown) {
+            const argv = binCommand('kube-proxy', 'keelson-proxy', [
+              '--cleanup',
+              '--table',
+              proxyTable(state.id),
+              '--proxy-mode',
+              state.proxyMode,
+            ]);
+            const [cmd, ...args] = node.netns
+              ? ['nsenter', `--net=/var/run/netns/${node.netns}`, '--', ...argv]
+              : argv;
+            spawnSync(cmd, args, { stdio: 'ignore' });
+          }
+          await kubelet.stop(120_000);
+          await cri.stop();
+        }),
+      );
+      for (const c of [...controlPlane].reverse()) await c.stop();
+    },
+  };
+}
