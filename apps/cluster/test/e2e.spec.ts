@@ -57,6 +57,7 @@ function freePort(): Promise<number> {
       keelson,
       [
         'up',
+        ...modeArgs,
         '--data-dir',
         dataDir,
         '--nodes',

@@ -34,6 +34,8 @@ export function runTool(target: ExecTarget, cmd: string, args: string[], input =
           ),
         );
     });
+    // A tool that exits without reading stdin (iptables-save) must not fail the call with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
 }
