@@ -19,8 +19,15 @@ beforeAll(async () => {
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'text/plain' });
     const url = new URL(req.url!, 'http://x');
+    if (url.searchParams.get('previous') === 'true') {
+      // What the kubelet answers for a container that has not run before.
+      res
+        .writeHead(400, { 'Content-Type': 'text/plain' })
+        .end(`previous terminated container "${m[3]}" in pod "${m[2]}" not found`);
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
     res.write(`log of ${m[1]}/${m[2]}/${m[3]} tail=${url.searchParams.get('tailLines') ?? ''}\n`);
     if (url.searchParams.get('follow') === 'true') {
       res.write('line 2\n');
@@ -85,6 +92,12 @@ it('kubectl logs streams container logs from the kubelet', async () => {
   const f = await t.kubectl(['logs', '-f', 'web']);
   expect(f.stdout).toBe('log of default/web/app tail=\nline 2\nline 3\n');
   expect(seen).toContain('/containerLogs/default/web/app?follow=true');
+});
+
+it("turns the kubelet's text errors into a Status kubectl can print", async () => {
+  const r = await t.kubectl(['logs', 'web', '--previous']);
+  expect(r.code).not.toBe(0);
+  expect(r.stderr).toContain('previous terminated container "app" in pod "web" not found');
 });
 
 it('reports unscheduled pods and unknown containers as 400', async () => {

@@ -88,10 +88,28 @@ export async function proxyLogs(
     const up = httpRequest(
       { host: t.host, port: t.port, path, method: 'GET', headers: { accept: '*/*' } },
       (kres) => {
-        res.writeHead(kres.statusCode ?? 502, {
-          'Content-Type': kres.headers['content-type'] ?? 'text/plain',
-          ...(kres.headers['transfer-encoding'] ? {} : {}),
-        });
+        const code = kres.statusCode ?? 502;
+        if (code >= 400) {
+          // The kubelet answers errors as text (e.g. 'container "c" in pod "p" is waiting to start:
+          // ContainerCreating'); clients expect a Status carrying that message.
+          let body = '';
+          kres.setEncoding('utf8');
+          kres.on('data', (d: string) => (body += d));
+          kres.on('end', () => {
+            let message = body.trim();
+            try {
+              message = (JSON.parse(body) as { message?: string }).message ?? message;
+            } catch {
+              /* plain text */
+            }
+            const reason = code === 404 ? 'NotFound' : code === 400 ? 'BadRequest' : 'InternalError';
+            res.writeHead(code, { 'Content-Type': 'application/json' });
+            res.end(JSON.stringify(failure(code, reason, message)));
+            resolve();
+          });
+          return;
+        }
+        res.writeHead(code, { 'Content-Type': kres.headers['content-type'] ?? 'text/plain' });
         kres.pipe(res);
         kres.on('end', resolve);
         kres.on('error', () => {
