@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodeMessage, makeMessage } from '@keelson/raft';
 import { RemoteStore, startReplicatedMember, type ReplicatedMember } from '../src/index';
 import { freePort, until } from './replication-helpers';
 
@@ -81,6 +82,17 @@ describe('ReplicatedStore, 3 members in process', () => {
     });
     // Errors come back as the local store's named errors.
     await expect(members.get('m1')!.store.put('', enc.encode('x'))).rejects.toThrow(/key/i);
+  });
+
+  it('drops misaddressed and local-only messages from the network without failing', async () => {
+    const s = members.get('m1')!.store;
+    s.receive([
+      encodeMessage(makeMessage({ type: 'MsgHeartbeat', to: 'nobody', from: 'm2', term: 1 })),
+      encodeMessage(makeMessage({ type: 'MsgHup', to: 'm1', from: 'm2', term: 1 })),
+      new Uint8Array([1, 2, 3]),
+    ]);
+    const { revision } = await s.put('/k/after-junk', enc.encode('ok'));
+    expect((await members.get('m2')!.store.get('/k/after-junk'))?.modRevision).toBe(revision);
   });
 
   it('serves through RemoteStore with all three addresses', async () => {

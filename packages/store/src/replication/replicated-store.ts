@@ -15,6 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import {
   ProposalDroppedError,
+  RaftUsageError,
   RawNode,
   decodeConfChange,
   decodeMessage,
@@ -327,7 +328,16 @@ export class ReplicatedStore implements KV {
       } catch {
         continue;
       }
-      this.inbox.push(() => this.node.step(m));
+      // A message for another member (e.g. a reused address) or a malformed one is dropped:
+      // RawNode.step throws RaftUsageError for those, which must not stop this member.
+      if (m.to !== this.o.name) continue;
+      this.inbox.push(() => {
+        try {
+          this.node.step(m);
+        } catch (err) {
+          if (!(err instanceof RaftUsageError)) throw err;
+        }
+      });
     }
     this.kick();
   }
