@@ -163,6 +163,10 @@ async function main(): Promise<void> {
       tickMs: o.tickMs,
       electionTick: o.electionTicks,
       snapshotEntries: o.snapshotEntries,
+      onFatal: (err) => {
+        console.error(`keelson-store: ${err.message}`);
+        process.exit(1);
+      },
     });
     store = member.store;
     server = { port: member.port, close: () => member.server.close() };

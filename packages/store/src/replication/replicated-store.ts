@@ -75,6 +75,11 @@ export interface ReplicatedStoreOptions {
   requestTimeoutMs?: number;
   /** Progress notification period of the MVCC store's watches, ms (default 10,000). */
   progressIntervalMs?: number;
+  /**
+   * Called once if the Raft loop fails (a LevelDB write error, a corrupt snapshot): the member
+   * then refuses every request. The bin exits so that a supervisor restarts it.
+   */
+  onFatal?: (err: Error) => void;
 }
 
 /** One member as {@link ReplicatedStore.members} reports it. */
@@ -138,7 +143,8 @@ export class ReplicatedStore implements KV {
   private readQueue: ReadWaiter[] = [];
   private readRound: { ctx: string; waiters: ReadWaiter[]; retry: NodeJS.Timeout } | undefined;
   private appliedWaiters: Array<{ index: number; resolve(): void }> = [];
-  private readonly o: Required<Omit<ReplicatedStoreOptions, 'peers' | 'join'>>;
+  private readonly o: Required<Omit<ReplicatedStoreOptions, 'peers' | 'join' | 'onFatal'>>;
+  private readonly onFatal: ((err: Error) => void) | undefined;
 
   private constructor(
     mvcc: MvccStore,
@@ -146,6 +152,7 @@ export class ReplicatedStore implements KV {
     opts: ReplicatedStoreOptions,
   ) {
     this.mvcc = mvcc;
+    this.onFatal = opts.onFatal;
     this.o = {
       name: opts.name,
       dataDir: opts.dataDir,
@@ -760,7 +767,8 @@ export class ReplicatedStore implements KV {
         : new StoreUnavailableError(GrpcStatus.INTERNAL, `raft loop failed: ${err.message}`);
     for (const p of this.proposals.values()) p.reject(this.failed);
     this.proposals.clear();
-    process.emitWarning(`keelson-store ${this.o.name}: ${this.failed.message}`);
+    if (this.onFatal) this.onFatal(this.failed);
+    else process.emitWarning(`keelson-store ${this.o.name}: ${this.failed.message}`);
   }
 
   private checkOpen(): void {
