@@ -335,9 +335,7 @@ export class ClusterDns {
   }
 
   /** Ready endpoints (or all serving ones with publishNotReadyAddresses), de-duplicated by address. */
-  private readyEndpoints(
-    entry: ServiceEntry,
-  ): Array<{
+  private readyEndpoints(entry: ServiceEntry): Array<{
     address: string;
     hostname?: string;
     ports: Array<{ name: string; protocol: string; port: number }>;
