@@ -138,7 +138,7 @@ spec:
       '--',
       'sh',
       '-c',
-      'for i in $(seq 1 30); do wget -qO- http://web; done; nslookup web.default.svc.cluster.local',
+      'for i in $(seq 1 30); do wget -qO- http://web; done; nslookup web.default.svc.cluster.local; wget -qO- http://kubernetes.default:443/version',
     );
     await until(
       'client pod completes',
@@ -148,6 +148,8 @@ spec:
     const hosts = new Set(out.split('\n').filter((l) => l.startsWith('web-')));
     expect(hosts.size).toBeGreaterThanOrEqual(2);
     expect(out).toMatch(/Name:\s+web\.default\.svc\.cluster\.local/);
+    // Pods reach the apiserver through the `kubernetes` Service.
+    expect(out).toContain('"gitVersion":"v1.32.0-keelson"');
     const nodePort = await kubectl('get', 'svc', 'web', '-o', 'jsonpath={.spec.ports[0].nodePort}');
     const nodeIP = await kubectl(
       'get',

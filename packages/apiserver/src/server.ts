@@ -267,4 +267,33 @@ async function bootstrap(
       (cur) => ({ ...cur, subsets: endpoints.subsets }) as KubeObject,
     );
   }
+  // The EndpointSlice too, as upstream's endpoint reconciler writes it: kube-proxy and DNS read slices.
+  const sliceInfo = resourceForPath('discovery.k8s.io', 'v1', 'endpointslices')!;
+  const address = host === '0.0.0.0' ? '127.0.0.1' : host;
+  const slice: KubeObject & Record<string, unknown> = {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: 'kubernetes',
+      namespace: 'default',
+      labels: {
+        'kubernetes.io/service-name': 'kubernetes',
+        'endpointslice.kubernetes.io/managed-by': 'endpointslicemirroring-controller.k8s.io',
+      },
+    },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [address], conditions: { ready: true } }],
+    ports: [{ name: 'https', port, protocol: 'TCP' }],
+  };
+  try {
+    await registry.create(sliceInfo, 'default', slice);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === 409)) throw err;
+    await registry.guaranteedUpdate(
+      sliceInfo,
+      'default',
+      'kubernetes',
+      (cur) => ({ ...cur, endpoints: slice.endpoints, ports: slice.ports }) as KubeObject,
+    );
+  }
 }

@@ -74,10 +74,12 @@ export function planNodes(id: string, count: number): NodeState[] {
   });
 }
 
-/** Where the control plane listens and DNS is published: loopback + the pod bridge (one node) or the host bridge (several). */
+/** Where the control plane listens and DNS is published: the pod bridge gateway (one node) or the host bridge (several). */
 export function controlPlaneAddresses(nodes: NodeState[]): { bindAddress: string; dnsAddress: string } {
+  // The apiserver listens on an address of a bridge the cluster owns, so pods reach it through the
+  // `kubernetes` Service as well as the host does (never on the host's outside interfaces).
   return nodes.length === 1 && !nodes[0].netns
-    ? { bindAddress: '127.0.0.1', dnsAddress: nodes[0].ip }
+    ? { bindAddress: nodes[0].ip, dnsAddress: nodes[0].ip }
     : { bindAddress: HOST_BRIDGE_IP, dnsAddress: HOST_BRIDGE_IP };
 }
 
