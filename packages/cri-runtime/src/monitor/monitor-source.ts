@@ -145,24 +145,27 @@ if (child.stdin) child.stdin.on('error', () => {});
 const pumps = Promise.all([pump(child.stdout, 'stdout'), pump(child.stderr, 'stderr')]);
 let oomSeen = 0;
 let pid = 0;
+// Fast polling only until the container's pid appears (StartContainer waits on it); after that the
+// OOM counter is sampled once a second (and read once more at exit), so idle containers cost ~nothing.
+let oomPoll = null;
 const poll = setInterval(() => {
-  if (!pid) {
-    try {
-      const p = Number(fs.readFileSync(dir + '/container.pid', 'utf8').trim());
-      if (p > 0) {
-        pid = p;
-        writeJson('started.json', { pid, startedAt: Number(nowNs()) });
-        hs('ok ' + pid);
-      }
-    } catch (e) {}
-  } else {
-    oomSeen = Math.max(oomSeen, oomKills());
-  }
+  if (pid) return;
+  try {
+    const p = Number(fs.readFileSync(dir + '/container.pid', 'utf8').trim());
+    if (p > 0) {
+      pid = p;
+      writeJson('started.json', { pid, startedAt: Number(nowNs()) });
+      hs('ok ' + pid);
+      clearInterval(poll);
+      oomPoll = setInterval(() => { oomSeen = Math.max(oomSeen, oomKills()); }, 1000);
+    }
+  } catch (e) {}
 }, 3);
 child.on('error', (e) => { diag('spawn: ' + e.message); });
 child.on('exit', async (code, signal) => {
   const finishedAt = Number(nowNs());
   clearInterval(poll);
+  if (oomPoll) clearInterval(oomPoll);
   const started = pid > 0 || fs.existsSync(dir + '/container.pid');
   if (started && !pid) {
     // The container ran and exited between two polls of the pid file: it did start.

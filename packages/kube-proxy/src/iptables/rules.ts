@@ -136,7 +136,8 @@ export function renderIptables(
   // NodePorts last in KEELSON-SERVICES, only for local destinations, never for loopback.
   nat.push(`-A KEELSON-SERVICES -m addrtype --dst-type LOCAL ! -d 127.0.0.0/8 -j KEELSON-NODEPORTS`);
 
-  const staleNat = stale.filter((s) => !natChains.includes(s) && !s.startsWith('KEELSON-SERVICES-FILTER'));
+  const live = new Set(natChains);
+  const staleNat = stale.filter((s) => !live.has(s) && !s.startsWith('KEELSON-SERVICES-FILTER'));
   const lines = ['*nat', ...[...natChains, ...staleNat].map((n) => `:${n} - [0:0]`), ...nat];
   for (const s of staleNat) lines.push(`-X ${s}`);
   lines.push('COMMIT', '*filter', ...filterChains.map((n) => `:${n} - [0:0]`), ...filter, 'COMMIT');

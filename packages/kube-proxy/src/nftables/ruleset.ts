@@ -199,12 +199,17 @@ export function renderUpdate(prev: Ruleset | undefined, next: Ruleset): string {
     if (!prev.chainDecls.has(name))
       lines.push(decl ? `add chain ${t} ${name} ${decl}` : `add chain ${t} ${name}`);
   }
-  // Flush the maps first, so chains they referenced may be deleted below.
+  // Map elements first (only the ones that changed), so chains they referenced may be deleted below.
+  const additions: string[] = [];
   for (const [name, m] of next.maps) {
     const old = prev.maps.get(name);
     if (old && sameList(old.elements, m.elements)) continue;
-    lines.push(`flush map ${t} ${name}`);
-    if (m.elements.length) lines.push(`add element ${t} ${name} { ${m.elements.join(' , ')} }`);
+    const before = new Map((old?.elements ?? []).map((e) => [elementKey(e), e]));
+    const after = new Map(m.elements.map((e) => [elementKey(e), e]));
+    const removed = [...before].filter(([k, e]) => after.get(k) !== e).map(([k]) => k);
+    const added = [...after].filter(([k, e]) => before.get(k) !== e).map(([, e]) => e);
+    if (removed.length) lines.push(`delete element ${t} ${name} { ${removed.join(' , ')} }`);
+    if (added.length) additions.push(`add element ${t} ${name} { ${added.join(' , ')} }`);
   }
   for (const [name, rules] of next.chains) {
     const old = prev.chains.get(name);
@@ -212,6 +217,8 @@ export function renderUpdate(prev: Ruleset | undefined, next: Ruleset): string {
     if (old) lines.push(`flush chain ${t} ${name}`);
     for (const r of rules) lines.push(`add rule ${t} ${name} ${r}`);
   }
+  // New elements point at chains that exist by now.
+  lines.push(...additions);
   // Service chains reference endpoint chains: flush every chain going away, then delete them.
   const gone = [...prev.chains.keys()].filter((n) => !next.chains.has(n));
   for (const name of gone) lines.push(`flush chain ${t} ${name}`);
@@ -224,6 +231,11 @@ function sameBase(a: Ruleset, b: Ruleset): boolean {
   for (const [name, decl] of a.chainDecls) if (decl && b.chainDecls.get(name) !== decl) return false;
   for (const [name, m] of a.maps) if (b.maps.get(name)?.decl !== m.decl) return false;
   return true;
+}
+
+/** The key part of a verdict map element "k1 . k2 : goto chain". */
+function elementKey(element: string): string {
+  return element.slice(0, element.lastIndexOf(' : '));
 }
 
 function sameList(a: string[], b: string[]): boolean {
