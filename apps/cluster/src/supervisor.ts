@@ -90,7 +90,7 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<void> {
         [...children.values()].map(
           (c) =>
             new Promise<void>((done) => {
-              const t = setTimeout(() => c.kill('SIGKILL'), 60_000);
+              const t = setTimeout(() => c.kill('SIGKILL'), 300_000);
               c.once('exit', () => {
                 clearTimeout(t);
                 done();

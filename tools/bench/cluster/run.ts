@@ -85,9 +85,14 @@ function rssKb(pid: number): number {
 
 /** The cluster's processes: supervisor and node pids, monitors (cmdline names the data dir), and all their descendants. */
 function clusterPids(dataDir: string): Set<number> {
-  const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { supervisorPid?: number; nodes: Array<{ pid?: number }> };
+  const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as {
+    supervisorPid?: number;
+    nodes: Array<{ pid?: number }>;
+  };
   const procs = readProcs();
-  const roots = new Set<number>([state.supervisorPid ?? 0, ...state.nodes.map((n) => n.pid ?? 0)].filter(Boolean));
+  const roots = new Set<number>(
+    [state.supervisorPid ?? 0, ...state.nodes.map((n) => n.pid ?? 0)].filter(Boolean),
+  );
   for (const p of procs.keys()) if (p !== process.pid && cmdline(p).includes(dataDir)) roots.add(p);
   const children = new Map<number, number[]>();
   for (const p of procs.values()) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
@@ -109,7 +114,12 @@ interface Usage {
   byKind: Record<string, { n: number; rssMiB: number; cpuPct: number }>;
 }
 
-function kindOf(pid: number, comm: string, dataDir: string, state: { supervisorPid?: number; nodes: Array<{ pid?: number }> }): string {
+function kindOf(
+  pid: number,
+  comm: string,
+  dataDir: string,
+  state: { supervisorPid?: number; nodes: Array<{ pid?: number }> },
+): string {
   if (pid === state.supervisorPid) return 'supervisor (control plane)';
   if (state.nodes.some((n) => n.pid === pid)) return 'node process';
   const cmd = cmdline(pid);
@@ -152,20 +162,28 @@ async function usage(dataDir: string, windowS: number): Promise<Usage> {
 }
 
 function printUsage(label: string, u: Usage): void {
-  console.log(`${label}: CPU ${u.cpuPct.toFixed(1)} % of one core, RSS ${u.rssMiB.toFixed(0)} MiB over ${u.procs} processes`);
+  console.log(
+    `${label}: CPU ${u.cpuPct.toFixed(1)} % of one core, RSS ${u.rssMiB.toFixed(0)} MiB over ${u.procs} processes`,
+  );
   for (const [k, v] of Object.entries(u.byKind).sort()) {
-    console.log(`    ${k.padEnd(28)} ${String(v.n).padStart(4)} procs  CPU ${v.cpuPct.toFixed(1).padStart(5)} %  RSS ${v.rssMiB.toFixed(0).padStart(5)} MiB`);
+    console.log(
+      `    ${k.padEnd(28)} ${String(v.n).padStart(4)} procs  CPU ${v.cpuPct.toFixed(1).padStart(5)} %  RSS ${v.rssMiB.toFixed(0).padStart(5)} MiB`,
+    );
   }
 }
 
 /** Runs the CLI; resolves with exit code, output, and the time (ms since spawn) each output line arrived. */
-function keelson(args: string[], timeoutMs: number): Promise<{ code: number | null; lines: Array<{ ms: number; text: string }> }> {
+function keelson(
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; lines: Array<{ ms: number; text: string }> }> {
   return new Promise((resolvePromise) => {
     const t0 = performance.now();
     const child: ChildProcess = spawn(KEELSON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: Array<{ ms: number; text: string }> = [];
     const onData = (d: Buffer) => {
-      for (const text of String(d).split('\n').filter(Boolean)) lines.push({ ms: performance.now() - t0, text });
+      for (const text of String(d).split('\n').filter(Boolean))
+        lines.push({ ms: performance.now() - t0, text });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
@@ -246,7 +264,9 @@ function conflictingRoute(): string | undefined {
 /** All pods of the bench Deployment, in any phase (-1 on error). */
 async function podCount(apiUrl: string): Promise<number> {
   try {
-    const res = await fetch(`${apiUrl}/api/v1/namespaces/default/pods?labelSelector=app%3Dbench-sleep`, { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`${apiUrl}/api/v1/namespaces/default/pods?labelSelector=app%3Dbench-sleep`, {
+      signal: AbortSignal.timeout(5000),
+    });
     return res.ok ? ((await res.json()) as { items: unknown[] }).items.length : -1;
   } catch {
     return -1;
@@ -255,7 +275,9 @@ async function podCount(apiUrl: string): Promise<number> {
 
 async function runningPods(apiUrl: string): Promise<number> {
   try {
-    const res = await fetch(`${apiUrl}/api/v1/namespaces/default/pods?labelSelector=app%3Dbench-sleep`, { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`${apiUrl}/api/v1/namespaces/default/pods?labelSelector=app%3Dbench-sleep`, {
+      signal: AbortSignal.timeout(5000),
+    });
     if (!res.ok) return -1;
     const list = (await res.json()) as { items: Array<{ status?: { phase?: string } }> };
     return list.items.filter((p) => p.status?.phase === 'Running').length;
@@ -277,7 +299,9 @@ async function main(): Promise<void> {
   const waitUntil = Date.now() + WAIT_FREE_S * 1000;
   for (let c = conflictingRoute(); c; c = conflictingRoute()) {
     if (Date.now() > waitUntil) {
-      console.log(`gave up: another cluster holds "${c}" in the host namespace (a second single-node cluster would take its route)`);
+      console.log(
+        `gave up: another cluster holds "${c}" in the host namespace (a second single-node cluster would take its route)`,
+      );
       process.exitCode = 2;
       return;
     }
@@ -293,27 +317,45 @@ async function main(): Promise<void> {
     downDone = true;
     noteSandboxes(dataDir, sandboxes);
     const r = await keelson(['down', '--data-dir', dataDir, '--purge'], 180_000);
-    if (r.code !== 0) console.log(`keelson down exited ${r.code}: ${r.lines.map((l) => l.text).join(' | ').slice(0, 400)}`);
+    if (r.code !== 0)
+      console.log(
+        `keelson down exited ${r.code}: ${r.lines
+          .map((l) => l.text)
+          .join(' | ')
+          .slice(0, 400)}`,
+      );
     sweep(dataDir, sandboxes);
   };
   const onSignal = () => void down().then(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  console.log(`Keelson cluster benchmark (${new Date().toISOString()}; Node ${process.version}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
+  console.log(
+    `Keelson cluster benchmark (${new Date().toISOString()}; Node ${process.version}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`,
+  );
   console.log(`data dir ${dataDir}, api port ${apiPort}, grpc port ${grpcPort}`);
   try {
     // 1. up → Ready
-    const upRes = await keelson(['up', '--data-dir', dataDir, '--api-port', String(apiPort), '--grpc-port', String(grpcPort)], 600_000);
+    const upRes = await keelson(
+      ['up', '--data-dir', dataDir, '--api-port', String(apiPort), '--grpc-port', String(grpcPort)],
+      600_000,
+    );
     const upMs = upRes.lines.length ? upRes.lines[upRes.lines.length - 1].ms : NaN;
-    if (upRes.code !== 0) throw new Error(`keelson up exited ${upRes.code}: ${upRes.lines.map((l) => l.text).join(' | ')}`);
-    console.log(`keelson up → Ready: ${(upMs / 1000).toFixed(1)} s (cold data dir: includes building the busybox and node images)`);
+    if (upRes.code !== 0)
+      throw new Error(`keelson up exited ${upRes.code}: ${upRes.lines.map((l) => l.text).join(' | ')}`);
+    console.log(
+      `keelson up → Ready: ${(upMs / 1000).toFixed(1)} s (cold data dir: includes building the busybox and node images)`,
+    );
     const steps = upRes.lines.filter((l) => l.text.startsWith('- '));
     for (let i = 0; i < steps.length; i++) {
       const end = i + 1 < steps.length ? steps[i + 1].ms : upMs;
-      console.log(`    ${steps[i].text.slice(2).padEnd(24)} ${((end - steps[i].ms) / 1000).toFixed(1).padStart(6)} s`);
+      console.log(
+        `    ${steps[i].text.slice(2).padEnd(24)} ${((end - steps[i].ms) / 1000).toFixed(1).padStart(6)} s`,
+      );
     }
-    const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { apiserver: { url: string } };
+    const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as {
+      apiserver: { url: string };
+    };
 
     // 2. idle, no pods (after 10 s to settle)
     await sleep(10_000);
@@ -341,7 +383,11 @@ spec:
 `,
     );
     const t0 = performance.now();
-    const apply = spawnSync('kubectl', ['--kubeconfig', join(dataDir, 'kubeconfig'), 'apply', '-f', manifest], { encoding: 'utf8' });
+    const apply = spawnSync(
+      'kubectl',
+      ['--kubeconfig', join(dataDir, 'kubeconfig'), 'apply', '-f', manifest],
+      { encoding: 'utf8' },
+    );
     if (apply.status !== 0) throw new Error(`kubectl apply: ${apply.stderr}`);
     let running = 0;
     const marks: string[] = [];
@@ -357,7 +403,10 @@ spec:
     }
     const podsS = (performance.now() - t0) / 1000;
     if (running < PODS) console.log(`only ${running}/${PODS} pods Running after ${podsS.toFixed(0)} s`);
-    else console.log(`${PODS} pods Running: ${podsS.toFixed(1)} s from kubectl apply (polled every 1 s; ${marks.join(', ')})`);
+    else
+      console.log(
+        `${PODS} pods Running: ${podsS.toFixed(1)} s from kubectl apply (polled every 1 s; ${marks.join(', ')})`,
+      );
 
     // 4. idle with N pods
     await sleep(10_000);
@@ -366,17 +415,25 @@ spec:
     // 5. delete the Deployment and wait for its pods to be gone, so `keelson down` has no pods to remove.
     noteSandboxes(dataDir, sandboxes);
     const t1 = performance.now();
-    spawnSync('kubectl', ['--kubeconfig', join(dataDir, 'kubeconfig'), 'delete', 'deployment', 'bench-sleep', '--wait=false'], { encoding: 'utf8' });
+    spawnSync(
+      'kubectl',
+      ['--kubeconfig', join(dataDir, 'kubeconfig'), 'delete', 'deployment', 'bench-sleep', '--wait=false'],
+      { encoding: 'utf8' },
+    );
     let left = PODS;
     while (left !== 0 && performance.now() - t1 < 600_000) {
       await sleep(2000);
       left = await podCount(state.apiserver.url);
     }
-    console.log(`Deployment deleted → 0 pods left: ${((performance.now() - t1) / 1000).toFixed(1)} s${left ? ` (gave up with ${left} left)` : ''}`);
+    console.log(
+      `Deployment deleted → 0 pods left: ${((performance.now() - t1) / 1000).toFixed(1)} s${left ? ` (gave up with ${left} left)` : ''}`,
+    );
   } finally {
     const t = performance.now();
     await down();
-    console.log(`keelson down --purge: ${((performance.now() - t) / 1000).toFixed(1)} s${existsSync(dataDir) ? ' (data dir still there!)' : ''}`);
+    console.log(
+      `keelson down --purge: ${((performance.now() - t) / 1000).toFixed(1)} s${existsSync(dataDir) ? ' (data dir still there!)' : ''}`,
+    );
   }
 }
 

@@ -16,7 +16,13 @@ import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as dnsPacket from 'dns-packet';
-import { ClusterDns, DnsServer, SERVICE_NAME_LABEL, type DnsEndpointSlice, type DnsService } from '@keelson/dns';
+import {
+  ClusterDns,
+  DnsServer,
+  SERVICE_NAME_LABEL,
+  type DnsEndpointSlice,
+  type DnsService,
+} from '@keelson/dns';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(name);
@@ -166,7 +172,12 @@ async function freeUdpPort(): Promise<number> {
 async function ask(port: number, name: string, type: string): Promise<string> {
   const sock = dgram.createSocket('udp4');
   try {
-    const q = dnsPacket.encode({ type: 'query', id: 1, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: type as 'A', name }] });
+    const q = dnsPacket.encode({
+      type: 'query',
+      id: 1,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ type: type as 'A', name }],
+    });
     const reply = await new Promise<Buffer>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`timeout ${name}`)), 2000);
       sock.once('message', (m) => {
@@ -175,11 +186,16 @@ async function ask(port: number, name: string, type: string): Promise<string> {
       });
       sock.send(q, port, '127.0.0.1');
     });
-    const d = dnsPacket.decode(reply) as { rcode?: string; answers?: Array<{ type: string; data?: unknown }> };
+    const d = dnsPacket.decode(reply) as {
+      rcode?: string;
+      answers?: Array<{ type: string; data?: unknown }>;
+    };
     const answers = (d.answers ?? [])
       .map((a) => {
         const data = a.data as { target?: string; port?: number } | string;
-        return typeof data === 'object' && a.type === 'SRV' ? `SRV:${data.target}:${data.port}` : `${a.type}:${String(data)}`;
+        return typeof data === 'object' && a.type === 'SRV'
+          ? `SRV:${data.target}:${data.port}`
+          : `${a.type}:${String(data)}`;
       })
       .sort();
     return `${d.rcode ?? '?'} ${answers.join(',')}`;
@@ -209,15 +225,36 @@ function kindOf(name: string, type: string): string {
 }
 
 function pct(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1))] : NaN;
+  return sorted.length
+    ? sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1))]
+    : NaN;
 }
 
 const children = new Set<ChildProcess>();
 
-async function dnsperf(dir: string, port: number, queries: string, extra: string[], tag: string): Promise<PerfResult> {
+async function dnsperf(
+  dir: string,
+  port: number,
+  queries: string,
+  extra: string[],
+  tag: string,
+): Promise<PerfResult> {
   const outPath = join(dir, `dnsperf-${tag}.out`);
   const fd = openSync(outPath, 'w');
-  const args = ['-s', '127.0.0.1', '-p', String(port), '-d', queries, '-l', String(DURATION_S), '-c', '8', '-v', ...extra];
+  const args = [
+    '-s',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-d',
+    queries,
+    '-l',
+    String(DURATION_S),
+    '-c',
+    '8',
+    '-v',
+    ...extra,
+  ];
   const child = spawn('dnsperf', args, { stdio: ['ignore', fd, fd] });
   children.add(child);
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
@@ -237,7 +274,11 @@ async function dnsperf(dir: string, port: number, queries: string, extra: string
   }
   lat.sort((a, b) => a - b);
   const byKind: Record<string, number> = {};
-  for (const [k, xs] of Object.entries(kinds)) byKind[k] = pct(xs.sort((a, b) => a - b), 50);
+  for (const [k, xs] of Object.entries(kinds))
+    byKind[k] = pct(
+      xs.sort((a, b) => a - b),
+      50,
+    );
   const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
   rmSync(outPath);
   return {
@@ -253,7 +294,8 @@ async function dnsperf(dir: string, port: number, queries: string, extra: string
 }
 
 async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) console.log('note: not root; dnsmasq may refuse to switch user (it runs here with --user=root)');
+  if (process.getuid?.() !== 0)
+    console.log('note: not root; dnsmasq may refuse to switch user (it runs here with --user=root)');
   const dir = mkdtempSync(join(tmpdir(), 'kdnsb-'));
   let server: DnsServer | undefined;
   let dnsmasq: ChildProcess | undefined;
@@ -282,8 +324,23 @@ async function main(): Promise<void> {
     const mPort = await freeUdpPort();
     dnsmasq = spawn(
       'dnsmasq',
-      ['--no-daemon', '--port', String(mPort), '--listen-address', '127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts',
-        '--addn-hosts', files.hosts, `--conf-file=${files.conf}`, '--pid-file=', '--user=root', '--cache-size=10000', '--log-facility=-'],
+      [
+        '--no-daemon',
+        '--port',
+        String(mPort),
+        '--listen-address',
+        '127.0.0.1',
+        '--bind-interfaces',
+        '--no-resolv',
+        '--no-hosts',
+        '--addn-hosts',
+        files.hosts,
+        `--conf-file=${files.conf}`,
+        '--pid-file=',
+        '--user=root',
+        '--cache-size=10000',
+        '--log-facility=-',
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let dnsmasqErr = '';
@@ -298,7 +355,8 @@ async function main(): Promise<void> {
         await ask(mPort, sample[0].split(' ')[0], sample[0].split(' ')[1]);
         break;
       } catch (err) {
-        if (i > 50 || dnsmasq.exitCode !== null) throw new Error(`dnsmasq not answering: ${String(err)} ${dnsmasqErr}`);
+        if (i > 50 || dnsmasq.exitCode !== null)
+          throw new Error(`dnsmasq not answering: ${String(err)} ${dnsmasqErr}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -312,15 +370,26 @@ async function main(): Promise<void> {
     }
 
     console.log(`Keelson cluster DNS benchmark (Node ${process.version}; ${new Date().toISOString()})`);
-    console.log(`${SERVICES} Services in ${NAMESPACES} namespaces (${SERVICES / 10} headless), ${ENDPOINTS} ready endpoints each; fed into ClusterDns in ${feedMs.toFixed(1)} ms`);
-    console.log(`query mix (${Object.values(mix).reduce((a, b) => a + b)} lines, looped): ${Object.entries(mix).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    console.log(`answers agree on ${agree}/${sample.length} sampled queries (rcode + answer records)${differ.length ? `; e.g. ${differ.join(' | ')}` : ''}`);
+    console.log(
+      `${SERVICES} Services in ${NAMESPACES} namespaces (${SERVICES / 10} headless), ${ENDPOINTS} ready endpoints each; fed into ClusterDns in ${feedMs.toFixed(1)} ms`,
+    );
+    console.log(
+      `query mix (${Object.values(mix).reduce((a, b) => a + b)} lines, looped): ${Object.entries(mix)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+    console.log(
+      `answers agree on ${agree}/${sample.length} sampled queries (rcode + answer records)${differ.length ? `; e.g. ${differ.join(' | ')}` : ''}`,
+    );
     console.log(`dnsperf -c 8 -l ${DURATION_S}; keelson DnsServer on udp/${kPort}, dnsmasq on udp/${mPort}`);
     console.log('');
     const row = (who: string, mode: string, r: PerfResult) =>
       console.log(
         `${who.padEnd(8)} ${mode.padEnd(14)} ${r.qps.toFixed(0).padStart(8)} q/s  avg ${r.avgMs.toFixed(2).padStart(6)} ms  p50 ${r.p50.toFixed(2).padStart(6)} ms  p99 ${r.p99.toFixed(2).padStart(6)} ms  lost ${r.lost}/${r.sent}\n` +
-          `         p50 by kind: ${Object.entries(r.byKind).sort().map(([k, v]) => `${k} ${v.toFixed(2)} ms`).join(', ')}; ${r.rcodes}`,
+          `         p50 by kind: ${Object.entries(r.byKind)
+            .sort()
+            .map(([k, v]) => `${k} ${v.toFixed(2)} ms`)
+            .join(', ')}; ${r.rcodes}`,
       );
     const results: Record<string, PerfResult> = {};
     for (const [mode, extra] of [
@@ -341,7 +410,9 @@ async function main(): Promise<void> {
     const m = results['dnsmasq saturated'];
     const kr = results[`keelson at ${RATE} q/s`];
     const mr = results[`dnsmasq at ${RATE} q/s`];
-    console.log(`ratio keelson/dnsmasq: saturated q/s ${(k.qps / m.qps).toFixed(2)}x, saturated p99 ${(k.p99 / m.p99).toFixed(2)}x, p99 at ${RATE} q/s ${(kr.p99 / mr.p99).toFixed(2)}x`);
+    console.log(
+      `ratio keelson/dnsmasq: saturated q/s ${(k.qps / m.qps).toFixed(2)}x, saturated p99 ${(k.p99 / m.p99).toFixed(2)}x, p99 at ${RATE} q/s ${(kr.p99 / mr.p99).toFixed(2)}x`,
+    );
   } finally {
     await server?.close();
     cleanup();

@@ -53,14 +53,22 @@ function synthetic(n: number, offset = 0): { services: Service[]; slices: Endpoi
     const k = i + 1;
     services.push({
       metadata: { namespace: 'bench', name },
-      spec: { type: 'ClusterIP', clusterIP: `10.${96 + (k >> 16)}.${(k >> 8) & 255}.${k & 255}`, ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }] },
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: `10.${96 + (k >> 16)}.${(k >> 8) & 255}.${k & 255}`,
+        ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],
+      },
     });
     slices.push({
       metadata: { namespace: 'bench', name: `${name}-abcde`, labels: { 'kubernetes.io/service-name': name } },
       addressType: 'IPv4',
       endpoints: Array.from({ length: ENDPOINTS }, (_, e) => {
         const a = i * ENDPOINTS + e;
-        return { addresses: [`10.${200 + (a >> 16)}.${(a >> 8) & 255}.${a & 255}`], conditions: { ready: true }, nodeName: 'other' };
+        return {
+          addresses: [`10.${200 + (a >> 16)}.${(a >> 8) & 255}.${a & 255}`],
+          conditions: { ready: true },
+          nodeName: 'other',
+        };
       }),
       ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
     });
@@ -71,10 +79,23 @@ function synthetic(n: number, offset = 0): { services: Service[]; slices: Endpoi
 /** The one Service with a real backend (VIP:80 → backend 1:8080). */
 function realService(ip: string): { services: Service[]; slices: EndpointSlice[] } {
   return {
-    services: [{ metadata: { namespace: 'bench', name: 'real' }, spec: { type: 'ClusterIP', clusterIP: VIP, ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }] } }],
+    services: [
+      {
+        metadata: { namespace: 'bench', name: 'real' },
+        spec: {
+          type: 'ClusterIP',
+          clusterIP: VIP,
+          ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],
+        },
+      },
+    ],
     slices: [
       {
-        metadata: { namespace: 'bench', name: 'real-abcde', labels: { 'kubernetes.io/service-name': 'real' } },
+        metadata: {
+          namespace: 'bench',
+          name: 'real-abcde',
+          labels: { 'kubernetes.io/service-name': 'real' },
+        },
         addressType: 'IPv4',
         endpoints: [{ addresses: [ip], conditions: { ready: true }, nodeName: NODE }],
         ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
@@ -88,7 +109,10 @@ const fmt = (x: number) => x.toFixed(x < 10 ? 2 : 0);
 const kib = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
 
 /** Counts of what the kernel gets: nft rules in chains + map elements; iptables -A rules + chains. */
-function nftCounts(ports: ServicePortInfo[], table: string): { script: string; renderMs: number; desc: string } {
+function nftCounts(
+  ports: ServicePortInfo[],
+  table: string,
+): { script: string; renderMs: number; desc: string } {
   const t0 = performance.now();
   const rs = buildRuleset(ports, { table, clusterCIDR: CLUSTER_CIDR });
   const script = renderFull(rs);
@@ -145,13 +169,17 @@ function pct(xs: number[], p: number): number {
 
 async function bench(mode: 'nftables' | 'iptables', fx: NetnsFixture, table: string): Promise<void> {
   const make = (): ProxyBackend =>
-    mode === 'nftables' ? new NftablesBackend({ table, clusterCIDR: CLUSTER_CIDR }, { netns: fx.node }) : new IptablesBackend({ clusterCIDR: CLUSTER_CIDR }, { netns: fx.node });
+    mode === 'nftables'
+      ? new NftablesBackend({ table, clusterCIDR: CLUSTER_CIDR }, { netns: fx.node })
+      : new IptablesBackend({ clusterCIDR: CLUSTER_CIDR }, { netns: fx.node });
   const sizes = [...SIZES].sort((a, b) => a - b);
   let prev: { n: number; ms: number } | undefined;
   for (let si = 0; si < sizes.length; si++) {
     const n = sizes[si];
     if (prev && (prev.ms * n) / prev.n > MAX_SYNC_S * 1000) {
-      console.log(`${mode.padEnd(8)} ${String(n).padStart(6)} svc  skipped: full sync extrapolated to ~${((prev.ms * n) / prev.n / 1000).toFixed(0)} s from ${prev.n} (over --max-sync-seconds ${MAX_SYNC_S})`);
+      console.log(
+        `${mode.padEnd(8)} ${String(n).padStart(6)} svc  skipped: full sync extrapolated to ~${((prev.ms * n) / prev.n / 1000).toFixed(0)} s from ${prev.n} (over --max-sync-seconds ${MAX_SYNC_S})`,
+      );
       continue;
     }
     const nextN = sizes[si + 1];
@@ -185,7 +213,10 @@ async function bench(mode: 'nftables' | 'iptables', fx: NetnsFixture, table: str
       let renderMs: number;
       if (mode === 'nftables') {
         t0 = performance.now();
-        renderUpdate(buildRuleset(ports, { table, clusterCIDR: CLUSTER_CIDR }), buildRuleset(ports2, { table, clusterCIDR: CLUSTER_CIDR }));
+        renderUpdate(
+          buildRuleset(ports, { table, clusterCIDR: CLUSTER_CIDR }),
+          buildRuleset(ports2, { table, clusterCIDR: CLUSTER_CIDR }),
+        );
         renderMs = ms(t0);
       } else {
         // As the backend does: the previous sync's chain list is passed to find stale chains.
@@ -202,7 +233,9 @@ async function bench(mode: 'nftables' | 'iptables', fx: NetnsFixture, table: str
       );
       t0 = performance.now();
       const bytes3 = await backend.sync(ports2);
-      console.log(`${mode.padEnd(8)} ${String(n).padStart(6)} svc  no-change resync ${fmt(ms(t0))} ms  script ${bytes3} B`);
+      console.log(
+        `${mode.padEnd(8)} ${String(n).padStart(6)} svc  no-change resync ${fmt(ms(t0))} ms  script ${bytes3} B`,
+      );
 
       // Connection latency via the VIP vs directly to the pod, with N+1 Services programmed.
       const be = fx.backends[0];
@@ -244,7 +277,9 @@ async function main(): Promise<void> {
     console.log('skipped: the proxy benchmark needs root (network namespaces)');
     return;
   }
-  console.log(`Keelson kube-proxy benchmark (${new Date().toISOString()}; Node ${process.version}; load average ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
+  console.log(
+    `Keelson kube-proxy benchmark (${new Date().toISOString()}; Node ${process.version}; load average ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`,
+  );
   const subnet = 100 + (process.pid % 100);
   const fx = await createFixture(subnet);
   const table = `kpb-${process.pid}`;
@@ -254,7 +289,9 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  console.log(`namespaces: node ${fx.node}, client ${fx.client}, backends ${fx.backends.map((b) => `${b.ns} (${b.ip})`).join(', ')}; nft table ${table}`);
+  console.log(
+    `namespaces: node ${fx.node}, client ${fx.client}, backends ${fx.backends.map((b) => `${b.ns} (${b.ip})`).join(', ')}; nft table ${table}`,
+  );
   try {
     for (const mode of MODES) await bench(mode, fx, table);
   } finally {

@@ -33,7 +33,7 @@ export async function down(opts: { dataDir: string; purge: boolean }): Promise<v
   if (existsSync(paths.dataDir)) writeFileSync(join(paths.dataDir, 'stopping'), String(Date.now()));
   if (alive(state.supervisorPid)) {
     process.kill(state.supervisorPid!, 'SIGTERM');
-    const deadline = Date.now() + 120_000;
+    const deadline = Date.now() + 420_000;
     while (alive(state.supervisorPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     if (alive(state.supervisorPid)) process.kill(state.supervisorPid!, 'SIGKILL');
   }
