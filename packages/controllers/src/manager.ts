@@ -67,16 +67,6 @@ export interface ControllerManagerOptions {
   log?: Logger;
   /** Replaces the informers (tests). */
   informers?: InformerSource;
-  /**
-   * @deprecated Ignored: informers are always @keelson/client's shared informers
-   * ({@link FactoryInformerSource}); the package's own list+watch informer was removed.
-   */
-  informerImpl?: 'client' | 'builtin';
-  /**
-   * @deprecated Ignored: events always go through @keelson/client's EventRecorder (aggregation
-   * and spam filter as client-go); the package's own minimal sink was removed.
-   */
-  eventRecorderImpl?: 'client' | 'builtin';
 }
 
 /** A running controller manager. */
