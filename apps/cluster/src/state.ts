@@ -62,3 +62,14 @@ export function updateState(path: string, change: (s: ClusterState) => void): Cl
   writeState(path, s);
   return s;
 }
+
+/** True if a process with this PID exists (signal 0); false for undefined. */
+export function isAlive(pid?: number): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -87,7 +87,16 @@ export function causeToString(c: StatusCause): string {
 // ---------------------------------------------------------------------------------------------
 // Status objects
 
-function failure(code: number, reason: string, message: string, details?: Status['details']): Status {
+/**
+ * A Failure Status with the HTTP `code`, CamelCase `reason` and `message` (Kubernetes API
+ * conventions: "Response Status Kind"); `details` carries name/kind/causes when given.
+ */
+export function failureStatus(
+  code: number,
+  reason: string,
+  message: string,
+  details?: Status['details'],
+): Status {
   const s: Status = {
     kind: 'Status',
     apiVersion: 'v1',
@@ -118,21 +127,21 @@ export function invalidStatus(kind: string, name: string, causes: StatusCause[],
     : `${qk} ${JSON.stringify(name)} is invalid`;
   const details: NonNullable<Status['details']> = { name, kind, causes };
   if (group) details.group = group;
-  return failure(422, 'Invalid', message, details);
+  return failureStatus(422, 'Invalid', message, details);
 }
 
 /** 404 NotFound: `pods "x" not found` (resource is the plural, e.g. "pods"; group e.g. "apps"). */
 export function notFoundStatus(resource: string, name: string, group?: string): Status {
   const d: NonNullable<Status['details']> = { name, kind: resource };
   if (group) d.group = group;
-  return failure(404, 'NotFound', `${qualified(resource, group)} ${JSON.stringify(name)} not found`, d);
+  return failureStatus(404, 'NotFound', `${qualified(resource, group)} ${JSON.stringify(name)} not found`, d);
 }
 
 /** 409 AlreadyExists: `pods "x" already exists`. */
 export function alreadyExistsStatus(resource: string, name: string, group?: string): Status {
   const d: NonNullable<Status['details']> = { name, kind: resource };
   if (group) d.group = group;
-  return failure(
+  return failureStatus(
     409,
     'AlreadyExists',
     `${qualified(resource, group)} ${JSON.stringify(name)} already exists`,
@@ -153,7 +162,7 @@ export function conflictStatus(
 ): Status {
   const d: NonNullable<Status['details']> = { name, kind: resource };
   if (group) d.group = group;
-  return failure(
+  return failureStatus(
     409,
     'Conflict',
     `Operation cannot be fulfilled on ${qualified(resource, group)} ${JSON.stringify(name)}: ${reason}`,
@@ -163,17 +172,17 @@ export function conflictStatus(
 
 /** 400 BadRequest with the given message. */
 export function badRequestStatus(message: string): Status {
-  return failure(400, 'BadRequest', message);
+  return failureStatus(400, 'BadRequest', message);
 }
 
 /** 410 Gone with the given message. */
 export function goneStatus(message: string): Status {
-  return failure(410, 'Gone', message);
+  return failureStatus(410, 'Gone', message);
 }
 
 /** 410 Expired (errors.NewResourceExpired), e.g. for a watch from a compacted resourceVersion: "too old resource version: 5 (10)". */
 export function expiredStatus(message: string): Status {
-  return failure(410, 'Expired', message);
+  return failureStatus(410, 'Expired', message);
 }
 
 /** 403 Forbidden: `pods "x" is forbidden: <reason>` (or `pods is forbidden: ...` without a name). */
@@ -186,19 +195,19 @@ export function forbiddenStatus(resource: string, name: string, reason: string, 
       : `${q} is forbidden: ${reason}`;
   const d: NonNullable<Status['details']> = { name, kind: resource };
   if (group) d.group = group;
-  return failure(403, 'Forbidden', message, d);
+  return failureStatus(403, 'Forbidden', message, d);
 }
 
 /** 401 Unauthorized. */
 export function unauthorizedStatus(message = 'Unauthorized'): Status {
-  return failure(401, 'Unauthorized', message);
+  return failureStatus(401, 'Unauthorized', message);
 }
 
 /** 405 MethodNotAllowed: `<action> is not supported on resources of kind "<resource>"`. */
 export function methodNotSupportedStatus(resource: string, action: string, group?: string): Status {
   const d: NonNullable<Status['details']> = { kind: resource };
   if (group) d.group = group;
-  return failure(
+  return failureStatus(
     405,
     'MethodNotAllowed',
     `${action} is not supported on resources of kind ${JSON.stringify(qualified(resource, group))}`,
@@ -208,7 +217,7 @@ export function methodNotSupportedStatus(resource: string, action: string, group
 
 /** 406 NotAcceptable. */
 export function notAcceptableStatus(message: string): Status {
-  return failure(406, 'NotAcceptable', message);
+  return failureStatus(406, 'NotAcceptable', message);
 }
 
 /** 415 UnsupportedMediaType. */
@@ -216,7 +225,7 @@ export function unsupportedMediaTypeStatus(
   contentType: string,
   accepted: string[] = ['application/json', 'application/yaml'],
 ): Status {
-  return failure(
+  return failureStatus(
     415,
     'UnsupportedMediaType',
     `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
@@ -226,12 +235,12 @@ export function unsupportedMediaTypeStatus(
 
 /** 413 RequestEntityTooLarge: "Request entity too large: <message>". */
 export function requestEntityTooLargeStatus(message: string): Status {
-  return failure(413, 'RequestEntityTooLarge', `Request entity too large: ${message}`);
+  return failureStatus(413, 'RequestEntityTooLarge', `Request entity too large: ${message}`);
 }
 
 /** 429 TooManyRequests: "Too many requests: <message>". */
 export function tooManyRequestsStatus(message: string, retryAfterSeconds?: number): Status {
-  return failure(
+  return failureStatus(
     429,
     'TooManyRequests',
     `Too many requests: ${message}`,
@@ -241,17 +250,19 @@ export function tooManyRequestsStatus(message: string, retryAfterSeconds?: numbe
 
 /** 500 InternalError: "Internal error occurred: <message>". */
 export function internalErrorStatus(message: string): Status {
-  return failure(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
+  return failureStatus(500, 'InternalError', `Internal error occurred: ${message}`, {
+    causes: [{ message }],
+  });
 }
 
 /** 503 ServiceUnavailable. */
 export function serviceUnavailableStatus(message: string): Status {
-  return failure(503, 'ServiceUnavailable', message);
+  return failureStatus(503, 'ServiceUnavailable', message);
 }
 
 /** 504 Timeout: "Timeout: <message>". */
 export function timeoutStatus(message: string, retryAfterSeconds?: number): Status {
-  return failure(
+  return failureStatus(
     504,
     'Timeout',
     `Timeout: ${message}`,

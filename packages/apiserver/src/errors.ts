@@ -3,7 +3,7 @@
  * Kubernetes `Status` (Kubernetes API conventions: "Response Status Kind"); REST answers it as the
  * body with `code` as the HTTP status, gRPC maps it to a status code plus `keelson-status-bin`.
  */
-import type { Status, StatusCause } from '@keelson/api';
+import { failureStatus, type Status, type StatusCause } from '@keelson/api';
 
 /** An API failure: the HTTP code and the Status object sent to the client. */
 export class ApiError extends Error {
@@ -23,20 +23,8 @@ export class ApiError extends Error {
   }
 }
 
-/** Builds a Failure Status. */
-export function failure(code: number, reason: string, message: string, details?: Status['details']): Status {
-  const s: Status = {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message,
-    reason,
-    code,
-  };
-  if (details) s.details = details;
-  return s;
-}
+/** Builds a Failure Status (@keelson/api's {@link failureStatus}). */
+export const failure = failureStatus;
 
 /** Qualified resource as upstream prints it in messages: "pods", "deployments.apps". */
 export function qualified(resource: string, group: string): string {

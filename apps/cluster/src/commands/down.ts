@@ -7,19 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterPaths } from '../paths';
-import { readState } from '../state';
+import { isAlive as alive, readState } from '../state';
 import { teardownBridge, teardownNodeNetwork } from '../host';
 import { proxyTable } from '../node-agent';
-
-const alive = (pid?: number) => {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Runs `keelson down`. */
 export async function down(opts: { dataDir: string; purge: boolean }): Promise<void> {

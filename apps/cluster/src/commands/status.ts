@@ -1,18 +1,8 @@
 /** `keelson status`: components, health, versions and nodes of the local cluster. */
 import { ClusterPaths } from '../paths';
-import { readState } from '../state';
+import { isAlive as alive, readState } from '../state';
 import { getJson } from '../wait';
 import { CliError } from '../errors';
-
-const alive = (pid?: number) => {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Prints the status; @throws CliError when the cluster is not up. */
 export async function status(opts: { dataDir: string }): Promise<void> {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { buildBusyboxImage, buildNodeImage } from '@keelson/cri-runtime';
 import { ClusterPaths } from '../paths';
-import { readState, writeState, type ClusterState, type NodeState } from '../state';
+import { isAlive as alive, readState, writeState, type ClusterState, type NodeState } from '../state';
 import { formatChecks, runChecks } from '../doctor';
 import { selfCommand } from '../self';
 import { getJson, readyNodes, resolveA } from '../wait';
@@ -90,16 +90,6 @@ export function parseDuration(text: string): number {
   const n = Number(m[1]);
   return Math.round(n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000));
 }
-
-const alive = (pid?: number) => {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Runs `keelson up`. @throws CliError with a one-line reason */
 export async function up(opts: UpOptions): Promise<void> {
