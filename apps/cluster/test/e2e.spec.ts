@@ -6,11 +6,12 @@
  * namespace deletion; finally `keelson down` leaves no process, bridge, nft table or cgroup.
  * Needs root; skips with a printed reason otherwise.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -26,6 +27,47 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Watches the pods matching `selector` with `kubectl get -w --output-watch-events` and checks the
+ * count of available pods (Ready and not being deleted) on every event. Checking starts once the
+ * count first reaches `minAvailable` (the initial list arrives one event at a time); each event
+ * that leaves fewer is recorded in `violations`.
+ */
+function watchAvailability(kubeconfig: string, selector: string, minAvailable: number) {
+  const template =
+    '{.type}|{.object.metadata.name}|{.object.metadata.deletionTimestamp}|' +
+    '{.object.status.conditions[?(@.type=="Ready")].status}{"\\n"}';
+  const child = spawn(
+    'kubectl',
+    [
+      '--kubeconfig',
+      kubeconfig,
+      'get',
+      'pods',
+      '-l',
+      selector,
+      '-w',
+      '--output-watch-events',
+      '-o',
+      `jsonpath=${template}`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const ready = new Map<string, boolean>();
+  const result = { armed: false, readyTransitions: 0, violations: [] as string[], stop: () => child.kill() };
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const [type, name, deletionTimestamp, readyStatus] = line.split('|');
+    if (!name) return;
+    const available = type !== 'DELETED' && !deletionTimestamp && readyStatus === 'True';
+    if (available && !ready.get(name) && result.armed) result.readyTransitions++;
+    ready.set(name, available);
+    const count = [...ready.values()].filter(Boolean).length;
+    if (count >= minAvailable) result.armed = true;
+    else if (result.armed) result.violations.push(`${count} available after: ${line}`);
+  });
+  return result;
 }
 
 // The same suite in both process layouts: the default (control plane in one process, one process
@@ -162,16 +204,27 @@ spec:
   }, 240_000);
 
   it('rolls out a new template, undoes it, and scales', async () => {
-    await kubectl('set', 'image', 'deployment/web', 'httpd=busybox:latest');
-    await kubectl('rollout', 'status', 'deployment/web', '--timeout=120s');
-    expect(
-      await kubectl('get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'),
-    ).toBe('busybox:latest');
-    await kubectl('rollout', 'undo', 'deployment/web');
-    await kubectl('rollout', 'status', 'deployment/web', '--timeout=120s');
-    expect(
-      await kubectl('get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'),
-    ).toBe('busybox');
+    // 3 replicas with the default strategy (maxUnavailable 25% rounds down to 0, maxSurge 25% up
+    // to 1): no watch event may ever show fewer than 3 available pods during the rollouts.
+    const availability = watchAvailability(kubeconfig, 'app=web', 3);
+    try {
+      await kubectl('set', 'image', 'deployment/web', 'httpd=busybox:latest');
+      await kubectl('rollout', 'status', 'deployment/web', '--timeout=120s');
+      expect(
+        await kubectl('get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'),
+      ).toBe('busybox:latest');
+      await kubectl('rollout', 'undo', 'deployment/web');
+      await kubectl('rollout', 'status', 'deployment/web', '--timeout=120s');
+      expect(
+        await kubectl('get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'),
+      ).toBe('busybox');
+    } finally {
+      availability.stop();
+    }
+    expect(availability.armed).toBe(true);
+    // Both rollouts replaced every pod: at least 6 pods became ready after the watch started.
+    expect(availability.readyTransitions).toBeGreaterThanOrEqual(6);
+    expect(availability.violations).toEqual([]);
     await kubectl('scale', 'deployment/web', '--replicas=5');
     await until(
       '5 ready replicas',

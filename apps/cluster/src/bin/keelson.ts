@@ -87,8 +87,21 @@ program
   .command('logs <component>')
   .description('a component log (apiserver, scheduler, controller-manager, dns, kubelet-<node>, ...)')
   .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())
-  .option('-f, --follow', 'follow', false)
-  .action((component, o) => logs({ dataDir: o.dataDir, component, follow: o.follow }));
+  .option('-f, --follow', 'keep printing new lines', false)
+  .option(
+    '--tail <lines>',
+    'lines from the end to show, -1 for all',
+    (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < -1) throw new InvalidArgumentError('not an integer >= -1');
+      return n;
+    },
+    200,
+  )
+  .option('--json', 'print the stored JSON lines', false)
+  .action((component, o) =>
+    logs({ dataDir: o.dataDir, component, follow: o.follow, tail: o.tail, json: o.json }),
+  );
 
 program
   .command('doctor')
