@@ -348,4 +348,13 @@ describe('Kubelet with fakes', () => {
     await waitFor('off2 Running', async () => (await getPod('off2')).status?.phase === 'Running');
     expect(cri.calls.filter((c) => c === 'pullImage offline:latest')).toHaveLength(1);
   });
+
+  it('removes every pod sandbox (several at a time) on stop({ removePods })', async () => {
+    for (const name of ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9', 'r10'])
+      await create(makePod(name, [{ name: 'c', image: 'busybox:1.36' }]));
+    await waitFor('10 sandboxes running', async () => cri.sandboxes.size === 10);
+    await k.stop({ removePods: true });
+    expect(cri.sandboxes.size).toBe(0);
+    expect(cri.calls.filter((c) => c.startsWith('removePodSandbox'))).toHaveLength(10);
+  });
 });
