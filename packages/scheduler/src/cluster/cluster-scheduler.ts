@@ -10,6 +10,7 @@ import type { Binding, Node, Pod } from '@keelson/api';
 import {
   EventRecorder,
   InformerFactory,
+  isConflict,
   isNotFound,
   objectFromDelete,
   type Clientset,
@@ -195,7 +196,8 @@ export async function startScheduler(
       if (!bound.isSuccess()) {
         scheduler.forget(pod);
         fw.runUnreserve(state, pod, nodeName);
-        if (!(bound.reasons.join(' ').includes('not found') || bound.reasons.join(' ').includes('already'))) {
+        // The pod was deleted (NotFound) or bound by someone else (Conflict): nothing to retry.
+        if (!isNotFound(bound.cause) && !isConflict(bound.cause)) {
           recorder.event(pod, 'Warning', 'FailedScheduling', `Binding rejected: ${bound.message()}`);
           queue.add(pod);
         }

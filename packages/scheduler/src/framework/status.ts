@@ -27,6 +27,8 @@ export class Status {
     readonly reasons: string[] = [],
     /** The plugin that produced it (set by the framework). */
     public plugin = '',
+    /** The error behind a Code.Error status, kept so callers can branch on its kind (e.g. an ApiError's code). */
+    readonly cause?: unknown,
   ) {}
 
   static success(): Status {
@@ -38,8 +40,9 @@ export class Status {
   static unresolvable(...reasons: string[]): Status {
     return new Status(Code.UnschedulableAndUnresolvable, reasons);
   }
-  static error(message: string): Status {
-    return new Status(Code.Error, [message]);
+  /** An internal error; `cause` is the error object, if any (see {@link Status.cause}). */
+  static error(message: string, cause?: unknown): Status {
+    return new Status(Code.Error, [message], '', cause);
   }
   static skip(): Status {
     return new Status(Code.Skip);
@@ -59,7 +62,7 @@ export class Status {
     return this.reasons.join(', ');
   }
   withPlugin(name: string): Status {
-    return this.code === Code.Success ? this : new Status(this.code, this.reasons, name);
+    return this.code === Code.Success ? this : new Status(this.code, this.reasons, name, this.cause);
   }
 }
 

@@ -235,7 +235,7 @@ export class DefaultBinder implements BindPlugin {
       await this.ctx.binder(pod, nodeName);
       return Status.success();
     } catch (err) {
-      return Status.error((err as Error).message);
+      return Status.error((err as Error).message, err);
     }
   }
 }

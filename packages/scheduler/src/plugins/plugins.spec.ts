@@ -4,6 +4,9 @@ import { FitError } from '../framework/schedule-one';
 import { makeNode, makePod } from '../testing/wrappers';
 import { parseConfiguration } from '../framework/config';
 import { NodeInfo } from '../framework/node-info';
+import { CycleState } from '../framework/interface';
+import { Code } from '../framework/status';
+import { DefaultBinder } from './basic';
 
 function sched(
   nodes: ReturnType<typeof makeNode>[],
@@ -274,5 +277,36 @@ describe('property: no placement overcommits allocatable', () => {
       ),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('DefaultBinder', () => {
+  it('returns Success after the binder wrote the binding, and Skip without a binder (embedded)', async () => {
+    const bound: string[] = [];
+    const ctx = { args: {}, snapshot: () => [] };
+    const withBinder = new DefaultBinder({
+      ...ctx,
+      binder: async (p, n) => void bound.push(`${p.metadata.name}@${n}`),
+    });
+    expect((await withBinder.bind(new CycleState(), makePod('p').obj(), 'n1')).isSuccess()).toBe(true);
+    expect(bound).toEqual(['p@n1']);
+    expect((await new DefaultBinder(ctx).bind(new CycleState(), makePod('p').obj(), 'n1')).code).toBe(
+      Code.Skip,
+    );
+  });
+
+  it("keeps the binder's error as the Error status's cause, so the caller can tell NotFound/Conflict apart", async () => {
+    const err = Object.assign(new Error('pod p is already assigned to node "n2"'), { code: 409 });
+    const binder = new DefaultBinder({
+      args: {},
+      snapshot: () => [],
+      binder: async () => Promise.reject(err),
+    });
+    const status = (await binder.bind(new CycleState(), makePod('p').obj(), 'n1')).withPlugin(
+      'DefaultBinder',
+    );
+    expect(status.code).toBe(Code.Error);
+    expect(status.cause).toBe(err);
+    expect(status.message()).toContain('already assigned');
   });
 });
