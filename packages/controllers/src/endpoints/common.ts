@@ -3,7 +3,10 @@
  * pkg/controller/util/endpoint and endpointslice/util): which pods belong, port resolution by
  * name, hostnames, and pod → service fan-out for event handlers.
  */
+import type { ControllerContext } from '../runtime/controller';
+import type { SharedInformerLike } from '../runtime/informer';
 import type { Pod, Service, ServicePort } from '../types';
+import { keyOf } from '../util/objects';
 import { isPodReady } from '../util/pods';
 import { mapSelectorMatches } from '../util/selectors';
 
@@ -98,4 +101,31 @@ export function resolvedPorts(
     out.push(row);
   }
   return out;
+}
+
+/**
+ * The informers both endpoint controllers build on, with the handlers that queue a Service's key
+ * ("namespace/name") whenever the Service changes or a pod it selects (before or after the
+ * change) is added, updated or deleted.
+ */
+export function serviceAndPodInformers(
+  ctx: ControllerContext,
+  enqueue: (key: string) => void,
+): { services: SharedInformerLike<Service>; pods: SharedInformerLike<Pod> } {
+  const services = ctx.informers.informer<Service>('services');
+  const pods = ctx.informers.informer<Pod>('pods');
+  services.addEventHandler({
+    onAdd: (s) => enqueue(keyOf(s)),
+    onUpdate: (_o, s) => enqueue(keyOf(s)),
+    onDelete: (s) => enqueue(keyOf(s)),
+  });
+  const podChanged = (p: Pod, old?: Pod) => {
+    for (const s of servicesForPod(services.lister().list(p.metadata.namespace), p, old)) enqueue(keyOf(s));
+  };
+  pods.addEventHandler({
+    onAdd: (p) => podChanged(p),
+    onUpdate: (o, p) => podChanged(p, o),
+    onDelete: (p) => podChanged(p),
+  });
+  return { services, pods };
 }

@@ -14,7 +14,7 @@ import {
   podIPs,
   podsForService,
   resolvedPorts,
-  servicesForPod,
+  serviceAndPodInformers,
   shouldPodBeInEndpoints,
   shouldSetHostname,
 } from './common';
@@ -68,23 +68,10 @@ export class EndpointsController extends QueueController {
 
   constructor(ctx: ControllerContext) {
     super(ctx);
-    this.svcInformer = ctx.informers.informer<Service>('services');
-    this.podInformer = ctx.informers.informer<Pod>('pods');
+    ({ services: this.svcInformer, pods: this.podInformer } = serviceAndPodInformers(ctx, (k) =>
+      this.queue.add(k),
+    ));
     this.epInformer = ctx.informers.informer<Endpoints>('endpoints');
-    this.svcInformer.addEventHandler({
-      onAdd: (s) => this.queue.add(keyOf(s)),
-      onUpdate: (_o, s) => this.queue.add(keyOf(s)),
-      onDelete: (s) => this.queue.add(keyOf(s)),
-    });
-    const podChanged = (p: Pod, old?: Pod) => {
-      for (const s of servicesForPod(this.svcInformer.lister().list(p.metadata.namespace), p, old))
-        this.queue.add(keyOf(s));
-    };
-    this.podInformer.addEventHandler({
-      onAdd: (p) => podChanged(p),
-      onUpdate: (o, p) => podChanged(p, o),
-      onDelete: (p) => podChanged(p),
-    });
     this.epInformer.addEventHandler({ onDelete: (e) => this.queue.add(keyOf(e)) });
   }
 

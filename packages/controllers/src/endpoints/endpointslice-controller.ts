@@ -10,13 +10,13 @@ import type { ControllerContext, SyncResult } from '../runtime/controller';
 import { QueueController, isNotFoundErr } from '../runtime/controller';
 import type { SharedInformerLike } from '../runtime/informer';
 import type { EndpointSlice, Pod, Service, SliceEndpoint, SlicePort } from '../types';
-import { controllerOf, controllerRef, deepEqual, keyOf, stableStringify } from '../util/objects';
+import { controllerOf, controllerRef, deepEqual, stableStringify } from '../util/objects';
 import {
   endpointConditions,
   podIPs,
   podsForService,
   resolvedPorts,
-  servicesForPod,
+  serviceAndPodInformers,
   shouldPodBeInEndpoints,
   shouldSetHostname,
 } from './common';
@@ -184,23 +184,10 @@ export class EndpointSliceController extends QueueController {
     private readonly maxPerSlice = MAX_ENDPOINTS_PER_SLICE,
   ) {
     super(ctx);
-    this.svcInformer = ctx.informers.informer<Service>('services');
-    this.podInformer = ctx.informers.informer<Pod>('pods');
+    ({ services: this.svcInformer, pods: this.podInformer } = serviceAndPodInformers(ctx, (k) =>
+      this.queue.add(k),
+    ));
     this.sliceInformer = ctx.informers.informer<EndpointSlice>('endpointslices');
-    this.svcInformer.addEventHandler({
-      onAdd: (s) => this.queue.add(keyOf(s)),
-      onUpdate: (_o, s) => this.queue.add(keyOf(s)),
-      onDelete: (s) => this.queue.add(keyOf(s)),
-    });
-    const podChanged = (p: Pod, old?: Pod) => {
-      for (const s of servicesForPod(this.svcInformer.lister().list(p.metadata.namespace), p, old))
-        this.queue.add(keyOf(s));
-    };
-    this.podInformer.addEventHandler({
-      onAdd: (p) => podChanged(p),
-      onUpdate: (o, p) => podChanged(p, o),
-      onDelete: (p) => podChanged(p),
-    });
     this.sliceInformer.addEventHandler({
       onUpdate: (_o, s) => this.sliceChanged(s),
       onDelete: (s) => this.sliceChanged(s),
