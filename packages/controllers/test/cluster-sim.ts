@@ -171,9 +171,9 @@ export async function startSimCluster(
             { type: 'PodScheduled', status: 'True', lastTransitionTime: t },
             { type: 'Ready', status: terminated ? 'False' : 'True', lastTransitionTime: t },
           ],
-          containerStatuses: (p.spec?.containers ?? []).map((c: { name: string; image: string }) => ({
+          containerStatuses: (p.spec?.containers ?? []).map((c) => ({
             name: c.name,
-            image: c.image,
+            image: c.image ?? '',
             imageID: '',
             ready: !terminated,
             restartCount: 0,

@@ -92,7 +92,7 @@ async function main() {
       `deployment of ${replicas}: all pods created in ${(tCreated / 1000).toFixed(1)} s, all available in ${(tAvailable / 1000).toFixed(1)} s`,
     );
     const d = await dc.get('default', 'bench');
-    d.spec.template.spec.containers[0].image = 'busybox:2';
+    d.spec.template.spec!.containers[0]!.image = 'busybox:2';
     const t1 = Date.now();
     await dc.update(d);
     await waitFor(

@@ -14,6 +14,7 @@ import type { SharedInformerLike } from '../runtime/informer';
 import type { CronJob, Job } from '../types';
 import { InvalidArgumentError } from '../errors';
 import { parseTime, rfc3339 } from '../util/clock';
+import { emptyPodSpec } from '../util/pods';
 import { clone, controllerOf, controllerRef, deepEqual, keyOf } from '../util/objects';
 import { isJobFinished } from '../job/job-util';
 
@@ -212,7 +213,7 @@ export class CronJobController extends QueueController {
         annotations: { ...(tmd.annotations ?? {}), [SCHEDULED_TIMESTAMP]: rfc3339(t) },
         ownerReferences: [controllerRef(cj, 'batch/v1', 'CronJob')],
       },
-      spec: clone(cj.spec.jobTemplate.spec),
+      spec: clone(cj.spec.jobTemplate.spec ?? { template: { spec: emptyPodSpec() } }),
     };
   }
 

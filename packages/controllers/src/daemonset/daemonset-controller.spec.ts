@@ -64,11 +64,11 @@ describe('DaemonSetController', () => {
       nodeShouldRunDaemonPod(ds, node('d', {}, [{ key: 'dedicated', value: 'db', effect: 'NoExecute' }])),
     ).toEqual([false, false]);
     const sel = makeDS();
-    sel.spec.template.spec.nodeSelector = { disk: 'ssd' };
+    sel.spec.template.spec!.nodeSelector = { disk: 'ssd' };
     expect(nodeShouldRunDaemonPod(sel, node('e', { disk: 'ssd' }))[0]).toBe(true);
     expect(nodeShouldRunDaemonPod(sel, node('f'))[0]).toBe(false);
     const aff = makeDS();
-    aff.spec.template.spec.affinity = {
+    aff.spec.template.spec!.affinity = {
       nodeAffinity: {
         requiredDuringSchedulingIgnoredDuringExecution: {
           nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['z1'] }] }],
@@ -87,12 +87,12 @@ describe('DaemonSetController', () => {
     await step(h, c);
     expect(pods(h).map(daemonPodNode).sort()).toEqual(['n1', 'n2']);
     const p = pods(h)[0]!;
-    expect(p.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution).toEqual({
+    expect(p.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution).toEqual({
       nodeSelectorTerms: [
         { matchFields: [{ key: 'metadata.name', operator: 'In', values: [daemonPodNode(p)] }] },
       ],
     });
-    expect(p.spec.tolerations.map((t: { key: string }) => t.key)).toContain('node.kubernetes.io/unreachable');
+    expect(p.spec!.tolerations!.map((t) => t.key)).toContain('node.kubernetes.io/unreachable');
     expect(p.metadata.labels!['controller-revision-hash']).toBeDefined();
     // No duplicates on a second sync.
     await step(h, c);
@@ -154,7 +154,7 @@ describe('DaemonSetController', () => {
     await kubelet(h);
     await step(h, c);
     const ds = h.client.peek<DaemonSet>('daemonsets', 'kube-system', 'agent')!;
-    ds.spec.template.spec.containers[0].image = 'v2';
+    ds.spec.template.spec!.containers[0]!.image = 'v2';
     await h.client.resource<DaemonSet>('daemonsets').update(ds);
     let maxDeletesPerStep = 0;
     for (let i = 0; i < 12; i++) {
@@ -168,6 +168,6 @@ describe('DaemonSetController', () => {
     }
     expect(maxDeletesPerStep).toBe(1);
     expect(pods(h)).toHaveLength(3);
-    expect(pods(h).every((p) => p.spec.containers[0].image === 'v2')).toBe(true);
+    expect(pods(h).every((p) => p.spec!.containers[0]!.image === 'v2')).toBe(true);
   });
 });

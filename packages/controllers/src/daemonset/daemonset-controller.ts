@@ -16,7 +16,7 @@ import { claimObjects, liveOwnerCheck } from '../util/claim';
 import { ControllerExpectations } from '../util/expectations';
 import { scaledValue } from '../util/intstr';
 import { clone, controllerOf, controllerRef, deepEqual, keyOf } from '../util/objects';
-import { isPodAvailable, isPodReady, podKey } from '../util/pods';
+import { emptyPodSpec, isPodAvailable, isPodReady, podKey } from '../util/pods';
 import { CONTROLLER_REVISION_HASH, ensureRevision, ownedRevisions, truncateHistory } from '../util/revisions';
 import { selectorMatcher } from '../util/selectors';
 import { tolerates } from '../nodelifecycle/taints';
@@ -102,7 +102,7 @@ export function nodeMatchesPodSpec(
  * untolerated NoExecute taint stops both.
  */
 export function nodeShouldRunDaemonPod(ds: DaemonSet, node: Node): [boolean, boolean] {
-  const spec = ds.spec.template.spec ?? {};
+  const spec = ds.spec.template.spec ?? emptyPodSpec();
   if (!nodeMatchesPodSpec(spec, node)) return [false, false];
   const tols = [...(spec.tolerations ?? []), ...daemonTolerations(!!spec.hostNetwork)];
   let run = true;
@@ -118,7 +118,7 @@ export function nodeShouldRunDaemonPod(ds: DaemonSet, node: Node): [boolean, boo
 /** The daemon pod for `node` (template + tolerations + node-name affinity + revision labels). */
 export function daemonPod(ds: DaemonSet, node: string, hash: string): Pod {
   const md = ds.spec.template.metadata ?? {};
-  const spec = clone(ds.spec.template.spec ?? {});
+  const spec = clone(ds.spec.template.spec ?? emptyPodSpec());
   const existing: Toleration[] = spec.tolerations ?? [];
   for (const t of daemonTolerations(!!spec.hostNetwork)) {
     if (!existing.some((e) => e.key === t.key && e.effect === t.effect && e.operator === t.operator))

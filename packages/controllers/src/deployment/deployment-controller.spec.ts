@@ -94,7 +94,7 @@ describe('DeploymentController', () => {
     expect(rs!.metadata.name).toBe(`web-${hash}`);
     expect(rs!.spec.replicas).toBe(3);
     expect(rs!.spec.selector.matchLabels).toEqual({ app: 'web', 'pod-template-hash': hash });
-    expect(rs!.spec.template.metadata!.labels).toEqual({ app: 'web', 'pod-template-hash': hash });
+    expect(rs!.spec.template!.metadata!.labels).toEqual({ app: 'web', 'pod-template-hash': hash });
     expect(rs!.metadata.annotations).toMatchObject({
       'deployment.kubernetes.io/revision': '1',
       'deployment.kubernetes.io/desired-replicas': '3',
@@ -140,7 +140,7 @@ describe('DeploymentController', () => {
     await rollOut(h, c, 5, 1, 1);
     const first = sets(h)[0]!.metadata.name!;
     const d = dep(h);
-    d.spec.template.spec.containers[0].image = 'v2';
+    d.spec.template.spec!.containers[0]!.image = 'v2';
     await h.client.resource('deployments').update(d);
     await rollOut(h, c, 5, 1, 1);
     expect(sets(h)).toHaveLength(2);
@@ -156,7 +156,7 @@ describe('DeploymentController', () => {
     );
     // kubectl rollout undo: the template goes back to the first set's (minus its hash label).
     const d2 = dep(h);
-    d2.spec.template.spec.containers[0].image = 'v1';
+    d2.spec.template.spec!.containers[0]!.image = 'v1';
     await h.client.resource('deployments').update(d2);
     await rollOut(h, c, 5, 1, 1);
     expect(sets(h)).toHaveLength(2);
@@ -175,7 +175,7 @@ describe('DeploymentController', () => {
     await settleSets(h);
     await step(h, c);
     const d = dep(h);
-    d.spec.template.spec.containers[0].image = 'v2';
+    d.spec.template.spec!.containers[0]!.image = 'v2';
     await h.client.resource('deployments').update(d);
     await step(h, c);
     expect(sets(h).map((r) => r.spec.replicas)).toEqual([0]);
@@ -199,7 +199,7 @@ describe('DeploymentController', () => {
     await rollOut(h, c, 4, 1, 1);
     const d = dep(h);
     d.spec.paused = true;
-    d.spec.template.spec.containers[0].image = 'v2';
+    d.spec.template.spec!.containers[0]!.image = 'v2';
     await h.client.resource('deployments').update(d);
     await step(h, c);
     expect(cond(h, 'Progressing')).toMatchObject({
@@ -245,7 +245,7 @@ describe('DeploymentController', () => {
     const c = new DeploymentController(h.ctx);
     for (const img of ['v1', 'v2', 'v3', 'v4']) {
       const d = dep(h);
-      d.spec.template.spec.containers[0].image = img;
+      d.spec.template.spec!.containers[0]!.image = img;
       await h.client.resource('deployments').update(d);
       await rollOut(h, c, 1, 1, 1);
     }

@@ -19,7 +19,7 @@ function dep(replicas: number, surge: number | string, unavail: number | string)
     spec: {
       replicas,
       selector: { matchLabels: { app: 'd' } },
-      template: { metadata: { labels: { app: 'd' } }, spec: {} },
+      template: { metadata: { labels: { app: 'd' } }, spec: { containers: [] } },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: surge, maxUnavailable: unavail } },
     },
   };
@@ -57,8 +57,8 @@ describe('deployment util', () => {
     expect(safeEncodeString('0123')).toBe('4567');
     expect(
       equalIgnoreHash(
-        { metadata: { labels: { app: 'x', 'pod-template-hash': 'abc' } }, spec: {} },
-        { metadata: { labels: { app: 'x' } }, spec: {} },
+        { metadata: { labels: { app: 'x', 'pod-template-hash': 'abc' } }, spec: { containers: [] } },
+        { metadata: { labels: { app: 'x' } }, spec: { containers: [] } },
       ),
     ).toBe(true);
     // kubectl rollout undo sends creationTimestamp: null; typed comparison treats it as unset.

@@ -34,7 +34,7 @@ export function computeSubsets(svc: Service, pods: Pod[]): EndpointSubset[] {
       targetRef: { kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name, uid: p.metadata.uid },
     };
     if (p.spec?.nodeName) addr.nodeName = p.spec.nodeName;
-    if (shouldSetHostname(p, svc)) addr.hostname = p.spec.hostname;
+    if (shouldSetHostname(p, svc)) addr.hostname = p.spec?.hostname;
     const ports = resolvedPorts(p, svc).map((r) => ({
       name: r.name || undefined,
       port: r.port,

@@ -45,7 +45,7 @@ export function podToEndpoint(p: Pod, svc: Service, addressType: string): SliceE
     conditions: endpointConditions(p, svc),
     targetRef: { kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name, uid: p.metadata.uid },
   };
-  if (shouldSetHostname(p, svc)) ep.hostname = p.spec.hostname;
+  if (shouldSetHostname(p, svc)) ep.hostname = p.spec?.hostname;
   if (p.spec?.nodeName) ep.nodeName = p.spec.nodeName;
   return ep;
 }

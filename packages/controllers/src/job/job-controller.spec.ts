@@ -176,8 +176,8 @@ describe('JobController', () => {
       '2',
     ]);
     expect(ps[1]!.metadata.generateName).toBe('pi-1-');
-    expect(ps[1]!.spec.hostname).toBe('pi-1');
-    expect(ps[1]!.spec.containers[0].env).toEqual([
+    expect(ps[1]!.spec!.hostname).toBe('pi-1');
+    expect(ps[1]!.spec!.containers[0]!.env).toEqual([
       {
         name: 'JOB_COMPLETION_INDEX',
         valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-completion-index']" } },

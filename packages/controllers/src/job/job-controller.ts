@@ -20,7 +20,7 @@ import { parseTime, rfc3339 } from '../util/clock';
 import { claimObjects, liveOwnerCheck } from '../util/claim';
 import { ControllerExpectations } from '../util/expectations';
 import { clone, controllerOf, controllerRef, deepEqual, keyOf } from '../util/objects';
-import { compareForDeletion, isPodReady, podKey } from '../util/pods';
+import { compareForDeletion, emptyPodSpec, isPodReady, podKey } from '../util/pods';
 import { selectorMatcher } from '../util/selectors';
 import { slowStartBatch } from '../replicaset/replicaset-controller';
 import {
@@ -342,7 +342,7 @@ export class JobController extends QueueController {
       'job-name': job.metadata.name!,
     };
     const annotations: Record<string, string> = { ...(md.annotations ?? {}) };
-    const spec = clone(job.spec.template.spec ?? {});
+    const spec = clone(job.spec.template.spec ?? emptyPodSpec());
     let generateName = `${job.metadata.name}-`;
     if (index !== undefined) {
       labels[COMPLETION_INDEX] = String(index);

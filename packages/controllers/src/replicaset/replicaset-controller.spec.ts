@@ -44,7 +44,7 @@ describe('ReplicaSetController', () => {
           blockOwnerDeletion: true,
         },
       ]);
-      expect(p.spec.containers[0].image).toBe('busybox');
+      expect(p.spec!.containers[0]!.image).toBe('busybox');
     }
     expect(h.writes()).toEqual([
       'create pods default/',

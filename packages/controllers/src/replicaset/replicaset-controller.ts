@@ -15,7 +15,14 @@ import type { Pod, ReplicaSet } from '../types';
 import { claimObjects, liveOwnerCheck } from '../util/claim';
 import { ControllerExpectations } from '../util/expectations';
 import { clone, controllerOf, controllerRef, deepEqual, keyOf } from '../util/objects';
-import { compareForDeletion, isPodActive, isPodAvailable, isPodReady, podKey } from '../util/pods';
+import {
+  compareForDeletion,
+  emptyPodSpec,
+  isPodActive,
+  isPodAvailable,
+  isPodReady,
+  podKey,
+} from '../util/pods';
 import { selectorMatcher } from '../util/selectors';
 import { rfc3339 } from '../util/clock';
 
@@ -54,7 +61,7 @@ export async function slowStartBatch(
  * the template's labels, annotations and finalizers, the given controller ownerReference.
  */
 export function podFromTemplate(
-  template: ReplicaSet['spec']['template'],
+  template: ReplicaSet['spec']['template'] = {},
   namespace: string,
   generateNamePrefix: string,
   owner: ReturnType<typeof controllerRef>,
@@ -69,7 +76,7 @@ export function podFromTemplate(
       labels: clone(md.labels ?? {}),
       ownerReferences: [owner],
     },
-    spec: clone(template.spec ?? {}),
+    spec: clone(template.spec ?? emptyPodSpec()),
   };
   if (md.annotations) pod.metadata.annotations = clone(md.annotations);
   if (md.finalizers) pod.metadata.finalizers = [...md.finalizers];
@@ -104,7 +111,7 @@ export function calculateReplicaSetStatus(
     'replicas' | 'fullyLabeledReplicas' | 'readyReplicas' | 'availableReplicas' | 'observedGeneration'
   >
 > {
-  const tl = Object.entries(rs.spec.template.metadata?.labels ?? {});
+  const tl = Object.entries(rs.spec.template?.metadata?.labels ?? {});
   let fully = 0;
   let ready = 0;
   let available = 0;

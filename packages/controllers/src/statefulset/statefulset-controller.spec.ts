@@ -48,8 +48,8 @@ describe('StatefulSetController', () => {
     await step(h, c);
     expect(pods(h).map((p) => p.metadata.name)).toEqual(['db-0']);
     const p0 = pods(h)[0]!;
-    expect(p0.spec.hostname).toBe('db-0');
-    expect(p0.spec.subdomain).toBe('db');
+    expect(p0.spec!.hostname).toBe('db-0');
+    expect(p0.spec!.subdomain).toBe('db');
     const rev = h.client.objects<ControllerRevision>('controllerrevisions')[0]!;
     expect(rev.revision).toBe(1);
     expect(p0.metadata.labels).toMatchObject({
@@ -110,7 +110,7 @@ describe('StatefulSetController', () => {
     await kubelet(h);
     await step(h, c);
     const s = sts(h);
-    s.spec.template.spec.containers[0].image = 'v2';
+    s.spec.template.spec!.containers[0]!.image = 'v2';
     await h.client.resource<StatefulSet>('statefulsets').update(s);
     await step(h, c);
     expect(h.writes().filter((w) => w.startsWith('delete pods'))).toEqual(['delete pods default/db-2']);
@@ -134,7 +134,7 @@ describe('StatefulSetController', () => {
       'db-1': revs[1]!.metadata.name,
       'db-2': revs[1]!.metadata.name,
     });
-    expect(pods(h).find((p) => p.metadata.name === 'db-2')!.spec.containers[0].image).toBe('v2');
+    expect(pods(h).find((p) => p.metadata.name === 'db-2')!.spec!.containers[0]!.image).toBe('v2');
     expect(sts(h).status).toMatchObject({
       updateRevision: revs[1]!.metadata.name,
       currentRevision: revs[0]!.metadata.name,
@@ -153,13 +153,13 @@ describe('StatefulSetController', () => {
     await step(h, c);
     await kubelet(h);
     const s = sts(h);
-    s.spec.template.spec.containers[0].image = 'v2';
+    s.spec.template.spec!.containers[0]!.image = 'v2';
     await h.client.resource<StatefulSet>('statefulsets').update(s);
     await step(h, c);
     expect(h.writes().filter((w) => w.startsWith('delete pods'))).toEqual([]);
     await h.client.resource('pods').delete('default', 'db-0');
     await step(h, c);
-    expect(pods(h).find((p) => p.metadata.name === 'db-0')!.spec.containers[0].image).toBe('v2');
-    expect(pods(h).find((p) => p.metadata.name === 'db-1')!.spec.containers[0].image).toBe('v1');
+    expect(pods(h).find((p) => p.metadata.name === 'db-0')!.spec!.containers[0]!.image).toBe('v2');
+    expect(pods(h).find((p) => p.metadata.name === 'db-1')!.spec!.containers[0]!.image).toBe('v1');
   });
 });

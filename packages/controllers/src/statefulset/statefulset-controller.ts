@@ -16,7 +16,7 @@ import type { SharedInformerLike } from '../runtime/informer';
 import type { ControllerRevision, Pod, StatefulSet } from '../types';
 import { claimObjects, liveOwnerCheck } from '../util/claim';
 import { clone, controllerOf, controllerRef, deepEqual, keyOf } from '../util/objects';
-import { isPodAvailable, isPodReady } from '../util/pods';
+import { emptyPodSpec, isPodAvailable, isPodReady } from '../util/pods';
 import { selectorMatcher } from '../util/selectors';
 import {
   CONTROLLER_REVISION_HASH,
@@ -49,7 +49,7 @@ export function statefulPod(
 ): Pod {
   const name = `${set.metadata.name}-${ord}`;
   const md = template.metadata ?? {};
-  const spec = clone(template.spec ?? {});
+  const spec = clone(template.spec ?? emptyPodSpec());
   spec.hostname = name;
   if (set.spec.serviceName) spec.subdomain = set.spec.serviceName;
   const pod: Pod = {
@@ -251,7 +251,7 @@ export class StatefulSetController extends QueueController {
       st.currentRevision = updateRev.metadata.name;
       st.currentReplicas = st.updatedReplicas;
     }
-    const prev = set.status ?? {};
+    const prev: Partial<NonNullable<StatefulSet['status']>> = set.status ?? {};
     if (!deepEqual({ ...prev, conditions: undefined }, { ...st, conditions: undefined })) {
       await client.resource<StatefulSet>('statefulsets').updateStatus({
         ...set,

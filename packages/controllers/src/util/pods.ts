@@ -2,11 +2,17 @@
  * Pod predicates and the ActivePods deletion ordering (k8s.io/kubernetes
  * pkg/controller/controller_utils.go and pkg/api/v1/pod/util.go).
  */
+import type { PodSpec } from '@keelson/api';
 import type { Pod } from '../types';
 import { parseTime } from './clock';
 
 /** Pod phase rank for deletion ordering: Pending < Unknown < Running. */
 const PHASE_RANK: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
+
+/** A PodSpec with no containers: the base when a template has no spec (validation would reject the pod). */
+export function emptyPodSpec(): PodSpec {
+  return { containers: [] };
+}
 
 /** The Ready condition of a pod, if reported. */
 export function podReadyCondition(pod: Pod) {

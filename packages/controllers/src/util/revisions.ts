@@ -17,7 +17,8 @@ export const CONTROLLER_REVISION_HASH = 'controller-revision-hash';
 
 /** The template stored in a revision. */
 export function revisionTemplate(r: ControllerRevision): PodTemplate {
-  const t = (r.data?.spec?.template ?? {}) as PodTemplate & { $patch?: string };
+  const data = r.data as { spec?: { template?: PodTemplate & { $patch?: string } } } | undefined;
+  const t = data?.spec?.template ?? {};
   const { $patch: _p, ...rest } = t;
   return rest;
 }
