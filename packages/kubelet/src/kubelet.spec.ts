@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConfigMap, Lease, Node, Pod } from '@keelson/api';
+import type { ConfigMap, Event, Lease, Node, Pod } from '@keelson/api';
 import { FakeClientset } from '@keelson/client';
 import { FakeCriRuntime } from './cri/fake-runtime';
 import { startKubelet, type KubeletHandle } from './kubelet';
@@ -168,6 +168,13 @@ describe('Kubelet with fakes', () => {
       /^back-off 0s restarting failed container=c pod=crash_default\(/,
     );
     expect(st.lastState!.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+    const backOff = await waitFor('BackOff event', async () =>
+      (await cs.resource<Event>('events').list('default')).items.find(
+        (e) => e.reason === 'BackOff' && e.involvedObject.name === 'crash',
+      ),
+    );
+    expect(backOff.type).toBe('Warning');
+    expect(backOff.message).toMatch(/^Back-off restarting failed container c in pod crash_default\(/);
     await waitFor('restart 2 after back-off', () =>
       cri.containersNamed('c').some((x) => x.status.metadata?.attempt === 2),
     );
@@ -252,6 +259,19 @@ describe('Kubelet with fakes', () => {
       'ImagePullBackOff',
       async () =>
         (await getPod('img')).status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff',
+    );
+    const events = await waitFor('BackOff event', async () => {
+      const items = (await cs.resource<Event>('events').list('default')).items.filter(
+        (e) => e.involvedObject.name === 'img',
+      );
+      return items.some((e) => e.reason === 'BackOff') ? items : undefined;
+    });
+    expect(events.find((e) => e.reason === 'BackOff')).toMatchObject({
+      type: 'Normal',
+      message: 'Back-off pulling image "nosuch:1"',
+    });
+    expect(events.map((e) => e.message)).toEqual(
+      expect.arrayContaining(['Error: ErrImagePull', 'Error: ImagePullBackOff']),
     );
   });
 

@@ -222,7 +222,16 @@ export class PodSyncer {
       await this.stopContainer(pod, k.id, k.name, grace, false);
     }
 
-    for (const [name, message] of actions.backoff) waiting.set(name, { reason: 'CrashLoopBackOff', message });
+    for (const [name, message] of actions.backoff) {
+      waiting.set(name, { reason: 'CrashLoopBackOff', message });
+      // As upstream's kuberuntime manager (events.BackOffStartContainer); the recorder aggregates repeats.
+      this.d.event?.(
+        pod,
+        'Warning',
+        'BackOff',
+        `Back-off restarting failed container ${name} in pod ${formatPod(pod)}`,
+      );
+    }
     if (actions.initToStart) {
       await this.startContainer(
         pod,
@@ -386,6 +395,9 @@ export class PodSyncer {
     if (this.imageBackoff.isInBackOffSince(key, this.d.clock.now())) {
       const msg = `Back-off pulling image "${image}"`;
       waiting.set(c.name, { reason: 'ImagePullBackOff', message: msg });
+      // As upstream's image puller (events.BackOffPullImage) and pod worker.
+      this.d.event?.(pod, 'Normal', 'BackOff', msg);
+      this.d.event?.(pod, 'Warning', 'Failed', 'Error: ImagePullBackOff');
       throw new PodConfigError('ImagePullBackOff', msg);
     }
     try {
@@ -405,6 +417,7 @@ export class PodSyncer {
       const msg = `Failed to pull image "${image}": ${(e as Error).message}`;
       waiting.set(c.name, { reason: 'ErrImagePull', message: msg });
       this.d.event?.(pod, 'Warning', 'Failed', msg);
+      this.d.event?.(pod, 'Warning', 'Failed', 'Error: ErrImagePull');
       throw new PodConfigError('ErrImagePull', msg);
     }
   }
