@@ -1,7 +1,7 @@
 // The kubelet end to end against in-memory fakes: FakeClientset (apiserver) + FakeCriRuntime
 // (runtime reports the pod IP itself, so no CNI). Real timers with short intervals; every wait
 // polls for a condition with a deadline.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigMap, Event, Lease, Node, Pod } from '@keelson/api';
@@ -145,6 +145,34 @@ describe('Kubelet with fakes', () => {
     expect(cri.containersNamed('c')[0]!.config.envs.map((e) => `${e.key}=${e.value.toString()}`)).toEqual([
       'COLOR=teal',
     ]);
+  });
+
+  it("updates a running pod's ConfigMap volume when the ConfigMap changes (atomically, via ..data)", async () => {
+    const cms = cs.resource<ConfigMap>('configmaps');
+    await cms.create({
+      metadata: { name: 'conf', namespace: 'default' },
+      data: { color: 'red' },
+    } as ConfigMap);
+    await create(
+      makePod('vol', [{ name: 'c', image: 'busybox:1.36' }], {
+        volumes: [{ name: 'cfg', configMap: { name: 'conf' } }],
+      }),
+    );
+    await waitFor('Running', async () => (await getPod('vol')).status?.phase === 'Running');
+    const uid = (await getPod('vol')).metadata.uid!;
+    const volDir = join(dir, 'pods', uid, 'volumes', 'kubernetes.io~configmap', 'cfg');
+    const read = () => readFile(join(volDir, 'color'), 'utf8').catch(() => '');
+    expect(await read()).toBe('red');
+    const firstData = await readlink(join(volDir, '..data'));
+    // Unchanged content is not rewritten on the next syncs.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await readlink(join(volDir, '..data'))).toBe(firstData);
+    const cm = await cms.get('default', 'conf');
+    await cms.update({ ...cm, data: { color: 'blue', size: 'xl' } });
+    await waitFor('new content', async () => (await read()) === 'blue');
+    expect(await readFile(join(volDir, 'size'), 'utf8')).toBe('xl');
+    expect(await readlink(join(volDir, '..data'))).not.toBe(firstData);
+    expect(cri.containersNamed('c')).toHaveLength(1); // no restart
   });
 
   it('restarts a crashing container with growing back-off and shows CrashLoopBackOff', async () => {

@@ -214,6 +214,13 @@ export class PodSyncer {
       const ip = await this.d.cni.cachedPodIp(sandboxId);
       if (ip) this.podIps.set(uid, ip);
     }
+    if (!actions.createSandbox && sandboxId) {
+      // Running pod: ConfigMap/Secret/downwardAPI volume contents follow their sources.
+      await setUpVolumes(pod, this.podDir(uid), this.volumeCtx(pod), { refresh: true }).catch((e) => {
+        this.d.log.warn({ pod: formatPod(pod), err: (e as Error).message }, 'refreshing volumes failed');
+        this.d.event?.(pod, 'Warning', 'FailedMount', `MountVolume.SetUp failed: ${(e as Error).message}`);
+      });
+    }
 
     for (const k of actions.containersToKill) {
       this.d.log.info({ pod: formatPod(pod), container: k.name, reason: k.reason }, k.message);

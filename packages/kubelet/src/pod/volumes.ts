@@ -7,8 +7,20 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, lstat, mkdir, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join, normalize } from 'node:path';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  readFile,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
+import { dirname, join, normalize, relative } from 'node:path';
 import type { ConfigMap, Container, KeyToPath, Pod, Secret, Volume } from '@keelson/api';
 import type { Mount } from '../cri/cri-api';
 import { PodConfigError } from '../errors';
@@ -66,6 +78,7 @@ export async function atomicWrite(
   files: Map<string, { data: Buffer; mode: number }>,
 ): Promise<void> {
   await mkdir(dir, { recursive: true });
+  if (await sameContent(join(dir, '..data'), files)) return;
   const stamp = `..${new Date().toISOString().replace(/[:.]/g, '_')}.${process.pid}.${Math.random().toString(36).slice(2, 8)}`;
   const tsDir = join(dir, stamp);
   await mkdir(tsDir, { recursive: true });
@@ -98,6 +111,31 @@ export async function atomicWrite(
     await symlink(join('..data', top), link);
   }
   if (old && old !== stamp) await rm(join(dir, old), { recursive: true, force: true });
+}
+
+/** True when `dataDir` holds exactly `files` (same paths, bytes and permission bits). */
+async function sameContent(
+  dataDir: string,
+  files: Map<string, { data: Buffer; mode: number }>,
+): Promise<boolean> {
+  let present: string[];
+  try {
+    present = (await readdir(dataDir, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => relative(dataDir, join(e.parentPath, e.name)));
+  } catch {
+    return false;
+  }
+  if (present.length !== files.size) return false;
+  for (const [rel, f] of files) {
+    const p = join(dataDir, rel);
+    try {
+      if (((await stat(p)).mode & 0o7777) !== f.mode || !(await readFile(p)).equals(f.data)) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }
 
 function projectKeys(
@@ -168,11 +206,29 @@ function downwardFiles(
 /**
  * Creates or refreshes every volume of the pod. Throws {@link PodConfigError} (reason
  * FailedMount) for a missing non-optional ConfigMap/Secret or a bad hostPath type.
+ *
+ * With `refresh` (a running pod's periodic sync, as upstream's kubelet remounts on every sync)
+ * only the ConfigMap, Secret, downwardAPI and projected volumes are rewritten, and only when
+ * their content changed (the `..data` swap makes the change atomic inside the containers);
+ * projected volumes with a service account token are left as set up.
  */
-export async function setUpVolumes(pod: Pod, podDir: string, ctx: VolumeContext): Promise<void> {
+export async function setUpVolumes(
+  pod: Pod,
+  podDir: string,
+  ctx: VolumeContext,
+  opts: { refresh?: boolean } = {},
+): Promise<void> {
   const ns = pod.metadata.namespace ?? 'default';
   for (const v of pod.spec?.volumes ?? []) {
     const dir = volumeDir(podDir, v);
+    if (
+      opts.refresh &&
+      !v.configMap &&
+      !v.secret &&
+      !v.downwardAPI &&
+      !(v.projected && !v.projected.sources?.some((src) => src.serviceAccountToken))
+    )
+      continue;
     if (v.emptyDir) {
       await mkdir(dir, { recursive: true, mode: 0o777 });
       await chmod(dir, 0o777);
