@@ -115,6 +115,7 @@ export async function startTestNode(
     await cri.runtime.images.importImage(img.dir, img.ref);
     cleanups.push(() => {
       spawnSync('ip', ['link', 'del', bridge]);
+      removeIdlePortmapChains();
     });
     const kubelet = await startKubelet(
       {
@@ -144,5 +145,32 @@ export async function startTestNode(
   } catch (e) {
     await cleanup();
     throw e;
+  }
+}
+
+/**
+ * Removes the CNI portmap plugin's shared nat chains (CNI-HOSTPORT-*) and the jumps to them when
+ * no mapping is left in them: pods with a hostPort create them, and DEL leaves them behind.
+ */
+export function removeIdlePortmapChains(): void {
+  const ipt = (...args: string[]) =>
+    spawnSync('iptables', ['-w', '-t', 'nat', ...args], { encoding: 'utf8' });
+  const dnat = ipt('-S', 'CNI-HOSTPORT-DNAT');
+  if (dnat.status !== 0 || dnat.stdout.includes('-A CNI-HOSTPORT-DNAT')) return; // absent or in use
+  ipt('-D', 'PREROUTING', '-m', 'addrtype', '--dst-type', 'LOCAL', '-j', 'CNI-HOSTPORT-DNAT');
+  ipt('-D', 'OUTPUT', '-m', 'addrtype', '--dst-type', 'LOCAL', '-j', 'CNI-HOSTPORT-DNAT');
+  ipt(
+    '-D',
+    'POSTROUTING',
+    '-m',
+    'comment',
+    '--comment',
+    'CNI portfwd requiring masquerade',
+    '-j',
+    'CNI-HOSTPORT-MASQ',
+  );
+  for (const chain of ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-MASQ', 'CNI-HOSTPORT-SETMARK']) {
+    ipt('-F', chain);
+    ipt('-X', chain);
   }
 }

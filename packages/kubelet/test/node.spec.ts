@@ -159,6 +159,55 @@ describeRoot('kubelet on a real runtime with CNI', () => {
     expect(await logs('client', 'wget')).toBe('hello-from-web\n');
   });
 
+  it('maps a container hostPort on the node (CNI portmap) and removes the mapping with the pod', async () => {
+    const hostPort = 20000 + (process.pid % 20000);
+    const gateway = `${node.podCidr.split('.').slice(0, 3).join('.')}.1`; // the test bridge's address
+    await pods().create(
+      pod('hp', {
+        containers: [
+          bb(
+            'httpd',
+            'mkdir -p /www && echo via-host-port > /www/index.html && exec httpd -f -p 8080 -h /www',
+            {
+              ports: [{ containerPort: 8080, hostPort }],
+            },
+          ),
+        ],
+      }),
+    );
+    await phase('hp', 'Running');
+    const body = await waitFor(
+      'hostPort answers',
+      async () =>
+        (await fetch(`http://${gateway}:${hostPort}/index.html`, { signal: AbortSignal.timeout(2000) })
+          .then((r) => r.text())
+          .catch(() => undefined)) || undefined,
+      30_000,
+      200,
+    );
+    expect(body).toBe('via-host-port\n');
+    await pods().delete('default', 'hp', { gracePeriodSeconds: 0 });
+    await waitFor(
+      'hp gone',
+      async () =>
+        (await get('hp')
+          .then(() => false)
+          .catch((e) => isNotFound(e))) || undefined,
+      30_000,
+      200,
+    );
+    // portmap's DEL removed the DNAT rule: the port no longer reaches anything.
+    await waitFor(
+      'mapping removed',
+      async () =>
+        (await fetch(`http://${gateway}:${hostPort}/`, { signal: AbortSignal.timeout(1000) })
+          .then(() => false)
+          .catch(() => true)) || undefined,
+      30_000,
+      200,
+    );
+  });
+
   it('passes env from a ConfigMap and a Secret, and mounts a ConfigMap volume', async () => {
     await node.cs.resource<ConfigMap>('configmaps').create({
       apiVersion: 'v1',
@@ -193,6 +242,15 @@ describeRoot('kubelet on a real runtime with CNI', () => {
       async () => (await logs('envpod', 'c')).includes('COLOR=teal PASS=s3cret FILE=teal NS=default'),
       20_000,
       100,
+    );
+    // The volume follows the ConfigMap while the container runs (env does not, as upstream).
+    const cms = node.cs.resource<ConfigMap>('configmaps');
+    await cms.update({ ...(await cms.get('default', 'settings')), data: { color: 'plum' } });
+    await waitFor(
+      'volume updated in the container',
+      async () => (await exec('envpod', 'c', ['cat', '/cfg/color'])).out === 'plum' || undefined,
+      20_000,
+      200,
     );
   });
 

@@ -23,6 +23,7 @@ describe('CNI', () => {
             dataDir: '/r/cni/networks',
           },
         },
+        { type: 'portmap', capabilities: { portMappings: true }, snat: true },
       ],
     });
   });
@@ -81,14 +82,44 @@ describe('CNI', () => {
       await expect(
         mgr.addList({ ...list, plugins: [{ type: 'absent' }] }, 'sb2', '/x', 'eth0'),
       ).rejects.toThrow('plugin not found');
-      // ensureConfig writes once, loadConfig reads it back
+      // Capability args reach only the plugins that declare them, on ADD and again on DEL.
+      const capList = {
+        cniVersion: '1.0.0',
+        name: 'capnet',
+        plugins: [{ type: 'first' }, { type: 'second', capabilities: { portMappings: true } }],
+      };
+      const portMappings = [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }];
+      await mgr.addList(capList, 'sb3', '/x', 'eth0', undefined, { portMappings });
+      await mgr.delList(capList, 'sb3', '/x', 'eth0');
+      const capLines = (await readFile(log, 'utf8'))
+        .trim()
+        .split('\n')
+        .filter((l) => l.includes(' sb3 '))
+        .map((l) => JSON.parse(l.split(' ').slice(5).join(' ')));
+      expect(capLines.map((c) => c.runtimeConfig)).toEqual([
+        undefined, // first ADD
+        { portMappings }, // second ADD
+        { portMappings }, // second DEL
+        undefined, // first DEL
+      ]);
+      // ensureConfig writes the kubelet's own file and keeps it current; loadConfig reads it back
       await mgr.ensureConfig(
         defaultConfList({ podCidr: '10.244.9.0/24', bridge: 'kbr-t', ipamDataDir: '/d' }),
       );
+      expect((await mgr.loadConfig()).plugins[0]!.bridge).toBe('kbr-t');
       await mgr.ensureConfig(
         defaultConfList({ podCidr: '10.244.8.0/24', bridge: 'kbr-u', ipamDataDir: '/d' }),
       );
-      expect((await mgr.loadConfig()).plugins[0]!.bridge).toBe('kbr-t');
+      expect((await mgr.loadConfig()).plugins[0]!.bridge).toBe('kbr-u');
+      // ... but a network configuration of the user's wins and is never touched.
+      await writeFile(join(confDir, '05-user.conflist'), JSON.stringify({ ...list, name: 'user' }));
+      await mgr.ensureConfig(
+        defaultConfList({ podCidr: '10.244.7.0/24', bridge: 'kbr-v', ipamDataDir: '/d' }),
+      );
+      expect((await mgr.loadConfig()).name).toBe('user');
+      expect(JSON.parse(await readFile(join(confDir, '10-keelson.conflist'), 'utf8')).plugins[0].bridge).toBe(
+        'kbr-u',
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -4,13 +4,18 @@
  * CNI_IFNAME / CNI_PATH in its environment and its configuration (plus name, cniVersion and, after
  * the first plugin, prevResult) on stdin; ADD runs the plugins in order, DEL in reverse order with
  * the cached ADD result as prevResult (as libcni does). Loopback is set up as its own network on
- * "lo", the way containerd does it.
+ * "lo", the way containerd does it. Capability arguments (CNI spec "Dynamic plugin specific
+ * fields", conventions.md: `portMappings`) go into `runtimeConfig` of exactly the plugins whose
+ * `capabilities` declare them, on ADD and again on DEL.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CniError } from '../errors';
+
+/** The file name of the configuration the kubelet writes itself. */
+const OWN_CONFIG = '10-keelson.conflist';
 
 /** One plugin configuration inside a conflist. */
 export type CniPluginConf = Record<string, unknown> & { type: string };
@@ -31,6 +36,21 @@ export interface CniResult {
   dns?: Record<string, unknown>;
 }
 
+/** A host port mapping as the `portMappings` capability carries it (CNI conventions.md). */
+export interface CniPortMapping {
+  hostPort: number;
+  containerPort: number;
+  /** "tcp", "udp" or "sctp". */
+  protocol: string;
+  /** Host address to bind; absent for all. */
+  hostIP?: string;
+}
+
+/** Capability arguments of one ADD/DEL (CNI conventions.md, "Well-known Capabilities"). */
+export interface CniCapabilityArgs {
+  portMappings?: CniPortMapping[];
+}
+
 /** Options for the kubelet's default pod network. */
 export interface DefaultNetworkOptions {
   /** The node's pod CIDR, e.g. "10.244.1.0/24". */
@@ -45,7 +65,8 @@ export interface DefaultNetworkOptions {
 
 /**
  * The kubelet's default network: bridge (isGateway, ipMasq, hairpinMode) with host-local IPAM
- * over the node's pod CIDR and a default route via the bridge.
+ * over the node's pod CIDR and a default route via the bridge, then portmap for containers'
+ * `hostPort`s (the `portMappings` capability, as upstream's reference conflist has it).
  */
 export function defaultConfList(o: DefaultNetworkOptions): CniConfList {
   return {
@@ -65,6 +86,7 @@ export function defaultConfList(o: DefaultNetworkOptions): CniConfList {
           dataDir: o.ipamDataDir,
         },
       },
+      { type: 'portmap', capabilities: { portMappings: true }, snat: true },
     ],
   };
 }
@@ -156,14 +178,20 @@ export class CniManager {
     private readonly binDirs: string[] = ['/usr/lib/cni', '/opt/cni/bin'],
   ) {}
 
-  /** Writes `list` as `<confDir>/10-keelson.conflist` unless some *.conflist already exists. */
+  /**
+   * Writes `list` as `<confDir>/10-keelson.conflist` unless another configuration exists there
+   * (a user's network wins); a 10-keelson.conflist of an older kubelet is brought up to date.
+   */
   async ensureConfig(list: CniConfList): Promise<void> {
     await mkdir(this.confDir, { recursive: true });
     const existing = (await readdir(this.confDir)).filter(
       (f) => f.endsWith('.conflist') || f.endsWith('.conf'),
     );
-    if (existing.length) return;
-    await writeFile(join(this.confDir, '10-keelson.conflist'), JSON.stringify(list, null, 2) + '\n');
+    if (existing.some((f) => f !== OWN_CONFIG)) return;
+    const text = JSON.stringify(list, null, 2) + '\n';
+    const path = join(this.confDir, OWN_CONFIG);
+    if (existing.length && (await readFile(path, 'utf8')) === text) return;
+    await writeFile(path, text);
   }
 
   /** The first configuration list in confDir (lexical order), as libcni picks the default network. */
@@ -186,8 +214,27 @@ export class CniManager {
     return join(this.cacheDir, `${net}-${containerId}.json`);
   }
 
-  private static pluginConf(list: CniConfList, p: CniPluginConf, prevResult?: unknown) {
-    return { ...p, cniVersion: list.cniVersion, name: list.name, ...(prevResult ? { prevResult } : {}) };
+  private capsFile(net: string, containerId: string) {
+    return join(this.cacheDir, `${net}-${containerId}.capabilities.json`);
+  }
+
+  private static pluginConf(
+    list: CniConfList,
+    p: CniPluginConf,
+    prevResult?: unknown,
+    caps?: CniCapabilityArgs,
+  ) {
+    const declared = (p.capabilities ?? {}) as Record<string, unknown>;
+    const runtimeConfig = Object.fromEntries(
+      Object.entries(caps ?? {}).filter(([k, v]) => declared[k] === true && v !== undefined),
+    );
+    return {
+      ...p,
+      cniVersion: list.cniVersion,
+      name: list.name,
+      ...(prevResult ? { prevResult } : {}),
+      ...(Object.keys(runtimeConfig).length ? { runtimeConfig } : {}),
+    };
   }
 
   /** ADD of one list; resolves with the final result, cached for DEL/CHECK. */
@@ -197,10 +244,14 @@ export class CniManager {
     netns: string,
     ifname: string,
     args?: string,
+    caps?: CniCapabilityArgs,
   ): Promise<CniResult> {
     let prev: Record<string, unknown> | undefined;
+    await mkdir(this.cacheDir, { recursive: true });
+    // Kept first, so a DEL after a failed ADD still tells portmap what to remove.
+    if (caps) await writeFile(this.capsFile(list.name, containerId), JSON.stringify(caps));
     for (const p of list.plugins) {
-      prev = await execPlugin(this.binDirs, CniManager.pluginConf(list, p, prev), {
+      prev = await execPlugin(this.binDirs, CniManager.pluginConf(list, p, prev, caps), {
         command: 'ADD',
         containerId,
         netns,
@@ -208,7 +259,6 @@ export class CniManager {
         args,
       });
     }
-    await mkdir(this.cacheDir, { recursive: true });
     await writeFile(this.cacheFile(list.name, containerId), JSON.stringify(prev ?? {}));
     return (prev ?? {}) as CniResult;
   }
@@ -227,8 +277,14 @@ export class CniManager {
     } catch {
       prev = undefined;
     }
+    let caps: CniCapabilityArgs | undefined;
+    try {
+      caps = JSON.parse(await readFile(this.capsFile(list.name, containerId), 'utf8')) as CniCapabilityArgs;
+    } catch {
+      caps = undefined;
+    }
     for (const p of [...list.plugins].reverse()) {
-      await execPlugin(this.binDirs, CniManager.pluginConf(list, p, prev), {
+      await execPlugin(this.binDirs, CniManager.pluginConf(list, p, prev, caps), {
         command: 'DEL',
         containerId,
         netns,
@@ -237,6 +293,7 @@ export class CniManager {
       });
     }
     await rm(this.cacheFile(list.name, containerId), { force: true });
+    await rm(this.capsFile(list.name, containerId), { force: true });
   }
 
   /** CHECK of one list with the cached result; rejects if the plugin reports a problem. */
@@ -253,18 +310,26 @@ export class CniManager {
   }
 
   /**
-   * Sets up a pod sandbox's network: loopback on "lo", then the default network on "eth0".
-   * Resolves with the pod IP.
+   * Sets up a pod sandbox's network: loopback on "lo", then the default network on "eth0" with
+   * the pod's host ports (`portMappings`). Resolves with the pod IP.
    */
   async setUpPod(
     sandboxId: string,
     netns: string,
     pod: { namespace: string; name: string; uid: string },
+    portMappings: CniPortMapping[] = [],
   ): Promise<string> {
     const list = await this.loadConfig();
     const args = `IgnoreUnknown=1;K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.name};K8S_POD_INFRA_CONTAINER_ID=${sandboxId};K8S_POD_UID=${pod.uid}`;
     await this.addList(loopbackConfList, sandboxId, netns, 'lo', args);
-    const result = await this.addList(list, sandboxId, netns, 'eth0', args);
+    const result = await this.addList(
+      list,
+      sandboxId,
+      netns,
+      'eth0',
+      args,
+      portMappings.length ? { portMappings } : undefined,
+    );
     const ip = podIpFromResult(result);
     if (!ip) throw new CniError(list.name, 'ADD', 'result has no IP address');
     return ip;

@@ -6,7 +6,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Container, LifecycleHandler, Pod, PodStatus } from '@keelson/api';
-import type { PodSandboxConfig } from '../cri/cri-api';
+import { Protocol, type PodSandboxConfig } from '../cri/cri-api';
 import type { CniManager } from '../cni/cni';
 import type { CriRuntime } from '../cri/runtime';
 import { PodConfigError } from '../errors';
@@ -357,11 +357,17 @@ export class PodSyncer {
               'NetworkNotReady',
               `runtime reported no network namespace for sandbox ${id}`,
             );
-          ip = await this.d.cni.setUpPod(id, netns, {
-            namespace: pod.metadata.namespace ?? '',
-            name: pod.metadata.name ?? '',
-            uid,
-          });
+          ip = await this.d.cni.setUpPod(
+            id,
+            netns,
+            { namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', uid },
+            (config.portMappings ?? []).map((m) => ({
+              hostPort: m.hostPort,
+              containerPort: m.containerPort,
+              protocol: m.protocol === Protocol.UDP ? 'udp' : m.protocol === Protocol.SCTP ? 'sctp' : 'tcp',
+              ...(m.hostIp ? { hostIP: m.hostIp } : {}),
+            })),
+          );
         }
         this.podIps.set(uid, ip);
       }
