@@ -7,6 +7,7 @@
  * Teardown removes all of it.
  */
 import { execFileSync } from 'node:child_process';
+import { removeIdlePortmapChains } from '@keelson/kubelet';
 import type { NodeState } from './state';
 
 const run = (args: string[]) =>
@@ -44,10 +45,14 @@ export function setupBridge(bridge: string, gatewayCidr: string, serviceCIDR: st
   tryRun(inNs(netns, ['sysctl', '-qw', 'net.bridge.bridge-nf-call-iptables=1']));
 }
 
-/** Removes the route and the bridge (veths of pods go with their namespaces). */
+/**
+ * Removes the route and the bridge (veths of pods go with their namespaces), and the CNI portmap
+ * chains hostPort pods left in this namespace once no mapping is in them.
+ */
 export function teardownBridge(bridge: string, serviceCIDR: string): void {
   tryRun(['ip', 'route', 'del', serviceCIDR, 'dev', bridge]);
   tryRun(['ip', 'link', 'del', bridge]);
+  removeIdlePortmapChains();
 }
 
 /**

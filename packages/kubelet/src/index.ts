@@ -11,6 +11,7 @@ export {
   loopbackConfList,
   podIpFromResult,
   execPlugin,
+  removeIdlePortmapChains,
   type CniConfList,
   type CniResult,
 } from './cni/cni';

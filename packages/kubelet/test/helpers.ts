@@ -10,6 +10,7 @@ import type { Namespace } from '@keelson/api';
 import { startApiServer, type RunningApiServer } from '@keelson/apiserver';
 import { createClientset, isAlreadyExists, type Clientset } from '@keelson/client';
 import { buildBusyboxImage, startCriServer, type RunningCriServer } from '@keelson/cri-runtime';
+import { removeIdlePortmapChains } from '../src/cni/cni';
 import { startKubelet, type KubeletHandle, type KubeletOptions } from '../src/kubelet';
 import { silentLogger } from '../src/util/log';
 
@@ -145,32 +146,5 @@ export async function startTestNode(
   } catch (e) {
     await cleanup();
     throw e;
-  }
-}
-
-/**
- * Removes the CNI portmap plugin's shared nat chains (CNI-HOSTPORT-*) and the jumps to them when
- * no mapping is left in them: pods with a hostPort create them, and DEL leaves them behind.
- */
-export function removeIdlePortmapChains(): void {
-  const ipt = (...args: string[]) =>
-    spawnSync('iptables', ['-w', '-t', 'nat', ...args], { encoding: 'utf8' });
-  const dnat = ipt('-S', 'CNI-HOSTPORT-DNAT');
-  if (dnat.status !== 0 || dnat.stdout.includes('-A CNI-HOSTPORT-DNAT')) return; // absent or in use
-  ipt('-D', 'PREROUTING', '-m', 'addrtype', '--dst-type', 'LOCAL', '-j', 'CNI-HOSTPORT-DNAT');
-  ipt('-D', 'OUTPUT', '-m', 'addrtype', '--dst-type', 'LOCAL', '-j', 'CNI-HOSTPORT-DNAT');
-  ipt(
-    '-D',
-    'POSTROUTING',
-    '-m',
-    'comment',
-    '--comment',
-    'CNI portfwd requiring masquerade',
-    '-j',
-    'CNI-HOSTPORT-MASQ',
-  );
-  for (const chain of ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-MASQ', 'CNI-HOSTPORT-SETMARK']) {
-    ipt('-F', chain);
-    ipt('-X', chain);
   }
 }

@@ -8,7 +8,7 @@
  * fields", conventions.md: `portMappings`) go into `runtimeConfig` of exactly the plugins whose
  * `capabilities` declare them, on ADD and again on DEL.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -361,5 +361,33 @@ export class CniManager {
     } catch {
       return undefined;
     }
+  }
+}
+
+/**
+ * Removes the CNI portmap plugin's shared nat chains (CNI-HOSTPORT-*) and the jumps to them when
+ * no mapping is left in them: pods with a hostPort create them, and the plugin's DEL leaves them
+ * behind. For teardown (`keelson down`, tests) in the network namespace the pods used.
+ */
+export function removeIdlePortmapChains(): void {
+  const ipt = (...args: string[]) =>
+    spawnSync('iptables', ['-w', '-t', 'nat', ...args], { encoding: 'utf8' });
+  const dnat = ipt('-S', 'CNI-HOSTPORT-DNAT');
+  if (dnat.status !== 0 || dnat.stdout.includes('-A CNI-HOSTPORT-DNAT')) return; // absent or in use
+  ipt('-D', 'PREROUTING', '-m', 'addrtype', '--dst-type', 'LOCAL', '-j', 'CNI-HOSTPORT-DNAT');
+  ipt('-D', 'OUTPUT', '-m', 'addrtype', '--dst-type', 'LOCAL', '-j', 'CNI-HOSTPORT-DNAT');
+  ipt(
+    '-D',
+    'POSTROUTING',
+    '-m',
+    'comment',
+    '--comment',
+    'CNI portfwd requiring masquerade',
+    '-j',
+    'CNI-HOSTPORT-MASQ',
+  );
+  for (const chain of ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-MASQ', 'CNI-HOSTPORT-SETMARK']) {
+    ipt('-F', chain);
+    ipt('-X', chain);
   }
 }
