@@ -64,3 +64,14 @@ export class CommandError extends Error {
     this.name = 'CommandError';
   }
 }
+
+/**
+ * An image build that cannot proceed: a Dockerfile error (`Dockerfile:<line>: <reason>`), a
+ * missing base image or context file, or a RUN step that exited non-zero.
+ */
+export class BuildError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BuildError';
+  }
+}
