@@ -3,7 +3,8 @@ import { BuildError } from '../errors';
 
 const BUSYBOX = { Env: ['PATH=/usr/bin:/bin'], Cmd: ['sh'] };
 const baseConfig = (ref: string) => (ref === 'busybox' || ref === 'busybox:latest' ? BUSYBOX : undefined);
-const plan = (text: string, buildArgs?: Record<string, string>) => planDockerfile(text, { baseConfig, buildArgs });
+const plan = (text: string, buildArgs?: Record<string, string>) =>
+  planDockerfile(text, { baseConfig, buildArgs });
 const errorOf = (text: string): string => {
   try {
     plan(text);
@@ -43,9 +44,25 @@ describe('planDockerfile', () => {
       User: '1000:1000',
     });
     const kinds = s.steps.map((x) => x.kind);
-    expect(kinds).toEqual(['config', 'workdir', 'copy', 'run', 'run', 'config', 'config', 'config', 'config']);
+    expect(kinds).toEqual([
+      'config',
+      'workdir',
+      'copy',
+      'run',
+      'run',
+      'config',
+      'config',
+      'config',
+      'config',
+    ]);
     const copy = s.steps[2] as CopyStep;
-    expect(copy).toMatchObject({ sources: ['a.txt', 'b/'], dest: './', workdir: '/srv', chown: '1000:1000', add: false });
+    expect(copy).toMatchObject({
+      sources: ['a.txt', 'b/'],
+      dest: './',
+      workdir: '/srv',
+      chown: '1000:1000',
+      add: false,
+    });
     const run = s.steps[3] as RunStep;
     expect(run.args[0]).toBe('/bin/sh');
     expect(run.args[1]).toBe('-c');
@@ -62,7 +79,7 @@ describe('planDockerfile', () => {
         'FROM ${BASE}',
         'ARG VERSION=1.0',
         'ARG MODE',
-        'ENV V=$VERSION D=${MISSING:-dflt} A=${VERSION:+set} L=\'$VERSION\' P=$PATH:/opt',
+        "ENV V=$VERSION D=${MISSING:-dflt} A=${VERSION:+set} L='$VERSION' P=$PATH:/opt",
         'WORKDIR /opt/${VERSION}',
         'RUN echo $VERSION',
       ].join('\n'),
@@ -112,11 +129,15 @@ describe('planDockerfile', () => {
   });
 
   it('rejects bad input with one line naming the instruction and line', () => {
-    expect(errorOf('FROM busybox\nHEALTHCHECK CMD true')).toMatch(/^Dockerfile:2: HEALTHCHECK is not supported/);
+    expect(errorOf('FROM busybox\nHEALTHCHECK CMD true')).toMatch(
+      /^Dockerfile:2: HEALTHCHECK is not supported/,
+    );
     expect(errorOf('FROM busybox\n\nFOO bar')).toBe('Dockerfile:3: unknown or unsupported instruction "FOO"');
     expect(errorOf('FROM busybox\nONBUILD RUN x')).toMatch(/^Dockerfile:2: ONBUILD is not supported/);
     expect(errorOf('RUN true')).toMatch(/^Dockerfile:1: RUN before the first FROM/);
-    expect(errorOf('FROM nosuch:1')).toBe('Dockerfile:1: FROM nosuch:1: no such image in the local image set');
+    expect(errorOf('FROM nosuch:1')).toBe(
+      'Dockerfile:1: FROM nosuch:1: no such image in the local image set',
+    );
     expect(errorOf('FROM busybox\nRUN --mount=type=cache,target=/x true')).toBe(
       'Dockerfile:2: RUN --mount is not supported',
     );

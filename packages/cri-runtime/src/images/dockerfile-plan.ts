@@ -16,9 +16,7 @@ export type ImageRuntimeConfig = NonNullable<ImageConfig['config']>;
 
 /** Where a stage or a `COPY --from` takes its files. */
 export type BuildSource =
-  | { kind: 'scratch' }
-  | { kind: 'stage'; index: number }
-  | { kind: 'image'; ref: string };
+  { kind: 'scratch' } | { kind: 'stage'; index: number } | { kind: 'image'; ref: string };
 
 /** RUN: a command executed in a container on the stage's layers; its file changes become a layer. */
 export interface RunStep {
@@ -161,7 +159,12 @@ export function planDockerfile(text: string, opts: PlanOptions): BuildPlan {
   let cmdSet = false;
 
   const envMap = (cfg: ImageRuntimeConfig) =>
-    new Map((cfg.Env ?? []).map((e) => [e.slice(0, e.indexOf('=') < 0 ? e.length : e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    new Map(
+      (cfg.Env ?? []).map((e) => [
+        e.slice(0, e.indexOf('=') < 0 ? e.length : e.indexOf('=')),
+        e.slice(e.indexOf('=') + 1),
+      ]),
+    );
   /** Variables visible to substitution: ARGs, then ENV (ENV wins, as in Docker). */
   const scope = (): Map<string, string> => {
     const m = new Map<string, string>();
@@ -195,7 +198,11 @@ export function planDockerfile(text: string, opts: PlanOptions): BuildPlan {
     const expandable = !['RUN', 'CMD', 'ENTRYPOINT', 'SHELL'].includes(keyword);
     const instr = expandable ? expandInstruction(raw, lines, escape, scope(), line, fail) : raw;
     const flags = flagsOf(instr);
-    const allowed: Record<string, string[]> = { FROM: ['platform'], COPY: ['from', 'chown', 'chmod'], ADD: ['chown', 'chmod'] };
+    const allowed: Record<string, string[]> = {
+      FROM: ['platform'],
+      COPY: ['from', 'chown', 'chmod'],
+      ADD: ['chown', 'chmod'],
+    };
     for (const f of flags) {
       if (!(allowed[keyword] ?? []).includes(f.getName()))
         fail(line, `${keyword} --${f.getName()} is not supported`);
@@ -227,7 +234,8 @@ export function planDockerfile(text: string, opts: PlanOptions): BuildPlan {
           config = clone(c!);
         }
         const name = w[2]?.toLowerCase();
-        if (name && stages.some((x) => x.name === name)) fail(line, `FROM: stage name "${name}" is used twice`);
+        if (name && stages.some((x) => x.name === name))
+          fail(line, `FROM: stage name "${name}" is used twice`);
         stage = { index: stages.length, name, line, base, steps: [], config };
         stages.push(stage);
         args = new Map();
@@ -300,7 +308,9 @@ export function planDockerfile(text: string, opts: PlanOptions): BuildPlan {
       }
       case 'VOLUME': {
         const list = parseJsonArray(content) ?? words();
-        const vols: Record<string, object> = { ...(s!.config as { Volumes?: Record<string, object> }).Volumes };
+        const vols: Record<string, object> = {
+          ...(s!.config as { Volumes?: Record<string, object> }).Volumes,
+        };
         for (const v of list) vols[v] = {};
         (s!.config as { Volumes?: Record<string, object> }).Volumes = vols;
         s!.steps.push({ kind: 'config', line, createdBy: `VOLUME ${JSON.stringify(list)}` });
@@ -426,7 +436,8 @@ function parseJsonArray(content: string): string[] | undefined {
 }
 
 function unquote(s: string): string {
-  if (s.length >= 2 && ((s[0] === '"' && s.endsWith('"')) || (s[0] === "'" && s.endsWith("'")))) return s.slice(1, -1);
+  if (s.length >= 2 && ((s[0] === '"' && s.endsWith('"')) || (s[0] === "'" && s.endsWith("'"))))
+    return s.slice(1, -1);
   return s;
 }
 
@@ -466,7 +477,9 @@ function expandInstruction(
   const text = instrText(lines, range);
   let out = '';
   let last = 0;
-  for (const v of [...variables].sort((a, b) => offsetIn(a.getRange().start) - offsetIn(b.getRange().start))) {
+  for (const v of [...variables].sort(
+    (a, b) => offsetIn(a.getRange().start) - offsetIn(b.getRange().start),
+  )) {
     const start = offsetIn(v.getRange().start);
     const end = offsetIn(v.getRange().end);
     const quote = quoteState(text, start, escape);
@@ -474,8 +487,10 @@ function expandInstruction(
     const value = vars.get(v.getName());
     const mod = v.getModifier();
     let sub: string;
-    if (mod === '-' || mod === '') sub = value !== undefined && value !== '' ? value : (v.getSubstitutionParameter() ?? '');
-    else if (mod === '+') sub = value !== undefined && value !== '' ? (v.getSubstitutionParameter() ?? '') : '';
+    if (mod === '-' || mod === '')
+      sub = value !== undefined && value !== '' ? value : (v.getSubstitutionParameter() ?? '');
+    else if (mod === '+')
+      sub = value !== undefined && value !== '' ? (v.getSubstitutionParameter() ?? '') : '';
     else if (mod === null) sub = value ?? '';
     else fail(line, `unsupported variable modifier ":${mod}" in \${${v.getName()}}`);
     // Property values (ENV, LABEL, ARG) are re-read by the library: escape so they stay one value.
@@ -488,7 +503,10 @@ function expandInstruction(
   return reparsed ?? instr;
 }
 
-function instrText(lines: string[], range: { start: { line: number; character: number }; end: { line: number; character: number } }): string {
+function instrText(
+  lines: string[],
+  range: { start: { line: number; character: number }; end: { line: number; character: number } },
+): string {
   const part: string[] = [];
   for (let l = range.start.line; l <= range.end.line; l++) {
     let s = lines[l];
