@@ -100,7 +100,8 @@ interface StageState {
   config: ImageRuntimeConfig;
 }
 
-let buildCounter = 0;
+/** Per-process counter for unique container ids and cgroups of RUN steps. */
+let runCounter = 0;
 
 /**
  * Builds `contextDir` into an OCI image layout at `opts.outDir`, shaped like the layouts of
@@ -402,7 +403,7 @@ class Builder {
 
   /** RUN: the command in a runc container whose root is the mounted overlay. */
   private async runStep(step: RunStep, root: string): Promise<void> {
-    const id = `keelson-build-${process.pid}-${++this.n}`;
+    const id = `keelson-build-${process.pid}-${++runCounter}`;
     const cgroup = `/${id}`;
     const bundle = join(this.work, id);
     await mkdir(bundle, { recursive: true });
