@@ -8,7 +8,7 @@ import { up } from '../commands/up';
 import { down } from '../commands/down';
 import { status } from '../commands/status';
 import { logs } from '../commands/logs';
-import { imageImport, imageList } from '../commands/image';
+import { imageBuild, imageImport, imageList } from '../commands/image';
 import { nodeCommand, runCommand } from '../commands/internal';
 import { nodeAction } from '../commands/node';
 import { formatChecks, runChecks } from '../doctor';
@@ -136,6 +136,21 @@ image
   .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())
   .option('--tag <ref>', 'image reference to record')
   .action((path, o) => imageImport({ dataDir: o.dataDir, file: path, tag: o.tag }));
+image
+  .command('build <dir>')
+  .description('build an image from a directory with a Dockerfile and load it on every node')
+  .requiredOption('-t, --tag <ref>', 'image reference, e.g. myapp:1.0')
+  .option('-f, --file <path>', 'Dockerfile (default <dir>/Dockerfile or <dir>/Containerfile)')
+  .option(
+    '--build-arg <KEY=VALUE>',
+    'set a build-time ARG (repeatable)',
+    (v: string, p: string[]) => [...p, v],
+    [],
+  )
+  .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())
+  .action((dir, o) =>
+    imageBuild({ dataDir: o.dataDir, context: dir, tag: o.tag, file: o.file, buildArgs: o.buildArg }),
+  );
 image
   .command('ls')
   .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())

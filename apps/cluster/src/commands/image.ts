@@ -1,12 +1,12 @@
 /**
- * `keelson image import|ls`: puts a user's images on the nodes. Images live as OCI layouts
+ * `keelson image build|import|ls`: puts a user's images on the nodes. Images live as OCI layouts
  * under the data dir's images/ and are imported into every node's runtime when its agents start
  * (a running node picks a new image up at its next restart; `import` also loads it into running
  * nodes' runtime stores directly when the runtime root is reachable).
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ImageStore } from '@keelson/cri-runtime';
+import { buildBusyboxImage, buildImage, buildNodeImage, ImageStore } from '@keelson/cri-runtime';
 import { ClusterPaths } from '../paths';
 import { readState } from '../state';
 import { CliError } from '../errors';
@@ -46,4 +46,67 @@ export function imageList(opts: { dataDir: string }): void {
     }
     console.log(ref);
   }
+}
+
+/** Options of {@link imageBuild} (`keelson image build`). */
+export interface ImageBuildCommandOptions {
+  dataDir: string;
+  /** Build context directory. */
+  context: string;
+  /** Reference to record, e.g. `myapp:1.0`. */
+  tag: string;
+  /** Dockerfile path (default `<context>/Dockerfile`, else `<context>/Containerfile`). */
+  file?: string;
+  /** `--build-arg KEY=VALUE` entries. */
+  buildArgs?: string[];
+}
+
+/**
+ * Builds a Dockerfile context (as `docker build -t TAG -f FILE DIR` does) into the cluster's
+ * image set (`<data-dir>/images/<tag>`), then loads it into every node's runtime store, so a
+ * Pod with `image: TAG` and `imagePullPolicy: IfNotPresent` or `Never` runs it. FROM may name
+ * any image of the set (busybox, node:<major>, images built or imported earlier) or `scratch`;
+ * the local busybox and node images are built first if `keelson up` has not built them yet.
+ * Without a cluster the image waits in the set; nodes import it when their agents start.
+ * @throws CliError when not root or a build argument is malformed; BuildError from the build.
+ */
+export async function imageBuild(opts: ImageBuildCommandOptions): Promise<void> {
+  if (process.getuid?.() !== 0)
+    throw new CliError('image build needs root (RUN steps use mounts, namespaces and cgroups)');
+  const buildArgs: Record<string, string> = {};
+  for (const a of opts.buildArgs ?? []) {
+    const eq = a.indexOf('=');
+    if (eq <= 0) {
+      // Docker: `--build-arg NAME` takes the value from the environment.
+      if (eq === 0 || process.env[a] === undefined) throw new CliError(`--build-arg ${a}: want KEY=VALUE`);
+      buildArgs[a] = process.env[a]!;
+    } else buildArgs[a.slice(0, eq)] = a.slice(eq + 1);
+  }
+  const paths = new ClusterPaths(opts.dataDir);
+  mkdirSync(paths.images, { recursive: true });
+  if (!existsSync(join(paths.images, 'busybox', 'index.json')))
+    await buildBusyboxImage(join(paths.images, 'busybox'));
+  if (!existsSync(join(paths.images, 'node', 'index.json'))) await buildNodeImage(join(paths.images, 'node'));
+  const dest = join(paths.images, opts.tag.replace(/[^a-zA-Z0-9._-]/g, '_'));
+  const built = await buildImage(opts.context, {
+    tag: opts.tag,
+    dockerfile: opts.file,
+    outDir: dest,
+    buildArgs,
+    baseImages: readdirSync(paths.images).map((n) => join(paths.images, n)),
+    log: (line) => console.log(line),
+  });
+  const state = readState(paths.state);
+  const loaded: string[] = [];
+  for (const n of state?.nodes ?? []) {
+    const store = new ImageStore(join(paths.node(n.name), 'runtime', 'images'));
+    await store.init();
+    await store.importImage(built.dir);
+    loaded.push(n.name);
+  }
+  console.log(
+    loaded.length > 0
+      ? `${built.ref} loaded on ${loaded.join(', ')}`
+      : `${built.ref} is in ${paths.images}; nodes load it when they start`,
+  );
 }
