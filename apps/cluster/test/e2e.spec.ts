@@ -315,6 +315,52 @@ spec:
     expect(await kubectl('exec', pod, '--', 'sh', '-c', 'echo out; echo err 1>&2; exit 0')).toBe('out\n');
   }, 60_000);
 
+  it('builds an image with keelson image build and runs a pod from it on each node', async () => {
+    const ctx = mkdtempSync(join(tmpdir(), 'keelson-e2e-build-'));
+    try {
+      writeFileSync(join(ctx, 'msg.txt'), 'hello from the build context\n');
+      writeFileSync(
+        join(ctx, 'Dockerfile'),
+        [
+          'FROM busybox',
+          'ARG FLAVOUR=plain',
+          'WORKDIR /app',
+          'COPY msg.txt .',
+          'RUN echo "RUN made this ($FLAVOUR)" > made.txt',
+          'CMD ["sh", "-c", "cat msg.txt made.txt"]',
+        ].join('\n'),
+      );
+      const built = await run(
+        keelson,
+        ['image', 'build', ctx, '--tag', 'e2e-built:1', '--build-arg', 'FLAVOUR=e2e', '--data-dir', dataDir],
+        { timeout: 120_000 },
+      );
+      expect(built.stdout).toContain('docker.io/library/e2e-built:1 loaded on node1, node2');
+      expect((await run(keelson, ['image', 'ls', '--data-dir', dataDir])).stdout).toContain(
+        'docker.io/library/e2e-built:1',
+      );
+      for (const node of ['node1', 'node2']) {
+        await apply(
+          `apiVersion: v1\nkind: Pod\nmetadata:\n  name: built-${node}\nspec:\n  nodeName: ${node}\n  restartPolicy: Never\n  containers:\n  - name: app\n    image: e2e-built:1\n    imagePullPolicy: ${node === 'node1' ? 'IfNotPresent' : 'Never'}\n`,
+        );
+      }
+      for (const node of ['node1', 'node2']) {
+        await until(
+          `built-${node} Succeeded`,
+          async () =>
+            (await kubectl('get', 'pod', `built-${node}`, '-o', 'jsonpath={.status.phase}')) === 'Succeeded',
+          60_000,
+        );
+        expect(await kubectl('logs', `built-${node}`)).toBe(
+          'hello from the build context\nRUN made this (e2e)\n',
+        );
+      }
+      await kubectl('delete', 'pod', 'built-node1', 'built-node2', '--wait=false');
+    } finally {
+      rmSync(ctx, { recursive: true, force: true });
+    }
+  }, 150_000);
+
   it('recreates the pods of a stopped node on the remaining node; the Service keeps answering', async () => {
     const onNode2 = async () =>
       (
