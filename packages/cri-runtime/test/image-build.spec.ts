@@ -97,19 +97,27 @@ describeRoot('buildImage (Dockerfile → OCI layout, RUN in runc)', () => {
         'WORKDIR $APP_HOME',
         'COPY message.txt ./',
         'COPY conf/ ./conf/',
-        'RUN echo "run saw $(cat message.txt) for $WHO" > run.txt && rm /var/www/index.html && mkdir -p /data',
+        // A deleted file (whiteout) and a directory deleted and made again (opaque directory).
+        'RUN echo "run saw $(cat message.txt) for $WHO" > run.txt && rm /etc/group && mkdir -p /data',
+        'RUN rm -rf /var/www && mkdir /var/www && echo fresh > /var/www/new.html',
+        'ADD bundle.tgz /opt/',
         'RUN chown nobody /data',
         'USER nobody',
         'RUN id -u > /data/uid && echo hi > /data/by-nobody',
         'EXPOSE 8080/tcp',
         'LABEL org.example.app=demo',
-        'CMD ["sh", "-c", "cat run.txt; echo $GREETING; pwd; cat /data/uid; ls conf; test -e /var/www/index.html || echo index-gone"]',
+        'CMD ["sh", "-c", "cat run.txt; echo $GREETING; pwd; cat /data/uid; ls conf; test -e /etc/group || echo group-gone; ls /var/www; cat /opt/inside.txt"]',
       ].join('\n'),
       'message.txt': 'from-context',
       'conf/a.conf': 'a',
       'conf/secret.key': 'nope',
       '.dockerignore': '**/*.key\n',
     });
+    mkdirSync(join(scratch, 'bundle'));
+    writeFileSync(join(scratch, 'bundle', 'inside.txt'), 'extracted by ADD');
+    expect(
+      spawnSync('tar', ['-czf', join(ctx, 'bundle.tgz'), '-C', join(scratch, 'bundle'), '.']).status,
+    ).toBe(0);
     const out = join(scratch, 'app-oci');
     const lines: string[] = [];
     const built = await buildImage(ctx, {
@@ -140,8 +148,8 @@ describeRoot('buildImage (Dockerfile → OCI layout, RUN in runc)', () => {
     );
     expect(config.config?.Env?.some((e) => e.startsWith('WHO='))).toBe(false);
     expect(config.rootfs.diff_ids).toHaveLength(manifest.layers.length);
-    // busybox + WORKDIR + 2 COPY + 3 RUN
-    expect(manifest.layers).toHaveLength(7);
+    // busybox + WORKDIR + 2 COPY + 4 RUN + ADD
+    expect(manifest.layers).toHaveLength(9);
 
     // Imported like `keelson image import` does, and run by the runtime.
     await t.server.runtime.images.importImage(out);
@@ -153,7 +161,9 @@ describeRoot('buildImage (Dockerfile → OCI layout, RUN in runc)', () => {
       '/srv/app',
       '65534',
       'a.conf',
-      'index-gone',
+      'group-gone',
+      'new.html',
+      'extracted by ADD',
     ]);
     expect(buildLeftovers()).toEqual({ mounts: [], cgroups: [] });
   }, 120000);
@@ -199,5 +209,19 @@ describeRoot('buildImage (Dockerfile → OCI layout, RUN in runc)', () => {
       { tag: 'fail:1', outDir: out, baseImages: [busyboxDir] },
     ).catch((e) => e);
     expect(nofile.message).toBe('Dockerfile:2: COPY nothere.txt: not found in the build context');
+    // Cancelling kills the running step and cleans up.
+    const abort = new AbortController();
+    const slow = buildImage(
+      context(scratch, 'slow', { Dockerfile: 'FROM busybox\nRUN echo started && sleep 60\n' }),
+      {
+        tag: 'slow:1',
+        outDir: out,
+        baseImages: [busyboxDir],
+        signal: abort.signal,
+        log: (l) => l === '  | started' && abort.abort(),
+      },
+    ).catch((e) => e);
+    expect((await slow).message).toBe('Dockerfile:2: RUN build cancelled');
+    expect(buildLeftovers()).toEqual({ mounts: [], cgroups: [] });
   }, 120000);
 });

@@ -88,14 +88,26 @@ export async function imageBuild(opts: ImageBuildCommandOptions): Promise<void> 
     await buildBusyboxImage(join(paths.images, 'busybox'));
   if (!existsSync(join(paths.images, 'node', 'index.json'))) await buildNodeImage(join(paths.images, 'node'));
   const dest = join(paths.images, opts.tag.replace(/[^a-zA-Z0-9._-]/g, '_'));
-  const built = await buildImage(opts.context, {
-    tag: opts.tag,
-    dockerfile: opts.file,
-    outDir: dest,
-    buildArgs,
-    baseImages: readdirSync(paths.images).map((n) => join(paths.images, n)),
-    log: (line) => console.log(line),
-  });
+  // Ctrl-C / SIGTERM: kill a running RUN and clean up (mounts, cgroups) before exiting.
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let built;
+  try {
+    built = await buildImage(opts.context, {
+      tag: opts.tag,
+      dockerfile: opts.file,
+      outDir: dest,
+      buildArgs,
+      baseImages: readdirSync(paths.images).map((n) => join(paths.images, n)),
+      log: (line) => console.log(line),
+      signal: abort.signal,
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
   const state = readState(paths.state);
   const loaded: string[] = [];
   for (const n of state?.nodes ?? []) {

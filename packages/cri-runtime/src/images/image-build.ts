@@ -86,6 +86,8 @@ export interface ImageBuildOptions {
   log?: (line: string) => void;
   /** Kills a RUN step after this many milliseconds (default no limit). */
   runTimeoutMs?: number;
+  /** Aborts the build (e.g. on Ctrl-C): a running RUN is killed, everything is cleaned up, the promise rejects. */
+  signal?: AbortSignal;
 }
 
 interface BaseEntry {
@@ -168,7 +170,15 @@ export async function buildImage(contextDir: string, opts: ImageBuildOptions): P
   const work = await mkdtemp(join(opts.workDir ?? tmpdir(), 'keelson-build-'));
   const store = new ImageStore(join(work, 'store'));
   await store.init();
-  const b = new Builder(store, work, opts.ociRuntime ?? 'runc', log, opts.runTimeoutMs, basename(dockerfile));
+  const b = new Builder(
+    store,
+    work,
+    opts.ociRuntime ?? 'runc',
+    log,
+    opts.runTimeoutMs,
+    basename(dockerfile),
+    opts.signal,
+  );
   try {
     const states = new Map<number, StageState>();
     const imageState = async (ref: string): Promise<StageState> => {
@@ -274,7 +284,12 @@ class Builder {
     private readonly log: (line: string) => void,
     private readonly timeoutMs: number | undefined,
     private readonly file: string,
+    private readonly signal?: AbortSignal,
   ) {}
+
+  private checkAborted(): void {
+    if (this.signal?.aborted) throw new BuildError('build cancelled');
+  }
 
   async runStage(
     stage: StagePlan,
@@ -285,6 +300,7 @@ class Builder {
   ): Promise<void> {
     const created = new Date().toISOString();
     for (const step of stage.steps) {
+      this.checkAborted();
       const prefix = `[stage ${stage.index}] ${this.file}:${step.line}`;
       if (step.kind === 'config') {
         state.history.push({ created, created_by: step.createdBy, empty_layer: true });
@@ -476,6 +492,8 @@ class Builder {
         this.runtime,
         ['--root', stateRoot, 'run', '--bundle', bundle, id],
         step.line,
+        // The container holds runc's output pipes: kill it, not only runc, to end the step.
+        () => void run(this.runtime, ['--root', stateRoot, 'delete', '--force', id]).catch(() => undefined),
       );
       if (code !== 0) {
         const why = signal ? `killed by ${signal}` : `exit code ${code}`;
@@ -495,11 +513,21 @@ class Builder {
     cmd: string,
     args: string[],
     line: number,
+    kill: () => void,
   ): Promise<{ code: number | null; signal: NodeJS.Signals | null; tail: string }> {
+    this.checkAborted();
     return new Promise((resolve, reject) => {
       const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let timer: NodeJS.Timeout | undefined;
-      if (this.timeoutMs) timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs);
+      let killed = false;
+      const onAbort = () => {
+        killed = true;
+        child.kill('SIGKILL');
+        kill();
+      };
+      if (this.timeoutMs) timer = setTimeout(onAbort, this.timeoutMs);
+      this.signal?.addEventListener('abort', onAbort, { once: true });
+      child.on('close', () => this.signal?.removeEventListener('abort', onAbort));
       const last: string[] = [];
       const relay = (stream: NodeJS.ReadableStream) => {
         let buf = '';
@@ -529,7 +557,10 @@ class Builder {
       });
       child.on('close', (code, signal) => {
         if (timer) clearTimeout(timer);
-        resolve({ code, signal, tail: last.slice(-3).join(' | ') });
+        if (killed) {
+          const why = this.signal?.aborted ? 'build cancelled' : `timed out after ${this.timeoutMs} ms`;
+          reject(new BuildError(`${this.file}:${line}: RUN ${why}`));
+        } else resolve({ code, signal, tail: last.slice(-3).join(' | ') });
       });
     });
   }
