@@ -62,6 +62,7 @@ describe('planDockerfile', () => {
       workdir: '/srv',
       chown: '1000:1000',
       add: false,
+      createdBy: 'COPY --chown=1000:1000 a.txt b/ ./',
     });
     const run = s.steps[3] as RunStep;
     expect(run.args[0]).toBe('/bin/sh');
@@ -113,6 +114,14 @@ describe('planDockerfile', () => {
     });
     const s = plan('FROM busybox\nSHELL ["/bin/ash", "-eo", "pipefail", "-c"]\nRUN false | true').stages[0];
     expect((s.steps[1] as RunStep).args).toEqual(['/bin/ash', '-eo', 'pipefail', '-c', 'false | true']);
+  });
+
+  it('FROM lines see only the ARGs declared before the first FROM', () => {
+    const p = plan('ARG BASE=busybox\nFROM $BASE AS one\nARG BASE=nosuch\nENV BASE=nosuch2\nFROM ${BASE}');
+    expect(p.stages.map((s) => s.base)).toEqual([
+      { kind: 'image', ref: 'busybox' },
+      { kind: 'image', ref: 'busybox' },
+    ]);
   });
 
   it('plans multi-stage builds with COPY --from and scratch', () => {

@@ -160,17 +160,17 @@ export function planDockerfile(text: string, opts: PlanOptions): BuildPlan {
 
   const envMap = (cfg: ImageRuntimeConfig) =>
     new Map(
-      (cfg.Env ?? []).map((e) => [
-        e.slice(0, e.indexOf('=') < 0 ? e.length : e.indexOf('=')),
-        e.slice(e.indexOf('=') + 1),
-      ]),
+      (cfg.Env ?? []).map((e): [string, string] => {
+        const eq = e.indexOf('=');
+        return eq < 0 ? [e, ''] : [e.slice(0, eq), e.slice(eq + 1)];
+      }),
     );
-  /** Variables visible to substitution: ARGs, then ENV (ENV wins, as in Docker). */
-  const scope = (): Map<string, string> => {
+  /** Variables visible to substitution: ARGs, then ENV (ENV wins, as in Docker); FROM sees global ARGs only. */
+  const scope = (global: boolean): Map<string, string> => {
     const m = new Map<string, string>();
-    const a = stage ? args : globalArgs;
+    const a = stage && !global ? args : globalArgs;
     for (const [k, v] of a) if (v !== undefined) m.set(k, v);
-    if (stage) for (const [k, v] of envMap(stage.config)) m.set(k, v);
+    if (stage && !global) for (const [k, v] of envMap(stage.config)) m.set(k, v);
     return m;
   };
   const findSource = (line: number, name: string, what: string): BuildSource => {
@@ -196,7 +196,9 @@ export function planDockerfile(text: string, opts: PlanOptions): BuildPlan {
     if (!stage && keyword !== 'FROM' && keyword !== 'ARG')
       fail(line, `${keyword} before the first FROM (only ARG may come before FROM)`);
     const expandable = !['RUN', 'CMD', 'ENTRYPOINT', 'SHELL'].includes(keyword);
-    const instr = expandable ? expandInstruction(raw, lines, escape, scope(), line, fail) : raw;
+    const instr = expandable
+      ? expandInstruction(raw, lines, escape, scope(keyword === 'FROM'), line, fail)
+      : raw;
     const flags = flagsOf(instr);
     const allowed: Record<string, string[]> = {
       FROM: ['platform'],
@@ -388,7 +390,9 @@ export function planDockerfile(text: string, opts: PlanOptions): BuildPlan {
           from: fromName !== undefined ? findSource(line, fromName, `${keyword} --from`) : undefined,
           chown: flag('chown') || undefined,
           chmod: chmodFlag !== undefined ? parseInt(chmodFlag, 8) : undefined,
-          createdBy: `${keyword} ${content}`,
+          createdBy: [keyword, ...flags.map((f) => `--${f.getName()}=${f.getValue() ?? ''}`), content].join(
+            ' ',
+          ),
         });
         if (fromName !== undefined) {
           const src = s!.steps[s!.steps.length - 1] as CopyStep;
