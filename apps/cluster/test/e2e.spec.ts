@@ -3,6 +3,7 @@
  * a Deployment of busybox httpd pods behind a Service reached by DNS name and ClusterIP from a
  * client pod and by NodePort from the host; rollout, undo and scale; the Job and memory-demo pods
  * of the architecture document (and one that exceeds its limit and is OOMKilled); logs and exec;
+ * `keelson image build` and a pod from the built image on each node;
  * namespace deletion; finally `keelson down` leaves no process, bridge, nft table or cgroup.
  * Needs root; skips with a printed reason otherwise.
  */
