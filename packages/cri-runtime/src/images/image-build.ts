@@ -50,7 +50,7 @@ import {
   REF_NAME_ANNOTATION,
 } from './oci-types';
 import { formatReference, parseReference } from './reference';
-import { ImageStore } from './store';
+import { ImageStore, pickPlatform } from './store';
 import {
   BuildPlan,
   BuildSource,
@@ -148,7 +148,9 @@ export async function buildImage(contextDir: string, opts: ImageBuildOptions): P
     let config = configCache.get(full);
     if (!config) {
       const blob = (d: string) => readFileSync(join(entry.dir, 'blobs', 'sha256', d.slice(7)), 'utf8');
-      const manifest = JSON.parse(blob(entry.descriptor.digest)) as ImageManifest;
+      let manifest = JSON.parse(blob(entry.descriptor.digest)) as ImageManifest & Partial<ImageIndex>;
+      // A multi-platform image (index / manifest list): the linux/amd64 manifest, as import picks.
+      if (manifest.manifests) manifest = JSON.parse(blob(pickPlatform(manifest.manifests, full).digest));
       if (!manifest.config) throw new BuildError(`image ${full} in ${entry.dir}: not an image manifest`);
       config = JSON.parse(blob(manifest.config.digest)) as ImageConfig;
       configCache.set(full, config);
