@@ -44,6 +44,9 @@ function layoutConfig(dir: string): { config: ImageConfig; manifest: ImageManife
 }
 
 const buildLeftovers = () => ({
+  netns: existsSync('/var/run/netns')
+    ? readdirSync('/var/run/netns').filter((n) => n.startsWith(`keelson-build-${process.pid}-`))
+    : [],
   mounts: spawnSync('findmnt', ['-rn', '-o', 'TARGET'])
     .stdout.toString()
     .split('\n')
@@ -165,14 +168,15 @@ describeRoot('buildImage (Dockerfile → OCI layout, RUN in runc)', () => {
       'new.html',
       'extracted by ADD',
     ]);
-    expect(buildLeftovers()).toEqual({ mounts: [], cgroups: [] });
+    expect(buildLeftovers()).toEqual({ netns: [], mounts: [], cgroups: [] });
   }, 120000);
 
   test('multi-stage: FROM scratch with COPY --from a build stage', async () => {
     const ctx = context(scratch, 'multi', {
       Containerfile: [
         'FROM busybox AS build',
-        'RUN mkdir /out && echo "made in stage build" > /out/result',
+        // Loopback works inside RUN (busybox httpd serves its index page on 127.0.0.1).
+        'RUN mkdir /out && echo "made in stage build" > /out/result && httpd -p 127.0.0.1:8080 -h /var/www && wget -qO- http://127.0.0.1:8080/ >> /out/result',
         'FROM busybox AS unused',
         'RUN exit 1',
         'FROM scratch',
@@ -189,7 +193,7 @@ describeRoot('buildImage (Dockerfile → OCI layout, RUN in runc)', () => {
     expect(config.config).toMatchObject({ Entrypoint: ['/bin/busybox'], Cmd: ['cat', '/result'] });
     await t.server.runtime.images.importImage(out);
     const r = await runImage('keelson-test/multi:1', 'multi');
-    expect(r).toEqual({ exitCode: 0, out: ['made in stage build'] });
+    expect(r).toEqual({ exitCode: 0, out: ['made in stage build', 'hello from keelson busybox'] });
   }, 120000);
 
   test('a failing RUN is a BuildError naming the line, and nothing is left behind', async () => {
@@ -201,7 +205,7 @@ describeRoot('buildImage (Dockerfile → OCI layout, RUN in runc)', () => {
     expect(err).toBeInstanceOf(BuildError);
     expect(err.message).toMatch(/^Dockerfile:2: RUN .*exit code 3 \(about to fail\)$/);
     expect(existsSync(join(out, 'index.json'))).toBe(false);
-    expect(buildLeftovers()).toEqual({ mounts: [], cgroups: [] });
+    expect(buildLeftovers()).toEqual({ netns: [], mounts: [], cgroups: [] });
     const missing = await buildImage(ctx, { tag: 'fail:1', outDir: out, baseImages: [] }).catch((e) => e);
     expect(missing.message).toBe('Dockerfile:1: FROM busybox: no such image in the local image set');
     const nofile = await buildImage(
@@ -222,6 +226,6 @@ describeRoot('buildImage (Dockerfile → OCI layout, RUN in runc)', () => {
       },
     ).catch((e) => e);
     expect((await slow).message).toBe('Dockerfile:2: RUN build cancelled');
-    expect(buildLeftovers()).toEqual({ mounts: [], cgroups: [] });
+    expect(buildLeftovers()).toEqual({ netns: [], mounts: [], cgroups: [] });
   }, 120000);
 });

@@ -4,8 +4,8 @@
  * step runs on an overlayfs of the layers so far with a fresh upper directory, and that upper
  * directory (overlay whiteouts converted to OCI `.wh.` files) becomes the step's layer:
  * COPY/ADD copy into the mounted root, WORKDIR creates its directory, RUN executes the command
- * with runc (or crun) in new PID, mount, IPC, UTS and network namespaces (no network but an
- * unconfigured loopback), default Docker capabilities, its own cgroup.
+ * with runc (or crun) in new PID, mount, IPC, UTS namespaces and a network namespace with only
+ * loopback (up), default Docker capabilities, its own cgroup.
  */
 import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
 import {
@@ -278,6 +278,7 @@ async function loadDockerignore(context: string): Promise<((rel: string) => bool
 class Builder {
   private n = 0;
   private readonly mounts = new Set<string>();
+  private netns?: string;
 
   constructor(
     private readonly store: ImageStore,
@@ -477,7 +478,7 @@ class Builder {
         namespaces: [
           { type: 'pid' },
           { type: 'mount' },
-          { type: 'network' },
+          { type: 'network', path: await this.loopbackNetns() },
           { type: 'ipc' },
           { type: 'uts' },
         ],
@@ -567,9 +568,26 @@ class Builder {
     });
   }
 
-  /** Unmounts anything a failed step left mounted. */
+  /**
+   * The build's network namespace (`ip netns` name `keelson-build-<pid>-<n>`, made at the first
+   * RUN, shared by the build's RUN steps, removed by {@link cleanup}): loopback up, nothing else.
+   */
+  private async loopbackNetns(): Promise<string> {
+    if (!this.netns) {
+      const name = `keelson-build-${process.pid}-${++runCounter}`;
+      const add = await run('ip', ['netns', 'add', name]);
+      if (add.code !== 0) throw new BuildError(`ip netns add ${name}: ${add.stderr.toString().trim()}`);
+      this.netns = name;
+      await runOk('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+    }
+    return `/var/run/netns/${this.netns}`;
+  }
+
+  /** Unmounts anything a failed step left mounted and removes the network namespace. */
   async cleanup(): Promise<void> {
     for (const m of [...this.mounts]) await this.unmount(m);
+    if (this.netns) await run('ip', ['netns', 'delete', this.netns]);
+    this.netns = undefined;
   }
 }
 
