@@ -48,6 +48,22 @@ export function imageList(opts: { dataDir: string }): void {
   }
 }
 
+/**
+ * `--build-arg` values as `docker build` reads them: `KEY=VALUE`, or `KEY` alone for the value of
+ * the environment variable KEY (an unset one is an error here, rather than silently skipped).
+ * @throws CliError for an empty key or an unset variable.
+ */
+export function parseBuildArgs(list: string[], env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of list) {
+    const eq = a.indexOf('=');
+    if (eq > 0) out[a.slice(0, eq)] = a.slice(eq + 1);
+    else if (eq < 0 && a && env[a] !== undefined) out[a] = env[a]!;
+    else throw new CliError(`--build-arg ${a}: want KEY=VALUE (or KEY set in the environment)`);
+  }
+  return out;
+}
+
 /** Options of {@link imageBuild} (`keelson image build`). */
 export interface ImageBuildCommandOptions {
   dataDir: string;
@@ -73,15 +89,7 @@ export interface ImageBuildCommandOptions {
 export async function imageBuild(opts: ImageBuildCommandOptions): Promise<void> {
   if (process.getuid?.() !== 0)
     throw new CliError('image build needs root (RUN steps use mounts, namespaces and cgroups)');
-  const buildArgs: Record<string, string> = {};
-  for (const a of opts.buildArgs ?? []) {
-    const eq = a.indexOf('=');
-    if (eq <= 0) {
-      // Docker: `--build-arg NAME` takes the value from the environment.
-      if (eq === 0 || process.env[a] === undefined) throw new CliError(`--build-arg ${a}: want KEY=VALUE`);
-      buildArgs[a] = process.env[a]!;
-    } else buildArgs[a.slice(0, eq)] = a.slice(eq + 1);
-  }
+  const buildArgs = parseBuildArgs(opts.buildArgs ?? [], process.env);
   const paths = new ClusterPaths(opts.dataDir);
   mkdirSync(paths.images, { recursive: true });
   if (!existsSync(join(paths.images, 'busybox', 'index.json')))
