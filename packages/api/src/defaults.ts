@@ -7,6 +7,7 @@
  * kubernetes.io/metadata.name label, Secret stringData merged into data, Job selector from uid).
  * Everything is idempotent: defaulting a defaulted object changes nothing.
  */
+import { kindDefaulters } from './defaults-kinds';
 import type { CronJob, Job, JobSpec } from './batch-v1';
 import type { DaemonSet, Deployment, ReplicaSet, StatefulSet } from './apps-v1';
 import type {
@@ -332,6 +333,7 @@ const DEFAULTERS: Record<string, (o: never) => void> = {
   'batch/v1/Job': defaultJob,
   'batch/v1/CronJob': defaultCronJob,
   'discovery.k8s.io/v1/EndpointSlice': defaultEndpointSlice,
+  ...kindDefaulters,
 };
 
 /**

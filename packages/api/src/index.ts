@@ -7,6 +7,7 @@ export * from './coordination-v1';
 export * from './discovery-v1';
 export * from './autoscaling-v1';
 export * from './policy-v1';
+export * from './rbac-v1';
 export * from './table';
 export * from './errors';
 export * from './quantity';

@@ -80,6 +80,10 @@ export const resources: readonly ResourceInfo[] = [
   r('batch', 'v1', 'CronJob', 'cronjobs', true, ['cj'], ['status'], ['all']),
   r('coordination.k8s.io', 'v1', 'Lease', 'leases', true),
   r('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true),
+  r('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false),
+  r('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false),
+  r('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true),
+  r('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true),
 ];
 
 /** The group/version string: "v1" for core, "apps/v1" otherwise. */

@@ -4,6 +4,7 @@
  * (first address of the service range) and its Endpoints, periodic compaction, and optionally a
  * kubeconfig file.
  */
+import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './bootstrap-policy';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server as GrpcServer } from '@grpc/grpc-js';
@@ -206,6 +207,11 @@ async function bootstrap(
     await ignoreExists(
       registry.create(nsInfo, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }),
     );
+  // Bootstrap RBAC policy (not enforced): cluster-admin, admin, edit, view.
+  const crInfo = resourceForPath('rbac.authorization.k8s.io', 'v1', 'clusterroles')!;
+  for (const role of bootstrapClusterRoles()) await ignoreExists(registry.create(crInfo, undefined, role));
+  const crbInfo = resourceForPath('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings')!;
+  for (const b of bootstrapClusterRoleBindings()) await ignoreExists(registry.create(crbInfo, undefined, b));
   const svcInfo = resourceForPath('', 'v1', 'services')!;
   const epInfo = resourceForPath('', 'v1', 'endpoints')!;
   const ip = ctx.serviceIPs.nth(1);

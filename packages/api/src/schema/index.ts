@@ -7,6 +7,7 @@ import { batchV1Schemas } from './batch-v1';
 import { coreV1Schemas } from './core-v1';
 import { metaSchemas } from './meta';
 import { otherSchemas } from './other';
+import { rbacV1Schemas } from './rbac-v1';
 import type { FieldSchema, TypeSchema } from './types';
 
 export type { FieldSchema, FieldType, TypeSchema } from './types';
@@ -21,6 +22,7 @@ export const typePackages: Readonly<Record<string, string>> = (() => {
   put(coreV1Schemas, 'io.k8s.api.core.v1');
   put(appsV1Schemas, 'io.k8s.api.apps.v1');
   put(batchV1Schemas, 'io.k8s.api.batch.v1');
+  put(rbacV1Schemas, 'io.k8s.api.rbac.v1');
   for (const t of Object.keys(otherSchemas)) {
     out[t] = t.startsWith('Lease')
       ? 'io.k8s.api.coordination.v1'
@@ -40,6 +42,7 @@ export const schemas: Readonly<Record<string, TypeSchema>> = {
   ...appsV1Schemas,
   ...batchV1Schemas,
   ...otherSchemas,
+  ...rbacV1Schemas,
 };
 
 /** Root kinds by apiVersion: "v1/Pod" → "Pod". Includes Status, DeleteOptions, Binding, Eviction, Scale, Table. */
@@ -66,6 +69,7 @@ for (const [gv, kinds] of Object.entries({
   'discovery.k8s.io/v1': ['EndpointSlice'],
   'autoscaling/v1': ['Scale'],
   'policy/v1': ['Eviction'],
+  'rbac.authorization.k8s.io/v1': ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'],
   'meta.k8s.io/v1': ['Table', 'Status', 'DeleteOptions'],
 })) {
   for (const k of kinds) ROOTS[`${gv}/${k}`] = k;

@@ -13,6 +13,7 @@ const FILES = [
   'discovery-v1.ts',
   'autoscaling-v1.ts',
   'policy-v1.ts',
+  'rbac-v1.ts',
   'table.ts',
 ];
 // TypeScript-only interfaces with no wire schema of their own.

@@ -41,6 +41,7 @@ import {
   isValidPortNum,
   regexError,
 } from './names';
+import { rbacNameRules, rbacValidators } from './rbac-v1';
 
 type Causes = StatusCause[];
 
@@ -110,6 +111,7 @@ const NAME_RULE: Record<string, (n: string) => string[]> = {
   Namespace: isDNS1123Label,
   Service: isDNS1035Label,
   StatefulSet: isDNS1123Label,
+  ...rbacNameRules,
 };
 
 /** ValidateLabels: keys are qualified names, values label values. */
@@ -1595,6 +1597,7 @@ const VALIDATORS: Record<string, KindValidator> = {
   'coordination.k8s.io/v1/Lease': (o) => validateLease(o),
   'discovery.k8s.io/v1/EndpointSlice': validateEndpointSlice,
   'autoscaling/v1/Scale': (o) => validateScale(o),
+  ...rbacValidators,
 };
 
 /**

@@ -104,8 +104,32 @@ const jobSpec: Msg = {
   10: ['suspend', 'bool?'],
 };
 
+const policyRule: Msg = {
+  1: ['verbs', { rep: 'string' }],
+  2: ['apiGroups', { rep: 'string' }],
+  3: ['resources', { rep: 'string' }],
+  4: ['resourceNames', { rep: 'string' }],
+  5: ['nonResourceURLs', { rep: 'string' }],
+};
+const roleBinding: Msg = {
+  1: ['metadata', objectMeta],
+  2: [
+    'subjects',
+    { rep: { 1: ['kind', STR], 2: ['apiGroup', STR], 3: ['name', STR], 4: ['namespace', STR] } },
+  ],
+  3: ['roleRef', { 1: ['apiGroup', STR], 2: ['kind', STR], 3: ['name', STR] }],
+};
+
 /** Message schemas by "apiVersion/Kind". */
 const KINDS: Record<string, Msg> = {
+  'rbac.authorization.k8s.io/v1/Role': { 1: ['metadata', objectMeta], 2: ['rules', { rep: policyRule }] },
+  'rbac.authorization.k8s.io/v1/ClusterRole': {
+    1: ['metadata', objectMeta],
+    2: ['rules', { rep: policyRule }],
+    3: ['aggregationRule', { 1: ['clusterRoleSelectors', { rep: labelSelector }] }],
+  },
+  'rbac.authorization.k8s.io/v1/RoleBinding': roleBinding,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': roleBinding,
   'v1/ConfigMap': {
     1: ['metadata', objectMeta],
     2: ['data', { map: 'string' }],

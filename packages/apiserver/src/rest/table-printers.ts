@@ -5,6 +5,7 @@
  */
 import type { KubeList, KubeObject } from '@keelson/api';
 import { formatLabelSelector } from '../api-handler';
+import { kindPrinters } from './table-printers-kinds';
 
 /** metav1.TableColumnDefinition. */
 export interface ColumnDefinition {
@@ -741,6 +742,8 @@ const PRINTERS: Record<string, Printer> = {
     },
   },
 };
+
+Object.assign(PRINTERS, kindPrinters({ age, NAME, AGE }));
 
 const DEFAULT_PRINTER: Printer = {
   columns: [NAME, AGE],

@@ -1,0 +1,135 @@
+/**
+ * Table printers of the kinds served beside the core workloads (rbac, policy, networking,
+ * autoscaling/v2, ResourceQuota, LimitRange), with the columns of upstream's printers
+ * (kubernetes/pkg/printers/internalversion/printers.go). Kinds upstream prints with the default
+ * table convertor (Role, ClusterRole, LimitRange) get NAME and CREATED AT (RFC 3339, UTC).
+ */
+import { formatLabelSelector } from '../api-handler';
+
+type Cell = string | number | boolean;
+type Any = any;
+type Column = [name: string, type: string, priority: number, description: string];
+
+/** A kind's columns and row function, as table-printers.ts consumes them. */
+export interface KindPrinter {
+  columns: Column[];
+  row(o: Any, now: number): Cell[];
+}
+
+/** What the kind printers borrow from table-printers.ts (kept there to avoid an import cycle). */
+export interface PrinterHelpers {
+  /** "5m" for a creationTimestamp 5 minutes before now; "<unknown>" when absent. */
+  age(ts: string | undefined, now: number): string;
+  NAME: Column;
+  AGE: Column;
+}
+
+function subjectsOf(o: Any): { users: string; groups: string; sas: string } {
+  const users: string[] = [];
+  const groups: string[] = [];
+  const sas: string[] = [];
+  for (const s of (o.subjects ?? []) as Any[]) {
+    if (s.kind === 'User') users.push(s.name);
+    else if (s.kind === 'Group') groups.push(s.name);
+    else if (s.kind === 'ServiceAccount') sas.push(s.namespace ? `${s.namespace}:${s.name}` : s.name);
+  }
+  return { users: users.join(', '), groups: groups.join(', '), sas: sas.join(', ') };
+}
+
+function hosts(rules: Any[] | undefined): string {
+  const list = (rules ?? []).map((r) => r.host || '*');
+  if (!list.length) return '*';
+  return list.length > 3 ? `${list.slice(0, 3).join(',')} + ${list.length - 3} more...` : list.join(',');
+}
+
+function lbAddresses(status: Any): string {
+  return ((status?.loadBalancer?.ingress ?? []) as Any[])
+    .map((i) => i.ip || i.hostname)
+    .filter(Boolean)
+    .join(',');
+}
+
+function quotaCells(o: Any): [string, string] {
+  const hard: Record<string, string> = o.status?.hard ?? o.spec?.hard ?? {};
+  const used: Record<string, string> = o.status?.used ?? {};
+  const req: string[] = [];
+  const lim: string[] = [];
+  for (const k of Object.keys(hard).sort()) {
+    const cell = `${k}: ${used[k] ?? '0'}/${hard[k]}`;
+    if (k.startsWith('limits.')) lim.push(cell);
+    else req.push(cell);
+  }
+  return [req.join(', '), lim.join(', ')];
+}
+
+function hpaTargets(o: Any): string {
+  const metrics: Any[] = o.spec?.metrics ?? [];
+  const current: Any[] = o.status?.currentMetrics ?? [];
+  if (!metrics.length) return '<none>';
+  const parts = metrics.map((m, i) => {
+    const cur = current[i];
+    if (m.type === 'Resource' && m.resource) {
+      const t = m.resource.target ?? {};
+      const name = m.resource.name;
+      if (t.averageUtilization !== undefined) {
+        const c = cur?.resource?.current?.averageUtilization;
+        return `${name}: ${c === undefined ? '<unknown>' : `${c}%`}/${t.averageUtilization}%`;
+      }
+      const c = cur?.resource?.current?.averageValue;
+      return `${name}: ${c ?? '<unknown>'}/${t.averageValue ?? t.value ?? '<unknown>'}`;
+    }
+    return `<unknown>/<unknown>`;
+  });
+  return parts.length > 2
+    ? `${parts.slice(0, 2).join(', ')} + ${parts.length - 2} more...`
+    : parts.join(', ');
+}
+
+/** The printers by plural resource name. */
+export function kindPrinters(h: PrinterHelpers): Record<string, KindPrinter> {
+  const { age, NAME, AGE } = h;
+  const created: KindPrinter = {
+    columns: [
+      NAME,
+      [
+        'Created At',
+        'date',
+        0,
+        'CreationTimestamp is a timestamp representing the server time when this object was created.',
+      ],
+    ],
+    row: (o) => [
+      o.metadata.name,
+      o.metadata.creationTimestamp
+        ? new Date(o.metadata.creationTimestamp).toISOString().replace(/\.\d{3}Z$/, 'Z')
+        : '',
+    ],
+  };
+  const binding = (what: string): KindPrinter => ({
+    columns: [
+      NAME,
+      ['Role', 'string', 0, 'RoleRef can only reference a ClusterRole in the global namespace.'],
+      AGE,
+      ['Users', 'string', 1, `Users in the ${what}`],
+      ['Groups', 'string', 1, `Groups in the ${what}`],
+      ['ServiceAccounts', 'string', 1, `ServiceAccounts in the ${what}`],
+    ],
+    row(o, now) {
+      const s = subjectsOf(o);
+      return [
+        o.metadata.name,
+        `${o.roleRef?.kind ?? ''}/${o.roleRef?.name ?? ''}`,
+        age(o.metadata.creationTimestamp, now),
+        s.users,
+        s.groups,
+        s.sas,
+      ];
+    },
+  });
+  return {
+    roles: created,
+    clusterroles: created,
+    rolebindings: binding('roleBinding'),
+    clusterrolebindings: binding('clusterRoleBinding'),
+  };
+}
