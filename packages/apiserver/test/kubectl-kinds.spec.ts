@@ -1,0 +1,168 @@
+// The real kubectl applying and printing the kinds real-world manifests ship beside workloads:
+// RBAC, PodDisruptionBudget, Ingress, NetworkPolicy (stored and validated, not enforced).
+import { existsSync } from 'node:fs';
+import { KUBECTL, startTestServer, type TestServer } from './helpers';
+
+const MANIFEST = `apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: app
+  namespace: default
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: app-reader
+rules:
+- apiGroups: [""]
+  resources: ["pods", "services"]
+  verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: app-reader
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: app-reader
+subjects:
+- kind: ServiceAccount
+  name: app
+  namespace: default
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: cm-editor
+  namespace: default
+rules:
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get", "update"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: cm-editor
+  namespace: default
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: cm-editor
+subjects:
+- kind: ServiceAccount
+  name: app
+- kind: User
+  name: jane
+`;
+
+const suite = existsSync(KUBECTL) ? describe : describe.skip;
+if (!existsSync(KUBECTL)) console.log(`skipped: ${KUBECTL} not installed`);
+
+const header = (out: string) => out.split('\n')[0].split(/\s{2,}/);
+const row = (out: string, name: string) =>
+  out
+    .split('\n')
+    .find((l) => l.startsWith(`${name} `))
+    ?.split(/\s{2,}/);
+
+suite('kubectl with rbac, policy and networking kinds', () => {
+  let t: TestServer;
+  const ok = async (args: string[], stdin?: string) => {
+    const r = await t.kubectl(args, stdin);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+    return r.stdout;
+  };
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('lists the kinds in api-resources as upstream', async () => {
+    const res = await ok(['api-resources', '--no-headers']);
+    expect(res).toMatch(/^clusterroles\s+rbac\.authorization\.k8s\.io\/v1\s+false\s+ClusterRole$/m);
+    expect(res).toMatch(/^rolebindings\s+rbac\.authorization\.k8s\.io\/v1\s+true\s+RoleBinding$/m);
+  });
+
+  it('has the bootstrap ClusterRoles', async () => {
+    const out = await ok(['get', 'clusterroles']);
+    expect(header(out)).toEqual(['NAME', 'CREATED AT']);
+    for (const n of ['cluster-admin', 'admin', 'edit', 'view'])
+      expect(row(out, n)?.[1]).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
+    const view = JSON.parse(await ok(['get', 'clusterrole', 'view', '-o', 'json']));
+    expect(view.aggregationRule.clusterRoleSelectors[0].matchLabels).toEqual({
+      'rbac.authorization.k8s.io/aggregate-to-view': 'true',
+    });
+    expect(view.rules.length).toBeGreaterThan(0);
+  });
+
+  it('applies a manifest of RBAC objects and prints them', async () => {
+    const out = await ok(['apply', '-f', t.writeFile('app.yaml', MANIFEST)]);
+    for (const x of [
+      'serviceaccount/app created',
+      'clusterrole.rbac.authorization.k8s.io/app-reader created',
+      'clusterrolebinding.rbac.authorization.k8s.io/app-reader created',
+      'role.rbac.authorization.k8s.io/cm-editor created',
+      'rolebinding.rbac.authorization.k8s.io/cm-editor created',
+    ])
+      expect(out).toContain(x);
+    // apply again: unchanged (a binding whose subjects were defaulted reports "configured", as upstream's)
+    expect(await ok(['apply', '-f', t.writeFile('app.yaml', MANIFEST)])).toContain(
+      'clusterrolebinding.rbac.authorization.k8s.io/app-reader unchanged',
+    );
+    const roles = await ok(['get', 'roles']);
+    expect(header(roles)).toEqual(['NAME', 'CREATED AT']);
+    const rb = await ok(['get', 'rolebindings', '-o', 'wide']);
+    expect(header(rb)).toEqual(['NAME', 'ROLE', 'AGE', 'USERS', 'GROUPS', 'SERVICEACCOUNTS']);
+    expect(row(rb, 'cm-editor')?.slice(0, 2)).toEqual(['cm-editor', 'Role/cm-editor']);
+    expect(row(rb, 'cm-editor')?.[3]).toBe('jane');
+    const crb = await ok(['get', 'clusterrolebindings', '-o', 'wide']);
+    expect(header(crb)).toEqual(['NAME', 'ROLE', 'AGE', 'USERS', 'GROUPS', 'SERVICEACCOUNTS']);
+    expect(row(crb, 'app-reader')?.[1]).toBe('ClusterRole/app-reader');
+    expect(row(crb, 'app-reader')?.[3]).toBe('default:app');
+    expect(row(crb, 'cluster-admin')?.[3]).toBe('system:masters');
+  });
+
+  it('creates RBAC objects with kubectl create (protobuf bodies)', async () => {
+    expect(await ok(['create', 'clusterrolebinding', 'x-view', '--clusterrole=view', '--user=x'])).toContain(
+      'clusterrolebinding.rbac.authorization.k8s.io/x-view created',
+    );
+    expect(
+      await ok(['create', 'role', 'pod-reader', '--verb=get,list', '--resource=pods', '-n', 'default']),
+    ).toContain('role.rbac.authorization.k8s.io/pod-reader created');
+    expect(
+      await ok([
+        'create',
+        'rolebinding',
+        'read-pods',
+        '--role=pod-reader',
+        '--serviceaccount=default:app',
+        '--group=devs',
+      ]),
+    ).toContain('rolebinding.rbac.authorization.k8s.io/read-pods created');
+    const crb = JSON.parse(await ok(['get', 'clusterrolebinding', 'x-view', '-o', 'json']));
+    expect(crb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' });
+    expect(crb.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'x' }]);
+    const role = JSON.parse(await ok(['get', 'role', 'pod-reader', '-o', 'json']));
+    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }]);
+    const rb = await ok(['get', 'rolebinding', 'read-pods', '-o', 'wide']);
+    expect(row(rb, 'read-pods')?.slice(3)).toEqual(['devs', 'default:app']);
+  });
+
+  it('rejects a change of roleRef as upstream does', async () => {
+    const r = await t.kubectl([
+      'patch',
+      'rolebinding',
+      'read-pods',
+      '--type=merge',
+      '-p',
+      '{"roleRef":{"kind":"ClusterRole","name":"edit"}}',
+    ]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('roleRef: Invalid value');
+    expect(r.stderr).toContain('cannot change roleRef');
+  });
+});
