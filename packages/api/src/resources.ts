@@ -84,6 +84,7 @@ export const resources: readonly ResourceInfo[] = [
   r('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false),
   r('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true),
   r('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true),
+  r('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, ['pdb'], ['status']),
 ];
 
 /** The group/version string: "v1" for core, "apps/v1" otherwise. */

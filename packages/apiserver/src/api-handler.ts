@@ -10,10 +10,12 @@ import {
   type DeleteOptions,
   type KubeList,
   type KubeObject,
+  type Pod,
   type ResourceInfo,
   type Status,
 } from '@keelson/api';
 import { ApiError, badRequest, conflict, failure, methodNotAllowed } from './errors';
+import { admitEviction } from './eviction';
 import { GenericRegistry, type ListOptions, type WriteOptions } from './registry/generic-registry';
 import { applyPatch, parsePatch } from './rest/patch';
 import type { CacheSink } from './watch-cache';
@@ -165,6 +167,8 @@ export class ApiHandler {
 
   private async evict(info: ResourceInfo, ref: ResourceRef, body: unknown): Promise<HandlerResult> {
     const opts = (isObj(body) && isObj(body.deleteOptions) ? body.deleteOptions : {}) as DeleteOptions;
+    const pod = await this.registry.get(info, ref.namespace, ref.name ?? '');
+    if (!opts.dryRun?.length) await admitEviction(this.registry, pod as Pod);
     await this.registry.delete(info, ref.namespace, ref.name ?? '', opts);
     return {
       object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 },

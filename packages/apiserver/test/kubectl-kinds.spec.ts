@@ -57,6 +57,47 @@ subjects:
   name: jane
 `;
 
+const PDB_APP = `apiVersion: v1
+kind: Node
+metadata:
+  name: kinds-node
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web
+  namespace: default
+spec:
+  minAvailable: 2
+  selector:
+    matchLabels:
+      app: web
+${[1, 2]
+  .map(
+    (i) => `---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-${i}
+  namespace: default
+  labels:
+    app: web
+spec:
+  nodeName: kinds-node
+  containers:
+  - name: c
+    image: busybox
+`,
+  )
+  .join('')}`;
+
+const READY = JSON.stringify({
+  status: {
+    phase: 'Running',
+    conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+  },
+});
+
 const suite = existsSync(KUBECTL) ? describe : describe.skip;
 if (!existsSync(KUBECTL)) console.log(`skipped: ${KUBECTL} not installed`);
 
@@ -164,5 +205,71 @@ suite('kubectl with rbac, policy and networking kinds', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('roleRef: Invalid value');
     expect(r.stderr).toContain('cannot change roleRef');
+  });
+
+  it('stores PodDisruptionBudgets and refuses evictions that would violate them (429)', async () => {
+    const out = await ok(['apply', '-f', t.writeFile('pdb.yaml', PDB_APP)]);
+    expect(out).toContain('poddisruptionbudget.policy/web created');
+    for (const p of ['web-1', 'web-2'])
+      await ok(['patch', 'pod', p, '--subresource=status', '--type=merge', '-p', READY]);
+    const eviction = (name: string) =>
+      t.writeFile(
+        `ev-${name}.json`,
+        JSON.stringify({
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name, namespace: 'default' },
+        }),
+      );
+    const r = await t.kubectl([
+      'create',
+      '--raw',
+      '/api/v1/namespaces/default/pods/web-1/eviction',
+      '-f',
+      eviction('web-1'),
+    ]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
+    const pdb = await ok(['get', 'pdb']);
+    expect(header(pdb)).toEqual(['NAME', 'MIN AVAILABLE', 'MAX UNAVAILABLE', 'ALLOWED DISRUPTIONS', 'AGE']);
+    expect(row(pdb, 'web')?.slice(0, 4)).toEqual(['web', '2', 'N/A', '0']);
+    const status = JSON.parse(await ok(['get', 'pdb', 'web', '-o', 'json'])).status;
+    expect(status).toMatchObject({
+      currentHealthy: 2,
+      desiredHealthy: 2,
+      expectedPods: 2,
+      disruptionsAllowed: 0,
+    });
+
+    // kubectl drain evicts and retries on 429 until its timeout
+    const drain = await t.kubectl(['drain', 'kinds-node', '--force', '--timeout=2s']);
+    expect(drain.code).not.toBe(0);
+    expect(drain.stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
+    expect(await ok(['get', 'pods', 'web-1', '-o', 'name'])).toContain('pod/web-1');
+
+    // kubectl create pdb; a budget with room lets one eviction through and records it
+    expect(
+      await ok(['create', 'pdb', 'web', '--selector=app=web', '--max-unavailable=1', '-n', 'kube-system']),
+    ).toContain('poddisruptionbudget.policy/web created');
+    await ok(['patch', 'pdb', 'web', '--type=merge', '-p', '{"spec":{"minAvailable":1}}']);
+    expect(
+      await ok([
+        'create',
+        '--raw',
+        '/api/v1/namespaces/default/pods/web-1/eviction',
+        '-f',
+        eviction('web-1'),
+      ]),
+    ).toContain('Success');
+    const after = JSON.parse(await ok(['get', 'pdb', 'web', '-o', 'json'])).status;
+    expect(after.disruptionsAllowed).toBe(0);
+    const again = await t.kubectl([
+      'create',
+      '--raw',
+      '/api/v1/namespaces/default/pods/web-2/eviction',
+      '-f',
+      eviction('web-2'),
+    ]);
+    expect(again.stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
   });
 });

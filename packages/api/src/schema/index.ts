@@ -8,6 +8,7 @@ import { coreV1Schemas } from './core-v1';
 import { metaSchemas } from './meta';
 import { otherSchemas } from './other';
 import { rbacV1Schemas } from './rbac-v1';
+import { policyV1Schemas } from './policy-v1';
 import type { FieldSchema, TypeSchema } from './types';
 
 export type { FieldSchema, FieldType, TypeSchema } from './types';
@@ -23,6 +24,7 @@ export const typePackages: Readonly<Record<string, string>> = (() => {
   put(appsV1Schemas, 'io.k8s.api.apps.v1');
   put(batchV1Schemas, 'io.k8s.api.batch.v1');
   put(rbacV1Schemas, 'io.k8s.api.rbac.v1');
+  put(policyV1Schemas, 'io.k8s.api.policy.v1');
   for (const t of Object.keys(otherSchemas)) {
     out[t] = t.startsWith('Lease')
       ? 'io.k8s.api.coordination.v1'
@@ -43,6 +45,7 @@ export const schemas: Readonly<Record<string, TypeSchema>> = {
   ...batchV1Schemas,
   ...otherSchemas,
   ...rbacV1Schemas,
+  ...policyV1Schemas,
 };
 
 /** Root kinds by apiVersion: "v1/Pod" → "Pod". Includes Status, DeleteOptions, Binding, Eviction, Scale, Table. */
@@ -68,7 +71,7 @@ for (const [gv, kinds] of Object.entries({
   'coordination.k8s.io/v1': ['Lease'],
   'discovery.k8s.io/v1': ['EndpointSlice'],
   'autoscaling/v1': ['Scale'],
-  'policy/v1': ['Eviction'],
+  'policy/v1': ['Eviction', 'PodDisruptionBudget'],
   'rbac.authorization.k8s.io/v1': ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'],
   'meta.k8s.io/v1': ['Table', 'Status', 'DeleteOptions'],
 })) {

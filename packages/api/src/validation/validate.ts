@@ -42,6 +42,7 @@ import {
   regexError,
 } from './names';
 import { rbacNameRules, rbacValidators } from './rbac-v1';
+import { policyValidators } from './policy-v1';
 
 type Causes = StatusCause[];
 
@@ -1598,6 +1599,7 @@ const VALIDATORS: Record<string, KindValidator> = {
   'discovery.k8s.io/v1/EndpointSlice': validateEndpointSlice,
   'autoscaling/v1/Scale': (o) => validateScale(o),
   ...rbacValidators,
+  ...policyValidators,
 };
 
 /**

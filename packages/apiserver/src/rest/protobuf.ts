@@ -129,6 +129,19 @@ const KINDS: Record<string, Msg> = {
     3: ['aggregationRule', { 1: ['clusterRoleSelectors', { rep: labelSelector }] }],
   },
   'rbac.authorization.k8s.io/v1/RoleBinding': roleBinding,
+  'policy/v1/PodDisruptionBudget': {
+    1: ['metadata', objectMeta],
+    2: [
+      'spec',
+      {
+        1: ['minAvailable', 'intstr'],
+        2: ['selector', labelSelector],
+        3: ['maxUnavailable', 'intstr'],
+        4: ['unhealthyPodEvictionPolicy', STR],
+      },
+    ],
+    3: ['status', {}],
+  },
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': roleBinding,
   'v1/ConfigMap': {
     1: ['metadata', objectMeta],

@@ -131,5 +131,25 @@ export function kindPrinters(h: PrinterHelpers): Record<string, KindPrinter> {
     clusterroles: created,
     rolebindings: binding('roleBinding'),
     clusterrolebindings: binding('clusterRoleBinding'),
+    poddisruptionbudgets: {
+      columns: [
+        NAME,
+        ['Min Available', 'string', 0, 'The minimum number of pods that must be available'],
+        ['Max Unavailable', 'string', 0, 'The maximum number of pods that may be unavailable'],
+        ['Allowed Disruptions', 'integer', 0, 'Calculated number of pods that may be disrupted at this time'],
+        AGE,
+      ],
+      row: (o, now) => [
+        o.metadata.name,
+        o.spec?.minAvailable === undefined || o.spec?.minAvailable === null
+          ? 'N/A'
+          : String(o.spec.minAvailable),
+        o.spec?.maxUnavailable === undefined || o.spec?.maxUnavailable === null
+          ? 'N/A'
+          : String(o.spec.maxUnavailable),
+        o.status?.disruptionsAllowed ?? 0,
+        age(o.metadata.creationTimestamp, now),
+      ],
+    },
   };
 }

@@ -73,6 +73,7 @@ const STRATEGIES: Record<string, Strategy> = {
   daemonsets: workloadStrategy,
   jobs: workloadStrategy,
   cronjobs: workloadStrategy,
+  poddisruptionbudgets: { statusSubresource: true, generation: true },
 };
 
 const PLAIN: Strategy = {};
