@@ -1,7 +1,9 @@
 /**
  * Defaulting of the kinds served beside the core workloads (kubernetes pkg/apis/<group>/v1
- * defaults.go): rbac/v1 role references and subjects. Merged into {@link defaultObject}'s table.
+ * defaults.go): rbac/v1 role references and subjects, networking/v1 NetworkPolicy ports and
+ * policyTypes. Merged into {@link defaultObject}'s table.
  */
+import type { NetworkPolicy } from './networking-v1';
 import { RBAC_GROUP, type ClusterRoleBinding, type RoleBinding } from './rbac-v1';
 
 /** rbac/v1 SetDefaults_RoleBinding / _ClusterRoleBinding / _Subject. */
@@ -12,8 +14,18 @@ function defaultBinding(b: RoleBinding | ClusterRoleBinding): void {
   }
 }
 
+/** networking/v1 SetDefaults_NetworkPolicyPort / _NetworkPolicy: TCP ports, policyTypes from the rules. */
+function defaultNetworkPolicy(np: NetworkPolicy): void {
+  const s = np.spec;
+  if (!s || typeof s !== 'object') return;
+  for (const r of [...(s.ingress ?? []), ...(s.egress ?? [])])
+    for (const p of r?.ports ?? []) if (p && !p.protocol) p.protocol = 'TCP';
+  if (!s.policyTypes?.length) s.policyTypes = s.egress?.length ? ['Ingress', 'Egress'] : ['Ingress'];
+}
+
 /** Defaulters by "apiVersion/Kind". */
 export const kindDefaulters: Record<string, (o: never) => void> = {
   'rbac.authorization.k8s.io/v1/RoleBinding': defaultBinding,
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': defaultBinding,
+  'networking.k8s.io/v1/NetworkPolicy': defaultNetworkPolicy,
 };

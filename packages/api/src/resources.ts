@@ -85,6 +85,9 @@ export const resources: readonly ResourceInfo[] = [
   r('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true),
   r('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true),
   r('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, ['pdb'], ['status']),
+  r('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', false),
+  r('networking.k8s.io', 'v1', 'Ingress', 'ingresses', true, ['ing'], ['status']),
+  r('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', true, ['netpol']),
 ];
 
 /** The group/version string: "v1" for core, "apps/v1" otherwise. */

@@ -55,6 +55,52 @@ subjects:
   name: app
 - kind: User
   name: jane
+---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: nginx
+spec:
+  controller: k8s.io/ingress-nginx
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: default
+spec:
+  ingressClassName: nginx
+  tls:
+  - hosts: [web.example.com]
+    secretName: web-tls
+  rules:
+  - host: web.example.com
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service:
+            name: web
+            port:
+              number: 80
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: web-allow
+  namespace: default
+spec:
+  podSelector:
+    matchLabels:
+      app: web
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          role: frontend
+    ports:
+    - port: 80
 `;
 
 const PDB_APP = `apiVersion: v1
@@ -148,6 +194,9 @@ suite('kubectl with rbac, policy and networking kinds', () => {
       'clusterrolebinding.rbac.authorization.k8s.io/app-reader created',
       'role.rbac.authorization.k8s.io/cm-editor created',
       'rolebinding.rbac.authorization.k8s.io/cm-editor created',
+      'ingressclass.networking.k8s.io/nginx created',
+      'ingress.networking.k8s.io/web created',
+      'networkpolicy.networking.k8s.io/web-allow created',
     ])
       expect(out).toContain(x);
     // apply again: unchanged (a binding whose subjects were defaulted reports "configured", as upstream's)
@@ -165,6 +214,29 @@ suite('kubectl with rbac, policy and networking kinds', () => {
     expect(row(crb, 'app-reader')?.[1]).toBe('ClusterRole/app-reader');
     expect(row(crb, 'app-reader')?.[3]).toBe('default:app');
     expect(row(crb, 'cluster-admin')?.[3]).toBe('system:masters');
+  });
+
+  it('stores Ingress, IngressClass and NetworkPolicy with upstream columns and defaults', async () => {
+    const ing = await ok(['get', 'ingress']);
+    expect(header(ing)).toEqual(['NAME', 'CLASS', 'HOSTS', 'ADDRESS', 'PORTS', 'AGE']);
+    expect(row(ing, 'web')?.slice(0, 4)).toEqual(['web', 'nginx', 'web.example.com', '80, 443']);
+    const cls = await ok(['get', 'ingressclass']);
+    expect(header(cls)).toEqual(['NAME', 'CONTROLLER', 'PARAMETERS', 'AGE']);
+    expect(row(cls, 'nginx')?.slice(0, 3)).toEqual(['nginx', 'k8s.io/ingress-nginx', '<none>']);
+    const np = await ok(['get', 'netpol']);
+    expect(header(np)).toEqual(['NAME', 'POD-SELECTOR', 'AGE']);
+    expect(row(np, 'web-allow')?.slice(0, 2)).toEqual(['web-allow', 'app=web']);
+    const spec = JSON.parse(await ok(['get', 'networkpolicy', 'web-allow', '-o', 'json'])).spec;
+    expect(spec.policyTypes).toEqual(['Ingress']);
+    expect(spec.ingress[0].ports[0]).toEqual({ port: 80, protocol: 'TCP' });
+    const bad = await t.kubectl(
+      ['apply', '-f', '-'],
+      MANIFEST.split('---\n')
+        .find((d) => d.includes('kind: Ingress\n'))!
+        .replace('pathType: Prefix', 'pathType: Regex'),
+    );
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('spec.rules[0].http.paths[0].pathType: Unsupported value: "Regex"');
   });
 
   it('creates RBAC objects with kubectl create (protobuf bodies)', async () => {

@@ -9,6 +9,7 @@ import { metaSchemas } from './meta';
 import { otherSchemas } from './other';
 import { rbacV1Schemas } from './rbac-v1';
 import { policyV1Schemas } from './policy-v1';
+import { networkingV1Schemas } from './networking-v1';
 import type { FieldSchema, TypeSchema } from './types';
 
 export type { FieldSchema, FieldType, TypeSchema } from './types';
@@ -25,6 +26,8 @@ export const typePackages: Readonly<Record<string, string>> = (() => {
   put(batchV1Schemas, 'io.k8s.api.batch.v1');
   put(rbacV1Schemas, 'io.k8s.api.rbac.v1');
   put(policyV1Schemas, 'io.k8s.api.policy.v1');
+  put(networkingV1Schemas, 'io.k8s.api.networking.v1');
+  out.TypedLocalObjectReference = 'io.k8s.api.core.v1';
   for (const t of Object.keys(otherSchemas)) {
     out[t] = t.startsWith('Lease')
       ? 'io.k8s.api.coordination.v1'
@@ -46,6 +49,7 @@ export const schemas: Readonly<Record<string, TypeSchema>> = {
   ...otherSchemas,
   ...rbacV1Schemas,
   ...policyV1Schemas,
+  ...networkingV1Schemas,
 };
 
 /** Root kinds by apiVersion: "v1/Pod" → "Pod". Includes Status, DeleteOptions, Binding, Eviction, Scale, Table. */
@@ -72,6 +76,7 @@ for (const [gv, kinds] of Object.entries({
   'discovery.k8s.io/v1': ['EndpointSlice'],
   'autoscaling/v1': ['Scale'],
   'policy/v1': ['Eviction', 'PodDisruptionBudget'],
+  'networking.k8s.io/v1': ['Ingress', 'IngressClass', 'NetworkPolicy'],
   'rbac.authorization.k8s.io/v1': ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'],
   'meta.k8s.io/v1': ['Table', 'Status', 'DeleteOptions'],
 })) {

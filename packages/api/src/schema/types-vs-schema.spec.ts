@@ -14,6 +14,7 @@ const FILES = [
   'autoscaling-v1.ts',
   'policy-v1.ts',
   'rbac-v1.ts',
+  'networking-v1.ts',
   'table.ts',
 ];
 // TypeScript-only interfaces with no wire schema of their own.

@@ -43,6 +43,7 @@ import {
 } from './names';
 import { rbacNameRules, rbacValidators } from './rbac-v1';
 import { policyValidators } from './policy-v1';
+import { networkingValidators } from './networking-v1';
 
 type Causes = StatusCause[];
 
@@ -1600,6 +1601,7 @@ const VALIDATORS: Record<string, KindValidator> = {
   'autoscaling/v1/Scale': (o) => validateScale(o),
   ...rbacValidators,
   ...policyValidators,
+  ...networkingValidators,
 };
 
 /**

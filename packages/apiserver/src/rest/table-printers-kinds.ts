@@ -43,10 +43,11 @@ function hosts(rules: Any[] | undefined): string {
 }
 
 function lbAddresses(status: Any): string {
-  return ((status?.loadBalancer?.ingress ?? []) as Any[])
+  const r = ((status?.loadBalancer?.ingress ?? []) as Any[])
     .map((i) => i.ip || i.hostname)
     .filter(Boolean)
     .join(',');
+  return r.length > 16 ? `${r.slice(0, 13)}...` : r; // loadBalancerWidth
 }
 
 function quotaCells(o: Any): [string, string] {
@@ -131,6 +132,49 @@ export function kindPrinters(h: PrinterHelpers): Record<string, KindPrinter> {
     clusterroles: created,
     rolebindings: binding('roleBinding'),
     clusterrolebindings: binding('clusterRoleBinding'),
+    ingresses: {
+      columns: [
+        NAME,
+        ['Class', 'string', 0, 'The name of the IngressClass resource that should be used for additional configuration'],
+        ['Hosts', 'string', 0, 'Hosts that incoming requests are matched against before the ingress rule'],
+        ['Address', 'string', 0, 'Address is a list containing ingress points for the load-balancer'],
+        ['Ports', 'string', 0, 'Ports of TLS configurations that open'],
+        AGE,
+      ],
+      row: (o, now) => [
+        o.metadata.name,
+        o.spec?.ingressClassName ?? '<none>',
+        hosts(o.spec?.rules),
+        lbAddresses(o.status),
+        o.spec?.tls?.length ? '80, 443' : '80',
+        age(o.metadata.creationTimestamp, now),
+      ],
+    },
+    ingressclasses: {
+      columns: [
+        NAME,
+        ['Controller', 'string', 0, 'Controller that is responsible for handling this class'],
+        ['Parameters', 'string', 0, 'A reference to a resource with additional parameters'],
+        AGE,
+      ],
+      row(o, now) {
+        const p = o.spec?.parameters;
+        const params = p ? `${p.kind}${p.apiGroup !== undefined ? `.${p.apiGroup}` : ''}/${p.name}` : '<none>';
+        return [o.metadata.name, o.spec?.controller ?? '', params, age(o.metadata.creationTimestamp, now)];
+      },
+    },
+    networkpolicies: {
+      columns: [
+        NAME,
+        ['Pod-Selector', 'string', 0, 'Selects the pods to which this NetworkPolicy object applies.'],
+        AGE,
+      ],
+      row: (o, now) => [
+        o.metadata.name,
+        formatLabelSelector(o.spec?.podSelector) || '<none>',
+        age(o.metadata.creationTimestamp, now),
+      ],
+    },
     poddisruptionbudgets: {
       columns: [
         NAME,

@@ -74,6 +74,7 @@ const STRATEGIES: Record<string, Strategy> = {
   jobs: workloadStrategy,
   cronjobs: workloadStrategy,
   poddisruptionbudgets: { statusSubresource: true, generation: true },
+  ingresses: { statusSubresource: true, generation: true },
 };
 
 const PLAIN: Strategy = {};
