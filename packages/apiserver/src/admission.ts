@@ -36,8 +36,12 @@ function requiredCause(field: string, msg = ''): StatusCause {
   return { reason: 'FieldValueRequired', message: msg ? `Required value: ${msg}` : 'Required value', field };
 }
 
+/** RBAC kinds' names are path segments (ValidateRBACName: "system:aggregate-to-view" is valid); @keelson/api checks them. */
+const PATH_SEGMENT_NAMED = new Set(['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings']);
+
 /** Validates an object name for a resource; returns causes for `metadata.name`. */
 export function validateName(info: ResourceInfo, name: string, field = 'metadata.name'): StatusCause[] {
+  if (PATH_SEGMENT_NAMED.has(info.resource) && info.group === 'rbac.authorization.k8s.io') return [];
   if (LABEL_NAMED.has(info.resource)) {
     if (name.length > 63) return [invalidCause(field, name, 'must be no more than 63 characters')];
     if (!LABEL.test(name)) return [invalidCause(field, name, LABEL_MSG)];

@@ -12,7 +12,7 @@ metadata:
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata:
-  name: app-reader
+  name: app:reader
 rules:
 - apiGroups: [""]
   resources: ["pods", "services"]
@@ -25,7 +25,7 @@ metadata:
 roleRef:
   apiGroup: rbac.authorization.k8s.io
   kind: ClusterRole
-  name: app-reader
+  name: app:reader
 subjects:
 - kind: ServiceAccount
   name: app
@@ -190,7 +190,7 @@ suite('kubectl with rbac, policy and networking kinds', () => {
     const out = await ok(['apply', '-f', t.writeFile('app.yaml', MANIFEST)]);
     for (const x of [
       'serviceaccount/app created',
-      'clusterrole.rbac.authorization.k8s.io/app-reader created',
+      'clusterrole.rbac.authorization.k8s.io/app:reader created',
       'clusterrolebinding.rbac.authorization.k8s.io/app-reader created',
       'role.rbac.authorization.k8s.io/cm-editor created',
       'rolebinding.rbac.authorization.k8s.io/cm-editor created',
@@ -211,7 +211,7 @@ suite('kubectl with rbac, policy and networking kinds', () => {
     expect(row(rb, 'cm-editor')?.[3]).toBe('jane');
     const crb = await ok(['get', 'clusterrolebindings', '-o', 'wide']);
     expect(header(crb)).toEqual(['NAME', 'ROLE', 'AGE', 'USERS', 'GROUPS', 'SERVICEACCOUNTS']);
-    expect(row(crb, 'app-reader')?.[1]).toBe('ClusterRole/app-reader');
+    expect(row(crb, 'app-reader')?.[1]).toBe('ClusterRole/app:reader');
     expect(row(crb, 'app-reader')?.[3]).toBe('default:app');
     expect(row(crb, 'cluster-admin')?.[3]).toBe('system:masters');
   });
