@@ -1,9 +1,10 @@
 /**
  * Defaulting of the kinds served beside the core workloads (kubernetes pkg/apis/<group>/v1
  * defaults.go): rbac/v1 role references and subjects, networking/v1 NetworkPolicy ports and
- * policyTypes. Merged into {@link defaultObject}'s table.
+ * policyTypes, core/v1 LimitRange container items. Merged into {@link defaultObject}'s table.
  */
 import type { NetworkPolicy } from './networking-v1';
+import type { LimitRange, LimitRangeItem } from './quota-v1';
 import { RBAC_GROUP, type ClusterRoleBinding, type RoleBinding } from './rbac-v1';
 
 /** rbac/v1 SetDefaults_RoleBinding / _ClusterRoleBinding / _Subject. */
@@ -23,9 +24,22 @@ function defaultNetworkPolicy(np: NetworkPolicy): void {
   if (!s.policyTypes?.length) s.policyTypes = s.egress?.length ? ['Ingress', 'Egress'] : ['Ingress'];
 }
 
+/** core/v1 SetDefaults_LimitRangeItem: Container items get default ← max, defaultRequest ← default, then ← min. */
+function defaultLimitRange(lr: LimitRange): void {
+  for (const item of (lr.spec?.limits ?? []) as LimitRangeItem[]) {
+    if (!item || item.type !== 'Container') continue;
+    const def = (item.default ??= {});
+    const req = (item.defaultRequest ??= {});
+    for (const [k, v] of Object.entries(item.max ?? {})) if (!(k in def)) def[k] = v;
+    for (const [k, v] of Object.entries(def)) if (!(k in req)) req[k] = v;
+    for (const [k, v] of Object.entries(item.min ?? {})) if (!(k in req)) req[k] = v;
+  }
+}
+
 /** Defaulters by "apiVersion/Kind". */
 export const kindDefaulters: Record<string, (o: never) => void> = {
   'rbac.authorization.k8s.io/v1/RoleBinding': defaultBinding,
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': defaultBinding,
   'networking.k8s.io/v1/NetworkPolicy': defaultNetworkPolicy,
+  'v1/LimitRange': defaultLimitRange,
 };

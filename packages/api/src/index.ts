@@ -9,6 +9,7 @@ export * from './autoscaling-v1';
 export * from './policy-v1';
 export * from './rbac-v1';
 export * from './networking-v1';
+export * from './quota-v1';
 export * from './disruption';
 export * from './table';
 export * from './errors';

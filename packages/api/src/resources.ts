@@ -88,6 +88,8 @@ export const resources: readonly ResourceInfo[] = [
   r('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', false),
   r('networking.k8s.io', 'v1', 'Ingress', 'ingresses', true, ['ing'], ['status']),
   r('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', true, ['netpol']),
+  r('', 'v1', 'ResourceQuota', 'resourcequotas', true, ['quota'], ['status']),
+  r('', 'v1', 'LimitRange', 'limitranges', true, ['limits']),
 ];
 
 /** The group/version string: "v1" for core, "apps/v1" otherwise. */

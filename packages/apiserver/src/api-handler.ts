@@ -5,11 +5,13 @@
  * StatefulSet), `binding` and `eviction` (pods), `finalize` (namespaces).
  */
 import {
+  applyLimitRangeDefaults,
   groupVersion,
   resourceForPath,
   type DeleteOptions,
   type KubeList,
   type KubeObject,
+  type LimitRange,
   type Pod,
   type ResourceInfo,
   type Status,
@@ -117,8 +119,17 @@ export class ApiHandler {
           typeof body.metadata.namespace === 'string' &&
           body.metadata.namespace) ||
         'default';
+    if (info.resource === 'pods' && info.group === '' && isObj(body)) await this.limitRanger(ns, body);
     const r = await this.registry.create(info, ns, body, opts);
     return { object: r.object, code: 201, warnings: r.warnings };
+  }
+
+  /** LimitRanger admission: the namespace's LimitRange container defaults on a new pod. */
+  private async limitRanger(ns: string | undefined, pod: Record<string, any>): Promise<void> {
+    const lrInfo = resourceForPath('', 'v1', 'limitranges');
+    if (!lrInfo || !ns) return;
+    const ranges = (await this.registry.list(lrInfo, ns)).items as LimitRange[];
+    if (ranges.length) applyLimitRangeDefaults(pod, ranges);
   }
 
   private async bind(namespace: string, name: string, body: unknown): Promise<HandlerResult> {

@@ -344,4 +344,45 @@ suite('kubectl with rbac, policy and networking kinds', () => {
     ]);
     expect(again.stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
   });
+
+  it('applies LimitRange defaults to new pods and stores ResourceQuotas', async () => {
+    await ok(['create', 'namespace', 'limited']);
+    const lr = `apiVersion: v1
+kind: LimitRange
+metadata:
+  name: defaults
+  namespace: limited
+spec:
+  limits:
+  - type: Container
+    default:
+      cpu: 500m
+      memory: 256Mi
+    defaultRequest:
+      cpu: 100m
+`;
+    expect(await ok(['apply', '-f', '-'], lr)).toContain('limitrange/defaults created');
+    const stored = JSON.parse(await ok(['get', 'limits', 'defaults', '-n', 'limited', '-o', 'json']));
+    // SetDefaults_LimitRangeItem: defaultRequest memory from default
+    expect(stored.spec.limits[0].defaultRequest).toEqual({ cpu: '100m', memory: '256Mi' });
+    expect(header(await ok(['get', 'limitranges', '-n', 'limited']))).toEqual(['NAME', 'CREATED AT']);
+    await ok(['run', 'p', '--image=busybox', '-n', 'limited']);
+    const pod = JSON.parse(await ok(['get', 'pod', 'p', '-n', 'limited', '-o', 'json']));
+    expect(pod.spec.containers[0].resources).toEqual({
+      limits: { cpu: '500m', memory: '256Mi' },
+      requests: { cpu: '100m', memory: '256Mi' },
+    });
+    expect(pod.metadata.annotations['kubernetes.io/limit-ranger']).toBe(
+      'LimitRanger plugin set: cpu, memory request for container p; cpu, memory limit for container p',
+    );
+
+    expect(
+      await ok(['create', 'quota', 'q', '--hard=pods=10,requests.cpu=2,limits.memory=1Gi', '-n', 'limited']),
+    ).toContain('resourcequota/q created');
+    const quota = await ok(['get', 'quota', '-n', 'limited']);
+    expect(header(quota)).toEqual(['NAME', 'AGE', 'REQUEST', 'LIMIT']);
+    expect(row(quota, 'q')?.slice(2)).toEqual(['pods: 0/10, requests.cpu: 0/2', 'limits.memory: 0/1Gi']);
+    const bad = await t.kubectl(['create', 'quota', 'bad', '--hard=pods=1.5', '-n', 'limited']);
+    expect(bad.stderr).toContain('spec.hard[pods]: Invalid value: "1500m": must be an integer');
+  });
 });

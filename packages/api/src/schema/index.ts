@@ -10,6 +10,7 @@ import { otherSchemas } from './other';
 import { rbacV1Schemas } from './rbac-v1';
 import { policyV1Schemas } from './policy-v1';
 import { networkingV1Schemas } from './networking-v1';
+import { quotaV1Schemas } from './quota-v1';
 import type { FieldSchema, TypeSchema } from './types';
 
 export type { FieldSchema, FieldType, TypeSchema } from './types';
@@ -28,6 +29,7 @@ export const typePackages: Readonly<Record<string, string>> = (() => {
   put(policyV1Schemas, 'io.k8s.api.policy.v1');
   put(networkingV1Schemas, 'io.k8s.api.networking.v1');
   out.TypedLocalObjectReference = 'io.k8s.api.core.v1';
+  put(quotaV1Schemas, 'io.k8s.api.core.v1');
   for (const t of Object.keys(otherSchemas)) {
     out[t] = t.startsWith('Lease')
       ? 'io.k8s.api.coordination.v1'
@@ -50,6 +52,7 @@ export const schemas: Readonly<Record<string, TypeSchema>> = {
   ...rbacV1Schemas,
   ...policyV1Schemas,
   ...networkingV1Schemas,
+  ...quotaV1Schemas,
 };
 
 /** Root kinds by apiVersion: "v1/Pod" → "Pod". Includes Status, DeleteOptions, Binding, Eviction, Scale, Table. */
@@ -82,6 +85,8 @@ for (const [gv, kinds] of Object.entries({
 })) {
   for (const k of kinds) ROOTS[`${gv}/${k}`] = k;
 }
+// core/v1 kinds whose tables live in quota-v1.ts
+for (const k of ['ResourceQuota', 'LimitRange']) ROOTS[`v1/${k}`] = k;
 
 /** Every top-level (apiVersion, kind) with a schema, e.g. {apiVersion: "apps/v1", kind: "Deployment"}. */
 export function rootKinds(): { apiVersion: string; kind: string }[] {

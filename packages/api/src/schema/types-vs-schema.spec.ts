@@ -15,6 +15,7 @@ const FILES = [
   'policy-v1.ts',
   'rbac-v1.ts',
   'networking-v1.ts',
+  'quota-v1.ts',
   'table.ts',
 ];
 // TypeScript-only interfaces with no wire schema of their own.

@@ -44,6 +44,7 @@ import {
 import { rbacNameRules, rbacValidators } from './rbac-v1';
 import { policyValidators } from './policy-v1';
 import { networkingValidators } from './networking-v1';
+import { quotaValidators } from './quota-v1';
 
 type Causes = StatusCause[];
 
@@ -1602,6 +1603,7 @@ const VALIDATORS: Record<string, KindValidator> = {
   ...rbacValidators,
   ...policyValidators,
   ...networkingValidators,
+  ...quotaValidators,
 };
 
 /**

@@ -129,6 +129,26 @@ const KINDS: Record<string, Msg> = {
     3: ['aggregationRule', { 1: ['clusterRoleSelectors', { rep: labelSelector }] }],
   },
   'rbac.authorization.k8s.io/v1/RoleBinding': roleBinding,
+  'v1/ResourceQuota': {
+    1: ['metadata', objectMeta],
+    2: [
+      'spec',
+      {
+        1: ['hard', { map: 'quantity' }],
+        2: ['scopes', { rep: 'string' }],
+        3: [
+          'scopeSelector',
+          {
+            1: [
+              'matchExpressions',
+              { rep: { 1: ['scopeName', STR], 2: ['operator', STR], 3: ['values', { rep: 'string' }] } },
+            ],
+          },
+        ],
+      },
+    ],
+    3: ['status', {}],
+  },
   'policy/v1/PodDisruptionBudget': {
     1: ['metadata', objectMeta],
     2: [

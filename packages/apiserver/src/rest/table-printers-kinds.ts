@@ -135,7 +135,12 @@ export function kindPrinters(h: PrinterHelpers): Record<string, KindPrinter> {
     ingresses: {
       columns: [
         NAME,
-        ['Class', 'string', 0, 'The name of the IngressClass resource that should be used for additional configuration'],
+        [
+          'Class',
+          'string',
+          0,
+          'The name of the IngressClass resource that should be used for additional configuration',
+        ],
         ['Hosts', 'string', 0, 'Hosts that incoming requests are matched against before the ingress rule'],
         ['Address', 'string', 0, 'Address is a list containing ingress points for the load-balancer'],
         ['Ports', 'string', 0, 'Ports of TLS configurations that open'],
@@ -159,7 +164,9 @@ export function kindPrinters(h: PrinterHelpers): Record<string, KindPrinter> {
       ],
       row(o, now) {
         const p = o.spec?.parameters;
-        const params = p ? `${p.kind}${p.apiGroup !== undefined ? `.${p.apiGroup}` : ''}/${p.name}` : '<none>';
+        const params = p
+          ? `${p.kind}${p.apiGroup !== undefined ? `.${p.apiGroup}` : ''}/${p.name}`
+          : '<none>';
         return [o.metadata.name, o.spec?.controller ?? '', params, age(o.metadata.creationTimestamp, now)];
       },
     },
@@ -175,6 +182,29 @@ export function kindPrinters(h: PrinterHelpers): Record<string, KindPrinter> {
         age(o.metadata.creationTimestamp, now),
       ],
     },
+    resourcequotas: {
+      columns: [
+        NAME,
+        AGE,
+        [
+          'Request',
+          'string',
+          0,
+          'Request represents a minimum amount of cpu/memory that a container may consume.',
+        ],
+        [
+          'Limit',
+          'string',
+          0,
+          'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.',
+        ],
+      ],
+      row(o, now) {
+        const [req, lim] = quotaCells(o);
+        return [o.metadata.name, age(o.metadata.creationTimestamp, now), req, lim];
+      },
+    },
+    limitranges: created,
     poddisruptionbudgets: {
       columns: [
         NAME,

@@ -75,6 +75,7 @@ const STRATEGIES: Record<string, Strategy> = {
   cronjobs: workloadStrategy,
   poddisruptionbudgets: { statusSubresource: true, generation: true },
   ingresses: { statusSubresource: true, generation: true },
+  resourcequotas: { statusSubresource: true },
 };
 
 const PLAIN: Strategy = {};
