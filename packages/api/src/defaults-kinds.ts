@@ -1,8 +1,9 @@
 /**
  * Defaulting of the kinds served beside the core workloads (kubernetes pkg/apis/<group>/v1
  * defaults.go): rbac/v1 role references and subjects, networking/v1 NetworkPolicy ports and
- * policyTypes, core/v1 LimitRange container items. Merged into {@link defaultObject}'s table.
+ * policyTypes, core/v1 LimitRange container items, autoscaling/v2 HorizontalPodAutoscaler. Merged into {@link defaultObject}'s table.
  */
+import type { HorizontalPodAutoscaler } from './autoscaling-v2';
 import type { NetworkPolicy } from './networking-v1';
 import type { LimitRange, LimitRangeItem } from './quota-v1';
 import { RBAC_GROUP, type ClusterRoleBinding, type RoleBinding } from './rbac-v1';
@@ -36,10 +37,25 @@ function defaultLimitRange(lr: LimitRange): void {
   }
 }
 
+/** autoscaling/v2 SetDefaults_HorizontalPodAutoscaler: minReplicas 1, CPU at 80% when no metric is set. */
+function defaultHpa(hpa: HorizontalPodAutoscaler): void {
+  const s = hpa.spec;
+  if (!s || typeof s !== 'object') return;
+  s.minReplicas ??= 1;
+  if (!s.metrics?.length)
+    s.metrics = [
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+      },
+    ];
+}
+
 /** Defaulters by "apiVersion/Kind". */
 export const kindDefaulters: Record<string, (o: never) => void> = {
   'rbac.authorization.k8s.io/v1/RoleBinding': defaultBinding,
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': defaultBinding,
   'networking.k8s.io/v1/NetworkPolicy': defaultNetworkPolicy,
   'v1/LimitRange': defaultLimitRange,
+  'autoscaling/v2/HorizontalPodAutoscaler': defaultHpa,
 };

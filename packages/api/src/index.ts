@@ -10,6 +10,7 @@ export * from './policy-v1';
 export * from './rbac-v1';
 export * from './networking-v1';
 export * from './quota-v1';
+export * from './autoscaling-v2';
 export * from './disruption';
 export * from './table';
 export * from './errors';

@@ -90,6 +90,27 @@ export const resources: readonly ResourceInfo[] = [
   r('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', true, ['netpol']),
   r('', 'v1', 'ResourceQuota', 'resourcequotas', true, ['quota'], ['status']),
   r('', 'v1', 'LimitRange', 'limitranges', true, ['limits']),
+  r(
+    'autoscaling',
+    'v2',
+    'HorizontalPodAutoscaler',
+    'horizontalpodautoscalers',
+    true,
+    ['hpa'],
+    ['status'],
+    ['all'],
+  ),
+  // served for kubectl autoscale (v1.32 posts autoscaling/v1); the apiserver converts to the stored v2
+  r(
+    'autoscaling',
+    'v1',
+    'HorizontalPodAutoscaler',
+    'horizontalpodautoscalers',
+    true,
+    ['hpa'],
+    ['status'],
+    ['all'],
+  ),
 ];
 
 /** The group/version string: "v1" for core, "apps/v1" otherwise. */

@@ -18,6 +18,7 @@ import {
 } from '@keelson/api';
 import { ApiError, badRequest, conflict, failure, methodNotAllowed } from './errors';
 import { admitEviction } from './eviction';
+import { hpaV1ToV2, hpaV2ToV1, isHpaV1 } from './hpa-v1';
 import { GenericRegistry, type ListOptions, type WriteOptions } from './registry/generic-registry';
 import { applyPatch, parsePatch } from './rest/patch';
 import type { CacheSink } from './watch-cache';
@@ -105,6 +106,10 @@ export class ApiHandler {
   /** Create (POST), including pods/binding and pods/eviction. */
   async create(ref: ResourceRef, body: unknown, opts: WriteOptions = {}): Promise<HandlerResult> {
     const info = this.resolve(ref);
+    if (isHpaV1(ref) && !ref.subresource) {
+      const r = await this.create({ ...ref, version: 'v2' }, hpaV1ToV2(body), opts);
+      return { ...r, object: hpaV2ToV1(r.object as KubeObject) };
+    }
     const sub = ref.subresource ?? '';
     if (sub === 'binding' && info.resource === 'pods')
       return this.bind(ref.namespace ?? '', ref.name ?? '', body);
@@ -190,6 +195,7 @@ export class ApiHandler {
 
   /** Get, including `status` and `scale`. */
   async get(ref: ResourceRef, resourceVersion?: string): Promise<KubeObject> {
+    if (isHpaV1(ref)) return hpaV2ToV1(await this.get({ ...ref, version: 'v2' }, resourceVersion));
     const info = this.resolve(ref, true);
     const obj = await this.registry.get(info, this.nsOf(info, ref), ref.name!, resourceVersion);
     const sub = ref.subresource ?? '';
@@ -200,6 +206,10 @@ export class ApiHandler {
 
   /** List. */
   async list(ref: ResourceRef, opts: ListOptions = {}): Promise<KubeList> {
+    if (isHpaV1(ref)) {
+      const l = await this.list({ ...ref, version: 'v2' }, opts);
+      return { ...l, apiVersion: 'autoscaling/v1', items: l.items.map(hpaV2ToV1) };
+    }
     const info = this.resolve(ref);
     if (ref.subresource) throw methodNotAllowed();
     if (ref.name) {
@@ -216,6 +226,7 @@ export class ApiHandler {
     const info = this.resolve(ref, true);
     const ns = this.nsOf(info, ref);
     const sub = ref.subresource ?? '';
+    if (isHpaV1(ref)) return this.updateHpaV1(ref, ns, () => body, opts);
     if (sub === 'scale' && SCALABLE.has(info.resource))
       return this.updateScale(info, ns, ref.name!, () => body, opts);
     if (sub !== '' && sub !== 'status' && !(sub === 'finalize' && info.resource === 'namespaces'))
@@ -272,6 +283,39 @@ export class ApiHandler {
     return { object: toScale(r.object), code: 200, warnings: r.warnings };
   }
 
+  /** PUT/PATCH of autoscaling/v1 HPAs: the change is made to the v1 view and stored as v2. */
+  private async updateHpaV1(
+    ref: ResourceRef,
+    ns: string | undefined,
+    change: (v1: KubeObject) => unknown,
+    opts: WriteOptions,
+  ): Promise<HandlerResult> {
+    const sub = ref.subresource ?? '';
+    if (sub !== '' && sub !== 'status') throw methodNotAllowed();
+    const v2 = this.resolve({ ...ref, version: 'v2' }, true);
+    const r = await this.registry.guaranteedUpdate(
+      v2,
+      ns,
+      ref.name!,
+      (cur) => {
+        const next = change(hpaV2ToV1(cur));
+        const out = hpaV1ToV2(next, cur) as KubeObject;
+        if (!isObj(out))
+          throw badRequest('the body of the request was not a JSON object: expected HorizontalPodAutoscaler');
+        const rv = isObj(next) && isObj(next.metadata) ? next.metadata.resourceVersion : undefined;
+        out.metadata = {
+          ...(isObj(out.metadata) ? out.metadata : {}),
+          resourceVersion: rv ? String(rv) : cur.metadata.resourceVersion,
+        };
+        if (sub === 'status') return { ...cur, status: (out as any).status } as KubeObject;
+        return { ...out, status: (cur as any).status } as KubeObject;
+      },
+      opts,
+      sub as '' | 'status',
+    );
+    return { object: hpaV2ToV1(r.object), code: 200, warnings: r.warnings };
+  }
+
   /** Patch, including `status` and `scale`; apply patches create missing objects. */
   async patch(
     ref: ResourceRef,
@@ -283,6 +327,7 @@ export class ApiHandler {
     const ns = this.nsOf(info, ref);
     const sub = ref.subresource ?? '';
     const patch = parsePatch(patchType, body);
+    if (isHpaV1(ref)) return this.updateHpaV1(ref, ns, (v1) => applyPatch(patchType, v1, patch, true), opts);
     if (patchType === 'application/apply-patch+yaml' && !opts.fieldManager)
       throw new ApiError(
         failure(
@@ -343,6 +388,10 @@ export class ApiHandler {
 
   /** Delete (202 while deletion is pending, 200 once gone). */
   async delete(ref: ResourceRef, opts: DeleteOptions = {}): Promise<HandlerResult> {
+    if (isHpaV1(ref)) {
+      const r = await this.delete({ ...ref, version: 'v2' }, opts);
+      return { ...r, object: hpaV2ToV1(r.object as KubeObject) };
+    }
     const info = this.resolve(ref, true);
     if (ref.subresource) throw methodNotAllowed();
     if (opts !== null && !isObj(opts)) throw badRequest('DeleteOptions must be a JSON object');
@@ -356,6 +405,10 @@ export class ApiHandler {
     listOpts: ListOptions,
     opts: DeleteOptions = {},
   ): Promise<KubeList> {
+    if (isHpaV1(ref)) {
+      const l = await this.deleteCollection({ ...ref, version: 'v2' }, listOpts, opts);
+      return { ...l, apiVersion: 'autoscaling/v1', items: l.items.map(hpaV2ToV1) };
+    }
     const info = this.resolve(ref);
     if (ref.subresource || ref.name) throw methodNotAllowed();
     return this.registry.deleteCollection(info, this.nsOf(info, ref), listOpts, opts ?? {});
@@ -363,6 +416,11 @@ export class ApiHandler {
 
   /** Watch a collection (or one object when ref.name is set). Returns a stop function. */
   async watch(ref: ResourceRef, opts: ListOptions, sink: CacheSink): Promise<() => void> {
+    if (isHpaV1(ref))
+      return this.watch({ ...ref, version: 'v2' }, opts, {
+        event: (type, obj) => sink.event(type, hpaV2ToV1(obj)),
+        end: (err) => sink.end(err),
+      });
     const info = this.resolve(ref);
     if (ref.subresource) throw methodNotAllowed();
     return this.registry.watch(info, this.nsOf(info, ref), opts, sink, ref.name || undefined);

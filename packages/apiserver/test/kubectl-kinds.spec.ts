@@ -385,4 +385,49 @@ spec:
     const bad = await t.kubectl(['create', 'quota', 'bad', '--hard=pods=1.5', '-n', 'limited']);
     expect(bad.stderr).toContain('spec.hard[pods]: Invalid value: "1500m": must be an integer');
   });
+
+  it('autoscales a Deployment (autoscaling/v1 from kubectl, stored and listed as autoscaling/v2)', async () => {
+    await ok(['create', 'deployment', 'hpa-web', '--image=busybox', '--replicas=2']);
+    expect(
+      await ok(['autoscale', 'deployment', 'hpa-web', '--min=2', '--max=5', '--cpu-percent=60']),
+    ).toContain('horizontalpodautoscaler.autoscaling/hpa-web autoscaled');
+    const hpa = await ok(['get', 'hpa']);
+    expect(header(hpa)).toEqual(['NAME', 'REFERENCE', 'TARGETS', 'MINPODS', 'MAXPODS', 'REPLICAS', 'AGE']);
+    expect(row(hpa, 'hpa-web')?.slice(0, 6)).toEqual([
+      'hpa-web',
+      'Deployment/hpa-web',
+      'cpu: <unknown>/60%',
+      '2',
+      '5',
+      '0',
+    ]);
+    const v2 = JSON.parse(await ok(['get', 'hpa', 'hpa-web', '-o', 'json']));
+    expect(v2.apiVersion).toBe('autoscaling/v2');
+    expect(v2.spec.metrics).toEqual([
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } },
+      },
+    ]);
+    const v1 = JSON.parse(
+      await ok(['get', '--raw', '/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/hpa-web']),
+    );
+    expect(v1.apiVersion).toBe('autoscaling/v1');
+    expect(v1.spec).toEqual({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'hpa-web' },
+      minReplicas: 2,
+      maxReplicas: 5,
+      targetCPUUtilizationPercentage: 60,
+    });
+    // a v1 patch changes the stored v2 object
+    await ok([
+      'patch',
+      'horizontalpodautoscalers.v1.autoscaling',
+      'hpa-web',
+      '--type=merge',
+      '-p',
+      '{"spec":{"maxReplicas":7}}',
+    ]);
+    expect(JSON.parse(await ok(['get', 'hpa', 'hpa-web', '-o', 'json'])).spec.maxReplicas).toBe(7);
+  });
 });

@@ -11,6 +11,7 @@ import { rbacV1Schemas } from './rbac-v1';
 import { policyV1Schemas } from './policy-v1';
 import { networkingV1Schemas } from './networking-v1';
 import { quotaV1Schemas } from './quota-v1';
+import { autoscalingV2Schemas } from './autoscaling-v2';
 import type { FieldSchema, TypeSchema } from './types';
 
 export type { FieldSchema, FieldType, TypeSchema } from './types';
@@ -30,6 +31,7 @@ export const typePackages: Readonly<Record<string, string>> = (() => {
   put(networkingV1Schemas, 'io.k8s.api.networking.v1');
   out.TypedLocalObjectReference = 'io.k8s.api.core.v1';
   put(quotaV1Schemas, 'io.k8s.api.core.v1');
+  put(autoscalingV2Schemas, 'io.k8s.api.autoscaling.v2');
   for (const t of Object.keys(otherSchemas)) {
     out[t] = t.startsWith('Lease')
       ? 'io.k8s.api.coordination.v1'
@@ -53,6 +55,7 @@ export const schemas: Readonly<Record<string, TypeSchema>> = {
   ...policyV1Schemas,
   ...networkingV1Schemas,
   ...quotaV1Schemas,
+  ...autoscalingV2Schemas,
 };
 
 /** Root kinds by apiVersion: "v1/Pod" → "Pod". Includes Status, DeleteOptions, Binding, Eviction, Scale, Table. */
@@ -80,6 +83,7 @@ for (const [gv, kinds] of Object.entries({
   'autoscaling/v1': ['Scale'],
   'policy/v1': ['Eviction', 'PodDisruptionBudget'],
   'networking.k8s.io/v1': ['Ingress', 'IngressClass', 'NetworkPolicy'],
+  'autoscaling/v2': ['HorizontalPodAutoscaler'],
   'rbac.authorization.k8s.io/v1': ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'],
   'meta.k8s.io/v1': ['Table', 'Status', 'DeleteOptions'],
 })) {

@@ -3,7 +3,7 @@
 // same JSON name with a compatible type. Catches typos in field names and wrong wire types.
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { schemas } from './index';
+import { schemas, typePackages } from './index';
 import type { FieldSchema } from './types';
 
 const modelsDir = join(__dirname, '../../../../node_modules/@kubernetes/client-node/dist/gen/models');
@@ -70,7 +70,8 @@ const available = existsSync(modelsDir);
   if (!available) console.log('skipped: @kubernetes/client-node is not installed');
   const names = Object.keys(schemas).filter((n) => CLASS[n] !== '');
   it.each(names)('%s', (name) => {
-    const cls = name === 'Event' ? 'CoreV1Event' : (CLASS[name] ?? `V1${name}`);
+    const version = typePackages[name]?.endsWith('.v2') ? 'V2' : 'V1';
+    const cls = name === 'Event' ? 'CoreV1Event' : (CLASS[name] ?? `${version}${name}`);
     const attrs = modelAttrs(cls);
     if (!attrs) return; // types client-node doesn't model (newer or Keelson-only)
     const byName = new Map(attrs.map((a) => [a.baseName, a]));

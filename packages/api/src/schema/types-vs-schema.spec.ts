@@ -16,6 +16,7 @@ const FILES = [
   'rbac-v1.ts',
   'networking-v1.ts',
   'quota-v1.ts',
+  'autoscaling-v2.ts',
   'table.ts',
 ];
 // TypeScript-only interfaces with no wire schema of their own.

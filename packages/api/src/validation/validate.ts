@@ -45,6 +45,7 @@ import { rbacNameRules, rbacValidators } from './rbac-v1';
 import { policyValidators } from './policy-v1';
 import { networkingValidators } from './networking-v1';
 import { quotaValidators } from './quota-v1';
+import { autoscalingValidators } from './autoscaling-v2';
 
 type Causes = StatusCause[];
 
@@ -1604,6 +1605,7 @@ const VALIDATORS: Record<string, KindValidator> = {
   ...policyValidators,
   ...networkingValidators,
   ...quotaValidators,
+  ...autoscalingValidators,
 };
 
 /**

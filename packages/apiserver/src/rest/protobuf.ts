@@ -149,6 +149,19 @@ const KINDS: Record<string, Msg> = {
     ],
     3: ['status', {}],
   },
+  'autoscaling/v1/HorizontalPodAutoscaler': {
+    1: ['metadata', objectMeta],
+    2: [
+      'spec',
+      {
+        1: ['scaleTargetRef', { 1: ['kind', STR], 2: ['name', STR], 3: ['apiVersion', STR] }],
+        2: ['minReplicas', 'int?'],
+        3: ['maxReplicas', 'int'],
+        4: ['targetCPUUtilizationPercentage', 'int?'],
+      },
+    ],
+    3: ['status', {}],
+  },
   'policy/v1/PodDisruptionBudget': {
     1: ['metadata', objectMeta],
     2: [

@@ -182,6 +182,51 @@ export function kindPrinters(h: PrinterHelpers): Record<string, KindPrinter> {
         age(o.metadata.creationTimestamp, now),
       ],
     },
+    horizontalpodautoscalers: {
+      columns: [
+        NAME,
+        [
+          'Reference',
+          'string',
+          0,
+          'scaleTargetRef points to the target resource to scale, and is used to the pods for which metrics should be collected, as well as to actually change the replica count.',
+        ],
+        [
+          'Targets',
+          'string',
+          0,
+          'metrics contains the specifications for which to use to calculate the desired replica count (the maximum replica count across all metrics will be used).',
+        ],
+        [
+          'MinPods',
+          'string',
+          0,
+          'minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down.',
+        ],
+        [
+          'MaxPods',
+          'string',
+          0,
+          'maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up.',
+        ],
+        [
+          'Replicas',
+          'string',
+          0,
+          'currentReplicas is current number of replicas of pods managed by this autoscaler, as last seen by the autoscaler.',
+        ],
+        AGE,
+      ],
+      row: (o, now) => [
+        o.metadata.name,
+        `${o.spec?.scaleTargetRef?.kind ?? ''}/${o.spec?.scaleTargetRef?.name ?? ''}`,
+        hpaTargets(o),
+        o.spec?.minReplicas === undefined ? '<unset>' : String(o.spec.minReplicas),
+        String(o.spec?.maxReplicas ?? 0),
+        String(o.status?.currentReplicas ?? 0),
+        age(o.metadata.creationTimestamp, now),
+      ],
+    },
     resourcequotas: {
       columns: [
         NAME,

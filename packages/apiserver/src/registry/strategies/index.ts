@@ -76,6 +76,7 @@ const STRATEGIES: Record<string, Strategy> = {
   poddisruptionbudgets: { statusSubresource: true, generation: true },
   ingresses: { statusSubresource: true, generation: true },
   resourcequotas: { statusSubresource: true },
+  horizontalpodautoscalers: { statusSubresource: true, generation: true },
 };
 
 const PLAIN: Strategy = {};

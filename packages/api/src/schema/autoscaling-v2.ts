@@ -1,0 +1,81 @@
+/** Schema tables for autoscaling/v2 HorizontalPodAutoscaler (autoscaling-v2.ts). */
+import { I, I64, Q, S, T, arr, mergeBy, ref, req, type TypeSchema } from './types';
+
+/** Schema tables of the autoscaling/v2 types, by type name. */
+export const autoscalingV2Schemas: Record<string, TypeSchema> = {
+  CrossVersionObjectReference: { kind: req(S), name: req(S), apiVersion: S },
+  MetricTarget: { type: req(S), value: Q, averageValue: Q, averageUtilization: I },
+  MetricValueStatus: { value: Q, averageValue: Q, averageUtilization: I },
+  MetricIdentifier: { name: req(S), selector: ref('LabelSelector') },
+  ResourceMetricSource: { name: req(S), target: req(ref('MetricTarget')) },
+  ContainerResourceMetricSource: { name: req(S), target: req(ref('MetricTarget')), container: req(S) },
+  PodsMetricSource: { metric: req(ref('MetricIdentifier')), target: req(ref('MetricTarget')) },
+  ObjectMetricSource: {
+    describedObject: req(ref('CrossVersionObjectReference')),
+    target: req(ref('MetricTarget')),
+    metric: req(ref('MetricIdentifier')),
+  },
+  ExternalMetricSource: { metric: req(ref('MetricIdentifier')), target: req(ref('MetricTarget')) },
+  MetricSpec: {
+    type: req(S),
+    object: ref('ObjectMetricSource'),
+    pods: ref('PodsMetricSource'),
+    resource: ref('ResourceMetricSource'),
+    containerResource: ref('ContainerResourceMetricSource'),
+    external: ref('ExternalMetricSource'),
+  },
+  ResourceMetricStatus: { name: req(S), current: req(ref('MetricValueStatus')) },
+  ContainerResourceMetricStatus: { name: req(S), current: req(ref('MetricValueStatus')), container: req(S) },
+  PodsMetricStatus: { metric: req(ref('MetricIdentifier')), current: req(ref('MetricValueStatus')) },
+  ObjectMetricStatus: {
+    metric: req(ref('MetricIdentifier')),
+    current: req(ref('MetricValueStatus')),
+    describedObject: req(ref('CrossVersionObjectReference')),
+  },
+  ExternalMetricStatus: { metric: req(ref('MetricIdentifier')), current: req(ref('MetricValueStatus')) },
+  MetricStatus: {
+    type: req(S),
+    object: ref('ObjectMetricStatus'),
+    pods: ref('PodsMetricStatus'),
+    resource: ref('ResourceMetricStatus'),
+    containerResource: ref('ContainerResourceMetricStatus'),
+    external: ref('ExternalMetricStatus'),
+  },
+  HPAScalingPolicy: { type: req(S), value: req(I), periodSeconds: req(I) },
+  HPAScalingRules: {
+    stabilizationWindowSeconds: I,
+    selectPolicy: S,
+    policies: arr(ref('HPAScalingPolicy')),
+    tolerance: Q,
+  },
+  HorizontalPodAutoscalerBehavior: { scaleUp: ref('HPAScalingRules'), scaleDown: ref('HPAScalingRules') },
+  HorizontalPodAutoscalerSpec: {
+    scaleTargetRef: req(ref('CrossVersionObjectReference')),
+    minReplicas: I,
+    maxReplicas: req(I),
+    metrics: arr(ref('MetricSpec')),
+    behavior: ref('HorizontalPodAutoscalerBehavior'),
+  },
+  HorizontalPodAutoscalerCondition: {
+    type: req(S),
+    status: req(S),
+    lastTransitionTime: T,
+    reason: S,
+    message: S,
+  },
+  HorizontalPodAutoscalerStatus: {
+    observedGeneration: I64,
+    lastScaleTime: T,
+    currentReplicas: I,
+    desiredReplicas: req(I),
+    currentMetrics: arr(ref('MetricStatus')),
+    conditions: mergeBy('type', arr(ref('HorizontalPodAutoscalerCondition'))),
+  },
+  HorizontalPodAutoscaler: {
+    kind: S,
+    apiVersion: S,
+    metadata: ref('ObjectMeta'),
+    spec: ref('HorizontalPodAutoscalerSpec'),
+    status: ref('HorizontalPodAutoscalerStatus'),
+  },
+};
