@@ -99,4 +99,61 @@ describe('table printers of rbac, policy and networking kinds', () => {
       }),
     ).toEqual(['n', 'tier in (a,b)', '60m']);
   });
+
+  it('prints ResourceQuotas, LimitRanges and HorizontalPodAutoscalers', () => {
+    expect(names('resourcequotas')).toEqual(['Name', 'Age', 'Request', 'Limit']);
+    expect(
+      cells('resourcequotas', {
+        metadata: meta('q'),
+        spec: { hard: { pods: '10' } },
+        status: { hard: { pods: '10', 'limits.cpu': '2', 'requests.memory': '1Gi' }, used: { pods: '3' } },
+      }),
+    ).toEqual(['q', '60m', 'pods: 3/10, requests.memory: 0/1Gi', 'limits.cpu: 0/2']);
+    expect(names('limitranges')).toEqual(['Name', 'Created At']);
+    expect(names('horizontalpodautoscalers')).toEqual([
+      'Name',
+      'Reference',
+      'Targets',
+      'MinPods',
+      'MaxPods',
+      'Replicas',
+      'Age',
+    ]);
+    const hpa = {
+      metadata: meta('h'),
+      spec: {
+        scaleTargetRef: { kind: 'Deployment', name: 'web' },
+        maxReplicas: 5,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } },
+          },
+          {
+            type: 'Resource',
+            resource: { name: 'memory', target: { type: 'AverageValue', averageValue: '100Mi' } },
+          },
+          {
+            type: 'Pods',
+            pods: { metric: { name: 'qps' }, target: { type: 'AverageValue', averageValue: '1' } },
+          },
+        ],
+      },
+      status: {
+        currentReplicas: 2,
+        currentMetrics: [
+          { type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 12 } } },
+        ],
+      },
+    };
+    expect(cells('horizontalpodautoscalers', hpa)).toEqual([
+      'h',
+      'Deployment/web',
+      'cpu: 12%/60%, memory: <unknown>/100Mi + 1 more...',
+      '<unset>',
+      '5',
+      '2',
+      '60m',
+    ]);
+  });
 });
