@@ -27,3 +27,4 @@ export * from './util/revisions';
 export * from './statefulset/statefulset-controller';
 export * from './daemonset/daemonset-controller';
 export * from './runtime/client-informers';
+export * from './disruption/disruption-controller';

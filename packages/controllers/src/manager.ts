@@ -22,6 +22,7 @@ import { JobController } from './job/job-controller';
 import { CronJobController } from './cronjob/cronjob-controller';
 import { StatefulSetController } from './statefulset/statefulset-controller';
 import { DaemonSetController } from './daemonset/daemonset-controller';
+import { DisruptionController } from './disruption/disruption-controller';
 
 /** Options of {@link startControllerManager}. Durations in ms unless the name says seconds. */
 export interface ControllerManagerOptions {
@@ -106,6 +107,7 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   statefulset: (ctx) => new StatefulSetController(ctx),
   daemonset: (ctx) => new DaemonSetController(ctx),
   podgc: (ctx, o) => new PodGCController(ctx, { terminatedPodThreshold: o.terminatedPodGCThreshold }),
+  disruption: (ctx) => new DisruptionController(ctx),
 };
 
 /** Resolves a --controllers list against the known names. Throws InvalidArgumentError on unknown names. */
