@@ -229,6 +229,36 @@ suite('kubectl with rbac, policy and networking kinds', () => {
     const spec = JSON.parse(await ok(['get', 'networkpolicy', 'web-allow', '-o', 'json'])).spec;
     expect(spec.policyTypes).toEqual(['Ingress']);
     expect(spec.ingress[0].ports[0]).toEqual({ port: 80, protocol: 'TCP' });
+    expect(
+      await ok([
+        'create',
+        'ingress',
+        'simple',
+        '--class=nginx',
+        '--rule=foo.com/bar*=svc1:8080,tls=my-cert',
+        '--default-backend=defsvc:http',
+      ]),
+    ).toContain('ingress.networking.k8s.io/simple created');
+    const simple = JSON.parse(await ok(['get', 'ingress', 'simple', '-o', 'json'])).spec;
+    expect(simple).toEqual({
+      ingressClassName: 'nginx',
+      defaultBackend: { service: { name: 'defsvc', port: { name: 'http' } } },
+      tls: [{ hosts: ['foo.com'], secretName: 'my-cert' }],
+      rules: [
+        {
+          host: 'foo.com',
+          http: {
+            paths: [
+              {
+                path: '/bar',
+                pathType: 'Prefix',
+                backend: { service: { name: 'svc1', port: { number: 8080 } } },
+              },
+            ],
+          },
+        },
+      ],
+    });
     const bad = await t.kubectl(
       ['apply', '-f', '-'],
       MANIFEST.split('---\n')

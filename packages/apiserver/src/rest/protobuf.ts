@@ -120,6 +120,21 @@ const roleBinding: Msg = {
   3: ['roleRef', { 1: ['apiGroup', STR], 2: ['kind', STR], 3: ['name', STR] }],
 };
 
+const ingressBackend: Msg = {
+  3: ['resource', { 1: ['apiGroup', STR], 2: ['kind', STR], 3: ['name', STR] }],
+  4: ['service', { 1: ['name', STR], 2: ['port', { 1: ['name', STR], 2: ['number', 'int'] }] }],
+};
+
+/** Post-decoding fixes: embedded Go structs (IngressRule.IngressRuleValue) are inlined in JSON. */
+const POST: Record<string, (o: Record<string, any>) => void> = {
+  'networking.k8s.io/v1/Ingress': (o) => {
+    for (const r of o.spec?.rules ?? []) {
+      if (r.ingressRuleValue) Object.assign(r, r.ingressRuleValue);
+      delete r.ingressRuleValue;
+    }
+  },
+};
+
 /** Message schemas by "apiVersion/Kind". */
 const KINDS: Record<string, Msg> = {
   'rbac.authorization.k8s.io/v1/Role': { 1: ['metadata', objectMeta], 2: ['rules', { rep: policyRule }] },
@@ -158,6 +173,40 @@ const KINDS: Record<string, Msg> = {
         2: ['minReplicas', 'int?'],
         3: ['maxReplicas', 'int'],
         4: ['targetCPUUtilizationPercentage', 'int?'],
+      },
+    ],
+    3: ['status', {}],
+  },
+  'networking.k8s.io/v1/Ingress': {
+    1: ['metadata', objectMeta],
+    2: [
+      'spec',
+      {
+        1: ['defaultBackend', ingressBackend],
+        2: ['tls', { rep: { 1: ['hosts', { rep: 'string' }], 2: ['secretName', STR] } }],
+        3: [
+          'rules',
+          {
+            rep: {
+              1: ['host', STR],
+              2: [
+                'ingressRuleValue',
+                {
+                  1: [
+                    'http',
+                    {
+                      1: [
+                        'paths',
+                        { rep: { 1: ['path', STR], 2: ['backend', ingressBackend], 3: ['pathType', STR] } },
+                      ],
+                    },
+                  ],
+                },
+              ],
+            },
+          },
+        ],
+        4: ['ingressClassName', STR],
       },
     ],
     3: ['status', {}],
@@ -410,7 +459,9 @@ export function decodeKubernetesProtobuf(body: Buffer): Record<string, unknown> 
     throw e;
   }
   try {
-    return { apiVersion, kind, ...readMessage(raw, schema) };
+    const out = { apiVersion, kind, ...readMessage(raw, schema) };
+    POST[`${apiVersion}/${kind}`]?.(out);
+    return out;
   } catch (err) {
     throw badRequest(`error decoding ${kind} protobuf: ${(err as Error).message}`);
   }
