@@ -449,6 +449,27 @@ spec:
       maxReplicas: 5,
       targetCPUUtilizationPercentage: 60,
     });
+    // an autoscaling/v1 manifest applies, and applies again with a change (strategic merge patch on the v1 view)
+    const v1Manifest = (max: number) => `apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata:
+  name: hpa-v1
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: hpa-web}
+  minReplicas: 1
+  maxReplicas: ${max}
+  targetCPUUtilizationPercentage: 70
+`;
+    expect(await ok(['apply', '-f', '-'], v1Manifest(3))).toContain(
+      'horizontalpodautoscaler.autoscaling/hpa-v1 created',
+    );
+    expect(await ok(['apply', '-f', '-'], v1Manifest(4))).toContain(
+      'horizontalpodautoscaler.autoscaling/hpa-v1 configured',
+    );
+    expect(JSON.parse(await ok(['get', 'hpa', 'hpa-v1', '-o', 'json'])).spec).toMatchObject({
+      maxReplicas: 4,
+      metrics: [{ resource: { name: 'cpu', target: { averageUtilization: 70 } } }],
+    });
     // a v1 patch changes the stored v2 object
     await ok([
       'patch',
