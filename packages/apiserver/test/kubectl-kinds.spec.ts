@@ -172,6 +172,16 @@ suite('kubectl with rbac, policy and networking kinds', () => {
     const res = await ok(['api-resources', '--no-headers']);
     expect(res).toMatch(/^clusterroles\s+rbac\.authorization\.k8s\.io\/v1\s+false\s+ClusterRole$/m);
     expect(res).toMatch(/^rolebindings\s+rbac\.authorization\.k8s\.io\/v1\s+true\s+RoleBinding$/m);
+    for (const line of [
+      /^poddisruptionbudgets\s+pdb\s+policy\/v1\s+true\s+PodDisruptionBudget$/m,
+      /^ingresses\s+ing\s+networking\.k8s\.io\/v1\s+true\s+Ingress$/m,
+      /^ingressclasses\s+networking\.k8s\.io\/v1\s+false\s+IngressClass$/m,
+      /^networkpolicies\s+netpol\s+networking\.k8s\.io\/v1\s+true\s+NetworkPolicy$/m,
+      /^resourcequotas\s+quota\s+v1\s+true\s+ResourceQuota$/m,
+      /^limitranges\s+limits\s+v1\s+true\s+LimitRange$/m,
+      /^horizontalpodautoscalers\s+hpa\s+autoscaling\/v2\s+true\s+HorizontalPodAutoscaler$/m,
+    ])
+      expect(res).toMatch(line);
   });
 
   it('has the bootstrap ClusterRoles', async () => {
@@ -286,6 +296,17 @@ suite('kubectl with rbac, policy and networking kinds', () => {
         '--group=devs',
       ]),
     ).toContain('rolebinding.rbac.authorization.k8s.io/read-pods created');
+    expect(
+      await ok([
+        'create',
+        'clusterrole',
+        'monitoring',
+        '--aggregation-rule=example.com/aggregate-to-monitoring=true',
+      ]),
+    ).toContain('clusterrole.rbac.authorization.k8s.io/monitoring created');
+    expect(JSON.parse(await ok(['get', 'clusterrole', 'monitoring', '-o', 'json'])).aggregationRule).toEqual({
+      clusterRoleSelectors: [{ matchLabels: { 'example.com/aggregate-to-monitoring': 'true' } }],
+    });
     const crb = JSON.parse(await ok(['get', 'clusterrolebinding', 'x-view', '-o', 'json']));
     expect(crb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' });
     expect(crb.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'x' }]);
