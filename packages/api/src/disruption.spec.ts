@@ -1,4 +1,10 @@
-import { computePdbStatus, pdbCoversPod, PDB_DELETION_TIMEOUT_MS } from './disruption';
+import {
+  computePdbStatus,
+  expectedPdbScale,
+  pdbCoversPod,
+  PDB_DELETION_TIMEOUT_MS,
+  type ScaleOwner,
+} from './disruption';
 import type { Pod } from './core-v1';
 import type { PodDisruptionBudget } from './policy-v1';
 import { defaultObject } from './defaults';
@@ -72,6 +78,70 @@ describe('PodDisruptionBudget status (disruption controller arithmetic)', () => 
     expect(s.disruptionsAllowed).toBe(0);
     const deleting = [pod('a', true, undefined, { deletionTimestamp: recent }), pods[1]];
     expect(computePdbStatus(pdb({ minAvailable: 1 }), deleting, NOW).currentHealthy).toBe(1);
+  });
+});
+
+describe("expected scale from the pods' controllers (getExpectedScale)", () => {
+  const owned = (name: string, kind: string, owner: string) =>
+    ({
+      metadata: {
+        name,
+        namespace: 'default',
+        ownerReferences: [
+          { apiVersion: 'apps/v1', kind, name: owner, uid: `uid-${owner}`, controller: true },
+        ],
+      },
+    }) as Pod;
+  const owners: Record<string, ScaleOwner> = {
+    'ReplicaSet/web-1': {
+      uid: 'uid-web-1',
+      replicas: 2,
+      controller: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name: 'web',
+        uid: 'uid-web',
+        controller: true,
+      },
+    },
+    'ReplicaSet/web-2': {
+      uid: 'uid-web-2',
+      replicas: 1,
+      controller: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name: 'web',
+        uid: 'uid-web',
+        controller: true,
+      },
+    },
+    'Deployment/web': { uid: 'uid-web', replicas: 4 },
+    'StatefulSet/db': { uid: 'uid-db', replicas: 3 },
+  };
+  const lookup = (kind: string, _v: string, _ns: string, name: string) => owners[`${kind}/${name}`];
+
+  it('sums distinct controllers, a ReplicaSet counting as its Deployment', async () => {
+    const pods = [
+      owned('a', 'ReplicaSet', 'web-1'),
+      owned('b', 'ReplicaSet', 'web-2'),
+      owned('c', 'StatefulSet', 'db'),
+    ];
+    expect(await expectedPdbScale(pods, lookup)).toBe(7);
+    expect(await expectedPdbScale([pod('bare', true)], lookup)).toBeUndefined();
+    expect(await expectedPdbScale([owned('x', 'ReplicaSet', 'gone')], lookup)).toBeUndefined();
+  });
+
+  it('uses the scale for maxUnavailable budgets and the pod count for integer minAvailable', () => {
+    const two = [pod('a', true), pod('b', true)];
+    expect(computePdbStatus(pdb({ maxUnavailable: 1 }), two, NOW, 4)).toMatchObject({
+      expectedPods: 4,
+      desiredHealthy: 3,
+      disruptionsAllowed: 0,
+    });
+    expect(computePdbStatus(pdb({ minAvailable: 1 }), two, NOW, 4)).toMatchObject({
+      expectedPods: 2,
+      disruptionsAllowed: 1,
+    });
   });
 });
 

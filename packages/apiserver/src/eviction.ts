@@ -1,7 +1,9 @@
 /**
  * PodDisruptionBudget checks of the `pods/eviction` subresource (kubernetes
  * pkg/registry/core/pod/storage/eviction.go). The budget's status is recomputed from the pods of
- * its namespace at eviction time (computePdbStatus: Ready pods count as healthy) and written back,
+ * its namespace at eviction time (computePdbStatus: Ready pods count as healthy; for maxUnavailable
+ * and percentage budgets the expected count is the replicas of the pods' Deployments, ReplicaSets
+ * or StatefulSets, expectedPdbScale) and written back,
  * so an eviction never acts on a stale status; a disruption controller may keep it current between
  * evictions too. Outcomes: the pod may be deleted (no budget, terminal/pending/deleting pod,
  * unhealthy pod under the budget's unhealthyPodEvictionPolicy, or a disruption is allowed — then
@@ -11,12 +13,17 @@
  */
 import {
   computePdbStatus,
+  expectedPdbScale,
   isPodReady,
   nowTime,
   pdbCoversPod,
+  pdbUsesControllerScale,
+  resourceForKind,
   resourceForPath,
+  type KubeObject,
   type Pod,
   type PodDisruptionBudget,
+  type ScaleOwner,
 } from '@keelson/api';
 import { ApiError, failure } from './errors';
 import type { GenericRegistry } from './registry/generic-registry';
@@ -26,6 +33,31 @@ export const EVICTION_REFUSED_MESSAGE = "Cannot evict pod as it would violate th
 
 /** Upper bound of pending disrupted pods a budget records (upstream MaxDisruptedPodSize). */
 const MAX_DISRUPTED_PODS = 2000;
+
+const SCALABLE_KINDS = new Set(['apps/v1/Deployment', 'apps/v1/ReplicaSet', 'apps/v1/StatefulSet']);
+
+/** A pod controller's replicas and its own controller (for expectedPdbScale); undefined when not scalable or gone. */
+async function scaleOwner(
+  registry: GenericRegistry,
+  kind: string,
+  apiVersion: string,
+  namespace: string,
+  name: string,
+): Promise<ScaleOwner | undefined> {
+  if (!SCALABLE_KINDS.has(`${apiVersion}/${kind}`)) return undefined;
+  const info = resourceForKind(apiVersion, kind);
+  if (!info) return undefined;
+  try {
+    const o = (await registry.get(info, namespace, name)) as KubeObject & { spec?: { replicas?: number } };
+    return {
+      uid: o.metadata.uid,
+      replicas: o.spec?.replicas ?? 1,
+      controller: (o.metadata.ownerReferences ?? []).find((r) => r.controller),
+    };
+  } catch {
+    return undefined;
+  }
+}
 
 function tooManyRequests(cause: string): ApiError {
   return new ApiError(
@@ -68,7 +100,13 @@ export async function admitEviction(registry: GenericRegistry, pod: Pod, now = D
       refusal = undefined;
       const pdb = cur as PodDisruptionBudget;
       const pods = (await registry.list(podInfo, ns)).items as Pod[];
-      const status = computePdbStatus(pdb, pods, now);
+      const scale = pdbUsesControllerScale(pdb)
+        ? await expectedPdbScale(
+            pods.filter((p) => pdbCoversPod(pdb, p)),
+            (kind, apiVersion, namespace, name) => scaleOwner(registry, kind, apiVersion, namespace, name),
+          )
+        : undefined;
+      const status = computePdbStatus(pdb, pods, now, scale);
       pdb.status = status;
       const policy = pdb.spec?.unhealthyPodEvictionPolicy ?? 'IfHealthyBudget';
       if (!isPodReady(pod)) {

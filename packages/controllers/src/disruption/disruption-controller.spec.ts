@@ -47,4 +47,46 @@ describe('DisruptionController', () => {
     await drain(h, c);
     expect(h.writes()).toHaveLength(1);
   });
+
+  it("expects the replicas of the pods' Deployment for maxUnavailable budgets", async () => {
+    const h = harness();
+    const deploy = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'default', uid: 'uid-web' },
+      spec: { replicas: 3, selector: {}, template: {} },
+    };
+    const rs = {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: {
+        name: 'web-1',
+        namespace: 'default',
+        uid: 'uid-web-1',
+        ownerReferences: [
+          { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'uid-web', controller: true },
+        ],
+      },
+      spec: { replicas: 3, selector: {}, template: {} },
+    };
+    h.seed('deployments', deploy as never);
+    h.seed('replicasets', rs as never);
+    // one of the three pods has not been created yet
+    h.seed(
+      'pods',
+      makePod('a', { labels: { app: 'web' }, ready: true, owner: rs as never }),
+      makePod('b', { labels: { app: 'web' }, ready: true, owner: rs as never }),
+    );
+    h.seed('poddisruptionbudgets', pdb({ maxUnavailable: 1 }));
+    const c = new DisruptionController(h.ctx);
+    await drain(h, c);
+    expect(
+      h.client.peek<PodDisruptionBudget>('poddisruptionbudgets', 'default', 'web')!.status,
+    ).toMatchObject({
+      expectedPods: 3,
+      currentHealthy: 2,
+      desiredHealthy: 2,
+      disruptionsAllowed: 0,
+    });
+  });
 });
