@@ -17,6 +17,7 @@ import { ApiError, badRequest, conflict, failure, methodNotAllowed } from './err
 import { GenericRegistry, type ListOptions, type WriteOptions } from './registry/generic-registry';
 import { applyPatch, parsePatch } from './rest/patch';
 import type { CacheSink } from './watch-cache';
+import type { ComponentStatuses } from './component-statuses';
 
 /** Names a collection or object (the proto's ResourceRef). */
 export interface ResourceRef {
@@ -81,7 +82,24 @@ export function toScale(obj: KubeObject): KubeObject {
 
 /** The operations, over one {@link GenericRegistry}. */
 export class ApiHandler {
-  constructor(readonly registry: GenericRegistry) {}
+  /**
+   * @param componentStatuses serves `componentstatuses` (get and list only); without it the list
+   *   is empty and every name is 404
+   */
+  constructor(
+    readonly registry: GenericRegistry,
+    private readonly componentStatuses?: ComponentStatuses,
+  ) {}
+
+  /** True for core/v1 componentstatuses: probed on read, never stored, read-only. */
+  private probed(info: ResourceInfo): boolean {
+    return info.group === '' && info.resource === 'componentstatuses';
+  }
+
+  /** 405 for a write or watch of a read-only resource. */
+  private readOnly(info: ResourceInfo): void {
+    if (this.probed(info)) throw methodNotAllowed();
+  }
 
   /** The resource a ref names; 404 when unknown, 400 when a namespace is missing where required. */
   resolve(ref: ResourceRef, needName = false): ResourceInfo {
@@ -101,6 +119,7 @@ export class ApiHandler {
   /** Create (POST), including pods/binding and pods/eviction. */
   async create(ref: ResourceRef, body: unknown, opts: WriteOptions = {}): Promise<HandlerResult> {
     const info = this.resolve(ref);
+    this.readOnly(info);
     const sub = ref.subresource ?? '';
     if (sub === 'binding' && info.resource === 'pods')
       return this.bind(ref.namespace ?? '', ref.name ?? '', body);
@@ -176,6 +195,11 @@ export class ApiHandler {
   /** Get, including `status` and `scale`. */
   async get(ref: ResourceRef, resourceVersion?: string): Promise<KubeObject> {
     const info = this.resolve(ref, true);
+    if (this.probed(info)) {
+      if (!this.componentStatuses)
+        throw new ApiError(failure(404, 'NotFound', `componentstatuses "${ref.name}" not found`));
+      return this.componentStatuses.get(ref.name!);
+    }
     const obj = await this.registry.get(info, this.nsOf(info, ref), ref.name!, resourceVersion);
     const sub = ref.subresource ?? '';
     if (sub === 'scale' && SCALABLE.has(info.resource)) return toScale(obj);
@@ -187,6 +211,13 @@ export class ApiHandler {
   async list(ref: ResourceRef, opts: ListOptions = {}): Promise<KubeList> {
     const info = this.resolve(ref);
     if (ref.subresource) throw methodNotAllowed();
+    if (this.probed(info)) {
+      const all = this.componentStatuses
+        ? await this.componentStatuses.list()
+        : { kind: 'ComponentStatusList', apiVersion: 'v1', metadata: {}, items: [] };
+      if (ref.name) all.items = all.items.filter((o) => o.metadata.name === ref.name);
+      return all;
+    }
     if (ref.name) {
       opts = {
         ...opts,
@@ -199,6 +230,7 @@ export class ApiHandler {
   /** Update (PUT), including `status`, `scale` and `finalize`. */
   async update(ref: ResourceRef, body: unknown, opts: WriteOptions = {}): Promise<HandlerResult> {
     const info = this.resolve(ref, true);
+    this.readOnly(info);
     const ns = this.nsOf(info, ref);
     const sub = ref.subresource ?? '';
     if (sub === 'scale' && SCALABLE.has(info.resource))
@@ -265,6 +297,7 @@ export class ApiHandler {
     opts: WriteOptions = {},
   ): Promise<HandlerResult> {
     const info = this.resolve(ref, true);
+    this.readOnly(info);
     const ns = this.nsOf(info, ref);
     const sub = ref.subresource ?? '';
     const patch = parsePatch(patchType, body);
@@ -329,6 +362,7 @@ export class ApiHandler {
   /** Delete (202 while deletion is pending, 200 once gone). */
   async delete(ref: ResourceRef, opts: DeleteOptions = {}): Promise<HandlerResult> {
     const info = this.resolve(ref, true);
+    this.readOnly(info);
     if (ref.subresource) throw methodNotAllowed();
     if (opts !== null && !isObj(opts)) throw badRequest('DeleteOptions must be a JSON object');
     const r = await this.registry.delete(info, this.nsOf(info, ref), ref.name!, opts ?? {});
@@ -342,6 +376,7 @@ export class ApiHandler {
     opts: DeleteOptions = {},
   ): Promise<KubeList> {
     const info = this.resolve(ref);
+    this.readOnly(info);
     if (ref.subresource || ref.name) throw methodNotAllowed();
     return this.registry.deleteCollection(info, this.nsOf(info, ref), listOpts, opts ?? {});
   }
@@ -349,6 +384,7 @@ export class ApiHandler {
   /** Watch a collection (or one object when ref.name is set). Returns a stop function. */
   async watch(ref: ResourceRef, opts: ListOptions, sink: CacheSink): Promise<() => void> {
     const info = this.resolve(ref);
+    this.readOnly(info);
     if (ref.subresource) throw methodNotAllowed();
     return this.registry.watch(info, this.nsOf(info, ref), opts, sink, ref.name || undefined);
   }
