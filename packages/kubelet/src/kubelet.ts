@@ -231,13 +231,13 @@ export class Kubelet {
     this.log = opts.logger ?? createLogger();
     this.nodeIp = opts.nodeIp ?? firstIPv4();
     const registry = opts.registry ?? createMetricsRegistry();
-    const self = this;
+    const counts = () => ({ pods: this.runningPods, containers: this.containersByState });
     new Gauge({
       name: 'kubelet_running_pods',
       help: 'Number of pods that have a running pod sandbox',
       registers: [registry],
       collect() {
-        this.set(self.runningPods);
+        this.set(counts().pods);
       },
     });
     new Gauge({
@@ -247,7 +247,7 @@ export class Kubelet {
       registers: [registry],
       collect() {
         this.reset();
-        for (const [state, n] of self.containersByState) this.set({ container_state: state }, n);
+        for (const [state, n] of counts().containers) this.set({ container_state: state }, n);
       },
     });
     this.health = {

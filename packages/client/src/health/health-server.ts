@@ -91,7 +91,9 @@ function text(res: ServerResponse, code: number, body: string): void {
  * A request handler for the health, metrics and version paths, to mount on an existing server
  * (e.g. the kubelet's). Returns false, without answering, for any other path.
  */
-export function healthHandler(opts: HealthHandlerOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function healthHandler(
+  opts: HealthHandlerOptions,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
   const live = [ping, ...(opts.checks ?? [])];
   const ready = [...live, ...(opts.readyChecks ?? [])];
   return (req, res) => {

@@ -36,12 +36,10 @@ const program = new Command('keelson-proxy')
     hostPort,
     { host: '127.0.0.1', port: 10256 },
   )
-  .option(
-    '--metrics-bind-address <ip:port>',
-    'address of /metrics (and /healthz) (port 0: off)',
-    hostPort,
-    { host: '127.0.0.1', port: 10249 },
-  )
+  .option('--metrics-bind-address <ip:port>', 'address of /metrics (and /healthz) (port 0: off)', hostPort, {
+    host: '127.0.0.1',
+    port: 10249,
+  })
   .option('--metrics-port <port>', 'deprecated: the port of --metrics-bind-address', (v) => Number(v))
   .option('--cleanup', 'remove every rule created by this proxy and exit', false)
   .action(async (o) => {

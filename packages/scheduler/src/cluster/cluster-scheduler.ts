@@ -134,7 +134,7 @@ export async function startScheduler(
   const registry = opts.registry ?? createMetricsRegistry();
   const attempts = new Counter({
     name: 'scheduler_schedule_attempts_total',
-    help: 'Number of attempts to schedule pods, by the result. \'unschedulable\' means a pod could not be scheduled, while \'error\' means an internal scheduler problem.',
+    help: "Number of attempts to schedule pods, by the result. 'unschedulable' means a pod could not be scheduled, while 'error' means an internal scheduler problem.",
     labelNames: ['result', 'profile'],
     registers: [registry],
   });
