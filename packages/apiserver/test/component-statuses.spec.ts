@@ -110,7 +110,12 @@ describe('componentstatuses', () => {
   });
 
   it('counts the requests in apiserver_request_total', async () => {
+    expect((await fetch(`${t.server.url}/api/v1/no-such-things`)).status).toBe(404);
     const text = await (await fetch(`${t.server.url}/metrics`)).text();
+    expect(text).not.toContain('no-such-things');
+    expect(text).toMatch(
+      /^apiserver_request_total\{verb="GET",group="",version="",resource="",subresource="",scope="",component="apiserver",code="404"\} \d+$/m,
+    );
     expect(text).toMatch(
       /^apiserver_request_total\{verb="LIST",group="",version="v1",resource="componentstatuses",subresource="",scope="cluster",component="apiserver",code="200"\} [1-9]\d*$/m,
     );

@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { stringify as toYaml } from 'yaml';
-import type { DeleteOptions, KubeObject } from '@keelson/api';
+import { resourceForPath, type DeleteOptions, type KubeObject } from '@keelson/api';
 import { ApiHandler, resourceNotFound, type ResourceRef } from '../api-handler';
 import { ApiError, badRequest, failure, methodNotAllowed, notAcceptable, toApiError } from '../errors';
 import {
@@ -69,7 +69,10 @@ export function requestLabels(req: IncomingMessage): RequestLabels {
   } catch {
     parsed = undefined;
   }
-  if (!parsed) return { verb: method, group: '', version: '', resource: '', subresource: '', scope: '' };
+  // unknown resources count as non-resource requests (no label value taken from arbitrary URLs)
+  const info = parsed && resourceForPath(parsed.ref.group, parsed.ref.version, parsed.ref.resource);
+  if (!parsed || !info || (parsed.ref.subresource && !info.subresources.includes(parsed.ref.subresource)))
+    return { verb: method, group: '', version: '', resource: '', subresource: '', scope: '' };
   const { ref, watchPath } = parsed;
   const q = url.searchParams;
   let verb = method;
