@@ -107,14 +107,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       {
         listen: { host: opts.dnsListenIP, port: 53 },
         clusterDomain: opts.clusterDomain,
-        healthHost: CONTROL_PLANE_HEALTH_HOST,
-        healthPort: DNS_HEALTH_PORT,
-        metricsPort: DNS_METRICS_PORT,
         log: componentLogger('dns', opts.paths.log('dns')),
       },
       clientset,
     );
     stops.push(() => dns.stop());
+    await serve('dns', DNS_HEALTH_PORT, dns.health);
+    await serve('dns', DNS_METRICS_PORT, dns.health);
     return { apiserver, clientset, stop };
   } catch (err) {
     await stop();

@@ -12,6 +12,7 @@ import {
   objectFromDelete,
   serveHealth,
   type Clientset,
+  type HealthHandlerOptions,
   type HealthServer,
 } from '@keelson/client';
 import { ClusterDns } from './records';
@@ -52,6 +53,8 @@ export interface RunningClusterDns {
   healthPort?: number;
   /** The metrics server's port, when enabled. */
   metricsPort?: number;
+  /** What its health servers serve (readiness `informer-sync`, the DNS metrics), to serve elsewhere too. */
+  health: HealthHandlerOptions;
   stop(): Promise<void>;
 }
 
@@ -95,23 +98,23 @@ export async function startClusterDns(
   });
   factory.start();
 
+  const healthOptions: HealthHandlerOptions = {
+    registry: server.metrics,
+    readyChecks: [
+      {
+        name: 'informer-sync',
+        check: () => {
+          if (!services.hasSynced() || !slices.hasSynced()) throw new Error('informers not synced');
+        },
+      },
+    ],
+  };
+  const serve = { host: opts.healthHost ?? '127.0.0.1', ...healthOptions };
   let health: HealthServer | undefined;
   let metrics: HealthServer | undefined;
   try {
     await factory.waitForCacheSync();
     await server.listen(opts.listen);
-    const serve = {
-      host: opts.healthHost ?? '127.0.0.1',
-      registry: server.metrics,
-      readyChecks: [
-        {
-          name: 'informer-sync',
-          check: () => {
-            if (!services.hasSynced() || !slices.hasSynced()) throw new Error('informers not synced');
-          },
-        },
-      ],
-    };
     if (opts.healthPort !== undefined) health = await serveHealth({ ...serve, port: opts.healthPort });
     if (opts.metricsPort !== undefined) metrics = await serveHealth({ ...serve, port: opts.metricsPort });
   } catch (err) {
@@ -126,6 +129,7 @@ export async function startClusterDns(
     records,
     healthPort: health?.port,
     metricsPort: metrics?.port,
+    health: healthOptions,
     async stop() {
       factory.shutdown();
       await server.close();
