@@ -3,8 +3,8 @@
  * apiserver, the apiserver (REST for kubectl + gRPC for components), the controller manager,
  * the scheduler and cluster DNS, each talking to the apiserver over gRPC like any client.
  */
-import type { Clientset } from '@keelson/client';
-import { createClientset, isAlreadyExists, isNotFound } from '@keelson/client';
+import type { Clientset, HealthHandlerOptions } from '@keelson/client';
+import { createClientset, isAlreadyExists, isNotFound, serveHealth } from '@keelson/client';
 import { startApiServer, type RunningApiServer } from '@keelson/apiserver';
 import { startControllerManager } from '@keelson/controllers';
 import { startScheduler } from '@keelson/scheduler';
@@ -12,6 +12,14 @@ import { startClusterDns } from '@keelson/dns';
 import type { Logger } from 'pino';
 import type { ClusterPaths } from './paths';
 import { componentLogger } from './logger';
+import {
+  componentStatusProbes,
+  CONTROL_PLANE_HEALTH_HOST,
+  CONTROLLER_MANAGER_PORT,
+  DNS_HEALTH_PORT,
+  DNS_METRICS_PORT,
+  SCHEDULER_PORT,
+} from './endpoints';
 
 /** Options of {@link startControlPlane}. */
 export interface ControlPlaneOptions {
@@ -46,6 +54,15 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch((e) => opts.log.warn({ err: String(e) }, 'stop failed'));
   };
+  // A component's health port taken by something else is logged, not fatal: the component works.
+  const serve = async (component: string, port: number, health: HealthHandlerOptions) => {
+    try {
+      const server = await serveHealth({ host: CONTROL_PLANE_HEALTH_HOST, port, ...health });
+      stops.push(() => server.close());
+    } catch (err) {
+      opts.log.warn({ component, port, err: String(err) }, 'health server not started');
+    }
+  };
   try {
     const apiLog = componentLogger('apiserver', opts.paths.log('apiserver'));
     const apiserver = await startApiServer({
@@ -58,6 +75,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds,
       defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
       onRequest: (method, path, code, ms) => apiLog.info({ method, path, code, ms }, 'request'),
+      componentStatusProbes: componentStatusProbes(),
     });
     stops.push(() => apiserver.close());
     opts.log.info({ url: apiserver.url, grpc: apiserver.grpcAddress }, 'apiserver up');
@@ -76,12 +94,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       clientset,
     );
     stops.push(() => cm.stop());
+    await serve('controller-manager', CONTROLLER_MANAGER_PORT, cm.health);
 
     const scheduler = await startScheduler(
       { log: componentLogger('scheduler', opts.paths.log('scheduler')) },
       clientset,
     );
     stops.push(() => scheduler.stop());
+    await serve('scheduler', SCHEDULER_PORT, scheduler.health);
 
     const dns = await startClusterDns(
       {
@@ -92,6 +112,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       clientset,
     );
     stops.push(() => dns.stop());
+    await serve('dns', DNS_HEALTH_PORT, dns.health);
+    await serve('dns', DNS_METRICS_PORT, dns.health);
     return { apiserver, clientset, stop };
   } catch (err) {
     await stop();

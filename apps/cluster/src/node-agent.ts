@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { clientsetFromKubeconfig } from '@keelson/client';
+import { clientsetFromKubeconfig, serveHealth, type HealthServer } from '@keelson/client';
 import { startCriServer } from '@keelson/cri-runtime';
 import { startKubelet } from '@keelson/kubelet';
 import { startProxy } from '@keelson/kube-proxy';
@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { ClusterPaths } from './paths';
 import type { NodeState } from './state';
 import { componentLogger } from './logger';
+import { KUBELET_HEALTHZ_PORT, KUBELET_PORT, PROXY_HEALTHZ_PORT, PROXY_METRICS_PORT } from './endpoints';
 
 /** Options of {@link startNodeAgent}. */
 export interface NodeAgentOptions {
@@ -62,7 +63,9 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<RunningNod
       rootDir: join(root, 'kubelet'),
       nodeIp: node.ip,
       address: node.ip,
-      port: 10250,
+      port: KUBELET_PORT,
+      healthzPort: KUBELET_HEALTHZ_PORT,
+      healthzBindAddress: node.ip,
       cniBridge: node.bridge,
       logger: componentLogger(`kubelet-${node.name}`, paths.log(`kubelet-${node.name}`)),
     },
@@ -78,10 +81,20 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<RunningNod
     },
     clientset,
   );
+  // kube-proxy's healthz and metrics servers; a port taken by something else is logged, not fatal.
+  const proxyServers: HealthServer[] = [];
+  for (const port of [PROXY_HEALTHZ_PORT, PROXY_METRICS_PORT]) {
+    try {
+      proxyServers.push(await serveHealth({ host: node.ip, port, ...proxy.health }));
+    } catch (err) {
+      opts.log.warn({ component: 'proxy', port, err: String(err) }, 'health server not started');
+    }
+  }
   opts.log.info({ node: node.name }, 'node agents up');
 
   return {
     async stop(removePods: boolean) {
+      await Promise.all(proxyServers.map((s) => s.close()));
       await proxy.stop(removePods).catch((e) => opts.log.warn({ err: String(e) }, 'proxy stop'));
       // With removePods the kubelet tears pods down itself (CNI DEL included).
       await kubelet.stop({ removePods }).catch((e) => opts.log.warn({ err: String(e) }, 'kubelet stop'));

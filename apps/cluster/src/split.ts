@@ -16,6 +16,16 @@ import { proxyTable } from './node-agent';
 import type { ClusterPaths } from './paths';
 import { updateState, type ClusterState, type NodeState } from './state';
 import { CLUSTER_DOMAIN, DNS_SERVICE_IP } from './commands/up';
+import {
+  CONTROL_PLANE_HEALTH_HOST,
+  CONTROLLER_MANAGER_PORT,
+  DNS_HEALTH_PORT,
+  DNS_METRICS_PORT,
+  KUBELET_HEALTHZ_PORT,
+  PROXY_HEALTHZ_PORT,
+  PROXY_METRICS_PORT,
+  SCHEDULER_PORT,
+} from './endpoints';
 
 /** argv running a package's bin: from source in a checkout, else its built file. */
 export function binCommand(pkg: string, bin: string, args: string[]): string[] {
@@ -125,11 +135,22 @@ export async function runSplit(opts: SplitOptions): Promise<{ stop(): Promise<vo
   const controlPlane: Component[] = [];
   const nodes: Array<{ node: NodeState; parts: Component[] }> = [];
   const comp = (name: string, argv: string[], onPid?: (pid?: number) => void) => {
-    const c = new Component(name, argv, paths.log(name), log, onPid);
+    const c = new Component(name, argv, paths.log(name), log, (pid) => {
+      onPid?.(pid);
+      recordPid(name, pid);
+    });
     c.start();
     return c;
   };
   const kubeconfig = paths.kubeconfig;
+  // state.json endpoints carry each component's own pid (process names: "scheduler", "kubelet-<node>", "cri-<node>").
+  const recordPid = (name: string, pid?: number) =>
+    updateState(paths.state, (s) => {
+      const ep = s.endpoints?.find((e) =>
+        e.node ? `${e.name === 'runtime' ? 'cri' : e.name}-${e.node}` === name : e.name === name,
+      );
+      if (ep) ep.pid = pid;
+    });
 
   const storePort = await freePort();
   controlPlane.push(
@@ -170,7 +191,14 @@ export async function runSplit(opts: SplitOptions): Promise<{ stop(): Promise<vo
   } finally {
     clientset.close();
   }
-  const cmArgs = ['--kubeconfig', kubeconfig];
+  const cmArgs = [
+    '--kubeconfig',
+    kubeconfig,
+    '--secure-port',
+    String(CONTROLLER_MANAGER_PORT),
+    '--bind-address',
+    CONTROL_PLANE_HEALTH_HOST,
+  ];
   if (opts.nodeMonitorGracePeriodMs !== undefined)
     cmArgs.push('--node-monitor-grace-period', `${opts.nodeMonitorGracePeriodMs}ms`);
   if (opts.defaultNotReadyTolerationSeconds !== undefined)
@@ -181,7 +209,17 @@ export async function runSplit(opts: SplitOptions): Promise<{ stop(): Promise<vo
     comp('controller-manager', binCommand('controllers', 'keelson-controller-manager', cmArgs)),
   );
   controlPlane.push(
-    comp('scheduler', binCommand('scheduler', 'keelson-scheduler', ['--kubeconfig', kubeconfig])),
+    comp(
+      'scheduler',
+      binCommand('scheduler', 'keelson-scheduler', [
+        '--kubeconfig',
+        kubeconfig,
+        '--secure-port',
+        String(SCHEDULER_PORT),
+        '--bind-address',
+        CONTROL_PLANE_HEALTH_HOST,
+      ]),
+    ),
   );
   controlPlane.push(
     comp(
@@ -194,7 +232,9 @@ export async function runSplit(opts: SplitOptions): Promise<{ stop(): Promise<vo
         '--cluster-domain',
         CLUSTER_DOMAIN,
         '--health-port',
-        '0',
+        String(DNS_HEALTH_PORT),
+        '--metrics-port',
+        String(DNS_METRICS_PORT),
       ]),
     ),
   );
@@ -261,6 +301,10 @@ export async function runSplit(opts: SplitOptions): Promise<{ stop(): Promise<vo
             node.ip,
             '--port',
             '10250',
+            '--healthz-port',
+            String(KUBELET_HEALTHZ_PORT),
+            '--healthz-bind-address',
+            node.ip,
             '--cni-bridge',
             node.bridge,
             '--remove-pods-marker',
@@ -289,8 +333,10 @@ export async function runSplit(opts: SplitOptions): Promise<{ stop(): Promise<vo
             state.clusterCIDR,
             '--table',
             proxyTable(state.id),
-            '--metrics-port',
-            '0',
+            '--healthz-bind-address',
+            `${node.ip}:${PROXY_HEALTHZ_PORT}`,
+            '--metrics-bind-address',
+            `${node.ip}:${PROXY_METRICS_PORT}`,
           ]),
         ),
       ),

@@ -18,6 +18,20 @@ export interface NodeState {
   stopped?: boolean;
 }
 
+/** One component's health/metrics endpoints (see endpoints.ts), as `keelson status` probes them. */
+export interface ComponentEndpoint {
+  /** "apiserver", "scheduler", "controller-manager", "dns", "kubelet", "proxy" or "runtime". */
+  name: string;
+  /** The node, for node agents. */
+  node?: string;
+  /** Base URL of /healthz (and /version); for the runtime its CRI socket ("unix:///..."). */
+  healthUrl: string;
+  /** Base URL of /metrics, when it has one. */
+  metricsUrl?: string;
+  /** PID of its own process (`--split`); otherwise it runs in the supervisor or the node's process. */
+  pid?: number;
+}
+
 /** The whole cluster's state. */
 export interface ClusterState {
   /** Short unique id of this cluster (names of nft tables, bridges). */
@@ -34,6 +48,8 @@ export interface ClusterState {
   nodes: NodeState[];
   /** ISO time the cluster came up. */
   startedAt: string;
+  /** Health and metrics endpoints of every component. */
+  endpoints?: ComponentEndpoint[];
 }
 
 /** Reads state.json, or undefined when the cluster is not up. */

@@ -145,6 +145,53 @@ function watchAvailability(kubeconfig: string, selector: string, minAvailable: n
     expect(await kubectl('cluster-info')).toContain('is running at');
   });
 
+  it('reports every component healthy: componentstatuses, each /healthz and /metrics, keelson status', async () => {
+    const cs = await kubectl('get', 'componentstatuses', '--no-headers');
+    for (const name of ['scheduler', 'controller-manager', 'etcd-0'])
+      expect(cs).toMatch(new RegExp(`^${name}\\s+Healthy\\s+ok`, 'm'));
+    const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8'));
+    const metricOf: Record<string, string> = {
+      apiserver: 'apiserver_request_total',
+      scheduler: 'scheduler_schedule_attempts_total',
+      'controller-manager': 'workqueue_adds_total',
+      dns: 'keelson_dns_queries_total',
+      kubelet: 'kubelet_running_pods',
+      proxy: 'kubeproxy_sync_proxy_rules_duration_seconds',
+    };
+    const endpoints = (
+      state.endpoints as Array<{ name: string; healthUrl: string; metricsUrl?: string }>
+    ).filter((e) => e.metricsUrl);
+    expect(endpoints.map((e) => e.name).sort()).toEqual([
+      'apiserver',
+      'controller-manager',
+      'dns',
+      'kubelet',
+      'kubelet',
+      'proxy',
+      'proxy',
+      'scheduler',
+    ]);
+    for (const e of endpoints) {
+      await until(
+        `${e.name} at ${e.healthUrl}/healthz`,
+        async () => {
+          const res = await fetch(`${e.healthUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
+          return res.status === 200 && (await res.text()) === 'ok';
+        },
+        60_000,
+      );
+      const text = await (
+        await fetch(`${e.metricsUrl}/metrics`, { signal: AbortSignal.timeout(5000) })
+      ).text();
+      expect(text).toMatch(new RegExp(`^# TYPE ${metricOf[e.name]} `, 'm'));
+      expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    }
+    const status = (await run(keelson, ['status', '--data-dir', dataDir], { timeout: 60_000 })).stdout;
+    for (const name of ['apiserver', 'scheduler', 'controller-manager', 'dns', 'kubelet', 'proxy', 'runtime'])
+      expect(status).toMatch(new RegExp(`^${name}\\s.*\\shealthy(\\s|$)`, 'm'));
+    expect(status).not.toContain('UNHEALTHY');
+  });
+
   it('serves a Deployment behind a Service by DNS name, ClusterIP and NodePort', async () => {
     await apply(`
 apiVersion: apps/v1

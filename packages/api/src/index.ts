@@ -27,3 +27,4 @@ export type { FieldSchema, FieldType, TypeSchema, PatchMeta } from './schema/ind
 export * from './defaults';
 export * from './validation/validate';
 export * from './openapi';
+export * from './version';

@@ -22,6 +22,7 @@ import { hpaV1ToV2, hpaV2ToV1, isHpaV1 } from './hpa-v1';
 import { GenericRegistry, type ListOptions, type WriteOptions } from './registry/generic-registry';
 import { applyPatch, parsePatch } from './rest/patch';
 import type { CacheSink } from './watch-cache';
+import type { ComponentStatuses } from './component-statuses';
 
 /** Names a collection or object (the proto's ResourceRef). */
 export interface ResourceRef {
@@ -86,7 +87,24 @@ export function toScale(obj: KubeObject): KubeObject {
 
 /** The operations, over one {@link GenericRegistry}. */
 export class ApiHandler {
-  constructor(readonly registry: GenericRegistry) {}
+  /**
+   * @param componentStatuses serves `componentstatuses` (get and list only); without it the list
+   *   is empty and every name is 404
+   */
+  constructor(
+    readonly registry: GenericRegistry,
+    private readonly componentStatuses?: ComponentStatuses,
+  ) {}
+
+  /** True for core/v1 componentstatuses: probed on read, never stored, read-only. */
+  private probed(info: ResourceInfo): boolean {
+    return info.group === '' && info.resource === 'componentstatuses';
+  }
+
+  /** 405 for a write or watch of a read-only resource. */
+  private readOnly(info: ResourceInfo): void {
+    if (this.probed(info)) throw methodNotAllowed();
+  }
 
   /** The resource a ref names; 404 when unknown, 400 when a namespace is missing where required. */
   resolve(ref: ResourceRef, needName = false): ResourceInfo {
@@ -110,6 +128,7 @@ export class ApiHandler {
       const r = await this.create({ ...ref, version: 'v2' }, hpaV1ToV2(body), opts);
       return { ...r, object: hpaV2ToV1(r.object as KubeObject) };
     }
+    this.readOnly(info);
     const sub = ref.subresource ?? '';
     if (sub === 'binding' && info.resource === 'pods')
       return this.bind(ref.namespace ?? '', ref.name ?? '', body);
@@ -197,6 +216,11 @@ export class ApiHandler {
   async get(ref: ResourceRef, resourceVersion?: string): Promise<KubeObject> {
     if (isHpaV1(ref)) return hpaV2ToV1(await this.get({ ...ref, version: 'v2' }, resourceVersion));
     const info = this.resolve(ref, true);
+    if (this.probed(info)) {
+      if (!this.componentStatuses)
+        throw new ApiError(failure(404, 'NotFound', `componentstatuses "${ref.name}" not found`));
+      return this.componentStatuses.get(ref.name!);
+    }
     const obj = await this.registry.get(info, this.nsOf(info, ref), ref.name!, resourceVersion);
     const sub = ref.subresource ?? '';
     if (sub === 'scale' && SCALABLE.has(info.resource)) return toScale(obj);
@@ -212,6 +236,13 @@ export class ApiHandler {
     }
     const info = this.resolve(ref);
     if (ref.subresource) throw methodNotAllowed();
+    if (this.probed(info)) {
+      const all = this.componentStatuses
+        ? await this.componentStatuses.list()
+        : { kind: 'ComponentStatusList', apiVersion: 'v1', metadata: {}, items: [] };
+      if (ref.name) all.items = all.items.filter((o) => o.metadata.name === ref.name);
+      return all;
+    }
     if (ref.name) {
       opts = {
         ...opts,
@@ -224,6 +255,7 @@ export class ApiHandler {
   /** Update (PUT), including `status`, `scale` and `finalize`. */
   async update(ref: ResourceRef, body: unknown, opts: WriteOptions = {}): Promise<HandlerResult> {
     const info = this.resolve(ref, true);
+    this.readOnly(info);
     const ns = this.nsOf(info, ref);
     const sub = ref.subresource ?? '';
     if (isHpaV1(ref)) return this.updateHpaV1(ref, ns, () => body, opts);
@@ -324,6 +356,7 @@ export class ApiHandler {
     opts: WriteOptions = {},
   ): Promise<HandlerResult> {
     const info = this.resolve(ref, true);
+    this.readOnly(info);
     const ns = this.nsOf(info, ref);
     const sub = ref.subresource ?? '';
     const patch = parsePatch(patchType, body);
@@ -393,6 +426,7 @@ export class ApiHandler {
       return { ...r, object: hpaV2ToV1(r.object as KubeObject) };
     }
     const info = this.resolve(ref, true);
+    this.readOnly(info);
     if (ref.subresource) throw methodNotAllowed();
     if (opts !== null && !isObj(opts)) throw badRequest('DeleteOptions must be a JSON object');
     const r = await this.registry.delete(info, this.nsOf(info, ref), ref.name!, opts ?? {});
@@ -410,6 +444,7 @@ export class ApiHandler {
       return { ...l, apiVersion: 'autoscaling/v1', items: l.items.map(hpaV2ToV1) };
     }
     const info = this.resolve(ref);
+    this.readOnly(info);
     if (ref.subresource || ref.name) throw methodNotAllowed();
     return this.registry.deleteCollection(info, this.nsOf(info, ref), listOpts, opts ?? {});
   }
@@ -422,6 +457,7 @@ export class ApiHandler {
         end: (err) => sink.end(err),
       });
     const info = this.resolve(ref);
+    this.readOnly(info);
     if (ref.subresource) throw methodNotAllowed();
     return this.registry.watch(info, this.nsOf(info, ref), opts, sink, ref.name || undefined);
   }

@@ -19,6 +19,8 @@ import { SYSTEM_NAMESPACES } from './registry/strategies/namespaces';
 import { restoreServiceAllocations } from './registry/strategies/services';
 import type { StrategyContext } from './registry/strategy';
 import { createRestHandler } from './rest/server';
+import { ApiServerMetrics } from './rest/metrics';
+import { ComponentStatuses } from './component-statuses';
 import type { Storage } from './storage/interfaces';
 import { openStorage } from './storage/open-storage';
 import { WatchCache } from './watch-cache';
@@ -56,6 +58,13 @@ export interface ApiServerOptions {
   maxRequestsInflight?: number;
   /** Request log hook. */
   onRequest?: (method: string, path: string, code: number, ms: number) => void;
+  /**
+   * Healthz URLs of the components `kubectl get componentstatuses` reports, by name (upstream:
+   * `scheduler`, `controller-manager`), e.g. `{ scheduler: 'http://127.0.0.1:10259/healthz' }`.
+   * `etcd-0` (a storage read) is always reported. Default: upstream's fixed addresses,
+   * `http://127.0.0.1:10259/healthz` and `http://127.0.0.1:10257/healthz`; `{}` for none.
+   */
+  componentStatusProbes?: Record<string, string>;
 }
 
 /** A running apiserver. */
@@ -117,7 +126,17 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<Runni
       defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
     },
   });
-  const handler = new ApiHandler(registry);
+  const handler = new ApiHandler(
+    registry,
+    new ComponentStatuses({
+      probes: opts.componentStatusProbes ?? {
+        scheduler: 'http://127.0.0.1:10259/healthz',
+        'controller-manager': 'http://127.0.0.1:10257/healthz',
+      },
+      storage,
+    }),
+  );
+  const metrics = new ApiServerMetrics();
   let ready = false;
   let restPort = 0;
   const rest = createRestHandler({
@@ -126,6 +145,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<Runni
     ready: () => ready,
     maxRequestsInflight: opts.maxRequestsInflight,
     onRequest: opts.onRequest,
+    metrics,
   });
   const http: HttpServer = createServer({ keepAliveTimeout: 65000 }, rest.request);
   http.on('upgrade', rest.upgrade);

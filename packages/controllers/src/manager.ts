@@ -3,7 +3,18 @@
  * selected controllers, optionally waits to win a Lease, then runs every controller's workers.
  */
 import { hostname } from 'node:os';
-import { EventRecorder, LeaderElector, realClock, type Clientset, type Clock } from '@keelson/client';
+import type { Registry } from 'prom-client';
+import {
+  createMetricsRegistry,
+  EventRecorder,
+  LeaderElector,
+  realClock,
+  registerWorkqueueMetrics,
+  RateLimitingQueue,
+  type Clientset,
+  type Clock,
+  type HealthHandlerOptions,
+} from '@keelson/client';
 import { InvalidArgumentError } from './errors';
 import type { Controller, ControllerContext, Logger } from './runtime/controller';
 import { silentLogger } from './runtime/controller';
@@ -68,6 +79,8 @@ export interface ControllerManagerOptions {
   log?: Logger;
   /** Replaces the informers (tests). */
   informers?: InformerSource;
+  /** Registry for the manager's metrics (default: a new one with the process metrics). */
+  registry?: Registry;
 }
 
 /** A running controller manager. */
@@ -78,6 +91,13 @@ export interface ControllerManagerHandle {
   isLeader(): boolean;
   /** Names of the enabled controllers. */
   readonly controllers: string[];
+  /**
+   * What its health server serves (@keelson/client serveHealth): readiness `informer-sync`
+   * (passes unless the controllers' informers are still syncing) and the work queue metrics
+   * `workqueue_depth{name}`, `workqueue_adds_total{name}`, `workqueue_retries_total{name}`,
+   * one queue per running controller, named after it.
+   */
+  readonly health: HealthHandlerOptions & { registry: Registry };
 }
 
 /** A controller factory registered under an upstream controller name. */
@@ -151,6 +171,14 @@ export async function startControllerManager(
   let running: Controller[] = [];
   let leader = false;
   let starting: Promise<void> | undefined;
+  let syncing = false;
+  const registry = opts.registry ?? createMetricsRegistry();
+  registerWorkqueueMetrics(registry, () =>
+    running.flatMap((c) => {
+      const queue = (c as { queue?: unknown }).queue;
+      return queue instanceof RateLimitingQueue ? [{ name: c.name, queue }] : [];
+    }),
+  );
 
   const startControllers = async () => {
     informers =
@@ -172,7 +200,12 @@ export async function startControllerManager(
     };
     running = names.map((n) => controllerFactories[n]!(ctx, opts));
     informers.start();
-    await informers.waitForSync();
+    syncing = true;
+    try {
+      await informers.waitForSync();
+    } finally {
+      syncing = false;
+    }
     for (const c of running) c.run(opts.workers ?? 5);
     leader = true;
     log.info({ controllers: names }, 'controllers started');
@@ -235,6 +268,17 @@ export async function startControllerManager(
   return {
     controllers: names,
     isLeader: () => leader,
+    health: {
+      registry,
+      readyChecks: [
+        {
+          name: 'informer-sync',
+          check: () => {
+            if (syncing) throw new Error('informers not synced yet');
+          },
+        },
+      ],
+    },
     async stop() {
       stopping = true;
       elector?.stop();

@@ -470,4 +470,12 @@ describe('controller manager (integration)', () => {
       'endpointslice',
     );
   });
+
+  it('reports each controller work queue in workqueue_adds_total and workqueue_depth', async () => {
+    const text = await c.cm!.health.registry.metrics();
+    const adds = Number(/^workqueue_adds_total\{name="replicaset"\} (\d+)$/m.exec(text)?.[1]);
+    expect(adds).toBeGreaterThan(0);
+    expect(text).toMatch(/^workqueue_depth\{name="deployment"\} \d+$/m);
+    for (const check of c.cm!.health.readyChecks ?? []) expect(() => check.check()).not.toThrow();
+  });
 });

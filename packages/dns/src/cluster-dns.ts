@@ -1,12 +1,20 @@
 /**
  * Cluster DNS wired to the cluster: informers on Services and EndpointSlices keep a
  * {@link ClusterDns} current (a change is answered as soon as its watch event arrives), a
- * {@link DnsServer} serves it over UDP and TCP, and an HTTP endpoint serves `/healthz`,
- * `/readyz` (informers synced) and Prometheus `/metrics`.
+ * {@link DnsServer} serves it over UDP and TCP, and HTTP endpoints (@keelson/client serveHealth)
+ * serve `/healthz`, `/readyz` (informers synced) and Prometheus `/metrics` on the health port
+ * (CoreDNS `health` plugin: 8080), and `/metrics` on the metrics port (CoreDNS `prometheus`: 9153).
  */
-import http from 'node:http';
 import type { EndpointSlice, Service } from '@keelson/api';
-import { InformerFactory, objectFromDelete, type Clientset } from '@keelson/client';
+import {
+  createMetricsRegistry,
+  InformerFactory,
+  objectFromDelete,
+  serveHealth,
+  type Clientset,
+  type HealthHandlerOptions,
+  type HealthServer,
+} from '@keelson/client';
 import { ClusterDns } from './records';
 import { DnsServer, type ListenAddress } from './server';
 import { Forwarder, parseUpstream, upstreamsFromResolvConf } from './forwarder';
@@ -28,8 +36,12 @@ export interface StartClusterDnsOptions {
   upstreams?: string[];
   /** resolv.conf read when `upstreams` is not given (default /etc/resolv.conf). */
   resolvConf?: string;
-  /** Port of the health/metrics HTTP server on 127.0.0.1 (0: any; undefined: none). */
+  /** Port of the health/metrics HTTP server (0: any; undefined: none). */
   healthPort?: number;
+  /** Port of the metrics HTTP server (0: any; undefined: none). */
+  metricsPort?: number;
+  /** Address of the health and metrics servers (default 127.0.0.1). */
+  healthHost?: string;
   log?: DnsLogger;
 }
 
@@ -39,6 +51,10 @@ export interface RunningClusterDns {
   records: ClusterDns;
   /** The health server's port, when enabled. */
   healthPort?: number;
+  /** The metrics server's port, when enabled. */
+  metricsPort?: number;
+  /** What its health servers serve (readiness `informer-sync`, the DNS metrics), to serve elsewhere too. */
+  health: HealthHandlerOptions;
   stop(): Promise<void>;
 }
 
@@ -52,7 +68,11 @@ export async function startClusterDns(
 ): Promise<RunningClusterDns> {
   const records = new ClusterDns({ zone: opts.clusterDomain ?? 'cluster.local', ttl: opts.ttl });
   const upstreams = opts.upstreams?.map(parseUpstream) ?? upstreamsFromResolvConf(opts.resolvConf);
-  const server = new DnsServer({ records, forwarder: new Forwarder({ upstreams }) });
+  const server = new DnsServer({
+    records,
+    forwarder: new Forwarder({ upstreams }),
+    registry: createMetricsRegistry(),
+  });
 
   const factory = new InformerFactory(clientset, {
     informerOptions: { onError: (err) => opts.log?.warn({ err: String(err) }, 'informer error') },
@@ -78,47 +98,43 @@ export async function startClusterDns(
   });
   factory.start();
 
-  let health: http.Server | undefined;
+  const healthOptions: HealthHandlerOptions = {
+    registry: server.metrics,
+    readyChecks: [
+      {
+        name: 'informer-sync',
+        check: () => {
+          if (!services.hasSynced() || !slices.hasSynced()) throw new Error('informers not synced');
+        },
+      },
+    ],
+  };
+  const serve = { host: opts.healthHost ?? '127.0.0.1', ...healthOptions };
+  let health: HealthServer | undefined;
+  let metrics: HealthServer | undefined;
   try {
     await factory.waitForCacheSync();
     await server.listen(opts.listen);
-    if (opts.healthPort !== undefined) {
-      health = http.createServer((req, res) => {
-        if (req.url === '/healthz') return void res.end('ok');
-        if (req.url === '/readyz') {
-          const ready = services.hasSynced() && slices.hasSynced();
-          res.statusCode = ready ? 200 : 503;
-          return void res.end(ready ? 'ok' : 'informers not synced');
-        }
-        if (req.url === '/metrics') {
-          void server.metrics.metrics().then((text) => {
-            res.setHeader('content-type', server.metrics.contentType);
-            res.end(text);
-          });
-          return;
-        }
-        res.statusCode = 404;
-        res.end('not found');
-      });
-      await new Promise<void>((resolve, reject) => {
-        health!.once('error', reject);
-        health!.listen(opts.healthPort, '127.0.0.1', () => resolve());
-      });
-    }
+    if (opts.healthPort !== undefined) health = await serveHealth({ ...serve, port: opts.healthPort });
+    if (opts.metricsPort !== undefined) metrics = await serveHealth({ ...serve, port: opts.metricsPort });
   } catch (err) {
     factory.shutdown();
     await server.close();
+    await health?.close();
     throw err;
   }
   opts.log?.info({ listen: opts.listen, upstreams }, 'cluster DNS serving');
   return {
     server,
     records,
-    healthPort: health ? (health.address() as { port: number }).port : undefined,
+    healthPort: health?.port,
+    metricsPort: metrics?.port,
+    health: healthOptions,
     async stop() {
       factory.shutdown();
       await server.close();
-      await new Promise<void>((r) => (health ? health.close(() => r()) : r()));
+      await health?.close();
+      await metrics?.close();
     },
   };
 }

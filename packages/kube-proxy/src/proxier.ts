@@ -50,14 +50,14 @@ export class Proxier {
     this.now = opts.now ?? Date.now;
     this.metrics = opts.registry ?? new Registry();
     this.duration = new Histogram({
-      name: 'keelson_proxy_sync_proxy_rules_duration_seconds',
-      help: 'Time to compute and apply the proxy rules, seconds.',
+      name: 'kubeproxy_sync_proxy_rules_duration_seconds',
+      help: 'SyncProxyRules latency in seconds',
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [this.metrics],
     });
     this.lastSync = new Gauge({
-      name: 'keelson_proxy_sync_proxy_rules_last_timestamp_seconds',
-      help: 'Unix time of the last successful sync, seconds.',
+      name: 'kubeproxy_sync_proxy_rules_last_timestamp_seconds',
+      help: 'The last time proxy rules were successfully synced',
       registers: [this.metrics],
     });
   }

@@ -3,7 +3,14 @@
  * {@link Proxier} driving the chosen backend. The first sync happens once both caches synced.
  */
 import type { EndpointSlice, Service } from '@keelson/api';
-import { InformerFactory, objectFromDelete, type Clientset } from '@keelson/client';
+import type { Registry } from 'prom-client';
+import {
+  createMetricsRegistry,
+  InformerFactory,
+  objectFromDelete,
+  type Clientset,
+  type HealthHandlerOptions,
+} from '@keelson/client';
 import type { ProxyBackend } from './backend';
 import { NftablesBackend } from './nftables/backend';
 import { IptablesBackend } from './iptables/backend';
@@ -31,12 +38,20 @@ export interface ProxyOptions {
   /** Least time between syncs, ms (default 1000). */
   minSyncPeriodMs?: number;
   log?: ProxyLogger;
+  /** Registry for the proxy's metrics (default: a new one with the process metrics). */
+  registry?: Registry;
 }
 
 /** A running proxy. */
 export interface RunningProxy {
   proxier: Proxier;
   backend: ProxyBackend;
+  /**
+   * What its health and metrics servers serve (@keelson/client serveHealth): check `proxier`
+   * (the first full sync was applied) and the metrics `kubeproxy_sync_proxy_rules_duration_seconds`
+   * and `kubeproxy_sync_proxy_rules_last_timestamp_seconds`.
+   */
+  health: HealthHandlerOptions & { registry: Registry };
   /** Stops watching; with `cleanup`, also removes every rule it created. */
   stop(cleanup?: boolean): Promise<void>;
 }
@@ -72,6 +87,7 @@ export async function startProxy(opts: ProxyOptions, clientset: Clientset): Prom
   const proxier = new Proxier(backend, {
     nodeName: opts.nodeName,
     minSyncPeriodMs: opts.minSyncPeriodMs,
+    registry: opts.registry ?? createMetricsRegistry(),
     onError: (err) => opts.log?.warn({ err: err.message }, 'sync failed; will retry'),
   });
   const factory = new InformerFactory(clientset, {
@@ -97,6 +113,17 @@ export async function startProxy(opts: ProxyOptions, clientset: Clientset): Prom
   return {
     proxier,
     backend,
+    health: {
+      registry: proxier.metrics,
+      checks: [
+        {
+          name: 'proxier',
+          check: () => {
+            if (proxier.syncCount === 0) throw new Error('proxy rules not synced yet');
+          },
+        },
+      ],
+    },
     async stop(cleanup = false) {
       factory.shutdown();
       await proxier.stop();

@@ -10,7 +10,20 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject, Pod, PodStatus, Secret, ConfigMap } from '@keelson/api';
-import { EventRecorder, isGone, isNotFound, type Clientset, type WatchHandle } from '@keelson/client';
+import { Gauge, type Registry } from 'prom-client';
+import {
+  createMetricsRegistry,
+  EventRecorder,
+  healthHandler,
+  isGone,
+  isNotFound,
+  serveHealth,
+  type Clientset,
+  type HealthHandlerOptions,
+  type HealthServer,
+  type WatchHandle,
+} from '@keelson/client';
+import { ContainerState, PodSandboxState } from './cri/cri-api';
 import { CniManager, defaultConfList } from './cni/cni';
 import type { CriRuntime } from './cri/runtime';
 import { GrpcCriRuntime } from './cri/grpc-runtime';
@@ -88,6 +101,12 @@ export interface KubeletOptions {
   resolvConf?: string;
   /** Skip the HTTP server. */
   disableServer?: boolean;
+  /** --healthz-port: port of the separate /healthz server (upstream default 10248); undefined or 0: none. */
+  healthzPort?: number;
+  /** --healthz-bind-address (default 127.0.0.1). */
+  healthzBindAddress?: string;
+  /** Registry for the kubelet's metrics (default: a new one with the process metrics). */
+  registry?: Registry;
   clock?: Clock;
   logger?: Logger;
 }
@@ -98,6 +117,8 @@ export interface KubeletHandle {
   stop(opts?: { removePods?: boolean }): Promise<void>;
   /** The HTTP server port (after start), 0 when disabled. */
   readonly port: number;
+  /** The healthz server's port (after start), 0 when disabled. */
+  readonly healthzPort: number;
   readonly kubelet: Kubelet;
 }
 
@@ -180,6 +201,17 @@ export class Kubelet {
   private machine: MachineInfo;
   private cni?: CniManager;
   private server?: KubeletServer;
+  private healthz?: HealthServer;
+  /** Time of the last successful PLEG relist (ms, clock time); 0 before the first. */
+  private lastRelist = 0;
+  private runningPods = 0;
+  private containersByState = new Map<string, number>();
+  /**
+   * The kubelet's health and metrics (served on the --healthz-port server and on the main server):
+   * check `syncloop` (the PLEG relist ran within the last minute, as upstream's syncloop check)
+   * and the metrics `kubelet_running_pods` and `kubelet_running_containers{container_state}`.
+   */
+  readonly health: HealthHandlerOptions & { registry: Registry };
   private readonly nodeOpts: NodeManagerOptions;
   private readonly recorder: EventRecorder;
   readonly opts: Required<Pick<KubeletOptions, 'nodeName' | 'rootDir' | 'clusterDomain' | 'port'>> &
@@ -198,6 +230,39 @@ export class Kubelet {
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger ?? createLogger();
     this.nodeIp = opts.nodeIp ?? firstIPv4();
+    const registry = opts.registry ?? createMetricsRegistry();
+    const counts = () => ({ pods: this.runningPods, containers: this.containersByState });
+    new Gauge({
+      name: 'kubelet_running_pods',
+      help: 'Number of pods that have a running pod sandbox',
+      registers: [registry],
+      collect() {
+        this.set(counts().pods);
+      },
+    });
+    new Gauge({
+      name: 'kubelet_running_containers',
+      help: 'Number of containers currently running',
+      labelNames: ['container_state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [state, n] of counts().containers) this.set({ container_state: state }, n);
+      },
+    });
+    this.health = {
+      registry,
+      checks: [
+        {
+          name: 'syncloop',
+          check: () => {
+            const age = this.clock.now() - this.lastRelist;
+            if (this.lastRelist && age > Math.max(60_000, 10 * (this.opts.relistMs ?? 1000)))
+              throw new Error(`sync loop took too long: last relist ${Math.round(age / 1000)}s ago`);
+          },
+        },
+      ],
+    };
     this.cri = opts.runtime ?? new GrpcCriRuntime(opts.containerRuntimeEndpoint!);
     this.recorder = new EventRecorder(cs, { component: 'kubelet', host: opts.nodeName });
     this.machine = readMachineInfo(opts.rootDir);
@@ -354,10 +419,21 @@ export class Kubelet {
     await mkdir(this.opts.rootDir, { recursive: true });
     await this.runtimeHealth();
     if (!this.opts.disableServer) {
-      this.server = new KubeletServer(this, this.opts.address ?? '0.0.0.0', this.opts.port);
+      this.server = new KubeletServer(
+        this,
+        this.opts.address ?? '0.0.0.0',
+        this.opts.port,
+        healthHandler(this.health),
+      );
       // the Node advertises the port actually bound (--port 0 picks a free one)
       this.nodeOpts.port = await this.server.listen();
     }
+    if (this.opts.healthzPort)
+      this.healthz = await serveHealth({
+        host: this.opts.healthzBindAddress ?? '127.0.0.1',
+        port: this.opts.healthzPort,
+        ...this.health,
+      });
     await this.nodeManager.register();
     this.nodeManager.start();
     const podCidr = this.opts.podCidr ?? this.nodeManager.current?.spec?.podCIDR;
@@ -384,6 +460,11 @@ export class Kubelet {
     return this.server?.port ?? 0;
   }
 
+  /** The healthz server port (0 when disabled). */
+  get healthzPort(): number {
+    return this.healthz?.port ?? 0;
+  }
+
   /**
    * Stops loops, watch and server. Pods keep running in the runtime unless `removePods` is set:
    * then every pod sandbox this kubelet manages is stopped and removed (CNI DEL included) first.
@@ -408,6 +489,7 @@ export class Kubelet {
       );
     }
     await this.server?.close();
+    await this.healthz?.close();
     this.cri.close();
   }
 
@@ -547,6 +629,21 @@ export class Kubelet {
           this.cri.listContainers({ labelSelector: this.ownLabels() }),
           this.cri.listPodSandbox({ labelSelector: this.ownLabels() }),
         ]);
+        this.lastRelist = this.clock.now();
+        this.runningPods = sbs.filter((s) => s.state === PodSandboxState.SANDBOX_READY).length;
+        const byState = new Map<string, number>();
+        for (const c of cs) {
+          const st =
+            c.state === ContainerState.CONTAINER_RUNNING
+              ? 'running'
+              : c.state === ContainerState.CONTAINER_CREATED
+                ? 'created'
+                : c.state === ContainerState.CONTAINER_EXITED
+                  ? 'exited'
+                  : 'unknown';
+          byState.set(st, (byState.get(st) ?? 0) + 1);
+        }
+        this.containersByState = byState;
         const byUid = new Map<string, string[]>();
         for (const c of cs) {
           const uid = c.labels[POD_UID_LABEL] ?? '';
@@ -656,6 +753,9 @@ export async function startKubelet(opts: KubeletOptions, clientset: Clientset): 
     stop: (o) => k.stop(o),
     get port() {
       return k.port;
+    },
+    get healthzPort() {
+      return k.healthzPort;
     },
     kubelet: k,
   };

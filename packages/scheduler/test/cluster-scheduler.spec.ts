@@ -101,4 +101,22 @@ describe('cluster scheduler with a real apiserver', () => {
       /^Successfully assigned default\/\S+ to \S+$/,
     );
   });
+
+  it('counts attempts by result and reports readiness in its health options', async () => {
+    const text = await sched.health.registry.metrics();
+    const value = (result: string) =>
+      Number(
+        new RegExp(
+          `^scheduler_schedule_attempts_total\\{result="${result}",profile="default-scheduler"\\} (\\d+)$`,
+          'm',
+        ).exec(text)?.[1] ?? 0,
+      );
+    expect(value('scheduled')).toBeGreaterThanOrEqual(2);
+    expect(value('unschedulable')).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(
+      /^scheduler_scheduling_attempt_duration_seconds_count\{result="scheduled",profile="default-scheduler"\} \d+$/m,
+    );
+    expect(text).toMatch(/^scheduler_pending_pods\{queue="active"\} 0$/m);
+    for (const c of sched.health.readyChecks ?? []) expect(() => c.check()).not.toThrow();
+  });
 });

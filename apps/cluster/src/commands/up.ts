@@ -16,6 +16,7 @@ import { selfCommand } from '../self';
 import { getJson, readyNodes, resolveA } from '../wait';
 import { CliError } from '../errors';
 import { HOST_BRIDGE_IP } from '../host';
+import { componentEndpoints } from '../endpoints';
 
 /** Flags of `keelson up`. */
 export interface UpOptions {
@@ -160,6 +161,9 @@ export async function up(opts: UpOptions): Promise<void> {
       split: opts.split,
       nodes,
       startedAt: new Date().toISOString(),
+      endpoints: componentEndpoints(`http://${addrs.bindAddress}:${opts.apiPort}`, nodes, (n) =>
+        paths.criSocket(n),
+      ),
     };
     writeState(paths.state, state);
     const out = openSync(paths.log('supervisor'), 'a');

@@ -10,21 +10,14 @@ export const AGGREGATED_DISCOVERY_TYPE =
   'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
 /** The Kubernetes version Keelson reports (kubectl's dispatcher picks its binary by minor). */
-export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-keelson' };
+export { KUBE_VERSION, versionInfo } from '@keelson/api';
 
-/** The `/version` document (version.Info). */
-export function versionInfo(): Record<string, string> {
-  return {
-    major: KUBE_VERSION.major,
-    minor: KUBE_VERSION.minor,
-    gitVersion: KUBE_VERSION.gitVersion,
-    gitCommit: '0000000000000000000000000000000000000000',
-    gitTreeState: 'clean',
-    buildDate: '2026-01-01T00:00:00Z',
-    goVersion: `node${process.versions.node}`,
-    compiler: 'tsc',
-    platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
-  };
+/** Read-only resources and their verbs (upstream: componentstatuses are probed, never stored). */
+const READ_ONLY_VERBS: Record<string, string[]> = { componentstatuses: ['get', 'list'] };
+
+/** The discovery verbs of a resource. */
+export function verbsOf(r: ResourceInfo): string[] {
+  return [...((!r.group && READ_ONLY_VERBS[r.resource]) || resourceVerbs)];
 }
 
 interface SubInfo {
@@ -128,7 +121,7 @@ export function apiResourceList(group: string, version: string): object | undefi
       singularName: r.singular,
       namespaced: r.namespaced,
       kind: r.kind,
-      verbs: [...resourceVerbs],
+      verbs: verbsOf(r),
       ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
       ...(r.categories.length ? { categories: r.categories } : {}),
     });
@@ -171,7 +164,7 @@ export function aggregatedDiscovery(core: boolean): object {
             responseKind: { group: r.group, version: r.version, kind: r.kind },
             scope: r.namespaced ? 'Namespaced' : 'Cluster',
             singularResource: r.singular,
-            verbs: [...resourceVerbs],
+            verbs: verbsOf(r),
             ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
             ...(r.categories.length ? { categories: r.categories } : {}),
             ...(r.subresources.length

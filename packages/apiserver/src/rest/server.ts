@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { stringify as toYaml } from 'yaml';
-import type { DeleteOptions, KubeObject } from '@keelson/api';
+import { resourceForPath, type DeleteOptions, type KubeObject } from '@keelson/api';
 import { ApiHandler, resourceNotFound, type ResourceRef } from '../api-handler';
 import { ApiError, badRequest, failure, methodNotAllowed, notAcceptable, toApiError } from '../errors';
 import {
@@ -36,6 +36,8 @@ import {
 } from './request';
 import { toJson } from '../serialize';
 import { tableRow, toTable, columnDefinitions, type IncludeObject } from './table-printers';
+import type { ApiServerMetrics, RequestLabels } from './metrics';
+import { COMPONENT_STATUS_WARNING } from '../component-statuses';
 
 /** Options of the REST handler. */
 export interface RestOptions {
@@ -53,6 +55,42 @@ export interface RestOptions {
   maxRequestsInflight?: number;
   /** Called for every request (method, path, code, ms) — logging hook. */
   onRequest?: (method: string, path: string, code: number, ms: number) => void;
+  /** Request metrics, served at `/metrics`; without them `/metrics` is 404. */
+  metrics?: ApiServerMetrics;
+}
+
+/** The metric labels of a request (upstream's verb and scope names); non-resource paths get the HTTP method. */
+export function requestLabels(req: IncomingMessage): RequestLabels {
+  const method = (req.method ?? 'GET').toUpperCase();
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  let parsed: ParsedPath | undefined;
+  try {
+    parsed = parseResourcePath(url.pathname);
+  } catch {
+    parsed = undefined;
+  }
+  // unknown resources count as non-resource requests (no label value taken from arbitrary URLs)
+  const info = parsed && resourceForPath(parsed.ref.group, parsed.ref.version, parsed.ref.resource);
+  if (!parsed || !info || (parsed.ref.subresource && !info.subresources.includes(parsed.ref.subresource)))
+    return { verb: method, group: '', version: '', resource: '', subresource: '', scope: '' };
+  const { ref, watchPath } = parsed;
+  const q = url.searchParams;
+  let verb = method;
+  if (method === 'GET') {
+    if (watchPath || q.get('watch') === 'true' || q.get('watch') === '1') verb = 'WATCH';
+    else verb = ref.name ? 'GET' : 'LIST';
+  } else if (method === 'PATCH' && /apply-patch/.test(String(req.headers['content-type'] ?? '')))
+    verb = 'APPLY';
+  else if (method === 'DELETE' && !ref.name) verb = 'DELETECOLLECTION';
+  if (['exec', 'attach', 'portforward', 'proxy'].includes(ref.subresource ?? '')) verb = 'CONNECT';
+  return {
+    verb,
+    group: ref.group,
+    version: ref.version,
+    resource: ref.resource,
+    subresource: ref.subresource ?? '',
+    scope: ref.name ? 'resource' : ref.namespace ? 'namespace' : 'cluster',
+  };
 }
 
 /** Bytes a watch may queue for a slow client before the server ends the watch. */
@@ -281,6 +319,8 @@ export function createRestHandler(opts: RestOptions): {
     const q = url.searchParams;
     const method = req.method ?? 'GET';
     const info = h.resolve(ref);
+    if (!info.group && info.resource === 'componentstatuses')
+      res.setHeader('Warning', warningHeader([COMPONENT_STATUS_WARNING]));
     const sub = ref.subresource ?? '';
     if (sub === 'log' && method === 'GET') {
       if (!ref.name || !ref.namespace) throw resourceNotFound();
@@ -362,6 +402,13 @@ export function createRestHandler(opts: RestOptions): {
       res.end(ok ? 'ok' : '[-]storage not ready\nreadyz check failed');
       return;
     }
+    if (method === 'GET' && p === '/metrics' && opts.metrics) {
+      const registry = opts.metrics.registry;
+      const text = await registry.metrics();
+      res.writeHead(200, { 'Content-Type': registry.contentType, 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
     if (method === 'GET' && (p === '/api' || p === '/apis')) {
       if (/as=APIGroupDiscoveryList/.test(accepts(req)) && /v=v2(;|,|$)/.test(accepts(req)))
         return sendJson(
@@ -420,6 +467,22 @@ export function createRestHandler(opts: RestOptions): {
   return {
     request(req, res) {
       const started = Date.now();
+      if (opts.metrics) {
+        const metrics = opts.metrics;
+        const labels = requestLabels(req);
+        const kind = labels.verb === 'GET' || labels.verb === 'LIST' ? 'readOnly' : 'mutating';
+        const counted = !longRunning(req);
+        if (counted) metrics.inflight.inc({ request_kind: kind });
+        let recorded = false;
+        const record = () => {
+          if (recorded) return;
+          recorded = true;
+          if (counted) metrics.inflight.dec({ request_kind: kind });
+          metrics.observe(labels, res.statusCode, (Date.now() - started) / 1000);
+        };
+        res.on('finish', record);
+        res.on('close', record);
+      }
       if (maxInflight > 0 && !longRunning(req)) {
         if (inflight >= maxInflight) {
           req.resume();

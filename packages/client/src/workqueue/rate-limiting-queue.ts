@@ -47,6 +47,8 @@ export class RateLimitingQueue<K> {
   private readonly getters: Array<(k: K | undefined) => void> = [];
   private shutting = false;
   private readonly drainWaiters: Array<() => void> = [];
+  private addCount = 0;
+  private retryCount = 0;
 
   constructor(opts: RateLimitingQueueOptions<K> = {}) {
     this.name = opts.name;
@@ -69,6 +71,7 @@ export class RateLimitingQueue<K> {
   /** Queues `key` now unless it is already queued; ignored after shutDown. */
   add(key: K): void {
     if (this.shutting || this.dirty.has(key)) return;
+    this.addCount++;
     this.dirty.add(key);
     if (this.processing.has(key)) return;
     const getter = this.getters.shift();
@@ -101,6 +104,7 @@ export class RateLimitingQueue<K> {
 
   /** Queues `key` after the rate limiter's delay for it (and counts one more requeue). */
   addRateLimited(key: K): void {
+    this.retryCount++;
     this.addAfter(key, this.limiter.when(key));
   }
 
@@ -137,6 +141,16 @@ export class RateLimitingQueue<K> {
       this.add(key);
     }
     if (this.shutting && this.processing.size === 0) for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  /** Keys accepted by {@link add} so far (not counting de-duplicated ones): client-go's `workqueue_adds_total`. */
+  get adds(): number {
+    return this.addCount;
+  }
+
+  /** Calls of {@link addRateLimited} so far: client-go's `workqueue_retries_total`. */
+  get retries(): number {
+    return this.retryCount;
   }
 
   /** Number of keys queued and ready (not counting ones being processed or waiting on a delay). */

@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError as CmdError } from 'commander';
 import pino from 'pino';
-import { clientsetFromKubeconfig } from '@keelson/client';
+import { clientsetFromKubeconfig, serveHealth } from '@keelson/client';
 import { startControllerManager } from '../manager';
 import { parseDuration } from '../util/duration';
 
@@ -19,6 +19,12 @@ function dur(v: string): number {
 function int(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new CmdError(`not a non-negative integer: ${v}`);
+  return n;
+}
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CmdError(`not a port: ${v}`);
   return n;
 }
 
@@ -58,6 +64,8 @@ const program = new Command('keelson-controller-manager')
     12500,
   )
   .option('--concurrent-syncs <n>', 'workers per controller', int, 5)
+  .option('--secure-port <port>', 'port of /healthz, /readyz, /metrics (plain HTTP; 0: off)', port, 10257)
+  .option('--bind-address <ip>', 'address of the health and metrics port', '127.0.0.1')
   .option('--log-level <level>', 'pino log level', 'info');
 
 async function main() {
@@ -82,8 +90,12 @@ async function main() {
     },
     clientset,
   );
-  log.info({ controllers: cm.controllers }, 'controller manager running');
+  const health = o.securePort
+    ? await serveHealth({ host: o.bindAddress, port: o.securePort, ...cm.health })
+    : undefined;
+  log.info({ controllers: cm.controllers, health: health?.url }, 'controller manager running');
   const shutdown = async () => {
+    await health?.close();
     await cm.stop();
     clientset.close();
     process.exit(0);

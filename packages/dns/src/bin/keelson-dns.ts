@@ -13,6 +13,11 @@ const listenAddr = (v: string) => {
   if (!m) throw new InvalidArgumentError('want HOST:PORT');
   return { host: m[1] ?? m[2], port: Number(m[3]) };
 };
+const port = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('not a port');
+  return n;
+};
 const collect = (v: string, all: string[]) => {
   parseUpstream(v);
   return [...all, v];
@@ -30,7 +35,8 @@ const program = new Command('keelson-dns')
     collect,
     [] as string[],
   )
-  .option('--health-port <port>', 'port of /healthz, /readyz, /metrics on 127.0.0.1', (v) => Number(v), 8080)
+  .option('--health-port <port>', 'port of /healthz, /readyz, /metrics on 127.0.0.1 (0: off)', port, 8080)
+  .option('--metrics-port <port>', 'port of /metrics on 127.0.0.1 (CoreDNS prometheus; 0: off)', port, 9153)
   .action(async (o) => {
     const log = pino({ name: 'keelson-dns' });
     const clientset = clientsetFromKubeconfig(o.kubeconfig);
@@ -40,7 +46,8 @@ const program = new Command('keelson-dns')
         clusterDomain: o.clusterDomain,
         ttl: o.ttl,
         upstreams: o.upstream.length ? o.upstream : undefined,
-        healthPort: o.healthPort,
+        healthPort: o.healthPort || undefined,
+        metricsPort: o.metricsPort || undefined,
         log,
       },
       clientset,

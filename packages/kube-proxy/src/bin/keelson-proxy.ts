@@ -4,15 +4,21 @@
  * `keelson-proxy --cleanup [--proxy-mode ...]` removes everything it created and exits.
  */
 import { hostname } from 'node:os';
-import { createServer } from 'node:http';
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
-import { clientsetFromKubeconfig } from '@keelson/client';
+import { clientsetFromKubeconfig, serveHealth, type HealthServer } from '@keelson/client';
 import { makeBackend, startProxy } from '../run';
 
 const mode = (v: string) => {
   if (v !== 'nftables' && v !== 'iptables') throw new InvalidArgumentError('must be nftables or iptables');
   return v;
+};
+
+/** "IP:PORT" (port 0: off) as kube-proxy's --healthz-bind-address and --metrics-bind-address. */
+const hostPort = (v: string) => {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(v);
+  if (!m || Number(m[3]) > 65535) throw new InvalidArgumentError('want IP:PORT (port 0: off)');
+  return { host: m[1] ?? m[2], port: Number(m[3]) };
 };
 
 const program = new Command('keelson-proxy')
@@ -25,11 +31,16 @@ const program = new Command('keelson-proxy')
   .option('--netns <name>', 'program this network namespace instead of the current one')
   .option('--min-sync-period <ms>', 'least time between syncs, ms', (v) => Number(v), 1000)
   .option(
-    '--metrics-port <port>',
-    'port of /healthz and /metrics on 127.0.0.1 (0: off)',
-    (v) => Number(v),
-    10249,
+    '--healthz-bind-address <ip:port>',
+    'address of /healthz, /livez, /readyz (port 0: off)',
+    hostPort,
+    { host: '127.0.0.1', port: 10256 },
   )
+  .option('--metrics-bind-address <ip:port>', 'address of /metrics (and /healthz) (port 0: off)', hostPort, {
+    host: '127.0.0.1',
+    port: 10249,
+  })
+  .option('--metrics-port <port>', 'deprecated: the port of --metrics-bind-address', (v) => Number(v))
   .option('--cleanup', 'remove every rule created by this proxy and exit', false)
   .action(async (o) => {
     if (o.cleanup) {
@@ -51,19 +62,12 @@ const program = new Command('keelson-proxy')
       },
       clientset,
     );
-    const server = o.metricsPort
-      ? createServer((req, res) => {
-          if (req.url === '/healthz') return void res.end('ok');
-          if (req.url === '/metrics') {
-            void proxy.proxier.metrics.metrics().then((t) => res.end(t));
-            return;
-          }
-          res.statusCode = 404;
-          res.end();
-        }).listen(o.metricsPort, '127.0.0.1')
-      : undefined;
+    const metricsAt = { ...o.metricsBindAddress, port: o.metricsPort ?? o.metricsBindAddress.port };
+    const servers: HealthServer[] = [];
+    for (const at of [o.healthzBindAddress, metricsAt] as Array<{ host: string; port: number }>)
+      if (at.port) servers.push(await serveHealth({ ...at, ...proxy.health }));
     const stop = async () => {
-      server?.close();
+      await Promise.all(servers.map((s) => s.close()));
       await proxy.stop(false);
       clientset.close();
       process.exit(0);

@@ -50,6 +50,8 @@ const program = new Command('keelson-kubelet')
   .option('--hostname-override <name>', 'Hostname address reported')
   .option('--port <port>', 'HTTP port', int, 10250)
   .option('--address <ip>', 'HTTP bind address', '0.0.0.0')
+  .option('--healthz-port <port>', 'port of the /healthz endpoint (0: off)', int, 10248)
+  .option('--healthz-bind-address <ip>', 'address of the healthz server', '127.0.0.1')
   .option('--cni-conf-dir <dir>', 'CNI configuration directory (default <root-dir>/cni/net.d)')
   .option('--cni-bin-dir <dirs>', 'colon-separated CNI plugin directories', (v) => v.split(':'))
   .option('--cni-bridge <name>', 'bridge name for the default CNI config')
@@ -91,6 +93,8 @@ async function main() {
     hostname: o.hostnameOverride,
     port: o.port,
     address: o.address,
+    healthzPort: o.healthzPort,
+    healthzBindAddress: o.healthzBindAddress,
     cniConfDir: o.cniConfDir,
     cniBinDirs: o.cniBinDir,
     cniBridge: o.cniBridge,

@@ -71,8 +71,14 @@ describe('kubelet HTTP server', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('serves /healthz and /pods', async () => {
-    expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok\n');
+  it('serves /healthz, /metrics and /pods', async () => {
+    expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok');
+    await waitFor('a relist counting the pod', async () =>
+      /^kubelet_running_pods 1$/m.test(await (await fetch(`${base}/metrics`)).text()),
+    );
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(
+      /^kubelet_running_containers\{container_state="running"\} 1$/m,
+    );
     const list = (await (await fetch(`${base}/pods`)).json()) as { items: Pod[] };
     expect(list.items.map((p) => p.metadata.name)).toEqual(['web']);
     expect(list.items[0]!.status?.phase).toBe('Running');

@@ -1,5 +1,5 @@
 /**
- * The kubelet HTTP server (plain HTTP) the apiserver proxies to: /healthz, /pods,
+ * The kubelet HTTP server (plain HTTP) the apiserver proxies to: /healthz, /metrics, /pods,
  * /containerLogs/<ns>/<pod>/<container> and /exec/<ns>/<pod>/<container> (WebSocket, Kubernetes
  * channel protocol v5/v4/v1). Exec relays to the runtime's CRI Exec streaming URL (v4 channel
  * protocol); when the runtime cannot stream it falls back to ExecSync (no stdin, no tty).
@@ -62,6 +62,8 @@ export class KubeletServer {
     private readonly k: KubeletView,
     private readonly address: string,
     private readonly wantPort: number,
+    /** Serves /healthz, /metrics and friends (@keelson/client healthHandler); false for other paths. */
+    private readonly health?: (req: IncomingMessage, res: ServerResponse) => boolean,
   ) {}
 
   /** Starts listening; resolves with the port. */
@@ -100,6 +102,7 @@ export class KubeletServer {
   private async handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://kubelet');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    if (this.health?.(req, res)) return;
     if (url.pathname === '/healthz') return this.text(res, 200, 'ok');
     if (url.pathname === '/pods' || url.pathname === '/pods/') {
       const items = [...this.k.pods.values()].map((p) => ({

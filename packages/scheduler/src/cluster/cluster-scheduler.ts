@@ -7,8 +7,11 @@
  * (`status.nominatedNodeName`) and evicts the victims.
  */
 import type { Binding, Node, Pod } from '@keelson/api';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import {
+  createMetricsRegistry,
   EventRecorder,
+  type HealthHandlerOptions,
   InformerFactory,
   isConflict,
   isNotFound,
@@ -36,6 +39,8 @@ export interface ClusterSchedulerOptions {
   podInitialBackoffMs?: number;
   podMaxBackoffMs?: number;
   log?: SchedulerLogger;
+  /** Registry for the scheduler's metrics (default: a new one with the process metrics). */
+  registry?: Registry;
 }
 
 /** A running cluster scheduler. */
@@ -44,6 +49,12 @@ export interface RunningScheduler {
   queue: SchedulingQueue;
   /** Pods bound so far. */
   readonly scheduled: number;
+  /**
+   * What its health server serves (@keelson/client serveHealth): readiness `sched-handler-sync`
+   * (informers synced, as upstream) and the metrics `scheduler_schedule_attempts_total{result,profile}`,
+   * `scheduler_scheduling_attempt_duration_seconds{result,profile}` and `scheduler_pending_pods{queue}`.
+   */
+  readonly health: HealthHandlerOptions & { registry: Registry };
   stop(): Promise<void>;
 }
 
@@ -120,8 +131,39 @@ export async function startScheduler(
       }
     },
   });
+  const registry = opts.registry ?? createMetricsRegistry();
+  const attempts = new Counter({
+    name: 'scheduler_schedule_attempts_total',
+    help: "Number of attempts to schedule pods, by the result. 'unschedulable' means a pod could not be scheduled, while 'error' means an internal scheduler problem.",
+    labelNames: ['result', 'profile'],
+    registers: [registry],
+  });
+  const attemptDuration = new Histogram({
+    name: 'scheduler_scheduling_attempt_duration_seconds',
+    help: 'Scheduling attempt latency in seconds (scheduling algorithm + binding)',
+    labelNames: ['result', 'profile'],
+    buckets: Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i),
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'scheduler_pending_pods',
+    help: "Number of pending pods, by the queue type. 'active' means number of pods in activeQ; 'backoff' means number of pods in backoffQ; 'unschedulable' means number of pods in unschedulablePods.",
+    labelNames: ['queue'],
+    registers: [registry],
+    collect() {
+      for (const [q, n] of Object.entries(queue.lengths())) this.set({ queue: q }, n);
+    },
+  });
+  const attempt = (pod: Pod, result: 'scheduled' | 'unschedulable' | 'error', startedAt: number) => {
+    const labels = { result, profile: pod.spec?.schedulerName ?? 'default-scheduler' };
+    attempts.inc(labels);
+    attemptDuration.observe(labels, (performance.now() - startedAt) / 1000);
+  };
+  let synced = false;
+
   factory.start();
   await factory.waitForCacheSync();
+  synced = true;
 
   let scheduled = 0;
   let running = true;
@@ -139,11 +181,13 @@ export async function startScheduler(
       return;
     }
     const pod = current;
+    const startedAt = performance.now();
     const fw = scheduler.frameworkFor(pod)!;
     const result = scheduler.schedule(pod);
     if (result.error) {
       const fitError = result.error instanceof FitError ? result.error : undefined;
       const fit = fitError !== undefined;
+      attempt(pod, fit ? 'unschedulable' : 'error', startedAt);
       const message = result.error.message;
       recorder.event(pod, 'Warning', 'FailedScheduling', message);
       await pods
@@ -184,6 +228,7 @@ export async function startScheduler(
     const permit = reserve.isSuccess() ? fw.runPermit(state, pod, nodeName) : undefined;
     if (!reserve.isSuccess() || (permit && !permit.status.isSuccess() && permit.status.code !== Code.Wait)) {
       scheduler.forget(pod);
+      attempt(pod, 'error', startedAt);
       queue.addUnschedulable(info, true);
       return;
     }
@@ -196,6 +241,7 @@ export async function startScheduler(
       if (!bound.isSuccess()) {
         scheduler.forget(pod);
         fw.runUnreserve(state, pod, nodeName);
+        attempt(pod, 'error', startedAt);
         // The pod was deleted (NotFound) or bound by someone else (Conflict): nothing to retry.
         if (!isNotFound(bound.cause) && !isConflict(bound.cause)) {
           recorder.event(pod, 'Warning', 'FailedScheduling', `Binding rejected: ${bound.message()}`);
@@ -204,6 +250,7 @@ export async function startScheduler(
         return;
       }
       scheduled++;
+      attempt(pod, 'scheduled', startedAt);
       recorder.event(
         pod,
         'Normal',
@@ -233,6 +280,18 @@ export async function startScheduler(
     queue,
     get scheduled() {
       return scheduled;
+    },
+    health: {
+      registry,
+      readyChecks: [
+        {
+          name: 'sched-handler-sync',
+          check: () => {
+            if (!synced || !nodeInformer.hasSynced() || !podInformer.hasSynced())
+              throw new Error('waiting for handlers to sync');
+          },
+        },
+      ],
     },
     async stop() {
       running = false;
