@@ -31,12 +31,15 @@ const LOG_PARAMS = [
   'pretty',
 ];
 
-/** Resolves the kubelet endpoint and container for a pod. Errors: 400 (unscheduled, bad container), 404. */
+/**
+ * Resolves the kubelet endpoint and container for a pod (`container` false: none needed, as for
+ * portforward, where `container` is then ""). Errors: 400 (unscheduled, bad container), 404.
+ */
 export async function kubeletTarget(
   registry: GenericRegistry,
   namespace: string,
   podName: string,
-  container: string | null,
+  container: string | null | false,
 ): Promise<KubeletTarget> {
   const pods = resourceForPath('', 'v1', 'pods')!;
   const nodes = resourceForPath('', 'v1', 'nodes')!;
@@ -46,8 +49,8 @@ export async function kubeletTarget(
     ...(pod.spec?.initContainers ?? []).map((c: any) => c.name),
     ...(pod.spec?.ephemeralContainers ?? []).map((c: any) => c.name),
   ];
-  let c = container;
-  if (!c) {
+  let c = container === false ? '' : container;
+  if (!c && container !== false) {
     const def = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
     if (def && names.includes(def)) c = def;
     else if ((pod.spec?.containers ?? []).length === 1) c = pod.spec.containers[0].name;
@@ -56,7 +59,8 @@ export async function kubeletTarget(
         `a container name must be specified for pod ${podName}, choose one of: [${(pod.spec?.containers ?? []).map((x: any) => x.name).join(' ')}]`,
       );
   }
-  if (!names.includes(c!)) throw badRequest(`container ${c} is not valid for pod ${podName}`);
+  if (container !== false && !names.includes(c!))
+    throw badRequest(`container ${c} is not valid for pod ${podName}`);
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) throw badRequest(`pod ${podName} does not have a host assigned`);
   const node = (await registry.get(nodes, undefined, nodeName)) as KubeObject & { status?: any };
@@ -145,11 +149,12 @@ export async function proxyUpgrade(
   socket: Socket,
   head: Buffer,
 ): Promise<void> {
-  const t =
-    kind === 'portForward'
-      ? await kubeletTarget(registry, namespace, pod, q.get('container')).catch(() => undefined)
-      : await kubeletTarget(registry, namespace, pod, q.get('container'));
-  if (!t) throw badRequest(`pod ${pod} does not have a host assigned`);
+  const t = await kubeletTarget(
+    registry,
+    namespace,
+    pod,
+    kind === 'portForward' ? false : q.get('container'),
+  );
   const params = new URLSearchParams(q);
   params.delete('container');
   const path =

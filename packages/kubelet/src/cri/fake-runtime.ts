@@ -50,6 +50,7 @@ export class FakeCriRuntime implements CriRuntime {
     stderr: Buffer.alloc(0),
     exitCode: 0,
   });
+  private portForwardHandler?: (podSandboxId: string, ports: number[]) => string | Promise<string>;
   private n = 0;
 
   constructor(private readonly clock: Clock = realClock) {}
@@ -232,6 +233,19 @@ export class FakeCriRuntime implements CriRuntime {
 
   async attach(): Promise<string> {
     throw new CriError('attach', 'not implemented by the fake', 12);
+  }
+
+  /** Answers PortForward with `fn` (a streaming URL); unset: UNIMPLEMENTED. */
+  setPortForwardHandler(fn: (podSandboxId: string, ports: number[]) => string | Promise<string>) {
+    this.portForwardHandler = fn;
+  }
+
+  async portForward(podSandboxId: string, ports: number[]): Promise<string> {
+    this.calls.push(`portForward ${podSandboxId} ${ports.join(',')}`);
+    if (!this.sandboxes.has(podSandboxId))
+      throw new CriError('portForward', `pod sandbox ${podSandboxId} not found`, 5);
+    if (!this.portForwardHandler) throw new CriError('portForward', 'not implemented by the fake', 12);
+    return this.portForwardHandler(podSandboxId, ports);
   }
 
   async imageStatus(image: string): Promise<Image | undefined> {

@@ -180,6 +180,14 @@ export class GrpcCriRuntime implements CriRuntime {
     return res.url;
   }
 
+  async portForward(podSandboxId: string, ports: number[]) {
+    const res = await this.call<object, { url: string }>(this.rt, 'portForward', {
+      podSandboxId,
+      port: ports,
+    });
+    return res.url;
+  }
+
   async imageStatus(image: string): Promise<Image | undefined> {
     const res = await this.call<object, { image?: Image }>(this.img, 'imageStatus', {
       image: imageSpec(image),

@@ -73,6 +73,12 @@ export interface CriRuntime {
     stdout: boolean;
     stderr: boolean;
   }): Promise<string>;
+  /**
+   * RuntimeService.PortForward: resolves with the runtime's streaming URL forwarding `ports` of
+   * the pod sandbox's network namespace (opened as a WebSocket, channel framing
+   * `v4.channel.k8s.io`: channel 2i data and 2i+1 errors of the i-th port).
+   */
+  portForward(podSandboxId: string, ports: number[]): Promise<string>;
   /** ImageService.ImageStatus: the image, or undefined when not present. */
   imageStatus(image: string): Promise<Image | undefined>;
   /** ImageService.PullImage: resolves with the image reference (id/digest). */

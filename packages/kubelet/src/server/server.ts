@@ -1,8 +1,11 @@
 /**
  * The kubelet HTTP server (plain HTTP) the apiserver proxies to: /healthz, /metrics, /pods,
- * /containerLogs/<ns>/<pod>/<container> and /exec/<ns>/<pod>/<container> (WebSocket, Kubernetes
- * channel protocol v5/v4/v1). Exec relays to the runtime's CRI Exec streaming URL (v4 channel
- * protocol); when the runtime cannot stream it falls back to ExecSync (no stdin, no tty).
+ * /containerLogs/<ns>/<pod>/<container>, /exec/<ns>/<pod>/<container> (WebSocket, Kubernetes
+ * channel protocol v5/v4/v1) and /portForward/<ns>/<pod>[/<uid>] (SPDY/3.1, SPDY tunnelled over
+ * WebSocket, or the WebSocket channel framing; see port-forward.ts). Exec relays to the
+ * runtime's CRI Exec streaming URL (v4 channel protocol); when the runtime cannot stream it
+ * falls back to ExecSync (no stdin, no tty). Port forwarding asks CRI PortForward for every
+ * forwarded connection and relays it to the runtime's streaming URL.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -29,6 +32,7 @@ import {
   negotiateProtocol,
 } from './channel';
 import { followLog, renderLogs, type LogOptions } from './logs';
+import { openRuntimePortForward, servePortForward, SPDY_TUNNEL_PREFIX } from './port-forward';
 
 function truthy(v: string | null): boolean {
   return v === '1' || v === 'true' || v === 'True';
@@ -54,6 +58,11 @@ export class KubeletServer {
   private readonly wss = new WebSocketServer({
     noServer: true,
     handleProtocols: (p) => negotiateProtocol(p),
+  });
+  /** Port forwarding's WebSocket server (its own subprotocols; chosen in port-forward.ts). */
+  private readonly pfWss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (p) => [...p].find((x) => x.startsWith(SPDY_TUNNEL_PREFIX)) ?? [...p][0] ?? false,
   });
   private readonly sockets = new Set<Socket>();
   port = 0;
@@ -90,6 +99,7 @@ export class KubeletServer {
   /** Stops the server and drops open connections. */
   async close(): Promise<void> {
     for (const c of this.wss.clients) c.terminate();
+    for (const c of this.pfWss.clients) c.terminate();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
   }
@@ -115,6 +125,12 @@ export class KubeletServer {
     }
     if (parts[0] === 'containerLogs' && parts.length >= 3)
       return this.logs(req, res, url, parts[1]!, parts[2]!, parts[3]);
+    if (parts[0] === 'portForward')
+      return this.text(
+        res,
+        400,
+        'Upgrade request required (SPDY/3.1 with X-Stream-Protocol-Version portforward.k8s.io, or WebSocket)',
+      );
     if (parts[0] === 'exec')
       return this.text(
         res,
@@ -215,7 +231,17 @@ export class KubeletServer {
         `HTTP/1.1 ${code} ${code === 404 ? 'Not Found' : 'Bad Request'}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${msg}\n`,
       );
     };
-    if (parts[0] === 'portForward') return reject(400, 'portForward is not supported by this kubelet yet');
+    if (parts[0] === 'portForward') {
+      if (parts.length < 3) return reject(404, '404 page not found');
+      const pod = this.k.findPod(parts[1]!, parts[2]!);
+      if (!pod || (parts[3] && parts[3] !== pod.metadata.uid))
+        return reject(404, `pod "${parts[2]}" not found in namespace "${parts[1]}"`);
+      return servePortForward(req, socket, head, this.pfWss, {
+        dial: (port) => this.dialPod(pod, port),
+        describe: `pod ${parts[1]}/${parts[2]}, uid ${pod.metadata.uid}`,
+        log: this.k.log,
+      });
+    }
     if ((parts[0] !== 'exec' && parts[0] !== 'attach') || parts.length < 3)
       return reject(404, '404 page not found');
     const attach = parts[0] === 'attach';
@@ -238,6 +264,15 @@ export class KubeletServer {
         ws.close();
       });
     });
+  }
+
+  /** One connection to `port` in the pod's network namespace: CRI PortForward, then its streaming URL. */
+  private async dialPod(pod: Pod, port: number) {
+    const state = await this.k.runtimeState(pod.metadata.uid!);
+    const sandbox = state.sandboxes.find((s) => s.ready);
+    if (!sandbox) throw new Error(`pod sandbox of ${pod.metadata.name} is not ready`);
+    const url = await this.k.cri.portForward(sandbox.id, [port]);
+    return openRuntimePortForward(url, port);
   }
 
   private async exec(
