@@ -88,6 +88,14 @@ function rejectUpgrade(socket: Socket, code: number, msg: string): void {
   );
 }
 
+const tunnelRequests = new WeakSet<IncomingMessage>();
+
+/** ws 'headers' listener: answers the SPDY tunnel subprotocol for requests marked in tunnelRequests. */
+function addTunnelProtocol(headers: string[], req: IncomingMessage): void {
+  if (tunnelRequests.has(req))
+    headers.push(`Sec-WebSocket-Protocol: ${SPDY_TUNNEL_PREFIX}${PORT_FORWARD_PROTOCOL}`);
+}
+
 function firstHeader(v: string | string[] | undefined): string {
   if (Array.isArray(v)) return v[0] ?? '';
   return v ?? '';
@@ -111,7 +119,11 @@ export function servePortForward(
     const offered = headerList(req.headers['sec-websocket-protocol']);
     const tunnel = `${SPDY_TUNNEL_PREFIX}${PORT_FORWARD_PROTOCOL}`;
     if (offered.includes(tunnel)) {
-      req.headers['sec-websocket-protocol'] = tunnel;
+      // "/" is not a token character (RFC 6455 §4.1), so ws refuses to parse this subprotocol:
+      // take it off the request and add it to the 101 answer ourselves.
+      delete req.headers['sec-websocket-protocol'];
+      tunnelRequests.add(req);
+      if (!wss.listeners('headers').includes(addTunnelProtocol)) wss.on('headers', addTunnelProtocol);
       wss.handleUpgrade(req, socket, head, (ws) => {
         const stream = createWebSocketStream(ws);
         stream.on('error', (e) => target.log.debug({ err: e.message }, 'port-forward tunnel closed'));
@@ -367,7 +379,8 @@ export function openRuntimePortForward(url: string, port: number): Promise<Duple
     });
     ws.on('close', () => {
       if (!stream) return reject(new Error(`port ${port}: the runtime closed the stream`));
-      if (errText) stream.destroy(new Error(errText.trim()));
+      // the Keelson runtime prefixes "port <n>: ", which our own message already says
+      if (errText) stream.destroy(new Error(errText.trim().replace(/^port \d+: /, '')));
       else stream.push(null);
     });
   });

@@ -32,7 +32,7 @@ import {
   negotiateProtocol,
 } from './channel';
 import { followLog, renderLogs, type LogOptions } from './logs';
-import { openRuntimePortForward, servePortForward, SPDY_TUNNEL_PREFIX } from './port-forward';
+import { openRuntimePortForward, servePortForward } from './port-forward';
 
 function truthy(v: string | null): boolean {
   return v === '1' || v === 'true' || v === 'True';
@@ -62,7 +62,7 @@ export class KubeletServer {
   /** Port forwarding's WebSocket server (its own subprotocols; chosen in port-forward.ts). */
   private readonly pfWss = new WebSocketServer({
     noServer: true,
-    handleProtocols: (p) => [...p].find((x) => x.startsWith(SPDY_TUNNEL_PREFIX)) ?? [...p][0] ?? false,
+    handleProtocols: (p) => [...p][0] ?? false,
   });
   private readonly sockets = new Set<Socket>();
   port = 0;
