@@ -130,3 +130,31 @@ it('pipes raw WebSocket frames both ways', async () => {
   expect(frames[0].subarray(1).toString()).toBe('ran: ls\n');
   await waitFor(() => frames.length >= 2);
 });
+
+it('proxies pods/portforward to /portForward/<ns>/<pod> without needing a container', async () => {
+  await t.server.handler.create(
+    { group: '', version: 'v1', resource: 'pods', namespace: 'default' },
+    {
+      metadata: { name: 'two' },
+      spec: {
+        nodeName: 'node-1',
+        containers: [
+          { name: 'a', image: 'busybox' },
+          { name: 'b', image: 'busybox' },
+        ],
+      },
+    },
+  );
+  const url = `${t.server.url.replace('http', 'ws')}/api/v1/namespaces/default/pods/two/portforward?ports=8080`;
+  const ws = new WebSocket(url, ['v4.channel.k8s.io']);
+  await new Promise((r) => ws.on('close', r));
+  expect(seen).toContain('/portForward/default/two?ports=8080');
+  const missing = new WebSocket(
+    `${t.server.url.replace('http', 'ws')}/api/v1/namespaces/default/pods/nope/portforward?ports=1`,
+  );
+  const code = await new Promise((resolve) => {
+    missing.on('unexpected-response', (_req, res) => resolve(res.statusCode));
+    missing.on('error', () => resolve(-1));
+  });
+  expect(code).toBe(404);
+});
