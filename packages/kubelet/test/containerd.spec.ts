@@ -137,7 +137,7 @@ d('kubelet with containerd 1.6', () => {
 
   const get = (n: string) => cs.resource<Pod>('pods').get('default', n);
 
-  it('runs a pod to Ready with containerd reporting the IP, serves logs and exec, and deletes it', async () => {
+  it('runs a pod to Ready with containerd reporting the IP, serves logs, exec and port-forward, and deletes it', async () => {
     await cs.resource<Pod>('pods').create({
       apiVersion: 'v1',
       kind: 'Pod',
@@ -150,7 +150,11 @@ d('kubelet with containerd 1.6', () => {
             name: 'c',
             image: 'busybox:latest',
             imagePullPolicy: 'IfNotPresent',
-            command: ['sh', '-c', 'echo hello-containerd; exec sleep 3600'],
+            command: [
+              'sh',
+              '-c',
+              'echo hello-containerd; mkdir -p /www && echo via-port-forward > /www/index.html && exec httpd -f -p 8080 -h /www',
+            ],
             readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1 },
           },
         ],
@@ -195,6 +199,29 @@ d('kubelet with containerd 1.6', () => {
     });
     expect(out).toBe('via-exec\n');
     expect(code).toBe(5);
+    // port forwarding through containerd's CRI PortForward streaming URL (WebSocket channel framing)
+    const pf = new WebSocket(`ws://127.0.0.1:${port}/portForward/default/ctd?port=8080`, [
+      'v4.channel.k8s.io',
+    ]);
+    const frames: Buffer[] = [];
+    pf.on('message', (m: Buffer) => frames.push(m));
+    await new Promise((r) => pf.once('open', r));
+    pf.send(Buffer.concat([Buffer.from([0]), Buffer.from('GET / HTTP/1.0\r\n\r\n')]));
+    await new Promise((r) => pf.once('close', r));
+    const body = Buffer.concat(
+      frames
+        .slice(2)
+        .filter((f) => f[0] === 0)
+        .map((f) => f.subarray(1)),
+    );
+    const errs = Buffer.concat(
+      frames
+        .slice(2)
+        .filter((f) => f[0] === 1)
+        .map((f) => f.subarray(1)),
+    );
+    expect(errs.toString()).toBe('');
+    expect(body.toString()).toMatch(/^HTTP\/1\.[01] 200 OK\r\n[\s\S]*\r\n\r\nvia-port-forward\n$/);
     await cs.resource<Pod>('pods').delete('default', 'ctd');
     await waitFor(
       'deleted',
