@@ -1,9 +1,9 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { isAbsolute, join } from 'node:path';
+import { mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { dirname, isAbsolute, join } from 'node:path';
 import {
   Container,
   ContainerConfig,
@@ -38,6 +38,8 @@ import {
 import { memoryCgroupDir, readUsage, removeCgroup } from './cgroups';
 import { status as grpcStatus } from '@grpc/grpc-js';
 
+/** Where monitors put their Attach stdin sockets (see KeelsonRuntime.attachSocket). */
+const ATTACH_SOCKET_DIR = '/run/keelson-cri';
 /** Options of {@link KeelsonRuntime}. */
 export interface RuntimeOptions {
   /** State directory: images, sandboxes, containers, OCI runtime state. Created if missing. */
@@ -306,6 +308,16 @@ export class KeelsonRuntime {
 
   private containerDir(id: string): string {
     return join(this.opts.root, 'containers', id);
+  }
+
+  /**
+   * The unix socket a container's monitor feeds stdin from (Attach). Not in the container's
+   * directory: a socket path is limited to 107 bytes and a deep runtime root plus a 64-hex id
+   * exceeds it; `/run/keelson-cri/<hash of root>/` is short, root-only and per runtime.
+   */
+  private attachSocket(id: string): string {
+    const rootHash = createHash('sha256').update(this.opts.root).digest('hex').slice(0, 12);
+    return join(ATTACH_SOCKET_DIR, rootHash, `${id.slice(0, 32)}.sock`);
   }
 
   private async saveSandbox(rec: SandboxRecord): Promise<void> {
@@ -788,7 +800,9 @@ export class KeelsonRuntime {
         tty: cfg.tty,
         stdin: cfg.stdin,
         stdinOnce: cfg.stdinOnce,
+        attachSocket: this.attachSocket(c.id),
       };
+      if (cfg.stdin) await mkdir(dirname(monitorCfg.attachSocket), { recursive: true, mode: 0o700 });
       await writeFile(join(dir, 'monitor.json'), JSON.stringify(monitorCfg));
       const launch = async (fresh: boolean) => {
         const { child, control } = this.takeMonitor(join(dir, 'monitor.json'), fresh);
@@ -928,6 +942,11 @@ export class KeelsonRuntime {
       if ((await run('mountpoint', ['-q', rootfs])).code === 0) await run('umount', ['-l', rootfs]);
       await removeCgroup(c.cgroupsPath);
       await rm(dir, { recursive: true, force: true });
+      await rm(this.attachSocket(c.id), { force: true });
+      // The directories go with their last socket.
+      await rmdir(dirname(this.attachSocket(c.id)))
+        .then(() => rmdir(ATTACH_SOCKET_DIR))
+        .catch(() => undefined);
       this.containers.delete(c.id);
     });
   }
@@ -1146,7 +1165,7 @@ export class KeelsonRuntime {
     if (this.stateOf(c).state !== ContainerState.CONTAINER_RUNNING)
       throw precondition(`container ${c.id} is not running`);
     const cfg = ContainerConfig.fromJSON(c.config);
-    const sock = join(this.containerDir(c.id), 'attach.sock');
+    const sock = this.attachSocket(c.id);
     return {
       id: c.id,
       logPath: c.logPath,

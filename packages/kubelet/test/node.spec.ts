@@ -359,6 +359,42 @@ describeRoot('kubelet on a real runtime with CNI', () => {
     expect(got).toContain('tick\n');
   });
 
+  it('attaches stdin and a TTY to an interactive shell (kubectl run -it)', async () => {
+    await pods().create(
+      pod('shell', {
+        containers: [
+          {
+            name: 'sh',
+            image: 'busybox:latest',
+            imagePullPolicy: 'IfNotPresent',
+            stdin: true,
+            stdinOnce: true,
+            tty: true,
+          },
+        ],
+      }),
+    );
+    await phase('shell', 'Running');
+    const ws = new WebSocket(
+      `ws://127.0.0.1:${node.kubelet.port}/attach/default/shell/sh?stdin=1&stdout=1&tty=1`,
+      ['v4.channel.k8s.io'],
+    );
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    let out = '';
+    ws.on('message', (d: Buffer) => {
+      const f = decodeFrame('v4.channel.k8s.io', d);
+      if (f?.channel === 1) out += f.data.toString();
+    });
+    ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('echo typed-$((6*7))\n')]));
+    await waitFor('the shell answers', () => out.includes('typed-42'), 15_000, 100).catch(() => {
+      throw new Error(`no answer; got ${JSON.stringify(out)}`);
+    });
+    ws.close();
+  });
+
   it('restarts a container whose liveness probe fails and bumps restartCount', async () => {
     await pods().create(
       pod('live', {

@@ -130,15 +130,16 @@ if (cfg.tty) {
 const child = spawn(cmd, argv, { stdio: [cfg.stdin || cfg.tty ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
 let attachServer = null;
 if (cfg.stdin) {
-  // Attach: every connection to <dir>/attach.sock writes into the container's stdin; with
+  // Attach: every connection to cfg.attachSocket writes into the container's stdin; with
   // stdinOnce the first connection to end closes it.
-  try { fs.unlinkSync(dir + '/attach.sock'); } catch (e) {}
+  try { fs.unlinkSync(cfg.attachSocket); } catch (e) {}
   attachServer = net.createServer((sock) => {
     sock.on('error', () => {});
     sock.on('data', (d) => { try { child.stdin.write(d); } catch (e) {} });
     sock.on('end', () => { if (cfg.stdinOnce) try { child.stdin.end(); } catch (e) {} });
   });
-  attachServer.listen(dir + '/attach.sock');
+  attachServer.on('error', (e) => diag('attach socket: ' + e.message));
+  attachServer.listen(cfg.attachSocket);
   attachServer.unref();
 }
 if (child.stdin) child.stdin.on('error', () => {});
@@ -181,7 +182,7 @@ child.on('exit', async (code, signal) => {
   if (!started) exitCode = 128;
   writeJson('exit.json', { exitCode, finishedAt, oomKilled: oomSeen > 0, started, message });
   if (!started) hs('err ' + (message || 'the OCI runtime exited with ' + code).replace(/\n/g, ' '));
-  if (attachServer) try { attachServer.close(); fs.unlinkSync(dir + '/attach.sock'); } catch (e) {}
+  if (attachServer) try { attachServer.close(); fs.unlinkSync(cfg.attachSocket); } catch (e) {}
   if (logFd >= 0) try { fs.closeSync(logFd); } catch (e) {}
   // Let the handshake line reach the runtime before exiting (the socket write may be pending).
   if (control.writableLength > 0 && !control.destroyed) {

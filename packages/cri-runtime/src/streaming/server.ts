@@ -254,7 +254,7 @@ export class StreamingServer {
       const lines = partial.split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
-        const m = /^\S+ (stdout|stderr) ([FP]) (.*)$/.exec(line);
+        const m = /^\S+ (stdout|stderr) ([FP]) (.*)$/s.exec(line);
         if (!m) continue;
         const text = m[3] + (m[2] === 'F' ? '\n' : '');
         if (m[1] === 'stdout' && req.stdout) this.send(ws, Channel.stdout, text);
