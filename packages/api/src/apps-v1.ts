@@ -2,7 +2,7 @@
  * apps/v1 types (k8s.io/api/apps/v1): Deployment, ReplicaSet, StatefulSet, DaemonSet,
  * ControllerRevision. JSON field names; optional where Kubernetes has omitempty.
  */
-import type { PodTemplateSpec } from './core-v1';
+import type { PersistentVolumeClaim, PodTemplateSpec } from './core-v1';
 import type { IntOrString, KubeObject, LabelSelector, Time } from './meta';
 
 /** apps/v1 RollingUpdateDeployment. Defaults 25% / 25%. */
@@ -130,8 +130,8 @@ export interface StatefulSetSpec {
   replicas?: number;
   selector: LabelSelector;
   template: PodTemplateSpec;
-  /** PersistentVolumeClaim templates; Keelson stores them untyped. */
-  volumeClaimTemplates?: unknown[];
+  /** PersistentVolumeClaim templates: one claim `<template>-<set>-<ordinal>` per pod and template. */
+  volumeClaimTemplates?: PersistentVolumeClaim[];
   serviceName?: string;
   /** "OrderedReady" (default) or "Parallel". */
   podManagementPolicy?: string;

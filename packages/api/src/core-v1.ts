@@ -1039,6 +1039,121 @@ export interface ComponentStatus extends KubeObject {
 }
 
 // ---------------------------------------------------------------------------------------------
+// PersistentVolume, PersistentVolumeClaim
+
+/** core/v1 LocalVolumeSource: a directory or device on one node (needs nodeAffinity). */
+export interface LocalVolumeSource {
+  path: string;
+  fsType?: string;
+}
+
+/** core/v1 VolumeNodeAffinity: the nodes a PersistentVolume can be reached from. */
+export interface VolumeNodeAffinity {
+  required?: NodeSelector;
+}
+
+/** core/v1 PersistentVolumeSpec, the volume sources Keelson mounts (hostPath, local). */
+export interface PersistentVolumeSpec {
+  /** "storage" → Quantity. */
+  capacity?: ResourceList;
+  hostPath?: HostPathVolumeSource;
+  local?: LocalVolumeSource;
+  /** "ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod". */
+  accessModes?: string[];
+  /** The claim this volume is bound to (namespace, name, uid). */
+  claimRef?: ObjectReference;
+  /** "Retain" (default for manually created volumes), "Delete" or "Recycle". */
+  persistentVolumeReclaimPolicy?: string;
+  storageClassName?: string;
+  mountOptions?: string[];
+  /** "Filesystem" (default) or "Block". */
+  volumeMode?: string;
+  nodeAffinity?: VolumeNodeAffinity;
+  volumeAttributesClassName?: string;
+}
+
+/** core/v1 PersistentVolumeStatus. phase: Pending, Available, Bound, Released, Failed. */
+export interface PersistentVolumeStatus {
+  phase?: string;
+  message?: string;
+  reason?: string;
+  lastPhaseTransitionTime?: Time;
+}
+
+/** core/v1 PersistentVolume (cluster-scoped). */
+export interface PersistentVolume extends KubeObject {
+  apiVersion?: 'v1';
+  kind?: 'PersistentVolume';
+  spec?: PersistentVolumeSpec;
+  status?: PersistentVolumeStatus;
+}
+
+/** core/v1 VolumeResourceRequirements: requests.storage is the size asked for. */
+export interface VolumeResourceRequirements {
+  limits?: ResourceList;
+  requests?: ResourceList;
+}
+
+/** core/v1 TypedLocalObjectReference. */
+export interface TypedLocalObjectReference {
+  apiGroup?: string;
+  kind: string;
+  name: string;
+}
+
+/** core/v1 TypedObjectReference. */
+export interface TypedObjectReference {
+  apiGroup?: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+/** core/v1 PersistentVolumeClaimSpec. */
+export interface PersistentVolumeClaimSpec {
+  accessModes?: string[];
+  selector?: LabelSelector;
+  resources?: VolumeResourceRequirements;
+  /** The bound PersistentVolume's name (set by the binder, or by the user to ask for one). */
+  volumeName?: string;
+  /** Unset: the default StorageClass (admission); "": no class (static volumes only). */
+  storageClassName?: string;
+  volumeMode?: string;
+  dataSource?: TypedLocalObjectReference;
+  dataSourceRef?: TypedObjectReference;
+  volumeAttributesClassName?: string;
+}
+
+/** core/v1 PersistentVolumeClaimCondition. */
+export interface PersistentVolumeClaimCondition {
+  type: string;
+  status: string;
+  lastProbeTime?: Time;
+  lastTransitionTime?: Time;
+  reason?: string;
+  message?: string;
+}
+
+/** core/v1 PersistentVolumeClaimStatus. phase: Pending, Bound, Lost. */
+export interface PersistentVolumeClaimStatus {
+  phase?: string;
+  accessModes?: string[];
+  capacity?: ResourceList;
+  conditions?: PersistentVolumeClaimCondition[];
+  allocatedResources?: ResourceList;
+  allocatedResourceStatuses?: Record<string, string>;
+  currentVolumeAttributesClassName?: string;
+}
+
+/** core/v1 PersistentVolumeClaim. */
+export interface PersistentVolumeClaim extends KubeObject {
+  apiVersion?: 'v1';
+  kind?: 'PersistentVolumeClaim';
+  spec?: PersistentVolumeClaimSpec;
+  status?: PersistentVolumeClaimStatus;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Lists
 
 /** A core/v1 list such as PodList. */
@@ -1066,3 +1181,7 @@ export type SecretList = TypedList<Secret>;
 export type EventList = TypedList<Event>;
 /** core/v1 ServiceAccountList. */
 export type ServiceAccountList = TypedList<ServiceAccount>;
+/** core/v1 PersistentVolumeList. */
+export type PersistentVolumeList = TypedList<PersistentVolume>;
+/** core/v1 PersistentVolumeClaimList. */
+export type PersistentVolumeClaimList = TypedList<PersistentVolumeClaim>;

@@ -26,6 +26,12 @@ import type { EndpointSlice } from './discovery-v1';
 import type { KubeObject } from './meta';
 import { podQOSClass } from './helpers';
 import { canonicalizeQuantities, checkSchema } from './codec';
+import {
+  defaultPersistentVolume,
+  defaultPersistentVolumeClaim,
+  defaultPersistentVolumeClaimSpec,
+  defaultStorageClass,
+} from './defaults-storage';
 
 /** 0644, the default mode of configMap/secret/downwardAPI/projected volume files. */
 export const DEFAULT_VOLUME_MODE = 0o644;
@@ -200,6 +206,7 @@ function defaultStatefulSet(ss: StatefulSet): void {
   const ret = (s.persistentVolumeClaimRetentionPolicy ??= {});
   dflt(ret, 'whenDeleted', 'Retain');
   dflt(ret, 'whenScaled', 'Retain');
+  for (const t of s.volumeClaimTemplates ?? []) defaultPersistentVolumeClaimSpec(t?.spec);
   defaultTemplate(s.template);
 }
 
@@ -334,6 +341,9 @@ const DEFAULTERS: Record<string, (o: never) => void> = {
   'batch/v1/CronJob': defaultCronJob,
   'discovery.k8s.io/v1/EndpointSlice': defaultEndpointSlice,
   ...kindDefaulters,
+  'v1/PersistentVolume': defaultPersistentVolume,
+  'v1/PersistentVolumeClaim': defaultPersistentVolumeClaim,
+  'storage.k8s.io/v1/StorageClass': defaultStorageClass,
 };
 
 /**

@@ -12,6 +12,7 @@ export * from './networking-v1';
 export * from './quota-v1';
 export * from './autoscaling-v2';
 export * from './disruption';
+export * from './storage-v1';
 export * from './table';
 export * from './errors';
 export * from './quantity';

@@ -71,6 +71,8 @@ export const resources: readonly ResourceInfo[] = [
   r('', 'v1', 'Event', 'events', true, ['ev']),
   r('', 'v1', 'ServiceAccount', 'serviceaccounts', true, ['sa'], ['token']),
   r('', 'v1', 'ComponentStatus', 'componentstatuses', false, ['cs']),
+  r('', 'v1', 'PersistentVolume', 'persistentvolumes', false, ['pv'], ['status']),
+  r('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, ['pvc'], ['status']),
   r('apps', 'v1', 'Deployment', 'deployments', true, ['deploy'], ['status', 'scale'], ['all']),
   r('apps', 'v1', 'ReplicaSet', 'replicasets', true, ['rs'], ['status', 'scale'], ['all']),
   r('apps', 'v1', 'StatefulSet', 'statefulsets', true, ['sts'], ['status', 'scale'], ['all']),
@@ -111,6 +113,7 @@ export const resources: readonly ResourceInfo[] = [
     ['status'],
     ['all'],
   ),
+  r('storage.k8s.io', 'v1', 'StorageClass', 'storageclasses', false, ['sc']),
 ];
 
 /** The group/version string: "v1" for core, "apps/v1" otherwise. */

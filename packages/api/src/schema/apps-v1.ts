@@ -76,7 +76,7 @@ export const appsV1Schemas: Record<string, TypeSchema> = {
     replicas: I,
     selector: req(ref('LabelSelector')),
     template: req(ref('PodTemplateSpec')),
-    volumeClaimTemplates: arr(ANY),
+    volumeClaimTemplates: arr(ref('PersistentVolumeClaim')),
     serviceName: S,
     podManagementPolicy: S,
     updateStrategy: ref('StatefulSetUpdateStrategy'),

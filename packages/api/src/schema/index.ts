@@ -12,6 +12,7 @@ import { policyV1Schemas } from './policy-v1';
 import { networkingV1Schemas } from './networking-v1';
 import { quotaV1Schemas } from './quota-v1';
 import { autoscalingV2Schemas } from './autoscaling-v2';
+import { coreV1StorageSchemas, storageV1Schemas } from './storage-v1';
 import type { FieldSchema, TypeSchema } from './types';
 
 export type { FieldSchema, FieldType, TypeSchema } from './types';
@@ -32,6 +33,8 @@ export const typePackages: Readonly<Record<string, string>> = (() => {
   out.TypedLocalObjectReference = 'io.k8s.api.core.v1';
   put(quotaV1Schemas, 'io.k8s.api.core.v1');
   put(autoscalingV2Schemas, 'io.k8s.api.autoscaling.v2');
+  put(coreV1StorageSchemas, 'io.k8s.api.core.v1');
+  put(storageV1Schemas, 'io.k8s.api.storage.v1');
   for (const t of Object.keys(otherSchemas)) {
     out[t] = t.startsWith('Lease')
       ? 'io.k8s.api.coordination.v1'
@@ -56,6 +59,8 @@ export const schemas: Readonly<Record<string, TypeSchema>> = {
   ...networkingV1Schemas,
   ...quotaV1Schemas,
   ...autoscalingV2Schemas,
+  ...coreV1StorageSchemas,
+  ...storageV1Schemas,
 };
 
 /** Root kinds by apiVersion: "v1/Pod" → "Pod". Includes Status, DeleteOptions, Binding, Eviction, Scale, Table. */
@@ -75,6 +80,8 @@ for (const [gv, kinds] of Object.entries({
     'ComponentStatus',
     'Status',
     'DeleteOptions',
+    'PersistentVolume',
+    'PersistentVolumeClaim',
   ],
   'apps/v1': ['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'ControllerRevision'],
   'batch/v1': ['Job', 'CronJob'],
@@ -85,6 +92,7 @@ for (const [gv, kinds] of Object.entries({
   'networking.k8s.io/v1': ['Ingress', 'IngressClass', 'NetworkPolicy'],
   'autoscaling/v2': ['HorizontalPodAutoscaler'],
   'rbac.authorization.k8s.io/v1': ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'],
+  'storage.k8s.io/v1': ['StorageClass'],
   'meta.k8s.io/v1': ['Table', 'Status', 'DeleteOptions'],
 })) {
   for (const k of kinds) ROOTS[`${gv}/${k}`] = k;

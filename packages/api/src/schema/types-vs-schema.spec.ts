@@ -17,6 +17,7 @@ const FILES = [
   'networking-v1.ts',
   'quota-v1.ts',
   'autoscaling-v2.ts',
+  'storage-v1.ts',
   'table.ts',
 ];
 // TypeScript-only interfaces with no wire schema of their own.

@@ -46,6 +46,12 @@ import { policyValidators } from './policy-v1';
 import { networkingValidators } from './networking-v1';
 import { quotaValidators } from './quota-v1';
 import { autoscalingValidators } from './autoscaling-v2';
+import {
+  validatePersistentVolume,
+  validatePersistentVolumeClaim,
+  validatePersistentVolumeClaimSpec,
+  validateStorageClass,
+} from './storage';
 
 type Causes = StatusCause[];
 
@@ -1134,6 +1140,11 @@ function validateStatefulSet(o: Any, old: Any): Causes {
     }
   }
   nonNegative(out, 'spec.revisionHistoryLimit', s.revisionHistoryLimit);
+  (s.volumeClaimTemplates ?? []).forEach((t: Any, i: number) => {
+    const p = `spec.volumeClaimTemplates[${i}]`;
+    if (!t?.metadata?.name) out.push(fieldRequired(`${p}.metadata.name`, 'name or generateName is required'));
+    out.push(...validatePersistentVolumeClaimSpec(t?.spec, `${p}.spec`));
+  });
   if (old?.spec) {
     const mutable = {
       replicas: 0,
@@ -1606,6 +1617,9 @@ const VALIDATORS: Record<string, KindValidator> = {
   ...networkingValidators,
   ...quotaValidators,
   ...autoscalingValidators,
+  'v1/PersistentVolume': validatePersistentVolume,
+  'v1/PersistentVolumeClaim': validatePersistentVolumeClaim,
+  'storage.k8s.io/v1/StorageClass': validateStorageClass,
 };
 
 /**

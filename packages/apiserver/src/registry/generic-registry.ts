@@ -41,13 +41,14 @@ import {
   validateObject,
   type AdmissionOptions,
 } from '../admission';
-import { collectionPrefix, objectKey } from '../keys';
+import { collectionPrefix, objectKey, resourcePrefix } from '../keys';
 import { fieldMatcher, labelMatcher, parseFieldSelector, parseLabelSelector } from '../selectors';
 import type { Storage } from '../storage/interfaces';
 import type { CacheSink, WatchCache } from '../watch-cache';
 import { ITEMS_JSON } from '../serialize';
 import { strategyFor } from './strategies/index';
 import { SYSTEM_NAMESPACES } from './strategies/namespaces';
+import { admitDefaultStorageClass } from './strategies/storage';
 import type { Strategy, StrategyContext } from './strategy';
 
 /** Options of create, update and patch (metav1.CreateOptions/UpdateOptions/PatchOptions). */
@@ -324,6 +325,10 @@ export class GenericRegistry {
     if (strategy.generation) m.generation = 1;
     else delete m.generation;
     obj = defaultObject(obj, this.admission);
+    if (info.resource === 'persistentvolumeclaims') {
+      const sc = resourceForPath('storage.k8s.io', 'v1', 'storageclasses');
+      if (sc) admitDefaultStorageClass(obj as never, this.cache.snapshot(resourcePrefix(sc)));
+    }
     let causes = validateObject(info, obj);
     if (causes.length) throw invalid(info.group, info.kind, String(m.name ?? ''), causes);
     await this.admitNamespace(info, m.namespace ?? '', m.name!);

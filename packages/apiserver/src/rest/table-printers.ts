@@ -6,6 +6,7 @@
 import type { KubeList, KubeObject } from '@keelson/api';
 import { formatLabelSelector } from '../api-handler';
 import { kindPrinters } from './table-printers-kinds';
+import { storagePrinters } from './storage-printers';
 
 /** metav1.TableColumnDefinition. */
 export interface ColumnDefinition {
@@ -744,6 +745,8 @@ const PRINTERS: Record<string, Printer> = {
 };
 
 Object.assign(PRINTERS, kindPrinters({ age, NAME, AGE }));
+for (const [res, p] of Object.entries(storagePrinters))
+  PRINTERS[res] = { columns: p.columns, row: (o, now) => p.row(o, now, age) };
 
 const DEFAULT_PRINTER: Printer = {
   columns: [NAME, AGE],

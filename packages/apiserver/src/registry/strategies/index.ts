@@ -6,6 +6,7 @@ import type { Strategy } from '../strategy';
 import { namespaceStrategy } from './namespaces';
 import { podStrategy } from './pods';
 import { serviceStrategy } from './services';
+import { persistentVolumeClaimStrategy, persistentVolumeStrategy } from './storage';
 import { workloadStrategy } from './workloads';
 
 type Any = KubeObject & {
@@ -77,6 +78,8 @@ const STRATEGIES: Record<string, Strategy> = {
   ingresses: { statusSubresource: true, generation: true },
   resourcequotas: { statusSubresource: true },
   horizontalpodautoscalers: { statusSubresource: true, generation: true },
+  persistentvolumes: persistentVolumeStrategy,
+  persistentvolumeclaims: persistentVolumeClaimStrategy,
 };
 
 const PLAIN: Strategy = {};
