@@ -9,7 +9,15 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { KubeObject, Pod, PodStatus, Secret, ConfigMap } from '@keelson/api';
+import type {
+  ConfigMap,
+  KubeObject,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  PodStatus,
+  Secret,
+} from '@keelson/api';
 import { Gauge, type Registry } from 'prom-client';
 import {
   createMetricsRegistry,
@@ -294,6 +302,9 @@ export class Kubelet {
     const objects: ObjectSource = {
       configMap: (ns, name) => this.getOrUndefined<ConfigMap>('configmaps', ns, name),
       secret: (ns, name) => this.getOrUndefined<Secret>('secrets', ns, name),
+      persistentVolumeClaim: (ns, name) =>
+        this.getOrUndefined<PersistentVolumeClaim>('persistentvolumeclaims', ns, name),
+      persistentVolume: (name) => this.getOrUndefined<PersistentVolume>('persistentvolumes', '', name),
     };
     this.syncer = new PodSyncer(
       {

@@ -3,7 +3,14 @@
  * configMapKeyRef, secretKeyRef, configMapRef, secretRef) and $(VAR) expansion, following
  * kubelet_pods.go makeEnvironmentVariables and third_party/forked/golang/expansion.
  */
-import type { ConfigMap, Container, Pod, Secret } from '@keelson/api';
+import type {
+  ConfigMap,
+  Container,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  Secret,
+} from '@keelson/api';
 import { PodConfigError } from '../errors';
 import { parseQuantity } from '../util/quantity';
 
@@ -11,6 +18,10 @@ import { parseQuantity } from '../util/quantity';
 export interface ObjectSource {
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
   secret(namespace: string, name: string): Promise<Secret | undefined>;
+  /** A PersistentVolumeClaim of the namespace (persistentVolumeClaim volumes); absent: unsupported. */
+  persistentVolumeClaim?(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined>;
+  /** A PersistentVolume (cluster-scoped) by name. */
+  persistentVolume?(name: string): Promise<PersistentVolume | undefined>;
 }
 
 /** Node facts env resolution needs: the node's allocatable cpu (millicores) and memory (bytes). */

@@ -22,7 +22,13 @@ import { getRuntimePodState, netnsFromInfo, RuntimeStateCache, type RuntimePodSt
 import { bindMount, containerConfig, podLogDirName, podSandboxConfig } from './sandbox-config';
 import { computePodStatus, type WaitingReason } from './status';
 import { renderLogs } from '../server/logs';
-import { containerMounts, setUpVolumes, tearDownVolumes, type VolumeContext } from './volumes';
+import {
+  checkClaimVolumes,
+  containerMounts,
+  setUpVolumes,
+  tearDownVolumes,
+  type VolumeContext,
+} from './volumes';
 
 /** Settings of the pod syncer. */
 export interface PodSyncConfig {
@@ -191,6 +197,20 @@ export class PodSyncer {
     let sandboxId = actions.sandboxId;
     const sandboxConfig = this.sandboxConfig(pod, actions.sandboxAttempt);
     if (actions.createSandbox) {
+      // Volumes first, as upstream's WaitForAttachAndMount: an unbound claim keeps the pod
+      // ContainerCreating (FailedMount event) without making and tearing down a sandbox.
+      try {
+        await checkClaimVolumes(pod, this.volumeCtx(pod));
+      } catch (e) {
+        this.d.event?.(pod, 'Warning', 'FailedMount', (e as Error).message);
+        state = await this.podState(pod);
+        return {
+          status: this.status(pod, state, false),
+          resyncMs: this.cfg.shortResyncMs,
+          terminal: false,
+          state,
+        };
+      }
       try {
         sandboxId = await this.createSandbox(pod, sandboxConfig);
         waiting.delete('__sandbox');

@@ -6,7 +6,7 @@
  * updates appear atomically inside running containers.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import {
   chmod,
   lstat,
@@ -56,7 +56,9 @@ export function volumeDir(podDir: string, v: Volume): string {
           ? 'kubernetes.io~downward-api'
           : v.projected
             ? 'kubernetes.io~projected'
-            : 'kubernetes.io~other';
+            : v.persistentVolumeClaim
+              ? 'kubernetes.io~pvc'
+              : 'kubernetes.io~other';
   return join(podDir, 'volumes', plugin, v.name);
 }
 
@@ -340,9 +342,69 @@ export async function setUpVolumes(
         }
       }
       await atomicWrite(dir, files);
+    } else if (v.persistentVolumeClaim) {
+      const target = await resolveClaim(ns, v.persistentVolumeClaim.claimName, ctx);
+      await mkdir(dirname(dir), { recursive: true });
+      await rm(dir, { force: true });
+      await symlink(target, dir);
     } else {
-      // unsupported sources (e.g. persistentVolumeClaim): an empty directory
+      // unsupported sources: an empty directory
       await mkdir(dir, { recursive: true });
+    }
+  }
+}
+
+/**
+ * Resolves a persistentVolumeClaim volume to the host directory of its bound PersistentVolume
+ * (hostPath: set up as its type says, so `DirectoryOrCreate` volumes of the local-path
+ * provisioner are created here, on the node; local: must exist). Throws {@link PodConfigError}
+ * FailedMount while the claim is missing or not yet bound (the pod stays ContainerCreating and
+ * the sync retries), or when the volume has no source this kubelet can mount.
+ */
+export async function resolveClaim(ns: string, claimName: string, ctx: VolumeContext): Promise<string> {
+  if (!ctx.src.persistentVolumeClaim || !ctx.src.persistentVolume)
+    throw new PodConfigError('FailedMount', `persistentvolumeclaim "${claimName}" cannot be resolved here`);
+  const pvc = await ctx.src.persistentVolumeClaim(ns, claimName);
+  if (!pvc) throw new PodConfigError('FailedMount', `persistentvolumeclaim "${claimName}" not found`);
+  const phase = pvc.status?.phase ?? '';
+  const volumeName = pvc.spec?.volumeName ?? '';
+  if (phase !== 'Bound' || !volumeName)
+    throw new PodConfigError(
+      'FailedMount',
+      `PVC ${ns}/${claimName} has non-bound phase ("${phase}") or empty pvc.Spec.VolumeName ("${volumeName}")`,
+    );
+  const pv = await ctx.src.persistentVolume(volumeName);
+  if (!pv) throw new PodConfigError('FailedMount', `persistentvolume "${volumeName}" not found`);
+  if (pv.spec?.hostPath?.path) {
+    await setUpHostPath(pv.spec.hostPath.path, pv.spec.hostPath.type ?? '');
+    return pv.spec.hostPath.path;
+  }
+  if (pv.spec?.local?.path) {
+    await setUpHostPath(pv.spec.local.path, 'Directory');
+    return pv.spec.local.path;
+  }
+  throw new PodConfigError(
+    'FailedMount',
+    `persistentvolume "${volumeName}" has no volume source this node can mount (hostPath or local)`,
+  );
+}
+
+/**
+ * Checks that every persistentVolumeClaim volume of the pod resolves (claim Bound, volume
+ * mountable), before the sandbox is made. Throws {@link PodConfigError} FailedMount naming the
+ * first volume that does not, e.g. `MountVolume.SetUp failed for volume "data" : PVC ...`.
+ */
+export async function checkClaimVolumes(pod: Pod, ctx: VolumeContext): Promise<void> {
+  const ns = pod.metadata.namespace ?? 'default';
+  for (const v of pod.spec?.volumes ?? []) {
+    if (!v.persistentVolumeClaim) continue;
+    try {
+      await resolveClaim(ns, v.persistentVolumeClaim.claimName, ctx);
+    } catch (e) {
+      throw new PodConfigError(
+        'FailedMount',
+        `MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`,
+      );
     }
   }
 }
@@ -389,9 +451,18 @@ export function containerMounts(pod: Pod, c: Container, podDir: string): Mount[]
     const v = vols.get(m.name);
     if (!v)
       throw new PodConfigError('CreateContainerConfigError', `volume "${m.name}" not found in pod spec`);
-    let host = v.hostPath ? v.hostPath.path : volumeDir(podDir, v);
+    // persistentVolumeClaim volumes: setUpVolumes left a symlink to the bound volume's directory.
+    let host = v.hostPath
+      ? v.hostPath.path
+      : v.persistentVolumeClaim
+        ? readlinkSync(volumeDir(podDir, v))
+        : volumeDir(podDir, v);
     if (m.subPath) host = join(host, safeRel(m.subPath));
-    const ro = m.readOnly ?? (v.configMap || v.secret || v.downwardAPI || v.projected ? true : false);
+    const ro =
+      m.readOnly ??
+      (v.configMap || v.secret || v.downwardAPI || v.projected || v.persistentVolumeClaim?.readOnly
+        ? true
+        : false);
     out.push(bindMount(host, m.mountPath, ro));
   }
   return out;
