@@ -15,6 +15,7 @@ export * from './plugins/node-selection';
 export * from './plugins/resources-fit';
 export * from './plugins/topology';
 export * from './plugins/default-preemption';
+export * from './plugins/volume-binding';
 export * from './scheduler';
 export * from './testing/wrappers';
 export * from './cluster/cluster-scheduler';

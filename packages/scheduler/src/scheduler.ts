@@ -17,7 +17,7 @@ import {
   type SchedulerConfiguration,
 } from './framework/config';
 import { Framework } from './framework/framework';
-import type { PluginContext } from './framework/interface';
+import type { PluginContext, VolumeAccess } from './framework/interface';
 import type { NodeInfo } from './framework/node-info';
 import type { Registry } from './framework/registry';
 import { FitError, schedulePod, type ScheduleResult } from './framework/schedule-one';
@@ -32,6 +32,8 @@ export interface SchedulerOptions {
   binder?: (pod: Pod, nodeName: string) => Promise<void>;
   /** Evicts a preemption victim (cluster mode). */
   evict?: (pod: Pod) => Promise<void>;
+  /** Claims and volumes for the VolumeBinding plugin (cluster mode); without it VolumeBinding skips. */
+  volumes?: VolumeAccess;
   /** Random source in [0,1) for tie-breaks (default Math.random). */
   random?: () => number;
   /** Clock, ms (for assumed-pod expiry). */
@@ -62,6 +64,7 @@ export class Scheduler {
       snapshot: () => this.current,
       binder: opts.binder,
       evict: opts.evict,
+      volumes: opts.volumes,
     };
     for (const profile of (opts.config ?? defaultConfiguration()).profiles) {
       this.frameworks.set(profile.schedulerName, new Framework(profile, registry, ctx));

@@ -6,7 +6,15 @@
  * (reason Unschedulable) as upstream reports them; preemption nominates a node
  * (`status.nominatedNodeName`) and evicts the victims.
  */
-import type { Binding, Node, Pod } from '@keelson/api';
+import {
+  SELECTED_NODE_ANNOTATION,
+  type Binding,
+  type Node,
+  type PersistentVolume,
+  type PersistentVolumeClaim,
+  type Pod,
+  type StorageClass,
+} from '@keelson/api';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import {
   createMetricsRegistry,
@@ -41,6 +49,8 @@ export interface ClusterSchedulerOptions {
   log?: SchedulerLogger;
   /** Registry for the scheduler's metrics (default: a new one with the process metrics). */
   registry?: Registry;
+  /** How long PreBind waits for a WaitForFirstConsumer claim to be bound, ms (upstream bindTimeoutSeconds: 600 s). */
+  volumeBindTimeoutMs?: number;
 }
 
 /** A running cluster scheduler. */
@@ -67,7 +77,38 @@ export async function startScheduler(
 ): Promise<RunningScheduler> {
   const pods = clientset.resource<Pod>('pods');
   const recorder = new EventRecorder(clientset, { component: 'default-scheduler' });
+  const factory = new InformerFactory(clientset, {
+    informerOptions: { onError: (err) => opts.log?.warn({ err: String(err) }, 'informer error') },
+  });
+  // VolumeBinding's view of claims, volumes and classes; PreBind annotates and waits for binding.
+  const claimInformer = factory.informerFor<PersistentVolumeClaim>('persistentvolumeclaims');
+  const volumeInformer = factory.informerFor<PersistentVolume>('persistentvolumes');
+  const classInformer = factory.informerFor<StorageClass>('storageclasses');
+  const claims = clientset.resource<PersistentVolumeClaim>('persistentvolumeclaims');
+  const volumes = {
+    claim: (ns: string, name: string) => claimInformer.lister().get(ns, name),
+    volume: (name: string) => volumeInformer.lister().get(undefined, name),
+    storageClass: (name: string) => classInformer.lister().get(undefined, name),
+    async selectNode(claim: PersistentVolumeClaim, nodeName: string) {
+      const ns = claim.metadata.namespace!;
+      const name = claim.metadata.name!;
+      if (claimInformer.lister().get(ns, name)?.metadata.annotations?.[SELECTED_NODE_ANNOTATION] !== nodeName)
+        await claims.patch(ns, name, 'merge', {
+          metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: nodeName } },
+        });
+      const deadline = Date.now() + (opts.volumeBindTimeoutMs ?? 600_000);
+      for (;;) {
+        const c = claimInformer.lister().get(ns, name);
+        if (!c) throw new Error(`persistentvolumeclaim "${name}" not found`);
+        if (c.status?.phase === 'Bound' && c.spec?.volumeName) return;
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for persistentvolumeclaim "${name}" to be bound`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+  };
   const scheduler = new Scheduler({
+    volumes,
     config: opts.config,
     binder: async (pod, nodeName) => {
       const binding: Binding = {
@@ -94,9 +135,6 @@ export async function startScheduler(
   });
   const responsible = (p: Pod) => profiles.has(p.spec?.schedulerName ?? 'default-scheduler');
 
-  const factory = new InformerFactory(clientset, {
-    informerOptions: { onError: (err) => opts.log?.warn({ err: String(err) }, 'informer error') },
-  });
   const nodeInformer = factory.informerFor<Node>('nodes');
   const podInformer = factory.informerFor<Pod>('pods');
   nodeInformer.addEventHandler({
@@ -161,6 +199,12 @@ export async function startScheduler(
   };
   let synced = false;
 
+  // A claim bound or created, or a volume added, may make a waiting pod schedulable.
+  for (const inf of [claimInformer, volumeInformer, classInformer] as const)
+    (inf as typeof claimInformer).addEventHandler({
+      onAdd: () => queue.moveAllToActiveOrBackoff(),
+      onUpdate: () => queue.moveAllToActiveOrBackoff(),
+    });
   factory.start();
   await factory.waitForCacheSync();
   synced = true;

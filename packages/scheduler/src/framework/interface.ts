@@ -4,7 +4,7 @@
  * calls the ones a profile enables, in order. Plugins return a {@link Status}, never throw for
  * scheduling outcomes.
  */
-import type { Pod } from '@keelson/api';
+import type { PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '@keelson/api';
 import type { NodeInfo } from './node-info';
 import type { Status } from './status';
 
@@ -130,6 +130,21 @@ export const EXTENSION_METHOD: Record<ExtensionPoint, string> = {
   postBind: 'postBind',
 };
 
+/** What VolumeBinding reads and writes; the cluster layer provides it from informers and the API. */
+export interface VolumeAccess {
+  /** A claim from the informer cache, or undefined. */
+  claim(namespace: string, name: string): PersistentVolumeClaim | undefined;
+  /** A PersistentVolume from the informer cache, or undefined. */
+  volume(name: string): PersistentVolume | undefined;
+  /** A StorageClass from the informer cache, or undefined. */
+  storageClass(name: string): StorageClass | undefined;
+  /**
+   * Sets `volume.kubernetes.io/selected-node` on the claim and resolves once the claim is Bound.
+   * Rejects on timeout or API errors.
+   */
+  selectNode(claim: PersistentVolumeClaim, nodeName: string): Promise<void>;
+}
+
 /** What a plugin factory gets: its args from pluginConfig and a handle on the framework. */
 export interface PluginContext {
   args: Record<string, unknown>;
@@ -139,6 +154,8 @@ export interface PluginContext {
   binder?: (pod: Pod, nodeName: string) => Promise<void>;
   /** Evicts a pod (DefaultPreemption victims); absent when embedded. */
   evict?: (pod: Pod) => Promise<void>;
+  /** Claims, volumes and storage classes for VolumeBinding (set by the cluster layer; absent when embedded). */
+  volumes?: VolumeAccess;
   /** Runs the profile's Filter plugins on one node (set once the framework exists; for preemption what-ifs). */
   runFilter?: (state: CycleState, pod: Pod, node: NodeInfo) => Status;
 }

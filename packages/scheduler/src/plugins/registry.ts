@@ -13,6 +13,7 @@ import {
 import { DefaultPreemption } from './default-preemption';
 import { NodeResourcesBalancedAllocation, NodeResourcesFit } from './resources-fit';
 import { InterPodAffinity, PodTopologySpread } from './topology';
+import { VolumeBinding } from './volume-binding';
 
 /** A registry holding every default plugin, registered by its upstream name. */
 export function defaultRegistry(): Registry {
@@ -30,5 +31,6 @@ export function defaultRegistry(): Registry {
     .register('InterPodAffinity', () => new InterPodAffinity())
     .register('ImageLocality', () => new ImageLocality())
     .register('DefaultPreemption', (ctx) => new DefaultPreemption(ctx))
-    .register('DefaultBinder', (ctx) => new DefaultBinder(ctx));
+    .register('DefaultBinder', (ctx) => new DefaultBinder(ctx))
+    .register('VolumeBinding', (ctx) => new VolumeBinding(ctx));
 }
