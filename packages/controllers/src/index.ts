@@ -26,5 +26,8 @@ export * from './cronjob/cronjob-controller';
 export * from './util/revisions';
 export * from './statefulset/statefulset-controller';
 export * from './daemonset/daemonset-controller';
+export * from './volume/matching';
+export * from './volume/pv-controller';
+export * from './volume/local-path-provisioner';
 export * from './runtime/client-informers';
 export * from './disruption/disruption-controller';

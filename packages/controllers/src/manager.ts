@@ -34,6 +34,8 @@ import { CronJobController } from './cronjob/cronjob-controller';
 import { StatefulSetController } from './statefulset/statefulset-controller';
 import { DaemonSetController } from './daemonset/daemonset-controller';
 import { DisruptionController } from './disruption/disruption-controller';
+import { PersistentVolumeController } from './volume/pv-controller';
+import { LocalPathProvisioner } from './volume/local-path-provisioner';
 
 /** Options of {@link startControllerManager}. Durations in ms unless the name says seconds. */
 export interface ControllerManagerOptions {
@@ -75,6 +77,11 @@ export interface ControllerManagerOptions {
   jobBackoffBaseMs?: number;
   /** Job backoff cap, ms (default 6 min). */
   jobBackoffMaxMs?: number;
+  /**
+   * Directory of local-path volumes on every node, `{node}` replaced by the node name
+   * (default /var/lib/keelson/storage; see LocalPathProvisioner).
+   */
+  localPathStorageDir?: string;
   clock?: Clock;
   log?: Logger;
   /** Replaces the informers (tests). */
@@ -128,6 +135,8 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   daemonset: (ctx) => new DaemonSetController(ctx),
   podgc: (ctx, o) => new PodGCController(ctx, { terminatedPodThreshold: o.terminatedPodGCThreshold }),
   disruption: (ctx) => new DisruptionController(ctx),
+  'persistentvolume-binder': (ctx) => new PersistentVolumeController(ctx),
+  'local-path-provisioner': (ctx, o) => new LocalPathProvisioner(ctx, { storageDir: o.localPathStorageDir }),
 };
 
 /** Resolves a --controllers list against the known names. Throws InvalidArgumentError on unknown names. */

@@ -63,6 +63,11 @@ const program = new Command('keelson-controller-manager')
     int,
     12500,
   )
+  .option(
+    '--local-path-storage-dir <dir>',
+    "node directory of local-path volumes ('{node}' is replaced by the node name)",
+    '/var/lib/keelson/storage',
+  )
   .option('--concurrent-syncs <n>', 'workers per controller', int, 5)
   .option('--secure-port <port>', 'port of /healthz, /readyz, /metrics (plain HTTP; 0: off)', port, 10257)
   .option('--bind-address <ip>', 'address of the health and metrics port', '127.0.0.1')
@@ -85,6 +90,7 @@ async function main() {
       defaultNotReadyTolerationSeconds: o.defaultNotReadyTolerationSeconds,
       defaultUnreachableTolerationSeconds: o.defaultUnreachableTolerationSeconds,
       terminatedPodGCThreshold: o.terminatedPodGcThreshold,
+      localPathStorageDir: o.localPathStorageDir,
       workers: o.concurrentSyncs,
       log,
     },
