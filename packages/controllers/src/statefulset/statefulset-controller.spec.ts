@@ -1,4 +1,5 @@
 import { harness, type TestHarness } from '../testing';
+import type { PersistentVolumeClaim } from '@keelson/api';
 import type { ControllerRevision, Pod, StatefulSet } from '../types';
 import { StatefulSetController } from './statefulset-controller';
 
@@ -21,9 +22,9 @@ const pods = (h: TestHarness) =>
 const sts = (h: TestHarness) => h.client.peek<StatefulSet>('statefulsets', 'default', 'db')!;
 
 async function step(h: TestHarness, c: StatefulSetController) {
-  h.refresh('statefulsets', 'pods', 'controllerrevisions');
+  h.refresh('statefulsets', 'pods', 'controllerrevisions', 'persistentvolumeclaims');
   await c.sync('default/db');
-  h.refresh('statefulsets', 'pods', 'controllerrevisions');
+  h.refresh('statefulsets', 'pods', 'controllerrevisions', 'persistentvolumeclaims');
 }
 /** Kubelet: every pod Running+Ready; deleted pods vanish. */
 async function kubelet(h: TestHarness) {
@@ -161,5 +162,53 @@ describe('StatefulSetController', () => {
     await step(h, c);
     expect(pods(h).find((p) => p.metadata.name === 'db-0')!.spec!.containers[0]!.image).toBe('v2');
     expect(pods(h).find((p) => p.metadata.name === 'db-1')!.spec!.containers[0]!.image).toBe('v1');
+  });
+
+  it('volumeClaimTemplates: claims <template>-<set>-<ordinal> are created before their pods, mounted, and kept on scale-down', async () => {
+    const h = harness();
+    h.seed(
+      'statefulsets',
+      makeSet(2, {
+        podManagementPolicy: 'Parallel',
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'data', labels: { disk: 'ssd' } },
+            spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+          },
+        ],
+      }),
+    );
+    const c = new StatefulSetController(h.ctx);
+    await step(h, c);
+    const w = h.writes();
+    expect(w.indexOf('create persistentvolumeclaims default/data-db-0')).toBeLessThan(
+      w.indexOf('create pods default/db-0'),
+    );
+    const claims = h.client
+      .objects<PersistentVolumeClaim>('persistentvolumeclaims')
+      .sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
+    expect(claims.map((x) => x.metadata.name)).toEqual(['data-db-0', 'data-db-1']);
+    expect(claims[0]!.metadata.labels).toEqual({ disk: 'ssd', app: 'db' });
+    expect(claims[0]!.metadata.ownerReferences).toBeUndefined();
+    expect(claims[0]!.spec!.resources!.requests!.storage).toBe('1Gi');
+    expect(pods(h)[1]!.spec!.volumes).toEqual([
+      { name: 'data', persistentVolumeClaim: { claimName: 'data-db-1' } },
+    ]);
+    expect(await h.events.lines()).toContain(
+      'SuccessfulCreate create Claim data-db-0 Pod db-0 in StatefulSet db success',
+    );
+
+    // Scale to 0: pods go, claims stay (Retain); scale back: the same claims are reused.
+    await kubelet(h);
+    const s = sts(h);
+    await h.client.resource<StatefulSet>('statefulsets').update({ ...s, spec: { ...s.spec, replicas: 0 } });
+    await step(h, c);
+    expect(pods(h)).toHaveLength(0);
+    expect(h.client.objects('persistentvolumeclaims')).toHaveLength(2);
+    const s2 = sts(h);
+    await h.client.resource<StatefulSet>('statefulsets').update({ ...s2, spec: { ...s2.spec, replicas: 1 } });
+    await step(h, c);
+    expect(pods(h)[0]!.spec!.volumes![0]!.persistentVolumeClaim!.claimName).toBe('data-db-0');
+    expect(h.writes().filter((x) => x.startsWith('create persistentvolumeclaims'))).toHaveLength(2);
   });
 });

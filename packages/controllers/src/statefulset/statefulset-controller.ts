@@ -5,10 +5,13 @@
  * Running+Ready; Parallel: all at once). Templates are versioned as ControllerRevisions; pods
  * carry controller-revision-hash. RollingUpdate replaces pods whose revision is not the update
  * revision from the highest ordinal down to `partition`, one at a time; OnDelete only gives
- * recreated pods the new revision.
+ * recreated pods the new revision. volumeClaimTemplates become claims `<template>-<set>-<ordinal>`,
+ * created before their pod and mounted by it; they outlive pods and scale-down (the default
+ * persistentVolumeClaimRetentionPolicy Retain; whenDeleted Delete lets the set own them;
+ * whenScaled Delete is not implemented: condemned pods' claims are kept).
  */
 import type { EventRecorder } from '@keelson/client';
-import type { KubeObject } from '@keelson/api';
+import type { KubeObject, PersistentVolumeClaim } from '@keelson/api';
 import { ownedOrOrphans } from '../runtime/informer';
 import type { ControllerContext, SyncResult } from '../runtime/controller';
 import { QueueController, isAlreadyExistsErr, isNotFoundErr } from '../runtime/controller';
@@ -69,7 +72,47 @@ export function statefulPod(
     spec,
   };
   if (md.annotations) pod.metadata.annotations = clone(md.annotations);
+  // updateStorage: each claim template becomes the pod's volume of that name.
+  const templates = set.spec.volumeClaimTemplates ?? [];
+  if (templates.length) {
+    const claimVolumes = templates.map((t) => ({
+      name: t.metadata.name!,
+      persistentVolumeClaim: { claimName: claimName(set, t, ord) },
+    }));
+    const names = new Set(claimVolumes.map((v) => v.name));
+    spec.volumes = [...(spec.volumes ?? []).filter((v) => !names.has(v.name)), ...claimVolumes];
+  }
   return pod;
+}
+
+/** The claim of template `t` for ordinal `ord`: `<template>-<set>-<ordinal>`. */
+export function claimName(set: StatefulSet, t: PersistentVolumeClaim, ord: number): string {
+  return `${t.metadata.name}-${set.metadata.name}-${ord}`;
+}
+
+/**
+ * The claims of ordinal `ord` (getPersistentVolumeClaims): each template with its claim name,
+ * the set's namespace, and the template's labels plus the set's selector matchLabels. With
+ * persistentVolumeClaimRetentionPolicy.whenDeleted "Delete" the set owns them (the garbage
+ * collector deletes them with the set); by default (Retain) nothing owns them.
+ */
+export function statefulClaims(set: StatefulSet, ord: number): PersistentVolumeClaim[] {
+  return (set.spec.volumeClaimTemplates ?? []).map((t) => {
+    const c: PersistentVolumeClaim = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: {
+        name: claimName(set, t, ord),
+        namespace: set.metadata.namespace,
+        labels: { ...(t.metadata.labels ?? {}), ...(set.spec.selector.matchLabels ?? {}) },
+      },
+      spec: clone(t.spec ?? {}),
+    };
+    if (t.metadata.annotations) c.metadata.annotations = clone(t.metadata.annotations);
+    if (set.spec.persistentVolumeClaimRetentionPolicy?.whenDeleted === 'Delete')
+      c.metadata.ownerReferences = [{ ...controllerRef(set, 'apps/v1', 'StatefulSet'), controller: false }];
+    return c;
+  });
 }
 
 const healthy = (p: Pod) => p.status?.phase === 'Running' && isPodReady(p) && !p.metadata.deletionTimestamp;
@@ -80,6 +123,7 @@ export class StatefulSetController extends QueueController {
   private readonly sets: SharedInformerLike<StatefulSet>;
   private readonly pods: SharedInformerLike<Pod>;
   private readonly revs: SharedInformerLike<ControllerRevision>;
+  private readonly claims: SharedInformerLike<PersistentVolumeClaim>;
   private readonly events: EventRecorder;
 
   constructor(ctx: ControllerContext) {
@@ -88,6 +132,7 @@ export class StatefulSetController extends QueueController {
     this.sets = ctx.informers.informer<StatefulSet>('statefulsets');
     this.pods = ctx.informers.informer<Pod>('pods');
     this.revs = ctx.informers.informer<ControllerRevision>('controllerrevisions');
+    this.claims = ctx.informers.informer<PersistentVolumeClaim>('persistentvolumeclaims');
     this.sets.addEventHandler({
       onAdd: (s) => this.queue.add(keyOf(s)),
       onUpdate: (_o, s) => this.queue.add(keyOf(s)),
@@ -151,9 +196,39 @@ export class StatefulSetController extends QueueController {
       rolling && currentRev.metadata.name !== updateRev.metadata.name && ord < partition
         ? currentRev
         : updateRev;
+    // createPersistentVolumeClaims: every claim of the ordinal exists before its pod is made.
+    const ensureClaims = async (ord: number) => {
+      for (const claim of statefulClaims(set, ord)) {
+        const cached = this.claims.lister().get(ns, claim.metadata.name!);
+        if (cached) {
+          if (cached.metadata.deletionTimestamp)
+            throw new Error(`pvc ${claim.metadata.name} is being deleted`);
+          continue;
+        }
+        try {
+          await client.resource<PersistentVolumeClaim>('persistentvolumeclaims').create(claim);
+          this.events.event(
+            this.obj(set),
+            'Normal',
+            'SuccessfulCreate',
+            `create Claim ${claim.metadata.name} Pod ${set.metadata.name}-${ord} in StatefulSet ${set.metadata.name} success`,
+          );
+        } catch (e) {
+          if (isAlreadyExistsErr(e)) continue;
+          this.events.event(
+            this.obj(set),
+            'Warning',
+            'FailedCreate',
+            `create Claim ${claim.metadata.name} for Pod ${set.metadata.name}-${ord} in StatefulSet ${set.metadata.name} failed error: ${(e as Error).message}`,
+          );
+          throw e;
+        }
+      }
+    };
     const create = async (ord: number) => {
       const rev = revFor(ord);
       const pod = statefulPod(set, revisionTemplate(rev), rev, ord);
+      await ensureClaims(ord);
       try {
         await pc.create(pod);
         this.events.event(
@@ -197,6 +272,7 @@ export class StatefulSetController extends QueueController {
           if (ordered) return;
           continue;
         }
+        if (!p.metadata.deletionTimestamp) await ensureClaims(ord);
         if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded') {
           if (!p.metadata.deletionTimestamp) await del(p);
           if (ordered) return;
