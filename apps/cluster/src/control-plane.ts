@@ -89,6 +89,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
         nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
         defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds,
         defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
+        // local-path volumes live in each node's data dir (removed by `keelson down --purge`)
+        localPathStorageDir: `${opts.paths.node('{node}')}/storage`,
         log: componentLogger('controller-manager', opts.paths.log('controller-manager')),
       },
       clientset,

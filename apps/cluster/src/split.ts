@@ -199,6 +199,8 @@ export async function runSplit(opts: SplitOptions): Promise<{ stop(): Promise<vo
     '--bind-address',
     CONTROL_PLANE_HEALTH_HOST,
   ];
+  // local-path volumes live in each node's data dir (removed by `keelson down --purge`)
+  cmArgs.push('--local-path-storage-dir', join(paths.node('{node}'), 'storage'));
   if (opts.nodeMonitorGracePeriodMs !== undefined)
     cmArgs.push('--node-monitor-grace-period', `${opts.nodeMonitorGracePeriodMs}ms`);
   if (opts.defaultNotReadyTolerationSeconds !== undefined)
