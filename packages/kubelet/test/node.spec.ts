@@ -4,7 +4,15 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { writeKubeconfig } from '@keelson/apiserver';
-import type { ConfigMap, Event, Node, Pod, Secret } from '@keelson/api';
+import type {
+  ConfigMap,
+  Event,
+  Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  Secret,
+} from '@keelson/api';
 import { isNotFound } from '@keelson/client';
 import { decodeFrame, exitCodeOf } from '../src/server/channel';
 import { waitFor } from '../src/testing/wait';
@@ -303,6 +311,59 @@ describeRoot('kubelet on a real runtime with CNI', () => {
       10_000,
       200,
     );
+  });
+
+  it('mounts a persistentVolumeClaim: waits (FailedMount) while unbound, then a second pod sees what the first wrote', async () => {
+    const claims = node.cs.resource<PersistentVolumeClaim>('persistentvolumeclaims');
+    const volumes = node.cs.resource<PersistentVolume>('persistentvolumes');
+    const dir = join(node.dir, 'storage', 'pv-kt');
+    const claimSpec = { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } };
+    await claims.create({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data', namespace: 'default' },
+      spec: { ...claimSpec, storageClassName: '' },
+    });
+    const withClaim = (name: string, cmd: string) =>
+      pod(name, {
+        restartPolicy: 'Never',
+        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
+        containers: [bb('c', cmd, { volumeMounts: [{ name: 'data', mountPath: '/data' }] })],
+      });
+    await pods().create(withClaim('pvc-writer', 'echo persisted > /data/f'));
+    await waitFor(
+      'FailedMount event',
+      async () =>
+        (await node.cs.resource<Event>('events').list('default')).items.some(
+          (e) =>
+            e.involvedObject.name === 'pvc-writer' &&
+            e.reason === 'FailedMount' &&
+            (e.message ?? '').includes('PVC default/data has non-bound phase ("Pending")'),
+        ),
+      20_000,
+      200,
+    );
+    expect((await get('pvc-writer')).status?.phase).toBe('Pending');
+    // Bind by hand (no binder runs here): a hostPath volume the kubelet creates (DirectoryOrCreate).
+    await volumes.create({
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: 'pv-kt' },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        hostPath: { path: dir, type: 'DirectoryOrCreate' },
+        claimRef: { namespace: 'default', name: 'data' },
+      },
+    });
+    const c = await claims.get('default', 'data');
+    const bound = await claims.update({ ...c, spec: { ...c.spec, volumeName: 'pv-kt' } });
+    await claims.updateStatus({ ...bound, status: { phase: 'Bound', capacity: { storage: '1Gi' } } });
+    await phase('pvc-writer', 'Succeeded');
+    expect(await readFile(join(dir, 'f'), 'utf8')).toBe('persisted\n');
+    await pods().create(withClaim('pvc-reader', 'cat /data/f'));
+    await phase('pvc-reader', 'Succeeded');
+    expect(await logs('pvc-reader', 'c')).toBe('persisted\n');
   });
 
   const hasKubectl = spawnSync('sh', ['-c', 'command -v kubectl']).status === 0;
