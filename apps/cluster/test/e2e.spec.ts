@@ -3,8 +3,9 @@
  * a Deployment of busybox httpd pods behind a Service reached by DNS name and ClusterIP from a
  * client pod and by NodePort from the host; rollout, undo and scale; the Job and memory-demo pods
  * of the architecture document (and one that exceeds its limit and is OOMKilled); logs and exec;
- * `keelson image build` and a pod from the built image on each node;
- * namespace deletion; finally `keelson down` leaves no process, bridge, nft table or cgroup.
+ * `keelson image build` and a pod from the built image on each node; a StatefulSet whose
+ * local-path volume survives pod recreation; namespace deletion; finally `keelson down` leaves no
+ * process, bridge, nft table or cgroup.
  * Needs root; skips with a printed reason otherwise.
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
@@ -408,6 +409,67 @@ spec:
       rmSync(ctx, { recursive: true, force: true });
     }
   }, 150_000);
+  it('keeps a StatefulSet volume (local-path) across pod recreation and reclaims it with the claim', async () => {
+    await apply(`
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: store}
+spec:
+  serviceName: store
+  replicas: 1
+  selector: {matchLabels: {app: store}}
+  template:
+    metadata: {labels: {app: store}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: c
+        image: busybox:latest
+        imagePullPolicy: IfNotPresent
+        command: [sh, -c, 'if [ ! -f /data/first ]; then hostname > /data/first; fi; exec sleep 3600']
+        volumeMounts: [{name: data, mountPath: /data}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 64Mi}}}
+`);
+    const running = async () =>
+      (await kubectl('get', 'pod', 'store-0', '-o', 'jsonpath={.status.phase}')) === 'Running';
+    await until('store-0 Running', running);
+    const pvc = await kubectl('get', 'pvc', 'data-store-0', '--no-headers');
+    expect(pvc).toMatch(/^data-store-0\s+Bound\s+pvc-\S+\s+64Mi\s+RWO\s+local-path\s/);
+    expect(await kubectl('get', 'sc', '--no-headers')).toMatch(
+      /^local-path \(default\)\s+rancher\.io\/local-path\s+Delete\s+WaitForFirstConsumer/,
+    );
+    const uid = await kubectl('get', 'pod', 'store-0', '-o', 'jsonpath={.metadata.uid}');
+    const node = await kubectl('get', 'pod', 'store-0', '-o', 'jsonpath={.spec.nodeName}');
+    expect((await kubectl('exec', 'store-0', '--', 'cat', '/data/first')).trim()).toBe('store-0');
+    await kubectl('exec', 'store-0', '--', 'sh', '-c', 'echo again > /data/second');
+    await kubectl('delete', 'pod', 'store-0');
+    await until(
+      'store-0 recreated',
+      async () =>
+        (await running()) &&
+        (await kubectl('get', 'pod', 'store-0', '-o', 'jsonpath={.metadata.uid}')) !== uid,
+    );
+    // the volume's node affinity brings the pod back to its node, and the data is there
+    expect(await kubectl('get', 'pod', 'store-0', '-o', 'jsonpath={.spec.nodeName}')).toBe(node);
+    expect(await kubectl('exec', 'store-0', '--', 'cat', '/data/first', '/data/second')).toBe(
+      'store-0\nagain\n',
+    );
+    const path = await kubectl('get', 'pv', '-o', 'jsonpath={.items[0].spec.hostPath.path}');
+    expect(path.startsWith(join(dataDir, 'nodes', node, 'storage', 'pvc-'))).toBe(true);
+    expect(existsSync(join(path, 'second'))).toBe(true);
+    // The claim outlives the set; deleting it deletes the volume (reclaimPolicy Delete) and its directory.
+    await kubectl('delete', 'statefulset', 'store');
+    await until(
+      'store-0 gone',
+      async () => (await kubectl('get', 'pods', '-l', 'app=store', '-o', 'name')) === '',
+    );
+    expect(await kubectl('get', 'pvc', '-o', 'name')).toBe('persistentvolumeclaim/data-store-0\n');
+    await kubectl('delete', 'pvc', 'data-store-0');
+    await until('volume deleted', async () => (await kubectl('get', 'pv', '-o', 'name')) === '', 60_000);
+    expect(existsSync(path)).toBe(false);
+  }, 240_000);
 
   it('recreates the pods of a stopped node on the remaining node; the Service keeps answering', async () => {
     const onNode2 = async () =>
