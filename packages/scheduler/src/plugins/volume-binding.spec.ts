@@ -81,9 +81,9 @@ describe('VolumeBinding', () => {
     const { s, selected } = setup([claim('wait', { storageClassName: 'local-path' })], []);
     const pod = withClaim('wait');
     const r = s.schedule(pod);
-    expect(r.error).toBeUndefined();
+    if (r.error) throw r.error;
     const fw = s.frameworkFor(pod)!;
-    const st = await fw.runPreBind(r.state ?? new CycleState(), pod, r.nodeName!);
+    const st = await fw.runPreBind(r.state ?? new CycleState(), pod, r.nodeName);
     expect(st.isSuccess()).toBe(true);
     expect(selected).toEqual([`wait@${r.nodeName}`]);
   });
