@@ -36,6 +36,8 @@ describe('storage validation and defaults', () => {
     bound.spec.volumeName = 'pv-1';
     bound.spec.resources.requests.storage = '2Gi';
     expect(validateObject(bound, o as never)).toEqual([]);
+    const reordered = { ...bound, spec: Object.fromEntries(Object.entries(bound.spec).reverse()) };
+    expect(validateObject(reordered, bound)).toEqual([]);
     const changed = JSON.parse(JSON.stringify(bound));
     changed.spec.accessModes = ['ReadWriteMany'];
     expect(fields(validateObject(changed, bound))).toEqual([

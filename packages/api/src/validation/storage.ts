@@ -18,8 +18,24 @@ const RECLAIM_POLICIES = ['Delete', 'Recycle', 'Retain'];
 const CLASS_RECLAIM_POLICIES = ['Delete', 'Retain'];
 const BINDING_MODES = ['Immediate', 'WaitForFirstConsumer'];
 
+// Semantic equality: key order and unset/null/empty lists do not matter (apimachinery Semantic.DeepEqual).
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v)
+        .filter((k) => {
+          const x = (v as Any)[k];
+          return x !== undefined && x !== null && !(Array.isArray(x) && x.length === 0);
+        })
+        .sort()
+        .map((k) => [k, canonical((v as Any)[k])]),
+    );
+  return v;
+}
+
 function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  return JSON.stringify(canonical(a ?? null)) === JSON.stringify(canonical(b ?? null));
 }
 
 function accessModes(out: Causes, modes: string[] | undefined, path: string, required: string): void {
@@ -120,7 +136,7 @@ export function validatePersistentVolumeClaim(o: Any, old: Any): Causes {
     if (!p.volumeName) n.volumeName = p.volumeName;
     if (p.storageClassName === undefined || p.storageClassName === null)
       n.storageClassName = p.storageClassName;
-    if (!same(JSON.parse(JSON.stringify(n)), JSON.parse(JSON.stringify(p))))
+    if (!same(n, p))
       out.push(
         fieldForbidden(
           'spec',
