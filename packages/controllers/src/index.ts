@@ -29,5 +29,6 @@ export * from './daemonset/daemonset-controller';
 export * from './volume/matching';
 export * from './volume/pv-controller';
 export * from './volume/local-path-provisioner';
+export * from './volume/protection';
 export * from './runtime/client-informers';
 export * from './disruption/disruption-controller';

@@ -36,6 +36,7 @@ import { DaemonSetController } from './daemonset/daemonset-controller';
 import { DisruptionController } from './disruption/disruption-controller';
 import { PersistentVolumeController } from './volume/pv-controller';
 import { LocalPathProvisioner } from './volume/local-path-provisioner';
+import { PvProtectionController, PvcProtectionController } from './volume/protection';
 
 /** Options of {@link startControllerManager}. Durations in ms unless the name says seconds. */
 export interface ControllerManagerOptions {
@@ -137,6 +138,8 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   disruption: (ctx) => new DisruptionController(ctx),
   'persistentvolume-binder': (ctx) => new PersistentVolumeController(ctx),
   'local-path-provisioner': (ctx, o) => new LocalPathProvisioner(ctx, { storageDir: o.localPathStorageDir }),
+  'pvc-protection': (ctx) => new PvcProtectionController(ctx),
+  'pv-protection': (ctx) => new PvProtectionController(ctx),
 };
 
 /** Resolves a --controllers list against the known names. Throws InvalidArgumentError on unknown names. */

@@ -48,7 +48,7 @@ import type { CacheSink, WatchCache } from '../watch-cache';
 import { ITEMS_JSON } from '../serialize';
 import { strategyFor } from './strategies/index';
 import { SYSTEM_NAMESPACES } from './strategies/namespaces';
-import { admitDefaultStorageClass } from './strategies/storage';
+import { admitDefaultStorageClass, admitStorageProtection } from './strategies/storage';
 import type { Strategy, StrategyContext } from './strategy';
 
 /** Options of create, update and patch (metav1.CreateOptions/UpdateOptions/PatchOptions). */
@@ -329,6 +329,7 @@ export class GenericRegistry {
       const sc = resourceForPath('storage.k8s.io', 'v1', 'storageclasses');
       if (sc) admitDefaultStorageClass(obj as never, this.cache.snapshot(resourcePrefix(sc)));
     }
+    admitStorageProtection(info.resource, obj);
     let causes = validateObject(info, obj);
     if (causes.length) throw invalid(info.group, info.kind, String(m.name ?? ''), causes);
     await this.admitNamespace(info, m.namespace ?? '', m.name!);

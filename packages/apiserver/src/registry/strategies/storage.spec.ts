@@ -1,6 +1,6 @@
 import type { KubeObject, PersistentVolumeClaim } from '@keelson/api';
 import { accessModesString, storagePrinters } from '../../rest/storage-printers';
-import { admitDefaultStorageClass } from './storage';
+import { admitDefaultStorageClass, admitStorageProtection } from './storage';
 
 const sc = (name: string, isDefault: boolean, created: string): KubeObject =>
   ({
@@ -80,4 +80,20 @@ describe('storage printers', () => {
       volumeBindingMode: 'WaitForFirstConsumer',
     },
   ];
+});
+
+describe('StorageObjectInUseProtection admission', () => {
+  it('adds the protection finalizer once to claims and volumes only', () => {
+    const c = claim();
+    c.metadata.finalizers = ['a'];
+    admitStorageProtection('persistentvolumeclaims', c);
+    admitStorageProtection('persistentvolumeclaims', c);
+    expect(c.metadata.finalizers).toEqual(['a', 'kubernetes.io/pvc-protection']);
+    const pv = { metadata: { name: 'pv' } } as KubeObject;
+    admitStorageProtection('persistentvolumes', pv);
+    expect(pv.metadata.finalizers).toEqual(['kubernetes.io/pv-protection']);
+    const pod = { metadata: { name: 'p' } } as KubeObject;
+    admitStorageProtection('pods', pod);
+    expect(pod.metadata.finalizers).toBeUndefined();
+  });
 });

@@ -45,3 +45,25 @@ export function admitDefaultStorageClass(pvc: PersistentVolumeClaim, classes: Ku
   const def = defaultStorageClass(classes);
   if (def?.metadata.name) spec.storageClassName = def.metadata.name;
 }
+
+/** Finalizer of claims in use by pods (StorageObjectInUseProtection admission). */
+export const PVC_PROTECTION_FINALIZER = 'kubernetes.io/pvc-protection';
+/** Finalizer of bound volumes (StorageObjectInUseProtection admission). */
+export const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
+
+/**
+ * StorageObjectInUseProtection admission: a new claim gets `kubernetes.io/pvc-protection`, a
+ * new volume `kubernetes.io/pv-protection`, so neither disappears while in use (the
+ * controller manager's pvc-protection / pv-protection controllers remove them). Mutates `obj`.
+ */
+export function admitStorageProtection(resource: string, obj: KubeObject): void {
+  const f =
+    resource === 'persistentvolumeclaims'
+      ? PVC_PROTECTION_FINALIZER
+      : resource === 'persistentvolumes'
+        ? PV_PROTECTION_FINALIZER
+        : undefined;
+  if (!f) return;
+  const fins = (obj.metadata.finalizers ??= []);
+  if (!fins.includes(f)) fins.push(f);
+}
