@@ -26,6 +26,8 @@ const inNs = (netns: string | undefined, args: string[]) =>
 export const HOST_BRIDGE_IP = '10.250.0.1';
 export const hostBridgeName = (id: string) => `kh-${id}`;
 const hostVeth = (id: string, index: number) => `kv${id}n${index}`;
+/** The host-side veth of a namespaced node: numbered after its namespace `kn-<id>-<i>` (i - 1), so names stay put when nodes come and go. */
+const nodeVeth = (id: string, n: NodeState) => hostVeth(id, Number(n.netns!.split('-').pop()) - 1);
 
 /**
  * Creates (or keeps) the pod bridge with `gatewayCidr` (e.g. "10.244.0.1/24") inside `netns`
@@ -63,7 +65,7 @@ export function teardownBridge(bridge: string, serviceCIDR: string): void {
 export function setupNodeNetwork(id: string, nodes: NodeState[], serviceCIDR: string): void {
   const hb = hostBridgeName(id);
   setupBridge(hb, `${HOST_BRIDGE_IP}/24`, serviceCIDR);
-  nodes.forEach((n, i) => {
+  nodes.forEach((n) => {
     if (!n.netns) return;
     if (
       !tryRun(['ip', 'netns', 'list'])
@@ -72,7 +74,7 @@ export function setupNodeNetwork(id: string, nodes: NodeState[], serviceCIDR: st
     )
       run(['ip', 'netns', 'add', n.netns]);
     run(['ip', '-n', n.netns, 'link', 'set', 'lo', 'up']);
-    const hv = hostVeth(id, i);
+    const hv = nodeVeth(id, n);
     if (tryRun(['ip', 'link', 'show', hv]) === undefined) {
       run(['ip', 'link', 'add', hv, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', n.netns]);
       run(['ip', 'link', 'set', hv, 'master', hb, 'up']);
@@ -97,8 +99,40 @@ export function teardownNodeNetwork(id: string, nodes: NodeState[], serviceCIDR:
 }
 
 /** Cuts a node off the network (its host-side veth down) or reconnects it. */
-export function setNodeLink(id: string, index: number, up: boolean): void {
-  run(['ip', 'link', 'set', hostVeth(id, index), up ? 'up' : 'down']);
+export function setNodeLink(id: string, node: NodeState, up: boolean): void {
+  run(['ip', 'link', 'set', nodeVeth(id, node), up ? 'up' : 'down']);
+}
+
+/**
+ * Removes one namespaced node's network: the host route to its pod CIDR and its namespace (the
+ * veth pair and its pod bridge go with it). The host bridge stays.
+ */
+export function teardownOneNode(node: NodeState): void {
+  if (!node.netns) return;
+  tryRun(['ip', 'route', 'del', node.podCIDR, 'via', node.ip]);
+  tryRun(['ip', 'netns', 'del', node.netns]);
+}
+
+/** Names of the network namespaces on this host (`ip netns list`). */
+export function listNetns(): string[] {
+  return (tryRun(['ip', 'netns', 'list']) ?? '')
+    .split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter(Boolean);
+}
+
+/**
+ * Host-gw routing to a pod CIDR of a node on another machine: `ip route replace <podCIDR> via
+ * <nodeIP>` (in `netns`, or this namespace). Returns false when the kernel refuses it (e.g. the
+ * node address is not on a directly connected network; traffic then follows the default route).
+ */
+export function routePodCidr(podCIDR: string, via: string, netns?: string): boolean {
+  return tryRun(inNs(netns, ['ip', 'route', 'replace', podCIDR, 'via', via])) !== undefined;
+}
+
+/** Deletes a route added by {@link routePodCidr}. */
+export function unroutePodCidr(podCIDR: string, netns?: string): void {
+  tryRun(inNs(netns, ['ip', 'route', 'del', podCIDR]));
 }
 
 /** True when the process runs as root. */

@@ -26,6 +26,7 @@ import {
   PROXY_METRICS_PORT,
   SCHEDULER_PORT,
 } from './endpoints';
+import { removePodsMarker } from './node-watch';
 
 /** argv running a package's bin: from source in a checkout, else its built file. */
 export function binCommand(pkg: string, bin: string, args: string[]): string[] {
@@ -130,7 +131,13 @@ export interface SplitOptions {
 }
 
 /** Starts every component process; resolves with a stop function once the apiserver is ready. */
-export async function runSplit(opts: SplitOptions): Promise<{ stop(): Promise<void> }> {
+export async function runSplit(opts: SplitOptions): Promise<{
+  stop(): Promise<void>;
+  /** Starts a node added to state.json (`keelson node add`). */
+  addNode(node: NodeState): Promise<void>;
+  /** Stops a removed node's components, its pods and proxy rules removed. */
+  removeNode(name: string): Promise<void>;
+}> {
   const { paths, state, log } = opts;
   const controlPlane: Component[] = [];
   const nodes: Array<{ node: NodeState; parts: Component[] }> = [];
@@ -241,7 +248,7 @@ export async function runSplit(opts: SplitOptions): Promise<{ stop(): Promise<vo
     ),
   );
 
-  for (const node of state.nodes) {
+  const startNode = async (node: NodeState) => {
     const root = paths.node(node.name);
     const inNs = (argv: string[]) =>
       node.netns ? ['nsenter', `--net=/var/run/netns/${node.netns}`, '--', ...argv] : argv;
@@ -311,6 +318,8 @@ export async function runSplit(opts: SplitOptions): Promise<{ stop(): Promise<vo
             node.bridge,
             '--remove-pods-marker',
             join(paths.dataDir, 'stopping'),
+            '--remove-pods-marker',
+            removePodsMarker(paths, node.name),
           ]),
         ),
         (pid) =>
@@ -344,35 +353,48 @@ export async function runSplit(opts: SplitOptions): Promise<{ stop(): Promise<vo
       ),
     );
     nodes.push({ node, parts });
-  }
+  };
+  for (const node of state.nodes) await startNode(node);
   log.info({ components: controlPlane.length + nodes.length * 3 }, 'split mode: every component started');
 
   return {
     async stop() {
       const tearDown = existsSync(join(paths.dataDir, 'stopping'));
       // Nodes first: proxy, kubelet (removes its pods when tearing down), then the runtime.
-      await Promise.all(
-        nodes.map(async ({ node, parts }) => {
-          const [cri, kubelet, proxy] = parts;
-          await proxy.stop();
-          if (tearDown) {
-            const argv = binCommand('kube-proxy', 'keelson-proxy', [
-              '--cleanup',
-              '--table',
-              proxyTable(state.id),
-              '--proxy-mode',
-              state.proxyMode,
-            ]);
-            const [cmd, ...args] = node.netns
-              ? ['nsenter', `--net=/var/run/netns/${node.netns}`, '--', ...argv]
-              : argv;
-            spawnSync(cmd, args, { stdio: 'ignore' });
-          }
-          await kubelet.stop(120_000);
-          await cri.stop();
-        }),
-      );
+      await Promise.all(nodes.map((n) => stopNode(n, tearDown, state)));
       for (const c of [...controlPlane].reverse()) await c.stop();
     },
+    addNode: startNode,
+    async removeNode(name: string) {
+      const i = nodes.findIndex((n) => n.node.name === name);
+      if (i < 0) return;
+      const [n] = nodes.splice(i, 1);
+      await stopNode(n, true, state);
+    },
   };
+}
+
+/** Stops one node's components: proxy, kubelet (removing its pods when `tearDown`), runtime. */
+async function stopNode(
+  { node, parts }: { node: NodeState; parts: Component[] },
+  tearDown: boolean,
+  state: ClusterState,
+): Promise<void> {
+  const [cri, kubelet, proxy] = parts;
+  await proxy.stop();
+  if (tearDown) {
+    const argv = binCommand('kube-proxy', 'keelson-proxy', [
+      '--cleanup',
+      '--table',
+      proxyTable(state.id),
+      '--proxy-mode',
+      state.proxyMode,
+    ]);
+    const [cmd, ...args] = node.netns
+      ? ['nsenter', `--net=/var/run/netns/${node.netns}`, '--', ...argv]
+      : argv;
+    spawnSync(cmd, args, { stdio: 'ignore' });
+  }
+  await kubelet.stop(120_000);
+  await cri.stop();
 }

@@ -13,6 +13,7 @@ import type { ClusterPaths } from './paths';
 import { readState, updateState, writeState, type ClusterState } from './state';
 import { teardownBridge, teardownNodeNetwork } from './host';
 import { selfCommand } from './self';
+import { startPodRoutes, watchStateNodes } from './node-watch';
 
 /** Options of {@link runSupervisor}. */
 export interface SupervisorOptions {
@@ -22,6 +23,19 @@ export interface SupervisorOptions {
   log: Logger;
   /** Extra args for `keelson _node` (e.g. --oci-runtime). */
   nodeArgs: string[];
+}
+
+/** SIGTERM, SIGKILL after 5 minutes (nodes removing their pods); resolves on exit. */
+function stopChild(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((done) => {
+    const t = setTimeout(() => c.kill('SIGKILL'), 300_000);
+    c.once('exit', () => {
+      clearTimeout(t);
+      done();
+    });
+    c.kill('SIGTERM');
+  });
 }
 
 /** Runs until SIGTERM; resolves when everything stopped. */
@@ -39,8 +53,9 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<void> {
   const children = new Map<string, ChildProcess>();
   const start = (nodeName: string, attempt: number) => {
     if (stopping) return;
+    const node = state.nodes.find((n) => n.name === nodeName);
+    if (!node) return; // removed by `keelson node remove` while a restart was pending
     const out = openSync(paths.log(`node-${nodeName}`), 'a');
-    const node = state.nodes.find((n) => n.name === nodeName)!;
     // A node with its own network namespace runs its agents inside it. nsenter joins only the
     // network namespace; `ip netns exec` would also remount /sys and hide the cgroup mounts.
     const argv = selfCommand(['_node', '--data-dir', paths.dataDir, '--name', nodeName, ...opts.nodeArgs]);
@@ -57,7 +72,7 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<void> {
     const startedAt = Date.now();
     child.on('exit', (code, signal) => {
       children.delete(nodeName);
-      if (stopping) return;
+      if (stopping || !state.nodes.some((n) => n.name === nodeName)) return;
       // A node that ran for a minute restarts from the first backoff step again.
       const next = Date.now() - startedAt > 60_000 ? 0 : attempt + 1;
       const delay = Math.min(60_000, 1000 * 2 ** next);
@@ -80,25 +95,38 @@ export async function runSupervisor(opts: SupervisorOptions): Promise<void> {
     });
   };
   for (const n of state.nodes) start(n.name, 0);
+  // `keelson node add|remove` change state.json and send SIGHUP.
+  const nodeWatch = watchStateNodes(
+    paths,
+    state.nodes,
+    {
+      add(n) {
+        state.nodes.push(n);
+        start(n.name, 0);
+      },
+      async remove(n) {
+        state.nodes = state.nodes.filter((x) => x.name !== n.name);
+        const c = children.get(n.name);
+        if (c) await stopChild(c);
+      },
+    },
+    log,
+  );
+  // Host-gw routes to the pod CIDRs of nodes that joined from other machines.
+  const podRoutes = startPodRoutes(
+    cp.clientset,
+    (name) => (readState(paths.state)?.nodes ?? state.nodes).some((n) => n.name === name),
+    log,
+  );
 
   await new Promise<void>((resolve) => {
     const stop = async () => {
       if (stopping) return;
       stopping = true;
       log.info('stopping');
-      await Promise.all(
-        [...children.values()].map(
-          (c) =>
-            new Promise<void>((done) => {
-              const t = setTimeout(() => c.kill('SIGKILL'), 300_000);
-              c.once('exit', () => {
-                clearTimeout(t);
-                done();
-              });
-              c.kill('SIGTERM');
-            }),
-        ),
-      );
+      nodeWatch.stop();
+      podRoutes.stop();
+      await Promise.all([...children.values()].map(stopChild));
       await cp.stop();
       if (existsSync(`${paths.dataDir}/stopping`)) {
         for (const n of state.nodes) if (!n.netns) teardownBridge(n.bridge, state.serviceCIDR);

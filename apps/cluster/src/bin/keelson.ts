@@ -11,6 +11,7 @@ import { logs } from '../commands/logs';
 import { imageBuild, imageImport, imageList } from '../commands/image';
 import { nodeCommand, runCommand } from '../commands/internal';
 import { nodeAction } from '../commands/node';
+import { nodeAdd, nodeRemove } from '../commands/node-lifecycle';
 import { formatChecks, runChecks } from '../doctor';
 
 const int = (v: string) => {
@@ -124,6 +125,18 @@ for (const action of ['stop', 'start'] as const) {
     .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())
     .action((name, o) => nodeAction({ dataDir: o.dataDir, action, name }));
 }
+node
+  .command('add <name>')
+  .description('add a local node (a network namespace on the host bridge) and wait until it is Ready')
+  .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())
+  .option('--timeout <seconds>', 'how long to wait for the node to be Ready', int, 120)
+  .action((name, o) => nodeAdd({ dataDir: o.dataDir, name, timeoutSeconds: o.timeout }));
+node
+  .command('remove <name>')
+  .description('drain a local node (cordon, evict its pods), stop its agents and delete it')
+  .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())
+  .option('--timeout <seconds>', 'how long to wait for its pods to terminate', int, 300)
+  .action((name, o) => nodeRemove({ dataDir: o.dataDir, name, timeoutSeconds: o.timeout }));
 node
   .command('list')
   .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { ClusterPaths } from '../paths';
 import { isAlive as alive, readState } from '../state';
-import { teardownBridge, teardownNodeNetwork } from '../host';
+import { hostBridgeName, teardownBridge, teardownNodeNetwork } from '../host';
 import { proxyTable } from '../node-agent';
 
 /** Runs `keelson down`. */
@@ -31,6 +31,8 @@ export async function down(opts: { dataDir: string; purge: boolean }): Promise<v
   for (const n of state.nodes) if (alive(n.pid)) process.kill(n.pid!, 'SIGKILL');
   for (const n of state.nodes) if (!n.netns) teardownBridge(n.bridge, state.serviceCIDR);
   if (state.nodes.some((n) => n.netns)) teardownNodeNetwork(state.id, state.nodes, state.serviceCIDR);
+  // The host bridge of nodes added to a one-node cluster (`keelson node add`).
+  teardownBridge(hostBridgeName(state.id), state.serviceCIDR);
   const run = (args: string[]) => {
     try {
       execFileSync(args[0], args.slice(1), { stdio: 'ignore' });
@@ -47,7 +49,7 @@ export async function down(opts: { dataDir: string; purge: boolean }): Promise<v
 }
 
 /** Removes the cluster's (empty) cgroup directories in every mounted hierarchy, deepest first. */
-function removeCgroups(name: string): void {
+export function removeCgroups(name: string): void {
   const base = '/sys/fs/cgroup';
   if (!existsSync(base)) return;
   const roots = [join(base, name), ...readdirSync(base).map((h) => join(base, h, name))];

@@ -13,6 +13,8 @@ import { setupBridge, setupNodeNetwork, teardownBridge, teardownNodeNetwork } fr
 import { runSplit } from '../split';
 import { CLUSTER_DOMAIN, DNS_SERVICE_IP, controlPlaneAddresses } from './up';
 import { CliError } from '../errors';
+import { removePodsMarker, startPodRoutes, watchStateNodes } from '../node-watch';
+import { clientsetFromKubeconfig } from '@keelson/client';
 
 /** `_run`: sets up host networking, runs the supervisor until SIGTERM. */
 export async function runCommand(opts: {
@@ -29,6 +31,8 @@ export async function runCommand(opts: {
   const state = readState(paths.state);
   if (!state) throw new CliError(`no cluster state in ${paths.state}`);
   const log = componentLogger('supervisor', paths.log('supervisor-events'));
+  // SIGHUP means "state.json changed" (`keelson node add|remove`), never "exit".
+  process.on('SIGHUP', () => undefined);
   for (const n of state.nodes)
     if (!n.netns) setupBridge(n.bridge, `${n.ip}/${n.podCIDR.split('/')[1]}`, state.serviceCIDR);
   if (state.nodes.some((n) => n.netns)) setupNodeNetwork(state.id, state.nodes, state.serviceCIDR);
@@ -47,10 +51,34 @@ export async function runCommand(opts: {
       defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds,
       defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
     });
+    const nodeWatch = watchStateNodes(
+      paths,
+      state.nodes,
+      {
+        add: (n) => {
+          state.nodes.push(n);
+          return split.addNode(n);
+        },
+        remove: (n) => {
+          state.nodes = state.nodes.filter((x) => x.name !== n.name);
+          return split.removeNode(n.name);
+        },
+      },
+      log,
+    );
+    const clientset = clientsetFromKubeconfig(paths.kubeconfig);
+    const podRoutes = startPodRoutes(
+      clientset,
+      (name) => (readState(paths.state)?.nodes ?? state.nodes).some((n) => n.name === name),
+      log,
+    );
     await new Promise<void>((resolve) => {
       process.once('SIGTERM', () => resolve());
       process.once('SIGINT', () => resolve());
     });
+    nodeWatch.stop();
+    podRoutes.stop();
+    clientset.close();
     await split.stop();
     if (existsSync(join(paths.dataDir, 'stopping'))) {
       for (const n of state.nodes) if (!n.netns) teardownBridge(n.bridge, state.serviceCIDR);
@@ -102,7 +130,8 @@ export async function nodeCommand(opts: {
     log,
   });
   const stop = async () => {
-    const removePods = existsSync(join(paths.dataDir, 'stopping'));
+    const removePods =
+      existsSync(join(paths.dataDir, 'stopping')) || existsSync(removePodsMarker(paths, node.name));
     await agent.stop(removePods);
     process.exit(0);
   };

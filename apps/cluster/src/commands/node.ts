@@ -29,7 +29,7 @@ export async function nodeAction(opts: {
   const node = state.nodes[index];
   if (opts.action === 'stop') {
     updateState(paths.state, (s) => (s.nodes[index].stopped = true));
-    if (node.netns) setNodeLink(state.id, index, false);
+    if (node.netns) setNodeLink(state.id, node, false);
     if (node.pid) {
       try {
         process.kill(node.pid, 'SIGKILL');
@@ -39,7 +39,7 @@ export async function nodeAction(opts: {
     }
     console.log(`node ${node.name} stopped`);
   } else {
-    if (node.netns) setNodeLink(state.id, index, true);
+    if (node.netns) setNodeLink(state.id, node, true);
     updateState(paths.state, (s) => (s.nodes[index].stopped = false));
     console.log(`node ${node.name} starting`);
   }

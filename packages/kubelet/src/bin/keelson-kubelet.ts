@@ -70,7 +70,8 @@ const program = new Command('keelson-kubelet')
   .option('--resolv-conf <file>', 'host resolv.conf for dnsPolicy Default', '/etc/resolv.conf')
   .option(
     '--remove-pods-marker <file>',
-    'on SIGTERM, if this file exists, stop and remove every pod of this node first (a node being torn down)',
+    'on SIGTERM, if this file exists, stop and remove every pod of this node first (a node being torn down); repeatable',
+    (v: string, prev: string[] = []) => [...prev, v],
   );
 
 async function main() {
@@ -114,7 +115,8 @@ async function main() {
   const k = await startKubelet(opts, cs);
   const shutdown = async () => {
     // Pods keep running across a kubelet restart (as upstream), unless the node is torn down.
-    await k.stop({ removePods: !!o.removePodsMarker && existsSync(o.removePodsMarker) });
+    const markers: string[] = o.removePodsMarker ?? [];
+    await k.stop({ removePods: markers.some((m) => existsSync(m)) });
     cs.close();
     process.exit(0);
   };
