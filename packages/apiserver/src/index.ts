@@ -5,6 +5,15 @@
 export { startApiServer, type ApiServerOptions, type RunningApiServer } from './server';
 export { writeKubeconfig, kubeconfigDocument, GRPC_EXTENSION_NAME } from './kubeconfig';
 export {
+  TokenAuthenticator,
+  parseTokenAuthFile,
+  loadTokenAuthFile,
+  isAnonymousPath,
+  unauthorized,
+  AUTHENTICATED_GROUP,
+  type UserInfo,
+} from './authn';
+export {
   ApiHandler,
   type ResourceRef,
   type HandlerResult,
@@ -38,6 +47,7 @@ export {
   toGrpcError,
   startGrpcServer,
   apiServerImplementation,
+  withAuthentication,
 } from './grpc/server';
 export { KUBE_VERSION, versionInfo } from './rest/discovery';
 export { objectKey, resourcePrefix, collectionPrefix, REGISTRY_ROOT } from './keys';

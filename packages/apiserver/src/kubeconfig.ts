@@ -1,6 +1,6 @@
 /**
  * Writes a kubeconfig (clientcmd v1 Config) for the apiserver: one cluster `keelson` with
- * `server: http://<rest address>` (no TLS, no auth; `insecure-skip-tls-verify: true` so clients
+ * `server: http://<rest address>` (no TLS; a bearer token when given; `insecure-skip-tls-verify: true` so clients
  * that insist on TLS settings accept plain HTTP) and the cluster extension
  * `keelson.dev/grpc` naming the gRPC address, which @keelson/client reads.
  */
@@ -12,7 +12,13 @@ import { stringify } from 'yaml';
 export const GRPC_EXTENSION_NAME = 'keelson.dev/grpc';
 
 /** The kubeconfig document for a server. */
-export function kubeconfigDocument(opts: { url: string; grpcAddress: string; name?: string }): object {
+export function kubeconfigDocument(opts: {
+  url: string;
+  grpcAddress: string;
+  name?: string;
+  /** Bearer token of the user (`users[].user.token`), for a server with token authentication. */
+  token?: string;
+}): object {
   const name = opts.name ?? 'keelson';
   return {
     apiVersion: 'v1',
@@ -30,7 +36,7 @@ export function kubeconfigDocument(opts: { url: string; grpcAddress: string; nam
     ],
     contexts: [{ name, context: { cluster: name, user: name, namespace: 'default' } }],
     'current-context': name,
-    users: [{ name, user: {} }],
+    users: [{ name, user: opts.token ? { token: opts.token } : {} }],
     preferences: {},
   };
 }
@@ -41,7 +47,7 @@ export function kubeconfigDocument(opts: { url: string; grpcAddress: string; nam
  */
 export async function writeKubeconfig(
   path: string,
-  opts: { url: string; grpcAddress: string; name?: string },
+  opts: { url: string; grpcAddress: string; name?: string; token?: string },
 ): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, stringify(kubeconfigDocument(opts)), { mode: 0o600 });

@@ -13,6 +13,7 @@ import { ApiHandler } from './api-handler';
 import { ApiError } from './errors';
 import { startGrpcServer } from './grpc/server';
 import { writeKubeconfig } from './kubeconfig';
+import { loadTokenAuthFile, TokenAuthenticator } from './authn';
 import { IpAllocator, PortAllocator } from './registry/allocators';
 import { GenericRegistry } from './registry/generic-registry';
 import { SYSTEM_NAMESPACES } from './registry/strategies/namespaces';
@@ -65,6 +66,13 @@ export interface ApiServerOptions {
    * `http://127.0.0.1:10259/healthz` and `http://127.0.0.1:10257/healthz`; `{}` for none.
    */
   componentStatusProbes?: Record<string, string>;
+  /**
+   * Static token file (upstream `--token-auth-file`, CSV `token,user,uid[,"group1,group2"]`): when
+   * set, REST and gRPC requests need `Authorization: Bearer <token>` (health and version stay anonymous).
+   */
+  tokenAuthFile?: string;
+  /** Bearer token written into the kubeconfig of `kubeconfigOut` (`users[].user.token`). */
+  kubeconfigToken?: string;
 }
 
 /** A running apiserver. */
@@ -94,6 +102,9 @@ function parsePortRange(s: string): [number, number] {
 /** Starts the apiserver. Rejects when storage cannot be opened or a port cannot be bound. */
 export async function startApiServer(opts: ApiServerOptions = {}): Promise<RunningApiServer> {
   const host = opts.bindAddress ?? '127.0.0.1';
+  const authenticator = opts.tokenAuthFile
+    ? new TokenAuthenticator(loadTokenAuthFile(opts.tokenAuthFile))
+    : undefined;
   const ownsStorage = typeof opts.storage !== 'object';
   const storage =
     typeof opts.storage === 'object' ? opts.storage : await openStorage(opts.storage ?? 'memory');
@@ -146,6 +157,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<Runni
     maxRequestsInflight: opts.maxRequestsInflight,
     onRequest: opts.onRequest,
     metrics,
+    authenticator,
   });
   const http: HttpServer = createServer({ keepAliveTimeout: 65000 }, rest.request);
   http.on('upgrade', rest.upgrade);
@@ -156,7 +168,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<Runni
   restPort = (http.address() as AddressInfo).port;
   let grpc: { server: GrpcServer; port: number };
   try {
-    grpc = await startGrpcServer(handler, host, opts.grpcPort ?? 0);
+    grpc = await startGrpcServer(handler, host, opts.grpcPort ?? 0, authenticator);
   } catch (err) {
     http.close();
     throw err;
@@ -165,7 +177,8 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<Runni
   ready = true;
   const url = `http://${host}:${restPort}`;
   const grpcAddress = `${host}:${grpc.port}`;
-  if (opts.kubeconfigOut) await writeKubeconfig(opts.kubeconfigOut, { url, grpcAddress });
+  if (opts.kubeconfigOut)
+    await writeKubeconfig(opts.kubeconfigOut, { url, grpcAddress, token: opts.kubeconfigToken });
 
   let compactTimer: NodeJS.Timeout | undefined;
   const interval = opts.compactionIntervalMs ?? 5 * 60 * 1000;

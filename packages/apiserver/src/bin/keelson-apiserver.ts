@@ -6,6 +6,15 @@
  */
 import { Command } from 'commander';
 import { startApiServer } from '../server';
+import { loadTokenAuthFile } from '../authn';
+
+/** The token of `user` in the token auth file (so no secret is on the command line). */
+function kubeconfigToken(file: string | undefined, user: string | undefined): string | undefined {
+  if (!user) return undefined;
+  if (!file) throw new Error('--kubeconfig-user needs --token-auth-file');
+  for (const [token, u] of loadTokenAuthFile(file)) if (u.username === user) return token;
+  throw new Error(`--kubeconfig-user: no user "${user}" in ${file}`);
+}
 
 const program = new Command()
   .name('keelson-apiserver')
@@ -28,6 +37,14 @@ const program = new Command()
     'tolerationSeconds of the unreachable toleration added to pods',
     '300',
   )
+  .option(
+    '--token-auth-file <file>',
+    'static bearer tokens, CSV token,user,uid[,"group1,group2"]: requests without a listed token get 401',
+  )
+  .option(
+    '--kubeconfig-user <name>',
+    'write the token of this --token-auth-file user into the --kubeconfig-out file',
+  )
   .option('-v, --verbose', 'log every request')
   .action(async (o) => {
     const num = (v: string, name: string) => {
@@ -43,6 +60,8 @@ const program = new Command()
       serviceNodePortRange: o.serviceNodePortRange,
       compactionIntervalMs: num(o.compactionInterval, 'compaction-interval') * 1000,
       kubeconfigOut: o.kubeconfigOut,
+      tokenAuthFile: o.tokenAuthFile,
+      kubeconfigToken: kubeconfigToken(o.tokenAuthFile, o.kubeconfigUser),
       defaultNotReadyTolerationSeconds: num(
         o.defaultNotReadyTolerationSeconds,
         'default-not-ready-toleration-seconds',

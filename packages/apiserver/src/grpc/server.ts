@@ -30,6 +30,7 @@ import type { ListOptions, WriteOptions } from '../registry/generic-registry';
 import { MAX_BODY_BYTES } from '../rest/request';
 import { versionInfo } from '../rest/discovery';
 import { toJson } from '../serialize';
+import type { TokenAuthenticator } from '../authn';
 
 /** Events a watch may queue for a slow client before the server ends it (object-mode stream). */
 export const MAX_WATCH_BUFFER_EVENTS = 100_000;
@@ -252,17 +253,51 @@ export function apiServerImplementation(h: ApiHandler): ApiServerServer {
   };
 }
 
-/** Starts a gRPC server on `host:port` (0 = any free port); resolves to it and the bound port. */
+/**
+ * Requires a valid `authorization: Bearer <token>` metadata entry on every method but `version`
+ * (anonymous, as REST /version); others fail with UNAUTHENTICATED and a 401 Unauthorized Status.
+ */
+export function withAuthentication(impl: ApiServerServer, auth: TokenAuthenticator): ApiServerServer {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(impl) as Array<[string, (...a: any[]) => void]>) {
+    if (name === 'version') {
+      out[name] = fn;
+      continue;
+    }
+    out[name] = (
+      call: { metadata: Metadata; emit(e: string, v: unknown): void },
+      cb?: (e: unknown) => void,
+    ) => {
+      const header = call.metadata.get('authorization')[0];
+      try {
+        auth.authenticate(typeof header === 'string' ? header : header?.toString());
+      } catch (err) {
+        if (cb) cb(toGrpcError(err));
+        else call.emit('error', toGrpcError(err));
+        return;
+      }
+      fn(call, cb);
+    };
+  }
+  return out as unknown as ApiServerServer;
+}
+
+/**
+ * Starts a gRPC server on `host:port` (0 = any free port); resolves to it and the bound port.
+ * With `auth`, every call but `version` needs a valid bearer token ({@link withAuthentication}).
+ */
 export async function startGrpcServer(
   h: ApiHandler,
   host: string,
   port: number,
+  auth?: TokenAuthenticator,
 ): Promise<{ server: Server; port: number }> {
   const server = new Server({
     'grpc.max_receive_message_length': MAX_BODY_BYTES + 1024 * 1024,
     'grpc.max_send_message_length': 256 * 1024 * 1024,
   });
-  server.addService(ApiServerService, apiServerImplementation(h));
+  const impl = apiServerImplementation(h);
+  server.addService(ApiServerService, auth ? withAuthentication(impl, auth) : impl);
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) =>
       err ? reject(err) : resolve(p),

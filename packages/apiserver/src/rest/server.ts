@@ -35,6 +35,7 @@ import {
   writeOptions,
 } from './request';
 import { toJson } from '../serialize';
+import { isAnonymousPath, type TokenAuthenticator } from '../authn';
 import { tableRow, toTable, columnDefinitions, type IncludeObject } from './table-printers';
 import type { ApiServerMetrics, RequestLabels } from './metrics';
 import { COMPONENT_STATUS_WARNING } from '../component-statuses';
@@ -57,6 +58,8 @@ export interface RestOptions {
   onRequest?: (method: string, path: string, code: number, ms: number) => void;
   /** Request metrics, served at `/metrics`; without them `/metrics` is 404. */
   metrics?: ApiServerMetrics;
+  /** Bearer-token authentication (`--token-auth-file`); requests but health/version without a valid token get 401. */
+  authenticator?: TokenAuthenticator;
 }
 
 /** The metric labels of a request (upstream's verb and scope names); non-resource paths get the HTTP method. */
@@ -511,6 +514,15 @@ export function createRestHandler(opts: RestOptions): {
       res.on('finish', () =>
         opts.onRequest?.(req.method ?? '', req.url ?? '', res.statusCode, Date.now() - started),
       );
+      if (opts.authenticator && !isAnonymousPath(new URL(req.url ?? '/', 'http://localhost').pathname)) {
+        try {
+          opts.authenticator.authenticate(req.headers.authorization);
+        } catch (err) {
+          req.resume();
+          sendError(res, toApiError(err));
+          return;
+        }
+      }
       route(req, res).catch((err) => {
         const e = toApiError(err);
         if (e.code >= 500 && !(err instanceof ApiError)) console.error('apiserver: internal error', err);
@@ -530,6 +542,7 @@ export function createRestHandler(opts: RestOptions): {
         );
       };
       try {
+        opts.authenticator?.authenticate(req.headers.authorization);
         if (!parsed || !parsed.ref.name || !parsed.ref.namespace || parsed.ref.resource !== 'pods')
           throw resourceNotFound();
         const sub = parsed.ref.subresource;
