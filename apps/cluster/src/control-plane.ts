@@ -20,6 +20,8 @@ import {
   DNS_METRICS_PORT,
   SCHEDULER_PORT,
 } from './endpoints';
+import { readTokens } from './tokens';
+import { existsSync } from 'node:fs';
 
 /** Options of {@link startControlPlane}. */
 export interface ControlPlaneOptions {
@@ -64,6 +66,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     }
   };
   try {
+    const tokens = existsSync(opts.paths.tokens) ? readTokens(opts.paths.tokens) : undefined;
     const apiLog = componentLogger('apiserver', opts.paths.log('apiserver'));
     const apiserver = await startApiServer({
       storage: `embedded:${opts.paths.store}`,
@@ -72,6 +75,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       grpcPort: opts.grpcPort,
       serviceClusterIpRange: opts.serviceCIDR,
       kubeconfigOut: opts.paths.kubeconfig,
+      // Bearer tokens (`keelson up` writes them); the kubeconfig carries the admin token.
+      tokenAuthFile: tokens ? opts.paths.tokens : undefined,
+      kubeconfigToken: tokens?.admin,
       defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds,
       defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
       onRequest: (method, path, code, ms) => apiLog.info({ method, path, code, ms }, 'request'),
@@ -80,7 +86,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     stops.push(() => apiserver.close());
     opts.log.info({ url: apiserver.url, grpc: apiserver.grpcAddress }, 'apiserver up');
 
-    const clientset = createClientset({ grpcAddress: apiserver.grpcAddress });
+    const clientset = createClientset({ grpcAddress: apiserver.grpcAddress, token: tokens?.admin });
     stops.push(async () => clientset.close());
     await ensureDnsService(clientset, opts);
 

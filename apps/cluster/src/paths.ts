@@ -19,6 +19,10 @@ export class ClusterPaths {
   get kubeconfig() {
     return join(this.dataDir, 'kubeconfig');
   }
+  /** The apiserver's --token-auth-file (admin and join tokens, mode 0600). */
+  get tokens() {
+    return join(this.dataDir, 'tokens.csv');
+  }
   get state() {
     return join(this.dataDir, 'state.json');
   }

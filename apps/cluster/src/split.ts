@@ -27,6 +27,7 @@ import {
   SCHEDULER_PORT,
 } from './endpoints';
 import { removePodsMarker } from './node-watch';
+import { ADMIN_USER, readTokens } from './tokens';
 
 /** argv running a package's bin: from source in a checkout, else its built file. */
 export function binCommand(pkg: string, bin: string, args: string[]): string[] {
@@ -179,6 +180,8 @@ export async function runSplit(opts: SplitOptions): Promise<{
     '--kubeconfig-out',
     kubeconfig,
   ];
+  const tokens = existsSync(paths.tokens) ? readTokens(paths.tokens) : undefined;
+  if (tokens) apiArgs.push('--token-auth-file', paths.tokens, '--kubeconfig-user', ADMIN_USER);
   if (opts.defaultNotReadyTolerationSeconds !== undefined)
     apiArgs.push('--default-not-ready-toleration-seconds', String(opts.defaultNotReadyTolerationSeconds));
   if (opts.defaultUnreachableTolerationSeconds !== undefined)
@@ -192,7 +195,10 @@ export async function runSplit(opts: SplitOptions): Promise<{
     'keelson-apiserver',
     async () => (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) })).ok,
   );
-  const clientset = createClientset({ grpcAddress: `${opts.bindAddress}:${opts.grpcPort}` });
+  const clientset = createClientset({
+    grpcAddress: `${opts.bindAddress}:${opts.grpcPort}`,
+    token: tokens?.admin,
+  });
   try {
     await ensureDnsService(clientset, { dnsServiceIP: DNS_SERVICE_IP, dnsListenIP: state.dnsAddress });
   } finally {

@@ -2,10 +2,13 @@
 import dgram from 'node:dgram';
 import * as dnsPacket from 'dns-packet';
 
-/** GET a JSON document from the apiserver's REST API; undefined on any failure. */
-export async function getJson(url: string, timeoutMs = 2000): Promise<any> {
+/** GET a JSON document from the apiserver's REST API (with a bearer token, if given); undefined on any failure. */
+export async function getJson(url: string, timeoutMs = 2000, token?: string): Promise<any> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+    });
     if (!res.ok) return undefined;
     const text = await res.text();
     try {
@@ -19,8 +22,8 @@ export async function getJson(url: string, timeoutMs = 2000): Promise<any> {
 }
 
 /** Names of nodes whose Ready condition is True. */
-export async function readyNodes(apiUrl: string): Promise<string[]> {
-  const list = await getJson(`${apiUrl}/api/v1/nodes`);
+export async function readyNodes(apiUrl: string, token?: string): Promise<string[]> {
+  const list = await getJson(`${apiUrl}/api/v1/nodes`, 2000, token);
   return ((list?.items ?? []) as any[])
     .filter((n) => (n.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'))
     .map((n) => n.metadata.name);

@@ -22,6 +22,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(name);
@@ -261,11 +262,15 @@ function conflictingRoute(): string | undefined {
   return r.split('\n').find((l) => l.startsWith('10.96.0.0/12 ') || l.startsWith('10.244.0.0/24 '));
 }
 
+/** The kubeconfig's bearer token as a header (the apiserver authenticates every request). */
+let authHeaders = (): Record<string, string> => ({});
+
 /** All pods of the bench Deployment, in any phase (-1 on error). */
 async function podCount(apiUrl: string): Promise<number> {
   try {
     const res = await fetch(`${apiUrl}/api/v1/namespaces/default/pods?labelSelector=app%3Dbench-sleep`, {
       signal: AbortSignal.timeout(5000),
+      headers: authHeaders(),
     });
     return res.ok ? ((await res.json()) as { items: unknown[] }).items.length : -1;
   } catch {
@@ -277,6 +282,7 @@ async function runningPods(apiUrl: string): Promise<number> {
   try {
     const res = await fetch(`${apiUrl}/api/v1/namespaces/default/pods?labelSelector=app%3Dbench-sleep`, {
       signal: AbortSignal.timeout(5000),
+      headers: authHeaders(),
     });
     if (!res.ok) return -1;
     const list = (await res.json()) as { items: Array<{ status?: { phase?: string } }> };
@@ -356,6 +362,11 @@ async function main(): Promise<void> {
     const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as {
       apiserver: { url: string };
     };
+    const kubeconfig = parseYaml(readFileSync(join(dataDir, 'kubeconfig'), 'utf8')) as {
+      users?: Array<{ user?: { token?: string } }>;
+    };
+    const token = kubeconfig.users?.[0]?.user?.token;
+    if (token) authHeaders = () => ({ Authorization: `Bearer ${token}` });
 
     // 2. idle, no pods (after 10 s to settle)
     await sleep(10_000);

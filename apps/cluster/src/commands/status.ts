@@ -5,6 +5,7 @@ import { isAlive as alive, readState, type ComponentEndpoint, type ClusterState 
 import { getJson } from '../wait';
 import { CliError } from '../errors';
 import { componentEndpoints } from '../endpoints';
+import { kubeconfigToken } from '../tokens';
 
 /** One probed component. */
 export interface ComponentHealth {
@@ -101,7 +102,7 @@ export async function status(opts: { dataDir: string }): Promise<void> {
   const paths = new ClusterPaths(opts.dataDir);
   const state = readState(paths.state);
   if (!state) throw new CliError(`keelson is not running (no ${paths.state})`);
-  const nodes = await getJson(`${state.apiserver.url}/api/v1/nodes`);
+  const nodes = await getJson(`${state.apiserver.url}/api/v1/nodes`, 2000, kubeconfigToken(paths.kubeconfig));
   const components = await probeComponents(state, paths, nodes?.items ?? []);
   const supervisorUp = alive(state.supervisorPid);
   console.log(

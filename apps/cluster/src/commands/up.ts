@@ -17,6 +17,12 @@ import { getJson, readyNodes, resolveA } from '../wait';
 import { CliError } from '../errors';
 import { HOST_BRIDGE_IP } from '../host';
 import { componentEndpoints } from '../endpoints';
+import { ensureTokens, type ClusterTokens } from '../tokens';
+
+/** The `keelson node join` command line for another machine (as `kubeadm token create --print-join-command`). */
+export function joinCommandLine(apiUrl: string, token: string): string {
+  return `keelson node join --server ${apiUrl} --token ${token}`;
+}
 
 /** Flags of `keelson up`. */
 export interface UpOptions {
@@ -138,6 +144,8 @@ export async function up(opts: UpOptions): Promise<void> {
     else console.log(`- ${steps[i]}`);
   };
   if (interactive) bar.start(100, 0, { step: steps[0] });
+  let tokens: ClusterTokens | undefined;
+  let apiUrl = '';
   try {
     step(0);
     if (!existsSync(join(paths.images, 'busybox', 'index.json')))
@@ -146,6 +154,7 @@ export async function up(opts: UpOptions): Promise<void> {
       await buildNodeImage(join(paths.images, 'node'));
 
     step(1);
+    tokens = ensureTokens(paths.tokens);
     const addrs = controlPlaneAddresses(nodes);
     const state: ClusterState = {
       id,
@@ -188,6 +197,7 @@ export async function up(opts: UpOptions): Promise<void> {
     const child = spawn(cmd, rest, { detached: true, stdio: ['ignore', out, out] });
     child.unref();
 
+    apiUrl = state.apiserver.url;
     const deadline = Date.now() + opts.timeoutSeconds * 1000;
     const until = async (what: string, cond: () => Promise<boolean>) => {
       while (!(await cond())) {
@@ -205,7 +215,7 @@ export async function up(opts: UpOptions): Promise<void> {
     step(3);
     await until(
       'waiting for nodes to be Ready',
-      async () => (await readyNodes(state.apiserver.url)).length >= nodes.length,
+      async () => (await readyNodes(state.apiserver.url, tokens?.admin)).length >= nodes.length,
     );
     step(4);
     await until(
@@ -218,7 +228,8 @@ export async function up(opts: UpOptions): Promise<void> {
   }
   void done;
   console.log(
-    `Cluster is up: ${nodes.length} node(s) Ready. Use it with:\nexport KUBECONFIG=${paths.kubeconfig}`,
+    `Cluster is up: ${nodes.length} node(s) Ready. Use it with:\nexport KUBECONFIG=${paths.kubeconfig}\n` +
+      `Join another machine with (run there as root):\n${joinCommandLine(apiUrl, tokens!.join)}`,
   );
 }
 
