@@ -78,6 +78,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       // Bearer tokens (`keelson up` writes them); the kubeconfig carries the admin token.
       tokenAuthFile: tokens ? opts.paths.tokens : undefined,
       kubeconfigToken: tokens?.admin,
+      anonymousLocal: true,
       defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds,
       defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
       onRequest: (method, path, code, ms) => apiLog.info({ method, path, code, ms }, 'request'),

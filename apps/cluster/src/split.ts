@@ -181,7 +181,8 @@ export async function runSplit(opts: SplitOptions): Promise<{
     kubeconfig,
   ];
   const tokens = existsSync(paths.tokens) ? readTokens(paths.tokens) : undefined;
-  if (tokens) apiArgs.push('--token-auth-file', paths.tokens, '--kubeconfig-user', ADMIN_USER);
+  if (tokens)
+    apiArgs.push('--token-auth-file', paths.tokens, '--kubeconfig-user', ADMIN_USER, '--anonymous-local');
   if (opts.defaultNotReadyTolerationSeconds !== undefined)
     apiArgs.push('--default-not-ready-toleration-seconds', String(opts.defaultNotReadyTolerationSeconds));
   if (opts.defaultUnreachableTolerationSeconds !== undefined)

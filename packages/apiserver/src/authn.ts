@@ -87,6 +87,13 @@ export class TokenAuthenticator {
   }
 }
 
+/** True for a connection from this host: loopback, or a source address equal to the address it reached. */
+export function isLocalConnection(socket: { remoteAddress?: string; localAddress?: string }): boolean {
+  const remote = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  const local = (socket.localAddress ?? '').replace(/^::ffff:/, '');
+  return remote === '::1' || remote.startsWith('127.') || (remote !== '' && remote === local);
+}
+
 /** Paths served without authentication, as upstream's default: /healthz, /livez, /readyz (and sub-checks), /version. */
 export function isAnonymousPath(pathname: string): boolean {
   const p = pathname.replace(/\/+$/, '') || '/';

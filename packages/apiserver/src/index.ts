@@ -9,6 +9,7 @@ export {
   parseTokenAuthFile,
   loadTokenAuthFile,
   isAnonymousPath,
+  isLocalConnection,
   unauthorized,
   AUTHENTICATED_GROUP,
   type UserInfo,

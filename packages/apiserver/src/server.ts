@@ -71,6 +71,8 @@ export interface ApiServerOptions {
    * set, REST and gRPC requests need `Authorization: Bearer <token>` (health and version stay anonymous).
    */
   tokenAuthFile?: string;
+  /** REST requests from this host itself need no token (kubectl sends none over plain HTTP); see RestOptions.anonymousLocal. */
+  anonymousLocal?: boolean;
   /** Bearer token written into the kubeconfig of `kubeconfigOut` (`users[].user.token`). */
   kubeconfigToken?: string;
 }
@@ -158,6 +160,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<Runni
     onRequest: opts.onRequest,
     metrics,
     authenticator,
+    anonymousLocal: opts.anonymousLocal,
   });
   const http: HttpServer = createServer({ keepAliveTimeout: 65000 }, rest.request);
   http.on('upgrade', rest.upgrade);

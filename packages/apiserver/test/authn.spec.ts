@@ -8,6 +8,7 @@ import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js'
 import { ApiServerClient } from '@keelson/api/generated/keelson/apiserver/v1/apiserver';
 import {
   AUTHENTICATED_GROUP,
+  isLocalConnection,
   parseTokenAuthFile,
   STATUS_METADATA_KEY,
   startApiServer,
@@ -116,6 +117,25 @@ describe('apiserver with --token-auth-file', () => {
       client.list({ ref }, md, (e, r) => (e ? reject(e) : resolve(r as { list: Uint8Array }))),
     );
     expect(JSON.parse(Buffer.from(list.list).toString()).items.length).toBeGreaterThan(0);
+  });
+
+  it('serves REST requests from this host without a token only with anonymousLocal', async () => {
+    const s = await startApiServer({
+      storage: 'memory',
+      compactionIntervalMs: 0,
+      tokenAuthFile: file,
+      anonymousLocal: true,
+    });
+    try {
+      expect((await fetch(`${s.url}/api/v1/namespaces`)).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+    expect(isLocalConnection({ remoteAddress: '10.250.0.1', localAddress: '10.250.0.1' })).toBe(true);
+    expect(isLocalConnection({ remoteAddress: '::ffff:127.0.0.1', localAddress: '::ffff:127.0.0.1' })).toBe(
+      true,
+    );
+    expect(isLocalConnection({ remoteAddress: '10.251.0.2', localAddress: '10.250.0.1' })).toBe(false);
   });
 
   it('writes the token into the kubeconfig it writes', () => {

@@ -42,6 +42,10 @@ const program = new Command()
     'static bearer tokens, CSV token,user,uid[,"group1,group2"]: requests without a listed token get 401',
   )
   .option(
+    '--anonymous-local',
+    'with --token-auth-file: REST requests from this host need no token (kubectl sends none over plain HTTP)',
+  )
+  .option(
     '--kubeconfig-user <name>',
     'write the token of this --token-auth-file user into the --kubeconfig-out file',
   )
@@ -61,6 +65,7 @@ const program = new Command()
       compactionIntervalMs: num(o.compactionInterval, 'compaction-interval') * 1000,
       kubeconfigOut: o.kubeconfigOut,
       tokenAuthFile: o.tokenAuthFile,
+      anonymousLocal: !!o.anonymousLocal,
       kubeconfigToken: kubeconfigToken(o.tokenAuthFile, o.kubeconfigUser),
       defaultNotReadyTolerationSeconds: num(
         o.defaultNotReadyTolerationSeconds,

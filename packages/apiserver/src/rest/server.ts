@@ -35,7 +35,7 @@ import {
   writeOptions,
 } from './request';
 import { toJson } from '../serialize';
-import { isAnonymousPath, type TokenAuthenticator } from '../authn';
+import { isAnonymousPath, isLocalConnection, type TokenAuthenticator } from '../authn';
 import { tableRow, toTable, columnDefinitions, type IncludeObject } from './table-printers';
 import type { ApiServerMetrics, RequestLabels } from './metrics';
 import { COMPONENT_STATUS_WARNING } from '../component-statuses';
@@ -60,6 +60,13 @@ export interface RestOptions {
   metrics?: ApiServerMetrics;
   /** Bearer-token authentication (`--token-auth-file`); requests but health/version without a valid token get 401. */
   authenticator?: TokenAuthenticator;
+  /**
+   * With an authenticator: REST requests from this host itself (loopback, or a connection whose
+   * source is the address it reached) need no token. kubectl never sends a bearer token over plain
+   * HTTP (kubernetes/kubectl#744), so the host's own kubectl is let in as upstream's former
+   * localhost insecure port did; every other client must authenticate.
+   */
+  anonymousLocal?: boolean;
 }
 
 /** The metric labels of a request (upstream's verb and scope names); non-resource paths get the HTTP method. */
@@ -514,7 +521,11 @@ export function createRestHandler(opts: RestOptions): {
       res.on('finish', () =>
         opts.onRequest?.(req.method ?? '', req.url ?? '', res.statusCode, Date.now() - started),
       );
-      if (opts.authenticator && !isAnonymousPath(new URL(req.url ?? '/', 'http://localhost').pathname)) {
+      if (
+        opts.authenticator &&
+        !isAnonymousPath(new URL(req.url ?? '/', 'http://localhost').pathname) &&
+        !(opts.anonymousLocal && isLocalConnection(req.socket))
+      ) {
         try {
           opts.authenticator.authenticate(req.headers.authorization);
         } catch (err) {
@@ -542,7 +553,8 @@ export function createRestHandler(opts: RestOptions): {
         );
       };
       try {
-        opts.authenticator?.authenticate(req.headers.authorization);
+        if (!(opts.anonymousLocal && isLocalConnection(req.socket)))
+          opts.authenticator?.authenticate(req.headers.authorization);
         if (!parsed || !parsed.ref.name || !parsed.ref.namespace || parsed.ref.resource !== 'pods')
           throw resourceNotFound();
         const sub = parsed.ref.subresource;
