@@ -5,7 +5,8 @@
  */
 import type { Clientset, HealthHandlerOptions } from '@keelson/client';
 import { createClientset, isAlreadyExists, isNotFound, serveHealth } from '@keelson/client';
-import { startApiServer, type RunningApiServer } from '@keelson/apiserver';
+import { kubeconfigDocument, startApiServer, type RunningApiServer } from '@keelson/apiserver';
+import { stringify as stringifyYaml } from 'yaml';
 import { startControllerManager } from '@keelson/controllers';
 import { startScheduler } from '@keelson/scheduler';
 import { startClusterDns } from '@keelson/dns';
@@ -90,6 +91,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     const clientset = createClientset({ grpcAddress: apiserver.grpcAddress, token: tokens?.admin });
     stops.push(async () => clientset.close());
     await ensureDnsService(clientset, opts);
+    await ensureClusterInfo(clientset, { url: apiserver.url, grpcAddress: apiserver.grpcAddress });
 
     const cm = await startControllerManager(
       {
@@ -127,6 +129,36 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/**
+ * The `kube-public/cluster-info` ConfigMap, as kubeadm publishes it: key `kubeconfig`, a
+ * kubeconfig without credentials naming the REST server and (extension `keelson.dev/grpc`) the
+ * gRPC address. `keelson node join` reads it to find the gRPC port. Created or brought up to date.
+ */
+export async function ensureClusterInfo(
+  clientset: Clientset,
+  server: { url: string; grpcAddress: string },
+): Promise<void> {
+  const data = { kubeconfig: stringifyYaml(kubeconfigDocument(server)) };
+  const cms = clientset.resource('configmaps');
+  try {
+    const cur = (await cms.get('kube-public', 'cluster-info')) as { data?: Record<string, string> };
+    if (cur.data?.kubeconfig === data.kubeconfig) return;
+    await cms.update({ ...cur, data } as never);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await cms
+      .create({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'cluster-info', namespace: 'kube-public' },
+        data,
+      } as never)
+      .catch((e) => {
+        if (!isAlreadyExists(e)) throw e;
+      });
   }
 }
 

@@ -11,7 +11,7 @@ import { createConnection, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { createClientset } from '@keelson/client';
-import { ensureDnsService } from './control-plane';
+import { ensureClusterInfo, ensureDnsService } from './control-plane';
 import { proxyTable } from './node-agent';
 import type { ClusterPaths } from './paths';
 import { updateState, type ClusterState, type NodeState } from './state';
@@ -202,6 +202,7 @@ export async function runSplit(opts: SplitOptions): Promise<{
   });
   try {
     await ensureDnsService(clientset, { dnsServiceIP: DNS_SERVICE_IP, dnsListenIP: state.dnsAddress });
+    await ensureClusterInfo(clientset, { url, grpcAddress: `${opts.bindAddress}:${opts.grpcPort}` });
   } finally {
     clientset.close();
   }

@@ -12,6 +12,7 @@ import { imageBuild, imageImport, imageList } from '../commands/image';
 import { nodeCommand, runCommand } from '../commands/internal';
 import { nodeAction } from '../commands/node';
 import { nodeAdd, nodeRemove } from '../commands/node-lifecycle';
+import { joinCommand, nodeJoin } from '../commands/join';
 import { formatChecks, runChecks } from '../doctor';
 
 const int = (v: string) => {
@@ -137,6 +138,38 @@ node
   .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())
   .option('--timeout <seconds>', 'how long to wait for its pods to terminate', int, 300)
   .action((name, o) => nodeRemove({ dataDir: o.dataDir, name, timeoutSeconds: o.timeout }));
+node
+  .command('join')
+  .description("run this machine's node agents as a node of the cluster at --server")
+  .requiredOption('--server <url>', "the cluster's apiserver, e.g. http://10.250.0.1:6443")
+  .requiredOption('--token <token>', 'a join token (keelson node join-command prints one)')
+  .option('--data-dir <dir>', "this node's data dir", defaultDataDir())
+  .option('--node-name <name>', 'node name (default: the host name)')
+  .option('--node-ip <ip>', 'node address (default: the source address towards the server)')
+  .option('--pod-cidr <cidr>', 'pod CIDR, a /24 (default: the first free 10.244.N.0/24)')
+  .option('--oci-runtime <name>', 'auto, crun or runc', oneOf('auto', 'crun', 'runc'), 'auto')
+  .option('--proxy-mode <mode>', 'nftables or iptables', oneOf('nftables', 'iptables'), 'nftables')
+  .option('--timeout <seconds>', 'how long to wait for the node to be Ready', int, 120)
+  .option('--detach', 'run in the background once Ready (stop with keelson down --data-dir)', false)
+  .action((o) =>
+    nodeJoin({
+      server: o.server,
+      token: o.token,
+      dataDir: o.dataDir,
+      nodeName: o.nodeName,
+      nodeIp: o.nodeIp,
+      podCidr: o.podCidr,
+      ociRuntime: o.ociRuntime,
+      proxyMode: o.proxyMode,
+      timeoutSeconds: o.timeout,
+      detach: o.detach,
+    }),
+  );
+node
+  .command('join-command')
+  .description('print the keelson node join command for another machine')
+  .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())
+  .action((o) => joinCommand({ dataDir: o.dataDir }));
 node
   .command('list')
   .option('--data-dir <dir>', 'the cluster data dir', defaultDataDir())
