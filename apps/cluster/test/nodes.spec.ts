@@ -4,7 +4,8 @@
  * - `keelson node add` brings a local node Ready, a pod runs on it, `keelson node remove` drains
  *   it and leaves no Node, namespace or veth behind;
  * - "another machine", a network namespace this test makes and connects to the host by a veth
- *   pair (10.251.<x>.0/30), runs `keelson node join`: a wrong token is refused with a clear
+ *   pair (10.251.<x>.0/30; the apiserver listens on the host's end, `up --advertise-address`),
+ *   runs `keelson node join`: a wrong token is refused with a clear
  *   error, the right one (from `keelson node join-command`) makes a Ready node, a pod scheduled
  *   to it answers a pod on the original node by pod IP, and `keelson down` there removes its
  *   Node, routes, bridge and rules.
@@ -68,8 +69,23 @@ const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'ut
   let hostNode = '';
   let clusterId = '';
 
+  let apiPort = 0;
+
   beforeAll(async () => {
+    // The other machine's link exists first: the apiserver listens on the host's end of it.
+    for (const c of [
+      ['ip', 'netns', 'add', machine],
+      ['ip', 'link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', machine],
+      ['ip', 'addr', 'add', `${subnet}.1/30`, 'dev', hostVeth],
+      ['ip', 'link', 'set', hostVeth, 'up'],
+      ['ip', '-n', machine, 'addr', 'add', `${subnet}.2/30`, 'dev', 'eth0'],
+      ['ip', '-n', machine, 'link', 'set', 'eth0', 'up'],
+      ['ip', '-n', machine, 'link', 'set', 'lo', 'up'],
+      ['ip', '-n', machine, 'route', 'add', 'default', 'via', `${subnet}.1`],
+    ])
+      if (sh(c[0], c.slice(1)).status !== 0) throw new Error(`${c.join(' ')} failed`);
     const [api, grpc] = [await freePort(), await freePort()];
+    apiPort = api;
     await run(
       keelson,
       [
@@ -80,6 +96,8 @@ const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'ut
         String(api),
         '--grpc-port',
         String(grpc),
+        '--advertise-address',
+        `${subnet}.1`,
         '--timeout',
         '240',
       ],
@@ -136,21 +154,11 @@ const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'ut
   }, 300_000);
 
   it('joins another machine by token; its pods reach the cluster by pod IP; down there cleans up', async () => {
-    for (const c of [
-      ['ip', 'netns', 'add', machine],
-      ['ip', 'link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', machine],
-      ['ip', 'addr', 'add', `${subnet}.1/30`, 'dev', hostVeth],
-      ['ip', 'link', 'set', hostVeth, 'up'],
-      ['ip', '-n', machine, 'addr', 'add', `${subnet}.2/30`, 'dev', 'eth0'],
-      ['ip', '-n', machine, 'link', 'set', 'eth0', 'up'],
-      ['ip', '-n', machine, 'link', 'set', 'lo', 'up'],
-      ['ip', '-n', machine, 'route', 'add', 'default', 'via', `${subnet}.1`],
-    ])
-      expect(sh(c[0], c.slice(1)).status).toBe(0);
     const line = (await run(keelson, ['node', 'join-command', '--data-dir', dataDir])).stdout.trim();
     const m = /^keelson node join --server (\S+) --token (\S+)$/.exec(line);
     expect(m).not.toBeNull();
     const [, server, token] = m!;
+    expect(server).toBe(`http://${subnet}.1:${apiPort}`); // --advertise-address
 
     const wrong = inMachine([
       'node',

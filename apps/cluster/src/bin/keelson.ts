@@ -56,6 +56,10 @@ program
     int,
   )
   .option('--split', 'run every component as its own process from its package bin', false)
+  .option(
+    '--advertise-address <ip>',
+    "an address of this host for the apiserver to listen on and advertise (default: the cluster bridge's), for other machines to join through",
+  )
   .action((o) =>
     up({
       split: o.split,
@@ -69,6 +73,7 @@ program
       nodeMonitorGracePeriod: o.nodeMonitorGracePeriod,
       defaultUnreachableTolerationSeconds: o.defaultUnreachableTolerationSeconds,
       defaultNotReadyTolerationSeconds: o.defaultNotReadyTolerationSeconds,
+      advertiseAddress: o.advertiseAddress,
     }),
   );
 

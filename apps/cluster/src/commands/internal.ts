@@ -36,7 +36,8 @@ export async function runCommand(opts: {
   for (const n of state.nodes)
     if (!n.netns) setupBridge(n.bridge, `${n.ip}/${n.podCIDR.split('/')[1]}`, state.serviceCIDR);
   if (state.nodes.some((n) => n.netns)) setupNodeNetwork(state.id, state.nodes, state.serviceCIDR);
-  const { bindAddress } = controlPlaneAddresses(state.nodes);
+  // The address `up` chose (the bridge's, or --advertise-address); it stays put as nodes come and go.
+  const bindAddress = new URL(state.apiserver.url).hostname || controlPlaneAddresses(state.nodes).bindAddress;
   if (state.split) {
     updateState(paths.state, (s) => (s.supervisorPid = process.pid));
     const split = await runSplit({

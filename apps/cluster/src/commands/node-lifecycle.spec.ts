@@ -1,5 +1,6 @@
 import { nextLocalNode, validateNodeName, isNodeReady } from './node-lifecycle';
 import { nextFreePodCidr } from './join';
+import { isLocalIPv4 } from './up';
 
 describe('validateNodeName', () => {
   it('accepts DNS-1123 subdomains', () => {
@@ -48,5 +49,12 @@ describe('isNodeReady', () => {
     expect(isNodeReady(node('True'))).toBe(true);
     expect(isNodeReady(node('Unknown'))).toBe(false);
     expect(isNodeReady(undefined)).toBe(false);
+  });
+});
+
+describe('isLocalIPv4 (--advertise-address)', () => {
+  it('knows this host’s addresses', () => {
+    expect(isLocalIPv4('127.0.0.1')).toBe(true);
+    expect(isLocalIPv4('203.0.113.7')).toBe(false);
   });
 });

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { buildBusyboxImage, buildNodeImage } from '@keelson/cri-runtime';
@@ -38,6 +38,12 @@ export interface UpOptions {
   split?: boolean;
   defaultUnreachableTolerationSeconds?: number;
   defaultNotReadyTolerationSeconds?: number;
+  /**
+   * An IPv4 address of this host the apiserver listens on and advertises (kubeconfig, the
+   * `kubernetes` Service, the join command) instead of the cluster bridge's, so other machines
+   * can reach it.
+   */
+  advertiseAddress?: string;
 }
 
 export const CLUSTER_CIDR = '10.244.0.0/16';
@@ -90,6 +96,13 @@ export function controlPlaneAddresses(nodes: NodeState[]): { bindAddress: string
     : { bindAddress: HOST_BRIDGE_IP, dnsAddress: HOST_BRIDGE_IP };
 }
 
+/** True when `ip` is an IPv4 address on one of this host's interfaces. */
+export function isLocalIPv4(ip: string): boolean {
+  return Object.values(networkInterfaces()).some((addrs) =>
+    (addrs ?? []).some((a) => a.family === 'IPv4' && a.address === ip),
+  );
+}
+
 /** Parses "10s", "2m", "500ms", or a bare number of seconds, into ms. */
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
@@ -123,6 +136,8 @@ export async function up(opts: UpOptions): Promise<void> {
   rmSync(join(paths.dataDir, 'stopping'), { force: true });
   const id = clusterIdFor(paths.dataDir);
   const nodes = planNodes(id, opts.nodes);
+  if (opts.advertiseAddress !== undefined && !isLocalIPv4(opts.advertiseAddress))
+    throw new CliError(`--advertise-address ${opts.advertiseAddress} is not an IPv4 address of this host`);
 
   const bar = new cliProgress.SingleBar(
     { format: ' {bar} {percentage}% | {step}', hideCursor: true, clearOnComplete: false },
@@ -156,6 +171,7 @@ export async function up(opts: UpOptions): Promise<void> {
     step(1);
     tokens = ensureTokens(paths.tokens);
     const addrs = controlPlaneAddresses(nodes);
+    if (opts.advertiseAddress) addrs.bindAddress = opts.advertiseAddress;
     const state: ClusterState = {
       id,
       dataDir: paths.dataDir,
