@@ -111,11 +111,12 @@ const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'ut
     if (existsSync(`/var/run/netns/${machine}`)) {
       const [cmd, ...args] = inMachine(['down', '--data-dir', joinDir, '--purge']);
       await run(cmd, args, { timeout: 120_000 }).catch(() => undefined);
-      sh('ip', ['netns', 'del', machine]);
     }
-    sh('ip', ['link', 'del', hostVeth]);
+    // The cluster goes before the link its apiserver listens on (its nodes talk to it while stopping).
     if (existsSync(join(dataDir, 'state.json')))
       await run(keelson, ['down', '--data-dir', dataDir], { timeout: 200_000 }).catch(() => undefined);
+    sh('ip', ['netns', 'del', machine]);
+    sh('ip', ['link', 'del', hostVeth]);
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(joinDir, { recursive: true, force: true });
   }, 330_000);
