@@ -42,6 +42,8 @@ export interface ControlPlaneOptions {
   defaultNotReadyTolerationSeconds?: number;
   defaultUnreachableTolerationSeconds?: number;
   log: Logger;
+  /** The apiserver's storage spec; default `embedded:<data-dir>/store` (`store:ADDR,...` with `--store-replicas N`). */
+  storage?: string;
 }
 
 /** A running control plane. */
@@ -70,7 +72,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     const tokens = existsSync(opts.paths.tokens) ? readTokens(opts.paths.tokens) : undefined;
     const apiLog = componentLogger('apiserver', opts.paths.log('apiserver'));
     const apiserver = await startApiServer({
-      storage: `embedded:${opts.paths.store}`,
+      storage: opts.storage ?? `embedded:${opts.paths.store}`,
       bindAddress: opts.bindAddress,
       port: opts.apiPort,
       grpcPort: opts.grpcPort,

@@ -38,8 +38,12 @@ export function binCommand(pkg: string, bin: string, args: string[]): string[] {
   return [process.execPath, join(dir, 'dist/bin', `${bin}.js`), ...args];
 }
 
-/** One supervised component process. */
-class Component {
+/**
+ * One supervised component process: restarted with backoff (1 s doubling to 60 s, from 1 s again
+ * after a minute of running) whenever it exits, until {@link Component.stop}. `onPid` sees each
+ * new child's PID.
+ */
+export class Component {
   private child?: ChildProcess;
   private stopped = false;
   private attempt = 0;
@@ -129,6 +133,8 @@ export interface SplitOptions {
   defaultNotReadyTolerationSeconds?: number;
   defaultUnreachableTolerationSeconds?: number;
   log: Logger;
+  /** The apiserver's storage when the store runs elsewhere (`--store-replicas N`); default: a keelson-store process. */
+  storage?: string;
 }
 
 /** Starts every component process; resolves with a stop function once the apiserver is ready. */
@@ -160,17 +166,21 @@ export async function runSplit(opts: SplitOptions): Promise<{
       if (ep) ep.pid = pid;
     });
 
-  const storePort = await freePort();
-  controlPlane.push(
-    comp(
-      'store',
-      binCommand('store', 'keelson-store', ['--data-dir', paths.store, '--listen', `127.0.0.1:${storePort}`]),
-    ),
-  );
-  await waitFor('keelson-store', () => tcpOpen(storePort));
+  let storage = opts.storage;
+  if (!storage) {
+    const storePort = await freePort();
+    controlPlane.push(
+      comp(
+        'store',
+        binCommand('store', 'keelson-store', ['--data-dir', paths.store, '--listen', `127.0.0.1:${storePort}`]),
+      ),
+    );
+    await waitFor('keelson-store', () => tcpOpen(storePort));
+    storage = `store:127.0.0.1:${storePort}`;
+  }
   const apiArgs = [
     '--storage',
-    `store:127.0.0.1:${storePort}`,
+    storage,
     '--bind-address',
     opts.bindAddress,
     '--port',

@@ -32,6 +32,17 @@ export interface ComponentEndpoint {
   pid?: number;
 }
 
+/** One keelson-store Raft member (`keelson up --store-replicas N`, N > 1). */
+export interface StoreMemberState {
+  /** Raft member name (m1, m2, ...). */
+  name: string;
+  /** Its gRPC address (KV, Watch and RaftPeer), a loopback HOST:PORT. */
+  address: string;
+  /** Its data dir, `<data-dir>/store/<name>`. */
+  dataDir: string;
+  pid?: number;
+}
+
 /** The whole cluster's state. */
 export interface ClusterState {
   /** Short unique id of this cluster (names of nft tables, bridges). */
@@ -46,6 +57,8 @@ export interface ClusterState {
   /** Every component in its own process (`keelson up --split`). */
   split?: boolean;
   nodes: NodeState[];
+  /** Replicated store members (`--store-replicas N`, N > 1); absent for the single store. */
+  store?: { members: StoreMemberState[] };
   /** ISO time the cluster came up. */
   startedAt: string;
   /** Health and metrics endpoints of every component. */

@@ -60,8 +60,15 @@ program
     '--advertise-address <ip>',
     "an address of this host for the apiserver to listen on and advertise (default: the cluster bridge's), for other machines to join through",
   )
+  .option(
+    '--store-replicas <n>',
+    'store members: 1, or 3 or 5 keelson-store Raft members (each its own process)',
+    int,
+    1,
+  )
   .action((o) =>
     up({
+      storeReplicas: o.storeReplicas,
       split: o.split,
       dataDir: o.dataDir,
       nodes: o.nodes,

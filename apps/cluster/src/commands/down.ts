@@ -29,6 +29,8 @@ export async function down(opts: { dataDir: string; purge: boolean }): Promise<v
   }
   // Node agents that outlived the supervisor (killed hard) are ended by their recorded PID.
   for (const n of state.nodes) if (alive(n.pid)) process.kill(n.pid!, 'SIGKILL');
+  // Store members (`--store-replicas N`) likewise; the supervisor stops them last.
+  for (const m of state.store?.members ?? []) if (alive(m.pid)) process.kill(m.pid!, 'SIGKILL');
   for (const n of state.nodes) if (!n.netns) teardownBridge(n.bridge, state.serviceCIDR);
   if (state.nodes.some((n) => n.netns)) teardownNodeNetwork(state.id, state.nodes, state.serviceCIDR);
   // The host bridge of nodes added to a one-node cluster (`keelson node add`).

@@ -11,6 +11,7 @@ import { runSupervisor } from '../supervisor';
 import { startNodeAgent } from '../node-agent';
 import { setupBridge, setupNodeNetwork, teardownBridge, teardownNodeNetwork } from '../host';
 import { runSplit } from '../split';
+import { startStoreCluster, type RunningStoreCluster } from '../store-cluster';
 import { CLUSTER_DOMAIN, DNS_SERVICE_IP, controlPlaneAddresses } from './up';
 import { CliError } from '../errors';
 import { removePodsMarker, startPodRoutes, watchStateNodes } from '../node-watch';
@@ -38,6 +39,12 @@ export async function runCommand(opts: {
   if (state.nodes.some((n) => n.netns)) setupNodeNetwork(state.id, state.nodes, state.serviceCIDR);
   // The address `up` chose (the bridge's, or --advertise-address); it stays put as nodes come and go.
   const bindAddress = new URL(state.apiserver.url).hostname || controlPlaneAddresses(state.nodes).bindAddress;
+  // `--store-replicas N`: the Raft members first, in either layout; stopped last.
+  let store: RunningStoreCluster | undefined;
+  if (state.store?.members.length) {
+    updateState(paths.state, (s) => (s.supervisorPid = process.pid));
+    store = await startStoreCluster({ paths, members: state.store.members, log });
+  }
   if (state.split) {
     updateState(paths.state, (s) => (s.supervisorPid = process.pid));
     const split = await runSplit({
@@ -81,6 +88,7 @@ export async function runCommand(opts: {
     podRoutes.stop();
     clientset.close();
     await split.stop();
+    await store?.stop();
     if (existsSync(join(paths.dataDir, 'stopping'))) {
       for (const n of state.nodes) if (!n.netns) teardownBridge(n.bridge, state.serviceCIDR);
       if (state.nodes.some((n) => n.netns)) teardownNodeNetwork(state.id, state.nodes, state.serviceCIDR);
@@ -89,7 +97,8 @@ export async function runCommand(opts: {
   }
   await runSupervisor({
     paths,
-    state,
+    // Re-read: the store members' PIDs were recorded meanwhile.
+    state: readState(paths.state) ?? state,
     log,
     nodeArgs: ['--oci-runtime', opts.ociRuntime],
     controlPlane: {
@@ -103,8 +112,10 @@ export async function runCommand(opts: {
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
       defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
       defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds,
+      storage: store?.storage,
     },
   });
+  await store?.stop();
   process.exit(0);
 }
 

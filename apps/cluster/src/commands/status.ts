@@ -6,6 +6,7 @@ import { getJson } from '../wait';
 import { CliError } from '../errors';
 import { componentEndpoints } from '../endpoints';
 import { kubeconfigToken } from '../tokens';
+import { memberRoles } from '../store-members';
 
 /** One probed component. */
 export interface ComponentHealth {
@@ -128,6 +129,23 @@ export async function status(opts: { dataDir: string }): Promise<void> {
         .trimEnd(),
     );
   console.log(`grpc         ${state.apiserver.grpcAddress}`);
+  if (state.store?.members.length) {
+    // Each member's own view (RaftPeer.MemberList): the leader it follows, if any.
+    const roles = await memberRoles(state.store.members);
+    for (const m of state.store.members) {
+      const view = roles.get(m.name);
+      const role = !view
+        ? 'unreachable'
+        : !view.leader
+          ? 'no-leader'
+          : view.leader === m.name
+            ? 'leader'
+            : 'follower';
+      console.log(
+        `store ${m.name.padEnd(15)} ${m.address.padEnd(21)} pid ${m.pid ?? '-'} ${alive(m.pid) ? 'running' : 'NOT RUNNING'} ${role}`,
+      );
+    }
+  }
   console.log(`dns          ${state.dnsAddress}:53`);
   console.log(`proxy mode   ${state.proxyMode}`);
   for (const n of state.nodes) {

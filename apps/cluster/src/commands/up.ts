@@ -23,6 +23,7 @@ import { ensureTokens, type ClusterTokens } from '../tokens';
 export function joinCommandLine(apiUrl: string, token: string): string {
   return `keelson node join --server ${apiUrl} --token ${token}`;
 }
+import { checkStoreReplicas, planStoreMembers } from '../store-members';
 
 /** Flags of `keelson up`. */
 export interface UpOptions {
@@ -44,6 +45,8 @@ export interface UpOptions {
    * can reach it.
    */
   advertiseAddress?: string;
+  /** Store members: 1 (the single store of the layout, default) or 3/5 Raft members, each its own process. */
+  storeReplicas?: number;
 }
 
 export const CLUSTER_CIDR = '10.244.0.0/16';
@@ -121,6 +124,7 @@ export async function up(opts: UpOptions): Promise<void> {
     );
     return;
   }
+  checkStoreReplicas(opts.storeReplicas ?? 1);
   const checks = runChecks();
   const missing = checks.filter((c) => c.required && !c.ok);
   if (missing.length) {
@@ -138,6 +142,7 @@ export async function up(opts: UpOptions): Promise<void> {
   const nodes = planNodes(id, opts.nodes);
   if (opts.advertiseAddress !== undefined && !isLocalIPv4(opts.advertiseAddress))
     throw new CliError(`--advertise-address ${opts.advertiseAddress} is not an IPv4 address of this host`);
+  const storeMembers = await planStoreMembers(paths, opts.storeReplicas ?? 1);
 
   const bar = new cliProgress.SingleBar(
     { format: ' {bar} {percentage}% | {step}', hideCursor: true, clearOnComplete: false },
@@ -185,6 +190,7 @@ export async function up(opts: UpOptions): Promise<void> {
       proxyMode: opts.proxyMode,
       split: opts.split,
       nodes,
+      ...(storeMembers ? { store: { members: storeMembers } } : {}),
       startedAt: new Date().toISOString(),
       endpoints: componentEndpoints(`http://${addrs.bindAddress}:${opts.apiPort}`, nodes, (n) =>
         paths.criSocket(n),
