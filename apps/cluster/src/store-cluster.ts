@@ -53,7 +53,10 @@ export async function startStoreCluster(opts: {
     const roles = await memberRoles(members, 1000);
     const leader = [...roles.values()].find((v) => v?.leader)?.leader;
     if (leader) {
-      log.info({ leader, members: members.map((m) => `${m.name}=${m.address}`) }, 'store cluster has a leader');
+      log.info(
+        { leader, members: members.map((m) => `${m.name}=${m.address}`) },
+        'store cluster has a leader',
+      );
       break;
     }
     if (Date.now() > deadline) {
