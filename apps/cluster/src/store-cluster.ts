@@ -4,7 +4,8 @@
  * in both process layouts. The apiserver then uses `store:ADDR1,ADDR2,...`.
  */
 import type { Logger } from 'pino';
-import { binCommand, Component } from './split';
+import { Component } from './component';
+import { binCommand } from './split';
 import type { ClusterPaths } from './paths';
 import { updateState, type StoreMemberState } from './state';
 import { memberRoles, peersFlag, storageSpec } from './store-members';
