@@ -14,6 +14,7 @@ import type { ClusterPaths } from './paths';
 import type { NodeState } from './state';
 import { componentLogger } from './logger';
 import { KUBELET_HEALTHZ_PORT, KUBELET_PORT, PROXY_HEALTHZ_PORT, PROXY_METRICS_PORT } from './endpoints';
+import { pauseImageDir, startContainerd, type RunningContainerd } from './containerd';
 
 /** Options of {@link startNodeAgent}. */
 export interface NodeAgentOptions {
@@ -25,6 +26,8 @@ export interface NodeAgentOptions {
   clusterDomain: string;
   proxyMode: 'nftables' | 'iptables';
   ociRuntime?: 'auto' | 'crun' | 'runc';
+  /** `containerd`: a containerd of this node (spawned and supervised here) instead of keelson-cri. */
+  runtime?: 'keelson' | 'containerd';
   log: Logger;
 }
 
@@ -42,21 +45,39 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<RunningNod
   const { paths, node } = opts;
   const root = paths.node(node.name);
   mkdirSync(root, { recursive: true });
-  const criLog = componentLogger(`cri-${node.name}`, paths.log(`cri-${node.name}`));
-  const cri = await startCriServer({
-    root: join(root, 'runtime'),
-    listen: `unix://${paths.criSocket(node.name)}`,
-    ociRuntime: opts.ociRuntime ?? 'auto',
-    cgroupRoot: `/keelson-${opts.clusterId}/${node.name}`,
-    log: (msg) => criLog.info(msg),
-  });
-  await importImages(cri.runtime.images, paths.images, opts.log);
+  const cgroupRoot = `/keelson-${opts.clusterId}/${node.name}`;
+  let ctd: RunningContainerd | undefined;
+  let cri: Awaited<ReturnType<typeof startCriServer>> | undefined;
+  if (opts.runtime === 'containerd') {
+    ctd = await startContainerd({
+      name: `containerd-${node.name}`,
+      nodeDir: root,
+      cgroupRoot,
+      images: [pauseImageDir(paths.dataDir), ...localImages(paths.images)],
+      ociRuntime: opts.ociRuntime,
+      logFile: paths.log(`containerd-${node.name}`),
+      log: opts.log,
+    });
+  } else {
+    const criLog = componentLogger(`cri-${node.name}`, paths.log(`cri-${node.name}`));
+    cri = await startCriServer({
+      root: join(root, 'runtime'),
+      listen: `unix://${paths.criSocket(node.name)}`,
+      ociRuntime: opts.ociRuntime ?? 'auto',
+      cgroupRoot,
+      log: (msg) => criLog.info(msg),
+    });
+    await importImages(cri.runtime.images, paths.images, opts.log);
+  }
 
   const clientset = clientsetFromKubeconfig(paths.kubeconfig);
   const kubelet = await startKubelet(
     {
       nodeName: node.name,
-      containerRuntimeEndpoint: `unix://${paths.criSocket(node.name)}`,
+      containerRuntimeEndpoint: ctd?.endpoint ?? `unix://${paths.criSocket(node.name)}`,
+      // containerd runs CNI itself from this dir (the kubelet writes the conflist, sees the pod
+      // IP in PodSandboxStatus and skips its own CNI step) and places pods under cgroupRoot.
+      ...(ctd ? { cniConfDir: ctd.layout.cniConfDir, cgroupRoot } : {}),
       podCidr: node.podCIDR,
       clusterDns: [opts.dnsServiceIP],
       clusterDomain: opts.clusterDomain,
@@ -98,17 +119,23 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<RunningNod
       await proxy.stop(removePods).catch((e) => opts.log.warn({ err: String(e) }, 'proxy stop'));
       // With removePods the kubelet tears pods down itself (CNI DEL included).
       await kubelet.stop({ removePods }).catch((e) => opts.log.warn({ err: String(e) }, 'kubelet stop'));
-      if (removePods) {
+      if (removePods && cri) {
         // Anything the kubelet did not own (e.g. sandboxes of pods deleted while it was down).
         for (const sb of cri.runtime.listPodSandbox()) {
           await cri.runtime.stopPodSandbox(sb.id).catch(() => undefined);
           await cri.runtime.removePodSandbox(sb.id).catch(() => undefined);
         }
       }
-      await cri.close();
+      await cri?.close();
+      await ctd?.stop(removePods).catch((e) => opts.log.warn({ err: String(e) }, 'containerd stop'));
       clientset.close();
     },
   };
+}
+
+/** The OCI layouts under `dir` (the images built at `keelson up` and imported by users). */
+export function localImages(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).map((name) => join(dir, name)) : [];
 }
 
 /** Imports every OCI layout under `dir` (built at `keelson up`) that the store does not have yet. */

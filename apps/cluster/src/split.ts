@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { createClientset } from '@keelson/client';
 import { ensureClusterInfo, ensureDnsService } from './control-plane';
-import { proxyTable } from './node-agent';
+import { localImages, proxyTable } from './node-agent';
 import type { ClusterPaths } from './paths';
 import { updateState, type ClusterState, type NodeState } from './state';
 import { CLUSTER_DOMAIN, DNS_SERVICE_IP } from './commands/up';
@@ -29,6 +29,7 @@ import {
 import { removePodsMarker } from './node-watch';
 import { ADMIN_USER, readTokens } from './tokens';
 import { Component } from './component';
+import { pauseImageDir, startContainerd } from './containerd';
 
 /** argv running a package's bin: from source in a checkout, else its built file. */
 export function binCommand(pkg: string, bin: string, args: string[]): string[] {
@@ -93,7 +94,7 @@ export async function runSplit(opts: SplitOptions): Promise<{
 }> {
   const { paths, state, log } = opts;
   const controlPlane: Component[] = [];
-  const nodes: Array<{ node: NodeState; parts: Component[] }> = [];
+  const nodes: Array<{ node: NodeState; parts: Array<Pick<Component, 'stop'>> }> = [];
   const comp = (name: string, argv: string[], onPid?: (pid?: number) => void) => {
     const c = new Component(name, argv, paths.log(name), log, (pid) => {
       onPid?.(pid);
@@ -118,7 +119,12 @@ export async function runSplit(opts: SplitOptions): Promise<{
     controlPlane.push(
       comp(
         'store',
-        binCommand('store', 'keelson-store', ['--data-dir', paths.store, '--listen', `127.0.0.1:${storePort}`]),
+        binCommand('store', 'keelson-store', [
+          '--data-dir',
+          paths.store,
+          '--listen',
+          `127.0.0.1:${storePort}`,
+        ]),
       ),
     );
     await waitFor('keelson-store', () => tcpOpen(storePort));
@@ -216,39 +222,59 @@ export async function runSplit(opts: SplitOptions): Promise<{
     const root = paths.node(node.name);
     const inNs = (argv: string[]) =>
       node.netns ? ['nsenter', `--net=/var/run/netns/${node.netns}`, '--', ...argv] : argv;
-    const runtimeRoot = join(root, 'runtime');
-    // Local images into the runtime's store before it serves (its bin's `import` subcommand).
-    if (existsSync(paths.images)) {
-      for (const image of readdirSync(paths.images)) {
-        const [cmd, ...args] = binCommand('cri-runtime', 'keelson-cri', [
-          '--root',
-          runtimeRoot,
-          'import',
-          join(paths.images, image),
-        ]);
-        spawnSync(cmd, args, { stdio: 'ignore' });
-      }
-    }
-    const socket = paths.criSocket(node.name);
-    const parts: Component[] = [];
-    parts.push(
-      comp(
-        `cri-${node.name}`,
-        inNs(
-          binCommand('cri-runtime', 'keelson-cri', [
+    const cgroupRoot = `/keelson-${state.id}/${node.name}`;
+    const parts: Array<Pick<Component, 'stop'>> = [];
+    let endpoint = `unix://${paths.criSocket(node.name)}`;
+    const kubeletRuntimeArgs: string[] = [];
+    if (state.runtime === 'containerd') {
+      // The node's containerd, supervised, in its network namespace; removes its pods on down.
+      const ctd = await startContainerd({
+        name: `containerd-${node.name}`,
+        nodeDir: root,
+        cgroupRoot,
+        images: [pauseImageDir(paths.dataDir), ...localImages(paths.images)],
+        ociRuntime: opts.ociRuntime as 'auto' | 'crun' | 'runc',
+        prefix: inNs([]),
+        logFile: paths.log(`containerd-${node.name}`),
+        log,
+      });
+      parts.push({ stop: () => ctd.stop(existsSync(join(paths.dataDir, 'stopping'))) });
+      endpoint = ctd.endpoint;
+      kubeletRuntimeArgs.push('--cni-conf-dir', ctd.layout.cniConfDir, '--cgroup-root', cgroupRoot);
+    } else {
+      const runtimeRoot = join(root, 'runtime');
+      // Local images into the runtime's store before it serves (its bin's `import` subcommand).
+      if (existsSync(paths.images)) {
+        for (const image of readdirSync(paths.images)) {
+          const [cmd, ...args] = binCommand('cri-runtime', 'keelson-cri', [
             '--root',
             runtimeRoot,
-            '--listen',
-            `unix://${socket}`,
-            '--oci-runtime',
-            opts.ociRuntime,
-            '--cgroup-root',
-            `/keelson-${state.id}/${node.name}`,
-          ]),
+            'import',
+            join(paths.images, image),
+          ]);
+          spawnSync(cmd, args, { stdio: 'ignore' });
+        }
+      }
+      const socket = paths.criSocket(node.name);
+      parts.push(
+        comp(
+          `cri-${node.name}`,
+          inNs(
+            binCommand('cri-runtime', 'keelson-cri', [
+              '--root',
+              runtimeRoot,
+              '--listen',
+              `unix://${socket}`,
+              '--oci-runtime',
+              opts.ociRuntime,
+              '--cgroup-root',
+              cgroupRoot,
+            ]),
+          ),
         ),
-      ),
-    );
-    await waitFor(`CRI socket of ${node.name}`, async () => existsSync(socket));
+      );
+      await waitFor(`CRI socket of ${node.name}`, async () => existsSync(socket));
+    }
     parts.push(
       comp(
         `kubelet-${node.name}`,
@@ -259,7 +285,8 @@ export async function runSplit(opts: SplitOptions): Promise<{
             '--node-name',
             node.name,
             '--container-runtime-endpoint',
-            `unix://${socket}`,
+            endpoint,
+            ...kubeletRuntimeArgs,
             '--root-dir',
             join(root, 'kubelet'),
             '--pod-cidr',

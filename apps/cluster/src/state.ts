@@ -57,6 +57,8 @@ export interface ClusterState {
   /** Every component in its own process (`keelson up --split`). */
   split?: boolean;
   nodes: NodeState[];
+  /** Container runtime of every node (`--runtime`); absent means keelson (keelson-cri). */
+  runtime?: 'keelson' | 'containerd';
   /** Replicated store members (`--store-replicas N`, N > 1); absent for the single store. */
   store?: { members: StoreMemberState[] };
   /** ISO time the cluster came up. */

@@ -84,6 +84,11 @@ export interface KubeletOptions {
   cniBridge?: string;
   /** Never run CNI (the runtime must report pod IPs, e.g. containerd with its own CNI). */
   disableCni?: boolean;
+  /**
+   * Cgroup every pod sandbox is placed under (--cgroup-root; sent as LinuxPodSandboxConfig
+   * cgroup_parent, cgroupfs path such as "/keelson-abc/node1"). Default '': the runtime's choice.
+   */
+  cgroupRoot?: string;
   /** Container logs root (--pod-logs-dir), default `<rootDir>/pod-logs`. */
   podLogsDir?: string;
   /** capacity.pods (--max-pods), default 110. */
@@ -320,6 +325,7 @@ export class Kubelet {
         backoffResetMs: 600_000,
         shortResyncMs: 1000,
         resyncMs: opts.resyncMs ?? 10_000,
+        cgroupParent: opts.cgroupRoot,
       },
       {
         cri: this.cri,

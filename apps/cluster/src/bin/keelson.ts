@@ -66,9 +66,16 @@ program
     int,
     1,
   )
+  .option(
+    '--runtime <name>',
+    'container runtime of each node: keelson (keelson-cri) or containerd (a containerd per node)',
+    oneOf('keelson', 'containerd'),
+    'keelson',
+  )
   .action((o) =>
     up({
       storeReplicas: o.storeReplicas,
+      runtime: o.runtime,
       split: o.split,
       dataDir: o.dataDir,
       nodes: o.nodes,

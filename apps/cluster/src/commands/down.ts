@@ -10,6 +10,7 @@ import { ClusterPaths } from '../paths';
 import { isAlive as alive, readState } from '../state';
 import { hostBridgeName, teardownBridge, teardownNodeNetwork } from '../host';
 import { proxyTable } from '../node-agent';
+import { containerdLayout, killStaleContainerd, sweepContainerd } from '../containerd';
 
 /** Runs `keelson down`. */
 export async function down(opts: { dataDir: string; purge: boolean }): Promise<void> {
@@ -31,6 +32,13 @@ export async function down(opts: { dataDir: string; purge: boolean }): Promise<v
   for (const n of state.nodes) if (alive(n.pid)) process.kill(n.pid!, 'SIGKILL');
   // Store members (`--store-replicas N`) likewise; the supervisor stops them last.
   for (const m of state.store?.members ?? []) if (alive(m.pid)) process.kill(m.pid!, 'SIGKILL');
+  // `--runtime containerd`: a containerd that outlived its node agent, its shims, pods, mounts.
+  if (state.runtime === 'containerd')
+    for (const n of state.nodes) {
+      const layout = containerdLayout(paths.node(n.name));
+      await killStaleContainerd(layout);
+      sweepContainerd(layout, `/keelson-${state.id}/${n.name}`);
+    }
   for (const n of state.nodes) if (!n.netns) teardownBridge(n.bridge, state.serviceCIDR);
   if (state.nodes.some((n) => n.netns)) teardownNodeNetwork(state.id, state.nodes, state.serviceCIDR);
   // The host bridge of nodes added to a one-node cluster (`keelson node add`).

@@ -139,6 +139,7 @@ export async function nodeCommand(opts: {
     clusterDomain: CLUSTER_DOMAIN,
     proxyMode: state.proxyMode,
     ociRuntime: opts.ociRuntime,
+    runtime: state.runtime,
     log,
   });
   const stop = async () => {

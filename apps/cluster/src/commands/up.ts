@@ -2,7 +2,7 @@
  * `keelson up`: checks the host, builds the local images, starts the supervisor in the
  * background and returns once every node is Ready and cluster DNS answers.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
@@ -24,6 +24,7 @@ export function joinCommandLine(apiUrl: string, token: string): string {
   return `keelson node join --server ${apiUrl} --token ${token}`;
 }
 import { checkStoreReplicas, planStoreMembers } from '../store-members';
+import { ensurePauseImage, pauseImageDir } from '../containerd';
 
 /** Flags of `keelson up`. */
 export interface UpOptions {
@@ -45,6 +46,8 @@ export interface UpOptions {
    * can reach it.
    */
   advertiseAddress?: string;
+  /** Container runtime of every node: keelson-cri (default) or a containerd per node. */
+  runtime?: 'keelson' | 'containerd';
   /** Store members: 1 (the single store of the layout, default) or 3/5 Raft members, each its own process. */
   storeReplicas?: number;
 }
@@ -125,6 +128,13 @@ export async function up(opts: UpOptions): Promise<void> {
     return;
   }
   checkStoreReplicas(opts.storeReplicas ?? 1);
+  if (opts.runtime === 'containerd') {
+    const found = ['containerd', 'ctr', 'containerd-shim-runc-v2'].filter(
+      (b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0,
+    );
+    if (found.length < 3)
+      throw new CliError('--runtime containerd needs containerd (run: apt-get install -y containerd)');
+  }
   const checks = runChecks();
   const missing = checks.filter((c) => c.required && !c.ok);
   if (missing.length) {
@@ -172,6 +182,7 @@ export async function up(opts: UpOptions): Promise<void> {
       await buildBusyboxImage(join(paths.images, 'busybox'));
     if (!existsSync(join(paths.images, 'node', 'index.json')))
       await buildNodeImage(join(paths.images, 'node'));
+    if (opts.runtime === 'containerd') await ensurePauseImage(pauseImageDir(paths.dataDir));
 
     step(1);
     tokens = ensureTokens(paths.tokens);
@@ -191,6 +202,7 @@ export async function up(opts: UpOptions): Promise<void> {
       split: opts.split,
       nodes,
       ...(storeMembers ? { store: { members: storeMembers } } : {}),
+      ...(opts.runtime === 'containerd' ? { runtime: 'containerd' as const } : {}),
       startedAt: new Date().toISOString(),
       endpoints: componentEndpoints(`http://${addrs.bindAddress}:${opts.apiPort}`, nodes, (n) =>
         paths.criSocket(n),

@@ -56,6 +56,7 @@ const program = new Command('keelson-kubelet')
   .option('--cni-bin-dir <dirs>', 'colon-separated CNI plugin directories', (v) => v.split(':'))
   .option('--cni-bridge <name>', 'bridge name for the default CNI config')
   .option('--disable-cni', 'never run CNI (runtime reports pod IPs)')
+  .option('--cgroup-root <path>', 'cgroup parent of every pod sandbox (default: the runtime chooses)')
   .option('--pod-logs-dir <dir>', 'container logs root (default <root-dir>/pod-logs)')
   .option('--max-pods <n>', 'capacity.pods', int, 110)
   .option('--node-labels <k=v,...>', 'extra node labels', kv)
@@ -100,6 +101,7 @@ async function main() {
     cniBinDirs: o.cniBinDir,
     cniBridge: o.cniBridge,
     disableCni: o.disableCni,
+    cgroupRoot: o.cgroupRoot,
     podLogsDir: o.podLogsDir,
     maxPods: o.maxPods,
     nodeLabels: labels,

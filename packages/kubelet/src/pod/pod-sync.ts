@@ -51,6 +51,8 @@ export interface PodSyncConfig {
   shortResyncMs: number;
   /** Resync of a settled pod, ms. */
   resyncMs: number;
+  /** LinuxPodSandboxConfig.cgroup_parent of every sandbox ('' or absent: the runtime's choice). */
+  cgroupParent?: string;
 }
 
 /** Dependencies of the pod syncer. */
@@ -133,7 +135,7 @@ export class PodSyncer {
   }
 
   private sandboxConfig(pod: Pod, attempt: number): PodSandboxConfig {
-    return podSandboxConfig(pod, attempt, this.podLogDir(pod), this.dns(pod));
+    return podSandboxConfig(pod, attempt, this.podLogDir(pod), this.dns(pod), this.cfg.cgroupParent ?? '');
   }
 
   private volumeCtx(pod: Pod): VolumeContext {
