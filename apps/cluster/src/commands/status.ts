@@ -148,6 +148,7 @@ export async function status(opts: { dataDir: string }): Promise<void> {
   }
   console.log(`dns          ${state.dnsAddress}:53`);
   console.log(`proxy mode   ${state.proxyMode}`);
+  console.log(`runtime      ${state.runtime ?? 'keelson'}`);
   for (const n of state.nodes) {
     const obj = (nodes?.items ?? []).find((x: any) => x.metadata.name === n.name);
     const readyCond = obj?.status?.conditions?.find((c: any) => c.type === 'Ready');
