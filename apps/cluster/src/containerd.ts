@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { stringify as stringifyToml } from 'smol-toml';
 import { buildBusyboxImage } from '@keelson/cri-runtime';
 import { GrpcCriRuntime } from '@keelson/kubelet';
 import { Component } from './component';
@@ -60,44 +61,35 @@ export function containerdConfig(
   l: ContainerdLayout,
   opts: { ociRuntime?: 'auto' | 'crun' | 'runc'; sandboxImage?: string } = {},
 ): string {
-  const q = (s: string) => JSON.stringify(s); // TOML basic strings share JSON's escapes
-  const lines = [
-    'version = 2',
-    `root = ${q(l.root)}`,
-    `state = ${q(l.state)}`,
-    'disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper"]',
-    '[grpc]',
-    `  address = ${q(l.socket)}`,
-    '[ttrpc]',
-    `  address = ${q(`${l.socket}.ttrpc`)}`,
-    '[debug]',
-    '  address = ""',
-    '[metrics]',
-    '  address = ""',
-    '[plugins."io.containerd.internal.v1.opt"]',
-    `  path = ${q(join(l.dir, 'opt'))}`,
-    '[plugins."io.containerd.grpc.v1.cri"]',
-    `  sandbox_image = ${q(opts.sandboxImage ?? PAUSE_IMAGE)}`,
-    '  disable_apparmor = true',
-    '  restrict_oom_score_adj = true',
-    '  stream_server_address = "127.0.0.1"',
-    '  stream_server_port = "0"',
-    '  [plugins."io.containerd.grpc.v1.cri".cni]',
-    '    bin_dir = "/usr/lib/cni"',
-    `    conf_dir = ${q(l.cniConfDir)}`,
-    '  [plugins."io.containerd.grpc.v1.cri".containerd]',
-    '    snapshotter = "overlayfs"',
-    '    default_runtime_name = "runc"',
-    '    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
-    '      runtime_type = "io.containerd.runc.v2"',
-  ];
-  if (opts.ociRuntime === 'crun') {
-    lines.push(
-      '      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
-      '        BinaryName = "crun"',
-    );
-  }
-  return lines.join('\n') + '\n';
+  const runc: Record<string, unknown> = { runtime_type: 'io.containerd.runc.v2' };
+  if (opts.ociRuntime === 'crun') runc.options = { BinaryName: 'crun' };
+  return stringifyToml({
+    version: 2,
+    root: l.root,
+    state: l.state,
+    disabled_plugins: [
+      'io.containerd.snapshotter.v1.btrfs',
+      'io.containerd.snapshotter.v1.zfs',
+      'io.containerd.snapshotter.v1.aufs',
+      'io.containerd.snapshotter.v1.devmapper',
+    ],
+    grpc: { address: l.socket },
+    ttrpc: { address: `${l.socket}.ttrpc` },
+    debug: { address: '' },
+    metrics: { address: '' },
+    plugins: {
+      'io.containerd.internal.v1.opt': { path: join(l.dir, 'opt') },
+      'io.containerd.grpc.v1.cri': {
+        sandbox_image: opts.sandboxImage ?? PAUSE_IMAGE,
+        disable_apparmor: true,
+        restrict_oom_score_adj: true,
+        stream_server_address: '127.0.0.1',
+        stream_server_port: '0',
+        cni: { bin_dir: '/usr/lib/cni', conf_dir: l.cniConfDir },
+        containerd: { snapshotter: 'overlayfs', default_runtime_name: 'runc', runtimes: { runc } },
+      },
+    },
+  });
 }
 
 /** Where `keelson up` builds the pause image of a cluster (outside `images/`, which every runtime imports). */
