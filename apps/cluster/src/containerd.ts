@@ -10,7 +10,7 @@
  * namespace (the node agent process, or `nsenter --net=` in `--split`), supervised with backoff.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -116,25 +116,30 @@ const ctr = (socket: string, args: string[]) =>
   spawnSync('ctr', ['--address', socket, '-n', 'k8s.io', ...args], { encoding: 'utf8', timeout: 300_000 });
 
 /**
- * Imports OCI layout directories into a containerd's k8s.io namespace (skipping images it
- * already has): each layout is tarred to a temp file and loaded with `ctr images import`.
+ * Imports OCI images (layout directories or archives) into a containerd's k8s.io namespace,
+ * skipping layouts whose image it already has: a layout is tarred to a temp file, then loaded
+ * with `ctr images import`.
+ * @returns the names (or paths) imported
  * @throws Error with ctr's message when an import fails
  */
-export function importIntoContainerd(socket: string, layouts: string[]): string[] {
+export function importIntoContainerd(socket: string, images: string[]): string[] {
   const have = new Set(ctr(socket, ['images', 'ls', '-q']).stdout?.split('\n') ?? []);
   const imported: string[] = [];
-  for (const dir of layouts) {
-    const name = layoutImageName(dir);
+  for (const path of images) {
+    const isLayout = statSync(path).isDirectory();
+    const name = isLayout ? layoutImageName(path) : undefined;
     if (name && have.has(name)) continue;
-    const tar = join(tmpdir(), `keelson-ctd-import-${process.pid}-${Date.now()}.tar`);
+    const tar = isLayout ? join(tmpdir(), `keelson-ctd-import-${process.pid}-${Date.now()}.tar`) : path;
     try {
-      const t = spawnSync('tar', ['-cf', tar, '-C', dir, '.'], { encoding: 'utf8' });
-      if (t.status !== 0) throw new Error(`tar ${dir}: ${t.stderr}`);
+      if (isLayout) {
+        const t = spawnSync('tar', ['-cf', tar, '-C', path, '.'], { encoding: 'utf8' });
+        if (t.status !== 0) throw new Error(`tar ${path}: ${t.stderr}`);
+      }
       const r = ctr(socket, ['images', 'import', tar]);
-      if (r.status !== 0) throw new Error(`ctr images import ${dir}: ${(r.stderr ?? '').trim()}`);
-      imported.push(name ?? dir);
+      if (r.status !== 0) throw new Error(`ctr images import ${path}: ${(r.stderr ?? '').trim()}`);
+      imported.push(name ?? path);
     } finally {
-      rmSync(tar, { force: true });
+      if (isLayout) rmSync(tar, { force: true });
     }
   }
   return imported;

@@ -10,6 +10,7 @@ import { buildBusyboxImage, buildImage, buildNodeImage, ImageStore } from '@keel
 import { ClusterPaths } from '../paths';
 import { readState } from '../state';
 import { CliError } from '../errors';
+import { containerdLayout, importIntoContainerd } from '../containerd';
 
 /** Imports an OCI layout directory or archive into the cluster's image set and every node's store. */
 export async function imageImport(opts: { dataDir: string; file: string; tag?: string }): Promise<void> {
@@ -20,6 +21,13 @@ export async function imageImport(opts: { dataDir: string; file: string; tag?: s
   cpSync(opts.file, dest, { recursive: true });
   const state = readState(paths.state);
   for (const n of state?.nodes ?? []) {
+    if (state?.runtime === 'containerd') {
+      // Into the node's running containerd (a stopped node imports it at its next start).
+      const { socket } = containerdLayout(paths.node(n.name));
+      if (existsSync(socket))
+        console.log(`${n.name}: ${JSON.stringify(importIntoContainerd(socket, [dest]))}`);
+      continue;
+    }
     const store = new ImageStore(join(paths.node(n.name), 'runtime', 'images'));
     const img = await store.importImage(dest, opts.tag);
     console.log(
