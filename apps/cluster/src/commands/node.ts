@@ -8,6 +8,7 @@ import { ClusterPaths } from '../paths';
 import { readState, updateState } from '../state';
 import { setNodeLink } from '../host';
 import { CliError } from '../errors';
+import { containerdLayout, killStaleContainerd } from '../containerd';
 
 /** Runs `keelson node <action> <name>`. @throws CliError for an unknown node or a stopped cluster */
 export async function nodeAction(opts: {
@@ -37,6 +38,9 @@ export async function nodeAction(opts: {
         /* already gone */
       }
     }
+    // The node's containerd (a child of its agent process) goes too; its shims and containers stay.
+    if (state.runtime === 'containerd' && !state.split)
+      await killStaleContainerd(containerdLayout(paths.node(node.name)));
     console.log(`node ${node.name} stopped`);
   } else {
     if (node.netns) setNodeLink(state.id, node, true);
