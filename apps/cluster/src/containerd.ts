@@ -103,10 +103,19 @@ export async function ensurePauseImage(dir: string): Promise<void> {
 
 /** The image name an OCI layout records (`io.containerd.image.name`, else `org.opencontainers.image.ref.name`). */
 export function layoutImageName(layoutDir: string): string | undefined {
+  return layoutImage(layoutDir)?.name;
+}
+
+/** Name and manifest (or index) digest of an OCI layout's first image. */
+function layoutImage(layoutDir: string): { name?: string; digest?: string } | undefined {
   try {
     const index = JSON.parse(readFileSync(join(layoutDir, 'index.json'), 'utf8'));
-    const a = index.manifests?.[0]?.annotations ?? {};
-    return a['io.containerd.image.name'] ?? a['org.opencontainers.image.ref.name'];
+    const m = index.manifests?.[0] ?? {};
+    const a = m.annotations ?? {};
+    return {
+      name: a['io.containerd.image.name'] ?? a['org.opencontainers.image.ref.name'],
+      digest: m.digest,
+    };
   } catch {
     return undefined;
   }
@@ -117,18 +126,25 @@ const ctr = (socket: string, args: string[]) =>
 
 /**
  * Imports OCI images (layout directories or archives) into a containerd's k8s.io namespace,
- * skipping layouts whose image it already has: a layout is tarred to a temp file, then loaded
- * with `ctr images import`.
+ * skipping layouts whose image it already has under the same name and digest: a layout is
+ * tarred to a temp file, then loaded with `ctr images import`.
  * @returns the names (or paths) imported
  * @throws Error with ctr's message when an import fails
  */
 export function importIntoContainerd(socket: string, images: string[]): string[] {
-  const have = new Set(ctr(socket, ['images', 'ls', '-q']).stdout?.split('\n') ?? []);
+  // `ctr images ls`: REF TYPE DIGEST SIZE PLATFORMS LABELS, one image a line after the header.
+  const have = new Map(
+    (ctr(socket, ['images', 'ls']).stdout ?? '')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s+/))
+      .map(([ref, , digest]) => [ref, digest] as const),
+  );
   const imported: string[] = [];
   for (const path of images) {
     const isLayout = statSync(path).isDirectory();
-    const name = isLayout ? layoutImageName(path) : undefined;
-    if (name && have.has(name)) continue;
+    const { name, digest } = (isLayout && layoutImage(path)) || {};
+    if (name && digest && have.get(name) === digest) continue;
     const tar = isLayout ? join(tmpdir(), `keelson-ctd-import-${process.pid}-${Date.now()}.tar`) : path;
     try {
       if (isLayout) {

@@ -127,6 +127,14 @@ export async function imageBuild(opts: ImageBuildCommandOptions): Promise<void> 
   const state = readState(paths.state);
   const loaded: string[] = [];
   for (const n of state?.nodes ?? []) {
+    if (state?.runtime === 'containerd') {
+      const { socket } = containerdLayout(paths.node(n.name));
+      if (existsSync(socket)) {
+        importIntoContainerd(socket, [built.dir]);
+        loaded.push(n.name);
+      }
+      continue;
+    }
     const store = new ImageStore(join(paths.node(n.name), 'runtime', 'images'));
     await store.init();
     await store.importImage(built.dir);
