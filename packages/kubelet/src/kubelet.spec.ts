@@ -36,6 +36,7 @@ describe('Kubelet with fakes', () => {
         port: 0,
         address: '127.0.0.1',
         disableCni: true,
+        cgroupRoot: '/keelson-test/n1',
         relistMs: 30,
         resyncMs: 200,
         backoffInitialMs: 300,
@@ -108,6 +109,8 @@ describe('Kubelet with fakes', () => {
       'io.kubernetes.pod.namespace': 'default',
       app: 'web',
     });
+    // --cgroup-root reaches the runtime as the sandbox's cgroup parent
+    expect(sb.config.linux?.cgroupParent).toBe('/keelson-test/n1');
     const cc = cri.containersNamed('c')[0]!.config;
     expect(cc.envs.map((e) => `${e.key}=${e.value.toString()}`)).toEqual(['X=1']);
     expect(cc.logPath).toBe('c/0.log');
