@@ -7,6 +7,7 @@ import { CliError } from '../errors';
 import { componentEndpoints } from '../endpoints';
 import { kubeconfigToken } from '../tokens';
 import { memberRoles } from '../store-members';
+import { containerdLayout } from '../containerd';
 
 /** One probed component. */
 export interface ComponentHealth {
@@ -61,7 +62,9 @@ export async function probeComponents(
 ): Promise<ComponentHealth[]> {
   const eps = [...(state.endpoints ?? [])];
   const missing = state.nodes.filter((n) => !eps.some((e) => e.node === n.name));
-  const computed = componentEndpoints(state.apiserver.url, missing, (n) => paths.criSocket(n));
+  const computed = componentEndpoints(state.apiserver.url, missing, (n) =>
+    state.runtime === 'containerd' ? containerdLayout(paths.node(n)).socket : paths.criSocket(n),
+  );
   for (const e of computed) if (e.node || !eps.some((x) => x.name === e.name)) eps.push(e);
   return Promise.all(
     eps.map(async (endpoint): Promise<ComponentHealth> => {

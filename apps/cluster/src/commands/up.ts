@@ -24,7 +24,7 @@ export function joinCommandLine(apiUrl: string, token: string): string {
   return `keelson node join --server ${apiUrl} --token ${token}`;
 }
 import { checkStoreReplicas, planStoreMembers } from '../store-members';
-import { ensurePauseImage, pauseImageDir } from '../containerd';
+import { containerdLayout, ensurePauseImage, pauseImageDir } from '../containerd';
 
 /** Flags of `keelson up`. */
 export interface UpOptions {
@@ -205,7 +205,7 @@ export async function up(opts: UpOptions): Promise<void> {
       ...(opts.runtime === 'containerd' ? { runtime: 'containerd' as const } : {}),
       startedAt: new Date().toISOString(),
       endpoints: componentEndpoints(`http://${addrs.bindAddress}:${opts.apiPort}`, nodes, (n) =>
-        paths.criSocket(n),
+        opts.runtime === 'containerd' ? containerdLayout(paths.node(n)).socket : paths.criSocket(n),
       ),
     };
     writeState(paths.state, state);
