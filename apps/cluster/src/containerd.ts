@@ -198,6 +198,9 @@ export async function killStaleContainerd(layout: ContainerdLayout): Promise<voi
   while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 }
 
+/** Proxy containerd is given for registry requests: loopback port 9 (discard), closed, so pulls fail fast. */
+export const NO_REGISTRY_PROXY = 'http://127.0.0.1:9';
+
 /** A running, supervised containerd of one node. */
 export interface RunningContainerd {
   layout: ContainerdLayout;
@@ -239,7 +242,18 @@ export async function startContainerd(opts: ContainerdOptions): Promise<RunningC
   writeFileSync(layout.config, containerdConfig(layout, { ociRuntime: opts.ociRuntime }));
   const comp = new Component(
     opts.name,
-    [...(opts.prefix ?? []), 'containerd', '--config', layout.config],
+    // No registry: image pulls go to a closed loopback proxy and fail at once, so containerd
+    // never resolves or contacts a registry outside the machine.
+    [
+      ...(opts.prefix ?? []),
+      'env',
+      `HTTPS_PROXY=${NO_REGISTRY_PROXY}`,
+      `HTTP_PROXY=${NO_REGISTRY_PROXY}`,
+      'NO_PROXY=',
+      'containerd',
+      '--config',
+      layout.config,
+    ],
     opts.logFile,
     opts.log,
   );
