@@ -367,7 +367,7 @@ export async function runSplit(opts: SplitOptions): Promise<{
 
 /** Stops one node's components: proxy, kubelet (removing its pods when `tearDown`), runtime. */
 async function stopNode(
-  { node, parts }: { node: NodeState; parts: Component[] },
+  { node, parts }: { node: NodeState; parts: Array<Pick<Component, 'stop'>> },
   tearDown: boolean,
   state: ClusterState,
 ): Promise<void> {
