@@ -18,6 +18,7 @@ export * from './errors';
 export * from './quantity';
 export * from './intstr';
 export * from './labels';
+export * from './node-selectors';
 export * from './fields';
 export * from './validation/names';
 export * from './status';

@@ -6,7 +6,7 @@
  * are deleted; RollingUpdate replaces old-revision pods at most maxUnavailable at a time.
  */
 import type { EventRecorder } from '@keelson/client';
-import type { KubeObject } from '@keelson/api';
+import { podSpecMatchesNode, type KubeObject } from '@keelson/api';
 import { ownedOrOrphans } from '../runtime/informer';
 import type { ControllerContext, SyncResult } from '../runtime/controller';
 import { QueueController, isNotFoundErr } from '../runtime/controller';
@@ -37,65 +37,6 @@ export function daemonTolerations(hostNetwork: boolean): Toleration[] {
   return t;
 }
 
-interface NodeSelectorRequirement {
-  key: string;
-  operator: string;
-  values?: string[];
-}
-
-function requirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
-  const vals = r.values ?? [];
-  switch (r.operator) {
-    case 'In':
-      return value !== undefined && vals.includes(value);
-    case 'NotIn':
-      return value === undefined || !vals.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-      return value !== undefined && Number(value) > Number(vals[0]);
-    case 'Lt':
-      return value !== undefined && Number(value) < Number(vals[0]);
-    default:
-      return false;
-  }
-}
-
-/** Required node affinity and nodeSelector of a pod spec against a node (nodeaffinity.GetRequiredNodeAffinity). */
-export function nodeMatchesPodSpec(
-  spec: {
-    nodeSelector?: Record<string, string>;
-    affinity?: {
-      nodeAffinity?: {
-        requiredDuringSchedulingIgnoredDuringExecution?: {
-          nodeSelectorTerms?: {
-            matchExpressions?: NodeSelectorRequirement[];
-            matchFields?: NodeSelectorRequirement[];
-          }[];
-        };
-      };
-    };
-  },
-  node: Node,
-): boolean {
-  const labels = node.metadata.labels ?? {};
-  for (const [k, v] of Object.entries(spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const terms =
-    spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  if (!terms) return true;
-  return terms.some((t) => {
-    const ex = t.matchExpressions ?? [];
-    const mf = t.matchFields ?? [];
-    if (!ex.length && !mf.length) return false;
-    return (
-      ex.every((r) => requirementMatches(r, labels[r.key])) &&
-      mf.every((r) => r.key === 'metadata.name' && requirementMatches(r, node.metadata.name))
-    );
-  });
-}
-
 /**
  * NodeShouldRunDaemonPod: [shouldRun, shouldContinueRunning]. A node fails when the template's
  * selector/affinity does not match; an untolerated NoSchedule taint stops new pods; an
@@ -103,7 +44,7 @@ export function nodeMatchesPodSpec(
  */
 export function nodeShouldRunDaemonPod(ds: DaemonSet, node: Node): [boolean, boolean] {
   const spec = ds.spec.template.spec ?? emptyPodSpec();
-  if (!nodeMatchesPodSpec(spec, node)) return [false, false];
+  if (!podSpecMatchesNode(spec, node)) return [false, false];
   const tols = [...(spec.tolerations ?? []), ...daemonTolerations(!!spec.hostNetwork)];
   let run = true;
   for (const taint of node.spec?.taints ?? []) {

@@ -2,6 +2,7 @@
  * Taint and toleration arithmetic for node lifecycle (k8s.io/api core/v1 Toleration.ToleratesTaint,
  * pkg/controller/tainteviction getMinTolerationTime, nodelifecycle's condition → taint map).
  */
+import { toleratesTaint } from '@keelson/api';
 import type { GenericCondition, Pod, Taint, Toleration } from '../types';
 import { parseTime } from '../util/clock';
 
@@ -11,15 +12,8 @@ export const TaintKeys = {
   Unreachable: 'node.kubernetes.io/unreachable',
 } as const;
 
-/** toleration.ToleratesTaint: effect (empty = all), key (empty with Exists = all), operator Equal/Exists. */
-export function tolerates(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  const op = t.operator ?? 'Equal';
-  if (op === 'Exists') return true;
-  if (!t.key) return false;
-  return (t.value ?? '') === (taint.value ?? '');
-}
+/** toleration.ToleratesTaint (one implementation, in @keelson/api). */
+export const tolerates = toleratesTaint;
 
 /**
  * The taints a node should carry for its Ready condition: Unknown → unreachable NoExecute +

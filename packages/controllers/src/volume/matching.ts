@@ -7,53 +7,18 @@
  */
 import {
   compareQuantities,
+  nodeSelectorTermsMatch,
   type Node,
-  type NodeSelectorRequirement,
-  type NodeSelectorTerm,
   type PersistentVolume,
   type PersistentVolumeClaim,
 } from '@keelson/api';
 import { selectorMatcher } from '../util/selectors';
 
-function requirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
-  const vals = r.values ?? [];
-  switch (r.operator) {
-    case 'In':
-      return value !== undefined && vals.includes(value);
-    case 'NotIn':
-      return value === undefined || !vals.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      const a = Number(value);
-      const b = Number(vals[0]);
-      if (value === undefined || !Number.isInteger(a) || !Number.isInteger(b)) return false;
-      return r.operator === 'Gt' ? a > b : a < b;
-    }
-    default:
-      return false;
-  }
-}
-
-function termMatches(term: NodeSelectorTerm, node: Node): boolean {
-  const exprs = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (!exprs.length && !fields.length) return false;
-  const labels = node.metadata.labels ?? {};
-  return (
-    exprs.every((r) => requirementMatches(r, labels[r.key])) &&
-    fields.every((r) => r.key === 'metadata.name' && requirementMatches(r, node.metadata.name))
-  );
-}
-
 /** True when the volume's required node affinity admits `node` (no affinity: every node). */
 export function volumeFitsNode(pv: PersistentVolume, node: Node): boolean {
   const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms;
   if (!terms?.length) return true;
-  return terms.some((t) => termMatches(t, node));
+  return nodeSelectorTermsMatch(terms, node);
 }
 
 /** The claim's storage class ("" for none). */
