@@ -5,28 +5,13 @@
  * no containerd, shim, pod process, mount, cgroup or pod network namespace behind.
  * Needs root, kubectl and containerd; skips with a printed reason otherwise.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { freePort, has, isRoot, keelson, kubectlFor, run, until as waitUntil } from './helpers';
 
-const run = promisify(execFile);
-const root = join(__dirname, '../../..');
-const keelson = join(root, 'keelson');
-const isRoot = process.getuid?.() === 0;
-const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const ready = isRoot && has('kubectl') && has('containerd') && has('ctr');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const cniNetns = () =>
   existsSync('/var/run/netns') ? readdirSync('/var/run/netns').filter((n) => n.startsWith('cni-')) : [];
@@ -36,15 +21,9 @@ const cniNetns = () =>
   (modeArgs: string[]) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'keelson-ctd-'));
     const kubeconfig = join(dataDir, 'kubeconfig');
-    const kubectl = async (...args: string[]) =>
-      (await run('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 120_000 })).stdout;
-    const until = async (what: string, fn: () => Promise<boolean>, ms = 60_000) => {
-      const end = Date.now() + ms;
-      while (!(await fn().catch(() => false))) {
-        if (Date.now() > end) throw new Error(`timed out: ${what}`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    };
+    const kubectl = kubectlFor(kubeconfig, 120_000);
+    const until = <T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 60_000) =>
+      waitUntil(what, fn, ms, 500);
     let netnsBefore: string[] = [];
 
     beforeAll(async () => {

@@ -8,28 +8,14 @@
  * process, bridge, nft table or cgroup.
  * Needs root; skips with a printed reason otherwise.
  */
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
+import { freePort, has, isRoot, keelson, kubectlFor, run, until as waitUntil } from './helpers';
 
-const run = promisify(execFile);
-const root = join(__dirname, '../../..');
-const keelson = join(root, 'keelson');
-const isRoot = process.getuid?.() === 0;
-const hasKubectl = spawnSync('sh', ['-c', 'command -v kubectl']).status === 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+const hasKubectl = has('kubectl');
 
 /**
  * Watches the pods matching `selector` with `kubectl get -w --output-watch-events` and checks the
@@ -79,20 +65,14 @@ function watchAvailability(kubeconfig: string, selector: string, minAvailable: n
   : describe.skip.each([[[] as string[]]]))('keelson cluster end to end %j', (modeArgs: string[]) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'keelson-e2e-'));
   const kubeconfig = join(dataDir, 'kubeconfig');
-  const kubectl = async (...args: string[]) =>
-    (await run('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 180_000 })).stdout;
+  const kubectl = kubectlFor(kubeconfig, 180_000);
   const apply = async (yaml: string) => {
     const f = join(dataDir, `m-${Date.now()}-${Math.random().toString(36).slice(2)}.yaml`);
     writeFileSync(f, yaml);
     return kubectl('apply', '-f', f);
   };
-  const until = async (what: string, fn: () => Promise<boolean>, ms = 120_000) => {
-    const end = Date.now() + ms;
-    while (!(await fn().catch(() => false))) {
-      if (Date.now() > end) throw new Error(`timed out: ${what}`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  };
+  const until = <T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 120_000) =>
+    waitUntil(what, fn, ms, 1000);
   let clusterId = '';
 
   beforeAll(async () => {

@@ -11,28 +11,14 @@
  *   Node, routes, bridge and rules.
  * Needs root and kubectl; skips with a printed reason otherwise.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { freePort, has, isRoot, keelson, kubectlFor, run, until as waitUntil } from './helpers';
 
-const run = promisify(execFile);
-const root = join(__dirname, '../../..');
-const keelson = join(root, 'keelson');
-const isRoot = process.getuid?.() === 0;
-const hasKubectl = spawnSync('sh', ['-c', 'command -v kubectl']).status === 0;
+const hasKubectl = has('kubectl');
 if (!isRoot || !hasKubectl) console.log(`skipped: needs ${isRoot ? 'kubectl' : 'root'}`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' });
 
@@ -45,15 +31,9 @@ const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'ut
   const hostVeth = `ktm${process.pid}h`;
   const subnet = `10.251.${process.pid % 250}`;
   const inMachine = (args: string[]) => ['nsenter', `--net=/var/run/netns/${machine}`, keelson, ...args];
-  const kubectl = async (...args: string[]) =>
-    (await run('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 120_000 })).stdout;
-  const until = async (what: string, fn: () => Promise<boolean>, ms = 60_000) => {
-    const end = Date.now() + ms;
-    while (!(await fn().catch(() => false))) {
-      if (Date.now() > end) throw new Error(`timed out: ${what}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  };
+  const kubectl = kubectlFor(kubeconfig, 120_000);
+  const until = <T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 60_000) =>
+    waitUntil(what, fn, ms, 500);
   const podOn = async (name: string, node: string, command: string[]) => {
     await kubectl(
       'run',

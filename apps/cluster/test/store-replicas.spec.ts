@@ -5,27 +5,13 @@
  * the supervisor and rejoins, and `keelson down` leaves none of the processes behind.
  * Needs root and kubectl; skips with a printed reason otherwise.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { freePort, has, isRoot, keelson, run, until as waitUntil } from './helpers';
 
-const run = promisify(execFile);
-const root = join(__dirname, '../../..');
-const keelson = join(root, 'keelson');
-const isRoot = process.getuid?.() === 0;
-const hasKubectl = spawnSync('sh', ['-c', 'command -v kubectl']).status === 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+const hasKubectl = has('kubectl');
 
 const alive = (pid?: number) => {
   if (!pid) return false;
@@ -57,15 +43,8 @@ interface Member {
   const members = (): Member[] =>
     JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')).store?.members ?? [];
   const status = async () => (await run(keelson, ['status', '--data-dir', dataDir])).stdout;
-  const until = async <T>(what: string, fn: () => Promise<T | undefined | false>, ms = 60_000) => {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = await fn().catch(() => undefined);
-      if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out: ${what}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  };
+  const until = <T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 60_000) =>
+    waitUntil(what, fn, ms, 500);
 
   beforeAll(async () => {
     const [api, grpc] = [await freePort(), await freePort()];
