@@ -86,8 +86,7 @@ spec:
         image: busybox
         command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && echo serving $(hostname) && exec httpd -f -p 80 -h /www"]
         ports: [{ containerPort: 80 }]
-        # No httpGet readinessProbe here: with containerd it does not pass since main's 2026-11-29
-        # kubelet changes (under investigation); the client pod below checks that httpd answers.
+        readinessProbe: { httpGet: { path: /, port: 80 }, periodSeconds: 1 }
 ---
 apiVersion: v1
 kind: Service
@@ -116,7 +115,7 @@ spec:
         '--',
         'sh',
         '-c',
-        'for i in $(seq 1 30); do wget -qO- http://web >/dev/null 2>&1 && break; sleep 1; done; wget -qO- http://web && wget -qO- http://web.default.svc.cluster.local',
+        'wget -qO- http://web && wget -qO- http://web.default.svc.cluster.local',
       );
       await until(
         'client pod completes',
