@@ -344,6 +344,64 @@ spec:
     expect(await kubectl('exec', pod, '--', 'sh', '-c', 'echo out; echo err 1>&2; exit 0')).toBe('out\n');
   }, 60_000);
 
+  it('forwards a local port to a pod on the second node and attaches stdin (kubectl port-forward, run -i)', async () => {
+    const pod = await kubectl(
+      'get',
+      'pods',
+      '-l',
+      'app=web',
+      '--field-selector',
+      'spec.nodeName=node2',
+      '-o',
+      'jsonpath={.items[0].metadata.name}',
+    );
+    const port = await freePort();
+    const pf = spawn('kubectl', ['--kubeconfig', kubeconfig, 'port-forward', `pod/${pod}`, `${port}:80`], {
+      stdio: 'ignore',
+    });
+    try {
+      const body = await until(
+        'port-forward answers',
+        async () => (await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) })).text(),
+        30_000,
+      );
+      expect(body.trim()).toBe(pod);
+    } finally {
+      pf.kill(); // by the PID of the process this test started
+    }
+    // `kubectl run -i`: the line written to kubectl's stdin reaches the container's stdin.
+    const attached = await new Promise<string>((resolve, reject) => {
+      const p = spawn(
+        'kubectl',
+        [
+          '--kubeconfig',
+          kubeconfig,
+          'run',
+          'stdin-check',
+          '-i',
+          '--rm',
+          '--restart=Never',
+          '--image=busybox',
+          '--',
+          'sh',
+          '-c',
+          'read line; echo got-$line',
+        ],
+        { stdio: ['pipe', 'pipe', 'inherit'] },
+      );
+      let out = '';
+      const timer = setTimeout(() => p.kill(), 90_000);
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      p.on('error', reject);
+      p.on('close', () => {
+        clearTimeout(timer);
+        resolve(out);
+      });
+      p.stdin.end('hello\n');
+    });
+    expect(attached).toContain('got-hello');
+  }, 150_000);
+
   it('builds an image with keelson image build and runs a pod from it on each node', async () => {
     const ctx = mkdtempSync(join(tmpdir(), 'keelson-e2e-build-'));
     try {
