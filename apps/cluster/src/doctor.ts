@@ -114,7 +114,62 @@ export function runChecks(): Check[] {
     fix: 'install kubectl v1.32',
     required: false,
   });
+  const bridges = hostClusterBridges('');
+  checks.push({
+    name: 'cluster-bridges',
+    ok: bridges.length === 0,
+    detail: bridges.length
+      ? `keelson bridges present: ${bridges.map((b) => `${b.name} (${b.addresses.join(', ') || 'no address'})`).join(', ')}; a new cluster on the same addresses would lose its pod traffic to them`
+      : 'no keelson cluster bridges on this host',
+    fix: `if their clusters are gone: ${bridges.map((b) => `ip link del ${b.name}`).join('; ')}`,
+    required: false,
+  });
   return checks;
+}
+
+/** A pod or host bridge of a keelson cluster found on this host. */
+export interface ClusterBridge {
+  /** `kb-<id>` (pod bridge) or `kh-<id>` (host bridge of a multi-node cluster). */
+  name: string;
+  /** The cluster id in the name (derived from the cluster's data dir). */
+  clusterId: string;
+  /** Its IPv4 addresses with prefix length, e.g. "10.244.0.1/24". */
+  addresses: string[];
+}
+
+/**
+ * The keelson cluster bridges in `ip -j -4 addr show` output (JSON, parsed with JSON.parse) that
+ * belong to clusters other than `ownId`: what a crashed `keelson down` or another running cluster
+ * left on the host. Their routes capture the 10.244.0.0/16 and 10.250.0.0/24 traffic of a new
+ * cluster on the same addresses.
+ */
+export function otherClusterBridges(ipAddrJson: string, ownId: string): ClusterBridge[] {
+  let links: Array<{ ifname?: string; addr_info?: Array<{ local?: string; prefixlen?: number }> }>;
+  try {
+    links = JSON.parse(ipAddrJson);
+  } catch {
+    return [];
+  }
+  const out: ClusterBridge[] = [];
+  for (const l of Array.isArray(links) ? links : []) {
+    const m = /^k[bh]-([0-9a-f]{6})$/.exec(l.ifname ?? '');
+    if (!m || m[1] === ownId) continue;
+    out.push({
+      name: l.ifname!,
+      clusterId: m[1]!,
+      addresses: (l.addr_info ?? []).filter((a) => a.local).map((a) => `${a.local}/${a.prefixlen}`),
+    });
+  }
+  return out;
+}
+
+/** {@link otherClusterBridges} on this host (none when `ip` cannot be run). */
+export function hostClusterBridges(ownId: string): ClusterBridge[] {
+  try {
+    return otherClusterBridges(execFileSync('ip', ['-j', '-4', 'addr', 'show'], { encoding: 'utf8' }), ownId);
+  } catch {
+    return [];
+  }
 }
 
 /** Renders checks as lines "ok|MISSING name: detail (fix: ...)". */

@@ -11,7 +11,7 @@ import cliProgress from 'cli-progress';
 import { buildBusyboxImage, buildNodeImage } from '@keelson/cri-runtime';
 import { ClusterPaths } from '../paths';
 import { isAlive as alive, readState, writeState, type ClusterState, type NodeState } from '../state';
-import { formatChecks, runChecks } from '../doctor';
+import { formatChecks, hostClusterBridges, runChecks } from '../doctor';
 import { selfCommand } from '../self';
 import { getJson, readyNodes, resolveA } from '../wait';
 import { CliError } from '../errors';
@@ -143,6 +143,14 @@ export async function up(opts: UpOptions): Promise<void> {
       `host is not ready: ${missing.map((c) => c.name).join(', ')} (run: ${missing.find((c) => c.fix)?.fix ?? 'keelson doctor'})`,
     );
   }
+  // Another cluster's bridge on the addresses this one takes would capture its pod traffic.
+  const clash = hostClusterBridges(clusterIdFor(paths.dataDir)).find((b) =>
+    b.addresses.some((a) => a.startsWith('10.244.') || a.startsWith(`${HOST_BRIDGE_IP}/`)),
+  );
+  if (clash)
+    throw new CliError(
+      `bridge ${clash.name} (${clash.addresses.join(', ')}) of another keelson cluster is on this host and takes this cluster's addresses: take that cluster down (keelson down --data-dir <its dir>), or if it is gone, remove the bridge (run: ip link del ${clash.name})`,
+    );
   const nodeMonitorGracePeriodMs = opts.nodeMonitorGracePeriod
     ? parseDuration(opts.nodeMonitorGracePeriod)
     : undefined;
