@@ -21,3 +21,27 @@ export function versionInfo(): Record<string, string> {
     platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
   };
 }
+
+/**
+ * The `kubernetes_build_info` gauge every component exports (component-base/metrics
+ * RegisterBuildInfo): its name, help and label names, and the label values of this build
+ * (from {@link versionInfo}); the gauge's value is always 1.
+ */
+export function buildInfoMetric(): { name: string; help: string; labels: Record<string, string> } {
+  const v = versionInfo();
+  return {
+    name: 'kubernetes_build_info',
+    help: 'A metric with a constant 1 value labeled by major, minor, git version, git commit, git tree state, build date, Go version, and compiler from which Kubernetes was built, and platform on which it is running.',
+    labels: {
+      major: v.major!,
+      minor: v.minor!,
+      git_version: v.gitVersion!,
+      git_commit: v.gitCommit!,
+      git_tree_state: v.gitTreeState!,
+      build_date: v.buildDate!,
+      go_version: v.goVersion!,
+      compiler: v.compiler!,
+      platform: v.platform!,
+    },
+  };
+}

@@ -7,7 +7,7 @@
  * and `kubernetes_build_info`.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { versionInfo } from '@keelson/api';
+import { buildInfoMetric } from '@keelson/api';
 
 /** What one request was, in upstream's label vocabulary. */
 export interface RequestLabels {
@@ -31,36 +31,13 @@ export class ApiServerMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    const v = versionInfo();
+    const info = buildInfoMetric();
     new Gauge({
-      name: 'kubernetes_build_info',
-      help: 'A metric with a constant 1 value labeled by major, minor, git version, git commit, git tree state, build date, Go version, and compiler from which Kubernetes was built, and platform on which it is running.',
-      labelNames: [
-        'major',
-        'minor',
-        'git_version',
-        'git_commit',
-        'git_tree_state',
-        'build_date',
-        'go_version',
-        'compiler',
-        'platform',
-      ],
+      name: info.name,
+      help: info.help,
+      labelNames: Object.keys(info.labels),
       registers: [this.registry],
-    }).set(
-      {
-        major: v.major,
-        minor: v.minor,
-        git_version: v.gitVersion,
-        git_commit: v.gitCommit,
-        git_tree_state: v.gitTreeState,
-        build_date: v.buildDate,
-        go_version: v.goVersion,
-        compiler: v.compiler,
-        platform: v.platform,
-      },
-      1,
-    );
+    }).set(info.labels, 1);
     const labelNames = ['verb', 'group', 'version', 'resource', 'subresource', 'scope', 'component'];
     this.requests = new Counter({
       name: 'apiserver_request_total',

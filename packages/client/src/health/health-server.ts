@@ -13,7 +13,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import { versionInfo } from '@keelson/api';
+import { buildInfoMetric, versionInfo } from '@keelson/api';
 
 /** One named health check: resolves when healthy, throws (or rejects) with the reason otherwise. */
 export interface HealthCheck {
@@ -193,35 +193,12 @@ export async function serveHealth(opts: HealthServerOptions): Promise<HealthServ
 export function createMetricsRegistry(opts: { defaultMetrics?: boolean } = {}): Registry {
   const registry = new Registry();
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
-  const v = versionInfo();
+  const info = buildInfoMetric();
   new Gauge({
-    name: 'kubernetes_build_info',
-    help: 'A metric with a constant 1 value labeled by major, minor, git version, git commit, git tree state, build date, Go version, and compiler from which Kubernetes was built, and platform on which it is running.',
-    labelNames: [
-      'major',
-      'minor',
-      'git_version',
-      'git_commit',
-      'git_tree_state',
-      'build_date',
-      'go_version',
-      'compiler',
-      'platform',
-    ],
+    name: info.name,
+    help: info.help,
+    labelNames: Object.keys(info.labels),
     registers: [registry],
-  }).set(
-    {
-      major: v.major,
-      minor: v.minor,
-      git_version: v.gitVersion,
-      git_commit: v.gitCommit,
-      git_tree_state: v.gitTreeState,
-      build_date: v.buildDate,
-      go_version: v.goVersion,
-      compiler: v.compiler,
-      platform: v.platform,
-    },
-    1,
-  );
+  }).set(info.labels, 1);
   return registry;
 }
