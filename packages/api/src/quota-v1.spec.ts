@@ -66,6 +66,38 @@ describe('ResourceQuota and LimitRange', () => {
     ]);
   });
 
+  it("reports each broken ordering of min, defaultRequest, default and max with upstream's message", () => {
+    const item = (v: Record<string, string>) =>
+      check({
+        apiVersion: 'v1',
+        kind: 'LimitRange',
+        metadata: meta,
+        spec: {
+          limits: [
+            {
+              type: 'Container',
+              ...Object.fromEntries(Object.entries(v).map(([f, q]) => [f, { cpu: q }])),
+            },
+          ],
+        },
+      });
+    expect(item({ min: '2', max: '1', default: '1', defaultRequest: '1' })).toEqual(
+      expect.arrayContaining([
+        'spec.limits[0].min[cpu]: Invalid value: "2": min value 2 is greater than max value 1',
+        'spec.limits[0].defaultRequest[cpu]: Invalid value: "1": min value 2 is greater than default request value 1',
+        'spec.limits[0].default[cpu]: Invalid value: "1": min value 2 is greater than default value 1',
+      ]),
+    );
+    expect(item({ max: '1', default: '2', defaultRequest: '3' })).toEqual(
+      expect.arrayContaining([
+        'spec.limits[0].defaultRequest[cpu]: Invalid value: "3": default request value 3 is greater than max value 1',
+        'spec.limits[0].defaultRequest[cpu]: Invalid value: "3": default request value 3 is greater than default limit value 2',
+        'spec.limits[0].default[cpu]: Invalid value: "2": default value 2 is greater than max value 1',
+      ]),
+    );
+    expect(item({ min: '1', defaultRequest: '2', default: '3', max: '4' })).toEqual([]);
+  });
+
   it('applies container defaults like LimitRanger, keeping what the pod sets', () => {
     const ranges: LimitRange[] = [
       {

@@ -109,64 +109,36 @@ function validateLimitRange(o: Any): Out {
         if (value && value.sign() < 0)
           out.push(fieldInvalid(`${path}.${f}[${k}]`, v, 'must be greater than or equal to 0'));
       }
-    for (const k of names) {
-      const min = q(item.min?.[k]);
-      const max = q(item.max?.[k]);
-      const def = q(item.default?.[k]);
-      const req = q(item.defaultRequest?.[k]);
-      const s = (f: string) => item[f][k];
-      if (min && max && min.cmp(max) > 0)
-        out.push(
-          fieldInvalid(
-            `${path}.min[${k}]`,
-            s('min'),
-            `min value ${s('min')} is greater than max value ${s('max')}`,
-          ),
-        );
-      if (req && min && min.cmp(req) > 0)
-        out.push(
-          fieldInvalid(
-            `${path}.defaultRequest[${k}]`,
-            s('defaultRequest'),
-            `min value ${s('min')} is greater than default request value ${s('defaultRequest')}`,
-          ),
-        );
-      if (req && max && req.cmp(max) > 0)
-        out.push(
-          fieldInvalid(
-            `${path}.defaultRequest[${k}]`,
-            s('defaultRequest'),
-            `default request value ${s('defaultRequest')} is greater than max value ${s('max')}`,
-          ),
-        );
-      if (req && def && req.cmp(def) > 0)
-        out.push(
-          fieldInvalid(
-            `${path}.defaultRequest[${k}]`,
-            s('defaultRequest'),
-            `default request value ${s('defaultRequest')} is greater than default limit value ${s('default')}`,
-          ),
-        );
-      if (def && min && min.cmp(def) > 0)
-        out.push(
-          fieldInvalid(
-            `${path}.default[${k}]`,
-            s('default'),
-            `min value ${s('min')} is greater than default value ${s('default')}`,
-          ),
-        );
-      if (def && max && def.cmp(max) > 0)
-        out.push(
-          fieldInvalid(
-            `${path}.default[${k}]`,
-            s('default'),
-            `default value ${s('default')} is greater than max value ${s('max')}`,
-          ),
-        );
-    }
+    for (const k of names)
+      for (const [small, large, field, smallWord, largeWord] of LIMIT_ORDER) {
+        const a = q(item[small]?.[k]);
+        const b = q(item[large]?.[k]);
+        if (a && b && a.cmp(b) > 0)
+          out.push(
+            fieldInvalid(
+              `${path}.${field}[${k}]`,
+              item[field][k],
+              `${smallWord} value ${item[small][k]} is greater than ${largeWord} value ${item[large][k]}`,
+            ),
+          );
+      }
   });
   return out;
 }
+
+/**
+ * The orderings a LimitRange item's values must keep per resource (upstream ValidateLimitRange):
+ * [smaller field, larger field, the field the error is reported on, and how upstream's message
+ * names the two values].
+ */
+const LIMIT_ORDER: Array<[string, string, string, string, string]> = [
+  ['min', 'max', 'min', 'min', 'max'],
+  ['min', 'defaultRequest', 'defaultRequest', 'min', 'default request'],
+  ['defaultRequest', 'max', 'defaultRequest', 'default request', 'max'],
+  ['defaultRequest', 'default', 'defaultRequest', 'default request', 'default limit'],
+  ['min', 'default', 'default', 'min', 'default'],
+  ['default', 'max', 'default', 'default', 'max'],
+];
 
 /** Validators of ResourceQuota and LimitRange by "apiVersion/Kind" (merged into validateObject's table). */
 export const quotaValidators: Record<string, (o: Any, old: Any) => StatusCause[]> = {
