@@ -37,20 +37,25 @@ export interface QueuedPodInfo {
   attempts: number;
 }
 
+/** PreEnqueue: gates a pod before it enters the active queue (e.g. schedulingGates); non-Success keeps it out (Code.Pending). */
 export interface PreEnqueuePlugin extends Plugin {
   preEnqueue(pod: Pod): Status;
 }
+/** QueueSort: the order of the active queue (exactly one per profile). */
 export interface QueueSortPlugin extends Plugin {
   /** True if a should be scheduled before b. */
   less(a: QueuedPodInfo, b: QueuedPodInfo): boolean;
 }
+/** What PreFilter may narrow the cycle to. */
 export interface PreFilterResult {
   /** When set, only these nodes are considered. */
   nodeNames?: Set<string>;
 }
+/** PreFilter: per-cycle precomputation into CycleState and early rejection; `nodes` is the snapshot. */
 export interface PreFilterPlugin extends Plugin {
   preFilter(state: CycleState, pod: Pod, nodes: NodeInfo[]): { result?: PreFilterResult; status: Status };
 }
+/** Filter: whether the pod fits one node; Unschedulable/UnschedulableAndUnresolvable reject it. */
 export interface FilterPlugin extends Plugin {
   filter(state: CycleState, pod: Pod, node: NodeInfo): Status;
 }
@@ -60,6 +65,7 @@ export interface PostFilterResult {
   /** Pods to evict for the nomination to hold. */
   victims?: Pod[];
 }
+/** PostFilter: runs when no node fit (`filtered`: each node's rejecting status); DefaultPreemption nominates a node. */
 export interface PostFilterPlugin extends Plugin {
   postFilter(
     state: CycleState,
@@ -68,31 +74,38 @@ export interface PostFilterPlugin extends Plugin {
     filtered: Map<string, Status>,
   ): { result?: PostFilterResult; status: Status };
 }
+/** PreScore: per-cycle precomputation for Score over the feasible `nodes` (`allNodes`: the whole snapshot). */
 export interface PreScorePlugin extends Plugin {
   preScore(state: CycleState, pod: Pod, nodes: NodeInfo[], allNodes: NodeInfo[]): Status;
 }
 /** Scores are integers in [0, 100] after normalization (MaxNodeScore). */
 export const MAX_NODE_SCORE = 100;
+/** Score: ranks one feasible node (raw score, normalized to [0, MAX_NODE_SCORE], then weighted). */
 export interface ScorePlugin extends Plugin {
   score(state: CycleState, pod: Pod, node: NodeInfo): { score: number; status: Status };
   /** Optional: rescales raw scores (by node name) into [0, MAX_NODE_SCORE] in place. */
   normalizeScore?(state: CycleState, pod: Pod, scores: Map<string, number>): Status;
 }
+/** Reserve: claims resources for the chosen node before binding; Unreserve undoes it on any later failure. */
 export interface ReservePlugin extends Plugin {
   reserve(state: CycleState, pod: Pod, nodeName: string): Status;
   unreserve(state: CycleState, pod: Pod, nodeName: string): void;
 }
+/** Permit: approves, rejects or delays (Wait, timeout in ms) the binding. */
 export interface PermitPlugin extends Plugin {
   /** Success, Unschedulable, or Wait with a timeout (ms). */
   permit(state: CycleState, pod: Pod, nodeName: string): { status: Status; timeoutMs?: number };
 }
+/** PreBind: work that must finish before the Binding is written (e.g. VolumeBinding's claim annotation). */
 export interface PreBindPlugin extends Plugin {
   preBind(state: CycleState, pod: Pod, nodeName: string): Promise<Status>;
 }
+/** Bind: writes the binding; the first non-Skip binder decides. */
 export interface BindPlugin extends Plugin {
   /** Skip means "not mine, try the next binder". */
   bind(state: CycleState, pod: Pod, nodeName: string): Promise<Status>;
 }
+/** PostBind: informational, after a successful bind. */
 export interface PostBindPlugin extends Plugin {
   postBind(state: CycleState, pod: Pod, nodeName: string): void;
 }
